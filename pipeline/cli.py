@@ -1,0 +1,182 @@
+"""Command line: parses arguments, calls a stage, prints its result. Nothing else.
+
+Exit status: 0 success, 1 findings that fail a gate or an error in the input,
+2 a usage error. No traceback reaches the user unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pipeline import __version__
+from pipeline.errors import PipelineError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    def __init__(self, root: Path, debug: bool):
+        self.root = root
+        self.debug = debug
+
+    def config(self) -> Any:
+        from pipeline.config import load_config
+
+        return load_config(self.root)
+
+    def langs(self, codes: tuple[str, ...]) -> Any:
+        """Languages named on the command line (either code form), or None for all."""
+        if not codes:
+            return None
+        from pipeline.langs import parse_lang
+
+        return tuple(parse_lang(code) for code in codes)
+
+
+def handle_errors(func: F) -> F:
+    """Turn PipelineError (and anything unexpected) into a message and an exit status."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        state = click.get_current_context().find_object(State)
+        try:
+            return func(*args, **kwargs)
+        except PipelineError as exc:
+            if state and state.debug:
+                raise
+            click.echo(f"{exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("pipeline: interrupted", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:
+            if state and state.debug:
+                raise
+            click.echo(f"pipeline: internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("  hint: run again with --debug for the traceback, and report it",
+                       err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Content root: the folder with pyproject.toml or "
+              "pipeline.toml.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(__version__, prog_name="pipeline")
+@click.pass_context
+def cli(ctx: click.Context, root: Path, debug: bool) -> None:
+    """Accessible multilingual content pipeline."""
+    ctx.obj = State(root, debug)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@cli.command()
+@pass_state
+@handle_errors
+def extract(state: State) -> None:
+    """Extract pages and templates into locales/messages.pot."""
+    from pipeline.extract import extract as run
+
+    config = state.config()
+    result = run(config)
+    verb = "wrote" if result.written else "unchanged"
+    click.echo(f"{config.rel(config.pot_path)}: {verb}, {len(result.catalog.active)} messages "
+               f"from {len(result.pages)} page(s)")
+
+
+@cli.command()
+@click.argument("lang")
+@pass_state
+@handle_errors
+def init(state: State, lang: str) -> None:
+    """Create the catalog for LANG from the template (never overwrites)."""
+    from pipeline.catalogs import init_catalog
+    from pipeline.langs import parse_lang
+
+    config = state.config()
+    path = init_catalog(config, parse_lang(lang))
+    click.echo(f"{config.rel(path)}: created")
+
+
+@cli.command()
+@click.argument("langs", nargs=-1)
+@pass_state
+@handle_errors
+def update(state: State, langs: tuple[str, ...]) -> None:
+    """Merge the template into the catalogs (msgmerge --previous semantics)."""
+    from pipeline.catalogs import update_catalogs
+
+    config = state.config()
+    for r in update_catalogs(config, state.langs(langs)):
+        what = "created" if r.created else ("updated" if r.written else "unchanged")
+        click.echo(f"{r.path}: {what}; {r.new_fuzzy} newly fuzzy, {r.new_untranslated} new, "
+                   f"{r.newly_obsolete} newly obsolete")
+
+
+@cli.command(name="compile")
+@click.argument("langs", nargs=-1)
+@pass_state
+@handle_errors
+def compile_(state: State, langs: tuple[str, ...]) -> None:
+    """Compile catalogs to .mo files (fuzzy entries are not used)."""
+    from pipeline.catalogs import compile_catalogs
+
+    for path, written in compile_catalogs(state.config(), state.langs(langs)):
+        click.echo(f"{path}: {'written' if written else 'unchanged'}")
+
+
+@cli.command()
+@click.argument("langs", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+@handle_errors
+def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
+    """Translated, fuzzy, untranslated and obsolete counts per language."""
+    from pipeline.catalogs import status as run
+    from pipeline.reporters.terminal import table
+
+    stats = run(state.config(), state.langs(langs))
+    if as_json:
+        emit_json([s.to_dict() for s in stats])
+        return
+    rows = [(s.language, s.translated, s.fuzzy, s.untranslated, s.obsolete, s.total,
+             f"{s.percent:.1f} %") for s in stats]
+    click.echo(table(("language", "translated", "fuzzy", "untranslated", "obsolete", "total",
+                      "done"), rows, (False, True, True, True, True, True, True)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="pipeline", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("pipeline: aborted", err=True)
+        return 1
+    except click.UsageError as exc:
+        exc.show()
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0

@@ -1,0 +1,384 @@
+"""The one validated configuration: ``[tool.pipeline]`` in pyproject.toml, or pipeline.toml.
+
+content root → ``Config``. Unknown keys and wrong types are errors naming the file,
+the line and the key; every key is documented in the README's configuration reference.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import PipelineError
+from pipeline.fsutil import read_text
+from pipeline.langs import Lang, parse_lang
+from pipeline.models import Location
+
+FALLBACKS = ("source", "outdated")
+STANDARDS = ("WCAG2A", "WCAG2AA", "WCAG2AAA")
+
+
+@dataclass(frozen=True, slots=True)
+class GateConfig:
+    a11y: bool = True
+    qa: bool = True
+    readability: bool = False
+    completeness: float = 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageConfig:
+    completeness: float | None = None
+    fallback: str = "source"
+    readability_target: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class A11yConfig:
+    standard: str = "WCAG2AA"
+    concurrency: int = 2
+    timeout: int = 60  # seconds per page, pa11y's own timeout
+    run_timeout: int = 600  # seconds for the whole pa11y-ci run
+    chromium: str = ""  # empty: $PIPELINE_CHROMIUM, $CHROME_PATH, then the system path
+    warnings_gate: bool = False
+    baseline: str = "a11y-baseline.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadabilityConfig:
+    long_sentence_words: int = 25
+    hardest_sentences: int = 5
+    plain_words: str = ""  # extra word list (TOML) relative to the root
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    ignore: tuple[str, ...] = ()
+    glossary: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    root: Path
+    file: str  # config file, relative to root, for messages
+    source_language: Lang
+    languages: tuple[Lang, ...]
+    site_title: str = "Site"
+    base_url: str = "https://example.org/"
+    pages: str = "source/pages"
+    templates: str = "source/templates"
+    locales: str = "locales"
+    output: str = "output"
+    gate: GateConfig = field(default_factory=GateConfig)
+    language: Mapping[str, LanguageConfig] = field(default_factory=dict)
+    a11y: A11yConfig = field(default_factory=A11yConfig)
+    readability: ReadabilityConfig = field(default_factory=ReadabilityConfig)
+    check: CheckConfig = field(default_factory=CheckConfig)
+    site_title_line: int = 0
+
+    # Paths, absolute.
+    @property
+    def pages_dir(self) -> Path:
+        return self.root / self.pages
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / self.templates
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.root / self.locales
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / self.output
+
+    @property
+    def pot_path(self) -> Path:
+        return self.locales_dir / "messages.pot"
+
+    def po_path(self, lang: Lang) -> Path:
+        return self.locales_dir / lang.code / "LC_MESSAGES" / "messages.po"
+
+    def rel(self, path: Path) -> str:
+        """A path as shown to people: relative to the content root."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def lang_config(self, lang: Lang) -> LanguageConfig:
+        return self.language.get(lang.code, LanguageConfig())
+
+    def completeness_threshold(self, lang: Lang) -> float:
+        own = self.lang_config(lang).completeness
+        return self.gate.completeness if own is None else own
+
+    @property
+    def all_languages(self) -> tuple[Lang, ...]:
+        return (self.source_language, *self.languages)
+
+
+# --- loading -----------------------------------------------------------------
+
+Check = Callable[[Any], Any]
+
+
+class _Schema:
+    """Validates one TOML table, reporting errors as ``file:line: key …``."""
+
+    def __init__(self, file: str, text: str, section: str):
+        self.file = file
+        self.text = text
+        self.section = section
+
+    def line_of(self, dotted: str) -> int:
+        leaf = dotted.split(".")[-1]
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(leaf)}[\"']?\s*=", re.M)
+        match = pattern.search(self.text)
+        if match is None:
+            header = re.compile(rf"^\s*\[[^\]]*{re.escape(leaf)}[\"']?\]\s*$", re.M).search(
+                self.text
+            )
+            match = header
+        return self.text.count("\n", 0, match.start()) + 1 if match else 0
+
+    def error(self, dotted: str, message: str, hint: str | None = None) -> PipelineError:
+        return PipelineError(
+            f"{self.section}.{dotted}: {message}", Location(self.file, self.line_of(dotted)), hint
+        )
+
+    def table(
+        self, data: Any, spec: Mapping[str, Check], prefix: str = ""
+    ) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise self.error(prefix.rstrip(".") or "", "expected a table")
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            dotted = f"{prefix}{key}"
+            if key not in spec:
+                raise self.error(
+                    dotted,
+                    "unknown key",
+                    "known keys here: " + ", ".join(sorted(spec)),
+                )
+            try:
+                out[key] = spec[key](value)
+            except _Invalid as exc:
+                raise self.error(dotted, str(exc)) from exc
+        return out
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"expected a string, got {_type_name(value)}")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"expected true or false, got {_type_name(value)}")
+    return value
+
+
+def _integer(low: int, high: int) -> Check:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(f"expected an integer, got {_type_name(value)}")
+        if not low <= value <= high:
+            raise _Invalid(f"expected an integer from {low} to {high}, got {value}")
+        return value
+
+    return check
+
+
+def _number(low: float, high: float) -> Check:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Invalid(f"expected a number, got {_type_name(value)}")
+        if not low <= value <= high:
+            raise _Invalid(f"expected a number from {low:g} to {high:g}, got {value}")
+        return float(value)
+
+    return check
+
+
+def _choice(*choices: str) -> Check:
+    def check(value: Any) -> str:
+        text = _string(value)
+        if text not in choices:
+            raise _Invalid(f"expected one of {', '.join(map(repr, choices))}, got {text!r}")
+        return text
+
+    return check
+
+
+def _string_list(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid(f"expected an array of strings, got {_type_name(value)}")
+    return tuple(value)
+
+
+def _relative_path(value: Any) -> str:
+    text = _string(value)
+    if Path(text).is_absolute() or ".." in Path(text).parts:
+        raise _Invalid(f"must be a path inside the content root, got {text!r}")
+    return text
+
+
+def find_config_file(root: Path) -> tuple[Path, dict[str, Any], str]:
+    """Return (file, the pipeline table, section name) for ``root``."""
+    if not root.is_dir():
+        raise PipelineError(
+            "content root is not a directory", Location(str(root)), "pass --root DIR"
+        )
+    pyproject = root / "pyproject.toml"
+    standalone = root / "pipeline.toml"
+    found: list[tuple[Path, dict[str, Any], str]] = []
+    for path, section in ((pyproject, "tool.pipeline"), (standalone, "pipeline")):
+        if not path.exists():
+            continue
+        text = read_text(path, path.name)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            match = re.search(r"line (\d+)", str(exc))
+            raise PipelineError(
+                f"not valid TOML: {exc}",
+                Location(path.name, int(match.group(1)) if match else 0),
+            ) from exc
+        if section == "tool.pipeline":
+            table = data.get("tool", {}).get("pipeline")
+            if table is None:
+                continue
+        else:
+            table = data
+        found.append((path, table, section))
+    if len(found) == 2:
+        raise PipelineError(
+            "configuration in both pyproject.toml [tool.pipeline] and pipeline.toml",
+            Location("pipeline.toml"),
+            "keep one: move the keys into one file and delete the other",
+        )
+    if not found:
+        raise PipelineError(
+            "no pipeline configuration: no [tool.pipeline] in pyproject.toml and no pipeline.toml",
+            Location(str(root)),
+            "run in your content root or pass --root DIR",
+        )
+    return found[0]
+
+
+def load_config(root: Path) -> Config:
+    root = root.resolve() if root.exists() else root
+    path, table, section = find_config_file(root)
+    text = read_text(path, path.name)
+    schema = _Schema(path.name, text, section)
+
+    def lang(value: Any) -> Lang:
+        code = _string(value)
+        try:
+            return parse_lang(code)
+        except PipelineError as exc:
+            raise _Invalid(f"{exc.message} ({exc.hint})") from exc
+
+    def lang_list(value: Any) -> tuple[Lang, ...]:
+        return tuple(lang(v) for v in _string_list(value))
+
+    def gate(value: Any) -> GateConfig:
+        spec = {
+            "a11y": _boolean,
+            "qa": _boolean,
+            "readability": _boolean,
+            "completeness": _number(0, 100),
+        }
+        return GateConfig(**schema.table(value, spec, "gate."))
+
+    def languages_table(value: Any) -> dict[str, LanguageConfig]:
+        if not isinstance(value, dict):
+            raise _Invalid("expected a table of languages")
+        spec = {
+            "completeness": _number(0, 100),
+            "fallback": _choice(*FALLBACKS),
+            "readability_target": _number(-200, 200),
+        }
+        out: dict[str, LanguageConfig] = {}
+        for code, sub in value.items():
+            try:
+                key = parse_lang(code).code
+            except PipelineError as exc:
+                raise schema.error(f"language.{code}", exc.message, exc.hint) from exc
+            out[key] = LanguageConfig(**schema.table(sub, spec, f"language.{code}."))
+        return out
+
+    def a11y(value: Any) -> A11yConfig:
+        spec = {
+            "standard": _choice(*STANDARDS),
+            "concurrency": _integer(1, 16),
+            "timeout": _integer(1, 600),
+            "run_timeout": _integer(10, 7200),
+            "chromium": _string,
+            "warnings_gate": _boolean,
+            "baseline": _relative_path,
+        }
+        return A11yConfig(**schema.table(value, spec, "a11y."))
+
+    def readability(value: Any) -> ReadabilityConfig:
+        spec = {
+            "long_sentence_words": _integer(5, 200),
+            "hardest_sentences": _integer(1, 100),
+            "plain_words": _relative_path,
+        }
+        return ReadabilityConfig(**schema.table(value, spec, "readability."))
+
+    def check(value: Any) -> CheckConfig:
+        spec = {"ignore": _string_list, "glossary": _boolean}
+        return CheckConfig(**schema.table(value, spec, "check."))
+
+    spec: dict[str, Check] = {
+        "source_language": lang,
+        "languages": lang_list,
+        "site_title": _string,
+        "base_url": _string,
+        "pages": _relative_path,
+        "templates": _relative_path,
+        "locales": _relative_path,
+        "output": _relative_path,
+        "gate": gate,
+        "language": languages_table,
+        "a11y": a11y,
+        "readability": readability,
+        "check": check,
+    }
+    values = schema.table(table, spec)
+    values.setdefault("source_language", parse_lang("en"))
+    values.setdefault("languages", ())
+    source = values["source_language"]
+    codes = [lg.code for lg in values["languages"]]
+    if source.code in codes:
+        raise schema.error("languages", f"lists the source language {source.code!r}")
+    if len(set(codes)) != len(codes):
+        raise schema.error("languages", "lists a language twice")
+    base_url = values.get("base_url", "https://example.org/")
+    if not re.match(r"^https?://[^/\s]+/?", base_url):
+        raise schema.error("base_url", f"expected an http(s) URL, got {base_url!r}")
+    values["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+    return Config(
+        root=root,
+        file=path.name,
+        site_title_line=schema.line_of("site_title"),
+        **values,
+    )

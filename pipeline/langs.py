@@ -1,0 +1,116 @@
+"""Language codes: gettext names for catalogs, BCP 47 tags for HTML, Babel for the data.
+
+Pseudo-locales ``en_XA`` (accented, longer) and ``ar_XB`` (mirrored, RTL) are ours;
+each borrows a base locale's Babel data (plural rules, direction, dates).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.localedata import locale_identifiers
+
+from pipeline.errors import PipelineError
+from pipeline.models import Location
+
+PSEUDO_BASES = {"en_XA": "en", "ar_XB": "ar"}
+_CODE_RE = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Lang:
+    """One language as the pipeline uses it."""
+
+    code: str  # gettext name: zh_Hans, pt_BR, en_XA
+    base: str  # Babel locale whose data we use (== code except for pseudo-locales)
+
+    @property
+    def tag(self) -> str:
+        """BCP 47 tag for HTML ``lang``, URLs and hreflang."""
+        return self.code.replace("_", "-")
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(self.base)
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.locale.character_order == "right-to-left" else "ltr"
+
+    @property
+    def is_pseudo(self) -> bool:
+        return self.code in PSEUDO_BASES
+
+    @property
+    def plural_forms(self) -> str:
+        """The ``Plural-Forms`` header value gettext expects for this language."""
+        return _plural_forms_header(self.base)
+
+    @property
+    def nplurals(self) -> int:
+        return int(re.search(r"nplurals=(\d+)", self.plural_forms).group(1))  # type: ignore[union-attr]
+
+    @property
+    def own_name(self) -> str:
+        """The language's name in itself, capitalised where the script has case."""
+        if self.is_pseudo:
+            return {"en_XA": "[Ƥšéûðö Éñĝļîšĥ]", "ar_XB": "[ɔıqɐɹ∀ opnǝsԀ]"}[self.code]
+        name = self.locale.display_name or self.code
+        return name[:1].upper() + name[1:]
+
+    @property
+    def english_name(self) -> str:
+        return self.locale.get_display_name("en") or self.code
+
+
+# Babel's gettext table maps Arabic 11-99 to form 5; GNU gettext and CLDR say form 4.
+_PLURAL_OVERRIDES = {
+    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : "
+    "n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",
+}
+
+
+@lru_cache(maxsize=None)
+def _plural_forms_header(base: str) -> str:
+    from babel.messages.plurals import get_plural
+
+    language = base.split("_")[0]
+    if language in _PLURAL_OVERRIDES:
+        return _PLURAL_OVERRIDES[language]
+    plural = get_plural(base)
+    return f"nplurals={plural.num_plurals}; plural={plural.plural_expr};"
+
+
+@lru_cache(maxsize=None)
+def _known() -> tuple[str, ...]:
+    return tuple(sorted(locale_identifiers()))
+
+
+def parse_lang(code: str, where: Location | None = None) -> Lang:
+    """Normalize ``code`` (either form, any case) or raise with a suggestion."""
+    raw = code.strip()
+    for pseudo, base in PSEUDO_BASES.items():
+        if raw.replace("-", "_").lower() == pseudo.lower():
+            return Lang(pseudo, base)
+    if not _CODE_RE.match(raw):
+        raise _unknown(raw, where)
+    try:
+        locale = Locale.parse(raw.replace("-", "_"))
+    except (UnknownLocaleError, ValueError) as exc:
+        raise _unknown(raw, where) from exc
+    name = str(locale)
+    return Lang(name, name)
+
+
+def _unknown(code: str, where: Location | None) -> PipelineError:
+    close = difflib.get_close_matches(code.replace("-", "_"), _known(), n=3, cutoff=0.6)
+    hint = (
+        f"did you mean {', '.join(close)}?"
+        if close
+        else "use a language code Babel knows, e.g. es, fr, ar, zh_Hans, pt_BR"
+    )
+    return PipelineError(f"unknown locale code {code!r}", where, hint)

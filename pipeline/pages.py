@@ -1,0 +1,358 @@
+"""Source pages: ``source/pages/*.md`` → ``Page`` (front matter + Markdown blocks with lines).
+
+Extraction, rendering and readability all walk a page through this module, so the
+msgid of a block is computed in one place and the three stages always agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from pipeline.errors import PipelineError
+from pipeline.fsutil import read_text
+from pipeline.models import Location
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CONTEXT_MARKER = re.compile(r"^<!--\s*msgctxt:\s*(.+?)\s*-->\s*$")
+FRONT_MATTER_KEYS = ("title", "slug", "description", "updated", "breadcrumb", "parent")
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A translatable front-matter value and the line it is on."""
+
+    value: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    label: Text
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One translatable block of the body: one message."""
+
+    kind: str  # heading, paragraph, list-item, table-header, table-cell, image-alt, quote
+    msgid: str
+    line: int  # 1-based line in the page file
+    comment: str
+    msgctxt: str | None = None
+    level: int = 0  # heading level
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    path: str  # relative to the content root
+    slug: str
+    title: Text
+    description: Text | None
+    updated: dt.date | None
+    breadcrumb: tuple[Link, ...]
+    parent: Link | None
+    body: str
+    body_line: int  # 1-based line of the body's first line in the file
+    blocks: tuple[Block, ...]
+
+    def location(self, line: int) -> Location:
+        return Location(self.path, line)
+
+    @property
+    def front_texts(self) -> tuple[tuple[str, Text], ...]:
+        """Translatable front matter with the translator comment for each."""
+        out: list[tuple[str, Text]] = [
+            ("page title (front matter 'title'; used in <title>)", self.title)
+        ]
+        if self.description:
+            out.append(("page description for search engines (front matter 'description')",
+                        self.description))
+        out += [("breadcrumb link text (front matter 'breadcrumb')", link.label)
+                for link in self.breadcrumb]
+        if self.parent:
+            out.append(("parent page name, used in the back link (front matter 'parent')",
+                        self.parent.label))
+        return tuple(out)
+
+
+@lru_cache(maxsize=2)
+def markdown(html: bool) -> MarkdownIt:
+    """The Markdown dialect: CommonMark plus tables. Raw HTML only parsed in sources."""
+    return MarkdownIt("commonmark", {"html": html}).enable("table")
+
+
+def inline_message(content: str) -> str:
+    """The msgid for an inline run: lines joined, indentation dropped."""
+    return " ".join(part.strip() for part in content.split("\n")).strip()
+
+
+def image_only(children: list[Token] | None) -> Token | None:
+    """The image token if an inline run is a lone image (its message is the alt text)."""
+    if children and len(children) == 1 and children[0].type == "image":
+        return children[0]
+    return None
+
+
+def link_urls(children: list[Token] | None) -> list[str]:
+    return [str(t.attrs.get("href", "")) for t in children or [] if t.type == "link_open"]
+
+
+def _describe(kind: str, children: list[Token] | None, level: int) -> str:
+    what = {
+        "heading": f"heading level {level}",
+        "paragraph": "paragraph",
+        "list-item": "list item",
+        "table-header": "table header cell",
+        "table-cell": "table cell",
+        "quote": "quoted paragraph",
+    }[kind]
+    urls = link_urls(children)
+    if urls:
+        what += "; link text may be translated, URL kept: " + ", ".join(urls)
+    if any(t.type in ("strong_open", "em_open", "code_inline") for t in children or []):
+        what += "; keep the **bold**, *emphasis* and `code` markers"
+    return what
+
+
+def walk_blocks(tokens: list[Token]) -> Iterator[tuple[Token, str, int, int]]:
+    """Yield (inline token, kind, level, 0-based line) for every translatable run."""
+    stack: list[str] = []
+    line = 0
+    level = 0
+    for token in tokens:
+        if token.map:
+            line = token.map[0]
+        if token.nesting == 1:
+            stack.append(token.type)
+            if token.type == "heading_open":
+                level = int(token.tag[1:])
+        elif token.nesting == -1 and stack:
+            stack.pop()
+        if token.type != "inline":
+            continue
+        if "th_open" in stack:
+            kind = "table-header"
+        elif "td_open" in stack:
+            kind = "table-cell"
+        elif "heading_open" in stack:
+            kind = "heading"
+        elif "list_item_open" in stack:
+            kind = "list-item"
+        elif "blockquote_open" in stack:
+            kind = "quote"
+        else:
+            kind = "paragraph"
+        yield token, kind, level, line
+
+
+def _front_matter(text: str, path: str) -> tuple[dict[str, Any], yaml.Node, int]:
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise PipelineError(
+            "no front matter: a page starts with a '---' line",
+            Location(path, 1),
+            "start the page with ---, then title: and slug:, then --- again",
+        )
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        raise PipelineError(
+            "front matter is not closed: no second '---' line", Location(path, 1),
+            "add a line with --- after the front matter",
+        ) from None
+    source = "\n".join(lines[1:end])
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark else 1
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        raise PipelineError(
+            f"front matter is not valid YAML: {problem}", Location(path, line),
+            "front matter is YAML: 'key: value' lines; quote values that contain ': '",
+        ) from exc
+    if not isinstance(data, dict) or node is None:
+        raise PipelineError(
+            "front matter must be a YAML mapping (key: value lines)", Location(path, 2)
+        )
+    return data, node, end + 2
+
+
+def _node_lines(node: yaml.Node) -> dict[str, tuple[int, yaml.Node]]:
+    out: dict[str, tuple[int, yaml.Node]] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out[str(key.value)] = (key.start_mark.line + 2, value)
+    return out
+
+
+def _text(value: Any, line: int, path: str, key: str) -> Text:
+    if not isinstance(value, str) or not value.strip():
+        raise PipelineError(f"front matter '{key}' must be a non-empty string",
+                            Location(path, line))
+    return Text(value.strip(), line)
+
+
+def _link(value: Any, node: yaml.Node, line: int, path: str, key: str) -> Link:
+    if not isinstance(value, dict) or set(value) != {"label", "href"}:
+        raise PipelineError(
+            f"front matter '{key}' must have exactly 'label' and 'href'", Location(path, line),
+            "write it as:  label: Our Specialties  and  href: /what-we-do/specialties/",
+        )
+    lines = _node_lines(node)
+    href = value["href"]
+    if not isinstance(href, str) or not href or re.match(r"^\s*(javascript|data|vbscript):",
+                                                            href, re.I):
+        raise PipelineError(f"front matter '{key}' has an unsafe or empty href",
+                            Location(path, lines["href"][0]))
+    return Link(_text(value["label"], lines["label"][0], path, f"{key}.label"), href)
+
+
+def parse_page(text: str, path: str) -> Page:
+    """Parse one page's text; ``path`` is relative to the content root."""
+    data, node, body_line = _front_matter(text, path)
+    lines = _node_lines(node)
+    for key in data:
+        if key not in FRONT_MATTER_KEYS:
+            raise PipelineError(
+                f"unknown front matter key {key!r}", Location(path, lines[str(key)][0]),
+                "known keys: " + ", ".join(FRONT_MATTER_KEYS),
+            )
+    for key in ("title", "slug"):
+        if key not in data:
+            raise PipelineError(f"front matter has no '{key}'", Location(path, 1))
+    slug = data["slug"]
+    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+        raise PipelineError(
+            f"slug {slug!r} is not allowed", Location(path, lines["slug"][0]),
+            "use lower-case letters, digits and single hyphens, e.g. hemifacial-spasm",
+        )
+    updated = data.get("updated")
+    if updated is not None and not isinstance(updated, dt.date):
+        raise PipelineError("front matter 'updated' must be a date like 2026-11-02",
+                            Location(path, lines["updated"][0]))
+    breadcrumb: list[Link] = []
+    if "breadcrumb" in data:
+        crumb_line, crumb_node = lines["breadcrumb"]
+        if not isinstance(data["breadcrumb"], list):
+            raise PipelineError("front matter 'breadcrumb' must be a list of links",
+                                Location(path, crumb_line))
+        for item, item_node in zip(data["breadcrumb"], crumb_node.value, strict=True):
+            breadcrumb.append(_link(item, item_node, item_node.start_mark.line + 2, path,
+                                    "breadcrumb"))
+    parent = None
+    if "parent" in data:
+        parent = _link(data["parent"], lines["parent"][1], lines["parent"][0], path, "parent")
+    description = None
+    if "description" in data:
+        description = _text(data["description"], lines["description"][0], path, "description")
+    body = "\n".join(text.split("\n")[body_line - 1 :])
+    blocks = tuple(_blocks(body, body_line, path))
+    headings = [b for b in blocks if b.kind == "heading" and b.level == 1]
+    if not headings:
+        raise PipelineError(
+            "page has no H1 heading", Location(path, body_line),
+            "start the body with one '# Title' line: every page needs one main heading",
+        )
+    if len(headings) > 1:
+        raise PipelineError(
+            f"page has more than one H1 heading (first at line {headings[0].line})",
+            Location(path, headings[1].line), "use '##' for section headings",
+        )
+    return Page(
+        path=path,
+        slug=slug,
+        title=_text(data["title"], lines["title"][0], path, "title"),
+        description=description,
+        updated=updated,
+        breadcrumb=tuple(breadcrumb),
+        parent=parent,
+        body=body,
+        body_line=body_line,
+        blocks=blocks,
+    )
+
+
+def _blocks(body: str, body_line: int, path: str) -> Iterator[Block]:
+    tokens = markdown(True).parse(body)
+    for token in tokens:
+        if token.type == "html_block" and not token.content.strip().startswith("<!--"):
+            line = body_line + (token.map[0] if token.map else 0)
+            raise PipelineError(
+                "raw HTML is not allowed in pages", Location(path, line),
+                "use Markdown; the renderer adds the page's HTML",
+            )
+    for inline, kind, level, line0 in walk_blocks(tokens):
+        line = body_line + line0
+        if any(child.type == "html_inline" for child in inline.children or []):
+            if not all(CONTEXT_MARKER.match(c.content) or c.content.startswith("<!--")
+                       for c in inline.children or [] if c.type == "html_inline"):
+                raise PipelineError("raw HTML is not allowed in pages", Location(path, line),
+                                    "use Markdown; the renderer adds the page's HTML")
+        image = image_only(inline.children)
+        if image is not None:
+            src = str(image.attrs.get("src", ""))
+            msgid, comment = image.content, f"image alt text (image: {src})"
+            if not msgid.strip():
+                continue  # a decorative image has nothing to translate
+            kind = "image-alt"
+        else:
+            msgid = inline_message(inline.content)
+            comment = _describe(kind, inline.children, level)
+        if not msgid:
+            continue
+        yield Block(kind, msgid, line, comment, _pending_context(tokens, inline), level)
+
+
+def _pending_context(tokens: list[Token], inline: Token) -> str | None:
+    """A ``<!-- msgctxt: … -->`` html_block right before this block gives it a context."""
+    index = tokens.index(inline)
+    for token in reversed(tokens[: max(index - 1, 0)]):
+        if token.type == "html_block":
+            marker = CONTEXT_MARKER.match(token.content.strip())
+            return marker.group(1) if marker else None
+        if token.type == "inline":
+            return None
+    return None
+
+
+def load_pages(pages_dir: Path, root: Path) -> tuple[Page, ...]:
+    """All pages under ``pages_dir``, sorted by path; duplicate slugs are an error."""
+    if not pages_dir.is_dir():
+        raise PipelineError("pages directory not found", Location(_rel(pages_dir, root)),
+                            "set 'pages' in [tool.pipeline] or create the directory")
+    pages: list[Page] = []
+    slugs: dict[str, str] = {}
+    for file in sorted(pages_dir.rglob("*.md")):
+        if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
+            raise PipelineError("page is a symlink that points outside the content root",
+                                Location(_rel(file, root)))
+        rel = _rel(file, root)
+        page = parse_page(read_text(file, rel), rel)
+        if page.slug in slugs:
+            raise PipelineError(
+                f"duplicate slug {page.slug!r}, also used by {slugs[page.slug]}",
+                Location(rel, 1), "give each page its own slug",
+            )
+        slugs[page.slug] = rel
+        pages.append(page)
+    return tuple(pages)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)

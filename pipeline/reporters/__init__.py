@@ -1,0 +1,1 @@
+"""Reporters: findings and results → terminal text, JSON, JUnit XML, HTML."""

@@ -1,0 +1,69 @@
+"""Shared test helpers: real tools, fixture roots, and 'a skip is a failure' under CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ROOTS = Path(__file__).resolve().parent / "roots"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With CI=true a skipped test is a failure: a tool that is missing must be installed."""
+    if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        print(f"\nCI=true: {skipped} skipped test(s) count as failures", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def require_tool(name: str) -> str:
+    """The path of a real tool; the test fails (never skips) when it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed; 'make test' installs it")
+    return path
+
+
+@pytest.fixture
+def make_root(tmp_path: Path) -> Iterator[object]:
+    """Copy a fixture root from tests/roots/<name> into a temp dir and return its path."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(ROOTS / name, target, symlinks=True)
+        return target
+
+    yield copy
+
+
+def run_cli(root: Path, *args: str, env: dict[str, str] | None = None,
+            check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the real console entry point as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--root", str(root), *args],
+        capture_output=True, text=True, env=full_env, timeout=900,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"pipeline {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def msgfmt_check(path: Path) -> None:
+    """Real ``msgfmt --check``: exit 0 and no warnings."""
+    msgfmt = require_tool("msgfmt")
+    result = subprocess.run([msgfmt, "--check", "-o", os.devnull, str(path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and not result.stderr.strip(), (
+        f"msgfmt --check {path}:\n{result.stderr}"
+    )
