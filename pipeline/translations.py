@@ -1,0 +1,132 @@
+"""Lookups: a language's catalog + the configured fallback → the text a reader gets.
+
+Render, readability and the build summary all resolve text through here, so they
+agree on what is translated, what falls back to the source and where each string's
+``.po`` entry is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pipeline.catalogs import load_catalog
+from pipeline.config import Config
+from pipeline.langs import Lang
+from pipeline.models import Location
+from pipeline.pages import Page
+from pipeline.pofile import Catalog, Entry
+
+State = Literal["source", "translated", "outdated", "fallback"]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """One message as shown to a reader of ``lang``."""
+
+    msgid: str
+    text: str
+    lang: Lang  # the language ``text`` is in: the source language on fallback
+    state: State  # source page, translated, outdated (fuzzy shown), fallback (source shown)
+    po: Location | None  # the catalog entry (line of its msgid), if there is one
+    fuzzy: bool = False
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.state == "fallback"
+
+
+@dataclass(frozen=True, slots=True)
+class Completeness:
+    translated: int
+    outdated: int  # fuzzy entries shown as they are (fallback = "outdated")
+    fallback: int  # entries shown in the source language
+    total: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.translated / self.total if self.total else 100.0
+
+
+class Translations:
+    """A language's catalog with its fallback policy; the source language is identity."""
+
+    def __init__(self, config: Config, lang: Lang, catalog: Catalog | None):
+        self.config = config
+        self.lang = lang
+        self.source = config.source_language
+        self.catalog = catalog
+        self.fallback = config.lang_config(lang).fallback
+        self.path = config.rel(config.po_path(lang))
+        self._entries: dict[tuple[str | None, str], Entry] = (
+            {e.key: e for e in catalog.active} if catalog else {}
+        )
+
+    @classmethod
+    def load(cls, config: Config, lang: Lang) -> Translations:
+        if lang.code == config.source_language.code:
+            return cls(config, lang, None)
+        return cls(config, lang, load_catalog(config, lang))
+
+    @property
+    def is_source(self) -> bool:
+        return self.catalog is None
+
+    def entry(self, msgid: str, msgctxt: str | None = None) -> Entry | None:
+        return self._entries.get((msgctxt, msgid))
+
+    def resolve(self, msgid: str, msgctxt: str | None = None) -> Resolved:
+        if self.catalog is None:
+            return Resolved(msgid, msgid, self.lang, "source", None)
+        entry = self._entries.get((msgctxt, msgid))
+        where = Location(self.path, entry.line) if entry else None
+        if entry is not None and entry.translated:
+            return Resolved(msgid, entry.msgstr, self.lang, "translated", where)
+        if (entry is not None and entry.fuzzy and entry.msgstr
+                and self.fallback == "outdated"):
+            return Resolved(msgid, entry.msgstr, self.lang, "outdated", where, fuzzy=True)
+        return Resolved(msgid, msgid, self.source, "fallback", where,
+                        fuzzy=bool(entry and entry.fuzzy))
+
+    def resolve_plural(self, msgid: str, plural: str, n: int,
+                       msgctxt: str | None = None) -> Resolved:
+        english = msgid if n == 1 else plural
+        if self.catalog is None:
+            return Resolved(msgid, english, self.lang, "source", None)
+        entry = self._entries.get((msgctxt, msgid))
+        where = Location(self.path, entry.line) if entry else None
+        usable = entry is not None and entry.msgstr_plural and all(entry.msgstr_plural)
+        if entry is not None and usable and (not entry.fuzzy or self.fallback == "outdated"):
+            index = plural_index(self.lang, n)
+            forms = entry.msgstr_plural
+            text = forms[min(index, len(forms) - 1)]
+            return Resolved(msgid, text, self.lang,
+                            "outdated" if entry.fuzzy else "translated", where, entry.fuzzy)
+        return Resolved(msgid, english, self.source, "fallback", where,
+                        fuzzy=bool(entry and entry.fuzzy))
+
+
+def plural_index(lang: Lang, n: int) -> int:
+    """Evaluate the language's gettext plural expression for ``n``."""
+    import gettext
+
+    expression = lang.plural_forms.split("plural=", 1)[1].rstrip(";").strip()
+    return int(gettext.c2py(expression)(n))
+
+
+def page_messages(page: Page) -> list[tuple[str, str | None]]:
+    """(msgid, msgctxt) of every message of a page, front matter first."""
+    out: list[tuple[str, str | None]] = [(text.value, None) for _, text in page.front_texts]
+    out += [(block.msgid, block.msgctxt) for block in page.blocks]
+    return out
+
+
+def page_completeness(page: Page, translations: Translations,
+                      template_messages: tuple[tuple[str, str | None], ...] = ()
+                      ) -> Completeness:
+    """How much of ``page`` a reader of this language gets in their language."""
+    keys = list(dict.fromkeys([*page_messages(page), *template_messages]))
+    states = [translations.resolve(msgid, ctx).state for msgid, ctx in keys]
+    translated = sum(1 for s in states if s in ("translated", "source"))
+    outdated = sum(1 for s in states if s == "outdated")
+    return Completeness(translated, outdated, len(states) - translated - outdated, len(states))
