@@ -1,0 +1,64 @@
+"""One run at a time per content root: ``output/.lock`` held with ``flock``.
+
+The kernel drops the lock when its holder dies, so a killed build never leaves a
+lock that blocks the next one; the PID in the file only tells people who holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+from pipeline.models import Location
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def root_lock(output_dir: Path, display: str, wait: float = 0.0) -> Iterator[str | None]:
+    """Hold the root's lock; yields a note when a stale lock was cleared.
+
+    ``wait`` seconds to wait for another run before giving up (0: refuse at once).
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    note: str | None = None
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                    raise PipelineError(
+                        f"another pipeline run holds the lock (PID {holder or 'unknown'})",
+                        Location(display),
+                        "wait for it to finish, or pass --wait SECONDS",
+                    ) from None
+                time.sleep(0.2)
+        previous = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if previous.isdigit() and int(previous) != os.getpid() and not _pid_alive(int(previous)):
+            note = f"cleared a stale lock left by PID {previous}, which is no longer running"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield note
+    finally:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        os.close(fd)  # closing releases the flock

@@ -1,0 +1,183 @@
+"""Publish: a checked ``output/build/`` → ``output/site`` (a symlink flipped atomically).
+
+The build is copied into a new sibling ``output/site-<build id>/`` with a
+``manifest.json``; then a temporary symlink to it replaces ``output/site`` with one
+``os.replace``, so a reader sees the old site or the new one, never a mix and never
+nothing. A build whose accessibility result is missing, failing or older than its
+HTML is refused: nothing unchecked is published.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config
+from pipeline.errors import PipelineError
+from pipeline.faults import fault_point
+from pipeline.fsutil import write_text_atomic
+from pipeline.models import Location
+
+KEEP_PREVIOUS = 1  # old builds kept beside the live one, for a quick rollback
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    site: Path  # output/site (the symlink)
+    target: Path  # output/site-<build id>
+    build_id: str
+    files: int
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def source_commit(root: Path) -> str | None:
+    try:
+        result = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _language_of(rel: str, tags: set[str]) -> str | None:
+    first = rel.split("/", 1)[0]
+    return first if first in tags and "/" in rel else None
+
+
+def verify_checked(config: Config) -> dict[str, Any]:
+    """The a11y result for the build, or an error if it is missing, failing or stale."""
+    build = config.output_dir / "build"
+    report = config.output_dir / "reports" / "a11y.json"
+    build_display = config.rel(build)
+    if not build.is_dir() or not any(build.rglob("*.html")):
+        raise PipelineError("nothing to publish: no rendered pages", Location(build_display),
+                            "run 'pipeline render' (or 'pipeline build')")
+    if not report.is_file():
+        raise PipelineError(
+            "refusing to publish: no accessibility result for this build",
+            Location(config.rel(report)), "run 'pipeline a11y' first (or 'pipeline build')",
+        )
+    newest = max(p.stat().st_mtime_ns for p in build.rglob("*") if p.is_file())
+    if report.stat().st_mtime_ns < newest:
+        raise PipelineError(
+            "refusing to publish: the accessibility result is older than the rendered pages",
+            Location(config.rel(report)), "run 'pipeline a11y' again on this build",
+        )
+    try:
+        result: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PipelineError("refusing to publish: accessibility result is unreadable",
+                            Location(config.rel(report))) from exc
+    if not result.get("passed", False):
+        raise PipelineError(
+            "refusing to publish: the accessibility check did not pass",
+            Location(config.rel(report)), "fix the findings listed in output/reports/a11y.html",
+        )
+    return result
+
+
+def _manifest(config: Config, tree: Path, build_id: str, verdicts: dict[str, Any]
+              ) -> dict[str, Any]:
+    tags = {lang.tag for lang in config.all_languages}
+    files = []
+    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+        rel = path.relative_to(tree).as_posix()
+        files.append({"path": rel, "sha256": sha256_file(path), "bytes": path.stat().st_size,
+                      "language": _language_of(rel, tags)})
+    return {
+        "build_id": build_id,
+        "published_at": _now().isoformat(timespec="seconds"),
+        "source_commit": source_commit(config.root),
+        "verdicts": verdicts,
+        "files": files,
+    }
+
+
+def _now() -> dt.datetime:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    return dt.datetime.now(dt.UTC)
+
+
+def _tree_digest(tree: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(tree).as_posix().encode())
+        digest.update(sha256_file(path).encode())
+    return digest.hexdigest()[:12]
+
+
+def publish(config: Config, verdicts: dict[str, Any] | None = None) -> PublishResult:
+    """Copy the checked build to a new directory and flip ``output/site`` to it."""
+    a11y = verify_checked(config)
+    out = config.output_dir
+    build = out / "build"
+    build_id = f"{_now().strftime('%Y%m%dT%H%M%SZ')}-{_tree_digest(build)}"
+    target = out / f"site-{build_id}"
+    staging = out / f".site-{build_id}.tmp-{os.getpid()}"
+    site = out / "site"
+    if site.exists() and not site.is_symlink():
+        raise PipelineError(
+            "output/site is a real directory, not the symlink publish manages",
+            Location(config.rel(site)), "move it away once; publish then manages it",
+        )
+    _remove_stale(out)
+    try:
+        if target.exists():
+            shutil.rmtree(target)  # same content published again: rebuild it cleanly
+        shutil.copytree(build, staging)
+        fault_point("publish:after-copy")
+        manifest = _manifest(config, staging, build_id,
+                             {"a11y": {"passed": a11y.get("passed"),
+                                       "errors": a11y.get("errors")}, **(verdicts or {})})
+        write_text_atomic(staging / "manifest.json",
+                          json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
+                          + "\n")
+        os.replace(staging, target)
+        fault_point("publish:before-flip")
+        link = out / f".site-link.tmp-{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        os.symlink(target.name, link)
+        os.replace(link, site)  # the one atomic step readers can observe
+        fault_point("publish:after-flip")
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(staging)
+        raise PipelineError(f"publish failed, the live site is unchanged: {exc.strerror or exc}",
+                            Location(config.rel(site))) from exc
+    _remove_old(out, keep=target)
+    return PublishResult(site, target, build_id, len(manifest["files"]))
+
+
+def _remove_stale(out: Path) -> None:
+    """Temp directories and links a killed publish left behind."""
+    for path in out.glob(".site-*"):
+        with contextlib.suppress(OSError):
+            if path.is_symlink() or path.is_file():
+                path.unlink()
+            else:
+                shutil.rmtree(path)
+
+
+def _remove_old(out: Path, keep: Path) -> None:
+    olds = sorted((p for p in out.glob("site-*") if p.is_dir() and p != keep),
+                  key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for path in olds[KEEP_PREVIOUS:]:
+        shutil.rmtree(path, ignore_errors=True)
