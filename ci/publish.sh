@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Generic CI entry point: install, build, keep the reports, fail when blocked.
+# Copy it into any CI system; .github/workflows/publish.yml and ci/gitlab-ci.yml call it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make install
+status=0
+.venv/bin/pipeline build || status=$?
+# The reports are written whatever the verdict: upload output/reports/ as artifacts,
+# and output/reports/a11y.junit.xml as the test report.
+ls -l output/reports/ || true
+exit "$status"
