@@ -35,6 +35,7 @@ class LanguageConfig:
     completeness: float | None = None
     fallback: str = "source"
     readability_target: float | None = None
+    length_ratio: tuple[float, float] | None = None  # check 'length-ratio' bounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,8 @@ class ReadabilityConfig:
 class CheckConfig:
     ignore: tuple[str, ...] = ()
     glossary: bool = True
+    length_ratio: tuple[float, float] = (0.5, 2.0)  # translation / source, visible characters
+    length_min: int = 20  # shorter sources are not length-checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +235,16 @@ def _string_list(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _ratio_range(value: Any) -> tuple[float, float]:
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
+        raise _Invalid(f"expected [low, high], two numbers, got {_type_name(value)}")
+    low, high = float(value[0]), float(value[1])
+    if not 0 < low < high:
+        raise _Invalid(f"expected 0 < low < high, got [{low:g}, {high:g}]")
+    return (low, high)
+
+
 def _relative_path(value: Any) -> str:
     text = _string(value)
     if Path(text).is_absolute() or ".." in Path(text).parts:
@@ -314,6 +327,7 @@ def load_config(root: Path) -> Config:
             "completeness": _number(0, 100),
             "fallback": _choice(*FALLBACKS),
             "readability_target": _number(-200, 200),
+            "length_ratio": _ratio_range,
         }
         out: dict[str, LanguageConfig] = {}
         for code, sub in value.items():
@@ -345,7 +359,8 @@ def load_config(root: Path) -> Config:
         return ReadabilityConfig(**schema.table(value, spec, "readability."))
 
     def check(value: Any) -> CheckConfig:
-        spec = {"ignore": _string_list, "glossary": _boolean}
+        spec = {"ignore": _string_list, "glossary": _boolean, "length_ratio": _ratio_range,
+                "length_min": _integer(0, 10000)}
         return CheckConfig(**schema.table(value, spec, "check."))
 
     spec: dict[str, Check] = {
