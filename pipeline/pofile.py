@@ -7,6 +7,8 @@ GNU gettext writes (width 79, ``#|`` previous msgid, ``#~`` obsolete entries).
 
 from __future__ import annotations
 
+import bisect
+import gettext
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -82,6 +84,7 @@ class Catalog:
     entries: tuple[Entry, ...] = ()
     header_line: int = 0
     path: str = ""
+    header_lines: tuple[tuple[str, int], ...] = ()  # header field → line, in the file read
 
     def header_value(self, name: str) -> str | None:
         for key, value in self.header:
@@ -98,6 +101,13 @@ class Catalog:
         else:
             items.append((name, value))
         return replace(self, header=tuple(items))
+
+    def header_line_of(self, name: str) -> int:
+        """The line of header field ``name`` in the file read (else the header's line)."""
+        for key, line in self.header_lines:
+            if key.lower() == name.lower():
+                return line
+        return self.header_line
 
     @property
     def active(self) -> tuple[Entry, ...]:
@@ -118,77 +128,102 @@ class Catalog:
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "a": "\a", "b": "\b",
             "f": "\f", "v": "\v"}
-_KEYWORD = re.compile(r"^(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)\s*(.*)$")
+_KEYWORD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)(?=[\s"]|$)\s*(.*)$')
+_QUOTE_HINT = 'strings in PO files are written "like this"; write a quote inside as \\"'
 
 
 def _unquote(token: str, where: Location) -> str:
-    token = token.strip()
-    if not token.startswith('"'):
-        raise PipelineError(
-            "expected a quoted string", where, 'strings in PO files are written "like this"'
-        )
-    if len(token) < 2 or not token.endswith('"') or _ends_escaped(token):
-        raise PipelineError(
-            "unterminated string: missing closing quote", where,
-            'end the line with a double quote ("); write \\" for a quote inside the text',
-        )
-    body = token[1:-1]
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        char = body[i]
-        if char == "\\":
-            if i + 1 >= len(body):
-                raise PipelineError("unterminated string", where)
-            nxt = body[i + 1]
+    """The value of one or more adjacent C-style quoted strings, escapes resolved."""
+    text = token.strip()
+    if not text.startswith('"'):
+        found = f"found {text[:20]!r}" if text else "found nothing"
+        raise PipelineError(f"expected a quoted string, {found}", where, _QUOTE_HINT)
+    out = bytearray()
+    i, n = 0, len(text)
+    while i < n:
+        i += 1  # past the opening quote
+        closed = False
+        while i < n:
+            char = text[i]
+            if char == '"':
+                closed = True
+                i += 1
+                break
+            if char != "\\":
+                out += char.encode("utf-8")
+                i += 1
+                continue
+            if i + 1 >= n:
+                break
+            nxt = text[i + 1]
             if nxt in _ESCAPES:
-                out.append(_ESCAPES[nxt])
+                out += _ESCAPES[nxt].encode("utf-8")
                 i += 2
-                continue
-            if nxt in "01234567":
-                digits = re.match(r"[0-7]{1,3}", body[i + 1 :])
-                assert digits is not None
-                out.append(chr(int(digits.group(0), 8)))
-                i += 1 + len(digits.group(0))
-                continue
+            elif (octal := re.match(r"[0-7]{1,3}", text[i + 1 :])) is not None:
+                out.append(int(octal.group(0), 8) & 0xFF)
+                i += 1 + len(octal.group(0))
+            elif (hexa := re.match(r"x([0-9A-Fa-f]{1,2})", text[i + 1 :])) is not None:
+                out.append(int(hexa.group(1), 16))
+                i += 1 + len(hexa.group(0))
+            else:
+                raise PipelineError(
+                    f"invalid escape sequence \\{nxt}", where,
+                    'valid escapes are \\n \\t \\" \\\\; write a backslash itself as \\\\',
+                )
+        if not closed:
             raise PipelineError(
-                f"invalid escape sequence \\{nxt}", where,
-                "valid escapes are \\n \\t \\\" \\\\; write a backslash as \\\\",
+                "unterminated string: missing closing quote", where,
+                'end the string with a double quote ("); write \\" for a quote inside the text',
             )
-        if char == '"':
+        rest = text[i:].lstrip()
+        if not rest:
+            break
+        if not rest.startswith('"'):
             raise PipelineError(
-                "unescaped double quote inside a string", where, 'write it as \\"'
+                f"unexpected text after the closing quote: {rest[:20]!r}", where,
+                'write a double quote inside the text as \\", or remove the extra text',
             )
-        out.append(char)
-        i += 1
-    return "".join(out)
-
-
-def _ends_escaped(token: str) -> bool:
-    backslashes = len(token) - 1 - len(token[:-1].rstrip("\\"))
-    return backslashes % 2 == 1
+        i = n - len(rest)
+    try:
+        return out.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PipelineError(
+            "escape sequences do not form valid UTF-8", where,
+            "write the characters themselves instead of octal or hex escapes",
+        ) from exc
 
 
 @dataclass
 class _Draft:
+    """The entry being read: filled line by line, turned into an ``Entry`` by ``finish``."""
+
     obsolete: bool = False
+    has_keyword: bool = False
     msgctxt: str | None = None
+    msgctxt_line: int = 0
     msgid: str | None = None
     msgid_plural: str | None = None
     msgstr: str | None = None
+    msgstr_line: int = 0
+    msgstr_parts: list[tuple[int, str]] = field(default_factory=list)
     msgstr_plural: dict[int, str] = field(default_factory=dict)
+    plural_lines: dict[int, int] = field(default_factory=dict)
     locations: list[Location] = field(default_factory=list)
     auto_comments: list[str] = field(default_factory=list)
     translator_comments: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     previous: dict[str, str] = field(default_factory=dict)
-    line: int = 0
+    line: int = 0  # the msgid keyword's line
     first_line: int = 0
-    last: str | None = None  # field that continuation lines append to
+    last: str | None = None  # the field that continuation lines append to
 
     @property
     def started(self) -> bool:
         return self.first_line > 0
+
+    @property
+    def has_msgstr(self) -> bool:
+        return self.msgstr is not None or bool(self.msgstr_plural)
 
 
 def _parse_references(text: str) -> list[Location]:
@@ -202,49 +237,210 @@ def _parse_references(text: str) -> list[Location]:
     return out
 
 
-def parse_po(text: str, path: str) -> Catalog:
-    """Parse PO text (already decoded) into a Catalog; errors name ``path:line``."""
-    entries: list[Entry] = []
-    header: Catalog | None = None
-    seen: dict[tuple[str | None, str], int] = {}
-    draft = _Draft()
+class _Parser:
+    """A line-by-line PO reader that knows, for every error, the line to blame."""
 
-    def finish(at: int) -> None:
-        nonlocal draft, header
-        if not draft.started:
+    def __init__(self, path: str):
+        self.path = path
+        self.entries: list[Entry] = []
+        self.header: Catalog | None = None
+        self.seen: dict[tuple[str | None, str], int] = {}
+        self.draft = _Draft()
+
+    def where(self, line: int) -> Location:
+        return Location(self.path, line)
+
+    def feed(self, number: int, raw: str) -> None:
+        line = raw.strip()
+        if not line:
+            return  # blank lines separate entries for people; the grammar ignores them
+        obsolete = False
+        if line.startswith("#~"):
+            obsolete = True
+            line = line[2:].lstrip()
+            if not line:
+                return
+            if line[0] in "|,.:":
+                line = "#" + line  # "#~| msgid", "#~, fuzzy": comments of an obsolete entry
+        if line.startswith("#"):
+            self.comment(number, line)
             return
+        match = _KEYWORD.match(line)
+        if match:
+            self.keyword(number, match, obsolete)
+            return
+        if line.startswith('"'):
+            self.continuation(number, line, obsolete)
+            return
+        word = line.split()[0][:30]
+        raise PipelineError(
+            f"syntax error: unexpected text {word!r}",
+            self.where(number),
+            "each line must be a comment (#…), a keyword (msgid, msgstr, …) or a quoted string",
+        )
+
+    def incomplete(self) -> PipelineError:
+        """The error for an entry that stopped before its msgstr."""
+        draft = self.draft
         if draft.msgid is None:
-            if draft.msgctxt is not None or draft.msgstr is not None or draft.msgstr_plural:
+            return PipelineError(
+                "msgctxt without msgid", self.where(draft.msgctxt_line),
+                "a msgctxt line must be followed by the msgid it belongs to",
+            )
+        return PipelineError(
+            "msgid without msgstr", self.where(draft.line),
+            'add a msgstr line after the msgid (msgstr "" if not translated yet)',
+        )
+
+    def comment(self, number: int, line: str) -> None:
+        draft = self.draft
+        if draft.has_msgstr:
+            self.finish()  # a comment after a msgstr starts the next entry
+            draft = self.draft
+        elif draft.has_keyword:
+            raise self.incomplete()
+        if not draft.started:
+            draft.first_line = number
+        kind, body = line[:2], line[2:].strip()
+        if kind == "#:":
+            draft.locations.extend(_parse_references(body))
+        elif kind == "#.":
+            draft.auto_comments.append(body)
+        elif kind == "#,":
+            draft.flags.extend(f.strip() for f in body.split(",") if f.strip())
+        elif kind == "#|":
+            self.previous(number, body)
+        else:
+            draft.translator_comments.append(line[1:].removeprefix(" "))
+
+    def previous(self, number: int, body: str) -> None:
+        draft = self.draft
+        where = self.where(number)
+        match = _KEYWORD.match(body)
+        if match and match.group(1) in ("msgctxt", "msgid", "msgid_plural"):
+            draft.previous[match.group(1)] = _unquote(match.group(3), where)
+            draft.last = "previous:" + match.group(1)
+        elif body.startswith('"') and draft.last and draft.last.startswith("previous:"):
+            name = draft.last.split(":", 1)[1]
+            draft.previous[name] += _unquote(body, where)
+        else:
+            raise PipelineError(
+                "malformed #| previous-message comment", where,
+                '#| lines hold the previous msgid, e.g.  #| msgid "Old text"',
+            )
+
+    def keyword(self, number: int, match: re.Match[str], obsolete: bool) -> None:
+        keyword, index, rest = match.group(1), match.group(2), match.group(3)
+        where = self.where(number)
+        draft = self.draft
+        if keyword in ("msgctxt", "msgid") and draft.has_msgstr:
+            self.finish()
+            draft = self.draft
+        if draft.has_keyword and draft.obsolete != obsolete:
+            raise self.mixed(number)
+        if not draft.started:
+            draft.first_line = number
+        draft.obsolete = obsolete
+        draft.has_keyword = True
+        value = _unquote(rest, where)
+        if keyword == "msgctxt":
+            if draft.msgctxt is not None:
+                raise self.incomplete()
+            if draft.msgid is not None:
+                raise self.incomplete()
+            draft.msgctxt, draft.msgctxt_line = value, number
+        elif keyword == "msgid":
+            if draft.msgid is not None:
+                raise self.incomplete()
+            draft.msgid, draft.line = value, number
+        elif keyword == "msgid_plural":
+            if draft.msgid is None or draft.msgid_plural is not None or draft.has_msgstr:
                 raise PipelineError(
-                    "msgstr without msgid" if draft.msgctxt is None else "msgctxt without msgid",
-                    Location(path, draft.first_line),
+                    "msgid_plural out of place", where,
+                    "write msgid_plural once, right after the msgid and before msgstr[0]",
+                )
+            draft.msgid_plural = value
+        else:
+            if draft.msgid is None:
+                raise PipelineError(
+                    "msgstr before msgid", where,
                     "every entry needs a msgid line before its msgstr",
                 )
-            # Comments alone at the end of a file are kept only if they precede an entry.
-            draft = _Draft()
-            return
-        if draft.msgstr is None and not draft.msgstr_plural:
+            if index is None:
+                if draft.has_msgstr:
+                    raise PipelineError(
+                        "msgstr before msgid: the entry above already has its msgstr", where,
+                        "every entry needs its own msgid line before its msgstr",
+                    )
+                draft.msgstr, draft.msgstr_line = value, number
+                draft.msgstr_parts = [(number, value)]
+            else:
+                slot = int(index)
+                if slot in draft.msgstr_plural or draft.msgstr is not None:
+                    raise PipelineError(f"msgstr[{slot}] given twice", where,
+                                        "give each plural form once")
+                draft.msgstr_plural[slot] = value
+                draft.plural_lines[slot] = number
+        draft.last = keyword if index is None else f"msgstr[{index}]"
+
+    def mixed(self, number: int) -> PipelineError:
+        return PipelineError(
+            "entry mixes obsolete (#~) and active lines", self.where(number),
+            "an obsolete entry has #~ before every msgid/msgstr line; remove the #~ "
+            "from all of them to bring the entry back",
+        )
+
+    def continuation(self, number: int, line: str, obsolete: bool) -> None:
+        draft = self.draft
+        where = self.where(number)
+        if draft.last is None or draft.last.startswith("previous:"):
             raise PipelineError(
-                "msgid without msgstr", Location(path, draft.line),
-                'add a msgstr line after the msgid (msgstr "" if not translated yet)',
+                "string without a keyword before it", where,
+                "a line that is only a quoted string continues the msgid or msgstr above it",
             )
+        if draft.obsolete != obsolete:
+            raise self.mixed(number)
+        value = _unquote(line, where)
+        if draft.last == "msgctxt":
+            draft.msgctxt = (draft.msgctxt or "") + value
+        elif draft.last == "msgid":
+            draft.msgid = (draft.msgid or "") + value
+        elif draft.last == "msgid_plural":
+            draft.msgid_plural = (draft.msgid_plural or "") + value
+        elif draft.last == "msgstr":
+            draft.msgstr = (draft.msgstr or "") + value
+            draft.msgstr_parts.append((number, value))
+        else:
+            slot = int(draft.last[7:-1])
+            draft.msgstr_plural[slot] += value
+
+    def finish(self) -> None:
+        draft = self.draft
+        self.draft = _Draft()
+        if not draft.has_keyword:
+            return  # comments with no entry after them (end of file)
+        if draft.msgid is None or not draft.has_msgstr:
+            self.draft = draft
+            raise self.incomplete()
         if draft.msgid_plural is None and draft.msgstr_plural:
             raise PipelineError(
-                "msgstr[N] without msgid_plural", Location(path, draft.line),
+                "msgstr[N] without msgid_plural", self.where(min(draft.plural_lines.values())),
                 "use plain msgstr for a message with no plural",
             )
         if draft.msgid_plural is not None and draft.msgstr is not None:
             raise PipelineError(
-                "plural message uses msgstr instead of msgstr[0]", Location(path, draft.line),
+                "plural message uses msgstr instead of msgstr[0]",
+                self.where(draft.msgstr_line),
                 "write msgstr[0], msgstr[1], … for plural messages",
             )
         plural: tuple[str, ...] = ()
         if draft.msgstr_plural:
             indexes = sorted(draft.msgstr_plural)
             if indexes != list(range(len(indexes))):
+                missing = min(set(range(len(indexes) + 1)) - set(indexes))
                 raise PipelineError(
-                    "plural forms are not numbered msgstr[0], msgstr[1], … in order",
-                    Location(path, draft.line),
+                    f"plural forms skip msgstr[{missing}]", self.where(draft.line),
+                    "number the forms msgstr[0], msgstr[1], … without gaps",
                 )
             plural = tuple(draft.msgstr_plural[i] for i in indexes)
         entry = Entry(
@@ -263,168 +459,71 @@ def parse_po(text: str, path: str) -> Catalog:
             obsolete=draft.obsolete,
             line=draft.line,
         )
-        if entry.msgid == "" and entry.msgctxt is None and not entry.obsolete:
-            if header is not None or entries:
+        if entry.obsolete:
+            self.entries.append(entry)
+            return
+        if entry.key in self.seen:
+            raise PipelineError(
+                f"duplicate message definition (first defined at line {self.seen[entry.key]})",
+                self.where(entry.line),
+                "merge the two entries into one, or give one a msgctxt",
+            )
+        self.seen[entry.key] = entry.line
+        if entry.msgid == "" and entry.msgctxt is None:
+            if self.entries:
                 raise PipelineError(
-                    "header entry (msgid \"\") must come first, once", Location(path, entry.line)
+                    'header entry (msgid "") must be the first entry', self.where(entry.line),
+                    "move it to the top of the file",
                 )
-            header = _parse_header(entry, path)
-        elif not entry.obsolete:
-            if entry.key in seen:
-                raise PipelineError(
-                    f"duplicate message definition (first defined at line {seen[entry.key]})",
-                    Location(path, entry.line),
-                    "merge the two entries into one, or give one a msgctxt",
-                )
-            seen[entry.key] = entry.line
-            entries.append(entry)
-        else:
-            entries.append(entry)
-        draft = _Draft()
+            self.header = _parse_header(entry, draft.msgstr_parts, self.path)
+            return
+        self.entries.append(entry)
 
-    lines = text.split("\n")
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        where = Location(path, number)
-        if not line:
-            finish(number)
-            continue
-        obsolete = False
-        if line.startswith("#~"):
-            obsolete = True
-            line = line[2:].strip()
-            if not line:
-                continue
-            if line.startswith("|"):
-                line = "#" + line  # "#~| msgid" is an obsolete entry's previous msgid
-            if draft.started and not draft.obsolete and draft.msgid is not None:
-                finish(number)
-        if line.startswith("#"):
-            if draft.msgid is not None and (draft.msgstr is not None or draft.msgstr_plural):
-                finish(number)  # comments start the next entry even without a blank line
-            if not draft.started:
-                draft.first_line = number
-            if obsolete:
-                draft.obsolete = True
-            kind, body = line[:2], line[2:].strip()
-            if kind == "#:":
-                draft.locations.extend(_parse_references(body))
-            elif kind == "#.":
-                draft.auto_comments.append(body)
-            elif kind == "#,":
-                draft.flags.extend(f.strip() for f in body.split(",") if f.strip())
-            elif kind == "#|":
-                match = _KEYWORD.match(body)
-                if match and match.group(1) in ("msgctxt", "msgid", "msgid_plural"):
-                    draft.previous[match.group(1)] = _unquote(match.group(3), where)
-                    draft.last = "previous:" + match.group(1)
-                elif body.startswith('"') and draft.last and draft.last.startswith("previous:"):
-                    name = draft.last.split(":", 1)[1]
-                    draft.previous[name] += _unquote(body, where)
-                else:
-                    raise PipelineError("malformed #| previous-message comment", where)
-            elif kind == "#~":
-                pass
-            else:
-                draft.translator_comments.append(line[1:].removeprefix(" "))
-            continue
-        if obsolete:
-            draft.obsolete = True
-        match = _KEYWORD.match(line)
-        if match:
-            keyword, index, rest = match.group(1), match.group(2), match.group(3)
-            if keyword in ("msgctxt", "msgid") and (
-                draft.msgstr is not None or draft.msgstr_plural
-            ):
-                finish(number)
-            if not draft.started:
-                draft.first_line = number
-            if obsolete:
-                draft.obsolete = True
-            value = _unquote(rest, where)
-            if keyword == "msgctxt":
-                if draft.msgctxt is not None or draft.msgid is not None:
-                    raise PipelineError("msgctxt must come before msgid, once", where)
-                draft.msgctxt = value
-            elif keyword == "msgid":
-                if draft.msgid is not None:
-                    raise PipelineError("msgid without msgstr before it", where,
-                                        'add msgstr "" after the previous msgid')
-                draft.msgid = value
-                draft.line = number
-            elif keyword == "msgid_plural":
-                if draft.msgid is None or draft.msgid_plural is not None:
-                    raise PipelineError("msgid_plural must follow msgid", where)
-                draft.msgid_plural = value
-            elif index is not None:
-                if draft.msgid is None:
-                    raise PipelineError("msgstr before msgid", where,
-                                        "every entry needs a msgid line before its msgstr")
-                if int(index) in draft.msgstr_plural:
-                    raise PipelineError(f"msgstr[{index}] given twice", where)
-                draft.msgstr_plural[int(index)] = value
-            else:
-                if draft.msgid is None:
-                    raise PipelineError("msgstr before msgid", where,
-                                        "every entry needs a msgid line before its msgstr")
-                if draft.msgstr is not None:
-                    raise PipelineError("msgstr given twice", where)
-                draft.msgstr = value
-            draft.last = keyword if index is None else f"msgstr[{index}]"
-            continue
-        if line.startswith('"'):
-            if draft.last is None or draft.last.startswith("previous:"):
-                raise PipelineError("string continuation without a keyword before it", where)
-            value = _unquote(line, where)
-            if draft.last == "msgctxt":
-                draft.msgctxt = (draft.msgctxt or "") + value
-            elif draft.last == "msgid":
-                draft.msgid = (draft.msgid or "") + value
-            elif draft.last == "msgid_plural":
-                draft.msgid_plural = (draft.msgid_plural or "") + value
-            elif draft.last == "msgstr":
-                draft.msgstr = (draft.msgstr or "") + value
-            else:
-                idx = int(draft.last[7:-1])
-                draft.msgstr_plural[idx] += value
-            continue
-        word = line.split()[0][:30]
-        raise PipelineError(
-            f"syntax error: unexpected text {word!r}",
-            where,
-            "each line must be a comment (#…), a keyword (msgid, msgstr, …) or a quoted string",
-        )
-    finish(len(lines) + 1)
-    head = header or Catalog()
-    catalog = Catalog(
-        header_comments=head.header_comments,
-        header=head.header,
-        header_flags=head.header_flags,
-        entries=tuple(entries),
-        header_line=head.header_line,
-        path=path,
-    )
-    _check_catalog(catalog, path)
-    return catalog
+    def close(self) -> Catalog:
+        self.finish()
+        head = self.header or Catalog()
+        catalog = replace(head, entries=tuple(self.entries), path=self.path)
+        _check_catalog(catalog, self.path)
+        return catalog
 
 
-def _parse_header(entry: Entry, path: str) -> Catalog:
+def parse_po(text: str, path: str) -> Catalog:
+    """Parse PO text (already decoded) into a Catalog; errors name ``path:line``."""
+    parser = _Parser(path)
+    for number, raw in enumerate(text.split("\n"), start=1):
+        parser.feed(number, raw)
+    return parser.close()
+
+
+def _parse_header(entry: Entry, parts: list[tuple[int, str]], path: str) -> Catalog:
+    """Header fields from the header's msgstr, each with the line it was written on."""
+    starts: list[int] = []
+    offset = 0
+    for _, piece in parts:
+        starts.append(offset)
+        offset += len(piece)
     fields: list[tuple[str, str]] = []
+    lines: list[tuple[str, int]] = []
+    offset = 0
     for line_text in entry.msgstr.split("\n"):
+        line = parts[max(bisect.bisect_right(starts, offset) - 1, 0)][0] if parts else entry.line
+        offset += len(line_text) + 1
         if not line_text.strip():
             continue
         name, sep, value = line_text.partition(":")
         if not sep:
             raise PipelineError(
-                f"malformed header field {line_text!r}", Location(path, entry.line),
+                f"malformed header field {line_text[:40]!r}", Location(path, line),
                 'header lines look like "Name: value\\n"',
             )
         fields.append((name.strip(), value.strip()))
+        lines.append((name.strip(), line))
     return Catalog(
         header_comments=entry.translator_comments,
         header=tuple(fields),
         header_flags=entry.flags,
         header_line=entry.line,
+        header_lines=tuple(lines),
     )
 
 
@@ -434,12 +533,10 @@ def _check_catalog(catalog: Catalog, path: str) -> None:
         match = re.search(r"charset=([^\s;]+)", content_type)
         charset = match.group(1) if match else ""
         if charset.upper() not in ("UTF-8", "UTF8", "CHARSET"):
-            raise PipelineError(
-                f"declared charset {charset!r} is not UTF-8",
-                Location(path, catalog.header_line),
-                "convert the file to UTF-8 (msgconv -t UTF-8) and set "
-                '"Content-Type: text/plain; charset=UTF-8"',
-            )
+            raise _charset_error(charset, Location(path, catalog.header_line_of("Content-Type")))
+    forms = catalog.header_value("Plural-Forms")
+    if forms is not None:
+        _check_plural_forms(forms, Location(path, catalog.header_line_of("Plural-Forms")))
     # A template's plural entries are all empty: only a translated form needs the header.
     plurals = [e for e in catalog.active if e.msgid_plural is not None and any(e.msgstr_plural)]
     if not plurals:
@@ -447,62 +544,109 @@ def _check_catalog(catalog: Catalog, path: str) -> None:
     nplurals = catalog.nplurals
     if nplurals is None:
         raise PipelineError(
-            "plural messages but no valid Plural-Forms header",
-            Location(path, catalog.header_line or plurals[0].line),
-            "add the header for your language, e.g. "
+            "plural forms are translated but the header has no Plural-Forms",
+            Location(path, plurals[0].line),
+            "add the header line for your language (pipeline init writes it), e.g. "
             '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"',
         )
     for entry in plurals:
-        if entry.msgstr_plural and len(entry.msgstr_plural) != nplurals:
+        if len(entry.msgstr_plural) != nplurals:
             raise PipelineError(
                 f"{len(entry.msgstr_plural)} plural forms, but Plural-Forms says "
                 f"nplurals={nplurals}",
                 Location(path, entry.line),
-                f"give exactly {nplurals} msgstr[N] lines",
+                f"give exactly {nplurals} msgstr[N] lines, msgstr[0] to msgstr[{nplurals - 1}]",
             )
 
 
+def _check_plural_forms(forms: str, where: Location) -> None:
+    match = re.fullmatch(r"\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*(.+?)\s*;?\s*", forms)
+    problem = None
+    if match is None:
+        problem = "is not 'nplurals=N; plural=EXPRESSION;'"
+    elif not 1 <= int(match.group(1)) <= 6:
+        problem = f"has nplurals={match.group(1)}; gettext languages use 1 to 6"
+    else:
+        try:
+            evaluate = gettext.c2py(match.group(2))
+            too_big = [n for n in range(200) if not 0 <= evaluate(n) < int(match.group(1))]
+        except (ValueError, RecursionError, ZeroDivisionError):
+            problem = f"has an invalid plural expression {match.group(2)!r}"
+        else:
+            if too_big:
+                problem = (f"plural expression gives form {evaluate(too_big[0])} for "
+                           f"n={too_big[0]}, but nplurals={match.group(1)}")
+    if problem:
+        raise PipelineError(
+            f"Plural-Forms header {problem}", where,
+            "copy the line for your language from 'pipeline init' or the gettext manual",
+        )
+
+
+def _charset_error(charset: str, where: Location) -> PipelineError:
+    return PipelineError(
+        f"declared charset {charset!r} is not UTF-8", where,
+        "convert the file to UTF-8 (msgconv -t UTF-8 file.po -o file.po) and set "
+        '"Content-Type: text/plain; charset=UTF-8"',
+    )
+
+
 def read_po(file: Path, display: str) -> Catalog:
+    """Read a PO/POT file: UTF-8 with or without a BOM, LF or CRLF line ends."""
     data = read_bytes(file, display)
-    if not data.strip():
+    try:
+        text = decode_utf8(data, display)
+    except PipelineError:
+        # Not UTF-8: if the header declares another charset, that is the real problem.
+        declared = re.search(rb"charset=([^\s\\\";]+)", data)
+        if declared and declared.group(1).upper() not in (b"UTF-8", b"UTF8"):
+            line = data.count(b"\n", 0, declared.start()) + 1
+            raise _charset_error(declared.group(1).decode("ascii", "replace"),
+                                 Location(display, line)) from None
+        raise
+    if not text.strip():
         raise PipelineError(
             "empty file: no header entry", Location(display, 1),
-            "recreate it with 'pipeline init LANG' (after moving the empty file away)",
+            "move the empty file away and recreate it with 'pipeline init LANG'",
         )
-    return parse_po(decode_utf8(data, display), display)
+    return parse_po(text, display)
 
 
 # --- writing -------------------------------------------------------------------
 
 
+_WRITE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\r": "\\r", "\n": "\\n",
+                  "\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v"}
+_NEEDS_ESCAPE = re.compile("[" + re.escape("".join(_WRITE_ESCAPES)) + "]")
+
+
 def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t")
-        .replace("\r", "\\r").replace("\n", "\\n")
-    )
+    return _NEEDS_ESCAPE.sub(lambda m: _WRITE_ESCAPES[m.group(0)], text)
 
 
 def _wrap_string(keyword: str, text: str, prefix: str = "") -> list[str]:
-    """Lay out ``keyword "text"`` the way GNU gettext does at width 79."""
-    escaped = _escape(text)
-    single = f'{prefix}{keyword} "{escaped}"'
-    if len(single) <= WIDTH and "\\n" not in escaped[:-2]:
+    """Lay out ``keyword "text"`` the way GNU gettext does at width 79.
+
+    One line when it fits and has no newline except at the end; otherwise an empty
+    first string, then one string per line of the text, each broken after spaces so
+    that no line passes the width.
+    """
+    pieces = text.split("\n")
+    lines_of_text = [p + "\n" for p in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    single = f'{prefix}{keyword} "{_escape(text)}"'
+    if len(lines_of_text) <= 1 and len(single) <= WIDTH:
         return [single]
-    # Break after each \n, then after spaces so that no line passes the width.
-    pieces = re.split(r"(?<=\\n)", escaped)
     lines = [f'{prefix}{keyword} ""']
     limit = WIDTH - len(prefix) - 2
-    for piece in pieces:
-        if not piece:
-            continue
-        words = re.findall(r"[^ ]+ *| +", piece)
+    for piece in lines_of_text:
         current = ""
-        for word in words:
-            if current and len(current) + len(word) > limit:
+        for word in re.findall(r"[^ ]+ *| +", piece):
+            escaped = _escape(word)
+            if current and len(current) + len(escaped) > limit:
                 lines.append(f'{prefix}"{current}"')
-                current = word
+                current = escaped
             else:
-                current += word
+                current += escaped
         if current:
             lines.append(f'{prefix}"{current}"')
     return lines
