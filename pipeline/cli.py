@@ -163,6 +163,35 @@ def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
                       "done"), rows, (False, True, True, True, True, True, True)))
 
 
+@cli.command()
+@click.argument("langs", nargs=-1)
+@click.option("--page", "slugs", multiple=True, metavar="SLUG",
+              help="Render only this page (repeatable); indexes and sitemap are refreshed.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+@handle_errors
+def render(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as_json: bool) -> None:
+    """Render the site to output/build/ (all languages, or only LANG…)."""
+    from pipeline.render import render_site
+    from pipeline.reporters.terminal import table
+
+    result = render_site(state.config(), slugs or None, state.langs(langs))
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    rows = [(s.tag, s.published, s.left_out, s.translated, s.outdated, s.fallback)
+            for s in result.languages()]
+    click.echo(table(("language", "published", "left out", "translated", "outdated",
+                      "fallback"), rows, (False, True, True, True, True, True)))
+    for page in result.pages:
+        if not page.published:
+            click.echo(f"{page.tag}: {page.source} left out: {page.percent:.1f} % translated, "
+                       f"needs {page.threshold:g} %")
+    click.echo(f"{result.build_dir}: {len(result.written)} file(s) written, "
+               f"{len(result.files) - len(result.written)} unchanged, "
+               f"{len(result.removed)} removed")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="pipeline", standalone_mode=False)

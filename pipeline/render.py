@@ -1,0 +1,572 @@
+"""Rendering: pages + catalogs + templates → ``output/build/`` (one folder per language).
+
+For the source language and every target language: ``<tag>/<slug>.html`` for each
+page published in that language, ``<tag>/index.html`` (the language's pages),
+``index.html`` (the language chooser), ``sitemap.xml`` with ``xhtml:link``
+alternates and ``style.css`` (copied from the templates folder).
+
+A page is published in a language when its completeness (its own messages plus the
+template messages it shows, resolved as a reader gets them) reaches the language's
+threshold. Unpublished pages are not written, and the switcher, hreflang links,
+sitemap and indexes name only published pages. Output is deterministic and unchanged
+files are not rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
+
+from babel.dates import format_date
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
+from markupsafe import Markup, escape
+
+from pipeline.config import Config
+from pipeline.errors import PipelineError
+from pipeline.fsutil import read_bytes, write_bytes_atomic
+from pipeline.langs import Lang
+from pipeline.markup import (
+    attributes_html,
+    inline_html,
+    plain_text,
+    render_body,
+    strip_bidi_controls,
+    text_attributes,
+)
+from pipeline.models import Location
+from pipeline.pages import Link, Page, Text, load_pages
+from pipeline.translations import Completeness, Resolved, Translations, page_completeness
+
+BUILD = "build"
+STYLESHEET = "style.css"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+Key = tuple[str, str | None]  # (msgid, msgctxt), as translations.page_completeness takes them
+
+
+# --- results -------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """One page in one language."""
+
+    slug: str
+    source: str  # the page file, relative to the content root
+    lang: str  # gettext code (zh_Hans)
+    tag: str  # BCP 47 tag (zh-Hans), also the output folder
+    path: str  # output/build/<tag>/<slug>.html, relative to the content root
+    published: bool  # completeness >= threshold; only published pages exist on disk
+    rendered: bool  # this call produced the file (False: not asked for, or not published)
+    written: bool  # the file's bytes changed on disk
+    translated: int  # messages in the reader's language (source-language pages: all)
+    outdated: int  # fuzzy translations shown (fallback = "outdated")
+    fallback: int  # messages shown in the source language
+    total: int
+    percent: float
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSummary:
+    lang: str
+    tag: str
+    published: int
+    left_out: int
+    translated: int
+    outdated: int
+    fallback: int
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    """Everything ``render_site`` decided and wrote; paths relative to the content root."""
+
+    pages: tuple[PageResult, ...]  # every (page, language), in page then language order
+    files: tuple[str, ...]  # every file this call produced, written or already identical
+    written: tuple[str, ...]  # the subset of ``files`` whose bytes changed
+    removed: tuple[str, ...]  # pages of an earlier build that are no longer published
+    build_dir: str = "output/build"
+
+    def languages(self) -> tuple[LanguageSummary, ...]:
+        order: dict[str, list[PageResult]] = {}
+        for item in self.pages:
+            order.setdefault(item.lang, []).append(item)
+        out = []
+        for lang, items in order.items():
+            shown = [i for i in items if i.published]
+            out.append(LanguageSummary(
+                lang, items[0].tag, len(shown), len(items) - len(shown),
+                sum(i.translated for i in shown), sum(i.outdated for i in shown),
+                sum(i.fallback for i in shown)))
+        return tuple(out)
+
+    def published(self, lang: str | None = None) -> tuple[PageResult, ...]:
+        return tuple(p for p in self.pages if p.published and lang in (None, p.lang, p.tag))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "build_dir": self.build_dir,
+            "pages": [{k: getattr(p, k) for k in PageResult.__slots__} for p in self.pages],
+            "languages": [{k: getattr(s, k) for k in LanguageSummary.__slots__}
+                          for s in self.languages()],
+            "files": list(self.files),
+            "written": list(self.written),
+            "removed": list(self.removed),
+        }
+
+
+# --- template data -----------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Alternate:
+    """A language version of the current page, for the switcher and hreflang."""
+
+    tag: str
+    dir: str
+    name: str
+    href: str  # relative to the current file
+    absolute: str
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TextItem:
+    """A translatable label with its href and element attributes."""
+
+    html: Markup
+    attrs: Markup
+    href: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPage:
+    html: str
+    completeness: Completeness
+    outdated: bool
+
+
+class _Gettext:
+    """Template gettext for one language, resolving like page text; records what it used.
+
+    A translation is escaped here (Jinja marks gettext results safe) and checked
+    against the msgid's placeholders; a broken one falls back to the source text.
+    """
+
+    def __init__(self, translations: Translations):
+        self.translations = translations
+        self.used: list[Key] = []
+
+    def gettext(self, message: str) -> Markup:
+        return self._safe(message, self._resolve(message, None))
+
+    def pgettext(self, context: str, message: str) -> Markup:
+        return self._safe(message, self._resolve(message, context))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> Markup:
+        return self.npgettext(None, singular, plural, n)
+
+    def npgettext(self, context: str | None, singular: str, plural: str, n: int) -> Markup:
+        self.used.append((singular, context))
+        resolved = self.translations.resolve_plural(singular, plural, n, context)
+        return self._safe(singular if n == 1 else plural, resolved)
+
+    def _resolve(self, message: str, context: str | None) -> Resolved:
+        self.used.append((message, context))
+        return self.translations.resolve(message, context)
+
+    @staticmethod
+    def _safe(english: str, resolved: Resolved) -> Markup:
+        text = strip_bidi_controls(resolved.text)
+        if "%" not in english:
+            text = text.replace("%", "%%")  # Jinja applies % formatting to every result
+        elif not _placeholders_fit(english, text):
+            text = english
+        return escape(text)
+
+
+_PLACEHOLDER = re.compile(r"%%|%\((\w+)\)[sd]")
+
+
+def _placeholders_fit(english: str, text: str) -> bool:
+    known = set(_PLACEHOLDER.findall(english)) - {""}
+    rest = _PLACEHOLDER.sub(lambda m: "" if m.group(1) in known or not m.group(1) else "%",
+                            text)
+    return "%" not in rest
+
+
+class SiteRenderer:
+    """Templates and catalogs of one content root, loaded once and reused for every page."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self._translations: dict[str, Translations] = {}
+        self._envs: dict[str, tuple[Environment, _Gettext]] = {}
+
+    # loading
+    def translations(self, lang: Lang) -> Translations:
+        if lang.code not in self._translations:
+            path = self.config.po_path(lang)
+            if lang.code != self.config.source_language.code and not path.is_file():
+                raise PipelineError(
+                    f"no catalog for {lang.code}", Location(self.config.rel(path)),
+                    f"run 'pipeline init {lang.code}' (or remove it from 'languages')")
+            self._translations[lang.code] = Translations.load(self.config, lang)
+        return self._translations[lang.code]
+
+    def _env(self, lang: Lang) -> tuple[Environment, _Gettext]:
+        if lang.code not in self._envs:
+            folder = self.config.templates_dir
+            if not folder.is_dir():
+                raise PipelineError("templates directory not found",
+                                    Location(self.config.templates),
+                                    "set 'templates' in [tool.pipeline] or create the directory")
+            env = Environment(
+                loader=FileSystemLoader(str(folder)), autoescape=True,
+                extensions=["jinja2.ext.i18n"], undefined=StrictUndefined,
+                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                auto_reload=False,
+            )
+            env.policies["ext.i18n.trimmed"] = True
+            gettext = _Gettext(self.translations(lang))
+            env.install_gettext_callables(  # type: ignore[attr-defined]
+                gettext.gettext, gettext.ngettext, newstyle=True,
+                pgettext=gettext.pgettext, npgettext=gettext.npgettext)
+            self._envs[lang.code] = (env, gettext)
+        return self._envs[lang.code]
+
+    def _template(self, lang: Lang, name: str) -> Template:
+        env, _ = self._env(lang)
+        try:
+            return env.get_template(name)
+        except TemplateSyntaxError as exc:
+            raise PipelineError(
+                f"template syntax error: {exc.message}",
+                Location(self._rel_template(exc.filename, name), exc.lineno or 0),
+                "fix the Jinja tag on that line; see https://jinja.palletsprojects.com/",
+            ) from exc
+        except TemplateNotFound as exc:
+            raise PipelineError(
+                f"template not found: {exc.name}", Location(f"{self.config.templates}/{name}"),
+                "the renderer needs base.html, page.html, switcher.html, index.html "
+                "and chooser.html in the templates folder",
+            ) from exc
+
+    def _rel_template(self, filename: str | None, name: str) -> str:
+        if filename:
+            return self.config.rel(Path(filename))
+        return f"{self.config.templates}/{name}"
+
+    def _run(self, lang: Lang, name: str, context: dict[str, Any]) -> tuple[str, list[Key]]:
+        template = self._template(lang, name)
+        _, gettext = self._env(lang)
+        gettext.used = []
+        try:
+            html = template.render(context)
+        except TemplateError as exc:
+            raise self._runtime_error(exc, name) from exc
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise self._runtime_error(exc, name) from exc
+        return html, list(gettext.used)
+
+    def _runtime_error(self, exc: Exception, name: str) -> PipelineError:
+        folder = str(self.config.templates_dir.resolve())
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if str(Path(f.filename).resolve()).startswith(folder)]
+        where = (Location(self.config.rel(Path(frames[-1].filename)), frames[-1].lineno or 0)
+                 if frames else Location(f"{self.config.templates}/{name}"))
+        message = getattr(exc, "message", None) or str(exc)
+        return PipelineError(f"template error: {message}", where,
+                             "check the names used on that line against the README's "
+                             "list of template variables")
+
+    # pieces
+    def _resolve_text(self, lang: Lang, text: Text, where: Location) -> tuple[Resolved, TextItem]:
+        resolved = self.translations(lang).resolve(text.value)
+        attrs = text_attributes(resolved, lang, where)
+        return resolved, TextItem(inline_html(resolved), attributes_html(attrs),
+                                  text=plain_text(resolved))
+
+    def _site_name(self, lang: Lang) -> TextItem:
+        config = self.config
+        _, item = self._resolve_text(lang, Text(config.site_title, config.site_title_line),
+                                     Location(config.file, config.site_title_line))
+        return item
+
+    def _link(self, lang: Lang, page: Page, link: Link) -> TextItem:
+        _, item = self._resolve_text(lang, link.label, page.location(link.label.line))
+        return TextItem(item.html, item.attrs, link.href, item.text)
+
+    def _lang_view(self, lang: Lang) -> dict[str, str]:
+        return {"tag": lang.tag, "dir": lang.direction, "name": lang.own_name}
+
+    def _base_context(self, lang: Lang, root: str) -> dict[str, Any]:
+        site = self._site_name(lang)
+        return {
+            "lang": self._lang_view(lang),
+            "source_lang": self._lang_view(self.config.source_language),
+            "root": root,
+            "home": f"{root}{lang.tag}/index.html",
+            "site_title": site.text,
+            "site_name": site,
+            "description": None,
+            "canonical": None,
+            "alternates": [],
+            "x_default": None,
+        }
+
+    def url(self, relative: str) -> str:
+        return self.config.base_url + relative
+
+    def alternates(self, langs: Sequence[Lang], current: Lang, file: str,
+                   root: str) -> list[Alternate]:
+        return [Alternate(lg.tag, lg.direction, lg.own_name, f"{root}{lg.tag}/{file}",
+                          self.url(f"{lg.tag}/{file}"), lg.code == current.code)
+                for lg in langs]
+
+    # whole files
+    def page(self, page: Page, lang: Lang, published: Sequence[Lang]) -> RenderedPage:
+        """One page in one language; ``published`` are the languages it exists in."""
+        config = self.config
+        translations = self.translations(lang)
+        body = render_body(page, lang, translations.resolve)
+        title_resolved, title = self._resolve_text(lang, page.title,
+                                                   page.location(page.title.line))
+        description = None
+        front: list[Resolved] = [title_resolved]
+        if page.description is not None:
+            resolved, item = self._resolve_text(lang, page.description,
+                                                page.location(page.description.line))
+            front.append(resolved)
+            description = item.text
+        crumbs = [self._link(lang, page, link) for link in page.breadcrumb]
+        parent = None
+        if page.parent is not None:
+            label = self._link(lang, page, page.parent)
+            parent = TextItem(Markup("<span{}>{}</span>").format(label.attrs, label.html),
+                              Markup(""), page.parent.href, label.text)
+        updated = None
+        if page.updated is not None:
+            shown = format_date(page.updated, format="long", locale=lang.locale)
+            updated = Markup('<bdi><time datetime="{}">{}</time></bdi>').format(
+                page.updated.isoformat(), shown)
+        file = f"{page.slug}.html"
+        root = "../"
+        context = self._base_context(lang, root)
+        outdated = body.outdated or any(r.state == "outdated" for r in front)
+        context.update({
+            "description": description,
+            "canonical": self.url(f"{lang.tag}/{file}"),
+            "alternates": self.alternates(published, lang, file, root),
+            "x_default": self.url(f"{config.source_language.tag}/{file}"),
+            "languages_count": len(published),
+            "page": {
+                "slug": page.slug,
+                "href": file,
+                "title": title.text,
+                "title_html": title.html,
+                "title_attrs": title.attrs,
+                "breadcrumb": crumbs,
+                "parent": parent,
+                "body": body.html,
+                "updated": updated,
+                "outdated": outdated,
+                "source_href": f"{root}{config.source_language.tag}/{file}",
+            },
+        })
+        html, used = self._run(lang, "page.html", context)
+        keys = tuple([(config.site_title, None), *used])
+        completeness = page_completeness(page, translations, keys)
+        return RenderedPage(html, completeness, outdated)
+
+    def language_index(self, lang: Lang, pages: Sequence[Page], langs: Sequence[Lang]) -> str:
+        items = []
+        for page in pages:
+            _, title = self._resolve_text(lang, page.title, page.location(page.title.line))
+            items.append(TextItem(title.html, title.attrs, f"{page.slug}.html", title.text))
+        context = self._base_context(lang, "../")
+        context.update({
+            "pages": items,
+            "canonical": self.url(f"{lang.tag}/index.html"),
+            "alternates": self.alternates(langs, lang, "index.html", "../"),
+            "x_default": self.url("index.html"),
+        })
+        return self._run(lang, "index.html", context)[0]
+
+    def chooser(self, langs: Sequence[Lang]) -> str:
+        source = self.config.source_language
+        context = self._base_context(source, "")
+        context.update({
+            "canonical": self.url("index.html"),
+            "alternates": self.alternates(langs, source, "index.html", ""),
+            "x_default": self.url("index.html"),
+        })
+        # The chooser is no language's version: nothing is marked current.
+        context["alternates"] = [Alternate(a.tag, a.dir, a.name, a.href, a.absolute, False)
+                                 for a in context["alternates"]]
+        return self._run(source, "chooser.html", context)[0]
+
+
+def render_page(config: Config, page: Page, lang: Lang,
+                published: Sequence[Lang] | None = None) -> str:
+    """The HTML of one page in one language, written nowhere (for tests and previews)."""
+    return SiteRenderer(config).page(page, lang, published or config.all_languages).html
+
+
+# --- the site ------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Plan:
+    status: dict[tuple[str, str], RenderedPage] = field(default_factory=dict)
+    published: dict[str, list[Lang]] = field(default_factory=dict)
+
+
+def sitemap_xml(entries: Iterable[tuple[str, Sequence[tuple[str, str]]]]) -> str:
+    """``<urlset>`` with one ``<url>`` per page and its ``xhtml:link`` alternates."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}">']
+    for loc, alternates in entries:
+        lines.append("<url>")
+        lines.append(f"<loc>{xml_escape(loc)}</loc>")
+        for hreflang, href in alternates:
+            lines.append(f'<xhtml:link rel="alternate" hreflang={quoteattr(hreflang)} '
+                         f"href={quoteattr(href)}/>")
+        lines.append("</url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+def render_site(config: Config, slugs: Sequence[str] | None = None,
+                langs: Sequence[Lang] | None = None) -> RenderResult:
+    """Render the site; ``slugs`` / ``langs`` limit which pages are (re)written.
+
+    Publication is always decided for every page and language, so the switcher,
+    hreflang links, indexes, chooser and sitemap are always complete.
+    """
+    pages = load_pages(config.pages_dir, config.root)
+    by_slug = {p.slug: p for p in pages}
+    for slug in slugs or ():
+        if slug not in by_slug:
+            raise PipelineError(f"no page with slug {slug!r}", Location(config.pages),
+                                "known slugs: " + ", ".join(sorted(by_slug)))
+    configured = {lg.code for lg in config.all_languages}
+    for lang in langs or ():
+        if lang.code not in configured:
+            raise PipelineError(f"{lang.code} is not a configured language",
+                                Location(config.file),
+                                "add it to 'languages' in the configuration")
+    wanted_slugs = set(slugs) if slugs is not None else set(by_slug)
+    wanted_langs = {lg.code for lg in langs} if langs is not None else configured
+    full = slugs is None and langs is None
+
+    renderer = SiteRenderer(config)
+    plan = _Plan()
+    for page in pages:
+        plan.published[page.slug] = []
+        for lang in config.all_languages:
+            # First pass with every language: what the page shows decides completeness.
+            draft = renderer.page(page, lang, config.all_languages)
+            plan.status[(page.slug, lang.code)] = draft
+            if draft.completeness.percent >= config.completeness_threshold(lang):
+                plan.published[page.slug].append(lang)
+
+    build = config.output_dir / BUILD
+    files: list[str] = []
+    written: list[str] = []
+    removed: list[str] = []
+    results: list[PageResult] = []
+
+    def emit(path: Path, data: str | bytes) -> bool:
+        display = config.rel(path)
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        changed = write_bytes_atomic(path, raw, display)
+        files.append(display)
+        if changed:
+            written.append(display)
+        return changed
+
+    for page in pages:
+        shown = plan.published[page.slug]
+        for lang in config.all_languages:
+            status = plan.status[(page.slug, lang.code)].completeness
+            path = build / lang.tag / f"{page.slug}.html"
+            is_published = any(lg.code == lang.code for lg in shown)
+            asked = page.slug in wanted_slugs and lang.code in wanted_langs
+            changed = False
+            if asked and is_published:
+                changed = emit(path, renderer.page(page, lang, shown).html)
+            elif asked and path.exists():
+                path.unlink()
+                removed.append(config.rel(path))
+            results.append(PageResult(
+                page.slug, page.path, lang.code, lang.tag, config.rel(path), is_published,
+                asked and is_published, changed, status.translated, status.outdated,
+                status.fallback, status.total, round(status.percent, 2),
+                config.completeness_threshold(lang)))
+
+    languages = [lg for lg in config.all_languages
+                 if any(lg in plan.published[p.slug] for p in pages)]
+    for lang in languages:
+        if lang.code in wanted_langs:
+            listed = [p for p in pages if lang in plan.published[p.slug]]
+            emit(build / lang.tag / "index.html",
+                 renderer.language_index(lang, listed, languages))
+    emit(build / "index.html", renderer.chooser(languages))
+    emit(build / "sitemap.xml", sitemap_xml(_sitemap_entries(renderer, pages, plan,
+                                                             languages)))
+    style = config.templates_dir / STYLESHEET
+    emit(build / STYLESHEET, read_bytes(style, config.rel(style)))
+
+    if full:
+        removed += _remove_stale(config, build, set(files))
+    return RenderResult(tuple(results), tuple(files), tuple(written), tuple(removed),
+                        config.rel(build))
+
+
+def _sitemap_entries(renderer: SiteRenderer, pages: Sequence[Page], plan: _Plan,
+                     languages: Sequence[Lang]) -> list[tuple[str, list[tuple[str, str]]]]:
+    source = renderer.config.source_language
+    entries: list[tuple[str, list[tuple[str, str]]]] = []
+    index_alts = [(lg.tag, renderer.url(f"{lg.tag}/index.html")) for lg in languages]
+    index_alts.append(("x-default", renderer.url("index.html")))
+    entries.append((renderer.url("index.html"), index_alts))
+    for lang in languages:
+        entries.append((renderer.url(f"{lang.tag}/index.html"), index_alts))
+    for page in pages:
+        shown = plan.published[page.slug]
+        alts = [(lg.tag, renderer.url(f"{lg.tag}/{page.slug}.html")) for lg in shown]
+        alts.append(("x-default", renderer.url(f"{source.tag}/{page.slug}.html")))
+        entries += [(renderer.url(f"{lg.tag}/{page.slug}.html"), alts) for lg in shown]
+    return entries
+
+
+def _remove_stale(config: Config, build: Path, produced: set[str]) -> list[str]:
+    """Pages an earlier full render wrote for a configured language that no longer exist."""
+    removed = []
+    for lang in config.all_languages:
+        folder = build / lang.tag
+        if not folder.is_dir():
+            continue
+        for file in sorted(folder.glob("*.html")):
+            if config.rel(file) not in produced:
+                file.unlink()
+                removed.append(config.rel(file))
+    return removed
+
+
+__all__ = ["PageResult", "RenderResult", "SiteRenderer", "render_page", "render_site",
+           "sitemap_xml"]
