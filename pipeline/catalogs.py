@@ -10,9 +10,9 @@ Every catalog is parsed before any is written, and each write is atomic.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
 import struct
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -80,7 +80,25 @@ def load_pot(config: Config) -> Catalog:
 
 def load_catalog(config: Config, lang: Lang) -> Catalog:
     path = config.po_path(lang)
+    if not path.exists():
+        raise PipelineError("no catalog for this language", Location(config.rel(path)),
+                            f"run 'pipeline init {lang.code}' (or 'pipeline update')")
     return read_po(path, config.rel(path))
+
+
+def target_languages(config: Config, languages: tuple[Lang, ...] | None) -> tuple[Lang, ...]:
+    """The languages a catalog command works on: those named, or all configured ones."""
+    chosen = languages or config.languages
+    for lang in chosen:
+        if lang.code == config.source_language.code:
+            raise PipelineError(
+                f"{lang.code} is the source language: it has no catalog",
+                Location(config.file),
+                "name a translation language, e.g. " + ", ".join(
+                    lg.code for lg in config.languages[:3]) if config.languages
+                else "add translation languages to 'languages' in the configuration",
+            )
+    return chosen
 
 
 def new_catalog(config: Config, lang: Lang, pot: Catalog) -> Catalog:
@@ -108,6 +126,8 @@ def new_catalog(config: Config, lang: Lang, pot: Catalog) -> Catalog:
 
 
 def init_catalog(config: Config, lang: Lang) -> Path:
+    """Create ``lang``'s catalog from the template; never overwrites one."""
+    (lang,) = target_languages(config, (lang,))
     path = config.po_path(lang)
     if path.exists():
         raise PipelineError(
@@ -119,27 +139,66 @@ def init_catalog(config: Config, lang: Lang) -> Path:
     return path
 
 
-def _similarity(a: str, b: str) -> float:
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < FUZZY_THRESHOLD or matcher.quick_ratio() < FUZZY_THRESHOLD:
-        return 0.0
-    return matcher.ratio()
+def similarity(a: str, b: str) -> float:
+    """GNU ``fstrcmp``: 2 * LCS / total length, over the UTF-8 bytes (1.0 = equal)."""
+    left, right = a.encode("utf-8"), b.encode("utf-8")
+    total = len(left) + len(right)
+    return 2 * _lcs_length(left, right) / total if total else 1.0
 
 
-def best_match(msgid: str, candidates: Iterable[Entry]) -> tuple[Entry | None, float]:
-    """The old entry whose msgid is most like ``msgid`` (≥ msgmerge's threshold)."""
-    best: Entry | None = None
-    score = 0.0
-    for candidate in candidates:
-        longer = max(len(msgid), len(candidate.msgid))
-        if not longer or 2 * min(len(msgid), len(candidate.msgid)) / (
-            len(msgid) + len(candidate.msgid)
-        ) < FUZZY_THRESHOLD:
-            continue
-        ratio = _similarity(msgid, candidate.msgid)
-        if ratio >= FUZZY_THRESHOLD and ratio > score:
-            best, score = candidate, ratio
-    return best, score
+def _lcs_length(a: bytes, b: bytes) -> int:
+    """Length of the longest common subsequence, bit-parallel (Allison & Dix; Hyyrö)."""
+    if not a or not b:
+        return 0
+    masks: dict[int, int] = {}
+    for index, byte in enumerate(a):
+        masks[byte] = masks.get(byte, 0) | (1 << index)
+    full = (1 << len(a)) - 1
+    row = full
+    for byte in b:
+        match = row & masks.get(byte, 0)
+        row = ((row + match) | (row - match)) & full
+    return len(a) - row.bit_count()
+
+
+class _Matcher:
+    """msgmerge's fuzzy search over the old entries that have a translation."""
+
+    def __init__(self, candidates: Iterable[Entry]):
+        self.pool = [(e, e.msgid.encode("utf-8"), Counter(e.msgid.encode("utf-8")))
+                     for e in candidates if e.msgid and _first_form(e)]
+
+    def best(self, msgid: str, msgctxt: str | None = None) -> tuple[Entry | None, float]:
+        target = msgid.encode("utf-8")
+        counts = Counter(target)
+        best: Entry | None = None
+        best_weight = FUZZY_THRESHOLD
+        for entry, data, data_counts in self.pool:
+            # A candidate valid for any context, or for this one, gets GNU's tiny bonus.
+            bonus = 0.00001 if entry.msgctxt is None or entry.msgctxt == msgctxt else 0.0
+            lower = best_weight - bonus * 1.01
+            total = len(target) + len(data)
+            if 2 * min(len(target), len(data)) / total < lower:
+                continue
+            if 2 * (counts & data_counts).total() / total < lower:
+                continue
+            weight = 2 * _lcs_length(target, data) / total
+            if weight >= lower and weight + bonus > best_weight:
+                best, best_weight = entry, weight + bonus
+        return best, (best_weight if best is not None else 0.0)
+
+
+def best_match(msgid: str, candidates: Iterable[Entry], msgctxt: str | None = None
+               ) -> tuple[Entry | None, float]:
+    """The old entry whose msgid is most like ``msgid`` (above msgmerge's threshold)."""
+    return _Matcher(candidates).best(msgid, msgctxt)
+
+
+def _first_form(entry: Entry) -> str:
+    """msgstr, or msgstr[0] of a plural entry: what gettext looks at to call it translated."""
+    if entry.msgid_plural is not None:
+        return entry.msgstr_plural[0] if entry.msgstr_plural else ""
+    return entry.msgstr
 
 
 def _is_format(flag: str) -> bool:
@@ -147,6 +206,7 @@ def _is_format(flag: str) -> bool:
 
 
 def _merge_flags(pot_flags: tuple[str, ...], old: Entry, fuzzy: bool) -> tuple[str, ...]:
+    """fuzzy from the merge, format flags from the template, the translator's own flags kept."""
     flags = [FUZZY] if fuzzy else []
     flags += [f for f in pot_flags if f != FUZZY]
     flags += [f for f in old.flags if f != FUZZY and not _is_format(f) and f not in flags]
@@ -157,66 +217,87 @@ def _fit_plurals(forms: tuple[str, ...], nplurals: int) -> tuple[str, ...]:
     return tuple(forms[:nplurals]) + ("",) * max(0, nplurals - len(forms))
 
 
+def _merge_entry(old: Entry, ref: Entry, forms: int, force_fuzzy: bool) -> Entry:
+    """GNU ``message_merge``: the template's msgid, references and comments; the old
+    translation, translator comments and fuzziness; ``#|`` from what was translated."""
+    fuzzy = old.fuzzy or force_fuzzy
+    if old.fuzzy:
+        previous = (old.previous_msgctxt, old.previous_msgid, old.previous_msgid_plural)
+    else:
+        previous = (old.msgctxt, old.msgid, old.msgid_plural)
+    msgstr = ""
+    plural: tuple[str, ...] = ()
+    if ref.msgid_plural is not None and old.msgid_plural is None:
+        plural = (old.msgstr,) * forms  # one translation for every form, to be reviewed
+        fuzzy = True
+    elif ref.msgid_plural is None and old.msgid_plural is not None:
+        msgstr = _first_form(old)
+        fuzzy = True
+    elif ref.msgid_plural is not None:
+        plural = _fit_plurals(old.msgstr_plural, forms)
+        fuzzy = fuzzy or ref.msgid_plural != old.msgid_plural
+    else:
+        msgstr = old.msgstr
+    merged = replace(
+        ref,
+        msgstr=msgstr,
+        msgstr_plural=plural,
+        translator_comments=old.translator_comments,
+        flags=_merge_flags(ref.flags, old, fuzzy),
+        obsolete=False,
+        line=0,
+    )
+    if fuzzy and _first_form(merged):
+        merged = replace(merged, previous_msgctxt=previous[0], previous_msgid=previous[1],
+                         previous_msgid_plural=previous[2])
+    else:
+        merged = replace(merged, previous_msgctxt=None, previous_msgid=None,
+                         previous_msgid_plural=None)
+    return merged
+
+
 def merge(po: Catalog, pot: Catalog, nplurals: int | None = None) -> Catalog:
-    """Merge ``pot`` into ``po`` the way ``msgmerge --previous`` does."""
+    """Merge ``pot`` into ``po`` the way ``msgmerge --previous`` does.
+
+    Exact (msgctxt, msgid) matches keep their translation, obsolete ones included
+    (they come back); other messages get the most similar old translation, fuzzy,
+    with ``#|`` the msgid it was made for; old entries used by neither become obsolete
+    if they had a translation and are dropped if not.
+    """
     forms = po.nplurals or nplurals or 2
-    old_by_key = {e.key: e for e in po.active}
-    obsolete_by_key = {e.key: e for e in po.obsolete}
-    pool = [e for e in (*po.active, *po.obsolete) if e.has_translation and e.msgid]
-    used: set[tuple[str | None, str]] = set()
+    known: dict[tuple[str | None, str], Entry] = {}
+    for old in (*po.active, *po.obsolete):
+        known.setdefault(old.key, old)
+    matcher = _Matcher(po.entries)
+    used: set[int] = set()
     entries: list[Entry] = []
     for ref in pot.active:
-        old = old_by_key.get(ref.key) or obsolete_by_key.get(ref.key)
-        if old is not None:
-            used.add(old.key)
-            entries.append(replace(
-                ref,
-                msgstr=old.msgstr,
-                msgstr_plural=_fit_plurals(old.msgstr_plural, forms) if ref.msgid_plural is not None
-                else (),
-                translator_comments=old.translator_comments,
-                flags=_merge_flags(ref.flags, old, old.fuzzy),
-                previous_msgctxt=old.previous_msgctxt if old.fuzzy else None,
-                previous_msgid=old.previous_msgid if old.fuzzy else None,
-                previous_msgid_plural=old.previous_msgid_plural if old.fuzzy else None,
-                obsolete=False,
-                line=0,
-            ))
+        exact = known.get(ref.key)
+        if exact is not None:
+            used.add(id(exact))
+            entries.append(_merge_entry(exact, ref, forms, force_fuzzy=False))
             continue
-        match, _score = best_match(ref.msgid, pool)
+        match, _score = matcher.best(ref.msgid, ref.msgctxt)
         if match is not None:
-            plural = ref.msgid_plural is not None
-            msgstr_plural = match.msgstr_plural or ((match.msgstr,) if plural else ())
-            entries.append(replace(
-                ref,
-                msgstr="" if plural else (match.msgstr or
-                                          (match.msgstr_plural[0] if match.msgstr_plural else "")),
-                msgstr_plural=_fit_plurals(msgstr_plural, forms) if plural else (),
-                translator_comments=match.translator_comments,
-                flags=_merge_flags(ref.flags, match, True),
-                previous_msgctxt=match.msgctxt,
-                previous_msgid=match.msgid,
-                previous_msgid_plural=match.msgid_plural,
-                line=0,
-            ))
+            used.add(id(match))
+            entries.append(_merge_entry(match, ref, forms, force_fuzzy=True))
             continue
         entries.append(replace(
             ref,
+            msgstr="",
             msgstr_plural=_fit_plurals((), forms) if ref.msgid_plural is not None else (),
             flags=tuple(f for f in ref.flags if f != FUZZY),
+            previous_msgctxt=None, previous_msgid=None, previous_msgid_plural=None,
             line=0,
         ))
-    # Removed entries with a translation become obsolete, after the active ones.
-    for old in po.active:
-        if old.key not in used and old.has_translation:
+    for old in po.entries:
+        if id(old) not in used and _first_form(old):
             entries.append(replace(old, obsolete=True, locations=(), auto_comments=(), line=0))
-    for old in po.obsolete:
-        if old.key not in used:
-            entries.append(replace(old, line=0))
-    merged = replace(po, entries=tuple(entries), header_line=0)
-    created = pot.header_value("POT-Creation-Date")
-    if created:
-        merged = merged.with_header("POT-Creation-Date", created)
+    merged = replace(po, entries=tuple(entries), header_line=0, header_lines=())
+    for name in ("POT-Creation-Date", "Report-Msgid-Bugs-To"):
+        value = pot.header_value(name)
+        if value is not None:
+            merged = merged.with_header(name, value)
     return merged
 
 
@@ -225,17 +306,14 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None
     """Merge the POT into each language's catalog; parse all before writing any."""
     pot = load_pot(config)
     todo: list[tuple[Lang, Catalog | None]] = []
-    for lang in languages or config.languages:
+    for lang in target_languages(config, languages):
         path = config.po_path(lang)
         todo.append((lang, load_catalog(config, lang) if path.exists() else None))
     results = []
     for lang, po in todo:
         path = config.po_path(lang)
         display = config.rel(path)
-        if po is None:
-            merged = new_catalog(config, lang, pot)
-        else:
-            merged = merge(po, pot, lang.nplurals)
+        merged = new_catalog(config, lang, pot) if po is None else merge(po, pot, lang.nplurals)
         before = {e.key: e for e in (po.entries if po else ())}
         written = write_po(merged, path, display)
         results.append(UpdateResult(
@@ -263,13 +341,9 @@ def catalog_stats(catalog: Catalog, language: str, path: str) -> Stats:
 
 def status(config: Config, languages: tuple[Lang, ...] | None = None) -> list[Stats]:
     out = []
-    for lang in languages or config.languages:
-        path = config.po_path(lang)
-        display = config.rel(path)
-        if not path.exists():
-            raise PipelineError("no catalog for this language", Location(display),
-                                f"run 'pipeline init {lang.code}' or 'pipeline update'")
-        out.append(catalog_stats(read_po(path, display), lang.code, display))
+    for lang in target_languages(config, languages):
+        catalog = load_catalog(config, lang)
+        out.append(catalog_stats(catalog, lang.code, config.rel(config.po_path(lang))))
     return out
 
 
@@ -300,14 +374,14 @@ def mo_bytes(catalog: Catalog) -> bytes:
     values = b"".join(v + b"\x00" for _, v in pairs)
     key_table: list[int] = []
     offset = key_start
-    for key, _ in pairs:
-        key_table += [len(key), offset]
-        offset += len(key) + 1
+    for original, _ in pairs:
+        key_table += [len(original), offset]
+        offset += len(original) + 1
     value_table: list[int] = []
     offset = key_start + len(keys)
-    for _, value in pairs:
-        value_table += [len(value), offset]
-        offset += len(value) + 1
+    for _, translation in pairs:
+        value_table += [len(translation), offset]
+        offset += len(translation) + 1
     head = struct.pack("<7I", 0x950412DE, 0, count, 7 * 4, 7 * 4 + 8 * count, 0, key_start)
     return (head + struct.pack(f"<{2 * count}I", *key_table)
             + struct.pack(f"<{2 * count}I", *value_table) + keys + values)
@@ -315,7 +389,9 @@ def mo_bytes(catalog: Catalog) -> bytes:
 
 def compile_catalogs(config: Config, languages: tuple[Lang, ...] | None = None
                      ) -> list[tuple[str, bool]]:
-    loaded = [(lang, load_catalog(config, lang)) for lang in languages or config.languages]
+    """Write each catalog's ``.mo`` beside it; every catalog is parsed before any is written."""
+    loaded = [(lang, load_catalog(config, lang))
+              for lang in target_languages(config, languages)]
     out = []
     for lang, catalog in loaded:
         path = config.po_path(lang).with_suffix(".mo")
