@@ -192,6 +192,48 @@ def render(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as_json
                f"{len(result.removed)} removed")
 
 
+@cli.command()
+@click.argument("langs", nargs=-1)
+@click.option("--ignore", "ignore", multiple=True, metavar="CODE",
+              help="Ignore this check code (repeatable, or comma-separated); adds to "
+              "[tool.pipeline.check] ignore.")
+@click.option("--fuzzy", "include_fuzzy", is_flag=True,
+              help="Also check fuzzy entries (always done when the language's fallback is "
+              "'outdated').")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_state
+@handle_errors
+def check(state: State, langs: tuple[str, ...], ignore: tuple[str, ...], include_fuzzy: bool,
+          as_json: bool) -> None:
+    """Translation QA: check the catalogs (all languages, or only LANG…).
+
+    Writes output/reports/qa.json; exit 1 when any error is found.
+    """
+    from pipeline.checks import qa_document, run_checks, write_qa_report
+    from pipeline.reporters.json import dumps
+    from pipeline.reporters.terminal import finding_text
+
+    config = state.config()
+    result = run_checks(config, state.langs(langs), ignore=ignore, include_fuzzy=include_fuzzy)
+    path = write_qa_report(config, result)
+    if as_json:
+        click.echo(dumps(qa_document(result)), nl=False)
+    else:
+        for finding in result.findings:
+            click.echo(finding_text(finding))
+
+        def counts(errors: int, warnings: int) -> str:
+            return (f"{errors} error{'s' * (errors != 1)}, "
+                    f"{warnings} warning{'s' * (warnings != 1)}")
+
+        per_language = "; ".join(f"{s.language}: {counts(s.errors, s.warnings)}"
+                                 for s in result.languages)
+        click.echo(f"qa: {counts(result.errors, result.warnings)} ({per_language}); "
+                   f"report: {config.rel(path)}")
+    if not result.ok:
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="pipeline", standalone_mode=False)

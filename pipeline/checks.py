@@ -1,0 +1,935 @@
+"""Translation QA: language catalogs (+ the project glossary) → findings.
+
+Input: ``locales/<lang>/LC_MESSAGES/messages.po`` for each language, the config and
+the optional glossary ``locales/glossary.csv``. Output: a ``CheckResult`` of
+``Finding``s, each at the ``.po`` entry's ``msgid`` line, related to the entry's
+source references.
+
+The checks are a list of small functions ``(entry, context) -> Iterator[Finding]``
+(``CHECKS``); each code they yield is listed in ``CODES`` with its severity. A
+translator silences a code on one entry with the flag ``#, no-check-<code>`` plus a
+translator comment saying why; CI ignores codes with ``[tool.pipeline.check] ignore``
+or ``pipeline check --ignore``. ``html-added`` and ``bidi-control`` can never be
+silenced nor ignored.
+
+Only what a reader can get is checked: translated entries, plus fuzzy ones when the
+language shows outdated translations (``fallback = "outdated"``) or when asked.
+"""
+
+# Punctuation tables and messages use non-ASCII marks on purpose (Arabic, CJK, dashes).
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import csv
+import gettext
+import html
+import io
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from markdown_it.token import Token
+
+from pipeline.catalogs import load_catalog
+from pipeline.config import Config
+from pipeline.errors import PipelineError, UsageError
+from pipeline.fsutil import read_text
+from pipeline.langs import Lang, parse_lang
+from pipeline.models import Finding, Location, Severity, frozen_details
+from pipeline.pages import markdown
+from pipeline.pofile import Catalog, Entry
+
+GLOSSARY_FILE = "glossary.csv"
+FLAG_PREFIX = "no-check-"
+# Translator comments written by `pipeline translate` start with this; they are not a
+# person's reason for silencing a check.
+PREFILL_MARK = "pre-filled by "
+# Default length-ratio bounds for languages whose script needs far fewer characters than
+# English (CJK: one character per syllable or word; Arabic, Persian, Hebrew: short vowels
+# unwritten). Measured on the shipped catalogs: zh_Hans 0.24–0.65, ar 0.55–0.97.
+LANGUAGE_LENGTH_RATIOS = {"zh": (0.15, 0.8), "ja": (0.2, 0.9), "ko": (0.2, 1.0),
+                          "ar": (0.35, 1.6), "fa": (0.35, 1.6), "he": (0.35, 1.6)}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    severity: Severity
+    summary: str
+    silenceable: bool = True
+
+
+CODES: Mapping[str, CodeInfo] = {
+    "url-changed": CodeInfo("error", "a link's URL or an image's source differs from the source's"),
+    "link-missing": CodeInfo("error", "a link of the source is missing from the translation"),
+    "link-added": CodeInfo("error", "the translation has a link the source does not have"),
+    "markup-mismatch": CodeInfo(
+        "error", "unbalanced markup or images differ (error); emphasis, bold or code "
+        "differ from the source (warning)"),
+    "html-added": CodeInfo(
+        "error", "raw HTML, a script, an event handler, a style attribute or a "
+        "javascript:/vbscript:/data: URL", silenceable=False),
+    "bidi-control": CodeInfo(
+        "error", "an invisible bidirectional control character (U+202A–U+202E, "
+        "U+2066–U+2069)", silenceable=False),
+    "placeholder-mismatch": CodeInfo(
+        "error", "printf (%s, %(name)s) or {name} placeholders differ; plural forms missing "
+        "or empty"),
+    "number-changed": CodeInfo("warning", "a number of the source is missing from the "
+                               "translation"),
+    "same-as-source": CodeInfo("warning", "the translation is the source text unchanged"),
+    "length-ratio": CodeInfo("warning", "the translation is much longer or shorter than the "
+                             "source"),
+    "punctuation": CodeInfo("warning", "ending punctuation or leading/trailing whitespace "
+                            "differs from the source"),
+    "glossary": CodeInfo("warning", "a glossary term is not translated the approved way"),
+    "flag-without-reason": CodeInfo("warning", "a no-check flag without a translator comment "
+                                    "saying why (the check still runs)"),
+    "flag-unknown-check": CodeInfo("warning", "a no-check flag names a check that does not "
+                                   "exist"),
+    "flag-not-allowed": CodeInfo("warning", "a no-check flag for a check that cannot be "
+                                 "silenced"),
+}
+UNSILENCEABLE = frozenset(code for code, info in CODES.items() if not info.silenceable)
+
+
+# --- the project glossary ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GlossaryTerm:
+    """One row of ``locales/glossary.csv``: a source term and an approved translation."""
+
+    term: str
+    lang: str  # gettext code, or "*" for every language
+    translation: str
+    note: str = ""
+    location: Location = field(default_factory=lambda: Location(""))
+
+
+def load_glossary(config: Config) -> tuple[GlossaryTerm, ...]:
+    """Rows of ``<locales>/glossary.csv`` (columns term, lang, translation[, note])."""
+    path = config.locales_dir / GLOSSARY_FILE
+    if not path.is_file():
+        return ()
+    display = config.rel(path)
+    return parse_glossary(read_text(path, display), display)
+
+
+def parse_glossary(text: str, display: str) -> tuple[GlossaryTerm, ...]:
+    reader = csv.reader(io.StringIO(text))
+    rows: list[GlossaryTerm] = []
+    columns: list[str] | None = None
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise PipelineError(f"glossary is not valid CSV: {exc}", Location(display, line),
+                                'quote a cell that contains a comma: "term, with comma"'
+                                ) from exc
+        if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
+            continue
+        cells = [cell.strip() for cell in row]
+        if columns is None:
+            columns = [c.lower() for c in cells]
+            missing = [c for c in ("term", "lang", "translation") if c not in columns]
+            unknown = [c for c in columns if c not in ("term", "lang", "translation", "note")]
+            if missing or unknown:
+                raise PipelineError(
+                    "glossary header must name the columns term, lang, translation (and "
+                    "optionally note)" + (f"; unknown column {unknown[0]!r}" if unknown else ""),
+                    Location(display, line), "first line: term,lang,translation,note")
+            continue
+        values = dict(zip(columns, cells, strict=False))
+        term, lang, translation = (values.get(k, "") for k in ("term", "lang", "translation"))
+        where = Location(display, line)
+        if len(cells) > len(columns):
+            raise PipelineError(f"{len(cells)} cells but the header names {len(columns)}", where,
+                                'quote a cell that contains a comma: "term, with comma"')
+        if not term or not lang or not translation:
+            raise PipelineError("glossary row needs a term, a lang and a translation", where)
+        if lang != "*":
+            lang = parse_lang(lang, where).code
+        rows.append(GlossaryTerm(term, lang, translation, values.get("note", ""), where))
+    return tuple(rows)
+
+
+# --- reading a message: Markdown inline tokens ------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def inline_tokens(text: str, html_enabled: bool = False) -> tuple[Token, ...]:
+    """The inline tokens of ``text`` in the pages' Markdown dialect (read-only)."""
+    parsed = markdown(html_enabled).parseInline(text)
+    return tuple(parsed[0].children or ()) if parsed else ()
+
+
+@lru_cache(maxsize=8192)
+def visible_text(text: str) -> str:
+    """What a reader sees of a message: text, code and image alt text, no URLs or markers."""
+    out: list[str] = []
+    for token in inline_tokens(text):
+        if token.type in ("text", "code_inline", "image"):
+            out.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+    return "".join(out)
+
+
+def targets(text: str, kind: str) -> list[str]:
+    """Link URLs (``kind="link"``) or image sources (``"image"``) in order."""
+    if kind == "link":
+        return [str(t.attrs.get("href", "")) for t in inline_tokens(text) if t.type == "link_open"]
+    return [str(t.attrs.get("src", "")) for t in inline_tokens(text) if t.type == "image"]
+
+
+# --- the context one catalog is checked in --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """One translated string of an entry, paired with the source text it translates."""
+
+    index: int | None  # msgstr[index] of a plural entry; None for plain msgstr
+    source: str
+    translation: str
+    single: bool = False  # a plural form used for exactly one n: it may leave the number out
+
+    def label(self, message: str) -> str:
+        return message if self.index is None else f"msgstr[{self.index}]: {message}"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """Everything a check needs besides the entry: language, catalog, glossary, limits."""
+
+    lang: Lang
+    path: str  # the catalog as shown to people
+    source_language: Lang
+    site_title: str = ""
+    glossary: tuple[GlossaryTerm, ...] = ()
+    length_ratio: tuple[float, float] = (0.5, 2.0)
+    length_min: int = 20
+    nplurals: int = 2  # what the language needs
+    catalog_nplurals: int | None = None  # what the catalog's Plural-Forms header says
+    plural_values: tuple[tuple[int, ...], ...] = ()  # sample n for each plural form
+
+    def finding(self, entry: Entry, code: str, message: str, hint: str | None,
+                severity: Severity | None = None, related: tuple[Location, ...] = (),
+                **details: Any) -> Finding:
+        return Finding(
+            code=code,
+            severity=severity or CODES[code].severity,
+            message=message,
+            location=Location(self.path, entry.line),
+            hint=hint,
+            related=entry.locations + related,
+            details=frozen_details(language=self.lang.code, msgid=entry.msgid,
+                                   msgctxt=entry.msgctxt, **details),
+        )
+
+    def forms(self, entry: Entry) -> list[Form]:
+        if entry.msgid_plural is None:
+            return [Form(None, entry.msgid, entry.msgstr)]
+        out = []
+        for index, text in enumerate(entry.msgstr_plural):
+            if not text:
+                continue  # reported by the plural check
+            values = self.plural_values[index] if index < len(self.plural_values) else ()
+            source = entry.msgid if values == (1,) else entry.msgid_plural
+            out.append(Form(index, source, text, single=len(values) == 1))
+        return out
+
+
+def plural_values(plural_forms: str, nplurals: int) -> tuple[tuple[int, ...], ...]:
+    """For each plural form, the n in 0…199 that use it (a form with one n is 'single')."""
+    match = re.search(r"plural\s*=\s*([^;]+)", plural_forms)
+    try:
+        choose = gettext.c2py(match.group(1).strip()) if match else None
+    except ValueError:
+        choose = None
+    if choose is None:
+        return ()
+    buckets: list[list[int]] = [[] for _ in range(nplurals)]
+    for n in range(200):
+        index = choose(n)
+        if 0 <= index < nplurals:
+            buckets[index].append(n)
+    return tuple(tuple(b) for b in buckets)
+
+
+def length_ratio_for(config: Config, lang: Lang) -> tuple[float, float]:
+    own = config.lang_config(lang).length_ratio
+    if own is not None:
+        return own
+    return LANGUAGE_LENGTH_RATIOS.get(lang.base.split("_")[0], config.check.length_ratio)
+
+
+def make_context(config: Config, lang: Lang, catalog: Catalog,
+                 glossary: tuple[GlossaryTerm, ...] = ()) -> CheckContext:
+    forms = catalog.header_value("Plural-Forms") or lang.plural_forms
+    catalog_n = catalog.nplurals
+    return CheckContext(
+        lang=lang,
+        path=catalog.path,
+        source_language=config.source_language,
+        site_title=config.site_title,
+        glossary=tuple(t for t in glossary if t.lang in ("*", lang.code)),
+        length_ratio=length_ratio_for(config, lang),
+        length_min=config.check.length_min,
+        nplurals=lang.nplurals,
+        catalog_nplurals=catalog_n,
+        plural_values=plural_values(forms, catalog_n or lang.nplurals),
+    )
+
+
+# --- the checks ----------------------------------------------------------------------------
+
+Check = Callable[[Entry, CheckContext], Iterator[Finding]]
+
+
+def _unmatched(source: list[str], translation: list[str]) -> tuple[list[str], list[str]]:
+    """Items of ``source`` missing from ``translation`` and extra ones, each in order."""
+    missing_count = Counter(source) - Counter(translation)
+    extra_count = Counter(translation) - Counter(source)
+    missing, extra = [], []
+    for item in source:
+        if missing_count[item] > 0:
+            missing.append(item)
+            missing_count[item] -= 1
+    for item in translation:
+        if extra_count[item] > 0:
+            extra.append(item)
+            extra_count[item] -= 1
+    return missing, extra
+
+
+def check_links(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """Links keep their URLs (the renderer takes them from the source); none lost or added."""
+    for form in ctx.forms(entry):
+        missing, extra = _unmatched(targets(form.source, "link"), targets(form.translation, "link"))
+        for old, new in zip(missing, extra, strict=False):
+            yield ctx.finding(
+                entry, "url-changed", form.label(f'link target changed: "{old}" → "{new}"'),
+                f"links must keep their URL; translate only the link text: [your text]({old})",
+                url=old, translation_url=new)
+        for old in missing[len(extra):]:
+            yield ctx.finding(
+                entry, "link-missing", form.label(f'the link to "{old}" is missing'),
+                f"keep every link of the source, with its URL: [your text]({old})", url=old)
+        for new in extra[len(missing):]:
+            yield ctx.finding(
+                entry, "link-added", form.label(f'the translation adds a link to "{new}"'),
+                "remove it: a translation has the same links as the source, no more",
+                translation_url=new)
+        old_images, new_images = _unmatched(targets(form.source, "image"),
+                                            targets(form.translation, "image"))
+        for old, new in zip(old_images, new_images, strict=False):
+            yield ctx.finding(
+                entry, "url-changed", form.label(f'image source changed: "{old}" → "{new}"'),
+                f"keep the image's source; translate only its description: ![your text]({old})",
+                url=old, translation_url=new)
+
+
+_EMPHASIS = {"strong_open": "bold (**…**)", "em_open": "emphasis (*…*)",
+             "code_inline": "code (`…`)"}
+_STRAY = re.compile(r"\*+|`+|(?<![^\W_])_+|_+(?![^\W_])")
+
+
+def _stray_markers(text: str) -> Counter[str]:
+    found: Counter[str] = Counter()
+    for token in inline_tokens(text):
+        if token.type == "text":
+            found.update(m.group(0) for m in _STRAY.finditer(token.content))
+    return found
+
+
+def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """Inline markup is balanced and matches the source's (emphasis, bold, code, images)."""
+    for form in ctx.forms(entry):
+        stray = _stray_markers(form.translation) - _stray_markers(form.source)
+        if stray:
+            shown = ", ".join(f"'{m}'" for m in sorted(stray))
+            yield ctx.finding(
+                entry, "markup-mismatch",
+                form.label(f"unbalanced markup: {shown} would show as text"),
+                "close every marker you open (**bold**, *emphasis*, `code`), or write \\* for a "
+                "literal asterisk", markers=sorted(stray))
+        source_images = len(targets(form.source, "image"))
+        images = len(targets(form.translation, "image"))
+        if images != source_images:
+            yield ctx.finding(
+                entry, "markup-mismatch",
+                form.label(f"{images} image(s), the source has {source_images}"),
+                "keep each image of the source as ![description](same source); translate the "
+                "description only")
+        source_kinds = Counter(t.type for t in inline_tokens(form.source) if t.type in _EMPHASIS)
+        kinds = Counter(t.type for t in inline_tokens(form.translation) if t.type in _EMPHASIS)
+        differences = [
+            f"{_EMPHASIS[k]} {kinds[k]}× instead of {source_kinds[k]}×"
+            for k in _EMPHASIS if kinds[k] != source_kinds[k]
+        ]
+        if differences:
+            yield ctx.finding(
+                entry, "markup-mismatch", form.label("markup differs from the source: "
+                                                     + "; ".join(differences)),
+                "mark the same words as the source does (**bold**, *emphasis*, `code`)",
+                severity="warning")
+            continue
+        source_code = sorted(t.content for t in inline_tokens(form.source)
+                             if t.type == "code_inline")
+        code = sorted(t.content for t in inline_tokens(form.translation)
+                      if t.type == "code_inline")
+        if code != source_code:
+            yield ctx.finding(
+                entry, "markup-mismatch", form.label("text inside `code` differs from the source"),
+                "code is not translated: copy the text between backticks as it is",
+                severity="warning")
+
+
+_TAG_NAME = re.compile(r"<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)")
+_DANGEROUS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"<\s*/?\s*(script|iframe|object|embed|style|svg|math|link|meta|base|form|"
+                r"input|button|textarea|select|frame|frameset|applet|template)\b", re.I),
+     "a <{0}> tag"),
+    (re.compile(r"(?<![\w-])(on[a-z]{3,})\s*=", re.I), "an event handler ({0}=)"),
+    (re.compile(r"((?:java|vb)script)\s*:", re.I), "a {0}: URL"),
+    (re.compile(r"\b(data)\s*:\s*[a-z]+/[a-z0-9.+-]+\s*[;,]", re.I), "a {0}: URL"),
+    (re.compile(r"(?<![\w-])(style)\s*=", re.I), "a {0}= attribute (CSS)"),
+)
+# Characters browsers drop inside a URL scheme, used to hide "javascript:".
+_INVISIBLE = re.compile("[\x00-\x20\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):", re.I)
+
+
+def html_found(text: str) -> list[str]:
+    """Descriptions of the HTML and script in ``text``: tags, handlers, script URLs, CSS."""
+    found: list[str] = []
+    for token in inline_tokens(text, html_enabled=True):
+        if token.type == "html_inline":
+            name = _TAG_NAME.match(token.content)
+            found.append(f"an HTML tag <{name.group(1).lower()}>" if name
+                         else f"raw HTML {token.content[:20]!r}")
+    decoded = html.unescape(text)
+    for variant in dict.fromkeys((text, decoded, _INVISIBLE.sub("", decoded))):
+        for pattern, description in _DANGEROUS:
+            found += [description.format(m.group(1).lower()) for m in pattern.finditer(variant)]
+    for url in targets(text, "link") + targets(text, "image"):
+        scheme = _SCHEME.match(_INVISIBLE.sub("", html.unescape(unquote(url))))
+        if scheme and scheme.group(1).lower() in ("javascript", "vbscript", "data"):
+            found.append(f"a {scheme.group(1).lower()}: URL")
+    return list(dict.fromkeys(found))
+
+
+def check_html(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """No raw HTML, scripts, handlers, CSS or script URLs the source does not have."""
+    for form in ctx.forms(entry):
+        source = Counter(html_found(form.source))
+        added = [what for what in html_found(form.translation)
+                 if source[what] == 0 or not what.startswith(("an HTML tag", "raw HTML"))]
+        if added:
+            yield ctx.finding(
+                entry, "html-added", form.label("the translation contains " + ", ".join(added)),
+                "write plain text and Markdown only (**bold**, [text](url)); raw HTML and scripts "
+                "are never allowed in a translation", found=added)
+
+
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def check_bidi(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """No invisible bidi embeddings, overrides or isolates ("Trojan Source")."""
+    for form in ctx.forms(entry):
+        chars = list(dict.fromkeys(BIDI_CONTROLS.findall(form.translation)))
+        if chars:
+            names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c)}" for c in chars)
+            yield ctx.finding(
+                entry, "bidi-control",
+                form.label(f"invisible bidirectional control character: {names}"),
+                "delete it (in vim: search /[\\u202a-\\u202e\\u2066-\\u2069]); the page already "
+                "sets the text direction; if a mark is really needed use U+200F RIGHT-TO-LEFT "
+                "MARK or U+200E LEFT-TO-RIGHT MARK", characters=[f"U+{ord(c):04X}" for c in chars])
+
+
+_PRINTF = re.compile(r"%(?:\((?P<name>[^()]*)\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
+                     r"(?P<conv>[diouxXeEfFgGcrsa%])")
+_NAMED = re.compile(r"%\((?P<name>[^()]*)\)[#0 +-]*\d*(?:\.\d+)?(?P<conv>[diouxXeEfFgGcrsa])")
+_BRACE = re.compile(r"(?<!\{)\{(?P<name>[A-Za-z_][\w.]*|\d*)(?:![rsa])?(?::[^{}]*)?\}(?!\})")
+
+
+def placeholders(text: str, printf: bool) -> tuple[list[str], list[str]]:
+    """(named placeholders, positional ones in order) of ``text``."""
+    named: list[str] = []
+    positional: list[str] = []
+    pattern = _PRINTF if printf else _NAMED
+    for match in pattern.finditer(text):
+        if match.group("conv") == "%":
+            continue
+        if match.group("name") is not None:
+            named.append(match.group(0))
+        else:
+            positional.append(match.group(0))
+    for match in _BRACE.finditer(text):
+        (named if match.group("name") and not match.group("name").isdigit()
+         else positional).append(match.group(0))
+    return named, positional
+
+
+def _is_printf(entry: Entry) -> bool:
+    return any(f.endswith("-format") and not f.startswith("no-") and "brace" not in f
+               for f in entry.flags)
+
+
+def placeholder_problems(form: Form, printf: bool) -> list[str]:
+    source_named, source_positional = placeholders(form.source, printf)
+    named, positional = placeholders(form.translation, printf)
+    missing, extra = _unmatched(source_named, named)
+    problems = []
+    if missing and not form.single:
+        problems.append("missing " + ", ".join(missing))
+    if extra:
+        problems.append("unknown " + ", ".join(extra))
+    if positional != source_positional and not (form.single and not positional):
+        problems.append(f"{' '.join(positional) or 'none'} instead of "
+                        f"{' '.join(source_positional)} (same order)")
+    return problems
+
+
+def check_placeholders(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """Placeholders match the source's; a plural entry has every form, none empty."""
+    printf = _is_printf(entry)
+    for form in ctx.forms(entry):
+        problems = placeholder_problems(form, printf)
+        if problems:
+            yield ctx.finding(
+                entry, "placeholder-mismatch", form.label("placeholders differ from the source: "
+                                                          + "; ".join(problems)),
+                "copy each placeholder (%(name)s, %s, {name}) exactly as in the source; only the "
+                "words around it are translated", problems=problems)
+    if entry.msgid_plural is None:
+        return
+    name = ctx.lang.english_name
+    if ctx.catalog_nplurals is not None and ctx.catalog_nplurals != ctx.nplurals:
+        yield ctx.finding(
+            entry, "placeholder-mismatch",
+            f"the catalog's Plural-Forms header says nplurals={ctx.catalog_nplurals}, "
+            f"{name} needs {ctx.nplurals}",
+            f'set the header to "Plural-Forms: {ctx.lang.plural_forms}" and fill every form')
+    for index, text in enumerate(entry.msgstr_plural):
+        if not text:
+            values = ctx.plural_values[index] if index < len(ctx.plural_values) else ()
+            used = ", ".join(map(str, values[:4])) + (", …" if len(values) > 4 else "")
+            yield ctx.finding(
+                entry, "placeholder-mismatch", f"plural form msgstr[{index}] is empty",
+                f"fill it: {name} uses this form for n = {used}" if used
+                else "fill every plural form", form=index)
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def numbers(text: str, printf: bool) -> Counter[str]:
+    """Digit runs a reader sees, as ASCII (Arabic-Indic and full-width digits included)."""
+    shown = visible_text(text)
+    shown = (_PRINTF if printf else _NAMED).sub(" ", shown)
+    shown = _BRACE.sub(" ", shown)
+    return Counter("".join(str(unicodedata.decimal(c)) for c in run)
+                   for run in _DIGITS.findall(shown))
+
+
+def check_numbers(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """Every number of the source appears in the translation (in any digits)."""
+    printf = _is_printf(entry)
+    for form in ctx.forms(entry):
+        missing = numbers(form.source, printf) - numbers(form.translation, printf)
+        if missing:
+            shown = ", ".join(sorted(missing.elements(), key=lambda n: (len(n), n)))
+            yield ctx.finding(
+                entry, "number-changed", form.label(f"number(s) missing from the translation: "
+                                                    f"{shown}"),
+                "keep the numbers of the source (digits, not words); separators may follow your "
+                "language (1,000 → 1.000 or 1 000)", numbers=sorted(missing))
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"[^\W\d_][\w'’.-]*")
+_ONLY_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*://\S+|\S+@\S+\.\w+|/\S*)\s*$", re.I)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).replace("’", "'").replace("\u00a0", " ")
+    return " ".join(text.casefold().split())
+
+
+def is_name_like(text: str, ctx: CheckContext) -> bool:
+    """Text that may rightly stay as it is: no letters, acronyms, the site name, URLs,
+    glossary terms whose approved translation is the term itself."""
+    shown = visible_text(text)
+    if not _LETTER.search(shown) or _ONLY_URL.match(shown):
+        return True
+    words = _WORD.findall(shown)
+    if words and all(w.isupper() and len(_LETTER.findall(w)) >= 2 for w in words):
+        return True
+    folded = _fold(shown)
+    if ctx.site_title and folded == _fold(ctx.site_title):
+        return True
+    return any(_fold(t.term) == folded and _fold(t.translation) == folded for t in ctx.glossary)
+
+
+def check_same_as_source(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """The translation is not the source text copied unchanged (names excepted)."""
+    if ctx.lang.base.split("_")[0] == ctx.source_language.base.split("_")[0]:
+        return  # en_GB from en, or a pseudo-locale: equal text is expected
+    for form in ctx.forms(entry):
+        if _fold(visible_text(form.translation)) != _fold(visible_text(form.source)):
+            continue
+        if is_name_like(form.source, ctx):
+            continue
+        yield ctx.finding(
+            entry, "same-as-source", form.label("the translation is the same as the source"),
+            "translate it; if it is right as it is (a name, a word your language borrows), add a "
+            "translator comment saying so and the flag '#, no-check-same-as-source'")
+
+
+def _visible_length(text: str) -> int:
+    return sum(1 for c in visible_text(text) if not c.isspace())
+
+
+def check_length(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """Visible length within the language's tolerance of the source's (long strings only)."""
+    low, high = ctx.length_ratio
+    for form in ctx.forms(entry):
+        source = _visible_length(form.source)
+        if source < max(ctx.length_min, 1):
+            continue
+        ratio = _visible_length(form.translation) / source
+        if low <= ratio <= high:
+            continue
+        longer = ratio > high
+        yield ctx.finding(
+            entry, "length-ratio",
+            form.label(f"the translation is {ratio:.0%} of the source's length (expected "
+                       f"{low:.0%}–{high:.0%} for {ctx.lang.english_name})"),
+            "check for repeated or added text" if longer else
+            "check that no sentence or clause was left out",
+            ratio=round(ratio, 3), expected=[low, high])
+
+
+_CLASSES: dict[str, tuple[str, ...]] = {
+    "full stop": (".", "。", "۔", "।", "．"),
+    "question mark": ("?", "？", "؟"),
+    "exclamation mark": ("!", "！"),
+    "colon": (":", "：", "∶"),
+    "semicolon": (";", "；", "؛"),
+    "comma": (",", "，", "、", "،"),
+    "ellipsis": ("...", "……", "…", "⋯"),
+}
+_DEFAULT_ALLOWED: dict[str, tuple[str, ...]] = {
+    "full stop": (".",), "question mark": ("?",), "exclamation mark": ("!",), "colon": (":",),
+    "semicolon": (";",), "comma": (",",), "ellipsis": ("…", "..."),
+}
+_CJK_ALLOWED = {"full stop": ("。",), "question mark": ("？",), "exclamation mark": ("！",),
+                "colon": ("：",), "semicolon": ("；",), "comma": ("，", "、"),
+                "ellipsis": ("……", "…")}
+_ARABIC_ALLOWED = {**_DEFAULT_ALLOWED, "question mark": ("؟",), "semicolon": ("؛",),
+                   "comma": ("،",)}
+_LANG_ALLOWED = {"zh": _CJK_ALLOWED, "ja": _CJK_ALLOWED, "ar": _ARABIC_ALLOWED,
+                 "fa": _ARABIC_ALLOWED, "ur": {**_ARABIC_ALLOWED, "full stop": ("۔", ".")}}
+_CLOSERS = ")]}\"'»”’›）」』】*_` \u00a0\u202f\t\n"
+
+
+def ending(text: str) -> tuple[str | None, str]:
+    """(punctuation class, the mark) a text ends with, closing brackets and quotes aside."""
+    shown = visible_text(text).rstrip(_CLOSERS)
+    for name, marks in _CLASSES.items():
+        for mark in marks:
+            if shown.endswith(mark):
+                return ("ellipsis" if shown.endswith(("...", "…")) else name), mark
+    return None, ""
+
+
+def check_punctuation(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """Same kind of ending punctuation (in the language's own marks) and edge whitespace."""
+    language = ctx.lang.base.split("_")[0]
+    allowed = _LANG_ALLOWED.get(language, _DEFAULT_ALLOWED)
+    for form in ctx.forms(entry):
+        for edge, test in (("leading", str.lstrip), ("trailing", str.rstrip)):
+            source_space = test(form.source) != form.source
+            space = test(form.translation) != form.translation
+            if source_space != space:
+                yield ctx.finding(
+                    entry, "punctuation",
+                    form.label(f"{edge} whitespace differs from the source "
+                               f"({'none' if not source_space else 'some'} in the source)"),
+                    f"keep the source's {edge} spaces and line breaks exactly")
+        source_class, _ = ending(form.source)
+        cls, mark = ending(form.translation)
+        if cls != source_class:
+            if source_class is None:
+                message = f"the translation ends with a {cls} ({mark}), the source does not"
+                hint = "end it as the source does, without a punctuation mark"
+            else:
+                want = " or ".join(allowed[source_class])
+                message = (f"the source ends with a {source_class}, the translation "
+                           + (f"with a {cls} ({mark})" if cls else "does not"))
+                hint = f"end it with {want}"
+            yield ctx.finding(entry, "punctuation", form.label(message), hint,
+                              expected=source_class, found=cls)
+            continue
+        if cls is not None and mark not in allowed[cls]:
+            want = " or ".join(allowed[cls])
+            yield ctx.finding(
+                entry, "punctuation",
+                form.label(f"{ctx.lang.english_name} writes the {cls} as {want}, not {mark}"),
+                f"end it with {want}", expected=want, found=mark)
+        if (language == "es" and cls in ("question mark", "exclamation mark")
+                and ("¿" if cls == "question mark" else "¡") not in form.translation):
+            opener = "¿" if cls == "question mark" else "¡"
+            yield ctx.finding(
+                entry, "punctuation", form.label(f"Spanish opens the {cls} with {opener}"),
+                f"add {opener} where the question or exclamation begins")
+
+
+@lru_cache(maxsize=1024)
+def _term_pattern(term: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![^\W_])" + re.escape(_fold(term)) + r"(?![^\W_])")
+
+
+def check_glossary(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """A glossary term in the source is translated with one of its approved translations."""
+    if not ctx.glossary:
+        return
+    by_term: dict[str, list[GlossaryTerm]] = {}
+    for row in ctx.glossary:
+        by_term.setdefault(_fold(row.term), []).append(row)
+    for form in ctx.forms(entry):
+        source = _fold(visible_text(form.source))
+        translation = _fold(visible_text(form.translation))
+        for rows in by_term.values():
+            if not _term_pattern(rows[0].term).search(source):
+                continue
+            if any(_fold(r.translation) in translation for r in rows):
+                continue
+            approved = " or ".join(f'"{r.translation}"' for r in rows)
+            notes = "; ".join(r.note for r in rows if r.note)
+            yield ctx.finding(
+                entry, "glossary",
+                form.label(f'"{rows[0].term}" is not translated as {approved} (glossary)'),
+                (f"{notes}; " if notes else "") + "use the approved term, or explain in a "
+                "translator comment why not and add '#, no-check-glossary'",
+                related=tuple(r.location for r in rows), term=rows[0].term,
+                approved=[r.translation for r in rows])
+
+
+CHECKS: tuple[Check, ...] = (
+    check_links,
+    check_markup,
+    check_html,
+    check_bidi,
+    check_placeholders,
+    check_numbers,
+    check_same_as_source,
+    check_length,
+    check_punctuation,
+    check_glossary,
+)
+
+
+# --- silencing ---------------------------------------------------------------------------
+
+
+def silencing_reason(entry: Entry) -> str | None:
+    """The translator comment that explains a no-check flag (pre-fill notes do not count)."""
+    for comment in entry.translator_comments:
+        text = comment.strip()
+        if _LETTER.search(text) and not text.startswith(PREFILL_MARK):
+            return text
+    return None
+
+
+def silenced(entry: Entry, ctx: CheckContext) -> tuple[frozenset[str], list[Finding]]:
+    """Codes this entry's flags silence, and findings about flags that do not work."""
+    flagged = [f[len(FLAG_PREFIX):] for f in entry.flags if f.startswith(FLAG_PREFIX)]
+    if not flagged:
+        return frozenset(), []
+    notes: list[Finding] = []
+    reason = silencing_reason(entry)
+    codes: set[str] = set()
+    for code in flagged:
+        flag = FLAG_PREFIX + code
+        if code not in CODES:
+            notes.append(ctx.finding(
+                entry, "flag-unknown-check", f"flag '{flag}' names no check",
+                "known checks: " + ", ".join(c for c in CODES if CODES[c].silenceable),
+                flag=flag))
+        elif code in UNSILENCEABLE:
+            notes.append(ctx.finding(
+                entry, "flag-not-allowed", f"'{code}' cannot be silenced; the flag has no effect",
+                f"fix the translation instead and remove '{flag}'", flag=flag))
+        elif reason is None:
+            notes.append(ctx.finding(
+                entry, "flag-without-reason",
+                f"flag '{flag}' has no translator comment saying why; '{code}' is still checked",
+                f"add a line '# <why this is right>' above the entry, e.g. '# {code}: a brand "
+                "name, kept as it is'", flag=flag))
+        else:
+            codes.add(code)
+    return frozenset(codes), notes
+
+
+def check_entry(entry: Entry, ctx: CheckContext,
+                checks: Sequence[Check] = CHECKS) -> list[Finding]:
+    """All findings for one entry, minus the codes its (explained) flags silence."""
+    quiet, notes = silenced(entry, ctx)
+    found = [f for check in checks for f in check(entry, ctx) if f.code not in quiet]
+    return found + notes
+
+
+def should_check(entry: Entry, include_fuzzy: bool) -> bool:
+    if entry.obsolete or not entry.msgid or not entry.has_translation:
+        return False
+    return include_fuzzy or not entry.fuzzy
+
+
+# --- the stage -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSummary:
+    language: str
+    path: str
+    checked: int  # entries checked
+    errors: int
+    warnings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"language": self.language, "path": self.path, "checked": self.checked,
+                "errors": self.errors, "warnings": self.warnings}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What ``run_checks`` found: findings in catalog order and per-language counts."""
+
+    findings: tuple[Finding, ...]
+    languages: tuple[LanguageSummary, ...]
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> int:
+        return sum(s.errors for s in self.languages)
+
+    @property
+    def warnings(self) -> int:
+        return sum(s.warnings for s in self.languages)
+
+    @property
+    def ok(self) -> bool:
+        """No error finding: the translation QA gate passes."""
+        return self.errors == 0
+
+    def language(self, code: str) -> LanguageSummary | None:
+        return next((s for s in self.languages if s.language == code), None)
+
+    def summary(self) -> dict[str, Any]:
+        return {"languages": {s.language: s.to_dict() for s in self.languages},
+                "ignored": list(self.ignored), "ok": self.ok}
+
+
+def validate_ignore(codes: Iterable[str], where: str, config_file: str | None = None
+                    ) -> tuple[str, ...]:
+    """Codes to ignore (commas allowed); unknown or unsilenceable codes are refused."""
+    error = PipelineError if config_file else UsageError
+    location = Location(config_file) if config_file else None
+    out: list[str] = []
+    for raw in codes:
+        for code in (c.strip() for c in raw.split(",")):
+            if not code:
+                continue
+            if code not in CODES:
+                raise error(f"{where}: unknown check code {code!r}", location,
+                            "known codes: " + ", ".join(CODES))
+            if code in UNSILENCEABLE:
+                raise error(f"{where}: {code!r} cannot be ignored", location,
+                            "html-added and bidi-control always run; fix the translation "
+                            "instead")
+            out.append(code)
+    return tuple(dict.fromkeys(out))
+
+
+def check_catalog(config: Config, lang: Lang, catalog: Catalog, *,
+                  glossary: tuple[GlossaryTerm, ...] = (), ignore: Iterable[str] = (),
+                  include_fuzzy: bool = False) -> tuple[list[Finding], LanguageSummary]:
+    ctx = make_context(config, lang, catalog, glossary if config.check.glossary else ())
+    fuzzy = include_fuzzy or config.lang_config(lang).fallback == "outdated"
+    skip = frozenset(ignore)
+    findings: list[Finding] = []
+    checked = 0
+    for entry in catalog.entries:
+        if not should_check(entry, fuzzy):
+            continue
+        checked += 1
+        findings += [f for f in check_entry(entry, ctx) if f.code not in skip]
+    summary = LanguageSummary(
+        lang.code, catalog.path, checked,
+        errors=sum(1 for f in findings if f.severity == "error"),
+        warnings=sum(1 for f in findings if f.severity == "warning"),
+    )
+    return findings, summary
+
+
+def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
+               ignore: Iterable[str] = (), include_fuzzy: bool = False) -> CheckResult:
+    """Check the catalogs of ``languages`` (default: the configured ones).
+
+    ``ignore`` adds codes to ``[tool.pipeline.check] ignore``. Every catalog is read
+    (and a broken one reported) before anything is checked.
+    """
+    section = "tool.pipeline" if config.file == "pyproject.toml" else "pipeline"
+    skip = (validate_ignore(config.check.ignore, f"{section}.check.ignore", config.file)
+            + validate_ignore(ignore, "--ignore"))
+    langs = tuple(languages) if languages else config.languages
+    catalogs: list[tuple[Lang, Catalog]] = []
+    for lang in langs:
+        path = config.po_path(lang)
+        if not path.is_file():
+            raise PipelineError("no catalog for this language", Location(config.rel(path)),
+                                f"run 'pipeline init {lang.code}' or 'pipeline update'")
+        catalogs.append((lang, load_catalog(config, lang)))
+    glossary = load_glossary(config) if config.check.glossary else ()
+    findings: list[Finding] = []
+    summaries: list[LanguageSummary] = []
+    for lang, catalog in catalogs:
+        found, summary = check_catalog(config, lang, catalog, glossary=glossary, ignore=skip,
+                                       include_fuzzy=include_fuzzy)
+        findings += found
+        summaries.append(summary)
+    return CheckResult(tuple(findings), tuple(summaries), tuple(dict.fromkeys(skip)))
+
+
+def report_path(config: Config) -> Path:
+    return config.output_dir / "reports" / "qa.json"
+
+
+def qa_document(result: CheckResult) -> dict[str, Any]:
+    from pipeline.reporters.json import findings_document
+
+    return findings_document("qa", result.findings, result.summary())
+
+
+def write_qa_report(config: Config, result: CheckResult) -> Path:
+    """``output/reports/qa.json``; unchanged bytes are not rewritten."""
+    from pipeline.reporters.json import write_report
+
+    path = report_path(config)
+    write_report(path, qa_document(result), config.rel(path))
+    return path
