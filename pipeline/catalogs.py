@@ -9,8 +9,6 @@ Every catalog is parsed before any is written, and each write is atomic.
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import struct
 from collections import Counter
 from collections.abc import Iterable
@@ -22,7 +20,7 @@ from pipeline.errors import PipelineError
 from pipeline.fsutil import write_bytes_atomic
 from pipeline.langs import Lang
 from pipeline.models import Location
-from pipeline.pofile import FUZZY, Catalog, Entry, read_po, write_po
+from pipeline.pofile import FUZZY, Catalog, Entry, po_date, read_po, write_po
 
 # GNU msgmerge's FUZZY_THRESHOLD: below this similarity no translation is offered.
 FUZZY_THRESHOLD = 0.6
@@ -64,13 +62,6 @@ class UpdateResult:
     newly_obsolete: int
 
 
-def now_stamp() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit()
-              else dt.datetime.now(dt.UTC))
-    return moment.strftime("%Y-%m-%d %H:%M+0000")
-
-
 def load_pot(config: Config) -> Catalog:
     if not config.pot_path.is_file():
         raise PipelineError("no template catalog yet", Location(config.rel(config.pot_path)),
@@ -103,7 +94,7 @@ def target_languages(config: Config, languages: tuple[Lang, ...] | None) -> tupl
 
 def new_catalog(config: Config, lang: Lang, pot: Catalog) -> Catalog:
     """A fresh catalog for ``lang`` with the right Language and Plural-Forms headers."""
-    stamp = now_stamp()
+    stamp = po_date()
     header = (
         ("Project-Id-Version", config.site_title),
         ("Report-Msgid-Bugs-To", ""),

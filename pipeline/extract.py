@@ -7,23 +7,24 @@ references. Sorted by first reference, stable header, ``POT-Creation-Date`` from
 
 from __future__ import annotations
 
-import datetime as dt
-import os
+import io
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
 
-from babel.messages.extract import extract_from_file
+from babel.messages.extract import extract as babel_extract
+from jinja2 import TemplateSyntaxError
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
+from pipeline.fsutil import read_text
 from pipeline.models import Location, Segment
 from pipeline.pages import Page, load_pages
-from pipeline.pofile import Catalog, Entry, parse_po, read_po, write_po
+from pipeline.pofile import Catalog, Entry, format_po, po_date, write_po
 
 TEMPLATE_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
                      "npgettext": ((1, "c"), 2, 3)}
 PYTHON_FORMAT = re.compile(r"%\((\w+)\)[sd]|%[sd]")
+PLURAL_MARK = "plural:"  # a Segment flag carrying a template message's plural msgid
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ def page_segments(page: Page) -> list[Segment]:
 
 
 def template_segments(config: Config) -> list[Segment]:
+    """Messages of every ``*.html`` template, through Babel's Jinja2 extractor."""
     out: list[Segment] = []
     folder = config.templates_dir
     if not folder.is_dir():
@@ -50,19 +52,19 @@ def template_segments(config: Config) -> list[Segment]:
                             "set 'templates' in [tool.pipeline] or create the directory")
     for file in sorted(folder.rglob("*.html")):
         rel = config.rel(file)
+        source = read_text(file, rel)  # UTF-8 check with the line of a bad byte
         try:
-            found = list(extract_from_file(
-                "jinja2", str(file), keywords=TEMPLATE_KEYWORDS,
+            found = list(babel_extract(
+                "jinja2", io.BytesIO(source.encode("utf-8")), keywords=TEMPLATE_KEYWORDS,
                 comment_tags=("Translators:",),
                 options={"extensions": "jinja2.ext.i18n", "trimmed": "true",
-                         "silent": "false"},
+                         "silent": "false", "encoding": "utf-8"},
             ))
-        except Exception as exc:  # Jinja raises TemplateSyntaxError with lineno
-            line = getattr(exc, "lineno", 0) or 0
-            message = getattr(exc, "message", None) or str(exc)
+        except TemplateSyntaxError as exc:
             raise PipelineError(
-                f"template syntax error: {message}", Location(rel, line),
-                "fix the Jinja tag on that line; see https://jinja.palletsprojects.com/",
+                f"template syntax error: {exc.message or exc}", Location(rel, exc.lineno or 0),
+                "fix the Jinja tag on that line; {% trans %} blocks may hold only "
+                "variables, and every {% … %} tag needs its closing tag",
             ) from exc
         for lineno, message, comments, context in found:
             if isinstance(message, tuple):
@@ -71,11 +73,14 @@ def template_segments(config: Config) -> list[Segment]:
                 msgid, plural = message, None
             if not msgid:
                 continue
-            flags = ("python-format",) if PYTHON_FORMAT.search(msgid) else ()
+            texts = (msgid,) if plural is None else (msgid, plural)
+            flags: tuple[str, ...] = (
+                ("python-format",) if any(PYTHON_FORMAT.search(t) for t in texts) else ())
+            if plural is not None:
+                flags += (f"{PLURAL_MARK}{plural}",)
             comment = tuple(c.removeprefix("Translators:").strip() for c in comments)
             comment += ("template text",)
-            segment = Segment(msgid, context, (Location(rel, lineno),), comment, flags)
-            out.append(segment if plural is None else replace(segment, flags=(*flags, f"plural:{plural}")))
+            out.append(Segment(msgid, context, (Location(rel, lineno),), comment, flags))
     return out
 
 
@@ -107,18 +112,10 @@ def collect_segments(config: Config, pages: tuple[Page, ...]) -> list[Segment]:
     return segments
 
 
-def _creation_date() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
-    else:
-        moment = dt.datetime.now(dt.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M+0000")
-
-
 def segment_entry(segment: Segment) -> Entry:
-    plural = next((f.split(":", 1)[1] for f in segment.flags if f.startswith("plural:")), None)
-    flags = tuple(f for f in segment.flags if not f.startswith("plural:"))
+    plural = next((f.removeprefix(PLURAL_MARK) for f in segment.flags
+                   if f.startswith(PLURAL_MARK)), None)
+    flags = tuple(f for f in segment.flags if not f.startswith(PLURAL_MARK))
     return Entry(
         msgid=segment.msgid,
         msgctxt=segment.msgctxt,
@@ -158,31 +155,21 @@ def build_pot(config: Config, segments: list[Segment], date: str) -> Catalog:
 
 
 def extract(config: Config) -> ExtractResult:
-    """Extract the POT. Keeps the old creation date when nothing else changed."""
+    """Extract the POT. When only the date would change, the file is left alone."""
     pages = load_pages(config.pages_dir, config.root)
     segments = collect_segments(config, pages)
     display = config.rel(config.pot_path)
-    pot = build_pot(config, segments, _creation_date())
     if config.pot_path.is_file():
-        try:
-            old = read_po(config.pot_path, display)
-        except PipelineError:
-            old = None  # a broken POT is ours to regenerate
-        if old is not None:
-            old_date = old.header_value("POT-Creation-Date") or ""
-            same = build_pot(config, segments, old_date)
-            if parse_po_equal(same, old):
-                return ExtractResult(old, False, pages)
+        old = config.pot_path.read_bytes()
+        date = re.search(rb'^"POT-Creation-Date: ([^"\\]*)\\n"$', old, re.M)
+        if date is not None:
+            same = build_pot(config, segments, date.group(1).decode("utf-8", "replace"))
+            if format_po(same).encode("utf-8") == old:
+                return ExtractResult(same, False, pages)
+    pot = build_pot(config, segments, po_date())
     written = write_po(pot, config.pot_path, display)
     return ExtractResult(pot, written, pages)
 
 
-def parse_po_equal(a: Catalog, b: Catalog) -> bool:
-    return (a.header, a.entries) == (b.header, _without_lines(b).entries)
-
-
-def _without_lines(catalog: Catalog) -> Catalog:
-    return replace(catalog, entries=tuple(replace(e, line=0) for e in catalog.entries))
-
-
-__all__ = ["ExtractResult", "collect_segments", "extract", "page_segments", "parse_po"]
+__all__ = ["ExtractResult", "build_pot", "collect_segments", "extract", "page_segments",
+           "template_segments"]

@@ -93,8 +93,29 @@ def markdown(html: bool) -> MarkdownIt:
 
 
 def inline_message(content: str) -> str:
-    """The msgid for an inline run: lines joined, indentation dropped."""
-    return " ".join(part.strip() for part in content.split("\n")).strip()
+    """The msgid for an inline run: lines joined by spaces, indentation dropped.
+
+    A hard line break (two trailing spaces or a backslash) stays one, written the
+    portable way: a backslash before the newline.
+    """
+    lines = content.split("\n")
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        text = line.strip()
+        if index == len(lines) - 1:
+            out.append(text)
+        elif _ends_with_escape(text):
+            out.append(text[:-1].rstrip() + "\\\n")
+        elif line.endswith("  ") and text:
+            out.append(text + "\\\n")
+        else:
+            out.append(text + " ")
+    return "".join(out).strip()
+
+
+def _ends_with_escape(text: str) -> bool:
+    """True when ``text`` ends with an odd number of backslashes (a hard break)."""
+    return (len(text) - len(text.rstrip("\\"))) % 2 == 1
 
 
 def image_only(children: list[Token] | None) -> Token | None:
@@ -175,6 +196,11 @@ def _front_matter(text: str, path: str) -> tuple[dict[str, Any], yaml.Node, int]
     try:
         node = yaml.compose(source, Loader=yaml.SafeLoader)
         data = yaml.safe_load(source)
+    except ValueError as exc:  # a constructor refused a value, e.g. the date 2026-13-45
+        raise PipelineError(
+            f"front matter has an invalid value: {exc}", Location(path, _bad_value_line(source)),
+            "dates are written YYYY-MM-DD, e.g. updated: 2026-11-02",
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark else 1
@@ -188,6 +214,25 @@ def _front_matter(text: str, path: str) -> tuple[dict[str, Any], yaml.Node, int]
             "front matter must be a YAML mapping (key: value lines)", Location(path, 2)
         )
     return data, node, end + 2
+
+
+def _bad_value_line(source: str) -> int:
+    """The page line of the first date-like scalar that is not a real date."""
+    node = yaml.compose(source, Loader=yaml.SafeLoader)
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, yaml.ScalarNode):
+            if current.tag == "tag:yaml.org,2002:timestamp":
+                try:
+                    dt.date.fromisoformat(str(current.value)[:10])
+                except ValueError:
+                    return current.start_mark.line + 2
+        elif isinstance(current, yaml.MappingNode):
+            stack += [item for pair in current.value for item in pair]
+        elif isinstance(current, yaml.SequenceNode):
+            stack += list(current.value)
+    return 1
 
 
 def _node_lines(node: yaml.Node) -> dict[str, tuple[int, yaml.Node]]:
@@ -287,6 +332,7 @@ def parse_page(text: str, path: str) -> Page:
 
 def _blocks(body: str, body_line: int, path: str) -> Iterator[Block]:
     tokens = markdown(True).parse(body)
+    position = {id(token): index for index, token in enumerate(tokens)}
     for token in tokens:
         if token.type == "html_block" and not token.content.strip().startswith("<!--"):
             line = body_line + (token.map[0] if token.map else 0)
@@ -296,11 +342,10 @@ def _blocks(body: str, body_line: int, path: str) -> Iterator[Block]:
             )
     for inline, kind, level, line0 in walk_blocks(tokens):
         line = body_line + line0
-        if any(child.type == "html_inline" for child in inline.children or []):
-            if not all(CONTEXT_MARKER.match(c.content) or c.content.startswith("<!--")
-                       for c in inline.children or [] if c.type == "html_inline"):
-                raise PipelineError("raw HTML is not allowed in pages", Location(path, line),
-                                    "use Markdown; the renderer adds the page's HTML")
+        if not all(c.content.startswith("<!--") for c in inline.children or []
+                   if c.type == "html_inline"):
+            raise PipelineError("raw HTML is not allowed in pages", Location(path, line),
+                                "use Markdown; the renderer adds the page's HTML")
         image = image_only(inline.children)
         if image is not None:
             src = str(image.attrs.get("src", ""))
@@ -313,12 +358,12 @@ def _blocks(body: str, body_line: int, path: str) -> Iterator[Block]:
             comment = _describe(kind, inline.children, level)
         if not msgid:
             continue
-        yield Block(kind, msgid, line, comment, _pending_context(tokens, inline), level)
+        context = _pending_context(tokens, position[id(inline)])
+        yield Block(kind, msgid, line, comment, context, level)
 
 
-def _pending_context(tokens: list[Token], inline: Token) -> str | None:
-    """A ``<!-- msgctxt: … -->`` html_block right before this block gives it a context."""
-    index = tokens.index(inline)
+def _pending_context(tokens: list[Token], index: int) -> str | None:
+    """A ``<!-- msgctxt: … -->`` comment right before this block gives it a context."""
     for token in reversed(tokens[: max(index - 1, 0)]):
         if token.type == "html_block":
             marker = CONTEXT_MARKER.match(token.content.strip())

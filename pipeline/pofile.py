@@ -8,7 +8,9 @@ GNU gettext writes (width 79, ``#|`` previous msgid, ``#~`` obsolete entries).
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import gettext
+import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -122,6 +124,14 @@ class Catalog:
         forms = self.header_value("Plural-Forms") or ""
         match = re.search(r"nplurals\s*=\s*(\d+)", forms)
         return int(match.group(1)) if match else None
+
+
+def po_date() -> str:
+    """Now as a PO header date; ``SOURCE_DATE_EPOCH`` (reproducible builds) wins."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = (dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch.isdigit()
+              else dt.datetime.now(dt.UTC))
+    return moment.strftime("%Y-%m-%d %H:%M+0000")
 
 
 # --- reading -------------------------------------------------------------------
