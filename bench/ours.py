@@ -1,0 +1,202 @@
+"""Our stages on the corpus: a content root → one timed child process per stage.
+
+``python -m bench.ours STAGE ROOT`` is the child: it loads the config, calls the
+stage function once and prints one JSON line (the in-process seconds). The parent
+(``time_stages``) starts from a fresh copy of the corpus for every repetition, so
+each run does the full work (a cold build), and reads peak RSS per child.
+
+A stage whose module has not landed yet is reported as "not yet built", never dropped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.proc import Run, run_timed
+
+REPO = Path(__file__).resolve().parent.parent
+
+# (name, module, function): the order of a build.
+STAGES: tuple[tuple[str, str, str], ...] = (
+    ("extract", "pipeline.extract", "extract"),
+    ("update", "pipeline.catalogs", "update_catalogs"),
+    ("check", "pipeline.checks", "run_checks"),
+    ("readability", "pipeline.readability", "run_readability"),
+    ("render", "pipeline.render", "render_site"),
+    ("publish", "pipeline.publish", "publish"),
+)
+STAGE_NAMES = tuple(name for name, _, _ in STAGES)
+
+
+def stage_available(name: str) -> bool:
+    module = {n: m for n, m, _ in STAGES}[name]
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def stand_in_a11y_result(root: Path) -> None:
+    """What publish needs to see from a11y, which the bench times separately on a sample."""
+    reports = root / "output" / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "a11y.json").write_text(
+        json.dumps({"passed": True, "errors": 0, "note": "stand-in written by bench"}) + "\n",
+        encoding="utf-8",
+    )
+
+
+# --- the child -------------------------------------------------------------------
+
+
+def _call(name: str, config: Any) -> Any:
+    module_name, function_name = next((m, f) for n, m, f in STAGES if n == name)
+    module = importlib.import_module(module_name)
+    function: Callable[[Any], Any] = getattr(module, function_name)
+    if name == "publish":
+        stand_in_a11y_result(config.root)
+    return function(config)
+
+
+def child(stage: str, root: Path) -> dict[str, Any]:
+    """Run one stage (or ``chain``: every available stage in one process)."""
+    start = time.perf_counter()
+    from pipeline.config import load_config
+
+    config = load_config(root)
+    names = [n for n in STAGE_NAMES if stage_available(n)] if stage == "chain" else [stage]
+    imported = time.perf_counter()
+    for name in names:
+        _call(name, config)
+    done = time.perf_counter()
+    return {"stage": stage, "stages": names, "seconds": done - imported,
+            "startup_seconds": imported - start}
+
+
+# --- the parent ------------------------------------------------------------------
+
+
+@dataclass
+class StageRuns:
+    name: str
+    runs: list[Run] = field(default_factory=list)
+    inner: list[float] = field(default_factory=list)  # in-process seconds
+    missing: str = ""  # why it did not run: "not yet built", "failed: …"
+
+    @property
+    def median(self) -> float | None:
+        ok = [r.seconds for r in self.runs if r.ok]
+        return statistics.median(ok) if ok and not self.missing else None
+
+    @property
+    def peak_rss_mb(self) -> float | None:
+        ok = [r.peak_rss_mb for r in self.runs if r.ok]
+        return max(ok) if ok else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "runs": [r.to_dict() for r in self.runs],
+            "in_process_seconds": [round(s, 3) for s in self.inner],
+            "median_seconds": None if self.median is None else round(self.median, 3),
+            "peak_rss_mb": None if self.peak_rss_mb is None else round(self.peak_rss_mb, 1),
+            **({"missing": self.missing} if self.missing else {}),
+        }
+
+
+def fresh_root(source: Path, target: Path) -> Path:
+    """A copy of a corpus content root with no output, so the next run is a cold one."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("output"))
+    return target
+
+
+def run_child(stage: str, root: Path, cap: float) -> tuple[Run, float | None]:
+    run = run_timed([sys.executable, "-m", "bench.ours", stage, str(root)], cwd=REPO, cap=cap)
+    inner = None
+    if run.ok:
+        for line in reversed(run.output.strip().splitlines()):
+            if line.startswith("{"):
+                inner = float(json.loads(line)["seconds"])
+                break
+    return run, inner
+
+
+def time_stages(corpus_root: Path, work: Path, reps: int, cap: float,
+                keep_updated: Path | None = None,
+                log: Callable[[str], None] = print) -> dict[str, StageRuns]:
+    """Each rep: a fresh copy of ``corpus_root``, then every stage in build order."""
+    results = {name: StageRuns(name) for name in STAGE_NAMES}
+    for name in STAGE_NAMES:
+        if not stage_available(name):
+            results[name].missing = "not yet built"
+    for rep in range(reps):
+        root = fresh_root(corpus_root, work / "ours")
+        failed = ""
+        for name in STAGE_NAMES:
+            stage = results[name]
+            if stage.missing == "not yet built":
+                continue
+            if failed:
+                stage.missing = stage.missing or f"not run: {failed} failed"
+                continue
+            run, inner = run_child(name, root, cap)
+            stage.runs.append(run)
+            if inner is not None:
+                stage.inner.append(inner)
+            log(f"  ours {name:<12} rep {rep + 1}: {describe(run)}")
+            if not run.ok:
+                stage.missing = "capped" if run.capped else f"failed (exit {run.returncode})"
+                failed = name
+            if name == "update" and rep == 0 and keep_updated is not None and run.ok:
+                if keep_updated.exists():
+                    shutil.rmtree(keep_updated)
+                shutil.copytree(root / "locales", keep_updated)
+    return results
+
+
+def time_end_to_end(corpus_root: Path, work: Path, reps: int, cap: float,
+                    log: Callable[[str], None] = print) -> tuple[StageRuns, str]:
+    """The whole non-a11y build in one process: ``pipeline.build`` once it exists."""
+    how = "chain of the available stage functions in one process (pipeline.build not yet built)"
+    stage = "chain"
+    result = StageRuns("end to end")
+    for rep in range(reps):
+        root = fresh_root(corpus_root, work / "ours-e2e")
+        run, inner = run_child(stage, root, cap)
+        result.runs.append(run)
+        if inner is not None:
+            result.inner.append(inner)
+        log(f"  ours end to end rep {rep + 1}: {describe(run)}")
+        if not run.ok:
+            result.missing = "capped" if run.capped else f"failed (exit {run.returncode})"
+            break
+    return result, how
+
+
+def describe(run: Run) -> str:
+    if run.capped:
+        return f"> {run.seconds:.0f} s (capped)"
+    if run.returncode:
+        tail = run.output.strip().splitlines()[-1:] or [""]
+        return f"failed (exit {run.returncode}): {tail[0][:200]}"
+    return f"{run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB"
+
+
+def main() -> None:
+    stage, root = sys.argv[1], Path(sys.argv[2])
+    print(json.dumps(child(stage, root)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Timed subprocesses: a command → wall time, peak RSS, exit status, capped or not.
+
+Every measured step runs in its own process so that its peak RSS is its own. It
+is read by GNU ``/usr/bin/time`` (``%M``: the largest resident set of the command
+and of the processes it waited for, msgmerge under po4a), not by ``os.wait4``
+here: a child spawned from this process inherits our own high-water mark.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One timed process (or a sequence of them, summed)."""
+
+    seconds: float
+    peak_rss_mb: float
+    returncode: int
+    capped: bool = False
+    output: str = ""  # the tail of stdout + stderr, for failures and for what a child printed
+    load: float = 0.0  # 1-minute load average when it started
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.capped
+
+    def to_dict(self) -> dict[str, object]:
+        return {"seconds": round(self.seconds, 3), "peak_rss_mb": round(self.peak_rss_mb, 1),
+                "returncode": self.returncode, "capped": self.capped,
+                "load_1min": round(self.load, 2),
+                **({"output": self.output[-2000:]} if not self.ok else {})}
+
+
+TIME = "/usr/bin/time"
+RSS_MARK = "bench-peak-rss-kb:"
+
+
+def run_timed(command: Sequence[str], *, cwd: Path | None = None, cap: float = 300.0,
+              env: Mapping[str, str] | None = None) -> Run:
+    """Run ``command``; kill its whole process group after ``cap`` seconds."""
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss:
+        argv = list(command)
+        if os.access(TIME, os.X_OK):
+            argv = [TIME, "-q", "-f", f"{RSS_MARK}%M", "-o", rss.name, *argv]
+        start = time.perf_counter()
+        try:
+            proc = subprocess.Popen(
+                argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})},
+                start_new_session=True,
+            )
+        except OSError as exc:
+            return Run(0.0, 0.0, 127, output=f"{command[0]}: {exc.strerror}", load=load)
+        capped = threading.Event()
+
+        def kill() -> None:
+            capped.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(cap, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if capped.is_set():
+            # Children of a killed group may linger a moment; make sure none survive.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        out.seek(0)
+        text = out.read()[-20000:].decode("utf-8", "replace")
+        kilobytes = float(usage.ru_maxrss)
+        for line in rss.read().splitlines():
+            if line.startswith(RSS_MARK):
+                kilobytes = float(line[len(RSS_MARK):])
+    return Run(
+        seconds=seconds,
+        peak_rss_mb=kilobytes / 1024,
+        returncode=proc.returncode,
+        capped=capped.is_set(),
+        output=text,
+        load=load,
+    )
+
+
+def run_sequence(commands: Sequence[Sequence[str]], *, cwd: Path | None = None,
+                 cap: float = 300.0, env: Mapping[str, str] | None = None) -> Run:
+    """Several commands as one step: times summed, the largest RSS, the cap shared."""
+    total = 0.0
+    peak = 0.0
+    outputs: list[str] = []
+    load = os.getloadavg()[0]
+    for command in commands:
+        run = run_timed(command, cwd=cwd, cap=max(cap - total, 0.1), env=env)
+        total += run.seconds
+        peak = max(peak, run.peak_rss_mb)
+        outputs.append(run.output)
+        if not run.ok:
+            return Run(total, peak, run.returncode, run.capped, "\n".join(outputs), load)
+    return Run(total, peak, 0, False, "\n".join(outputs), load)
