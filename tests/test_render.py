@@ -1,0 +1,619 @@
+"""Render stage: golden tree, validity (Nu Html Checker), safety, fallbacks, hreflang, RTL.
+
+Regenerate the golden tree after an intended change with
+``UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_render.py -k golden`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from html.parser import HTMLParser
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from conftest import REPO, require_tool, run_cli
+
+from pipeline.config import Config, load_config
+from pipeline.errors import PipelineError
+from pipeline.langs import parse_lang
+from pipeline.pages import load_pages
+from pipeline.pofile import read_po, write_po
+from pipeline.render import RenderResult, render_page, render_site
+
+GOLDEN = Path(__file__).parent / "golden" / "render-mini"
+VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+MakeRoot = Callable[[str], Path]
+
+
+# --- a small HTML tree (standard library only) ------------------------------------
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+
+@dataclass(eq=False)
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    parent: Node | None = None
+    children: list[Node] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # own text and descendants', in order
+
+    def iter(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            yield from child.iter()
+
+    def find_all(self, tag: str | None = None, **attrs: str) -> list[Node]:
+        return [n for n in self.iter() if (tag is None or n.tag == tag)
+                and all(n.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.texts)
+
+    def ancestors(self) -> Iterator[Node]:
+        node = self.parent
+        while node is not None:
+            yield node
+            node = node.parent
+
+
+class _Builder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs}, self.stack[-1])
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self.stack) - 1, 0, -1):
+            if self.stack[i].tag == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        for node in self.stack:
+            node.texts.append(data)
+
+
+def parse_html(path: Path) -> Node:
+    builder = _Builder()
+    builder.feed(path.read_text(encoding="utf-8"))
+    builder.close()
+    return builder.root
+
+
+# --- helpers ----------------------------------------------------------------------
+
+def build(root: Path) -> Path:
+    return root / "output" / "build"
+
+
+def set_entry(root: Path, msgid: str, msgstr: str | None = None, fuzzy: bool = False,
+              lang: str = "ar") -> None:
+    """Change one entry of a fixture catalog (through our own PO writer)."""
+    path = root / "locales" / lang / "LC_MESSAGES" / "messages.po"
+    catalog = read_po(path, str(path))
+    found = False
+    entries = []
+    for entry in catalog.entries:
+        if entry.msgid == msgid and not entry.obsolete:
+            found = True
+            if msgstr is not None:
+                entry = replace(entry, msgstr=msgstr)
+            entry = entry.with_flags("fuzzy") if fuzzy else entry.with_flags(remove=("fuzzy",))
+        entries.append(entry)
+    assert found, msgid
+    write_po(replace(catalog, entries=tuple(entries)), path, str(path))
+
+
+def configure(root: Path, old: str, new: str) -> None:
+    path = root / "pyproject.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def render(root: Path) -> tuple[Config, RenderResult]:
+    config = load_config(root)
+    return config, render_site(config)
+
+
+def vnu_errors(files: list[Path]) -> str:
+    java = require_tool("java")
+    assert VNU.is_file(), "vnu-jar is not installed; 'make test' runs npm ci"
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--format", "gnu", "--skip-non-html", *map(str, files)],
+        capture_output=True, text=True, timeout=300,
+    )
+    errors = [line for line in (result.stdout + result.stderr).splitlines()
+              if ": error:" in line or ": fatal:" in line]
+    assert result.returncode == 0 or errors, result.stderr
+    return "\n".join(errors)
+
+
+def html_files(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.html"))
+
+
+@pytest.fixture
+def mini(make_root: MakeRoot) -> Path:
+    return make_root("render-mini")
+
+
+# --- golden tree ------------------------------------------------------------------
+
+def test_golden_tree(mini: Path) -> None:
+    _, result = render(mini)
+    out = build(mini)
+    produced = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        shutil.copytree(out, GOLDEN)
+    expected = {p.relative_to(GOLDEN).as_posix() for p in GOLDEN.rglob("*") if p.is_file()}
+    assert produced == expected
+    for name in sorted(produced):
+        got = (out / name).read_text(encoding="utf-8")
+        want = (GOLDEN / name).read_text(encoding="utf-8")
+        assert got == want, f"{name} differs from the golden file:\n" + "".join(
+            difflib.unified_diff(want.splitlines(True), got.splitlines(True), "golden", "got"))
+    assert len(result.files) == len(produced)
+
+
+def test_result_counts_and_publication(mini: Path) -> None:
+    config, result = render(mini)
+    status = {(p.slug, p.tag): p for p in result.pages}
+    assert len(status) == 6
+    assert all(status[(slug, "en")].published for slug in
+               ("first-visit", "opening-hours", "clinic-news"))
+    visit = status[("first-visit", "ar")]
+    assert (visit.published, visit.fallback, visit.outdated) == (True, 0, 0)
+    assert visit.translated == visit.total and visit.percent == 100.0
+    hours = status[("opening-hours", "ar")]
+    assert (hours.published, hours.fallback) == (True, 1)
+    news = status[("clinic-news", "ar")]
+    assert not news.published and not news.rendered and news.percent < 75 == news.threshold
+    assert not (mini / news.path).exists()
+    summary = {s.tag: s for s in result.languages()}
+    assert (summary["ar"].published, summary["ar"].left_out, summary["ar"].fallback) == (2, 1, 1)
+    assert summary["en"].published == 3
+    assert result.build_dir == "output/build"
+    assert config.rel(build(mini) / "sitemap.xml") in result.files
+
+
+# --- validity ---------------------------------------------------------------------
+
+def test_every_rendered_page_is_valid_html(mini: Path) -> None:
+    outdated = mini.with_name("outdated")
+    shutil.copytree(mini, outdated)
+    render(mini)
+    configure(outdated, "completeness = 75", 'completeness = 75\nfallback = "outdated"')
+    set_entry(outdated, "A photo ID", fuzzy=True)
+    render(outdated)
+    files = html_files(build(mini)) + html_files(build(outdated))
+    assert len(files) == 16
+    assert vnu_errors(files) == ""
+
+
+# --- safety -----------------------------------------------------------------------
+
+HOSTILE = {
+    "Please arrive **15 minutes** early. Bring your [referral letter](/forms/referral/) "
+    "and a list of your *medicines*.":
+        "<script>alert(1)</script> يُرجى [خطاب](https://evil.example/referral) "
+        '<img src=x onerror="alert(2)"> [رابط](javascript:alert(1)) [آخر](https://evil.example/) '
+        "![x](data:image/png;base64,AAAA) \u202eمخفي\u202c <a href='https://evil.example/'>ب</a>",
+    "Your insurance card": "[بطاقة](https://evil.example/card) <b onmouseover=alert(3)>",
+    "Map of the clinic entrance": '"><script>alert(4)</script>',
+    "Patients": '<span style="color:red" onclick="alert(5)">المرضى</span>',
+    "Your First Visit": "زيارتك</title><script>alert(6)</script>",
+    "Skip to main content": "<script>alert(7)</script>تخطَّ",
+    "Back to %(label)s": "%(label)s <em onfocus=x>عودة</em> %(nope)s",
+    "What to bring": "[ما](vbscript:msgbox(1)) \u2066تحضره\u2069",  # noqa: RUF001
+}
+
+
+def test_hostile_translations_never_reach_the_html(mini: Path) -> None:
+    for msgid, msgstr in HOSTILE.items():
+        set_entry(mini, msgid, msgstr)
+    render(mini)
+    page = build(mini) / "ar" / "first-visit.html"
+    html = page.read_text(encoding="utf-8")
+    tree = parse_html(page)
+    assert not tree.find_all("script")
+    for node in tree.iter():
+        assert not any(name.startswith("on") or name == "style" for name in node.attrs), node
+        for name in ("href", "src"):
+            value = node.attrs.get(name, "")
+            assert not re.match(r"\s*(javascript|data|vbscript):", value, re.I), value
+            assert "evil.example" not in value
+    assert not BIDI.search(html)
+    # Link text changed, URL kept from the source; the added link is plain text.
+    paragraph = tree.find_all("p", data_src="source/pages/first-visit.md:18")[0]
+    links = paragraph.find_all("a")
+    assert [(a.attrs["href"], a.text) for a in links] == [("/forms/referral/", "خطاب")]
+    assert "رابط" in paragraph.text and "آخر" in paragraph.text
+    assert "<script>alert(1)</script>" in paragraph.text  # shown as text, harmless
+    item = tree.find_all("li", data_src="source/pages/first-visit.md:23")[0]
+    assert not item.find_all("a") and "بطاقة" in item.text
+    image = tree.find_all("img")[0]
+    assert image.attrs["src"] == "images/entrance-map.png"
+    assert image.attrs["alt"] == '"><script>alert(4)</script>'
+    # A template translation with an unknown placeholder falls back to the English.
+    back = tree.find_all("p", **{"class": "back-link"})[0]
+    assert back.text.startswith("Back to ")
+    assert "<script>alert(7)</script>تخطَّ" in tree.find_all("a", **{"class": "skip-link"})[0].text
+
+
+def test_fallback_text_is_marked_english(mini: Path) -> None:
+    render(mini)
+    tree = parse_html(build(mini) / "ar" / "opening-hours.html")
+    assert tree.find_all("html")[0].attrs["dir"] == "rtl"
+    [fallback] = [n for n in tree.find_all(lang="en") if "language-switcher" not in
+                  " ".join(a.attrs.get("class", "") for a in n.ancestors())]
+    assert fallback.tag == "p" and fallback.attrs["dir"] == "ltr"
+    assert fallback.text == "Call reception if you are running late."
+    assert fallback.attrs["data-src"] == "source/pages/opening-hours.md:11"
+    assert re.fullmatch(r"locales/ar/LC_MESSAGES/messages\.po:\d+", fallback.attrs["data-po"])
+    assert fallback.find_all("a")[0].attrs["href"] == "tel:+441234567890"
+
+
+def test_fully_translated_page_has_no_english_but_the_switcher_link(mini: Path) -> None:
+    render(mini)
+    tree = parse_html(build(mini) / "ar" / "first-visit.html")
+    english = tree.find_all(lang="en")
+    assert [(n.tag, n.text) for n in english] == [("a", "English")]
+    assert english[0].parent is not None
+    assert any(a.tag == "nav" and "language-switcher" in a.attrs.get("class", "")
+               for a in english[0].ancestors())
+
+
+# --- traceability -----------------------------------------------------------------
+
+def test_blocks_and_front_matter_carry_source_and_po_lines(mini: Path) -> None:
+    render(mini)
+    po = (mini / "locales/ar/LC_MESSAGES/messages.po").read_text(encoding="utf-8").split("\n")
+    tree = parse_html(build(mini) / "ar" / "first-visit.html")
+    marked = [n for n in tree.iter() if "data-src" in n.attrs]
+    assert {n.tag for n in marked} >= {"h1", "h2", "p", "li", "th", "td", "a", "span"}
+    for node in marked:
+        path, line = node.attrs["data-src"].rsplit(":", 1)
+        source = (mini / path).read_text(encoding="utf-8").split("\n")[int(line) - 1]
+        po_path, po_line = node.attrs["data-po"].rsplit(":", 1)
+        assert po_path == "locales/ar/LC_MESSAGES/messages.po"
+        assert po[int(po_line) - 1].startswith("msgid ")
+        assert source.strip(), node
+    crumbs = tree.find_all("nav", **{"class": "breadcrumb"})[0]
+    assert crumbs.attrs["aria-label"]
+    assert [a.attrs.get("aria-current") for a in crumbs.find_all("a")] == [None, None, "page"]
+    back = tree.find_all("p", **{"class": "back-link"})[0].find_all("span")[0]
+    assert back.attrs["data-src"] == "source/pages/first-visit.md:12"
+    english = parse_html(build(mini) / "en" / "first-visit.html")
+    assert all("data-po" not in n.attrs for n in english.iter())
+    assert len(english.find_all("h1")) == 1
+
+
+# --- hreflang, switcher, sitemap --------------------------------------------------
+
+def _alternates(tree: Node) -> dict[str, str]:
+    return {n.attrs["hreflang"]: n.attrs["href"]
+            for n in tree.find_all("link", rel="alternate")}
+
+
+def test_hreflang_sets_are_complete_and_reciprocal(mini: Path) -> None:
+    config, result = render(mini)
+    out = build(mini)
+    base = config.base_url
+    published: dict[str, set[str]] = {}
+    for item in result.published():
+        published.setdefault(item.slug, set()).add(item.tag)
+    for item in result.published():
+        tree = parse_html(mini / item.path)
+        alternates = _alternates(tree)
+        expected = {tag: f"{base}{tag}/{item.slug}.html" for tag in published[item.slug]}
+        expected["x-default"] = f"{base}en/{item.slug}.html"
+        assert alternates == expected, item.path
+        canonical = tree.find_all("link", rel="canonical")[0].attrs["href"]
+        assert canonical == expected[item.tag]
+        for tag, href in alternates.items():
+            target = out / href.removeprefix(base)
+            assert target.is_file(), href
+            assert _alternates(parse_html(target)) == alternates, (item.path, tag)
+        switcher = tree.find_all("nav", **{"class": "language-switcher"})
+        if len(published[item.slug]) > 1:
+            links = switcher[0].find_all("a")
+            assert {a.attrs["hreflang"] for a in links} == published[item.slug]
+            assert all(a.attrs["lang"] == a.attrs["hreflang"] for a in links)
+            assert [a.attrs["hreflang"] for a in links
+                    if a.attrs.get("aria-current")] == [item.tag]
+        else:
+            assert not switcher
+    sitemap = ElementTree.parse(out / "sitemap.xml").getroot()
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9",
+          "x": "http://www.w3.org/1999/xhtml"}
+    locs = {}
+    for url in sitemap.findall("s:url", ns):
+        loc = url.findtext("s:loc", namespaces=ns)
+        locs[loc] = {a.get("hreflang"): a.get("href") for a in url.findall("x:link", ns)}
+    for item in result.pages:
+        url = f"{base}{item.tag}/{item.slug}.html"
+        assert (url in locs) == item.published
+        if item.published:
+            assert locs[url] == _alternates(parse_html(mini / item.path))
+
+
+def test_language_chooser_and_indexes(mini: Path) -> None:
+    render(mini)
+    chooser = parse_html(build(mini) / "index.html")
+    links = chooser.find_all("ul", **{"class": "language-list"})[0].find_all("a")
+    assert [(a.attrs["href"], a.attrs["lang"], a.attrs["dir"], a.text) for a in links] == [
+        ("en/index.html", "en", "ltr", "English"), ("ar/index.html", "ar", "rtl", "العربية")]
+    arabic = parse_html(build(mini) / "ar" / "index.html")
+    listed = [a.attrs["href"] for a in arabic.find_all("ul", **{"class": "page-list"})[0]
+              .find_all("a")]
+    assert listed == ["first-visit.html", "opening-hours.html"]
+
+
+def test_page_below_threshold_is_left_out_and_nothing_links_to_it(mini: Path) -> None:
+    stale = build(mini) / "ar" / "clinic-news.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("<!DOCTYPE html><title>old</title>", encoding="utf-8")
+    _, result = render(mini)
+    assert not stale.exists()
+    assert "output/build/ar/clinic-news.html" in result.removed
+    for file in [*html_files(build(mini)), build(mini) / "sitemap.xml"]:
+        assert "ar/clinic-news.html" not in file.read_text(encoding="utf-8"), file
+    news = parse_html(build(mini) / "en" / "clinic-news.html")
+    assert set(_alternates(news)) == {"en", "x-default"}
+    assert not news.find_all("nav", **{"class": "language-switcher"})
+    footer = news.find_all("footer")[0].text
+    assert "available in 1 language." in footer
+
+
+def test_language_below_threshold_is_left_out_everywhere(mini: Path) -> None:
+    configure(mini, "completeness = 75", "completeness = 100")
+    set_entry(mini, "A photo ID", "")  # the one complete Arabic page is now incomplete
+    _, result = render(mini)
+    assert not result.published("ar")
+    assert not (build(mini) / "ar").exists() or not html_files(build(mini) / "ar")
+    for file in [*html_files(build(mini)), build(mini) / "sitemap.xml"]:
+        text = file.read_text(encoding="utf-8")
+        assert 'hreflang="ar"' not in text and "ar/" not in text, file
+
+
+# --- outdated translations (fallback = "outdated") -----------------------------
+
+def test_outdated_fallback_shows_translation_notice_and_marker(mini: Path) -> None:
+    configure(mini, "completeness = 75", 'completeness = 75\nfallback = "outdated"')
+    set_entry(mini, "A photo ID", fuzzy=True)
+    _, result = render(mini)
+    status = {(p.slug, p.tag): p for p in result.pages}
+    assert (status[("first-visit", "ar")].outdated, status[("first-visit", "ar")].fallback) \
+        == (1, 0)
+    tree = parse_html(build(mini) / "ar" / "first-visit.html")
+    [marked] = tree.find_all(data_outdated="true")
+    assert marked.tag == "li" and marked.text == "هوية تحمل صورة" and "lang" not in marked.attrs
+    [notice] = tree.find_all("div", **{"class": "notice"})
+    assert notice.attrs["role"] == "note"
+    assert "قد تكون الترجمة قديمة" in notice.text or notice.text.strip()
+    [link] = notice.find_all("a")
+    assert (link.attrs["href"], link.attrs["hreflang"]) == ("../en/first-visit.html", "en")
+    assert [(n.tag, n.text) for n in tree.find_all(lang="en")] == [("a", "English")]
+    # Untranslated entries still fall back to the source, marked as English.
+    hours = parse_html(build(mini) / "ar" / "opening-hours.html")
+    assert not hours.find_all("div", **{"class": "notice"})
+    assert [n.tag for n in hours.find_all(lang="en")] == ["a", "p"]
+
+
+def test_default_fallback_shows_fuzzy_entries_in_english(mini: Path) -> None:
+    set_entry(mini, "A photo ID", fuzzy=True)
+    _, result = render(mini)
+    status = {(p.slug, p.tag): p for p in result.pages}
+    assert (status[("first-visit", "ar")].outdated, status[("first-visit", "ar")].fallback) \
+        == (0, 1)
+    tree = parse_html(build(mini) / "ar" / "first-visit.html")
+    assert not tree.find_all(data_outdated="true") and not tree.find_all("div", role="note")
+    item = tree.find_all("li", lang="en")[0]
+    assert (item.text, item.attrs["dir"]) == ("A photo ID", "ltr")
+
+
+# --- determinism, subsets, purity ---------------------------------------------------
+
+def test_rendering_twice_changes_no_byte_and_no_mtime(mini: Path) -> None:
+    render(mini)
+    files = [p for p in build(mini).rglob("*") if p.is_file()]
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
+    _, again = render(mini)
+    assert again.written == () and again.removed == ()
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
+    assert after == before
+    assert {p for p in build(mini).rglob("*") if p.is_file()} == set(files)
+
+
+def test_render_a_subset_of_pages_and_languages(mini: Path) -> None:
+    render(mini)
+    set_entry(mini, "Opening Hours", "أوقات العمل")
+    config = load_config(mini)
+    visit = build(mini) / "ar" / "first-visit.html"
+    mtime = visit.stat().st_mtime_ns
+    result = render_site(config, slugs=["opening-hours"], langs=[parse_lang("ar")])
+    rendered = {(p.slug, p.tag) for p in result.pages if p.rendered}
+    assert rendered == {("opening-hours", "ar")}
+    assert "أوقات العمل" in (build(mini) / "ar" / "opening-hours.html").read_text("utf-8")
+    assert "أوقات العمل" in (build(mini) / "ar" / "index.html").read_text("utf-8")
+    assert visit.stat().st_mtime_ns == mtime
+    with pytest.raises(PipelineError, match="no page with slug"):
+        render_site(config, slugs=["nope"])
+
+
+def test_render_page_is_pure(mini: Path) -> None:
+    config = load_config(mini)
+    page = next(p for p in load_pages(config.pages_dir, mini) if p.slug == "first-visit")
+    html = render_page(config, page, parse_lang("ar"))
+    assert html.startswith('<!DOCTYPE html>\n<html lang="ar" dir="rtl">')
+    assert "14 مارس 2026" in html
+    assert not (mini / "output").exists()
+
+
+# --- errors and the command line ---------------------------------------------------
+
+def test_template_syntax_error_names_the_template_line(mini: Path) -> None:
+    template = mini / "source" / "templates" / "page.html"
+    lines = template.read_text(encoding="utf-8").split("\n")
+    lines.insert(4, "{% if %}")
+    template.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(PipelineError) as caught:
+        render(mini)
+    assert str(caught.value.location) == "source/templates/page.html:5"
+    result = run_cli(mini, "render")
+    assert result.returncode == 1
+    assert result.stderr.startswith("source/templates/page.html:5: template syntax error")
+    assert "Traceback" not in result.stderr
+
+
+def test_template_runtime_error_names_the_template_line(mini: Path) -> None:
+    template = mini / "source" / "templates" / "index.html"
+    text = template.read_text(encoding="utf-8")
+    template.write_text(text.replace("{{ item.html }}", "{{ item.no_such_name }}"),
+                        encoding="utf-8")
+    with pytest.raises(PipelineError) as caught:
+        render(mini)
+    assert caught.value.location is not None
+    assert caught.value.location.path == "source/templates/index.html"
+    assert caught.value.location.line == text.split("\n").index(
+        next(x for x in text.split("\n") if "item.html" in x)) + 1
+
+
+def test_cli_render_prints_a_summary(mini: Path) -> None:
+    result = run_cli(mini, "render")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["language", "published", "left", "out", "translated",
+                                "outdated", "fallback"]
+    assert lines[2].split() == ["en", "3", "0", "35", "0", "0"]
+    assert lines[3].split()[:3] == ["ar", "2", "1"] and lines[3].split()[-1] == "1"
+    assert "ar: source/pages/clinic-news.md left out: 57.1 % translated, needs 75 %" in lines
+    assert lines[-1] == "output/build: 10 file(s) written, 0 unchanged, 0 removed"
+    assert run_cli(mini, "render", "fr").returncode == 1
+
+
+# --- stylesheet ---------------------------------------------------------------------
+
+PHYSICAL = re.compile(r"(?<![-\w])(margin|padding|border)-(left|right)\b|"
+                      r"(?<![-\w])(left|right)\s*:|text-align:\s*(left|right)|"
+                      r"float:\s*(left|right)")
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_stylesheet_is_logical_and_has_aaa_contrast() -> None:
+    css = (REPO / "source" / "templates" / "style.css").read_text(encoding="utf-8")
+    assert not PHYSICAL.search(css), PHYSICAL.search(css)
+    colours = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-f]{6})", css))
+    for text, background in [("text", "page"), ("link", "page"), ("link", "band"),
+                             ("muted", "page"), ("text", "notice"), ("text", "band"),
+                             ("link", "notice")]:
+        assert contrast(colours[text], colours[background]) >= 7, (text, background)
+    assert contrast(colours["focus"], colours["page"]) >= 3  # non-text contrast
+    assert contrast(colours["focus"], colours["band"]) >= 3
+    assert ":focus-visible" in css and "70ch" in css
+    assert (REPO / "tests/roots/render-mini/source/templates/style.css").read_text(
+        encoding="utf-8") == css, "copy the stylesheet into the fixture and regenerate goldens"
+
+
+# --- the shipped site (acceptance) --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RenderResult]:
+    root = tmp_path_factory.mktemp("shipped")
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(REPO / "source", root / "source")
+    shutil.copytree(REPO / "locales", root / "locales")
+    return root, render_site(load_config(root))
+
+
+def test_shipped_site_every_language_has_the_clinic_page(
+        shipped: tuple[Path, RenderResult]) -> None:
+    root, result = shipped
+    config = load_config(root)
+    for lang in config.all_languages:
+        page = build(root) / lang.tag / "hemifacial-spasm.html"
+        assert page.is_file(), f"{lang.code} is not published: {result.languages()}"
+        tree = parse_html(page)
+        html = tree.find_all("html")[0]
+        assert (html.attrs["lang"], html.attrs["dir"]) == (
+            lang.tag, "rtl" if lang.code == "ar" else "ltr")
+    for item in result.published():
+        if item.tag != "en" and item.fallback == 0 and item.outdated == 0:
+            english = parse_html(root / item.path).find_all(lang="en")
+            assert [(n.tag, n.text) for n in english] == [("a", "English")], item.path
+
+
+def test_shipped_site_is_valid_html(shipped: tuple[Path, RenderResult]) -> None:
+    root, _ = shipped
+    files = html_files(build(root))
+    assert len(files) >= 11
+    assert vnu_errors(files) == ""
+
+
+def test_shipped_pages_reflow_at_320_and_640_css_pixels(
+        shipped: tuple[Path, RenderResult]) -> None:
+    """No horizontal scrolling at 320 px (WCAG 1.4.10) nor at 640 px (200 % zoom)."""
+    chromium = require_tool("chromium")
+    root, _ = shipped
+    out = build(root)
+    frames = [(tag, width) for tag in ("en", "ar", "zh-Hans", "es", "fr")
+              for width in (320, 640)]
+    probe = out / "probe.html"
+    probe.write_text(
+        "<!DOCTYPE html><html><body>\n" + "\n".join(
+            f'<iframe src="{tag}/hemifacial-spasm.html" width="{width}" height="600" '
+            f'data-name="{tag}@{width}"></iframe>' for tag, width in frames) +
+        """
+<script>
+var frames = document.querySelectorAll("iframe"), left = frames.length;
+frames.forEach(function (f) {
+  f.addEventListener("load", function () {
+    var d = f.contentDocument.documentElement;
+    f.dataset.result = d.scrollWidth + "/" + d.clientWidth;
+    if (--left === 0) document.body.dataset.done = "yes";
+  });
+});
+</script></body></html>""", encoding="utf-8")
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", "--allow-file-access-from-files", "--virtual-time-budget=10000",
+         "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    probe.unlink()
+    assert 'data-done="yes"' in result.stdout, result.stderr[-2000:]
+    measured = dict(re.findall(r'data-name="([^"]+)" data-result="(\d+/\d+)"', result.stdout))
+    assert len(measured) == len(frames), result.stdout
+    for name, value in measured.items():
+        scroll, client = map(int, value.split("/"))
+        assert scroll <= client, f"{name}: content is {scroll} px wide in {client} px"
