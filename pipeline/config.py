@@ -137,22 +137,47 @@ class _Schema:
     def __init__(self, file: str, text: str, section: str):
         self.file = file
         self.text = text
-        self.section = section
+        self.section = section  # "tool.pipeline" in pyproject.toml, "" in pipeline.toml
+
+    def _tables(self) -> list[tuple[str, int, int]]:
+        """(table name, first line index, end line index) of every table, the root first."""
+        lines = self.text.split("\n")
+        tables: list[tuple[str, int, int]] = []
+        name, start = "", 0
+        for index, line in enumerate(lines):
+            header = _TABLE_HEADER.match(line)
+            if header:
+                tables.append((name, start, index))
+                name, start = _toml_key(header.group(1)), index
+        tables.append((name, start, len(lines)))
+        return tables
 
     def line_of(self, dotted: str) -> int:
-        leaf = dotted.split(".")[-1]
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(leaf)}[\"']?\s*=", re.M)
-        match = pattern.search(self.text)
-        if match is None:
-            header = re.compile(rf"^\s*\[[^\]]*{re.escape(leaf)}[\"']?\]\s*$", re.M).search(
-                self.text
-            )
-            match = header
-        return self.text.count("\n", 0, match.start()) + 1 if match else 0
+        """The 1-based line where ``dotted`` (relative to the section) is set, else its table's."""
+        parts = [p for p in f"{self.section}.{dotted}".split(".") if p]
+        lines = self.text.split("\n")
+        tables = self._tables()
+        for cut in range(len(parts) - 1, -1, -1):
+            table, keys = ".".join(parts[:cut]), parts[cut:]
+            for name, start, end in tables:
+                if name != table:
+                    continue
+                for index in range(start, end):
+                    assignment = _KEY_ASSIGNMENT.match(lines[index])
+                    if assignment and _toml_key(assignment.group(1)) in (
+                        ".".join(keys), keys[0]
+                    ):
+                        return index + 1
+        for cut in range(len(parts), 0, -1):
+            for name, start, _ in tables:
+                if name == ".".join(parts[:cut]):
+                    return start + 1
+        return 0
 
     def error(self, dotted: str, message: str, hint: str | None = None) -> PipelineError:
+        name = ".".join(p for p in (self.section, dotted) if p) or "configuration"
         return PipelineError(
-            f"{self.section}.{dotted}: {message}", Location(self.file, self.line_of(dotted)), hint
+            f"{name}: {message}", Location(self.file, self.line_of(dotted)), hint
         )
 
     def table(
@@ -174,6 +199,15 @@ class _Schema:
             except _Invalid as exc:
                 raise self.error(dotted, str(exc)) from exc
         return out
+
+
+_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY_ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
+
+
+def _toml_key(text: str) -> str:
+    """A TOML key or table name, dotted, without quotes or spaces around the dots."""
+    return ".".join(part.strip().strip("\"'") for part in text.split("."))
 
 
 class _Invalid(Exception):
@@ -253,7 +287,7 @@ def _relative_path(value: Any) -> str:
 
 
 def find_config_file(root: Path) -> tuple[Path, dict[str, Any], str]:
-    """Return (file, the pipeline table, section name) for ``root``."""
+    """Return (file, the pipeline table, section name: "tool.pipeline" or "") for ``root``."""
     if not root.is_dir():
         raise PipelineError(
             "content root is not a directory", Location(str(root)), "pass --root DIR"
@@ -261,7 +295,7 @@ def find_config_file(root: Path) -> tuple[Path, dict[str, Any], str]:
     pyproject = root / "pyproject.toml"
     standalone = root / "pipeline.toml"
     found: list[tuple[Path, dict[str, Any], str]] = []
-    for path, section in ((pyproject, "tool.pipeline"), (standalone, "pipeline")):
+    for path, section in ((pyproject, "tool.pipeline"), (standalone, "")):
         if not path.exists():
             continue
         text = read_text(path, path.name)
@@ -274,7 +308,8 @@ def find_config_file(root: Path) -> tuple[Path, dict[str, Any], str]:
                 Location(path.name, int(match.group(1)) if match else 0),
             ) from exc
         if section == "tool.pipeline":
-            table = data.get("tool", {}).get("pipeline")
+            tool = data.get("tool", {})
+            table = tool.get("pipeline") if isinstance(tool, dict) else None
             if table is None:
                 continue
         else:
