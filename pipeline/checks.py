@@ -17,7 +17,7 @@ language shows outdated translations (``fallback = "outdated"``) or when asked.
 """
 
 # Punctuation tables and messages use non-ASCII marks on purpose (Arabic, CJK, dashes).
-# ruff: noqa: RUF001
+# ruff: noqa: RUF001, RUF003
 
 from __future__ import annotations
 
@@ -97,6 +97,9 @@ CODES: Mapping[str, CodeInfo] = {
                                  "silenced"),
 }
 UNSILENCEABLE = frozenset(code for code, info in CODES.items() if not info.silenceable)
+# Findings about the flags themselves: CI may ignore them, a flag cannot silence them.
+FLAG_CODES = frozenset(code for code in CODES if code.startswith("flag-"))
+SILENCEABLE = tuple(c for c, info in CODES.items() if info.silenceable and c not in FLAG_CODES)
 
 
 # --- the project glossary ------------------------------------------------------------
@@ -375,7 +378,7 @@ def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
         source_kinds = Counter(t.type for t in inline_tokens(form.source) if t.type in _EMPHASIS)
         kinds = Counter(t.type for t in inline_tokens(form.translation) if t.type in _EMPHASIS)
         differences = [
-            f"{_EMPHASIS[k]} {kinds[k]}× instead of {source_kinds[k]}×"
+            f"{_EMPHASIS[k]}: {kinds[k]}, the source has {source_kinds[k]}"
             for k in _EMPHASIS if kinds[k] != source_kinds[k]
         ]
         if differences:
@@ -417,8 +420,12 @@ def html_found(text: str) -> list[str]:
     for token in inline_tokens(text, html_enabled=True):
         if token.type == "html_inline":
             name = _TAG_NAME.match(token.content)
-            found.append(f"an HTML tag <{name.group(1).lower()}>" if name
-                         else f"raw HTML {token.content[:20]!r}")
+            if name is None:
+                found.append(f"raw HTML {token.content[:20]!r}")
+            elif _DANGEROUS[0][0].match(token.content):
+                found.append(_DANGEROUS[0][1].format(name.group(1).lower()))
+            else:
+                found.append(f"an HTML tag <{name.group(1).lower()}>")
     decoded = html.unescape(text)
     for variant in dict.fromkeys((text, decoded, _INVISIBLE.sub("", decoded))):
         for pattern, description in _DANGEROUS:
@@ -693,9 +700,9 @@ def check_punctuation(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 f"end it with {want}", expected=want, found=mark)
         if (language == "es" and cls in ("question mark", "exclamation mark")
                 and ("¿" if cls == "question mark" else "¡") not in form.translation):
-            opener = "¿" if cls == "question mark" else "¡"
+            opener, what = ("¿", "question") if cls == "question mark" else ("¡", "exclamation")
             yield ctx.finding(
-                entry, "punctuation", form.label(f"Spanish opens the {cls} with {opener}"),
+                entry, "punctuation", form.label(f"a Spanish {what} opens with {opener}"),
                 f"add {opener} where the question or exclamation begins")
 
 
@@ -766,11 +773,10 @@ def silenced(entry: Entry, ctx: CheckContext) -> tuple[frozenset[str], list[Find
     codes: set[str] = set()
     for code in flagged:
         flag = FLAG_PREFIX + code
-        if code not in CODES:
+        if code not in CODES or code in FLAG_CODES:
             notes.append(ctx.finding(
                 entry, "flag-unknown-check", f"flag '{flag}' names no check",
-                "known checks: " + ", ".join(c for c in CODES if CODES[c].silenceable),
-                flag=flag))
+                "checks a flag can silence: " + ", ".join(SILENCEABLE), flag=flag))
         elif code in UNSILENCEABLE:
             notes.append(ctx.finding(
                 entry, "flag-not-allowed", f"'{code}' cannot be silenced; the flag has no effect",

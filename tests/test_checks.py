@@ -1,0 +1,343 @@
+"""pipeline.checks and ``pipeline check``: translation QA on real fixture catalogs.
+
+``tests/roots/qa`` is a small clean site (es, ar, zh_Hans): no finding at all.
+``tests/roots/qa-findings`` has catalogs where every entry lists, in a ``#. expect:``
+comment, exactly the codes it must produce, and ``#. near-miss:`` the codes it looks
+like it could trigger but must not (reordered links, Arabic-Indic digits, ``؟``…).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, ROOTS, msgfmt_check, run_cli
+
+from pipeline.checks import (
+    CODES,
+    FLAG_CODES,
+    CheckContext,
+    check_catalog,
+    check_entry,
+    html_found,
+    parse_glossary,
+    run_checks,
+)
+from pipeline.config import load_config
+from pipeline.errors import PipelineError, UsageError
+from pipeline.langs import parse_lang
+from pipeline.pofile import Catalog, Entry, read_po, write_po
+
+FINDINGS = ROOTS / "qa-findings"
+CONTENT_CODES = [c for c in CODES if c not in FLAG_CODES]
+
+
+def expectations(root: Path, key: str) -> dict[tuple[str, int], set[str]]:
+    """(catalog path, msgid line) → the codes its ``#. <key>:`` comment names."""
+    config = load_config(root)
+    out: dict[tuple[str, int], set[str]] = {}
+    for lang in config.languages:
+        path = config.po_path(lang)
+        catalog = read_po(path, config.rel(path))
+        for entry in catalog.active:
+            for comment in entry.auto_comments:
+                if comment.startswith(f"{key}:"):
+                    out[(catalog.path, entry.line)] = set(comment.split(":", 1)[1].split())
+    return out
+
+
+def found_codes(findings: Any) -> dict[tuple[str, int], set[str]]:
+    out: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for f in findings:
+        out[(f.location.path, f.location.line)].add(f.code)
+    return out
+
+
+@pytest.fixture(scope="module")
+def findings_result() -> Any:
+    return run_checks(load_config(FINDINGS))
+
+
+def test_clean_site_has_no_finding() -> None:
+    result = run_checks(load_config(ROOTS / "qa"))
+    assert result.findings == ()
+    assert result.ok
+    assert [(s.language, s.checked) for s in result.languages] == [
+        ("es", 12), ("ar", 12), ("zh_Hans", 12)]
+
+
+def test_every_entry_produces_exactly_its_expected_codes(findings_result: Any) -> None:
+    expected = expectations(FINDINGS, "expect")
+    got = found_codes(findings_result.findings)
+    assert set(got) <= set(expected), f"findings on entries without expectations: {got}"
+    mismatches = {where: (want, got.get(where, set())) for where, want in expected.items()
+                  if got.get(where, set()) != want}
+    assert not mismatches, mismatches
+
+
+@pytest.mark.parametrize("code", CONTENT_CODES)
+def test_each_check_triggers_and_stays_quiet(code: str, findings_result: Any) -> None:
+    expected = expectations(FINDINGS, "expect")
+    near = expectations(FINDINGS, "near-miss")
+    got = found_codes(findings_result.findings)
+    triggers = [w for w, codes in expected.items() if code in codes]
+    assert triggers, f"no fixture entry triggers {code}"
+    assert all(code in got[w] for w in triggers)
+    quiet = [w for w, codes in near.items() if code in codes]
+    assert quiet, f"no near-miss fixture for {code}"
+    assert all(code not in got.get(w, set()) for w in quiet)
+    # and the clean site never triggers it
+    assert all(f.code != code for f in run_checks(load_config(ROOTS / "qa")).findings)
+
+
+def test_location_is_the_msgid_line_and_related_the_source(findings_result: Any) -> None:
+    first = findings_result.findings[0]
+    path = FINDINGS / first.location.path
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert lines[first.location.line - 1].startswith("msgid ")
+    assert first.related and first.related[0].path == "source/pages/first-visit.md"
+    assert first.details["language"] == "es" and first.details["msgid"]
+    assert first.hint
+
+
+def test_severities(findings_result: Any) -> None:
+    for f in findings_result.findings:
+        if f.code != "markup-mismatch":
+            assert f.severity == CODES[f.code].severity, f
+    markup = {f.message: f.severity for f in findings_result.findings
+              if f.code == "markup-mismatch"}
+    assert markup["unbalanced markup: '**' would show as text"] == "error"
+    assert markup["0 image(s), the source has 1"] == "error"
+    emphasis = "markup differs from the source: emphasis (*…*): 0, the source has 1"
+    assert markup[emphasis] == "warning"
+    es = findings_result.language("es")
+    assert (es.errors, es.warnings) == (
+        sum(1 for f in findings_result.findings
+            if f.location.path.startswith("locales/es/") and f.severity == "error"),
+        sum(1 for f in findings_result.findings
+            if f.location.path.startswith("locales/es/") and f.severity == "warning"))
+    assert not findings_result.ok
+
+
+def test_fuzzy_entries_are_checked_only_when_asked_or_shown(make_root: Any) -> None:
+    result = run_checks(load_config(FINDINGS), include_fuzzy=True)
+    expected = expectations(FINDINGS, "expect-fuzzy")
+    assert expected
+    got = found_codes(result.findings)
+    for where, codes in expected.items():
+        assert got[where] == codes
+    # a language that shows outdated (fuzzy) translations to readers has them checked
+    root = make_root("qa-findings")
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text() + '\n[tool.pipeline.language.es]\nfallback = "outdated"\n')
+    got = found_codes(run_checks(load_config(root)).findings)
+    for where, codes in expected.items():
+        assert got[where] == codes
+
+
+def _entry(msgstr: str, comments: tuple[str, ...] = (), flags: tuple[str, ...] = ()) -> Entry:
+    return Entry(msgid="Welcome back", msgstr=msgstr, translator_comments=comments, flags=flags,
+                 line=7)
+
+
+def _context() -> CheckContext:
+    return CheckContext(lang=parse_lang("es"), path="locales/es/LC_MESSAGES/messages.po",
+                        source_language=parse_lang("en"))
+
+
+def test_silencing_flag_needs_a_reason() -> None:
+    ctx = _context()
+    assert [f.code for f in check_entry(_entry("Welcome back"), ctx)] == ["same-as-source"]
+    flagged = _entry("Welcome back", flags=("no-check-same-as-source",))
+    assert [f.code for f in check_entry(flagged, ctx)] == ["same-as-source",
+                                                          "flag-without-reason"]
+    explained = replace(flagged, translator_comments=("Used as is on Spanish sites.",))
+    assert check_entry(explained, ctx) == []
+    prefill_note = replace(flagged, translator_comments=("pre-filled by tm: exact match",))
+    assert "same-as-source" in [f.code for f in check_entry(prefill_note, ctx)]
+    # a flag silences only its own code
+    other = _entry("Welcome back", ("Used as is.",), ("no-check-punctuation",))
+    assert [f.code for f in check_entry(other, ctx)] == ["same-as-source"]
+    # html-added can never be silenced
+    script = _entry("Bienvenido<script>x()</script>", ("harmless",), ("no-check-html-added",))
+    assert [f.code for f in check_entry(script, ctx)] == ["html-added", "flag-not-allowed"]
+
+
+def test_html_found_sees_through_obfuscation() -> None:
+    assert html_found("plain text, less than <5") == []
+    assert html_found("[x](/a/) and <info@example.org>") == []
+    assert html_found("Data: 2026") == []
+    assert "a <script> tag" in html_found("a <SCRIPT src=//x>")
+    assert "a <iframe> tag" in html_found("<iframe")  # unclosed still counts
+    assert "a javascript: URL" in html_found("[x](java&#115;cript:alert(1))")
+    assert "a javascript: URL" in html_found("<a href='java\u200bscript:x'>")
+    assert "an event handler (onerror=)" in html_found('![x](/a.png "t") onerror=alert(1)')
+    assert "a vbscript: URL" in html_found("vbscript:msgbox")
+    assert "a style= attribute (CSS)" in html_found("{style=color:red}")
+
+
+def test_plural_header_that_does_not_fit_the_language() -> None:
+    config = load_config(FINDINGS)
+    entry = Entry(msgid="%(count)s day", msgid_plural="%(count)s days",
+                  msgstr_plural=("%(count)s يوم", "%(count)s أيام"), flags=("python-format",),
+                  line=20)
+    catalog = Catalog(header=(("Plural-Forms", "nplurals=2; plural=(n != 1);"),),
+                      entries=(entry,), path="locales/ar/LC_MESSAGES/messages.po")
+    findings, summary = check_catalog(config, parse_lang("ar"), catalog)
+    assert [f.message for f in findings] == [
+        "the catalog's Plural-Forms header says nplurals=2, Arabic needs 6"]
+    assert findings[0].severity == "error" and summary.errors == 1
+
+
+def test_ignore_codes_from_cli_and_config(make_root: Any) -> None:
+    result = run_checks(load_config(FINDINGS), ignore=("same-as-source,punctuation",))
+    codes = {f.code for f in result.findings}
+    assert "same-as-source" not in codes and "punctuation" not in codes
+    assert "url-changed" in codes and result.ignored == ("same-as-source", "punctuation")
+    with pytest.raises(UsageError, match="'html-added' cannot be ignored"):
+        run_checks(load_config(FINDINGS), ignore=("html-added",))
+    with pytest.raises(UsageError, match="unknown check code 'speling'"):
+        run_checks(load_config(FINDINGS), ignore=("speling",))
+
+    root = make_root("qa-findings")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text()
+                         + '\n[tool.pipeline.check]\nignore = ["number-changed"]\n')
+    assert "number-changed" not in {f.code for f in run_checks(load_config(root)).findings}
+    cli = run_cli(root, "check", "--ignore", "glossary", "--json")
+    assert cli.returncode == 1
+    codes = {f["code"] for f in json.loads(cli.stdout)["findings"]}
+    assert "number-changed" not in codes and "glossary" not in codes and "html-added" in codes
+
+    pyproject.write_text(pyproject.read_text().replace('"number-changed"', '"bidi-control"'))
+    with pytest.raises(PipelineError, match=r"check\.ignore: 'bidi-control' cannot be ignored"):
+        run_checks(load_config(root))
+    config_error = run_cli(root, "check")
+    assert config_error.returncode == 1
+    assert config_error.stderr.startswith(
+        "pyproject.toml: tool.pipeline.check.ignore: 'bidi-control' cannot be ignored")
+    refused = run_cli(make_root("qa"), "check", "--ignore", "nope")
+    assert refused.returncode == 2
+    assert "--ignore: unknown check code 'nope'" in refused.stderr
+
+
+def test_cli_prints_gnu_findings_and_a_summary_and_writes_qa_json(make_root: Any) -> None:
+    root = make_root("qa-findings")
+    result = run_cli(root, "check", "es")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"locales/es/LC_MESSAGES/messages\.po:\d+: error: .* \[url-changed\]",
+                        lines[0])
+    assert lines[1].startswith("  hint: ")
+    assert lines[-1].startswith("qa: 22 errors, 19 warnings (es: 22 errors, 19 warnings); "
+                                "report: output/reports/qa.json")
+    report = root / "output" / "reports" / "qa.json"
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["stage"] == "qa"
+    assert data["summary"]["errors"] == 22 and data["summary"]["warnings"] == 19
+    assert data["summary"]["languages"]["es"]["checked"] > 40
+    first = data["findings"][0]
+    assert first["path"] == "locales/es/LC_MESSAGES/messages.po"
+    assert first["location"] == f"{first['path']}:{first['line']}"
+    assert first["code"] == "url-changed" and first["severity"] == "error"
+    assert first["related"] == ["source/pages/first-visit.md:12"]
+    assert first["details"]["url"] == "/contact/"
+    # --json prints the same document; an unchanged report is not rewritten
+    before = report.stat().st_mtime_ns
+    as_json = run_cli(root, "check", "es", "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout) == data
+    assert report.stat().st_mtime_ns == before
+
+
+def test_clean_fixture_exits_zero_and_passes_msgfmt(make_root: Any) -> None:
+    root = make_root("qa")
+    result = run_cli(root, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == (
+        "qa: 0 errors, 0 warnings (es: 0 errors, 0 warnings; ar: 0 errors, 0 warnings; "
+        "zh_Hans: 0 errors, 0 warnings); report: output/reports/qa.json")
+    for lang in ("es", "ar", "zh_Hans"):
+        msgfmt_check(root / "locales" / lang / "LC_MESSAGES" / "messages.po")
+
+
+def _shipped_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "shipped"
+    root.mkdir()
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(REPO / "source", root / "source")
+    shutil.copytree(REPO / "locales", root / "locales",
+                    ignore=shutil.ignore_patterns("*.mo"))
+    return root
+
+
+def test_shipped_catalogs_pass(tmp_path: Path) -> None:
+    root = _shipped_copy(tmp_path)
+    result = run_cli(root, "check")
+    assert result.returncode == 0, result.stdout
+    assert " 0 errors" in result.stdout
+
+
+def test_acceptance_changed_link_and_script_in_the_shipped_spanish_catalog(
+        tmp_path: Path) -> None:
+    root = _shipped_copy(tmp_path)
+    path = root / "locales" / "es" / "LC_MESSAGES" / "messages.po"
+    display = "locales/es/LC_MESSAGES/messages.po"
+    catalog = read_po(path, display)
+    link = next(e for e in catalog.active if "](/contact/)" in e.msgstr)
+    other = next(e for e in catalog.active if e.msgid == "Skip to main content")
+    entries = tuple(
+        replace(e, msgstr=e.msgstr.replace("](/contact/)", "](https://evil.example/)"))
+        if e is link else replace(e, msgstr=e.msgstr + "<script>alert(1)</script>")
+        if e is other else e
+        for e in catalog.entries)
+    write_po(replace(catalog, entries=entries), path, display)
+    lines = {e.msgid: e.line for e in read_po(path, display).active}
+
+    result = run_cli(root, "check")
+    assert result.returncode == 1
+    assert (f"{display}:{lines[link.msgid]}: error: link target changed: \"/contact/\" → "
+            f"\"https://evil.example/\" [url-changed]") in result.stdout
+    assert (f"{display}:{lines[other.msgid]}: error: the translation contains a <script> tag "
+            "[html-added]") in result.stdout
+    assert "qa: 2 errors, 0 warnings (es: 2 errors, 0 warnings; fr: 0 errors" in result.stdout
+
+
+def test_glossary_format_errors_name_the_line() -> None:
+    rows = parse_glossary("term,lang,translation,note\n# comment\nBotox,*,Botox,brand\n"
+                          "botulinum toxin,es-ES,toxina botulínica,\n", "locales/glossary.csv")
+    assert [(r.term, r.lang, r.location.line) for r in rows] == [
+        ("Botox", "*", 3), ("botulinum toxin", "es_ES", 4)]
+    with pytest.raises(PipelineError) as bad_header:
+        parse_glossary("source,target\n", "locales/glossary.csv")
+    assert str(bad_header.value).startswith("locales/glossary.csv:1: glossary header")
+    with pytest.raises(PipelineError) as bad_lang:
+        parse_glossary("term,lang,translation\nx,klingon,y\n", "locales/glossary.csv")
+    assert str(bad_lang.value).startswith("locales/glossary.csv:2: unknown locale code")
+    with pytest.raises(PipelineError, match="needs a term, a lang and a translation"):
+        parse_glossary("term,lang,translation\nx,es,\n", "locales/glossary.csv")
+
+
+def test_glossary_can_be_switched_off(make_root: Any) -> None:
+    root = make_root("qa-findings")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n[tool.pipeline.check]\nglossary = false\n")
+    assert "glossary" not in {f.code for f in run_checks(load_config(root)).findings}
+
+
+def test_length_ratio_tolerance_per_language(make_root: Any) -> None:
+    root = make_root("qa-findings")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text()
+                         + "\n[tool.pipeline.language.zh_Hans]\nlength_ratio = [0.1, 1.5]\n")
+    codes = found_codes(run_checks(load_config(root), [parse_lang("zh-Hans")]).findings)
+    assert all("length-ratio" not in c for c in codes.values())
+    pyproject.write_text(pyproject.read_text().replace("[0.1, 1.5]", "[1.5, 0.1]"))
+    with pytest.raises(PipelineError, match="expected 0 < low < high"):
+        load_config(root)
