@@ -9,13 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
 from pipeline.extract import extract
 from pipeline.pages import inline_message, parse_page
 from pipeline.pofile import Catalog, Entry, read_po
-from conftest import run_cli
 
 MakeRoot = Callable[[str], Path]
 PAGE = "source/pages/sample.md"
@@ -53,7 +53,7 @@ def test_one_entry_per_block_with_lines(pot: Catalog) -> None:
         (None, "Day", [f"{PAGE}:31"]),
         (None, "Hours", [f"{PAGE}:31"]),
         (None, "Monday", [f"{PAGE}:33"]),
-        (None, "9–17", [f"{PAGE}:33"]),
+        (None, "9\u201317", [f"{PAGE}:33"]),  # an en dash
         (None, "Tuesday", [f"{PAGE}:34"]),
         (None, "Closed", [f"{PAGE}:34"]),
         (None, "A quoted paragraph.", [f"{PAGE}:42"]),
