@@ -1,0 +1,435 @@
+"""Readability: pages + catalogs → scores, hardest sentences and advice per page and language.
+
+Input: the config, the source pages and each language's catalog (through
+``translations.Translations``, so the text is exactly what the renderer shows, fallbacks
+included). Output: a ``ReadabilityResult`` of frozen dataclasses; ``write_reports``
+writes ``output/reports/readability.json`` and ``readability.html``. Catalogs are only
+read: no score is ever written into them.
+
+What counts (``../shared/CONVENTIONS.md``): the page's blocks as a reader reads them
+(H1, headings, body, call to action; image alt text and the chrome — breadcrumb,
+switcher, footer, back link — are not). Each block is its own unit: a heading is a
+sentence without a final period. A block a translation does not cover yet is shown in
+the source language (fallback): it is counted (``fallback_blocks``, ``fallback_words``)
+but left out of that language's formulas — English text never feeds the Spanish formula
+— and it is scored where it belongs, in the source language's row.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline import textmeasure as tm
+from pipeline.config import Config
+from pipeline.errors import PipelineError
+from pipeline.fsutil import read_text, write_text_atomic
+from pipeline.langs import Lang, parse_lang
+from pipeline.models import Finding, Location, Severity, frozen_details
+from pipeline.pages import Page, load_pages
+from pipeline.translations import Translations
+
+REPORT_JSON = "reports/readability.json"
+REPORT_HTML = "reports/readability.html"
+CHARS_PER_WORD_ZH = 1.6  # long-sentence limit for Chinese: words limit times this, in characters
+SCORED_KINDS = ("heading", "paragraph", "list-item", "table-header", "table-cell", "quote")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The score a page should reach, on its language's primary scale."""
+
+    formula: tm.Formula
+    value: float
+    origin: str  # "default", "config" or "command line"
+    why: str = ""
+
+    def met_by(self, value: float) -> bool:
+        if self.formula.higher_is_easier:
+            return value >= self.value
+        return value <= self.value
+
+    @property
+    def text(self) -> str:
+        return f"{'≥' if self.formula.higher_is_easier else '≤'} {self.value:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"formula": self.formula.name, "key": self.formula.key, "value": self.value,
+                "direction": "min" if self.formula.higher_is_easier else "max",
+                "origin": self.origin, "why": self.why}
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceScore:
+    """One sentence as a reader of the language gets it, with where to change it."""
+
+    text: str
+    lang: Lang  # the language the sentence is in
+    counts: tm.Counts
+    load: int  # ranking key: words + syllables (Chinese: characters + uncommon ones)
+    source: Location  # the page line of the block
+    po: Location | None  # the catalog entry shown, if any
+    state: str  # source, translated, outdated
+    block: str  # the whole block's plain text, for context
+    start: int  # where the sentence starts in ``block``
+
+    @property
+    def location(self) -> Location:
+        """Where to fix it: the .po entry for a translation, else the page line."""
+        return self.po if self.po is not None and self.state != "source" else self.source
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "lang": self.lang.code, "words": self.counts.words,
+                "syllables": self.counts.syllables, "load": self.load,
+                "source": str(self.source), "po": str(self.po) if self.po else None,
+                "state": self.state}
+
+
+@dataclass(frozen=True, slots=True)
+class PageReadability:
+    """One page in one language."""
+
+    page: str  # path relative to the content root
+    slug: str
+    title: str  # as the reader of this language sees it
+    lang: Lang
+    counts: tm.Counts  # of the text scored (the language's own text)
+    scores: tuple[tm.Score, ...]  # primary formula first
+    target: Target
+    met: bool | None  # None: nothing in this language to score yet
+    blocks: int
+    fallback_blocks: int  # shown in the source language, not scored here
+    fallback_words: int
+    hardest: tuple[SentenceScore, ...]
+    findings: tuple[Finding, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def primary(self) -> tm.Score | None:
+        for score in self.scores:
+            if score.formula.key == self.target.formula.key:
+                return score
+        return None
+
+    @property
+    def scored_blocks(self) -> int:
+        return self.blocks - self.fallback_blocks
+
+    @property
+    def unit(self) -> str:
+        return "characters" if tm.language_of(self.lang.base) == "zh" else "words"
+
+    def to_dict(self) -> dict[str, Any]:
+        primary = self.primary
+        return {
+            "page": self.page, "slug": self.slug, "title": self.title,
+            "lang": self.lang.code, "tag": self.lang.tag, "unit": self.unit,
+            "score": round(primary.value, 2) if primary else None,
+            "formula": self.target.formula.name, "target": self.target.to_dict(),
+            "met": self.met, "counts": self.counts.to_dict(),
+            "scores": [s.to_dict() for s in self.scores],
+            "blocks": self.blocks, "fallback_blocks": self.fallback_blocks,
+            "fallback_words": self.fallback_words,
+            "hardest": [s.to_dict() for s in self.hardest],
+            "findings": len(self.findings), "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReadabilityResult:
+    languages: tuple[Lang, ...]
+    source_language: Lang
+    pages: tuple[PageReadability, ...]  # page by page, languages in config order
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for p in self.pages for f in p.findings)
+
+    @property
+    def over_target(self) -> tuple[PageReadability, ...]:
+        return tuple(p for p in self.pages if p.met is False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report: the shared findings document plus one entry per page and language."""
+        from pipeline.reporters.json import findings_document
+
+        summary = {"pages": len({p.page for p in self.pages}),
+                   "languages": [lang.code for lang in self.languages],
+                   "over_target": [f"{p.slug}:{p.lang.code}" for p in self.over_target]}
+        document = findings_document("readability", self.findings, summary)
+        document["source_language"] = self.source_language.code
+        document["formulas"] = {lang.code: _formula_notes(lang) for lang in self.languages}
+        document["results"] = [p.to_dict() for p in self.pages]
+        return document
+
+
+def _formula_notes(lang: Lang) -> dict[str, Any]:
+    profile = tm.profile(lang.base)
+    return {"formulas": [tm.FORMULAS[k].name for k in profile.formulas],
+            "primary": tm.FORMULAS[profile.primary].name, "default_target": profile.target,
+            "why": profile.why}
+
+
+# --- the stage ----------------------------------------------------------------------------
+
+
+def run_readability(config: Config, languages: Sequence[Lang] | None = None,
+                    slugs: Sequence[str] | None = None, *,
+                    targets: Mapping[str, float] | None = None,
+                    fail_over_target: bool = False) -> ReadabilityResult:
+    """Score every page (or ``slugs``) in every language (or ``languages``).
+
+    ``targets`` overrides a language's target (gettext code → value on its own scale);
+    ``fail_over_target`` makes ``over-target`` findings errors instead of warnings.
+    """
+    tm.ensure_cmudict(config.output_dir / ".cache")
+    langs = _languages(config, languages)
+    pages = _pages(config, slugs)
+    extra_words = _extra_plain_words(config)
+    overrides = {parse_lang(code).code: value for code, value in (targets or {}).items()}
+    results: list[PageReadability] = []
+    for lang in langs:
+        translations = Translations.load(config, lang)
+        words_to_avoid = {**tm.shipped_plain_words(tm.language_of(lang.base)),
+                          **extra_words.get(tm.language_of(lang.base), {})}
+        plain = {" ".join(k.lower().split()): v for k, v in words_to_avoid.items() if v}
+        checker = _Advice(config, lang, tm.plain_word_pattern(plain), plain)
+        target = _target(config, lang, overrides)
+        for page in pages:
+            results.append(_score_page(config, page, lang, translations, target, checker,
+                                       fail_over_target))
+    order = {lang.code: i for i, lang in enumerate(langs)}
+    results.sort(key=lambda r: (r.page, order[r.lang.code]))
+    return ReadabilityResult(tuple(langs), config.source_language, tuple(results))
+
+
+def _languages(config: Config, languages: Sequence[Lang] | None) -> list[Lang]:
+    configured = list(config.all_languages)
+    if not languages:
+        return configured
+    known = {lang.code: lang for lang in configured}
+    out: list[Lang] = []
+    for lang in languages:
+        if lang.code not in known:
+            raise PipelineError(
+                f"language {lang.code!r} is not configured",
+                Location(config.file),
+                "configured: " + ", ".join(known) + " (add it to 'languages' first)",
+            )
+        if known[lang.code] not in out:
+            out.append(known[lang.code])
+    return sorted(out, key=configured.index)
+
+
+def _pages(config: Config, slugs: Sequence[str] | None) -> list[Page]:
+    pages = list(load_pages(config.pages_dir, config.root))
+    if not slugs:
+        return pages
+    by_slug = {p.slug: p for p in pages}
+    missing = [s for s in slugs if s not in by_slug]
+    if missing:
+        raise PipelineError(f"no page with slug {missing[0]!r}", Location(config.pages),
+                            "slugs: " + ", ".join(sorted(by_slug)))
+    return [p for p in pages if p.slug in set(slugs)]
+
+
+def _target(config: Config, lang: Lang, overrides: Mapping[str, float]) -> Target:
+    profile = tm.profile(lang.base)
+    formula = tm.FORMULAS[profile.primary]
+    if lang.code in overrides:
+        return Target(formula, overrides[lang.code], "command line", profile.why)
+    configured = config.lang_config(lang).readability_target
+    if configured is not None:
+        return Target(formula, configured, "config", profile.why)
+    return Target(formula, profile.target, "default", profile.why)
+
+
+def _extra_plain_words(config: Config) -> dict[str, dict[str, str]]:
+    """``[tool.pipeline.readability] plain_words``: a TOML file of ``[lang]`` tables."""
+    if not config.readability.plain_words:
+        return {}
+    path = config.root / config.readability.plain_words
+    display = config.readability.plain_words
+    try:
+        data = tomllib.loads(read_text(path, display))
+    except tomllib.TOMLDecodeError as exc:
+        raise PipelineError(f"not valid TOML: {exc}", Location(display)) from exc
+    out: dict[str, dict[str, str]] = {}
+    for code, table in data.items():
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            raise PipelineError(
+                f"[{code}] must be a table of word = \"plainer word\"", Location(display),
+                'write e.g.\n    [en]\n    utilize = "use"',
+            )
+        out.setdefault(tm.language_of(code), {}).update({str(k): v for k, v in table.items()})
+    return out
+
+
+def _score_page(config: Config, page: Page, lang: Lang, translations: Translations,
+                target: Target, checker: _Advice, fail_over_target: bool) -> PageReadability:
+    sentences: list[SentenceScore] = []
+    blocks = fallback_blocks = fallback_words = 0
+    findings: list[Finding] = []
+    for block in page.blocks:
+        if block.kind not in SCORED_KINDS:
+            continue
+        blocks += 1
+        resolved = translations.resolve(block.msgid, block.msgctxt)
+        text = tm.plain_text(resolved.text)
+        if resolved.is_fallback:
+            fallback_blocks += 1
+            fallback_words += len(tm.words(text))
+            continue
+        source = page.location(block.line)
+        position = 0
+        for sentence in tm.split_sentences(text, lang.base):
+            start = text.find(sentence, position)
+            position = start + len(sentence)
+            counts = tm.measure_sentence(sentence, lang.base)
+            scored = SentenceScore(sentence, lang, counts, tm.sentence_load(counts, lang.base),
+                                   source, resolved.po, resolved.state, text, start)
+            sentences.append(scored)
+            findings += checker.sentence(scored)
+    counts = tm.total(s.counts for s in sentences)
+    scores = tm.scores(counts, lang.base)
+    primary = next((s for s in scores if s.formula.key == target.formula.key), None)
+    met = target.met_by(primary.value) if primary else None
+    limit = config.readability.hardest_sentences
+    hardest = sorted(range(len(sentences)),
+                     key=lambda i: (-sentences[i].load, -sentences[i].counts.words, i))[:limit]
+    title = tm.plain_text(translations.resolve(page.title.value).text)
+    result_findings = _page_findings(config, page, lang, translations, target, primary, met,
+                                     blocks, fallback_blocks, fail_over_target)
+    notes = _notes(lang, counts)
+    return PageReadability(
+        page=page.path, slug=page.slug, title=title, lang=lang, counts=counts, scores=scores,
+        target=target, met=met, blocks=blocks, fallback_blocks=fallback_blocks,
+        fallback_words=fallback_words, hardest=tuple(sentences[i] for i in hardest),
+        findings=(*result_findings, *findings), notes=notes,
+    )
+
+
+def _notes(lang: Lang, counts: tm.Counts) -> tuple[str, ...]:
+    language = tm.language_of(lang.base)
+    notes: list[str] = []
+    if language == "ar" and counts.undiacritized_words:
+        notes.append(
+            f"{counts.undiacritized_words} of {counts.words} words have no short-vowel marks "
+            "(harakat): OSMAN counts their syllables from letters (every letter but alef and "
+            "alef maqsura), "
+            "textstat's fallback, so their syllable counts are estimates.")
+    if language == "zh":
+        notes.append("Chinese has no syllable formula: the score is the average sentence "
+                     "length in characters; uncommon characters are those outside the 2,500 "
+                     "most common. LIX is not defined for unspaced text.")
+    if tm.profile(lang.base) is tm.OTHER:
+        notes.append(f"No validated formula for {lang.english_name}: LIX only.")
+    return tuple(notes)
+
+
+def _page_findings(config: Config, page: Page, lang: Lang, translations: Translations,
+                   target: Target, primary: tm.Score | None, met: bool | None, blocks: int,
+                   fallback_blocks: int, fail_over_target: bool) -> list[Finding]:
+    out: list[Finding] = []
+    first_line = page.blocks[0].line if page.blocks else 1
+    page_location = page.location(first_line)
+    where = page_location if translations.is_source else Location(translations.path)
+    related = () if translations.is_source else (page_location,)
+    if primary is not None and met is False:
+        severity: Severity = "error" if fail_over_target else "warning"
+        out.append(Finding(
+            "over-target", severity,
+            f"{page.slug} ({lang.code}): {primary.formula.name} {primary.value:.1f}, "
+            f"target {target.text}",
+            where,
+            "shorten the sentences and use plainer words; the report lists the hardest "
+            "sentences (output/reports/readability.html)",
+            related,
+            frozen_details(page=page.path, lang=lang.code, formula=primary.formula.name,
+                           score=round(primary.value, 2), target=target.value),
+        ))
+    if fallback_blocks:
+        shown = (f"all {blocks} blocks" if fallback_blocks == blocks
+                 else f"{fallback_blocks} of {blocks} blocks")
+        out.append(Finding(
+            "fallback-not-scored", "notice",
+            f"{page.slug} ({lang.code}): {shown} are shown in "
+            f"{config.source_language.english_name} (not translated yet) and are not "
+            f"scored as {lang.english_name}",
+            where, "translate them; the source-language row scores that text", related,
+            frozen_details(page=page.path, lang=lang.code, fallback_blocks=fallback_blocks,
+                           blocks=blocks),
+        ))
+    return out
+
+
+class _Advice:
+    """Per-sentence advice: too long, passive voice, plainer words."""
+
+    def __init__(self, config: Config, lang: Lang, pattern: Any, plain: Mapping[str, str]):
+        self.lang = lang
+        self.pattern = pattern
+        self.plain = plain
+        words = config.readability.long_sentence_words
+        self.chinese = tm.language_of(lang.base) == "zh"
+        self.limit = round(words * CHARS_PER_WORD_ZH) if self.chinese else words
+        self.seen: set[tuple[Location, str]] = set()  # a plain word: once per block
+
+    def sentence(self, s: SentenceScore) -> Iterable[Finding]:
+        related = (s.source,) if s.location != s.source else ()
+        quote = s.text if len(s.text) <= 80 else s.text[:77].rstrip() + "…"
+        unit = "characters" if self.chinese else "words"
+        if s.counts.words > self.limit:
+            yield Finding(
+                "sentence-too-long", "notice",
+                f"sentence of {s.counts.words} {unit} (limit {self.limit}): {quote}",
+                s.location, "split it: one idea per sentence", related,
+                frozen_details(lang=self.lang.code, words=s.counts.words, limit=self.limit,
+                               chinese=self.chinese, sentence=s.text),
+            )
+        passives = tm.passive_phrases(s.text, self.lang.base)
+        if passives:
+            yield Finding(
+                "passive-voice", "notice",
+                f"passive voice: {', '.join(repr(p) for p in passives)} in: {quote}",
+                s.location, "say who does what: 'doctors use X', not 'X is used'", related,
+                frozen_details(lang=self.lang.code, phrases=tuple(passives), sentence=s.text),
+            )
+        if self.pattern is not None:
+            for match in self.pattern.finditer(s.text):
+                word = " ".join(match.group(0).split())
+                key = word.lower()
+                if (s.location, key) in self.seen:
+                    continue
+                self.seen.add((s.location, key))
+                plainer = self.plain[key]
+                yield Finding(
+                    "plain-language", "notice",
+                    f"{word!r}: a plainer word is {plainer!r}",
+                    s.location, f"write {plainer!r} (or explain {word!r} the first time)",
+                    related,
+                    frozen_details(lang=self.lang.code, word=word, plainer=plainer),
+                )
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+def report_json(result: ReadabilityResult) -> str:
+    from pipeline.reporters.json import dumps
+
+    return dumps(result.to_dict())
+
+
+def write_reports(config: Config, result: ReadabilityResult) -> tuple[Path, Path]:
+    """Write ``output/reports/readability.json`` and ``.html`` (unchanged files untouched)."""
+    from pipeline.reporters.readability_html import render_html
+
+    json_path = config.output_dir / REPORT_JSON
+    html_path = config.output_dir / REPORT_HTML
+    write_text_atomic(json_path, report_json(result), config.rel(json_path))
+    write_text_atomic(html_path, render_html(result), config.rel(html_path))
+    return json_path, html_path

@@ -1,0 +1,332 @@
+"""Readability result → one self-contained, accessible HTML page (no scripts, no external files).
+
+A summary table, then per page: a small inline SVG chart of the score per language (each
+against its own scale and target, with a text alternative), and per language the scores,
+the hardest sentences highlighted in their block with the page line and the ``.po`` line
+to change, and the advice. The same result always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+
+from pipeline import textmeasure as tm
+from pipeline.langs import Lang
+from pipeline.models import Finding
+from pipeline.readability import PageReadability, ReadabilityResult, SentenceScore
+
+CSS = """
+:root { color: #1a1a1a; background: #ffffff; font-family: system-ui, sans-serif;
+  line-height: 1.5; }
+body { margin: 0; }
+main { max-width: 72rem; margin: 0 auto; padding: 1rem 1.5rem 3rem; }
+h1 { font-size: 1.75rem; } h2 { font-size: 1.4rem; margin-top: 2.5rem;
+  border-top: 2px solid #5c5c5c; padding-top: 1rem; }
+h3 { font-size: 1.2rem; margin-top: 2rem; } h4 { font-size: 1rem; margin-bottom: .25rem; }
+table { border-collapse: collapse; margin: 1rem 0; font-variant-numeric: tabular-nums; }
+caption { text-align: start; font-weight: 600; padding-bottom: .25rem; }
+th, td { border: 1px solid #8a8a8a; padding: .25rem .5rem; text-align: start;
+  vertical-align: top; }
+td.num { text-align: end; }
+thead th { background: #ececec; }
+.over { color: #a4161a; font-weight: 600; }
+.met { color: #1b5e20; font-weight: 600; }
+mark { background: #fff0a8; color: #1a1a1a; padding: 0 .1em; outline: 1px solid #8a6d00; }
+blockquote { margin: .25rem 0; padding: .25rem .75rem; border-inline-start: 4px solid #5c5c5c;
+  background: #f6f6f6; }
+code { font-size: .95em; overflow-wrap: anywhere; }
+dl.scores { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; }
+dl.scores dt { font-weight: 600; } dl.scores dd { margin: 0; }
+figure { margin: 1rem 0; } svg { max-width: 100%; height: auto; }
+.note { border-inline-start: 4px solid #0b4f8a; padding-inline-start: .75rem; }
+"""
+
+ROW_HEIGHT = 46
+CHART_WIDTH = 680
+TRACK_X = 190
+TRACK_WIDTH = 400
+
+
+def render_html(result: ReadabilityResult) -> str:
+    parts: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en" dir="ltr">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>Readability report</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        "<h1>Readability report</h1>",
+        *_introduction(result),
+        *_summary(result),
+    ]
+    for page, rows in _by_page(result.pages):
+        parts += _page_section(page, rows)
+    parts += ["</main>", "</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def _by_page(rows: Iterable[PageReadability]) -> list[tuple[str, list[PageReadability]]]:
+    out: dict[str, list[PageReadability]] = {}
+    for row in rows:
+        out.setdefault(row.page, []).append(row)
+    return list(out.items())
+
+
+def _lang_attrs(lang: Lang) -> str:
+    return f'lang="{escape(lang.tag)}" dir="{lang.direction}"'
+
+
+def _name(lang: Lang) -> str:
+    return f"{lang.english_name} ({lang.code})"
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _status(row: PageReadability) -> str:
+    if row.met is None:
+        return "not scored yet"
+    return "met" if row.met else "over target"
+
+
+def _status_html(row: PageReadability) -> str:
+    if row.met is None:
+        return "not scored yet"
+    if row.met:
+        return '<span class="met">yes, met</span>'
+    return '<span class="over">no, over target</span>'
+
+
+def _introduction(result: ReadabilityResult) -> list[str]:
+    items = []
+    for lang in result.languages:
+        profile = tm.profile(lang.base)
+        names = ", ".join(tm.FORMULAS[k].name for k in profile.formulas)
+        items.append(
+            f"<li>{escape(_name(lang))}: {escape(names)}. The target is on "
+            f"{escape(tm.FORMULAS[profile.primary].name)} (default "
+            f"{'≥' if tm.FORMULAS[profile.primary].higher_is_easier else '≤'} "
+            f"{profile.target:g}: {escape(profile.why)}).</li>")
+    return [
+        "<h2>How to read this report</h2>",
+        "<p>Each page is scored in each language with formulas made for that language; "
+        "scales differ, so compare a language with its own target, not with another "
+        "language's number. The text scored is what a reader reads: the main heading, the "
+        "headings (each counts as a sentence), the body and the call to action. Blocks not "
+        "translated yet are shown to readers in the source language: they are counted but "
+        "not scored as the page's language (the source-language row scores them).</p>",
+        "<p>Under each language, the hardest sentences (most words and syllables) are "
+        "highlighted in their paragraph, with the page line to edit the source and the "
+        "catalog line to edit the translation.</p>",
+        "<ul>", *items, "</ul>",
+    ]
+
+
+def _summary(result: ReadabilityResult) -> list[str]:
+    out = [
+        "<h2>Summary</h2>",
+        "<table>",
+        "<caption>Score per page and language, each on its own formula and target</caption>",
+        "<thead><tr>",
+        *(f'<th scope="col">{h}</th>' for h in (
+            "Page", "Language", "Formula", "Score", "Target", "Target met?",
+            "Words (characters for Chinese)", "Sentences", "Average sentence length",
+            "Long words (3+ syllables)", "LIX", "Blocks shown in the source language")),
+        "</tr></thead>",
+        "<tbody>",
+    ]
+    for row in result.pages:
+        primary = row.primary
+        lix = next((s for s in row.scores if s.formula.key == "lix"), None)
+        long_words = ("—" if row.unit == "characters" else str(row.counts.polysyllables))
+        out.append(
+            "<tr>"
+            f'<th scope="row"><a href="#{_page_id(row.page)}">{escape(row.slug)}</a></th>'
+            f"<td>{escape(_name(row.lang))}</td>"
+            f"<td>{escape(row.target.formula.name)}</td>"
+            f'<td class="num">{_num(primary.value) if primary else "—"}</td>'
+            f'<td class="num">{escape(row.target.text)}</td>'
+            f"<td>{_status_html(row)}</td>"
+            f'<td class="num">{row.counts.words}</td>'
+            f'<td class="num">{row.counts.sentences}</td>'
+            f'<td class="num">{_num(row.counts.words_per_sentence)}</td>'
+            f'<td class="num">{long_words}</td>'
+            f'<td class="num">{_num(lix.value) if lix else "—"}</td>'
+            f'<td class="num">{row.fallback_blocks} of {row.blocks}</td>'
+            "</tr>")
+    out += ["</tbody>", "</table>"]
+    return out
+
+
+def _page_id(page: str) -> str:
+    return "page-" + "".join(c if c.isalnum() else "-" for c in page).strip("-")
+
+
+def _page_section(page: str, rows: list[PageReadability]) -> list[str]:
+    pid = _page_id(page)
+    title = next((r.title for r in rows if r.lang.code == rows[0].lang.code), page)
+    out = [
+        f'<section aria-labelledby="{pid}">',
+        f'<h2 id="{pid}">{escape(title)} <small>(<code>{escape(page)}</code>)</small></h2>',
+        *_chart(pid, rows),
+    ]
+    for row in rows:
+        out += _language_section(pid, row)
+    out.append("</section>")
+    return out
+
+
+def _ease(formula: tm.Formula, value: float) -> float:
+    """0 (hardest end of the chart) … 1 (easiest end), clamped."""
+    position = (value - formula.low) / (formula.high - formula.low)
+    position = min(1.0, max(0.0, position))
+    return position if formula.higher_is_easier else 1.0 - position
+
+
+def _chart_text(row: PageReadability) -> str:
+    primary = row.primary
+    if primary is None:
+        return (f"{_name(row.lang)}: not scored yet, all {row.blocks} blocks are shown in the "
+                f"source language.")
+    direction = "higher" if primary.formula.higher_is_easier else "lower"
+    return (f"{_name(row.lang)}: {primary.formula.name} {_num(primary.value)}, target "
+            f"{row.target.text} ({direction} is easier): {_status(row)}.")
+
+
+def _chart(pid: str, rows: list[PageReadability]) -> list[str]:
+    height = 40 + ROW_HEIGHT * len(rows)
+    title_id, desc_id = f"{pid}-chart-title", f"{pid}-chart-desc"
+    description = " ".join(_chart_text(r) for r in rows)
+    out = [
+        "<figure>",
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{CHART_WIDTH}" '
+        f'height="{height}" viewBox="0 0 {CHART_WIDTH} {height}" '
+        f'aria-labelledby="{title_id} {desc_id}">',
+        f'<title id="{title_id}">Score per language, each on its own scale</title>',
+        f'<desc id="{desc_id}">{escape(description)}</desc>',
+        f'<text x="{TRACK_X}" y="18" font-size="13" fill="#1a1a1a">harder</text>',
+        f'<text x="{TRACK_X + TRACK_WIDTH}" y="18" font-size="13" fill="#1a1a1a" '
+        'text-anchor="end">easier</text>',
+    ]
+    for index, row in enumerate(rows):
+        y = 30 + index * ROW_HEIGHT
+        mid = y + 16
+        out.append(f'<text x="0" y="{mid + 5}" font-size="14" fill="#1a1a1a">'
+                   f"{escape(_name(row.lang))}</text>")
+        out.append(f'<rect x="{TRACK_X}" y="{y + 6}" width="{TRACK_WIDTH}" height="20" '
+                   'fill="#f0f0f0" stroke="#5c5c5c"/>')
+        primary = row.primary
+        if primary is not None:
+            ease = _ease(primary.formula, primary.value)
+            colour = "#1b5e20" if row.met else "#a4161a"
+            out.append(f'<rect x="{TRACK_X}" y="{y + 6}" width="{ease * TRACK_WIDTH:.1f}" '
+                       f'height="20" fill="{colour}"/>')
+            label = f"{_num(primary.value)} ({_status(row)})"
+        else:
+            label = "not scored yet"
+        target_x = TRACK_X + _ease(row.target.formula, row.target.value) * TRACK_WIDTH
+        out.append(f'<line x1="{target_x:.1f}" y1="{y + 1}" x2="{target_x:.1f}" y2="{y + 31}" '
+                   'stroke="#1a1a1a" stroke-width="3" stroke-dasharray="4 2"/>')
+        out.append(f'<text x="{TRACK_X + TRACK_WIDTH + 8}" y="{mid + 5}" font-size="13" '
+                   f'fill="#1a1a1a">{escape(label)}</text>')
+        out.append(f'<text x="{TRACK_X}" y="{y + 42}" font-size="11" fill="#3d3d3d">'
+                   f"{escape(row.target.formula.name)}, target {escape(row.target.text)}"
+                   "</text>")
+    out += [
+        "</svg>",
+        "<figcaption>Score per language: bars further right are easier, each on its own "
+        "language's scale; the dashed line is the target. In words: "
+        f"{escape(description)}</figcaption>",
+        "</figure>",
+    ]
+    return out
+
+
+def _language_section(pid: str, row: PageReadability) -> list[str]:
+    lid = f"{pid}-{row.lang.code}"
+    primary = row.primary
+    headline = (f"{row.target.formula.name} {_num(primary.value)}, target {row.target.text}"
+                if primary else "not scored yet")
+    out = [
+        f'<h3 id="{lid}">{escape(_name(row.lang))}: {escape(headline)}, '
+        f"{_status_html(row)}</h3>",
+        '<dl class="scores">',
+    ]
+    for score in row.scores:
+        band = f" ({escape(score.band)})" if score.band else ""
+        out.append(f"<dt>{escape(score.formula.name)}</dt>"
+                   f"<dd>{_num(score.value)}{band}: {escape(score.formula.scale)}</dd>")
+    c = row.counts
+    unit = row.unit
+    out += [
+        f"<dt>Counted</dt><dd>{c.words} {unit}, {c.sentences} sentences, "
+        f"{_num(c.words_per_sentence)} {unit} per sentence"
+        + (f", {c.syllables} syllables, {c.polysyllables} words of 3+ syllables, "
+           f"{c.long_words} words of 7+ letters" if unit == "words" else
+           f", {c.uncommon_characters} uncommon characters")
+        + "</dd>",
+        f"<dt>Target</dt><dd>{escape(row.target.text)} on {escape(row.target.formula.name)} "
+        f"({escape(row.target.origin)}: {escape(row.target.why)})</dd>",
+        f"<dt>Not scored</dt><dd>{row.fallback_blocks} of {row.blocks} blocks "
+        f"({row.fallback_words} words) shown in the source language</dd>",
+        "</dl>",
+    ]
+    for note in row.notes:
+        out.append(f'<p class="note">{escape(note)}</p>')
+    if row.hardest:
+        out += [f"<h4>Hardest sentences in {escape(row.lang.english_name)}</h4>", "<ol>"]
+        out += [_sentence_item(s, unit) for s in row.hardest]
+        out.append("</ol>")
+    advice = [f for f in row.findings if f.code not in ("over-target",)]
+    if advice:
+        out += [f"<h4>Advice for {escape(row.lang.english_name)}</h4>", "<ul>"]
+        out += [_finding_item(f, row.lang) for f in advice]
+        out.append("</ul>")
+    return out
+
+
+def _sentence_item(s: SentenceScore, unit: str) -> str:
+    before = s.block[: s.start]
+    after = s.block[s.start + len(s.text):]
+    where = f"page <code>{escape(str(s.source))}</code>"
+    if s.po is not None:
+        where += f", catalog <code>{escape(str(s.po))}</code>"
+    counts = f"{s.counts.words} {unit}"
+    if unit == "words":
+        counts += f", {s.counts.syllables} syllables"
+    return (f"<li><blockquote {_lang_attrs(s.lang)}><p>{escape(before)}"
+            f"<mark>{escape(s.text)}</mark>{escape(after)}</p></blockquote>"
+            f"<p>{counts}; {where}</p></li>")
+
+
+def _finding_item(f: Finding, lang: Lang) -> str:
+    """One advice finding; quoted text is marked with its language (WCAG 3.1.2)."""
+    where = f"<code>{escape(str(f.location))}</code>: " if f.location else ""
+    related = ""
+    if f.related:
+        related = " (source " + ", ".join(f"<code>{escape(str(r))}</code>"
+                                         for r in f.related) + ")"
+
+    def quoted(text: str) -> str:
+        return f"<q {_lang_attrs(lang)}>{escape(text)}</q>"
+
+    details = f.details
+    if f.code == "sentence-too-long":
+        unit = "characters" if details.get("chinese") else "words"
+        text = (f"sentence of {details['words']} {unit} "
+                f"(limit {details['limit']}): {quoted(str(details['sentence']))}")
+    elif f.code == "passive-voice":
+        text = ("passive voice " + ", ".join(quoted(p) for p in details["phrases"])
+                + " in " + quoted(str(details["sentence"])))
+    elif f.code == "plain-language":
+        text = (f"{quoted(str(details['word']))}: a plainer word is "
+                f"{quoted(str(details['plainer']))}")
+    else:
+        text = escape(f.message)
+    return f"<li>{where}{text}{related}. {escape(f.hint or '')}</li>"
