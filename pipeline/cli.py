@@ -234,6 +234,70 @@ def check(state: State, langs: tuple[str, ...], ignore: tuple[str, ...], include
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("langs", nargs=-1)
+@click.option("--page", "slugs", multiple=True, metavar="SLUG",
+              help="Score only this page (repeatable).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the JSON report instead of the table.")
+@click.option("--html", "as_html", is_flag=True,
+              help="Print the HTML report instead of the table.")
+@click.option("--target", "targets", multiple=True, metavar="[LANG=]VALUE",
+              help="Override a target on that language's own scale (repeatable); a bare "
+              "VALUE is the source language's (e.g. --target 6: English grade 6).")
+@click.option("--fail-over-target", is_flag=True,
+              help="A page over its target is an error: exit 1 (for CI).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also print every piece of advice (long sentences, passive voice, plainer "
+              "words).")
+@pass_state
+@handle_errors
+def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as_json: bool,
+                as_html: bool, targets: tuple[str, ...], fail_over_target: bool,
+                verbose: bool) -> None:
+    """Score readability per page, language and sentence (all languages, or only LANG…).
+
+    Writes output/reports/readability.json and readability.html.
+    """
+    from pipeline.errors import UsageError
+    from pipeline.readability import report_json, run_readability, write_reports
+    from pipeline.reporters.readability_html import render_html
+    from pipeline.reporters.readability_text import advice_summary, hardest_text, summary_table
+    from pipeline.reporters.terminal import finding_text
+
+    config = state.config()
+    overrides: dict[str, float] = {}
+    for item in targets:
+        code, _, value = item.rpartition("=")
+        try:
+            overrides[code or config.source_language.code] = float(value)
+        except ValueError:
+            raise UsageError(f"--target {item!r}: expected VALUE or LANG=VALUE, e.g. 8 or "
+                             "es=60") from None
+    result = run_readability(config, state.langs(langs), slugs or None, targets=overrides,
+                             fail_over_target=fail_over_target)
+    json_path, html_path = write_reports(config, result)
+    if as_json:
+        click.echo(report_json(result), nl=False)
+    elif as_html:
+        click.echo(render_html(result), nl=False)
+    else:
+        click.echo(summary_table(result))
+        hardest = hardest_text(result)
+        if hardest:
+            click.echo("\n" + hardest)
+        findings = [f for f in result.findings if verbose or f.severity != "notice"]
+        if findings:
+            click.echo("")
+        for finding in findings:
+            click.echo(finding_text(finding))
+        advice = "" if verbose else advice_summary(result)
+        click.echo(f"\n{advice + chr(10) if advice else ''}"
+                   f"reports: {config.rel(json_path)}, {config.rel(html_path)}")
+    if fail_over_target and result.over_target:
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="pipeline", standalone_mode=False)
