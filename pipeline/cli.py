@@ -298,6 +298,47 @@ def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("pages", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the a11y.json report instead.")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the JUnit XML report to FILE.")
+@click.option("--standard", type=click.Choice(["WCAG2A", "WCAG2AA", "WCAG2AAA"],
+                                              case_sensitive=False),
+              help="WCAG level to check (default: [tool.pipeline.a11y] standard).")
+@click.option("--concurrency", type=click.IntRange(1, 16),
+              help="Pages checked at once (default: [tool.pipeline.a11y] concurrency).")
+@pass_state
+@handle_errors
+def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path | None,
+         standard: str | None, concurrency: int | None) -> None:
+    """Check the rendered site with pa11y-ci (axe + htmlcs) and the language checks.
+
+    PAGES are paths under output/build (default: every page, plus the HTML reports).
+    Writes output/reports/a11y.json, a11y.junit.xml and a11y.html; exit 1 when a
+    finding blocks publication or a page could not be checked.
+    """
+    from pipeline.a11y import report_paths, run_a11y
+    from pipeline.fsutil import write_text_atomic
+    from pipeline.reporters.a11y_text import a11y_text
+    from pipeline.reporters.json import dumps
+    from pipeline.reporters.junit import a11y_junit
+
+    config = state.config()
+    result = run_a11y(config, pages or None, standard=standard.upper() if standard else None,
+                      concurrency=concurrency)
+    if junit_file is not None:
+        write_text_atomic(junit_file, a11y_junit(result), str(junit_file))
+    if as_json:
+        click.echo(dumps(result.to_dict()), nl=False)
+    else:
+        click.echo(a11y_text(result))
+        click.echo("reports: " + ", ".join(config.rel(p) for p in report_paths(config).values())
+                   + f" ({result.seconds:.1f} s)")
+    if not result.passed:
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="pipeline", standalone_mode=False)
