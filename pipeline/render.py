@@ -508,7 +508,11 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
             asked = page.slug in wanted_slugs and lang.code in wanted_langs
             changed = False
             if asked and is_published:
-                changed = emit(path, renderer.page(page, lang, shown).html)
+                draft = plan.status[(page.slug, lang.code)]
+                # The draft already lists every language when the page is everywhere.
+                html = (draft.html if tuple(shown) == config.all_languages
+                        else renderer.page(page, lang, shown).html)
+                changed = emit(path, html)
             elif asked and path.exists():
                 path.unlink()
                 removed.append(config.rel(path))

@@ -540,8 +540,18 @@ def test_stylesheet_is_logical_and_has_aaa_contrast() -> None:
     assert contrast(colours["focus"], colours["page"]) >= 3  # non-text contrast
     assert contrast(colours["focus"], colours["band"]) >= 3
     assert ":focus-visible" in css and "70ch" in css
-    assert (REPO / "tests/roots/render-mini/source/templates/style.css").read_text(
-        encoding="utf-8") == css, "copy the stylesheet into the fixture and regenerate goldens"
+
+
+def test_fixture_templates_are_the_shipped_templates() -> None:
+    """The golden tree shows what the shipped templates render."""
+    shipped = REPO / "source" / "templates"
+    fixture = REPO / "tests" / "roots" / "render-mini" / "source" / "templates"
+    names = sorted(p.name for p in shipped.iterdir() if p.is_file())
+    assert names == sorted(p.name for p in fixture.iterdir() if p.is_file())
+    for name in names:
+        assert (fixture / name).read_bytes() == (shipped / name).read_bytes(), (
+            f"copy source/templates/{name} into tests/roots/render-mini/source/templates/, "
+            "run extract + update there, and regenerate the goldens (UPDATE_GOLDEN=1)")
 
 
 # --- the shipped site (acceptance) --------------------------------------------------
@@ -594,13 +604,12 @@ def test_shipped_pages_reflow_at_320_and_640_css_pixels(
             f'data-name="{tag}@{width}"></iframe>' for tag, width in frames) +
         """
 <script>
-var frames = document.querySelectorAll("iframe"), left = frames.length;
-frames.forEach(function (f) {
-  f.addEventListener("load", function () {
+window.addEventListener("load", function () {  // after every frame has loaded
+  document.querySelectorAll("iframe").forEach(function (f) {
     var d = f.contentDocument.documentElement;
     f.dataset.result = d.scrollWidth + "/" + d.clientWidth;
-    if (--left === 0) document.body.dataset.done = "yes";
   });
+  document.body.dataset.done = "yes";
 });
 </script></body></html>""", encoding="utf-8")
     result = subprocess.run(
