@@ -342,9 +342,11 @@ def status(config: Config, languages: tuple[Lang, ...] | None = None) -> list[St
 
 
 def mo_bytes(catalog: Catalog) -> bytes:
-    """GNU .mo bytes; fuzzy and untranslated entries are left out, as msgfmt does."""
+    """GNU .mo bytes, as msgfmt writes them: fuzzy and untranslated entries left out,
+    and no POT-Creation-Date in the header (a new template alone changes no .mo)."""
     pairs: list[tuple[bytes, bytes]] = []
-    header = "".join(f"{k}: {v}\n" for k, v in catalog.header)
+    header = "".join(f"{k}: {v}\n" for k, v in catalog.header
+                     if k.lower() != "pot-creation-date")
     pairs.append((b"", header.encode("utf-8")))
     for entry in catalog.active:
         if not entry.translated:
