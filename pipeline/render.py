@@ -533,6 +533,10 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     emit(build / "sitemap.xml", sitemap_xml(_sitemap_entries(renderer, pages, plan,
                                                              languages)))
     style = config.templates_dir / STYLESHEET
+    if not style.is_file():
+        raise PipelineError("stylesheet not found", Location(config.rel(style)),
+                            f"the renderer copies {config.templates}/{STYLESHEET} to "
+                            f"output/{BUILD}/{STYLESHEET}; create it")
     emit(build / STYLESHEET, read_bytes(style, config.rel(style)))
 
     if full:

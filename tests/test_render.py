@@ -498,6 +498,19 @@ def test_template_runtime_error_names_the_template_line(mini: Path) -> None:
         next(x for x in text.split("\n") if "item.html" in x)) + 1
 
 
+def test_missing_catalog_or_stylesheet_is_an_error_with_a_hint(mini: Path) -> None:
+    (mini / "locales" / "ar" / "LC_MESSAGES" / "messages.po").unlink()
+    result = run_cli(mini, "render")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "locales/ar/LC_MESSAGES/messages.po: no catalog for ar",
+        "  hint: run 'pipeline init ar' (or remove it from 'languages')"]
+    configure(mini, 'languages = ["ar"]', "languages = []")
+    (mini / "source" / "templates" / "style.css").unlink()
+    with pytest.raises(PipelineError, match="stylesheet not found"):
+        render(mini)
+
+
 def test_cli_render_prints_a_summary(mini: Path) -> None:
     result = run_cli(mini, "render")
     assert result.returncode == 0, result.stderr
