@@ -761,9 +761,9 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
             lang_findings += check_page(tree, target.page, expected_lang=target.language or None,
                                         url=_public_url(config, target),
                                         templates=templates)
-    lang_findings = [replace(f, details=frozen_details(**f.details, standard=standard,
-                                                       language=languages[f.details["page"]]))
-                     for f in lang_findings]
+    lang_findings = [replace(f, details=frozen_details(**{
+        **f.details, "standard": standard, "language": languages[f.details["page"]]}))
+        for f in lang_findings]
 
     if write_reports:
         # Written now so that this very run checks it (same template as the final one).

@@ -378,7 +378,7 @@ def load_config(root: Path) -> Config:
             "standard": _choice(*STANDARDS),
             "concurrency": _integer(1, 16),
             "timeout": _integer(1, 600),
-            "run_timeout": _integer(10, 7200),
+            "run_timeout": _integer(1, 7200),
             "chromium": _string,
             "warnings_gate": _boolean,
             "baseline": _relative_path,

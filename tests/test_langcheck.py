@@ -1,0 +1,212 @@
+"""Language and direction checks (pipeline.langcheck) on hand-written and really rendered pages.
+
+No browser here: these checks read the HTML. The pa11y-ci run in test_a11y.py shows
+them reported and gating together with axe and htmlcs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import REPO, ROOTS
+
+from pipeline.config import load_config
+from pipeline.htmltree import parse_html
+from pipeline.langcheck import check_page
+from pipeline.models import Finding, Location
+from pipeline.pofile import read_po, write_po
+from pipeline.render import render_site
+
+SITE = ROOTS / "a11y-site"
+AR_PO = "locales/ar/LC_MESSAGES/messages.po"
+ZH_PO = "locales/zh_Hans/LC_MESSAGES/messages.po"
+
+
+def check(rel: str, root: Path = SITE) -> list[Finding]:
+    """Run the checks on output/build/<rel> of a root, as run_a11y does."""
+    path = root / "output" / "build" / rel
+    folder = rel.split("/")[0] if "/" in rel else None
+    templates = {
+        f"source/templates/{p.name}": p.read_text(encoding="utf-8")
+        for p in sorted((root / "source" / "templates").glob("*.html"))
+    }
+    return check_page(parse_html(path.read_text(encoding="utf-8")),
+                      f"output/build/{rel}", expected_lang=folder, templates=templates)
+
+
+def summary(findings: list[Finding]) -> list[tuple[str, str]]:
+    return sorted((f.code, str(f.location)) for f in findings)
+
+
+def fragment(body: str, lang: str = "en", direction: str = "ltr") -> list[Finding]:
+    page = (f'<!DOCTYPE html><html lang="{lang}" dir="{direction}"><head><title>t</title>'
+            f"</head><body><main>{body}</main></body></html>")
+    return check_page(parse_html(page), "page.html")
+
+
+# --- the fixture pages -----------------------------------------------------------------
+
+def test_english_sentence_in_arabic_output_names_the_po_entry() -> None:
+    findings = check("ar/lang.html")
+    assert summary(findings) == [
+        ("bidi-control", f"{AR_PO}:36"),
+        ("dir-mismatch", "source/pages/lang.md:12"),
+        ("language-mismatch", f"{AR_PO}:23"),
+    ]
+    mismatch = next(f for f in findings if f.code == "language-mismatch")
+    assert mismatch.severity == "error"
+    assert "Contact us today for an appointment" in mismatch.message
+    # the source line and the rendered element are the related locations
+    assert mismatch.related == (Location("source/pages/lang.md", 10),
+                                Location("output/build/ar/lang.html", 13))
+    assert mismatch.details["selector"] == "#main > p:nth-child(3)"
+    assert mismatch.details["runner"] == "langcheck"
+    assert mismatch.details["traced"] == "catalog"
+
+
+def test_fallback_marked_lang_en_needs_dir_ltr_in_an_rtl_page() -> None:
+    findings = {f.code: f for f in check("ar/lang.html")}
+    wrong = findings["dir-mismatch"]
+    assert 'lang="en" is left-to-right but the element inherits dir="rtl"' in wrong.message
+    assert wrong.details["selector"] == "#main > p:nth-child(4)"
+    # the next paragraph carries lang="en" dir="ltr" and is not reported
+    assert wrong.location == Location("source/pages/lang.md", 12)
+
+
+def test_bidi_override_is_flagged_and_shown_visibly() -> None:
+    finding = next(f for f in check("ar/lang.html") if f.code == "bidi-control")
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in finding.message
+    assert "<U+202E>" in finding.details["context"]
+    assert "\u202e" not in finding.details["context"]
+
+
+def test_chinese_page_latin_phrase_and_arabic_word() -> None:
+    findings = check("zh-Hans/lang.html")
+    assert summary(findings) == [
+        ("language-mismatch", f"{ZH_PO}:23"),
+        ("language-mismatch", f"{ZH_PO}:28"),
+    ]
+    by_line = {f.location.line: f for f in findings if f.location}
+    assert "Latin-script phrase" in by_line[23].message
+    assert "Arabic text" in by_line[28].message and "مرحبا بكم" in by_line[28].message
+
+
+def test_arabic_text_in_an_english_page() -> None:
+    findings = check("en/rtl.html")
+    assert summary(findings) == [
+        ("dir-mismatch", "source/pages/lang.md:12"),
+        ("language-mismatch", "source/pages/lang.md:18"),
+    ]
+    span = next(f for f in findings if f.code == "dir-mismatch")
+    assert span.details["selector"] == "#main > p:nth-child(3) > span"
+    assert 'add dir="rtl"' in (span.hint or "")
+
+
+def test_page_lang_must_match_its_folder_traced_to_the_template() -> None:
+    findings = check("ar/wrong-lang.html")
+    assert summary(findings) == [("language-mismatch", "source/templates/base.html:2")]
+    assert findings[0].details["traced"] == "template"
+
+
+@pytest.mark.parametrize("rel", ["en/clean.html", "en/defects.html", "en/headings.html"])
+def test_clean_pages_have_no_language_findings(rel: str) -> None:
+    assert check(rel) == []
+
+
+# --- thresholds: names, acronyms, numbers are not a language -------------------------
+
+@pytest.mark.parametrize("text", [
+    "يدرس المعهد (NINDS) والمعاهد الوطنية للصحة (NIH) البوتوكس (Botox).",
+    "عيادة Riverside Neurology Clinic ترحب بكم",
+    "الجرعة 5 mg من levodopa مرتين يوميًا",
+    "راسلنا على info@clinic.example.org أو زر www.clinic.example.org/contact",
+    "كلونازيبام (clonazepam) وديازيبام (diazepam)",
+])
+def test_arabic_with_names_acronyms_and_numbers_passes(text: str) -> None:
+    assert fragment(f"<p>{text}</p>", "ar", "rtl") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Is there any treatment?",
+    "يرجى العلم أن this text was not translated at all.",
+])
+def test_arabic_with_a_latin_phrase_fails(text: str) -> None:
+    assert [f.code for f in fragment(f"<p>{text}</p>", "ar", "rtl")] == ["language-mismatch"]
+
+
+def test_greek_letter_in_english_is_not_a_language() -> None:
+    assert fragment("<p>Take the β-blocker with 5 μg of vitamin B12.</p>") == []
+
+
+def test_code_and_translate_no_are_exempt_from_the_script_check() -> None:
+    assert fragment('<p>Run <code>مرحبا بكم</code> and <span translate="no">'
+                    "Riverside clinic was here first</span>.</p>", "zh-Hans") == []
+
+
+def test_bidi_control_in_an_attribute_and_in_code_is_still_flagged() -> None:
+    findings = fragment('<p><img src="x.png" alt="abc\u2066def"></p><pre>a\u202bb</pre>')
+    assert [f.code for f in findings] == ["bidi-control", "bidi-control"]
+
+
+def test_rtl_html_without_dir_is_one_finding() -> None:
+    findings = check_page(parse_html(
+        '<!DOCTYPE html><html lang="ar"><head><title>ت</title></head><body><main>'
+        "<p>نص عربي</p><p>نص آخر</p></main></body></html>"), "page.html")
+    assert [(f.code, f.details["selector"]) for f in findings] == [("dir-mismatch", "html")]
+
+
+def test_rtl_text_in_an_ltr_block_of_an_arabic_page() -> None:
+    findings = fragment('<p dir="ltr">نص عربي في فقرة من اليسار إلى اليمين</p>', "ar", "rtl")
+    assert [f.code for f in findings] == ["dir-mismatch"]
+    assert "right-to-left text laid out left to right" in findings[0].message
+
+
+def test_dir_auto_and_bdi_isolate() -> None:
+    assert fragment('<p>Name: <bdi lang="ar">مرحبا</bdi>, <span lang="ar" dir="auto">'
+                    "أهلاً</span></p>") == []
+
+
+def test_pseudo_and_unknown_languages_skip_the_script_check() -> None:
+    assert fragment("<p>[Ħéļļö ŵöŕļð]</p>", "en-XA") == []
+    assert fragment('<p lang="tlh">qapla\' batlh</p>') == []
+
+
+# --- really rendered pages -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("shipped-lang")
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(REPO / "source", root / "source")
+    shutil.copytree(REPO / "locales", root / "locales")
+    render_site(load_config(root))
+    return root
+
+
+def test_shipped_site_has_no_language_findings(shipped: Path) -> None:
+    pages = sorted((shipped / "output" / "build").rglob("*.html"))
+    assert len(pages) >= 11
+    for page in pages:
+        rel = page.relative_to(shipped / "output" / "build").as_posix()
+        assert check(rel, shipped) == [], rel
+
+
+def test_english_forced_into_the_arabic_catalog_is_reported_at_its_entry(
+        shipped: Path, tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(shipped, root, ignore=shutil.ignore_patterns("output"))
+    po_path = root / AR_PO
+    catalog = read_po(po_path, AR_PO)
+    msgid = "Is there any treatment?"
+    entries = tuple(replace(e, msgstr=msgid) if e.msgid == msgid else e
+                    for e in catalog.entries)
+    write_po(replace(catalog, entries=entries), po_path, AR_PO)
+    line = next(n for n, text in enumerate(po_path.read_text(encoding="utf-8").splitlines(), 1)
+                if text == f'msgid "{msgid}"')
+    render_site(load_config(root))
+    findings = check("ar/hemifacial-spasm.html", root)
+    assert summary(findings) == [("language-mismatch", f"{AR_PO}:{line}")]
+    assert Location("source/pages/hemifacial-spasm.md", 24) in findings[0].related
