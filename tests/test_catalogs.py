@@ -205,6 +205,33 @@ def test_update_matches_gnu_msgmerge(make_root: MakeRoot, tmp_path: Path, lang: 
     msgfmt_check(po_path(root, lang))
 
 
+def test_reverted_edit_matches_gnu_msgmerge(make_root: MakeRoot, tmp_path: Path) -> None:
+    """Edit, update, revert, update: like msgmerge, the entry stays fuzzy for review."""
+    msgmerge = require_tool("msgmerge")
+    root = make_root("translated")
+    page = root / PAGE
+    original = page.read_text()
+    edit(page, "within one week", "within two weeks")
+    cli_ok(root, "extract")
+    cli_ok(root, "update")
+    page.write_text(original)
+    cli_ok(root, "extract")
+    for lang in LANGS:
+        old = tmp_path / f"{lang}.po"
+        shutil.copy(po_path(root, lang), old)
+        subprocess.run([msgmerge, "--previous", "--quiet", "-o", str(tmp_path / f"{lang}.gnu"),
+                        str(old), str(root / "locales" / "messages.pot")], check=True)
+    cli_ok(root, "update")
+    text = "The doctor will send a letter to your family doctor within one week."
+    for lang in LANGS:
+        ours = summary(po_path(root, lang))
+        assert ours == summary(tmp_path / f"{lang}.gnu"), lang
+        fuzzy = ours["fuzzy"]
+        assert isinstance(fuzzy, dict)
+        assert list(fuzzy) == [(None, text)]
+        assert fuzzy[(None, text)][2] == text  # the translator only has to confirm it
+
+
 def test_update_keeps_translator_comments_and_custom_flags(make_root: MakeRoot) -> None:
     root = make_root("translated")
     prepare_history(root)
