@@ -339,6 +339,104 @@ def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path |
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("lang")
+@click.option("--engine", required=True, metavar="NAME",
+              help="tm (translation memory), pseudo (en_XA, ar_XB) or an installed engine "
+              "plugin (entry point group 'pipeline.engines').")
+@click.option("--memory", "memory", multiple=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Extra translation memory, .po or .tmx (repeatable; tm only).")
+@click.option("--threshold", type=float, default=0.75, show_default=True,
+              help="Lowest similarity (0-1) for a fuzzy translation-memory match.")
+@click.option("--overwrite-fuzzy", is_flag=True,
+              help="Also refill fuzzy entries (translated ones are never touched).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+@handle_errors
+def translate(state: State, lang: str, engine: str, memory: tuple[Path, ...], threshold: float,
+              overwrite_fuzzy: bool, as_json: bool) -> None:
+    """Pre-fill LANG's empty entries with an engine; creates the catalog if needed."""
+    from pipeline.langs import parse_lang
+    from pipeline.translate import prefill
+
+    result = prefill(state.config(), parse_lang(lang), engine, memory=memory,
+                     threshold=threshold, overwrite_fuzzy=overwrite_fuzzy)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    for fill in result.fills:
+        if fill.origin == "pseudo":
+            continue
+        what = (f"fuzzy, {fill.score:.0%} match" if fill.fuzzy and fill.score is not None
+                else "fuzzy" if fill.fuzzy else "exact match")
+        click.echo(f"{result.path}:{fill.line}: {what} from {fill.origin}")
+    state_word = "created" if result.created else ("written" if result.written else "unchanged")
+    if result.engine == "pseudo":
+        summary = f"{len(result.fills)} entries (re)generated"
+    else:
+        summary = f"{result.exact} filled, {result.fuzzy} fuzzy"
+        if result.engine == "tm":
+            summary += f" from {result.memory_units} memory unit(s)"
+    click.echo(f"{result.path}: {state_word}; {result.engine}: {summary}; "
+               f"{result.untranslated} untranslated")
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Ignore the cache: re-render and re-check everything.")
+@click.option("--no-publish", is_flag=True, help="Run every stage and gate, but do not publish.")
+@click.option("--wait", type=click.FloatRange(0, 3600), default=0, show_default=True,
+              help="Seconds to wait for another run on this root to finish.")
+@pass_state
+@handle_errors
+def build(state: State, force: bool, no_publish: bool, wait: float) -> None:
+    """Extract, update, check, score, render, check accessibility and publish.
+
+    Exit 0 when published (or passed with --no-publish), 1 when blocked.
+    """
+    from pipeline.build import build as run
+    from pipeline.reporters.build_text import build_summary
+
+    config = state.config()
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        status = console.status("starting")
+        status.start()
+
+        def log(stage: str, message: str) -> None:
+            status.update(f"[bold]{stage}[/bold]: {message}")
+            console.log(f"{stage}: {message}")
+
+        try:
+            result = run(config, force=force, publish_site=not no_publish, log=log, wait=wait)
+        finally:
+            status.stop()
+    else:
+        def log(stage: str, message: str) -> None:
+            click.echo(f"[{stage}] {message}", err=True)
+
+        result = run(config, force=force, publish_site=not no_publish, log=log, wait=wait)
+    click.echo(build_summary(result))
+    if result.verdict != "published":
+        sys.exit(1)
+
+
+@cli.command()
+@pass_state
+@handle_errors
+def publish(state: State) -> None:
+    """Publish output/build atomically to output/site (only a checked build)."""
+    from pipeline.publish import publish as run
+
+    config = state.config()
+    result = run(config)
+    state_word = "published" if result.changed else "already published"
+    click.echo(f"{state_word}: {config.rel(result.site)} -> {result.target.name} "
+               f"({result.files} files)")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="pipeline", standalone_mode=False)

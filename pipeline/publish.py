@@ -35,6 +35,7 @@ class PublishResult:
     target: Path  # output/site-<build id>
     build_id: str
     files: int
+    changed: bool = True  # False: the live site already was this build
 
 
 def sha256_file(path: Path) -> str:
@@ -72,17 +73,29 @@ def verify_checked(config: Config) -> dict[str, Any]:
             "refusing to publish: no accessibility result for this build",
             Location(config.rel(report)), "run 'pipeline a11y' first (or 'pipeline build')",
         )
-    newest = max(p.stat().st_mtime_ns for p in build.rglob("*") if p.is_file())
-    if report.stat().st_mtime_ns < newest:
-        raise PipelineError(
-            "refusing to publish: the accessibility result is older than the rendered pages",
-            Location(config.rel(report)), "run 'pipeline a11y' again on this build",
-        )
     try:
         result: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise PipelineError("refusing to publish: accessibility result is unreadable",
                             Location(config.rel(report))) from exc
+    checked = result.get("checked_sha256")
+    if isinstance(checked, dict):
+        # The result names the exact bytes it checked: every page must be one of them.
+        for page in sorted(build.rglob("*.html")):
+            rel = config.rel(page)
+            if checked.get(rel) != sha256_file(page):
+                raise PipelineError(
+                    "refusing to publish: this page was not checked for accessibility "
+                    "in its current form", Location(rel),
+                    "run 'pipeline build' (or 'pipeline a11y') again",
+                )
+    else:
+        newest = max(p.stat().st_mtime_ns for p in build.rglob("*") if p.is_file())
+        if report.stat().st_mtime_ns < newest:
+            raise PipelineError(
+                "refusing to publish: the accessibility result is older than the rendered "
+                "pages", Location(config.rel(report)), "run 'pipeline a11y' again on this build",
+            )
     if not result.get("passed", False):
         raise PipelineError(
             "refusing to publish: the accessibility check did not pass",
@@ -128,9 +141,7 @@ def publish(config: Config, verdicts: dict[str, Any] | None = None) -> PublishRe
     a11y = verify_checked(config)
     out = config.output_dir
     build = out / "build"
-    build_id = f"{_now().strftime('%Y%m%dT%H%M%SZ')}-{_tree_digest(build)}"
-    target = out / f"site-{build_id}"
-    staging = out / f".site-{build_id}.tmp-{os.getpid()}"
+    tree = _tree_digest(build)
     site = out / "site"
     if site.exists() and not site.is_symlink():
         raise PipelineError(
@@ -138,14 +149,21 @@ def publish(config: Config, verdicts: dict[str, Any] | None = None) -> PublishRe
             Location(config.rel(site)), "move it away once; publish then manages it",
         )
     _remove_stale(out)
+    live = _live_manifest(site)
+    if live.get("tree_digest") == tree and live.get("verdicts") == _verdicts(a11y, verdicts):
+        # Same bytes, same verdicts: the live site already is this build.
+        return PublishResult(site, site.resolve(), str(live.get("build_id")),
+                             len(live.get("files", [])), changed=False)
+    build_id = f"{_now().strftime('%Y%m%dT%H%M%SZ')}-{tree}"
+    target = out / f"site-{build_id}"
+    staging = out / f".site-{build_id}.tmp-{os.getpid()}"
     try:
         if target.exists():
             shutil.rmtree(target)  # same content published again: rebuild it cleanly
         shutil.copytree(build, staging)
         fault_point("publish:after-copy")
-        manifest = _manifest(config, staging, build_id,
-                             {"a11y": {"passed": a11y.get("passed"),
-                                       "errors": a11y.get("errors")}, **(verdicts or {})})
+        manifest = _manifest(config, staging, build_id, _verdicts(a11y, verdicts))
+        manifest["tree_digest"] = tree
         write_text_atomic(staging / "manifest.json",
                           json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
                           + "\n")
@@ -164,6 +182,20 @@ def publish(config: Config, verdicts: dict[str, Any] | None = None) -> PublishRe
                             Location(config.rel(site))) from exc
     _remove_old(out, keep=target)
     return PublishResult(site, target, build_id, len(manifest["files"]))
+
+
+def _verdicts(a11y: dict[str, Any], verdicts: dict[str, Any] | None) -> dict[str, Any]:
+    counts = a11y.get("counts", {})
+    return {"a11y": {"passed": a11y.get("passed"), "gating": counts.get("gating")},
+            **(verdicts or {})}
+
+
+def _live_manifest(site: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _remove_stale(out: Path) -> None:

@@ -1,0 +1,358 @@
+"""The orchestrator: source → catalogs → QA → render → readability → a11y → gates → site.
+
+Runs the stages in order as plain function calls, reuses what the content-hash cache
+says is unchanged (a page whose fingerprint did not move is neither re-rendered nor
+re-scored nor re-checked by pa11y), decides the gates, writes
+``output/reports/build.json`` and publishes only a build that passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from pipeline import __version__
+from pipeline.cache import BuildCache, digest, file_digest, load_cache, save_cache, tree_digest
+from pipeline.config import Config
+from pipeline.lock import root_lock
+from pipeline.pages import Page
+from pipeline.pofile import Catalog
+from pipeline.translations import Translations, page_messages
+
+Log = Callable[[str, str], None]  # (stage, message)
+BUILD_JSON = "build.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    name: str  # a11y, qa, completeness, readability
+    enabled: bool
+    passed: bool
+    detail: str
+
+    @property
+    def blocks(self) -> bool:
+        return self.enabled and not self.passed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "enabled": self.enabled, "passed": self.passed,
+                "blocks": self.blocks, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageRow:
+    """One line of the build summary."""
+
+    lang: str
+    tag: str
+    completeness: float  # mean over the language's pages, in %
+    published: int
+    left_out: tuple[str, ...]  # slugs below the threshold
+    fallback: int
+    outdated: int
+    qa_errors: int
+    qa_warnings: int
+    readability: str  # "FK grade 10.8 (target ≤ 8)"
+    readability_met: bool | None
+    a11y_errors: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in ((s, getattr(self, s)) for s in self.__slots__)}
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    verdict: Literal["published", "blocked"]
+    reasons: tuple[str, ...]
+    gates: tuple[Gate, ...]
+    languages: tuple[LanguageRow, ...]
+    rendered: tuple[str, ...]  # slugs re-rendered this time
+    a11y_checked: tuple[str, ...]  # pages pa11y ran on this time
+    a11y_reused: int  # pages whose earlier result was reused
+    notes: tuple[str, ...]
+    published_to: str | None
+    build_id: str | None
+    seconds: float = field(default=0.0, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+            "gates": [g.to_dict() for g in self.gates],
+            "languages": [row.to_dict() for row in self.languages],
+            "rendered": list(self.rendered),
+            "a11y_checked": list(self.a11y_checked),
+            "a11y_reused": self.a11y_reused,
+            "notes": list(self.notes),
+            "published_to": self.published_to,
+            "build_id": self.build_id,
+        }
+
+
+def _quiet(stage: str, message: str) -> None:
+    """The default log: nothing (the CLI passes one that prints)."""
+
+
+# --- fingerprints ---------------------------------------------------------------------
+
+
+def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
+                      translations: dict[str, Translations]) -> dict[str, str]:
+    """slug → hash of everything the page's HTML in every language depends on."""
+    page_paths = {p.path for p in pages}
+    shared = [e for e in pot.active if not any(x.path in page_paths for x in e.locations)]
+    base_parts: list[str] = [__version__, file_digest(config.root / config.file),
+                             tree_digest(config.templates_dir)]
+    for code, tr in translations.items():
+        for entry in shared:
+            own = tr.entry(entry.msgid, entry.msgctxt)
+            base_parts.append(code)
+            base_parts.append(repr((entry.msgid, entry.msgctxt, own.msgstr, own.msgstr_plural,
+                                    own.fuzzy) if own else None))
+    base = digest(*base_parts)
+    out: dict[str, str] = {}
+    for page in pages:
+        parts = [base, file_digest(config.root / page.path)]
+        for code, tr in translations.items():
+            for msgid, ctx in page_messages(page):
+                resolved = tr.resolve(msgid, ctx)
+                parts.append(f"{code}\x00{resolved.state}\x00{resolved.text}\x00{resolved.po}")
+        out[page.slug] = digest(*parts)
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- the build ----------------------------------------------------------------------------
+
+
+def build(config: Config, *, force: bool = False, publish_site: bool = True,
+          log: Log = _quiet, wait: float = 0.0) -> BuildResult:
+    """Run every stage; publish when every enabled gate passes."""
+    started = time.monotonic()
+    with root_lock(config.output_dir, config.rel(config.output_dir / ".lock"), wait) as note:
+        result = _build(config, force=force, publish_site=publish_site, log=log,
+                        notes=[note] if note else [])
+    return replace(result, seconds=time.monotonic() - started)
+
+
+def _build(config: Config, *, force: bool, publish_site: bool, log: Log,
+           notes: list[str]) -> BuildResult:
+    from pipeline.a11y import run_a11y
+    from pipeline.catalogs import update_catalogs
+    from pipeline.checks import run_checks, write_qa_report
+    from pipeline.extract import extract
+    from pipeline.readability import ReadabilityResult, run_readability, write_reports
+    from pipeline.render import render_site
+
+    cache = BuildCache() if force else load_cache(config.output_dir)
+
+    log("extract", "extracting pages and templates")
+    extracted = extract(config)
+    log("extract", f"{len(extracted.catalog.active)} messages from {len(extracted.pages)} "
+                   f"page(s){'' if extracted.written else ' (template unchanged)'}")
+
+    log("update", "merging the template into the catalogs")
+    for update in update_catalogs(config):
+        if update.written:
+            log("update", f"{update.path}: {update.new_fuzzy} newly fuzzy, "
+                          f"{update.new_untranslated} new, {update.newly_obsolete} obsolete")
+
+    log("check", "checking translations")
+    qa = run_checks(config)
+    write_qa_report(config, qa)
+    log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
+
+    translations = {lang.code: Translations.load(config, lang)
+                    for lang in config.all_languages}
+    fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, translations)
+    slugs = [p.slug for p in extracted.pages]
+    same_pages = set(cache.fingerprints) == set(fingerprints)
+    changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
+    log("render", f"rendering {len(changed)} of {len(slugs)} page(s) in "
+                  f"{len(config.all_languages)} languages")
+    rendered = render_site(config, None if not same_pages else changed)
+    for item in rendered.pages:
+        if not item.published:
+            log("render", f"{item.tag}/{item.slug}.html left out: {item.percent:.0f} % "
+                          f"translated, the threshold is {item.threshold:g} %")
+
+    log("readability", f"scoring {len(changed)} page(s)")
+    fresh = run_readability(config, slugs=changed) if changed else None
+    by_slug: dict[str, tuple[Any, ...]] = {s: cache.readability.get(s, ()) for s in slugs
+                                             if s not in changed}
+    if fresh is not None:
+        for slug in changed:
+            by_slug[slug] = tuple(p for p in fresh.pages if p.slug == slug)
+    order = {lang.code: i for i, lang in enumerate(config.all_languages)}
+    scored = sorted((p for s in slugs for p in by_slug.get(s, ())),
+                    key=lambda p: (p.page, order.get(p.lang.code, 99)))
+    readability = ReadabilityResult(config.all_languages, config.source_language, tuple(scored))
+    write_reports(config, readability)
+
+    log("a11y", "checking accessibility")
+    a11y, checked, reused = _accessibility(config, cache, run_a11y)
+    log("a11y", f"pa11y ran on {len(checked)} page(s), reused {reused} earlier result(s); "
+                f"{len(a11y.gating)} blocking finding(s)")
+
+    gates = _gates(config, qa.errors, a11y, rendered, readability)
+    rows = _rows(config, rendered, qa, readability, a11y)
+    reasons = tuple(g.detail for g in gates if g.blocks)
+    verdict: Literal["published", "blocked"] = "blocked" if reasons else "published"
+    cache.fingerprints = fingerprints
+    cache.readability = {s: by_slug.get(s, ()) for s in slugs}
+    result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
+                         tuple(notes), None, None)
+    _write_build_json(config, result)
+    if verdict == "published" and publish_site:
+        from pipeline.publish import publish
+
+        log("publish", "publishing output/build")
+        published = publish(config, {"build": {g.name: g.to_dict() for g in gates}})
+        result = replace(result, published_to=config.rel(published.site),
+                         build_id=published.build_id)
+        _write_build_json(config, result)
+    elif verdict == "blocked":
+        log("publish", "blocked; the published site is unchanged")
+    save_cache(config.output_dir, cache)
+    return result
+
+
+def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., Any]
+                   ) -> tuple[Any, tuple[str, ...], int]:
+    """pa11y on pages whose HTML changed; earlier results for the rest."""
+    build = config.output_dir / "build"
+    reports = config.output_dir / "reports"
+    baseline = config.root / config.a11y.baseline
+    # Stylesheets and images change what pa11y sees without changing a page's HTML.
+    assets = [f"{p.relative_to(build)}:{_sha256(p)}" for p in sorted(build.rglob("*"))
+              if p.is_file() and p.suffix not in (".html", ".xml", ".json")]
+    key = digest(__version__, file_digest(config.root / config.file), file_digest(baseline),
+                 dt.date.today().isoformat(), *assets)
+    if cache.a11y_key != key:
+        cache.a11y_pages = {}
+        cache.a11y_key = key
+    current: dict[str, str] = {}
+    for path in sorted(build.rglob("*.html")):
+        current[config.rel(path)] = _sha256(path)
+    for path in sorted(reports.glob("*.html")):
+        if path.name != "a11y.html":
+            current[config.rel(path)] = _sha256(path)
+    todo = [page for page, sha in current.items()
+            if cache.a11y_pages.get(page, ("",))[0] != sha]
+    result = None
+    if todo:
+        arguments = [p.removeprefix(config.rel(build) + "/") for p in todo]
+        result = run_a11y(config, arguments)
+        for page in result.pages:
+            pieces = (
+                tuple(f for f in result.findings if f.details.get("page") == page),
+                tuple(f for f in result.needs_review if f.details.get("page") == page),
+                next(r for r in result.results if r.page == page),
+            )
+            sha = current.get(page) or _sha256(config.root / page)
+            cache.a11y_pages[page] = (sha, pieces)
+        cache.a11y_meta = replace(result, findings=(), needs_review=(), results=(), pages=())
+    live = [p for p in cache.a11y_pages if p in current or p.endswith("/a11y.html")]
+    merged = replace(
+        cache.a11y_meta,
+        findings=tuple(f for p in live for f in cache.a11y_pages[p][1][0]),
+        needs_review=tuple(f for p in live for f in cache.a11y_pages[p][1][1]),
+        results=tuple(cache.a11y_pages[p][1][2] for p in live),
+        pages=tuple(live),
+    )
+    _write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
+    return merged, tuple(todo), len(current) - len(todo)
+
+
+def _write_a11y_reports(config: Config, result: Any, checked: dict[str, str]) -> None:
+    """The merged a11y reports; ``checked_sha256`` lets publish prove what was checked."""
+    from pipeline.a11y import report_paths
+    from pipeline.fsutil import write_text_atomic
+    from pipeline.reporters.a11y_html import render_report
+    from pipeline.reporters.json import dumps
+    from pipeline.reporters.junit import a11y_junit
+
+    paths = report_paths(config)
+    document = {**result.to_dict(), "checked_sha256": checked}
+    write_text_atomic(paths["a11y.json"], dumps(document), config.rel(paths["a11y.json"]))
+    write_text_atomic(paths["a11y.junit.xml"], a11y_junit(result),
+                      config.rel(paths["a11y.junit.xml"]))
+    write_text_atomic(paths["a11y.html"], render_report(result), config.rel(paths["a11y.html"]))
+
+
+def _gates(config: Config, qa_errors: int, a11y: Any, rendered: Any, readability: Any
+           ) -> tuple[Gate, ...]:
+    left_out = [f"{p.tag}/{p.slug}" for p in rendered.pages if not p.published]
+    over = [f"{p.slug} ({p.lang.code})" for p in readability.over_target]
+    gating = len(a11y.gating)
+    return (
+        Gate("a11y", config.gate.a11y, gating == 0,
+             f"{gating} accessibility finding(s) block publication (output/reports/a11y.html)"
+             if gating else "no blocking accessibility findings"),
+        Gate("qa", config.gate.qa, qa_errors == 0,
+             f"{qa_errors} translation QA error(s) (pipeline check; output/reports/qa.json)"
+             if qa_errors else "no translation QA errors"),
+        # Pages below their language's threshold are left out; the rest still publish.
+        Gate("completeness", True, True,
+             f"left out below threshold: {', '.join(left_out)}" if left_out
+             else "every page meets its language's completeness threshold"),
+        Gate("readability", config.gate.readability, not over,
+             f"over the readability target: {', '.join(over)}" if over
+             else "every page meets its readability target"),
+    )
+
+
+def _rows(config: Config, rendered: Any, qa: Any, readability: Any, a11y: Any
+          ) -> tuple[LanguageRow, ...]:
+    rows = []
+    for lang in config.all_languages:
+        mine = [p for p in rendered.pages if p.lang == lang.code]
+        summary = qa.language(lang.code)
+        scores = [p for p in readability.pages if p.lang.code == lang.code]
+        errors = sum(r.errors for r in a11y.results if r.language == lang.tag)
+        rows.append(LanguageRow(
+            lang=lang.code,
+            tag=lang.tag,
+            completeness=round(sum(p.percent for p in mine) / len(mine), 1) if mine else 100.0,
+            published=sum(1 for p in mine if p.published),
+            left_out=tuple(p.slug for p in mine if not p.published),
+            fallback=sum(p.fallback for p in mine if p.published),
+            outdated=sum(p.outdated for p in mine if p.published),
+            qa_errors=summary.errors if summary else 0,
+            qa_warnings=summary.warnings if summary else 0,
+            readability=_readability_text(scores),
+            readability_met=(all(p.met for p in scores if p.met is not None)
+                             if any(p.met is not None for p in scores) else None),
+            a11y_errors=errors,
+        ))
+    return tuple(rows)
+
+
+def _readability_text(scores: Sequence[Any]) -> str:
+    values = [(p, p.primary) for p in scores if p.primary is not None]
+    if not values:
+        return "n/a"
+    page, primary = values[0]
+    mean = sum(s.value for _, s in values) / len(values)
+    label = primary.formula.name
+    suffix = f" (target {page.target.text})"
+    if len(values) == 1:
+        return f"{label} {mean:.1f}{suffix}"
+    return f"{label} mean {mean:.1f} over {len(values)} pages{suffix}"
+
+
+def _write_build_json(config: Config, result: BuildResult) -> None:
+    from pipeline.reporters.json import write_report
+
+    path = config.output_dir / "reports" / BUILD_JSON
+    write_report(path, result.to_dict(), config.rel(path))
+
