@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.localedata import locale_identifiers
@@ -58,7 +58,8 @@ class Lang:
     def own_name(self) -> str:
         """The language's name in itself, capitalised where the script has case."""
         if self.is_pseudo:
-            return {"en_XA": "[Ƥšéûðö Éñĝļîšĥ]", "ar_XB": "[ɔıqɐɹ∀ opnǝsԀ]"}[self.code]
+            # Upside-down letters on purpose: the pseudo-locale's own name.
+            return {"en_XA": "[Ƥšéûðö Éñĝļîšĥ]", "ar_XB": "[ɔıqɐɹ∀ opnǝsԀ]"}[self.code]  # noqa: RUF001
         name = self.locale.display_name or self.code
         return name[:1].upper() + name[1:]
 
@@ -74,7 +75,7 @@ _PLURAL_OVERRIDES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _plural_forms_header(base: str) -> str:
     from babel.messages.plurals import get_plural
 
@@ -85,7 +86,7 @@ def _plural_forms_header(base: str) -> str:
     return f"nplurals={plural.num_plurals}; plural={plural.plural_expr};"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known() -> tuple[str, ...]:
     return tuple(sorted(locale_identifiers()))
 
@@ -102,12 +103,32 @@ def parse_lang(code: str, where: Location | None = None) -> Lang:
         locale = Locale.parse(raw.replace("-", "_"))
     except (UnknownLocaleError, ValueError) as exc:
         raise _unknown(raw, where) from exc
+    if not _subtags_known(raw):
+        # Babel quietly maps a typo to a likely locale (zh_Hanz → zh_Hans, es_ZZ → es_ES).
+        raise _unknown(raw, where)
     name = str(locale)
     return Lang(name, name)
 
 
+def _subtags_known(code: str) -> bool:
+    """Every script and region subtag in ``code`` is a real CLDR one (not 'unknown')."""
+    english = Locale("en")
+    for part in code.replace("-", "_").split("_")[1:]:
+        is_script = len(part) == 4 and part.isalpha()
+        is_region = (part.isalpha() and len(part) == 2) or (part.isdigit() and len(part) == 3)
+        if is_script and part.title() not in set(english.scripts) - {"Zzzz"}:
+            return False
+        if is_region and part.upper() not in set(english.territories) - {"ZZ"}:
+            return False
+    return True
+
+
 def _unknown(code: str, where: Location | None) -> PipelineError:
-    close = difflib.get_close_matches(code.replace("-", "_"), _known(), n=3, cutoff=0.6)
+    wanted = code.replace("-", "_")
+    language = wanted.split("_")[0].lower()
+    same_language = [k for k in _known() if k.split("_")[0] == language and k != language]
+    close = (difflib.get_close_matches(wanted, same_language, n=3, cutoff=0.6)
+             or difflib.get_close_matches(wanted, _known(), n=3, cutoff=0.6))
     hint = (
         f"did you mean {', '.join(close)}?"
         if close

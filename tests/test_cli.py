@@ -1,0 +1,160 @@
+"""The command line around the catalog commands: --root, python -m, configuration errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_cli
+
+MakeRoot = Callable[[str], Path]
+
+
+def run_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_root_option_works_from_another_directory(make_root: MakeRoot, tmp_path: Path) -> None:
+    root = make_root("translated")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    absolute = run_in(elsewhere, "--root", str(root), "status")
+    assert absolute.returncode == 0, absolute.stderr
+    assert absolute.stdout.splitlines()[2].split()[:2] == ["es", "13"]
+    relative = run_in(root.parent, "--root", root.name, "extract")
+    assert relative.returncode == 0, relative.stderr
+    assert relative.stdout.startswith("locales/messages.pot: unchanged")
+    assert not (elsewhere / "locales").exists()
+
+
+def test_default_root_is_the_current_directory(make_root: MakeRoot) -> None:
+    root = make_root("translated")
+    result = run_in(root, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    assert '"language": "ar"' in result.stdout
+
+
+def test_python_dash_m_and_the_console_script(tmp_path: Path) -> None:
+    version = run_in(tmp_path, "--version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("pipeline, version ")
+    script = Path(sys.executable).parent / "pipeline"
+    helped = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0
+    for command in ("extract", "init", "update", "compile", "status"):
+        assert f"  {command}" in helped.stdout
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    result = run_in(tmp_path, "no-such-command")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_no_configuration(tmp_path: Path) -> None:
+    result = run_in(tmp_path, "extract")
+    assert result.returncode == 1
+    assert "no pipeline configuration" in result.stderr
+    assert "hint:" in result.stderr
+
+
+PYPROJECT = """\
+[project]
+name = "site"
+version = "1.0"
+
+[tool.pipeline]
+source_language = "en"
+languages = ["es", "ar"]
+site_title = "Site"
+{extra}
+[tool.pipeline.gate]
+completeness = 90
+{gate}
+"""
+
+
+@pytest.mark.parametrize(("extra", "gate", "expected"), [
+    ('version = "2"\n', "", "pyproject.toml:9: tool.pipeline.version: unknown key"),
+    ("languages_ = 1\n", "", "pyproject.toml:9: tool.pipeline.languages_: unknown key"),
+    ("output = 5\n", "",
+     "pyproject.toml:9: tool.pipeline.output: expected a string, got an integer"),
+    ("", "qa = \"yes\"\n",
+     "pyproject.toml:12: tool.pipeline.gate.qa: expected true or false, got a string"),
+    ("", "colour = 1\n", "pyproject.toml:12: tool.pipeline.gate.colour: unknown key"),
+    ('pages = "../elsewhere"\n', "",
+     "pyproject.toml:9: tool.pipeline.pages: must be a path inside the content root"),
+])
+def test_configuration_errors_name_file_line_and_key(
+        make_root: MakeRoot, extra: str, gate: str, expected: str) -> None:
+    root = make_root("translated")
+    (root / "pyproject.toml").write_text(PYPROJECT.format(extra=extra, gate=gate))
+    result = run_cli(root, "status")
+    assert result.returncode == 1
+    assert result.stderr.startswith(expected), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_wrong_language_code_in_configuration(make_root: MakeRoot) -> None:
+    root = make_root("translated")
+    text = (root / "pyproject.toml").read_text().replace('"zh_Hans"]', '"zh_Hanz"]')
+    (root / "pyproject.toml").write_text(text)
+    result = run_cli(root, "status")
+    assert result.returncode == 1
+    assert result.stderr.startswith("pyproject.toml:4: tool.pipeline.languages: unknown locale")
+
+
+def test_invalid_toml(make_root: MakeRoot) -> None:
+    root = make_root("translated")
+    (root / "pyproject.toml").write_text("[tool.pipeline]\nlanguages = [\"es\"\nx = 1\n")
+    result = run_cli(root, "status")
+    assert result.returncode == 1
+    assert result.stderr.startswith("pyproject.toml:3: not valid TOML")
+
+
+def test_pipeline_toml_alone(make_root: MakeRoot) -> None:
+    root = make_root("translated")
+    text = (root / "pyproject.toml").read_text().replace("[tool.pipeline]\n", "")
+    (root / "pyproject.toml").unlink()
+    (root / "pipeline.toml").write_text(text)
+    assert run_cli(root, "status").returncode == 0
+    (root / "pipeline.toml").write_text(text + "colour = 1\n")
+    result = run_cli(root, "status")
+    assert result.returncode == 1
+    assert result.stderr.startswith("pipeline.toml:6: colour: unknown key"), result.stderr
+
+
+def test_both_configuration_files_is_an_error(make_root: MakeRoot) -> None:
+    root = make_root("translated")
+    (root / "pipeline.toml").write_text('languages = ["es"]\n')
+    result = run_cli(root, "status")
+    assert result.returncode == 1
+    assert "pyproject.toml [tool.pipeline]" in result.stderr
+    assert "pipeline.toml" in result.stderr.replace("pyproject.toml", "")
+    assert "hint:" in result.stderr
+
+
+def test_pyproject_without_a_pipeline_table_defers_to_pipeline_toml(
+        make_root: MakeRoot) -> None:
+    root = make_root("translated")
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    (root / "pipeline.toml").write_text(text.replace("[tool.pipeline]\n", ""))
+    assert run_cli(root, "status").returncode == 0
+
+
+def test_debug_shows_the_traceback(make_root: MakeRoot) -> None:
+    root = make_root("broken-po")
+    quiet = run_cli(root, "status")
+    loud = run_cli(root, "--debug", "status")
+    assert quiet.returncode == 1 and "Traceback" not in quiet.stderr
+    assert loud.returncode != 0 and "Traceback" in loud.stderr
+
+
+def test_the_shipped_repository_is_a_content_root() -> None:
+    result = run_in(REPO, "status", "--json")
+    assert result.returncode == 0, result.stderr
