@@ -356,9 +356,8 @@ def _page_findings(config: Config, page: Page, lang: Lang, translations: Transla
                  else f"{fallback_blocks} of {blocks} blocks")
         out.append(Finding(
             "fallback-not-scored", "notice",
-            f"{page.slug} ({lang.code}): {shown} are shown in "
-            f"{config.source_language.english_name} (not translated yet) and are not "
-            f"scored as {lang.english_name}",
+            f"{page.slug} ({lang.code}): {shown} not translated yet: shown in "
+            f"{config.source_language.english_name}, not scored as {lang.english_name}",
             where, "translate them; the source-language row scores that text", related,
             frozen_details(page=page.path, lang=lang.code, fallback_blocks=fallback_blocks,
                            blocks=blocks),
