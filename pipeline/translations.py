@@ -12,6 +12,7 @@ from typing import Literal
 
 from pipeline.catalogs import load_catalog
 from pipeline.config import Config
+from pipeline.errors import PipelineError
 from pipeline.langs import Lang
 from pipeline.models import Location
 from pipeline.pages import Page
@@ -130,3 +131,45 @@ def page_completeness(page: Page, translations: Translations,
     translated = sum(1 for s in states if s in ("translated", "source"))
     outdated = sum(1 for s in states if s == "outdated")
     return Completeness(translated, outdated, len(states) - translated - outdated, len(states))
+
+
+class PoLocator:
+    """Source line → the ``.po`` entry behind it, in a language's current catalog.
+
+    Rendered HTML carries only ``data-src`` (page lines move only when the page
+    changes), so a finding found on cached HTML still names the catalog line of
+    today: the template's references map each source line to its message.
+    """
+
+    def __init__(self, config: Config):
+        from pipeline.pofile import read_po
+
+        self.config = config
+        self._by_source: dict[Location, tuple[str | None, str]] = {}
+        if config.pot_path.is_file():
+            pot = read_po(config.pot_path, config.rel(config.pot_path))
+            for entry in pot.active:
+                for location in entry.locations:
+                    self._by_source.setdefault(location, entry.key)
+        self._catalogs: dict[str, dict[tuple[str | None, str], int]] = {}
+
+    def message(self, source: Location) -> tuple[str | None, str] | None:
+        """(msgctxt, msgid) extracted from that source line, if any."""
+        return self._by_source.get(source)
+
+    def locate(self, lang: Lang, source: Location) -> Location | None:
+        if lang.code == self.config.source_language.code:
+            return None
+        key = self._by_source.get(source)
+        if key is None:
+            return None
+        lines = self._catalogs.get(lang.code)
+        if lines is None:
+            try:
+                catalog = load_catalog(self.config, lang)
+            except PipelineError:  # a missing or broken catalog is reported by its own stage
+                catalog = None
+            lines = {e.key: e.line for e in catalog.active} if catalog else {}
+            self._catalogs[lang.code] = lines
+        line = lines.get(key)
+        return Location(self.config.rel(self.config.po_path(lang)), line) if line else None
