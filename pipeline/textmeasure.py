@@ -60,7 +60,6 @@ def language_of(code: str) -> str:
 APOSTROPHES = "'’"
 HYPHENS = "-‐‑"  # hyphen-minus, hyphen, non-breaking hyphen
 CLOSERS = "\"'”’»)]}」』）》〉】"
-OPENERS = "\"'“‘«([{「『（《〈【¿¡"
 
 
 def _is_word_char(char: str) -> bool:

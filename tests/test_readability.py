@@ -360,6 +360,28 @@ def test_html_report_is_valid_and_accessible_by_construction(make_root: MakeRoot
     assert "<mark>Los resultados de sus pruebas" in html
 
 
+def test_html_report_passes_pa11y_wcag2aa_with_axe_and_htmlcs(make_root: MakeRoot,
+                                                               tmp_path: Path) -> None:
+    chromium = require_tool("chromium")
+    pa11y = REPO / "node_modules/.bin/pa11y-ci"
+    assert pa11y.is_file(), "pa11y-ci is missing; 'make test' installs it"
+    root = make_root(ROOT)
+    config = load_config(root)
+    _, html_path = write_reports(config, run_readability(config))
+    settings = {
+        "defaults": {"standard": "WCAG2AA", "runners": ["axe", "htmlcs"], "timeout": 120000,
+                     "chromeLaunchConfig": {"executablePath": chromium,
+                                            "args": ["--no-sandbox", "--disable-gpu"]}},
+        "urls": [html_path.as_uri()],
+    }
+    (tmp_path / "pa11y.json").write_text(json.dumps(settings), encoding="utf-8")
+    done = subprocess.run([str(pa11y), "--config", str(tmp_path / "pa11y.json"), "--json"],
+                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["errors"] == 0, json.dumps(report["results"],
+                                                                       indent=1)[:4000]
+
+
 def test_cli_table_json_targets_and_exit_status(make_root: MakeRoot) -> None:
     root = make_root(ROOT)
     done = run_cli(root, "readability")
