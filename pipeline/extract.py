@@ -16,7 +16,7 @@ from jinja2 import TemplateSyntaxError
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.fsutil import read_text
+from pipeline.fsutil import read_bytes, read_text
 from pipeline.models import Location, Segment
 from pipeline.pages import Page, load_pages
 from pipeline.pofile import Catalog, Entry, format_po, po_date, write_po
@@ -29,6 +29,8 @@ PLURAL_MARK = "plural:"  # a Segment flag carrying a template message's plural m
 
 @dataclass(frozen=True, slots=True)
 class ExtractResult:
+    """The template as it now stands, whether the file was (re)written, the pages read."""
+
     catalog: Catalog
     written: bool
     pages: tuple[Page, ...]
@@ -128,6 +130,7 @@ def segment_entry(segment: Segment) -> Entry:
 
 
 def build_pot(config: Config, segments: list[Segment], date: str) -> Catalog:
+    """The template catalog for ``segments``, stamped with ``date``."""
     header = (
         ("Project-Id-Version", config.site_title),
         ("Report-Msgid-Bugs-To", ""),
@@ -160,7 +163,7 @@ def extract(config: Config) -> ExtractResult:
     segments = collect_segments(config, pages)
     display = config.rel(config.pot_path)
     if config.pot_path.is_file():
-        old = config.pot_path.read_bytes()
+        old = read_bytes(config.pot_path, display)
         date = re.search(rb'^"POT-Creation-Date: ([^"\\]*)\\n"$', old, re.M)
         if date is not None:
             same = build_pot(config, segments, date.group(1).decode("utf-8", "replace"))
