@@ -92,10 +92,10 @@ def target_languages(config: Config, languages: tuple[Lang, ...] | None) -> tupl
     return chosen
 
 
-def new_catalog(config: Config, lang: Lang, pot: Catalog) -> Catalog:
-    """A fresh catalog for ``lang`` with the right Language and Plural-Forms headers."""
+def new_header(config: Config, lang: Lang, pot: Catalog) -> tuple[tuple[str, str], ...]:
+    """The header of a new catalog: the right Language and Plural-Forms for ``lang``."""
     stamp = po_date()
-    header = (
+    return (
         ("Project-Id-Version", config.site_title),
         ("Report-Msgid-Bugs-To", ""),
         ("POT-Creation-Date", pot.header_value("POT-Creation-Date") or stamp),
@@ -108,9 +108,13 @@ def new_catalog(config: Config, lang: Lang, pot: Catalog) -> Catalog:
         ("Content-Transfer-Encoding", "8bit"),
         ("Plural-Forms", lang.plural_forms),
     )
+
+
+def new_catalog(config: Config, lang: Lang, pot: Catalog) -> Catalog:
+    """A fresh catalog for ``lang``: every template message, untranslated."""
     empty = Catalog(
         header_comments=(f"{lang.english_name} translations for {config.site_title}.",),
-        header=header,
+        header=new_header(config, lang, pot),
         path=config.rel(config.po_path(lang)),
     )
     return merge(empty, pot, lang.nplurals)
@@ -304,6 +308,8 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None
     for lang, po in todo:
         path = config.po_path(lang)
         display = config.rel(path)
+        if po is not None and not po.header:  # a hand-made catalog without a header
+            po = replace(po, header=new_header(config, lang, pot))
         merged = new_catalog(config, lang, pot) if po is None else merge(po, pot, lang.nplurals)
         before = {e.key: e for e in (po.entries if po else ())}
         written = write_po(merged, path, display)

@@ -278,6 +278,17 @@ def test_update_creates_a_missing_catalog(make_root: MakeRoot) -> None:
         "nplurals=1; plural=0;")
 
 
+def test_update_gives_a_headerless_catalog_a_header(make_root: MakeRoot) -> None:
+    root = make_root("translated")
+    po_path(root, "es").write_text('msgid "Your Visit"\nmsgstr "Su visita"\n', encoding="utf-8")
+    cli_ok(root, "update", "es")
+    catalog = read_po(po_path(root, "es"), "es")
+    assert catalog.header_value("Language") == "es"
+    assert catalog.header_value("Plural-Forms") == "nplurals=2; plural=(n != 1);"
+    assert next(e for e in catalog.entries if e.msgid == "Your Visit").msgstr == "Su visita"
+    msgfmt_check(po_path(root, "es"))
+
+
 def test_broken_catalog_stops_update_before_any_write(make_root: MakeRoot) -> None:
     root = make_root("broken-po")
     before = {}
