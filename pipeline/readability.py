@@ -286,7 +286,7 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
         source = page.location(block.line)
         position = 0
         for sentence in tm.split_sentences(text, lang.base):
-            start = text.find(sentence, position)
+            start = max(text.find(sentence, position), 0)
             position = start + len(sentence)
             counts = tm.measure_sentence(sentence, lang.base)
             scored = SentenceScore(sentence, lang, counts, tm.sentence_load(counts, lang.base),
@@ -294,7 +294,8 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
             sentences.append(scored)
             findings += checker.sentence(scored)
     counts = tm.total(s.counts for s in sentences)
-    scores = tm.scores(counts, lang.base)
+    # A pseudo-locale's text is a test rendering, not a language: no formula fits it.
+    scores = () if lang.is_pseudo else tm.scores(counts, lang.base)
     primary = next((s for s in scores if s.formula.key == target.formula.key), None)
     met = target.met_by(primary.value) if primary else None
     limit = config.readability.hardest_sentences
@@ -315,6 +316,9 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
 def _notes(lang: Lang, counts: tm.Counts) -> tuple[str, ...]:
     language = tm.language_of(lang.base)
     notes: list[str] = []
+    if lang.is_pseudo:
+        return (f"{lang.code} is a pseudo-locale (a test rendering of "
+                f"{tm.language_of(lang.base)}): counted, not scored.",)
     if language == "ar" and counts.undiacritized_words:
         notes.append(
             f"{counts.undiacritized_words} of {counts.words} words have no short-vowel marks "

@@ -439,3 +439,19 @@ def test_shipped_page_in_all_five_languages(shipped: Path) -> None:
         assert page.fallback_blocks == 0 and page.primary is not None
         assert page.hardest and all(s.po is not None for s in page.hardest
                                     if page.lang.code != "en")
+
+
+def test_a_pseudo_locale_is_counted_not_scored(make_root: MakeRoot) -> None:
+    root = make_root(ROOT)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(
+        'languages = ["es", "ar", "zh_Hans"]', 'languages = ["es", "ar", "zh_Hans", "en_XA"]'),
+        encoding="utf-8")
+    target = root / "locales/en_XA/LC_MESSAGES/messages.po"
+    target.parent.mkdir(parents=True)
+    shutil.copy(root / ES_PO, target)
+    result = run_readability(load_config(root), [parse_lang("en_XA")])
+    (pseudo,) = result.pages
+    assert pseudo.scores == () and pseudo.met is None and pseudo.counts.words > 0
+    assert "pseudo-locale" in pseudo.notes[0]
+    assert "a pseudo-locale, not scored" in render_html(result)

@@ -203,9 +203,11 @@ def _ease(formula: tm.Formula, value: float) -> float:
 
 def _chart_text(row: PageReadability) -> str:
     primary = row.primary
+    if primary is None and row.lang.is_pseudo:
+        return f"{_name(row.lang)}: a pseudo-locale, not scored."
     if primary is None:
-        return (f"{_name(row.lang)}: not scored yet, all {row.blocks} blocks are shown in the "
-                f"source language.")
+        return (f"{_name(row.lang)}: not scored yet, {row.fallback_blocks} of {row.blocks} "
+                "blocks are shown in the source language.")
     direction = "higher" if primary.formula.higher_is_easier else "lower"
     return (f"{_name(row.lang)}: {primary.formula.name} {_num(primary.value)}, target "
             f"{row.target.text} ({direction} is easier): {_status(row)}.")
