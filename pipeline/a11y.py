@@ -30,6 +30,7 @@ import subprocess
 import time
 import tomllib
 import urllib.parse
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -285,7 +286,7 @@ def _target(config: Config, name: str) -> _Target:
         raise PipelineError(f"not a page path: {name!r}",
                             hint="name pages relative to output/build, e.g. es/x.html")
     file = folders[folder] / rel
-    page = config.rel(file)
+    page = f"{config.rel(folders[folder])}/{rel}"  # as named, even if a symlink
     if not file.is_file():
         raise PipelineError(
             f"page not found: {page}; nothing was checked", Location(page),
@@ -301,7 +302,8 @@ def _all_targets(config: Config) -> list[_Target]:
     found: list[_Target] = []
     for root in _folders(config).values():
         if root.is_dir():
-            found += [_target(config, config.rel(file)) for file in sorted(root.rglob("*.html"))
+            found += [_target(config, f"{config.rel(root)}/{file.relative_to(root).as_posix()}")
+                      for file in sorted(root.rglob("*.html"))
                       if file.is_file() and not file.name.startswith(".")]
     return found
 
@@ -336,19 +338,51 @@ def pa11y_config(urls: Sequence[str], *, standard: str, chromium: str, timeout_s
     }
 
 
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    """Stop pa11y-ci and every Chromium it started (they share its process group).
+RUN_TOKEN_ENV = "PIPELINE_A11Y_RUN"
 
-    Only called while pa11y-ci is still running, so the group id is still ours.
+
+def _stop(process: subprocess.Popen[str], token: str) -> None:
+    """Stop pa11y-ci, its process group, and every Chromium it started.
+
+    Puppeteer starts Chromium *detached* (a session of its own), so killing pa11y-ci's
+    group is not enough when it dies mid-launch: the browser processes carry this
+    run's unique token in their environment, and are found and stopped by it.
     """
-    for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
+    if process.poll() is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=wait)
-            break
-        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=3)
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        pids = _pids_with_token(token)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + 3
+        while pids and time.monotonic() < deadline:
+            time.sleep(0.1)
+            pids = _pids_with_token(token)
+        if not pids:
+            return
+
+
+def _pids_with_token(token: str) -> list[int]:
+    """Processes (ours: same user) whose environment holds this run's token."""
+    needle = f"{RUN_TOKEN_ENV}={token}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium: str,
@@ -358,7 +392,9 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
     Its output goes to files, not pipes: pa11y-ci calls ``process.exit`` right after
     printing, and Node cuts a pipe's output off at 64 KiB (a file is written in full).
     """
-    env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1", "PUPPETEER_SKIP_CHROMIUM_DOWNLOAD": "1"}
+    token = uuid.uuid4().hex
+    env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1", "PUPPETEER_SKIP_CHROMIUM_DOWNLOAD": "1",
+           RUN_TOKEN_ENV: token}
     out_file = config_file.with_name("pa11y-ci.out.json")
     err_file = config_file.with_name("pa11y-ci.err.txt")
     with open(out_file, "w+", encoding="utf-8") as out, \
@@ -375,7 +411,7 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
         try:
             process.wait(timeout=run_timeout)
         except subprocess.TimeoutExpired as exc:
-            _kill_group(process)
+            _stop(process, token)
             raise PipelineError(
                 f"pa11y-ci did not finish within {run_timeout:g} s and was stopped; "
                 "nothing was checked",
@@ -383,8 +419,9 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
                 "or raise concurrency",
             ) from exc
         except BaseException:
-            _kill_group(process)
+            _stop(process, token)
             raise
+        _stop(process, token)  # a browser a crashed pa11y-ci left behind
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
@@ -735,7 +772,6 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
     baseline = load_baseline(config)
     pa11y_ci = find_pa11y_ci(config)
     chromium, _origin = find_chromium(config)
-    rules, versions = axe_rules(pa11y_ci)
     report_file = config.output_dir / REPORTS / "a11y.html"
     targets = [_target(config, p) for p in pages] if pages is not None else [
         t for t in _all_targets(config) if t.file != report_file
@@ -772,7 +808,7 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
         targets.append(_Target(config.rel(report_file), REPORTS, report_file.name, report_file,
                                "en"))
         pending = _assemble(config, targets, languages, lang_findings, standard,
-                            baseline, today, versions, "", chromium)
+                            baseline, today, {}, "", chromium)
         write_text_atomic(report_file, render_report(pending, pending=True),
                           config.rel(report_file))
         trees[config.rel(report_file)] = parse_html(read_text(report_file, "a11y.html"))
@@ -801,6 +837,7 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
                                         languages[target.page], trees.get(target.page),
                                         servers[target.folder], urls[target.page], templates)
 
+    rules, versions = axe_rules(pa11y_ci)
     pa11y_findings: list[Finding] = []
     for target in targets:
         issues = [_issue(item, rules) for item in raw[target.page]]

@@ -128,6 +128,9 @@ class _Server(ThreadingHTTPServer):
         self._lock = threading.Lock()
         super().__init__((HOST, 0), _Handler)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Quiet: a browser stopped mid-request (a timeout) resets its connection."""
+
     def record(self, served: Served) -> None:
         with self._lock:
             self.log.append(served)
