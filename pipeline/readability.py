@@ -321,10 +321,10 @@ def _notes(lang: Lang, counts: tm.Counts) -> tuple[str, ...]:
                 f"{tm.language_of(lang.base)}): counted, not scored.",)
     if language == "ar" and counts.undiacritized_words:
         notes.append(
-            f"{counts.undiacritized_words} of {counts.words} words have no short-vowel marks "
-            "(harakat): OSMAN counts their syllables from letters (every letter but alef and "
-            "alef maqsura), "
-            "textstat's fallback, so their syllable counts are estimates.")
+            f"{counts.undiacritized_words} of {counts.words} words are written without "
+            "short-vowel marks (harakat), or with only one or two: OSMAN counts their "
+            "syllables from letters (every letter but alef and alef maqsura), textstat's "
+            "fallback, so their syllable counts are estimates.")
     if language == "zh":
         notes.append("Chinese has no syllable formula: the score is the average sentence "
                      "length in characters; uncommon characters are those outside the 2,500 "

@@ -320,6 +320,7 @@ _SHORT_VOWELS = _FATHA + _DAMMA + _KASRA
 _STRESS = "\u064b\u064c\u064d\u0651"  # tanween fath, damm, kasr; shadda
 _LONG_AFTER = "\u0627\u0648\u064a"  # alef, waw, yaa
 _COMPLEX_MARKS = set(_SHORT_VOWELS + _STRESS)
+_VOWEL_MARKS = set(_SHORT_VOWELS + _STRESS + "\u0652")  # with sukun: a vowelled letter
 _FASEEH_ONE = set("\u0626\u0621\u0624\u0630\u0638")  # ئ ء ؤ ذ ظ
 _FASEEH_TWO = ("\u0648\u0627", "\u0648\u0646")  # وا ون
 _TATWEEL = "\u0640"
@@ -328,9 +329,12 @@ _TATWEEL = "\u0640"
 def arabic_word(word: str) -> tuple[int, bool]:
     """(syllables, diacritized) of an Arabic word. With short vowels written: each short
     vowel is one syllable, a long one (vowel + ا و ي) and each tanween or shadda count
-    two. Without (most modern text): letters other than ا and ى, textstat's fallback."""
+    two. Without them (most modern text), or with marks on fewer than half of the letters
+    (a damma to tell homographs apart): letters other than ا and ى, textstat's fallback."""
     w = word.replace(_TATWEEL, "")
-    if not any(c in _SHORT_VOWELS for c in w):
+    marks = sum(1 for c in w if c in _VOWEL_MARKS)
+    if not any(c in _SHORT_VOWELS for c in w) or marks * 2 < letters(w):
+        # unvowelled, or only a mark or two to tell homographs apart (يُجري)
         return max(1, sum(1 for c in w if c.isalpha() and c not in "\u0627\u0649")), False
     short = long = 0
     for i, char in enumerate(w):

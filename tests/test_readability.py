@@ -178,6 +178,8 @@ def test_arabic_scored_with_osman_with_and_without_diacritics() -> None:
     assert (c.syllables, c.undiacritized_words) == (15, 4)
     assert s["osman"] == pytest.approx(100.007, abs=1e-4)
     assert list(s) == ["osman", "lix"]  # never an English formula on Arabic text
+    # One damma to tell a homograph apart is not a vowelled word: ي ج ر ي = 4 letters.
+    assert tm.arabic_word("يُجري") == (4, False)
 
 
 def test_markdown_becomes_what_a_reader_reads() -> None:
