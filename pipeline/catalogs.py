@@ -9,6 +9,7 @@ Every catalog is parsed before any is written, and each write is atomic.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections import Counter
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.errors import PipelineError
 from pipeline.fsutil import write_bytes_atomic
+from pipeline.fuzzyindex import INDEX_MIN, CandidateIndex, index_for
 from pipeline.langs import Lang
 from pipeline.models import Location
 from pipeline.pofile import FUZZY, Catalog, Entry, po_date, read_po, write_po
@@ -141,6 +143,7 @@ def similarity(a: str, b: str) -> float:
     return 2 * _lcs_length(left, right) / total if total else 1.0
 
 
+@functools.lru_cache(maxsize=1 << 15)  # the languages of one update ask the same pairs
 def _lcs_length(a: bytes, b: bytes) -> int:
     """Length of the longest common subsequence, bit-parallel (Allison & Dix; Hyyrö)."""
     if not a or not b:
@@ -157,18 +160,34 @@ def _lcs_length(a: bytes, b: bytes) -> int:
 
 
 class _Matcher:
-    """msgmerge's fuzzy search over the old entries that have a translation."""
+    """msgmerge's fuzzy search over the old entries that have a translation.
+
+    Like msgmerge's index (``msgl-fsearch.c``), a large pool is searched through
+    ``pipeline.fuzzyindex``: only the first max(10, √N) candidates ranked by shared
+    words get the exact comparison, in pool order so that ties go as without it.
+    """
 
     def __init__(self, candidates: Iterable[Entry]):
+        entries = list(candidates)
+        numbered = [(n, e) for n, e in enumerate(entries) if e.msgid and _first_form(e)]
         self.pool = [(e, e.msgid.encode("utf-8"), Counter(e.msgid.encode("utf-8")))
-                     for e in candidates if e.msgid and _first_form(e)]
+                     for _, e in numbered]
+        self.index: CandidateIndex | None = None
+        self.numbered = {n: item for (n, _), item in zip(numbered, self.pool, strict=True)}
+        if len(self.pool) > INDEX_MIN:
+            self.index = index_for(tuple(e.msgid for e in entries))
 
     def best(self, msgid: str, msgctxt: str | None = None) -> tuple[Entry | None, float]:
         target = msgid.encode("utf-8")
         counts = Counter(target)
         best: Entry | None = None
         best_weight = FUZZY_THRESHOLD
-        for entry, data, data_counts in self.pool:
+        pool = self.pool
+        if self.index is not None:
+            numbers = self.index.candidates(msgid, self.numbered, len(self.pool))
+            if numbers is not None:
+                pool = [self.numbered[n] for n in sorted(numbers)]
+        for entry, data, data_counts in pool:
             # A candidate valid for any context, or for this one, gets GNU's tiny bonus.
             bonus = 0.00001 if entry.msgctxt is None or entry.msgctxt == msgctxt else 0.0
             lower = best_weight - bonus * 1.01

@@ -1,0 +1,85 @@
+"""The fuzzy-match index: same suggestions as comparing with every entry, far fewer comparisons."""
+
+from __future__ import annotations
+
+import random
+
+from pipeline.catalogs import _Matcher
+from pipeline.fuzzyindex import INDEX_MIN, CandidateIndex, index_for, tokens
+from pipeline.pofile import Entry
+
+SUBJECTS = ["The nurse", "Your doctor", "A specialist", "The clinic", "Our team", "The surgeon"]
+VERBS = ["may suggest", "will explain", "can arrange", "often recommends", "might review"]
+OBJECTS = ["a blood test", "an MRI scan", "physical therapy", "a follow-up visit",
+           "a change in medicine", "a sleep study", "nerve conduction studies"]
+ENDINGS = ["before the operation.", "after your first visit.", "if the pain gets worse.",
+           "to rule out other causes.", "when the symptoms come back."]
+
+
+def paragraph(rng: random.Random, topic: str) -> str:
+    sentences = [f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)} "
+                 f"{rng.choice(ENDINGS)}" for _ in range(rng.randint(2, 4))]
+    return f"{topic.capitalize()} affects people in different ways. " + " ".join(sentences)
+
+
+def pool(size: int, seed: int = 7) -> list[Entry]:
+    rng = random.Random(seed)
+    topics = [f"condition {n} of the {part}" for n in range(size // 3 + 1)
+              for part in ("hand", "face", "spine")]
+    return [Entry(msgid=paragraph(rng, topics[n]), msgstr=f"translation {n}")
+            for n in range(size)]
+
+
+def edited(text: str, rng: random.Random) -> str:
+    words = text.split()
+    at = rng.randrange(len(words))
+    return " ".join([*words[:at], rng.choice(["really", "usually", "then"]), *words[at:]])
+
+
+def test_index_finds_what_the_full_comparison_finds() -> None:
+    entries = pool(600)
+    rng = random.Random(3)
+    indexed = _Matcher(entries)
+    assert indexed.index is not None
+    everything = _Matcher(entries)
+    everything.index = None
+    for original in rng.sample(entries, 40):
+        query = edited(original.msgid, rng)
+        found, weight = indexed.best(query)
+        expected, expected_weight = everything.best(query)
+        assert found is expected and weight == expected_weight
+        assert found is original  # the paragraph it was edited from
+
+
+def test_unrelated_text_gets_no_suggestion() -> None:
+    matcher = _Matcher(pool(400))
+    found, weight = matcher.best("Parking is free for patients on weekdays and at weekends.")
+    assert found is None and weight == 0.0
+
+
+def test_small_pools_and_short_queries_compare_with_everything() -> None:
+    small = _Matcher(pool(INDEX_MIN))
+    assert small.index is None
+    index = CandidateIndex([e.msgid for e in pool(300)])
+    assert index.candidates("Tiredness", set(range(300)), 300) is None
+
+
+def test_candidates_only_from_allowed_entries_and_at_most_firstfew() -> None:
+    entries = pool(900)
+    index = CandidateIndex([e.msgid for e in entries])
+    allowed = set(range(0, 900, 2))
+    found = index.candidates(entries[10].msgid, allowed, len(allowed))
+    assert found is not None and found[0] == 10
+    assert all(n in allowed for n in found)
+    assert len(found) == max(10, int(len(allowed) ** 0.5))
+
+
+def test_one_index_for_the_languages_of_one_update() -> None:
+    msgids = tuple(e.msgid for e in pool(250))
+    assert index_for(msgids) is index_for(tuple(msgids))
+    assert index_for(msgids[1:]) is not index_for(msgids)
+
+
+def test_tokens_words_pairs_and_cjk() -> None:
+    assert tokens("Call your Doctor") == {"call", "your", "doctor", "call your", "your doctor"}
+    assert {"面痉", "痉挛"} <= tokens("面痉挛")
