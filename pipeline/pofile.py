@@ -142,9 +142,19 @@ _KEYWORD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)(?=[\s
 _QUOTE_HINT = 'strings in PO files are written "like this"; write a quote inside as \\"'
 
 
+_PLAIN_STRING = re.compile(r'"((?:[^"\\]|\\[ntr"\\])*)"')
+_PLAIN_ESCAPE = re.compile(r"\\(.)")
+
+
 def _unquote(token: str, where: Location) -> str:
     """The value of one or more adjacent C-style quoted strings, escapes resolved."""
     text = token.strip()
+    # Fast path for the usual line, one string with at most \n \t \r \" \\ escapes
+    # (a 1,000-page catalog has 90,000 of them); anything else takes the full path.
+    plain = _PLAIN_STRING.fullmatch(text)
+    if plain is not None:
+        value = plain.group(1)
+        return _PLAIN_ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], value) if "\\" in value else value
     if not text.startswith('"'):
         found = f"found {text[:20]!r}" if text else "found nothing"
         raise PipelineError(f"expected a quoted string, {found}", where, _QUOTE_HINT)
