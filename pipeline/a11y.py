@@ -59,6 +59,7 @@ CHROMIUM_ARGS = (
     "--no-first-run",
 )
 REPORTS = "reports"
+PENDING = "pending"  # output/.cache/a11y/pending/: this run's report, checked before it is final
 REPORT_NAMES = ("a11y.json", "a11y.junit.xml", "a11y.html")
 SEVERITY_RANK: Mapping[str, int] = {"error": 3, "warning": 2, "notice": 1}
 # axe best-practice rules carry no WCAG tag; these report the same defect as an htmlcs
@@ -773,10 +774,9 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
     pa11y_ci = find_pa11y_ci(config)
     chromium, _origin = find_chromium(config)
     report_file = config.output_dir / REPORTS / "a11y.html"
-    targets = [_target(config, p) for p in pages] if pages is not None else [
-        t for t in _all_targets(config) if t.file != report_file
-    ]
-    targets = list({t.page: t for t in targets}.values())
+    targets = [_target(config, p) for p in pages] if pages is not None else _all_targets(config)
+    # this run's own report is checked as written for this run, below
+    targets = list({t.page: t for t in targets if t.file != report_file}.values())
     if not targets or (pages is None and not any(t.folder == "build" for t in targets)):
         raise PipelineError(
             "nothing to check: no rendered pages in "
@@ -801,23 +801,27 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
         **f.details, "standard": standard, "language": languages[f.details["page"]]}))
         for f in lang_findings]
 
+    cache = config.output_dir / ".cache" / "a11y"
+    folders = _folders(config)
     if write_reports:
-        # Written now so that this very run checks it (same template as the final one).
+        # The report, rendered from the same template as the final one with the language
+        # findings in and pa11y's to come, is checked by this very run. It is served
+        # from the cache so that an unchanged a11y.html is never rewritten.
         from pipeline.reporters.a11y_html import render_report
 
-        targets.append(_Target(config.rel(report_file), REPORTS, report_file.name, report_file,
-                               "en"))
+        folders[PENDING] = cache / PENDING
+        pending_file = folders[PENDING] / report_file.name
+        page = config.rel(report_file)
+        targets.append(_Target(page, PENDING, report_file.name, pending_file, "en"))
         pending = _assemble(config, targets, languages, lang_findings, standard,
                             baseline, today, {}, "", chromium)
-        write_text_atomic(report_file, render_report(pending, pending=True),
-                          config.rel(report_file))
-        trees[config.rel(report_file)] = parse_html(read_text(report_file, "a11y.html"))
-        languages[config.rel(report_file)] = "en"
+        write_text_atomic(pending_file, render_report(pending, pending=True),
+                          config.rel(pending_file))
+        trees[page] = parse_html(read_text(pending_file, config.rel(pending_file)))
+        languages[page] = "en"
 
-    cache = config.output_dir / ".cache" / "a11y"
     cache.mkdir(parents=True, exist_ok=True)
     config_file = cache / "pa11y-ci.json"
-    folders = _folders(config)
     with contextlib.ExitStack() as stack:
         servers: dict[str, StaticServer] = {}
         for folder in sorted({t.folder for t in targets}):

@@ -495,9 +495,14 @@ def test_template_defects_fail_with_page_language_selector_and_line(
     with (root / "source/templates/style.css").open("a", encoding="utf-8") as css:
         css.write("\n.content p { color: #b0b0b0; }\n")
     run_cli(root, "render", check=True)
-    done = run_cli(root, "a11y", "--json", "en/first-visit.html", "ar/first-visit.html")
+    done = run_cli(root, "a11y", "--json", "--standard", "wcag2aa", "--concurrency", "1",
+                   "en/first-visit.html", "ar/first-visit.html")
     assert done.returncode == 1, done.stderr
     data = json.loads(done.stdout)
+    generated = json.loads((root / "output/.cache/a11y/pa11y-ci.json").read_text())
+    assert (generated["defaults"]["standard"], generated["defaults"]["concurrency"]) == (
+        "WCAG2AA", 1)
+    assert len(generated["urls"]) == 3  # the two pages and this run's report
     for tag in ("en", "ar"):
         page = f"output/build/{tag}/first-visit.html"
         found = [f for f in data["findings"] if f["details"]["page"] == page and f["gating"]]
