@@ -600,3 +600,17 @@ def test_generated_config_follows_the_recipe() -> None:
     assert "--no-sandbox" in defaults["chromeLaunchConfig"]["args"]
     assert defaults["chromeLaunchConfig"]["executablePath"] == "/usr/bin/chromium"
     assert config["urls"] == [{"url": "http://127.0.0.1:1/a.html"}]
+
+
+def test_what_gates() -> None:
+    from pipeline.a11y import gates
+
+    def finding(severity: Any, **details: Any) -> Finding:
+        return Finding("x", severity, "m", details=frozen_details(**details))
+
+    assert gates(finding("error"), False) is True
+    assert gates(finding("warning"), False) is False
+    assert gates(finding("warning"), True) is True  # [tool.pipeline.a11y] warnings_gate
+    assert gates(finding("notice"), True) is False
+    assert gates(finding("error", accepted={"entry": "a11y-baseline.toml:2"}), False) is False
+    assert gates(finding("error", needs_review=True), True) is False  # axe "incomplete"
