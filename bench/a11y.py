@@ -1,15 +1,33 @@
-"""Accessibility sample and incremental build: corpus root → pages/second, wrapper overhead.
+"""Accessibility sample and incremental build: a rendered corpus root → pages/second.
 
-Waits for its stages: while ``pipeline.a11y`` or ``pipeline.build`` has not landed,
-the result says "not yet built" for it, and the table shows that.
+The sample is the first N pages in every language of a rendered corpus. Our
+``run_a11y`` (in its own process, reports off) checks it; then bare ``pa11y-ci``
+checks the same URLs with the same generated config (standard, runners, Chromium,
+concurrency), served the same way; the difference is the wrapper's overhead (HTML
+parsing, language checks, tracing findings to sources). The incremental run edits
+one paragraph of one page and times ``pipeline build`` once ``pipeline.build`` exists.
+
+A stage that has not landed yet is reported as "not yet built".
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import json
+import os
+import signal
+import sys
+import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench.proc import Run, run_timed
+
+REPO = Path(__file__).resolve().parent.parent
+TOKEN_ENV = "BENCH_PA11Y_RUN"
 
 
 def available(module: str) -> bool:
@@ -19,11 +37,87 @@ def available(module: str) -> bool:
         return False
 
 
+def sample_pages(root: Path, pages: int) -> list[str]:
+    """The first ``pages`` slugs, in every rendered language: paths under output/build."""
+    build = root / "output" / "build"
+    languages = sorted(p.name for p in build.iterdir() if p.is_dir())
+    first = sorted(p.name for p in (build / languages[0]).glob("*.html")
+                   if p.name != "index.html")[:pages]
+    return [f"{lang}/{name}" for lang in languages for name in first
+            if (build / lang / name).is_file()]
+
+
+# --- the child: our wrapper --------------------------------------------------------
+
+
+def child(root: Path, pages_file: Path, concurrency: int) -> dict[str, Any]:
+    from pipeline.a11y import run_a11y
+    from pipeline.config import load_config
+
+    pages = json.loads(pages_file.read_text(encoding="utf-8"))
+    start = time.perf_counter()
+    result = run_a11y(load_config(root), pages, concurrency=concurrency, write_reports=False)
+    return {"seconds": time.perf_counter() - start, "pages": len(result.pages),
+            "passed": result.passed, "errors": result.count("error")}
+
+
+# --- the parent --------------------------------------------------------------------
+
+
+def _stop_browsers(token: str) -> None:
+    """Chromium that pa11y-ci started detached, found by this run's token; ours only."""
+    needle = f"{TOKEN_ENV}={token}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(int(entry.name), signal.SIGKILL)
+
+
+def bare_pa11y(root: Path, pages: list[str], concurrency: int, cap: float,
+               work: Path) -> tuple[Run, int]:
+    """pa11y-ci alone on the same URLs and config as ours."""
+    from pipeline.a11y import find_chromium, find_pa11y_ci, pa11y_config
+    from pipeline.config import load_config
+    from pipeline.server import StaticServer
+
+    config = load_config(root)
+    chromium, _ = find_chromium(config)
+    pa11y_ci = find_pa11y_ci(config)
+    work.mkdir(parents=True, exist_ok=True)
+    config_file = work / "pa11y-ci.json"
+    token = uuid.uuid4().hex
+    with StaticServer(root / "output" / "build") as server:
+        urls = [server.url(page) for page in pages]
+        config_file.write_text(json.dumps(pa11y_config(
+            urls, standard=config.a11y.standard, chromium=chromium,
+            timeout_s=config.a11y.timeout, concurrency=concurrency), indent=2),
+            encoding="utf-8")
+        try:
+            run = run_timed([str(pa11y_ci), "--json", "--config", str(config_file)],
+                            cwd=work, cap=cap, keep=0,
+                            env={TOKEN_ENV: token, "PUPPETEER_SKIP_DOWNLOAD": "1"})
+        finally:
+            _stop_browsers(token)
+    checked = 0
+    with contextlib.suppress(ValueError):
+        start = run.output.index("{")
+        checked = len(json.loads(run.output[start:]).get("results", {}))
+    return run, checked
+
+
 def run(root: Path, work: Path, pages: int, cap: float, incremental: bool,
         log: Callable[[str], None] = print) -> dict[str, Any]:
+    """The a11y sample on ``root`` (rendered), then the incremental build."""
     out: dict[str, Any] = {}
     if not available("pipeline.a11y"):
         out["sample"] = {"missing": "not yet built"}
+    elif not (root / "output" / "build").is_dir():
+        out["sample"] = {"missing": "no rendered site to check (render did not run)"}
+    else:
+        out["sample"] = sample(root, work / "a11y", pages, cap, log)
     if not incremental:
         out["incremental"] = {"skipped": "--quick"}
     elif not available("pipeline.build"):
@@ -31,18 +125,73 @@ def run(root: Path, work: Path, pages: int, cap: float, incremental: bool,
     return out
 
 
+def sample(root: Path, work: Path, pages: int, cap: float,
+           log: Callable[[str], None]) -> dict[str, Any]:
+    from pipeline.config import load_config
+
+    concurrency = load_config(root).a11y.concurrency
+    chosen = sample_pages(root, pages)
+    work.mkdir(parents=True, exist_ok=True)
+    pages_file = work / "pages.json"
+    pages_file.write_text(json.dumps(chosen), encoding="utf-8")
+    ours = run_timed([sys.executable, "-m", "bench.a11y", str(root), str(pages_file),
+                      str(concurrency)], cwd=REPO, cap=cap)
+    log(f"  a11y ours: {len(chosen)} pages, {ours.seconds:.1f} s, exit {ours.returncode}")
+    bare, checked = bare_pa11y(root, chosen, concurrency, cap, work)
+    log(f"  a11y bare pa11y-ci: {checked} pages, {bare.seconds:.1f} s, exit {bare.returncode}")
+    result: dict[str, Any] = {
+        "pages": len(chosen), "languages": len({p.split("/")[0] for p in chosen}),
+        "concurrency": concurrency, "ours": ours.to_dict(), "bare": bare.to_dict(),
+        "bare_checked": checked,
+    }
+    inner = None
+    for line in reversed(ours.output.strip().splitlines()):
+        if line.startswith("{"):
+            inner = json.loads(line)
+            break
+    # pa11y-ci exits 2 when it found issues: that is a finished run.
+    bare_ok = bare.returncode in (0, 2) and not bare.capped and checked == len(chosen)
+    if inner is not None and ours.returncode == 0:
+        result["ours_pages_per_second"] = round(len(chosen) / ours.seconds, 2)
+        result["ours_passed"] = inner["passed"]
+    else:
+        tail = ours.output.strip().splitlines()[-1:] or [""]
+        result["ours_failed"] = "capped" if ours.capped else tail[0][:300]
+    if bare_ok:
+        result["bare_pages_per_second"] = round(len(chosen) / bare.seconds, 2)
+    else:
+        result["bare_failed"] = "capped" if bare.capped else f"exit {bare.returncode}"
+    if "ours_pages_per_second" in result and bare_ok:
+        result["overhead"] = round(ours.seconds / bare.seconds - 1, 3)
+    return result
+
+
 def summary(a11y: dict[str, Any]) -> str:
+    if "skipped" in a11y:
+        return f"a11y: skipped ({a11y['skipped']})"
     lines = []
-    sample = a11y.get("sample", {})
-    if "missing" in sample:
-        lines.append(f"a11y sample: {sample['missing']}")
+    s = a11y.get("sample", {})
+    if "missing" in s:
+        lines.append(f"a11y sample: {s['missing']}")
+    else:
+        head = (f"a11y sample: {s['pages']} pages ({s['pages'] // max(s['languages'], 1)} "
+                f"pages x {s['languages']} languages), concurrency {s['concurrency']}: ")
+        ours = (f"ours {s['ours']['seconds']:.1f} s = {s['ours_pages_per_second']} pages/s"
+                if "ours_pages_per_second" in s else f"ours failed: {s.get('ours_failed')}")
+        bare = (f"bare pa11y-ci {s['bare']['seconds']:.1f} s = "
+                f"{s['bare_pages_per_second']} pages/s" if "bare_pages_per_second" in s
+                else f"bare pa11y-ci failed: {s.get('bare_failed')}")
+        overhead = f"; wrapper overhead {s['overhead']:+.0%}" if "overhead" in s else ""
+        lines.append(head + ours + ", " + bare + overhead)
     incremental = a11y.get("incremental", {})
     if "missing" in incremental:
         lines.append(f"incremental build: {incremental['missing']}")
     elif "skipped" in incremental:
         lines.append(f"incremental build: skipped ({incremental['skipped']})")
-    if "skipped" in a11y:
-        lines.append(f"a11y: skipped ({a11y['skipped']})")
+    elif "seconds" in incremental:
+        lines.append(f"incremental build (one paragraph of one page edited): "
+                     f"{incremental['seconds']:.2f} s, pa11y re-checked "
+                     f"{incremental.get('rechecked', '?')} page(s)")
     return "\n".join(lines)
 
 
@@ -58,3 +207,12 @@ def target_lines(a11y: dict[str, Any], targets: dict[str, float],
         f"{'—' if seconds is None else f'{seconds:.2f} s'} → "
         f"{verdict(None if seconds is None else seconds <= targets['incremental_seconds'])}",
     ]
+
+
+def main() -> None:
+    root, pages_file, concurrency = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+    print(json.dumps(child(root, pages_file, concurrency)))
+
+
+if __name__ == "__main__":
+    main()

@@ -41,6 +41,7 @@ class Step:
 class PeerResult:
     key: str
     label: str
+    how: str = ""
     version: str = ""
     unavailable: str = ""  # why the peer cannot run at all
     commands: dict[str, list[str]] = field(default_factory=dict)
@@ -50,6 +51,7 @@ class PeerResult:
     def to_dict(self) -> dict[str, object]:
         return {
             "label": self.label,
+            "how": self.how,
             "version": self.version,
             **({"unavailable": self.unavailable} if self.unavailable else {}),
             "commands": self.commands,
@@ -125,6 +127,7 @@ def _copy_tree(source: Path, target: Path) -> None:
 class Peer:
     key = ""
     label = ""
+    how = ""  # the commands, in a few words
 
     def __init__(self, work: Path, base: Path, changed: Path, seed: int):
         self.work = work.resolve() / self.key
@@ -152,13 +155,14 @@ class Peer:
 
 class Po4a(Peer):
     key = "po4a"
-    label = "po4a ([type: text] -o markdown)"
+    label = "po4a"
+    how = "[type: text] with -o markdown; extract, update (msgmerge inside), render"
 
     def ensure(self) -> str:
         return _apt_install("po4a", "po4a") or _apt_install("gettext", "msgmerge")
 
     def version(self) -> str:
-        return _first_line(["po4a", "--version"])
+        return _first_line(["po4a", "--version"]).rstrip(".").split()[-1]
 
     def _config(self, name: str, pages: Path, po_dir: Path, out: Path | None) -> Path:
         lines = []
@@ -214,7 +218,8 @@ class Po4a(Peer):
 
 class TranslateToolkit(Peer):
     key = "translate-toolkit"
-    label = "translate-toolkit (md2po -P, pot2po -t, po2md)"
+    label = "translate-toolkit"
+    how = "md2po -P (a POT per page), pot2po -t x4, po2md x4"
 
     @property
     def bin(self) -> Path:
@@ -225,7 +230,7 @@ class TranslateToolkit(Peer):
 
     def version(self) -> str:
         line = _first_line([str(self.bin / "md2po"), "--version"])
-        return "translate-toolkit " + line.split()[-1]
+        return line.split()[-1]
 
     def setup(self, our_pot: Path) -> None:
         _reset(self.work)
@@ -299,7 +304,8 @@ catalog.save(target)
 
 class Mdpo(Peer):
     key = "mdpo"
-    label = "mdpo (md2po one POT, Po2Md parsed once)"
+    label = "mdpo"
+    how = "md2po into one POT; Po2Md with the catalog parsed once, x4"
 
     @property
     def bin(self) -> Path:
@@ -310,7 +316,7 @@ class Mdpo(Peer):
 
     def version(self) -> str:
         line = _first_line([str(self.bin / "md2po"), "--version"])
-        return "mdpo " + line.split()[-1]
+        return line.split()[-1]
 
     def setup(self, our_pot: Path) -> None:
         _reset(self.work)
@@ -337,7 +343,7 @@ class Mdpo(Peer):
         return [
             Step("extract", [[str(self.bin / "md2po"), "-q", str(self.changed_pages / "*.md"),
                               "-p", str(pot), "-s"]], prepare=before_extract),
-            Step("update", reason="no merge tool in mdpo (msgmerge is timed in its own row)"),
+            Step("update", reason="no merge tool"),
             Step("render", [[str(self.bin / "python"), str(self.work / "render.py"),
                              str(self.work / "po" / f"{lang}.po"), str(self.changed_pages),
                              str(self.work / "out" / lang)] for lang in LANGUAGES],
@@ -347,13 +353,14 @@ class Mdpo(Peer):
 
 class Msgmerge(Peer):
     key = "msgmerge"
-    label = "GNU msgmerge --previous (x4)"
+    label = "GNU msgmerge"
+    how = "msgmerge --previous x4, on our POT and catalogs"
 
     def ensure(self) -> str:
         return _apt_install("gettext", "msgmerge")
 
     def version(self) -> str:
-        return _first_line(["msgmerge", "--version"])
+        return _first_line(["msgmerge", "--version"]).split()[-1]
 
     def setup(self, our_pot: Path) -> None:
         _reset(self.work)
@@ -363,7 +370,7 @@ class Msgmerge(Peer):
     def steps(self) -> list[Step]:
         locales = self.changed_root / "locales"
         return [
-            Step("extract", reason="not its job (xgettext does not read Markdown)"),
+            Step("extract", reason="not its job"),
             Step("update", [["msgmerge", "--previous", "--quiet", "-o",
                              str(self.work / "out" / f"{lang}.po"),
                              str(locales / lang / "LC_MESSAGES" / "messages.po"), str(self.pot)]
@@ -380,7 +387,7 @@ PEERS: tuple[type[Peer], ...] = (Po4a, TranslateToolkit, Mdpo, Msgmerge)
 
 def run_peer(peer: Peer, our_pot: Path, cap: float,
              log: Callable[[str], None] = print) -> PeerResult:
-    result = PeerResult(peer.key, peer.label)
+    result = PeerResult(peer.key, peer.label, how=peer.how)
     reason = peer.ensure()
     if reason:
         result.unavailable = reason

@@ -47,8 +47,11 @@ RSS_MARK = "bench-peak-rss-kb:"
 
 
 def run_timed(command: Sequence[str], *, cwd: Path | None = None, cap: float = 300.0,
-              env: Mapping[str, str] | None = None) -> Run:
-    """Run ``command``; kill its whole process group after ``cap`` seconds."""
+              env: Mapping[str, str] | None = None, keep: int = 20000) -> Run:
+    """Run ``command``; kill its whole process group after ``cap`` seconds.
+
+    ``keep``: how many bytes of the end of its output to keep (0: all of it).
+    """
     load = os.getloadavg()[0]
     with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss:
         argv = list(command)
@@ -83,7 +86,8 @@ def run_timed(command: Sequence[str], *, cwd: Path | None = None, cap: float = 3
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
         out.seek(0)
-        text = out.read()[-20000:].decode("utf-8", "replace")
+        data = out.read()
+        text = (data[-keep:] if keep else data).decode("utf-8", "replace")
         kilobytes = float(usage.ru_maxrss)
         for line in rss.read().splitlines():
             if line.startswith(RSS_MARK):

@@ -160,7 +160,8 @@ def peer_cell(result: PeerResult, step: str, ours: float | None, cap: float) -> 
         return "cannot run"
     run = result.runs.get(step)
     if run is None:
-        return "— " + result.reasons.get(step, "")
+        reason = result.reasons.get(step, "")
+        return f"— ({reason})" if reason else "—"
     if run.capped:
         return f"> {cap:.0f} s" + ratio(cap, ours, capped=True)
     if run.returncode:
@@ -203,9 +204,10 @@ def peer_rows(stages: dict[str, StageRuns], peers: list[PeerResult],
                                   else stages[s].missing for s, _ in PEER_STEPS), ""]]
     for result in peers:
         peak = max((r.peak_rss_mb for r in result.runs.values() if r.ok), default=0.0)
-        label = f"{result.label}, {result.version}" if result.version else result.label
+        label = f"{result.label} {result.version}" if result.version else result.label
         if result.unavailable:
             rows.append([label, f"cannot run: {result.unavailable}", "", "", ""])
+            continue
             continue
         rows.append([label, *(peer_cell(result, s, ours[s], cap) for s, _ in PEER_STEPS),
                      f"{peak:.0f} MB" if peak else ""])
@@ -271,8 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     fuzzy = fuzzy_quality(info, changed / "locales", updated if updated.is_dir() else None,
                           msgmerge_out if msgmerge_out.is_dir() else None)
 
+    # The last end-to-end run left a rendered site behind; else the last stage run did.
+    rendered = next((r for r in (work / "ours-e2e", work / "ours")
+                     if (r / "output" / "build").is_dir()), work / "ours-e2e")
     a11y: dict[str, Any] = {"skipped": "--no-a11y"} if args.no_a11y else a11y_bench.run(
-        changed, work, args.a11y_pages, args.cap * 2, incremental=not args.quick, log=log)
+        rendered, work, args.a11y_pages, args.cap * 2, incremental=not args.quick, log=log)
 
     load_end = os.getloadavg()
     date = dt.date.today().isoformat()
@@ -327,6 +332,7 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
     peer_header = ["tool", *(label for _, label in PEER_STEPS), "peak RSS"]
     prows = peer_rows(stages, peers, args.cap)
     targets = target_lines(stages, e2e, a11y)
+    notes = "\n".join(f"{p.label}: {p.how}" for p in peers)
     fuzzy_line = (
         f"fuzzy suggestions for the changed paragraphs (x 4 languages, old text translated): "
         f"ours {fuzzy['ours'].suggested}/{fuzzy['ours'].eligible} "
@@ -338,7 +344,7 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
         head,
         text_table(stage_header, srows) + f"\n(end to end: {result['end_to_end']['how']})",
         f"side by side (peers 1 run, capped at {args.cap:.0f} s; (x) = peer ÷ ours)\n"
-        + text_table(peer_header, prows),
+        + text_table(peer_header, prows) + "\n" + notes,
         fuzzy_line, a11y_text, "\n".join(targets),
     ])
     markdown = "\n\n".join([
@@ -346,7 +352,8 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
         md_table(stage_header, srows),
         f"End to end: {result['end_to_end']['how']}.",
         md_table(peer_header, prows),
-        f"Peers: 1 run each, capped at {args.cap:.0f} s; (x) is the peer's time ÷ ours.",
+        f"Peers: 1 run each, capped at {args.cap:.0f} s; (x) is the peer's time ÷ ours.\n\n"
+        + "\n".join(f"- {p.label}: {p.how}" for p in peers),
         fuzzy_line[0].upper() + fuzzy_line[1:] + ".", a11y_text,
         "\n".join(f"- {t}" for t in targets),
     ])
