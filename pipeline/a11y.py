@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -40,12 +41,13 @@ from typing import Any
 from pipeline.config import Config
 from pipeline.errors import PipelineError
 from pipeline.fsutil import read_text, write_text_atomic
-from pipeline.htmltree import Element, pa11y_selector, parse_html, select_one, trace
+from pipeline.htmltree import Element, Locate, pa11y_selector, parse_html, select_one, trace
 from pipeline.langcheck import RUNNER as LANGCHECK
 from pipeline.langcheck import check_page, element_context, lang_info
 from pipeline.models import Finding, Location, Severity, frozen_details
 from pipeline.reporters.json import dumps, finding_to_json
 from pipeline.server import StaticServer
+from pipeline.translations import PoLocator
 
 RUNNERS = ("axe", "htmlcs")
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -515,12 +517,14 @@ _FIX_WHERE = {
 
 
 def _finding(group: Sequence[_Issue], target: _Target, url: str, language: str,
-             tree: Element | None, templates: Mapping[str, str], standard: str) -> Finding:
+             tree: Element | None, templates: Mapping[str, str], standard: str,
+             locate: Locate | None = None) -> Finding:
     first = next((i for i in group if i.runner == "axe"), group[0])
     severity = max((i.severity for i in group), key=lambda s: SEVERITY_RANK[s])
     element = select_one(tree, first.selector) if tree is not None and first.selector else None
     if element is not None:
-        where = trace(element, target.page, templates if target.folder == "build" else None)
+        where = trace(element, target.page, templates if target.folder == "build" else None,
+                      locate)
         location, related, kind = where.location, where.related, where.kind
     else:
         location, related, kind = Location(target.page), (), "page"
@@ -560,7 +564,8 @@ def _finding(group: Sequence[_Issue], target: _Target, url: str, language: str,
 
 def _resource_findings(target: _Target, url: str, language: str, tree: Element | None,
                        served: StaticServer, page_url: str,
-                       templates: Mapping[str, str]) -> list[Finding]:
+                       templates: Mapping[str, str], locate: Locate | None = None
+                       ) -> list[Finding]:
     """A stylesheet, image or script the page asked for and the server could not give."""
     found: list[Finding] = []
     for entry in served.log:
@@ -576,7 +581,7 @@ def _resource_findings(target: _Target, url: str, language: str, tree: Element |
                             entry.path):
                     element = node
                     break
-        where = trace(element, target.page, templates) if element is not None else None
+        where = trace(element, target.page, templates, locate) if element is not None else None
         found.append(Finding(
             code="resource-not-found",
             severity="error",
@@ -784,6 +789,7 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
             hint="run 'pipeline render' first",
         )
     templates = _read_templates(config)
+    locators = _locators(config, targets)
 
     trees: dict[str, Element] = {}
     languages: dict[str, str] = {}
@@ -796,7 +802,7 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
         if target.folder == "build":
             lang_findings += check_page(tree, target.page, expected_lang=target.language or None,
                                         url=_public_url(config, target),
-                                        templates=templates)
+                                        templates=templates, locate=locators.get(target.page))
     lang_findings = [replace(f, details=frozen_details(**{
         **f.details, "standard": standard, "language": languages[f.details["page"]]}))
         for f in lang_findings]
@@ -839,7 +845,8 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
         for target in targets:
             extra += _resource_findings(target, _public_url(config, target),
                                         languages[target.page], trees.get(target.page),
-                                        servers[target.folder], urls[target.page], templates)
+                                        servers[target.folder], urls[target.page], templates,
+                                        locators.get(target.page))
 
     rules, versions = axe_rules(pa11y_ci)
     pa11y_findings: list[Finding] = []
@@ -848,13 +855,25 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
         for group in _group(issues):
             pa11y_findings.append(_finding(group, target, _public_url(config, target),
                                            languages[target.page], trees.get(target.page),
-                                           templates, standard))
+                                           templates, standard, locators.get(target.page)))
     result = _assemble(config, targets, languages, lang_findings + pa11y_findings + extra,
                        standard, baseline, today, versions,
                        _package_version(pa11y_ci), chromium)
     if write_reports:
         _write_reports(config, result)
     return result
+
+
+def _locators(config: Config, targets: Sequence[_Target]) -> dict[str, Locate]:
+    """Per rendered page: its source lines → today's entries in its language's catalog."""
+    entries = PoLocator(config)
+    by_tag = {lang.tag: lang for lang in config.languages}
+    out: dict[str, Locate] = {}
+    for target in targets:
+        lang = by_tag.get(target.language)
+        if lang is not None and target.folder == "build":
+            out[target.page] = functools.partial(entries.locate, lang)
+    return out
 
 
 def _public_url(config: Config, target: _Target) -> str:

@@ -20,6 +20,7 @@ from pipeline import __version__
 from pipeline.cache import BuildCache, digest, file_digest, load_cache, save_cache, tree_digest
 from pipeline.config import Config
 from pipeline.lock import root_lock
+from pipeline.models import Finding
 from pipeline.pages import Page
 from pipeline.pofile import Catalog
 from pipeline.translations import Translations, page_messages
@@ -122,7 +123,7 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
         for code, tr in translations.items():
             for msgid, ctx in page_messages(page):
                 resolved = tr.resolve(msgid, ctx)
-                parts.append(f"{code}\x00{resolved.state}\x00{resolved.text}\x00{resolved.po}")
+                parts.append(f"{code}\x00{resolved.state}\x00{resolved.text}")
         out[page.slug] = digest(*parts)
     return out
 
@@ -262,15 +263,40 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
             cache.a11y_pages[page] = (sha, pieces)
         cache.a11y_meta = replace(result, findings=(), needs_review=(), results=(), pages=())
     live = [p for p in cache.a11y_pages if p in current or p.endswith("/a11y.html")]
+    relocate = _relocator(config)
     merged = replace(
         cache.a11y_meta,
-        findings=tuple(f for p in live for f in cache.a11y_pages[p][1][0]),
-        needs_review=tuple(f for p in live for f in cache.a11y_pages[p][1][1]),
+        findings=tuple(relocate(f) for p in live for f in cache.a11y_pages[p][1][0]),
+        needs_review=tuple(relocate(f) for p in live for f in cache.a11y_pages[p][1][1]),
         results=tuple(cache.a11y_pages[p][1][2] for p in live),
         pages=tuple(live),
     )
     _write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
     return merged, tuple(todo), len(current) - len(todo)
+
+
+def _relocator(config: Config) -> Callable[[Finding], Finding]:
+    """Point a (possibly cached) finding at today's line of its catalog entry.
+
+    A page's HTML does not change when a translator's edit elsewhere moves catalog
+    lines, so a reused finding's ``.po`` line is looked up again from its source line.
+    """
+    from pipeline.translations import PoLocator
+
+    entries = PoLocator(config)
+    by_tag = {lang.tag: lang for lang in config.languages}
+
+    def relocate(finding: Finding) -> Finding:
+        lang = by_tag.get(str(finding.details.get("language", "")))
+        if lang is None or finding.details.get("traced") != "catalog":
+            return finding
+        source = next((r for r in finding.related
+                       if r.path.startswith(config.pages + "/") or r.path == config.file
+                       or r.path.startswith(config.templates + "/")), None)
+        where = entries.locate(lang, source) if source else None
+        return replace(finding, location=where) if where else finding
+
+    return relocate
 
 
 def _write_a11y_reports(config: Config, result: Any, checked: dict[str, str]) -> None:

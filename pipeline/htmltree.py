@@ -13,7 +13,7 @@ rows and cells, ``option``) are reproduced so that ``:nth-child`` counts agree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -501,8 +501,15 @@ class Trace:
         return tuple(o for o in others if o is not None and o != self.location)
 
 
-def trace(element: Element, page: str, templates: Mapping[str, str] | None = None) -> Trace:
+Locate = Callable[[Location], Location | None]
+
+
+def trace(element: Element, page: str, templates: Mapping[str, str] | None = None,
+          locate: Locate | None = None) -> Trace:
     """Follow ``element`` to the nearest ancestor-or-self carrying data-src / data-po.
+
+    Rendered pages carry only ``data-src``; ``locate`` maps that source line to the
+    catalog entry of the page's language today (``translations.PoLocator``).
 
     ``templates`` maps a template path (relative to the content root) to its text;
     an element with no data attribute is looked up there (see ``find_in_templates``).
@@ -512,6 +519,8 @@ def trace(element: Element, page: str, templates: Mapping[str, str] | None = Non
         if "data-src" in node.attrs or "data-po" in node.attrs:
             source = parse_location(node.attrs.get("data-src", ""))
             po = parse_location(node.attrs.get("data-po", ""))
+            if po is None and source is not None and locate is not None:
+                po = locate(source)
             if source or po:
                 break
     template = None

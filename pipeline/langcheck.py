@@ -41,7 +41,7 @@ from functools import lru_cache
 from babel.core import get_global
 
 from pipeline.errors import PipelineError
-from pipeline.htmltree import VOID, Element, pa11y_selector, trace
+from pipeline.htmltree import VOID, Element, Locate, pa11y_selector, trace
 from pipeline.langs import Lang, parse_lang
 from pipeline.models import Finding, frozen_details
 
@@ -144,13 +144,14 @@ def check_page(
     expected_lang: str | None = None,
     url: str = "",
     templates: Mapping[str, str] | None = None,
+    locate: Locate | None = None,
 ) -> list[Finding]:
     """All language and direction findings for one parsed page.
 
     ``page`` is the page's path relative to the content root (for locations);
     ``expected_lang`` the BCP 47 tag the page's folder promises, if any.
     """
-    checker = _Checker(page, url, root.attrs.get("lang", ""), templates)
+    checker = _Checker(page, url, root.attrs.get("lang", ""), templates, locate)
     checker.check_root(root, expected_lang)
     top = _Context(root.attrs.get("lang", ""), _dir_attr(root) or "ltr", _dir_attr(root) == "auto",
                    False)
@@ -204,8 +205,9 @@ def _units(element: Element, context: _Context) -> Iterator[_Unit]:
 
 class _Checker:
     def __init__(self, page: str, url: str, page_lang: str,
-                 templates: Mapping[str, str] | None) -> None:
+                 templates: Mapping[str, str] | None, locate: Locate | None = None) -> None:
         self.page = page
+        self.locate = locate
         self.url = url
         self.page_lang = page_lang
         self.templates = templates
@@ -215,7 +217,7 @@ class _Checker:
     def add(self, code: str, element: Element, message: str, hint: str, **extra: object) -> None:
         if code == "dir-mismatch":
             self.dir_flagged.add(id(element))
-        where = trace(element, self.page, self.templates)
+        where = trace(element, self.page, self.templates, self.locate)
         self.findings.append(Finding(
             code=code,
             severity="error",

@@ -37,11 +37,13 @@ def root_lock(output_dir: Path, display: str, wait: float = 0.0) -> Iterator[str
     path = output_dir / ".lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     note: str | None = None
+    acquired = False
     try:
         deadline = time.monotonic() + wait
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                acquired = True
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
@@ -59,6 +61,7 @@ def root_lock(output_dir: Path, display: str, wait: float = 0.0) -> Iterator[str
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield note
     finally:
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
+        if acquired:  # a refused run must not erase the holder's PID
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
         os.close(fd)  # closing releases the flock

@@ -6,9 +6,9 @@ as inline Markdown with raw HTML disabled and rendered by markdown-it, which esc
 all text; link targets and image sources come from the *source* block by position,
 never from the translation. Unicode bidi controls are stripped from translations.
 
-Each block element carries ``data-src`` (source line) and, when the catalog has an
-entry for it, ``data-po`` (line of the entry's ``msgid``); text shown in another
-language than the page's gets ``lang`` (and ``dir`` when the direction differs).
+Each block element carries ``data-src`` (source line; the reports map it to the
+catalog entry, so catalog line shifts never change a page's bytes); text shown in
+another language than the page's gets ``lang`` (and ``dir`` when the direction differs).
 """
 
 from __future__ import annotations
@@ -53,8 +53,6 @@ def text_attributes(resolved: Resolved, page_lang: Lang, src: Location | None
     attrs: dict[str, str] = {}
     if src is not None:
         attrs["data-src"] = str(src)
-    if resolved.po is not None:
-        attrs["data-po"] = str(resolved.po)
     if resolved.lang.code != page_lang.code:
         attrs["lang"] = resolved.lang.tag
         if resolved.lang.direction != page_lang.direction:

@@ -6,6 +6,7 @@ them reported and gating together with axe and htmlcs.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from pipeline.langcheck import check_page
 from pipeline.models import Finding, Location
 from pipeline.pofile import read_po, write_po
 from pipeline.render import render_site
+from pipeline.translations import PoLocator
 
 SITE = ROOTS / "a11y-site"
 AR_PO = "locales/ar/LC_MESSAGES/messages.po"
@@ -33,8 +35,15 @@ def check(rel: str, root: Path = SITE) -> list[Finding]:
         f"source/templates/{p.name}": p.read_text(encoding="utf-8")
         for p in sorted((root / "source" / "templates").glob("*.html"))
     }
+    locate = None
+    if folder and (root / "pyproject.toml").is_file():
+        config = load_config(root)
+        lang = next((lg for lg in config.languages if lg.tag == folder), None)
+        if lang is not None:
+            locate = functools.partial(PoLocator(config).locate, lang)
     return check_page(parse_html(path.read_text(encoding="utf-8")),
-                      f"output/build/{rel}", expected_lang=folder, templates=templates)
+                      f"output/build/{rel}", expected_lang=folder, templates=templates,
+                      locate=locate)
 
 
 def summary(findings: list[Finding]) -> list[tuple[str, str]]:

@@ -1,0 +1,198 @@
+"""End to end: `pipeline build` on a fixture root, with real pa11y-ci and Chromium.
+
+One module-scoped build is shared by the cheap assertions; the tests that change the
+content work on their own copy of the built root so the cache is warm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOTS, require_tool, run_cli
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def build_json(root: Path) -> dict[str, object]:
+    data: dict[str, object] = json.loads((root / "output/reports/build.json").read_text())
+    return data
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    require_tool("chromium")
+    root = tmp_path_factory.mktemp("build") / "site"
+    shutil.copytree(ROOTS / "build-site", root)
+    result = run_cli(root, "build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    yield root
+
+
+def copy_built(built: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(built, root, symlinks=True)
+    return root
+
+
+def test_clean_build_publishes_complete_pages(built: Path) -> None:
+    site = built / "output/site"
+    assert site.is_symlink()
+    assert (site / "en/eyelid-twitch.html").is_file()
+    assert (site / "en/dry-eye.html").is_file()
+    assert (site / "es/eyelid-twitch.html").is_file()
+    assert (site / "es/dry-eye.html").is_file()
+    # French is at half of the eyelid page: left out there, published for dry eye.
+    assert not (site / "fr/eyelid-twitch.html").exists()
+    assert (site / "fr/dry-eye.html").is_file()
+    report = build_json(built)
+    assert report["verdict"] == "published"
+    gates = {g["name"]: g for g in report["gates"]}  # type: ignore[union-attr]
+    assert gates["completeness"]["detail"] == "left out below threshold: fr/eyelid-twitch"
+    for name in ("readability.json", "readability.html", "a11y.json", "a11y.html",
+                 "a11y.junit.xml", "qa.json", "build.json"):
+        assert (built / "output/reports" / name).is_file(), name
+
+
+def test_left_out_page_is_linked_from_nowhere(built: Path) -> None:
+    site = built / "output/site"
+    for html in site.rglob("*.html"):
+        assert "fr/eyelid-twitch.html" not in html.read_text(), html
+    assert "fr/eyelid-twitch.html" not in (site / "sitemap.xml").read_text()
+    assert 'hreflang="fr"' not in (site / "es/eyelid-twitch.html").read_text()
+    assert 'hreflang="fr"' in (site / "es/dry-eye.html").read_text()
+
+
+def test_manifest_lists_every_file_with_its_hash(built: Path) -> None:
+    site = built / "output/site"
+    manifest = json.loads((site / "manifest.json").read_text())
+    files = {f["path"]: f for f in manifest["files"]}
+    on_disk = tree_hashes(site)
+    on_disk.pop("manifest.json")
+    assert {p: f["sha256"] for p, f in files.items()} == on_disk
+    assert files["es/dry-eye.html"]["language"] == "es"
+    assert files["index.html"]["language"] is None
+    assert manifest["verdicts"]["a11y"]["passed"] is True
+
+
+def test_second_build_checks_no_page_and_changes_nothing(built: Path, tmp_path: Path) -> None:
+    root = copy_built(built, tmp_path)
+    before = tree_hashes(root / "output/site")
+    target = os.readlink(root / "output/site")
+    started = time.monotonic()
+    result = run_cli(root, "build")
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    report = build_json(root)
+    assert report["a11y_checked"] == []
+    assert report["rendered"] == []
+    assert "pa11y: 0 page(s) checked" in result.stdout
+    assert os.readlink(root / "output/site") == target  # same site, not republished
+    assert tree_hashes(root / "output/site") == before
+    assert elapsed < 15, elapsed
+
+
+def test_one_paragraph_edit_rechecks_only_that_page(built: Path, tmp_path: Path) -> None:
+    root = copy_built(built, tmp_path)
+    page = root / "source/pages/dry-eye.md"
+    page.write_text(page.read_text().replace("Eye drops can help.",
+                                             "Eye drops from the pharmacy can help."))
+    result = run_cli(root, "build")
+    report = build_json(root)
+    checked = set(report["a11y_checked"])  # type: ignore[arg-type]
+    assert report["rendered"] == ["dry-eye"]
+    # The page changed in every language; es and fr fall below 100 % and are left out,
+    # which also changes their language index. The eyelid page is never re-checked.
+    assert "output/build/en/dry-eye.html" in checked
+    assert not any("eyelid-twitch" in page for page in checked), checked
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (root / "output/site/es/dry-eye.html").exists()
+    assert (root / "output/site/es/eyelid-twitch.html").is_file()
+
+
+def test_a11y_defect_blocks_and_keeps_the_previous_site(built: Path, tmp_path: Path) -> None:
+    root = copy_built(built, tmp_path)
+    site_before = tree_hashes(root / "output/site")
+    link_before = os.readlink(root / "output/site")
+    style = root / "source/templates/style.css"
+    # Pale grey text on white: about 1.6:1, far below WCAG AA's 4.5:1.
+    style.write_text(style.read_text() + "\n.content p { color: #cccccc; }\n")
+    result = run_cli(root, "build")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "blocked, because" in result.stdout
+    assert "accessibility finding(s) block publication" in result.stdout
+    assert build_json(root)["verdict"] == "blocked"
+    assert os.readlink(root / "output/site") == link_before
+    assert tree_hashes(root / "output/site") == site_before
+    a11y = json.loads((root / "output/reports/a11y.json").read_text())
+    contrast = [f for f in a11y["findings"] if "contrast" in f["code"].lower()
+                or "G18" in f["code"]]
+    assert contrast, a11y["findings"][:3]
+    assert any(f["details"]["language"] == "es" for f in contrast)
+
+
+def test_publish_refuses_unchecked_pages(built: Path, tmp_path: Path) -> None:
+    root = copy_built(built, tmp_path)
+    page = root / "output/build/es/dry-eye.html"
+    page.write_text(page.read_text().replace("</main>", "<img src=x></main>"))
+    result = run_cli(root, "publish")
+    assert result.returncode == 1
+    assert result.stderr.startswith("output/build/es/dry-eye.html: refusing to publish")
+    assert "hint:" in result.stderr
+
+
+@pytest.mark.parametrize("point", ["publish:after-copy", "publish:before-flip",
+                                   "publish:after-flip"])
+def test_killed_publish_leaves_old_or_new_site(built: Path, tmp_path: Path, point: str) -> None:
+    root = copy_built(built, tmp_path)
+    old = tree_hashes(root / "output/site")
+    # A new build: change the checked tree's bytes without changing what pa11y saw.
+    (root / "output/build/robots.txt").write_text("User-agent: *\n")
+    result = run_cli(root, "publish", env={"PIPELINE_FAULT": point})
+    assert result.returncode == 137
+    now = tree_hashes(root / "output/site")
+    new_files = set(now) - set(old)
+    assert now == old or new_files <= {"robots.txt"}, new_files
+    if point == "publish:after-flip":
+        assert "robots.txt" in now
+    else:
+        assert now == old
+    # The next run cleans up whatever the killed one left and publishes.
+    result = run_cli(root, "publish")
+    assert result.returncode == 0, result.stderr
+    assert not list((root / "output").glob(".site-*"))
+    assert (root / "output/site/robots.txt").is_file()
+
+
+def test_concurrent_build_is_refused_with_the_holders_pid(built: Path, tmp_path: Path) -> None:
+    root = copy_built(built, tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from pipeline.lock import root_lock\n"
+         "with root_lock(Path(sys.argv[1]), 'output/.lock'):\n"
+         "    print('locked', flush=True); time.sleep(30)", str(root / "output")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        result = run_cli(root, "build")
+        assert result.returncode == 1
+        assert f"another pipeline run holds the lock (PID {holder.pid})" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    # Killed holder: the kernel released the lock; the next run notes the stale PID.
+    result = run_cli(root, "build")
+    assert result.returncode == 0, result.stderr
+    assert f"stale lock left by PID {holder.pid}" in result.stdout
