@@ -9,12 +9,13 @@ Every catalog is parsed before any is written, and each write is atomic.
 
 from __future__ import annotations
 
-import functools
 import struct
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
@@ -138,66 +139,74 @@ def init_catalog(config: Config, lang: Lang) -> Path:
 
 def similarity(a: str, b: str) -> float:
     """GNU ``fstrcmp``: 2 * LCS / total length, over the UTF-8 bytes (1.0 = equal)."""
-    left, right = a.encode("utf-8"), b.encode("utf-8")
-    total = len(left) + len(right)
-    return 2 * _lcs_length(left, right) / total if total else 1.0
+    return _fstrcmp(a.encode("utf-8"), b.encode("utf-8"))
 
 
-@functools.lru_cache(maxsize=1 << 15)  # the languages of one update ask the same pairs
-def _lcs_length(a: bytes, b: bytes) -> int:
-    """Length of the longest common subsequence, bit-parallel (Allison & Dix; Hyyrö)."""
-    if not a or not b:
-        return 0
-    masks: dict[int, int] = {}
-    for index, byte in enumerate(a):
-        masks[byte] = masks.get(byte, 0) | (1 << index)
-    full = (1 << len(a)) - 1
-    row = full
-    for byte in b:
-        match = row & masks.get(byte, 0)
-        row = ((row + match) | (row - match)) & full
-    return len(a) - row.bit_count()
+def _fstrcmp(a: bytes, b: bytes) -> float:
+    total = len(a) + len(b)
+    return (total - Indel.distance(a, b)) / total if total else 1.0
 
 
 class _Matcher:
     """msgmerge's fuzzy search over the old entries that have a translation.
 
-    Like msgmerge's index (``msgl-fsearch.c``), a large pool is searched through
-    ``pipeline.fuzzyindex``: only the first max(10, √N) candidates ranked by shared
-    words get the exact comparison, in pool order so that ties go as without it.
+    As in msgmerge (``msgl-fsearch.c``, searched without its heuristic for the
+    catalog's own entries): the candidates are the entries whose msgid shares a
+    character 4-gram with the new one (for msgids under 4 characters, all of a
+    possible length), tried in order of shared 4-grams, then file order; the first
+    with the highest similarity wins, with a tiny bonus for a matching context.
+    The similarity is computed for every entry by rapidfuzz (C++); for a large pool,
+    ``pipeline.fuzzyindex`` first finds a likely match whose similarity then serves
+    as the cut-off, so the scan only returns entries that could beat it.
     """
 
     def __init__(self, candidates: Iterable[Entry]):
         entries = list(candidates)
         numbered = [(n, e) for n, e in enumerate(entries) if e.msgid and _first_form(e)]
-        self.pool = [(e, e.msgid.encode("utf-8"), Counter(e.msgid.encode("utf-8")))
-                     for _, e in numbered]
+        self.pool = [e for _, e in numbered]
+        self.keys = [e.msgid.encode("utf-8") for e in self.pool]
+        self.numbered = {n: position for position, (n, _) in enumerate(numbered)}
         self.index: CandidateIndex | None = None
-        self.numbered = {n: item for (n, _), item in zip(numbered, self.pool, strict=True)}
         if len(self.pool) > INDEX_MIN:
             self.index = index_for(tuple(e.msgid for e in entries))
+        self._grams: dict[int, frozenset[str]] = {}
+
+    def _grams_of(self, position: int) -> frozenset[str]:
+        grams = self._grams.get(position)
+        if grams is None:
+            text = self.pool[position].msgid
+            grams = self._grams[position] = frozenset(
+                text[i : i + 4] for i in range(len(text) - 3))
+        return grams
 
     def best(self, msgid: str, msgctxt: str | None = None) -> tuple[Entry | None, float]:
+        if not self.pool:
+            return None, 0.0
         target = msgid.encode("utf-8")
-        counts = Counter(target)
+        cutoff = FUZZY_THRESHOLD
+        if self.index is not None:
+            for number in self.index.candidates(msgid, self.numbered, len(self.pool)) or ():
+                cutoff = max(cutoff, _fstrcmp(target, self.keys[self.numbered[number]]))
+        # Below the cut-off by more than the context bonus, nothing can win.
+        hits = process.extract(target, self.keys, scorer=Indel.normalized_similarity,
+                               score_cutoff=cutoff - 1e-4, limit=None)
+        order: list[tuple[int, int]] = []
+        if len(msgid) >= 4:
+            query = [msgid[i : i + 4] for i in range(len(msgid) - 3)]
+            for _, _, position in hits:
+                grams = self._grams_of(position)
+                shared = sum(1 for gram in query if gram in grams)
+                if shared:
+                    order.append((-shared, position))
+        else:
+            order = [(len(self.keys[position]), position) for _, _, position in hits]
         best: Entry | None = None
         best_weight = FUZZY_THRESHOLD
-        pool = self.pool
-        if self.index is not None:
-            numbers = self.index.candidates(msgid, self.numbered, len(self.pool))
-            if numbers is not None:
-                pool = [self.numbered[n] for n in sorted(numbers)]
-        for entry, data, data_counts in pool:
-            # A candidate valid for any context, or for this one, gets GNU's tiny bonus.
+        for _, position in sorted(order):
+            entry = self.pool[position]
             bonus = 0.00001 if entry.msgctxt is None or entry.msgctxt == msgctxt else 0.0
-            lower = best_weight - bonus * 1.01
-            total = len(target) + len(data)
-            if 2 * min(len(target), len(data)) / total < lower:
-                continue
-            if 2 * (counts & data_counts).total() / total < lower:
-                continue
-            weight = 2 * _lcs_length(target, data) / total
-            if weight >= lower and weight + bonus > best_weight:
+            weight = _fstrcmp(target, self.keys[position])
+            if weight + bonus > best_weight:
                 best, best_weight = entry, weight + bonus
         return best, (best_weight if best is not None else 0.0)
 

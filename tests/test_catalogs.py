@@ -6,6 +6,7 @@ import gettext
 import io
 import json
 import os
+import random
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from conftest import msgfmt_check, require_tool, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.catalogs import _lcs_length, best_match, merge, mo_bytes, similarity
+from pipeline.catalogs import best_match, merge, mo_bytes, similarity
 from pipeline.pofile import Catalog, Entry, read_po, write_po
 
 MakeRoot = Callable[[str], Path]
@@ -232,6 +233,49 @@ def test_reverted_edit_matches_gnu_msgmerge(make_root: MakeRoot, tmp_path: Path)
         assert fuzzy[(None, text)][2] == text  # the translator only has to confirm it
 
 
+VOCABULARY = str.split(
+    "hemifacial spasm is a neuromuscular disorder characterized by frequent involuntary "
+    "contractions of the muscles on one side of the face the first symptom is usually an "
+    "intermittent twitching of the eyelid muscle that can lead to forced closure of the eye "
+    "surgical treatment relieves pressure on the facial nerve (NINDS) [contact us](/contact/) "
+    "--- /what-we-do/specialties/ 9-17 **bold**")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_large_catalog_update_matches_gnu_msgmerge(tmp_path: Path, seed: int) -> None:
+    """Hundreds of entries (where a candidate index kicks in), edits, removals, additions."""
+    msgmerge = require_tool("msgmerge")
+    rng = random.Random(seed)
+
+    def sentence() -> str:
+        return " ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(3, 60)))
+
+    msgids = list(dict.fromkeys(sentence() for _ in range(500)))
+    header = (("Content-Type", "text/plain; charset=UTF-8"),
+              ("Plural-Forms", "nplurals=2; plural=(n != 1);"))
+    po = Catalog(header=header, entries=tuple(
+        Entry(m, m.upper() if n % 7 else "") for n, m in enumerate(msgids)))
+    new: list[str] = []
+    for n, msgid in enumerate(msgids):
+        if n % 25 == 0:
+            continue  # removed
+        if n % 17 == 0:
+            words = msgid.split()
+            words.insert(rng.randrange(len(words) + 1), rng.choice(VOCABULARY))
+            msgid = " ".join(words)
+        new.append(msgid)
+    new += [sentence() for _ in range(40)]
+    pot = Catalog(header=header[:1], entries=tuple(Entry(m) for m in dict.fromkeys(new)))
+    write_po(po, tmp_path / "old.po", "old.po")
+    write_po(pot, tmp_path / "new.pot", "new.pot")
+    subprocess.run([msgmerge, "--previous", "--quiet", "-o", str(tmp_path / "gnu.po"),
+                    str(tmp_path / "old.po"), str(tmp_path / "new.pot")], check=True)
+    write_po(merge(po, pot, 2), tmp_path / "ours.po", "ours.po")
+    ours, theirs = summary(tmp_path / "ours.po"), summary(tmp_path / "gnu.po")
+    assert ours == theirs
+    assert len(ours["fuzzy"]) > 20  # type: ignore[arg-type]
+
+
 def test_update_keeps_translator_comments_and_custom_flags(make_root: MakeRoot) -> None:
     root = make_root("translated")
     prepare_history(root)
@@ -338,9 +382,12 @@ def _lcs_table(a: bytes, b: bytes) -> int:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=80), st.binary(max_size=80))
-def test_bit_parallel_lcs_equals_the_textbook_table(a: bytes, b: bytes) -> None:
-    assert _lcs_length(a, b) == _lcs_table(a, b)
+@given(st.text(max_size=60), st.text(max_size=60))
+def test_similarity_is_gnu_fstrcmp_over_utf8_bytes(a: str, b: str) -> None:
+    left, right = a.encode("utf-8"), b.encode("utf-8")
+    total = len(left) + len(right)
+    expected = 2 * _lcs_table(left, right) / total if total else 1.0
+    assert similarity(a, b) == pytest.approx(expected, abs=1e-12)
 
 
 def test_similarity_and_best_match() -> None:
