@@ -32,7 +32,6 @@ def languages(root: Path) -> list[str]:
 
 def check_one_paragraph_edit(root: Path, page: Path, old: str, new: str) -> None:
     """Start fully translated; edit one paragraph; exactly that entry turns fuzzy."""
-    assert "unchanged" in ok(root, "extract").stdout, "the template is out of date"
     for row in json.loads(ok(root, "status", "--json").stdout):
         assert row["percent"] == 100.0, f"{row['path']} is not fully translated: {row}"
     text = page.read_text(encoding="utf-8")
@@ -58,6 +57,7 @@ def check_one_paragraph_edit(root: Path, page: Path, old: str, new: str) -> None
 
 def test_fixture_root_one_paragraph_edit(make_root: MakeRoot) -> None:
     root = make_root("translated")
+    assert "unchanged" in ok(root, "extract").stdout, "the fixture's template is out of date"
     check_one_paragraph_edit(
         root, root / "source" / "pages" / "visit.md",
         "The doctor will send a letter to your family doctor within one week.",
@@ -75,4 +75,8 @@ def test_shipped_content_one_paragraph_edit(tmp_path: Path) -> None:
     page = root / "source" / "pages" / "hemifacial-spasm.md"
     old = next(line for line in page.read_text(encoding="utf-8").split("\n")
                if line.startswith("The prognosis"))
+    # Bring references up to date first (an edit to pyproject.toml moves the site
+    # name's line): that changes no msgid, so every catalog stays fully translated.
+    ok(root, "extract")
+    ok(root, "update")
     check_one_paragraph_edit(root, page, old, old.replace("depends on", "will depend on"))
