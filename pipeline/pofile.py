@@ -236,6 +236,24 @@ class _Draft:
     line: int = 0  # the msgid keyword's line
     first_line: int = 0
     last: str | None = None  # the field that continuation lines append to
+    # Continuation lines per field, joined once by ``finish``: adding them one by one
+    # (str + str) copies the whole string every line, minutes for a 10 MB entry.
+    more: dict[str, list[str]] = field(default_factory=dict)
+
+    def join_continuations(self) -> None:
+        for name, pieces in self.more.items():
+            tail = "".join(pieces)
+            if name == "msgctxt":
+                self.msgctxt = (self.msgctxt or "") + tail
+            elif name == "msgid":
+                self.msgid = (self.msgid or "") + tail
+            elif name == "msgid_plural":
+                self.msgid_plural = (self.msgid_plural or "") + tail
+            elif name == "msgstr":
+                self.msgstr = (self.msgstr or "") + tail
+            else:
+                self.msgstr_plural[int(name[7:-1])] += tail
+        self.more = {}
 
     @property
     def started(self) -> bool:
@@ -421,24 +439,16 @@ class _Parser:
         if draft.obsolete != obsolete:
             raise self.mixed(number)
         value = _unquote(line, where)
-        if draft.last == "msgctxt":
-            draft.msgctxt = (draft.msgctxt or "") + value
-        elif draft.last == "msgid":
-            draft.msgid = (draft.msgid or "") + value
-        elif draft.last == "msgid_plural":
-            draft.msgid_plural = (draft.msgid_plural or "") + value
-        elif draft.last == "msgstr":
-            draft.msgstr = (draft.msgstr or "") + value
+        draft.more.setdefault(draft.last, []).append(value)
+        if draft.last == "msgstr":
             draft.msgstr_parts.append((number, value))
-        else:
-            slot = int(draft.last[7:-1])
-            draft.msgstr_plural[slot] += value
 
     def finish(self) -> None:
         draft = self.draft
         self.draft = _Draft()
         if not draft.has_keyword:
             return  # comments with no entry after them (end of file)
+        draft.join_continuations()
         if draft.msgid is None or not draft.has_msgstr:
             self.draft = draft
             raise self.incomplete()
