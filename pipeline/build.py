@@ -136,17 +136,18 @@ def _sha256(path: Path) -> str:
 
 
 def build(config: Config, *, force: bool = False, publish_site: bool = True,
-          log: Log = _quiet, wait: float = 0.0) -> BuildResult:
+          log: Log = _quiet, wait: float = 0.0, trivial_source_fixes: bool = False
+          ) -> BuildResult:
     """Run every stage; publish when every enabled gate passes."""
     started = time.monotonic()
     with root_lock(config.output_dir, config.rel(config.output_dir / ".lock"), wait) as note:
         result = _build(config, force=force, publish_site=publish_site, log=log,
-                        notes=[note] if note else [])
+                        notes=[note] if note else [], trivial=trivial_source_fixes)
     return replace(result, seconds=time.monotonic() - started)
 
 
 def _build(config: Config, *, force: bool, publish_site: bool, log: Log,
-           notes: list[str]) -> BuildResult:
+           notes: list[str], trivial: bool) -> BuildResult:
     from pipeline.a11y import run_a11y
     from pipeline.catalogs import update_catalogs
     from pipeline.checks import run_checks, write_qa_report
@@ -162,10 +163,11 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: Log,
                    f"page(s){'' if extracted.written else ' (template unchanged)'}")
 
     log("update", "merging the template into the catalogs")
-    for update in update_catalogs(config):
+    for update in update_catalogs(config, trivial_source_fixes=trivial):
         if update.written:
             log("update", f"{update.path}: {update.new_fuzzy} newly fuzzy, "
-                          f"{update.new_untranslated} new, {update.newly_obsolete} obsolete")
+                          f"{update.new_untranslated} new, {update.newly_obsolete} obsolete, "
+                          f"{len(update.carried_over)} kept across a typo fix")
 
     log("check", "checking translations")
     qa = run_checks(config)

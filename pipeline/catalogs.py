@@ -10,7 +10,7 @@ Every catalog is parsed before any is written, and each write is atomic.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -63,6 +63,8 @@ class UpdateResult:
     new_fuzzy: int
     new_untranslated: int
     newly_obsolete: int
+    # (old msgid, new msgid, why): translations kept across a confirmed typo-level fix
+    carried_over: tuple[tuple[str, str, str], ...] = ()
 
 
 def load_pot(config: Config) -> Catalog:
@@ -279,14 +281,22 @@ def _merge_entry(old: Entry, ref: Entry, forms: int, force_fuzzy: bool) -> Entry
     return merged
 
 
-def merge(po: Catalog, pot: Catalog, nplurals: int | None = None) -> Catalog:
+def merge(po: Catalog, pot: Catalog, nplurals: int | None = None,
+          trivial: Callable[[Entry], bool] | None = None,
+          carried: list[tuple[str, str, str]] | None = None) -> Catalog:
     """Merge ``pot`` into ``po`` the way ``msgmerge --previous`` does.
 
     Exact (msgctxt, msgid) matches keep their translation, obsolete ones included
     (they come back); other messages get the most similar old translation, fuzzy,
     with ``#|`` the msgid it was made for; old entries used by neither become obsolete
     if they had a translation and are dropped if not.
+
+    ``trivial(ref)`` says the editor confirmed typo-level fixes for that message's
+    source: a match that differs only that way (``pipeline.trivial``) keeps its
+    translation as it was, not fuzzy, and is recorded in ``carried``.
     """
+    from pipeline.trivial import trivial_change
+
     forms = po.nplurals or nplurals or 2
     known: dict[tuple[str | None, str], Entry] = {}
     for old in (*po.active, *po.obsolete):
@@ -303,7 +313,12 @@ def merge(po: Catalog, pot: Catalog, nplurals: int | None = None) -> Catalog:
         match, _score = matcher.best(ref.msgid, ref.msgctxt)
         if match is not None:
             used.add(id(match))
-            entries.append(_merge_entry(match, ref, forms, force_fuzzy=True))
+            why = (trivial_change(match.msgid, ref.msgid)
+                   if trivial is not None and trivial(ref) and match.msgctxt == ref.msgctxt
+                   and (match.msgid_plural is None) == (ref.msgid_plural is None) else None)
+            if why is not None and carried is not None:
+                carried.append((match.msgid, ref.msgid, why))
+            entries.append(_merge_entry(match, ref, forms, force_fuzzy=why is None))
             continue
         entries.append(replace(
             ref,
@@ -324,10 +339,16 @@ def merge(po: Catalog, pot: Catalog, nplurals: int | None = None) -> Catalog:
     return merged
 
 
-def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None
-                    ) -> list[UpdateResult]:
-    """Merge the POT into each language's catalog; parse all before writing any."""
+def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
+                    *, trivial_source_fixes: bool = False) -> list[UpdateResult]:
+    """Merge the POT into each language's catalog; parse all before writing any.
+
+    ``trivial_source_fixes``: the editor confirms that every changed message is a
+    typo-level fix (see ``pipeline.trivial``); pages can say so for themselves with
+    ``trivial_source_fixes: true`` in their front matter.
+    """
     pot = load_pot(config)
+    trivial = _trivial_scope(config, trivial_source_fixes)
     todo: list[tuple[Lang, Catalog | None]] = []
     for lang in target_languages(config, languages):
         path = config.po_path(lang)
@@ -338,7 +359,9 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None
         display = config.rel(path)
         if po is not None and not po.header:  # a hand-made catalog without a header
             po = replace(po, header=new_header(config, lang, pot))
-        merged = new_catalog(config, lang, pot) if po is None else merge(po, pot, lang.nplurals)
+        carried: list[tuple[str, str, str]] = []
+        merged = (new_catalog(config, lang, pot) if po is None
+                  else merge(po, pot, lang.nplurals, trivial, carried))
         before = {e.key: e for e in (po.entries if po else ())}
         written = write_po(merged, path, display)
         results.append(UpdateResult(
@@ -352,8 +375,22 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None
                                  and e.key not in before),
             newly_obsolete=sum(1 for e in merged.obsolete if e.key in before
                                and not before[e.key].obsolete),
+            carried_over=tuple(carried),
         ))
     return results
+
+
+def _trivial_scope(config: Config, everywhere: bool) -> Callable[[Entry], bool] | None:
+    """Which template entries may keep their translation across a typo-level fix."""
+    if everywhere:
+        return lambda entry: True
+    from pipeline.pages import load_pages
+
+    marked = {p.path for p in load_pages(config.pages_dir, config.root)
+              if p.trivial_source_fixes}
+    if not marked:
+        return None
+    return lambda entry: any(x.path in marked for x in entry.locations)
 
 
 def catalog_stats(catalog: Catalog, language: str, path: str) -> Stats:

@@ -118,17 +118,25 @@ def init(state: State, lang: str) -> None:
 
 @cli.command()
 @click.argument("langs", nargs=-1)
+@click.option("--trivial-source-fixes", is_flag=True,
+              help="The English changes are typo-level (spelling, punctuation, quotes, case, "
+              "spaces): keep translations as they are instead of marking them fuzzy.")
 @pass_state
 @handle_errors
-def update(state: State, langs: tuple[str, ...]) -> None:
+def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> None:
     """Merge the template into the catalogs (msgmerge --previous semantics)."""
     from pipeline.catalogs import update_catalogs
 
     config = state.config()
-    for r in update_catalogs(config, state.langs(langs)):
+    for r in update_catalogs(config, state.langs(langs),
+                             trivial_source_fixes=trivial_source_fixes):
         what = "created" if r.created else ("updated" if r.written else "unchanged")
         click.echo(f"{r.path}: {what}; {r.new_fuzzy} newly fuzzy, {r.new_untranslated} new, "
-                   f"{r.newly_obsolete} newly obsolete")
+                   f"{r.newly_obsolete} newly obsolete"
+                   + (f", {len(r.carried_over)} kept across a typo fix" if r.carried_over
+                      else ""))
+        for old, new, why in r.carried_over:
+            click.echo(f"  kept: {old!r} -> {new!r} ({why})")
 
 
 @cli.command(name="compile")
@@ -387,9 +395,12 @@ def translate(state: State, lang: str, engine: str, memory: tuple[Path, ...], th
 @click.option("--no-publish", is_flag=True, help="Run every stage and gate, but do not publish.")
 @click.option("--wait", type=click.FloatRange(0, 3600), default=0, show_default=True,
               help="Seconds to wait for another run on this root to finish.")
+@click.option("--trivial-source-fixes", is_flag=True,
+              help="As for 'update': the English changes are typo-level; keep translations.")
 @pass_state
 @handle_errors
-def build(state: State, force: bool, no_publish: bool, wait: float) -> None:
+def build(state: State, force: bool, no_publish: bool, wait: float,
+          trivial_source_fixes: bool) -> None:
     """Extract, update, check, score, render, check accessibility and publish.
 
     Exit 0 when published (or passed with --no-publish), 1 when blocked.
@@ -410,14 +421,16 @@ def build(state: State, force: bool, no_publish: bool, wait: float) -> None:
             console.log(f"{stage}: {message}")
 
         try:
-            result = run(config, force=force, publish_site=not no_publish, log=log, wait=wait)
+            result = run(config, force=force, publish_site=not no_publish, log=log, wait=wait,
+                         trivial_source_fixes=trivial_source_fixes)
         finally:
             status.stop()
     else:
         def log(stage: str, message: str) -> None:
             click.echo(f"[{stage}] {message}", err=True)
 
-        result = run(config, force=force, publish_site=not no_publish, log=log, wait=wait)
+        result = run(config, force=force, publish_site=not no_publish, log=log, wait=wait,
+                         trivial_source_fixes=trivial_source_fixes)
     click.echo(build_summary(result))
     if result.verdict != "published":
         sys.exit(1)

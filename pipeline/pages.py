@@ -24,7 +24,8 @@ from pipeline.models import Location
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CONTEXT_MARKER = re.compile(r"^<!--\s*msgctxt:\s*(.+?)\s*-->\s*$")
-FRONT_MATTER_KEYS = ("title", "slug", "description", "updated", "breadcrumb", "parent")
+FRONT_MATTER_KEYS = ("title", "slug", "description", "updated", "breadcrumb", "parent",
+                     "trivial_source_fixes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,8 @@ class Page:
     body: str
     body_line: int  # 1-based line of the body's first line in the file
     blocks: tuple[Block, ...]
+    # The editor confirms this page's pending edits are typo-level: translations carry over.
+    trivial_source_fixes: bool = False
 
     def location(self, line: int) -> Location:
         return Location(self.path, line)
@@ -303,6 +306,10 @@ def parse_page(text: str, path: str) -> Page:
     description = None
     if "description" in data:
         description = _text(data["description"], lines["description"][0], path, "description")
+    trivial = data.get("trivial_source_fixes", False)
+    if not isinstance(trivial, bool):
+        raise PipelineError("front matter 'trivial_source_fixes' must be true or false",
+                            Location(path, lines["trivial_source_fixes"][0]))
     body = "\n".join(text.split("\n")[body_line - 1 :])
     blocks = tuple(_blocks(body, body_line, path))
     headings = [b for b in blocks if b.kind == "heading" and b.level == 1]
@@ -327,6 +334,7 @@ def parse_page(text: str, path: str) -> Page:
         body=body,
         body_line=body_line,
         blocks=blocks,
+        trivial_source_fixes=trivial,
     )
 
 

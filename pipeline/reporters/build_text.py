@@ -12,10 +12,11 @@ def build_summary(result: BuildResult) -> str:
         pages = f"{row.published}" + (f" (-{len(row.left_out)})" if row.left_out else "")
         met = {True: "met", False: "over", None: "-"}[row.readability_met]
         rows.append((row.tag, f"{row.completeness:.1f} %", pages,
-                     f"{row.qa_errors}/{row.qa_warnings}", f"{row.readability} {met}",
-                     row.a11y_errors))
-    lines = [table(("language", "complete", "pages", "QA err/warn", "readability", "a11y errors"),
-                   rows, (False, True, True, True, False, True))]
+                     f"{row.fallback}/{row.outdated}", f"{row.qa_errors}/{row.qa_warnings}",
+                     f"{row.readability} {met}", row.a11y_errors))
+    lines = [table(("language", "complete", "pages", "fallback/outdated", "QA err/warn",
+                    "readability", "a11y errors"),
+                   rows, (False, True, True, True, True, False, True))]
     lines.append("")
     for gate in result.gates:
         state = "pass" if gate.passed else ("BLOCK" if gate.enabled else "warn")
