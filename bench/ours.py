@@ -68,19 +68,70 @@ def _call(name: str, config: Any) -> Any:
     return function(config)
 
 
+def stand_in_run_a11y(config: Any, pages: Any = None, **_: Any) -> Any:
+    """For the non-a11y build: every page recorded as checked and passed, nothing run.
+
+    The a11y stage is timed on its own, on a sample (pa11y on 5,000 pages would take
+    over an hour); the build around it stays the real ``pipeline.build``.
+    """
+    from pipeline.a11y import A11yResult, PageResult
+
+    build = config.rel(config.output_dir / "build")
+    names = tuple(p if p.startswith(f"{config.output}/") else f"{build}/{p}"
+                  for p in pages or ())
+    return A11yResult(
+        findings=(), needs_review=(),
+        results=tuple(PageResult(n, n, "", 0, 0, 0, 0, True) for n in names),
+        runners=(), runner_versions={}, pa11y_ci_version="stand-in", pages=names,
+        standard=config.a11y.standard, warnings_gate=False, chromium="", baseline=None,
+    )
+
+
+def _build(config: Any, real_a11y: bool) -> dict[str, Any]:
+    """``pipeline.build.build``; with the real a11y stage, its share of the time too."""
+    import pipeline.a11y
+    from pipeline.build import build
+
+    spent = {"seconds": 0.0}
+    if real_a11y:
+        real = pipeline.a11y.run_a11y
+
+        def timed(config: Any, pages: Any = None, **options: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return real(config, pages, **options)
+            finally:
+                spent["seconds"] += time.perf_counter() - start
+
+        pipeline.a11y.run_a11y = timed
+    else:
+        pipeline.a11y.run_a11y = stand_in_run_a11y
+    result = build(config)
+    return {"verdict": result.verdict, "rendered": list(result.rendered),
+            "a11y_checked": list(result.a11y_checked), "a11y_reused": result.a11y_reused,
+            "a11y_seconds": spent["seconds"]}
+
+
 def child(stage: str, root: Path) -> dict[str, Any]:
-    """Run one stage (or ``chain``: every available stage in one process)."""
+    """Run one stage; ``chain``: every available stage in one process; ``build`` and
+    ``build-no-a11y``: the orchestrator, with the real or a stand-in a11y stage."""
     start = time.perf_counter()
     from pipeline.config import load_config
 
     config = load_config(root)
-    names = [n for n in STAGE_NAMES if stage_available(n)] if stage == "chain" else [stage]
-    imported = time.perf_counter()
-    for name in names:
-        _call(name, config)
+    extra: dict[str, Any] = {}
+    if stage in ("build", "build-no-a11y"):
+        names = [stage]
+        imported = time.perf_counter()
+        extra = _build(config, real_a11y=stage == "build")
+    else:
+        names = [n for n in STAGE_NAMES if stage_available(n)] if stage == "chain" else [stage]
+        imported = time.perf_counter()
+        for name in names:
+            _call(name, config)
     done = time.perf_counter()
     return {"stage": stage, "stages": names, "seconds": done - imported,
-            "startup_seconds": imported - start}
+            "startup_seconds": imported - start, **extra}
 
 
 # --- the parent ------------------------------------------------------------------
@@ -122,14 +173,19 @@ def fresh_root(source: Path, target: Path) -> Path:
 
 
 def run_child(stage: str, root: Path, cap: float) -> tuple[Run, float | None]:
+    run, report = run_child_report(stage, root, cap)
+    return run, None if report is None else float(report["seconds"])
+
+
+def run_child_report(stage: str, root: Path, cap: float) -> tuple[Run, dict[str, Any] | None]:
+    """The child's run and the JSON line it printed (None if it failed)."""
     run = run_timed([sys.executable, "-m", "bench.ours", stage, str(root)], cwd=REPO, cap=cap)
-    inner = None
     if run.ok:
         for line in reversed(run.output.strip().splitlines()):
             if line.startswith("{"):
-                inner = float(json.loads(line)["seconds"])
-                break
-    return run, inner
+                report: dict[str, Any] = json.loads(line)
+                return run, report
+    return run, None
 
 
 def time_stages(corpus_root: Path, work: Path, reps: int, cap: float,
@@ -137,6 +193,8 @@ def time_stages(corpus_root: Path, work: Path, reps: int, cap: float,
                 log: Callable[[str], None] = print) -> dict[str, StageRuns]:
     """Each rep: a fresh copy of ``corpus_root``, then every stage in build order."""
     results = {name: StageRuns(name) for name in STAGE_NAMES}
+    if keep_updated is not None and keep_updated.exists():
+        shutil.rmtree(keep_updated)  # never compare against an earlier run's catalogs
     for name in STAGE_NAMES:
         if not stage_available(name):
             results[name].missing = "not yet built"
@@ -158,9 +216,8 @@ def time_stages(corpus_root: Path, work: Path, reps: int, cap: float,
             if not run.ok:
                 stage.missing = "capped" if run.capped else f"failed (exit {run.returncode})"
                 failed = name
-            if name == "update" and rep == 0 and keep_updated is not None and run.ok:
-                if keep_updated.exists():
-                    shutil.rmtree(keep_updated)
+            if name == "update" and keep_updated is not None and run.ok \
+                    and not keep_updated.exists():
                 shutil.copytree(root / "locales", keep_updated)
     return results
 
@@ -168,8 +225,14 @@ def time_stages(corpus_root: Path, work: Path, reps: int, cap: float,
 def time_end_to_end(corpus_root: Path, work: Path, reps: int, cap: float,
                     log: Callable[[str], None] = print) -> tuple[StageRuns, str]:
     """The whole non-a11y build in one process: ``pipeline.build`` once it exists."""
-    how = "chain of the available stage functions in one process (pipeline.build not yet built)"
-    stage = "chain"
+    if importlib.util.find_spec("pipeline.build") is not None:
+        stage = "build-no-a11y"
+        how = ("pipeline.build.build() in one process, its a11y stage replaced by a stand-in "
+               "that records every page as checked (a11y is timed on a sample)")
+    else:
+        stage = "chain"
+        how = ("the available stage functions in one process "
+               "(pipeline.build not yet built)")
     result = StageRuns("end to end")
     for rep in range(reps):
         root = fresh_root(corpus_root, work / "ours-e2e")
@@ -194,9 +257,59 @@ def describe(run: Run) -> str:
 
 
 def main() -> None:
+    """``python -m bench.ours STAGE ROOT [--profile FILE]`` (cProfile stats to FILE)."""
     stage, root = sys.argv[1], Path(sys.argv[2])
-    print(json.dumps(child(stage, root)))
+    if len(sys.argv) == 5 and sys.argv[3] == "--profile":
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(child, stage, root)
+        profiler.dump_stats(sys.argv[4])
+        pstats.Stats(sys.argv[4]).sort_stats("cumulative").print_stats(40)
+    else:
+        result = child(stage, root)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
     main()
+
+
+def edit_one_paragraph(root: Path) -> tuple[str, int]:
+    """Append a sentence to the first paragraph of the first page: (page, line)."""
+    page = sorted((root / "source" / "pages").glob("*.md"))[0]
+    lines = page.read_text(encoding="utf-8").split("\n")
+    body = lines.index("---", 1) + 1
+    line = next(i for i in range(body, len(lines))
+                if lines[i][:1].isalpha() and len(lines[i]) > 60)
+    lines[line] += " Ask your care team if you are not sure."
+    page.write_text("\n".join(lines), encoding="utf-8")
+    return page.relative_to(root).as_posix(), line + 1
+
+
+def time_incremental(root: Path, cap: float,
+                     log: Callable[[str], None] = print) -> dict[str, Any]:
+    """After a full build of ``root``: edit one paragraph, run the real ``pipeline build``."""
+    if importlib.util.find_spec("pipeline.build") is None:
+        return {"missing": "not yet built"}
+    if not (root / "output" / "build").is_dir():
+        return {"missing": "no earlier build to start from"}
+    page, line = edit_one_paragraph(root)
+    run, report = run_child_report("build", root, cap)
+    log(f"  ours incremental build: {describe(run)}")
+    out: dict[str, Any] = {"edited": f"{page}:{line}", "run": run.to_dict()}
+    if report is None:
+        out["failed"] = "capped" if run.capped else f"exit {run.returncode}"
+        return out
+    a11y = float(report["a11y_seconds"])
+    out.update({
+        "seconds": round(run.seconds, 3),
+        "a11y_seconds": round(a11y, 3),
+        "without_a11y_seconds": round(run.seconds - a11y, 3),
+        "rendered": report["rendered"],
+        "rechecked": len(report["a11y_checked"]),
+        "rechecked_pages": report["a11y_checked"],
+        "verdict": report["verdict"],
+    })
+    return out

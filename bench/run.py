@@ -25,7 +25,13 @@ from typing import Any
 
 from bench import a11y as a11y_bench
 from bench.corpus import LANGUAGES, CorpusInfo, generate
-from bench.ours import STAGE_NAMES, StageRuns, time_end_to_end, time_stages
+from bench.ours import (
+    STAGE_NAMES,
+    StageRuns,
+    time_end_to_end,
+    time_incremental,
+    time_stages,
+)
 from bench.peers import PEERS, Msgmerge, PeerResult, run_peer
 
 BENCH = Path(__file__).resolve().parent
@@ -269,15 +275,21 @@ def main(argv: list[str] | None = None) -> int:
         for cls in PEERS:
             peer = cls(work / "peers", Path(info.base), changed, args.seed)
             peers.append(run_peer(peer, our_pot, args.cap, log=log))
-    msgmerge_out = work / "peers" / Msgmerge.key / "out"
-    fuzzy = fuzzy_quality(info, changed / "locales", updated if updated.is_dir() else None,
-                          msgmerge_out if msgmerge_out.is_dir() else None)
+    merged = next((p for p in peers if p.key == Msgmerge.key and "update" in p.runs
+                   and p.runs["update"].ok), None)
+    fuzzy = fuzzy_quality(info, changed / "locales",
+                          updated if stages["update"].median is not None else None,
+                          work / "peers" / Msgmerge.key / "out" if merged else None)
 
     # The last end-to-end run left a rendered site behind; else the last stage run did.
     rendered = next((r for r in (work / "ours-e2e", work / "ours")
                      if (r / "output" / "build").is_dir()), work / "ours-e2e")
-    a11y: dict[str, Any] = {"skipped": "--no-a11y"} if args.no_a11y else a11y_bench.run(
-        rendered, work, args.a11y_pages, args.cap * 2, incremental=not args.quick, log=log)
+    a11y: dict[str, Any] = {
+        "sample": {"skipped": "--no-a11y"} if args.no_a11y else a11y_bench.run(
+            rendered, work, args.a11y_pages, args.cap * 2, log=log),
+        "incremental": {"skipped": "--quick or --no-a11y"} if args.quick or args.no_a11y
+        else time_incremental(rendered, args.cap * 2, log=log),
+    }
 
     load_end = os.getloadavg()
     date = dt.date.today().isoformat()
@@ -316,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: StageRuns,
-                  peers: list[PeerResult], fuzzy: dict[str, Any], a11y: dict[str, Any],
+                  peers: list[PeerResult], fuzzy: dict[str, FuzzyCount], a11y: dict[str, Any],
                   args: argparse.Namespace) -> dict[str, str]:
     m = result["machine"]
     c = result["corpus"]
@@ -333,12 +345,15 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
     prows = peer_rows(stages, peers, args.cap)
     targets = target_lines(stages, e2e, a11y)
     notes = "\n".join(f"{p.label}: {p.how}" for p in peers)
+    def counted(count: FuzzyCount, right: str) -> str:
+        if not count.eligible:
+            return "not run"
+        return f"{count.suggested}/{count.eligible} ({count.right} {right})"
+
     fuzzy_line = (
-        f"fuzzy suggestions for the changed paragraphs (x 4 languages, old text translated): "
-        f"ours {fuzzy['ours'].suggested}/{fuzzy['ours'].eligible} "
-        f"({fuzzy['ours'].right} from the right paragraph), msgmerge "
-        f"{fuzzy['msgmerge'].suggested}/{fuzzy['msgmerge'].eligible} "
-        f"({fuzzy['msgmerge'].right} right)")
+        "fuzzy suggestions for the changed paragraphs (x 4 languages, old text translated): "
+        f"ours {counted(fuzzy['ours'], 'from the paragraph it was edited from')}, "
+        f"msgmerge {counted(fuzzy['msgmerge'], 'from it')}")
     a11y_text = a11y_bench.summary(a11y)
     text = "\n\n".join([
         head,
