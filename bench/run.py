@@ -233,7 +233,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cap", type=float, default=300.0, help="seconds per peer step")
     parser.add_argument("--a11y-pages", type=int, default=None,
-                        help="pages in the a11y sample, x 5 languages (default 50, 5 quick)")
+                        help="pages in the a11y sample, x 5 languages (default 20, 5 quick)")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-a11y", action="store_true")
     parser.add_argument("--work", type=Path, default=BENCH / "work")
@@ -241,7 +241,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.pages = args.pages or (100 if args.quick else DEFAULT_PAGES)
     args.reps = args.reps or (1 if args.quick else 3)
-    args.a11y_pages = args.a11y_pages or (5 if args.quick else 50)
+    args.a11y_pages = args.a11y_pages or (5 if args.quick else 20)
     return args
 
 
@@ -252,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     info_machine = machine()
+    version = pipeline_version()
     log(f"bench: {args.pages} pages x 5 languages, {args.reps} rep(s) of ours, peers capped at "
         f"{args.cap:.0f} s; load {load_start[0]:.2f}")
 
@@ -300,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": info_machine,
         "load_average": {"start": [round(x, 2) for x in load_start],
                          "end": [round(x, 2) for x in load_end]},
-        "pipeline": pipeline_version(),
+        "pipeline": version,
         "settings": {"pages": args.pages, "seed": args.seed, "reps": args.reps,
                      "cap_seconds": args.cap, "quick": args.quick,
                      "a11y_pages": args.a11y_pages},
