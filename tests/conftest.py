@@ -46,6 +46,18 @@ def make_root(tmp_path: Path) -> Iterator[object]:
     yield copy
 
 
+SHIPPED_CONFIG = "pipeline.toml"
+
+
+def copy_shipped(root: Path) -> Path:
+    """A copy of the shipped content project (config, pages, templates, catalogs)."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / SHIPPED_CONFIG, root / SHIPPED_CONFIG)
+    shutil.copytree(REPO / "source", root / "source")
+    shutil.copytree(REPO / "locales", root / "locales", ignore=shutil.ignore_patterns("*.mo"))
+    return root
+
+
 def run_cli(root: Path, *args: str, env: dict[str, str] | None = None,
             check: bool = False) -> subprocess.CompletedProcess[str]:
     """Run the real console entry point as a user would."""

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from conftest import REPO, ROOTS, require_tool, run_cli
+from conftest import copy_shipped as shipped_content
 
 from pipeline.a11y import (
     A11yResult,
@@ -446,11 +447,7 @@ def test_apply_baseline_matches_page_language_code_and_selector(make_root: MakeR
 # --- rendered sites ----------------------------------------------------------------------
 
 def copy_shipped(root: Path) -> Path:
-    root.mkdir(parents=True)
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO / "source", root / "source")
-    shutil.copytree(REPO / "locales", root / "locales")
-    return root
+    return shipped_content(root)
 
 
 def test_shipped_site_passes_with_both_runners(tmp_path: Path) -> None:

@@ -8,12 +8,11 @@ its previous msgid, in every language catalog; everything else stays translated.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import REPO, msgfmt_check, run_cli
+from conftest import copy_shipped, msgfmt_check, run_cli
 
 from pipeline.pofile import read_po
 
@@ -67,11 +66,7 @@ def test_fixture_root_one_paragraph_edit(make_root: MakeRoot) -> None:
 
 def test_shipped_content_one_paragraph_edit(tmp_path: Path) -> None:
     root = tmp_path / "site"
-    root.mkdir()
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO / "source", root / "source")
-    shutil.copytree(REPO / "locales", root / "locales",
-                    ignore=shutil.ignore_patterns("*.mo"))
+    copy_shipped(root)
     page = root / "source" / "pages" / "hemifacial-spasm.md"
     old = next(line for line in page.read_text(encoding="utf-8").split("\n")
                if line.startswith("The prognosis"))

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, ROOTS, msgfmt_check, run_cli
+from conftest import ROOTS, copy_shipped, msgfmt_check, run_cli
 
 from pipeline.checks import (
     CODES,
@@ -269,12 +268,7 @@ def test_clean_fixture_exits_zero_and_passes_msgfmt(make_root: Any) -> None:
 
 def _shipped_copy(tmp_path: Path) -> Path:
     root = tmp_path / "shipped"
-    root.mkdir()
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO / "source", root / "source")
-    shutil.copytree(REPO / "locales", root / "locales",
-                    ignore=shutil.ignore_patterns("*.mo"))
-    return root
+    return copy_shipped(root)
 
 
 def test_shipped_catalogs_pass(tmp_path: Path) -> None:

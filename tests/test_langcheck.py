@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import REPO, ROOTS
+from conftest import ROOTS, copy_shipped
 
 from pipeline.config import load_config
 from pipeline.htmltree import parse_html
@@ -36,7 +36,7 @@ def check(rel: str, root: Path = SITE) -> list[Finding]:
         for p in sorted((root / "source" / "templates").glob("*.html"))
     }
     locate = None
-    if folder and (root / "pyproject.toml").is_file():
+    if folder and any((root / name).is_file() for name in ("pyproject.toml", "pipeline.toml")):
         config = load_config(root)
         lang = next((lg for lg in config.languages if lg.tag == folder), None)
         if lang is not None:
@@ -188,9 +188,7 @@ def test_pseudo_and_unknown_languages_skip_the_script_check() -> None:
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("shipped-lang")
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO / "source", root / "source")
-    shutil.copytree(REPO / "locales", root / "locales")
+    copy_shipped(root)
     render_site(load_config(root))
     return root
 

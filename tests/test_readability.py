@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, require_tool, run_cli
+from conftest import REPO, copy_shipped, require_tool, run_cli
 
 from pipeline import textmeasure as tm
 from pipeline.config import load_config
@@ -406,9 +406,7 @@ def test_cli_table_json_targets_and_exit_status(make_root: MakeRoot) -> None:
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("shipped")
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO / "source", root / "source")
-    shutil.copytree(REPO / "locales", root / "locales")
+    copy_shipped(root)
     return root
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from conftest import REPO, require_tool, run_cli
+from conftest import REPO, copy_shipped, require_tool, run_cli
 
 from pipeline.config import Config, load_config
 from pipeline.errors import PipelineError
@@ -580,9 +580,7 @@ def test_fixture_templates_are_the_shipped_templates() -> None:
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RenderResult]:
     root = tmp_path_factory.mktemp("shipped")
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO / "source", root / "source")
-    shutil.copytree(REPO / "locales", root / "locales")
+    copy_shipped(root)
     return root, render_site(load_config(root))
 
 

@@ -406,10 +406,10 @@ def test_pseudo_locales_render_with_every_visible_string_pseudo_translated(
     root.mkdir()
     shutil.copytree(REPO / "source", root / "source")
     shutil.copytree(REPO / "locales", root / "locales", ignore=shutil.ignore_patterns("*.mo"))
-    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    pyproject = (REPO / "pipeline.toml").read_text(encoding="utf-8")
     listed = 'languages = ["es", "fr", "ar", "zh_Hans"]'
     assert listed in pyproject
-    (root / "pyproject.toml").write_text(
+    (root / "pipeline.toml").write_text(
         pyproject.replace(listed, 'languages = ["es", "fr", "ar", "zh_Hans", "en_XA", "ar_XB"]'),
         encoding="utf-8")
     for code in ("en_XA", "ar_XB"):
