@@ -6,6 +6,7 @@ the line and the key; every key is documented in the README's configuration refe
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from pipeline.langs import Lang, parse_lang
 from pipeline.models import Location
 
 FALLBACKS = ("source", "outdated")
+REFERENCE_HINT = "see the README's configuration reference for this key"
 STANDARDS = ("WCAG2A", "WCAG2AA", "WCAG2AAA")
 
 
@@ -184,7 +186,9 @@ class _Schema:
         self, data: Any, spec: Mapping[str, Check], prefix: str = ""
     ) -> dict[str, Any]:
         if not isinstance(data, dict):
-            raise self.error(prefix.rstrip(".") or "", "expected a table")
+            raise self.error(prefix.rstrip(".") or "", "expected a table",
+                             f"write it as a [{self.section or 'pipeline'}.…] table; "
+                             + REFERENCE_HINT)
         out: dict[str, Any] = {}
         for key, value in data.items():
             dotted = f"{prefix}{key}"
@@ -197,7 +201,7 @@ class _Schema:
             try:
                 out[key] = spec[key](value)
             except _Invalid as exc:
-                raise self.error(dotted, str(exc)) from exc
+                raise self.error(dotted, str(exc), exc.hint or REFERENCE_HINT) from exc
         return out
 
 
@@ -211,7 +215,9 @@ def _toml_key(text: str) -> str:
 
 
 class _Invalid(Exception):
-    pass
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
 
 
 def _type_name(value: Any) -> str:
@@ -221,22 +227,26 @@ def _type_name(value: Any) -> str:
 
 def _string(value: Any) -> str:
     if not isinstance(value, str):
-        raise _Invalid(f"expected a string, got {_type_name(value)}")
+        raise _Invalid(f"expected a string, got {_type_name(value)}",
+                       'write text in double quotes, e.g. key = "text"')
     return value
 
 
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _Invalid(f"expected true or false, got {_type_name(value)}")
+        raise _Invalid(f"expected true or false, got {_type_name(value)}",
+                       "write true or false, without quotes")
     return value
 
 
 def _integer(low: int, high: int) -> Check:
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(f"expected an integer, got {_type_name(value)}")
+            raise _Invalid(f"expected an integer, got {_type_name(value)}",
+                           f"write a whole number without quotes, e.g. {low}")
         if not low <= value <= high:
-            raise _Invalid(f"expected an integer from {low} to {high}, got {value}")
+            raise _Invalid(f"expected an integer from {low} to {high}, got {value}",
+                           f"use a whole number from {low} to {high}")
         return value
 
     return check
@@ -245,9 +255,11 @@ def _integer(low: int, high: int) -> Check:
 def _number(low: float, high: float) -> Check:
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _Invalid(f"expected a number, got {_type_name(value)}")
+            raise _Invalid(f"expected a number, got {_type_name(value)}",
+                           f"write a number without quotes, e.g. {high:g}")
         if not low <= value <= high:
-            raise _Invalid(f"expected a number from {low:g} to {high:g}, got {value}")
+            raise _Invalid(f"expected a number from {low:g} to {high:g}, got {value}",
+                           f"use a number from {low:g} to {high:g}")
         return float(value)
 
     return check
@@ -257,7 +269,8 @@ def _choice(*choices: str) -> Check:
     def check(value: Any) -> str:
         text = _string(value)
         if text not in choices:
-            raise _Invalid(f"expected one of {', '.join(map(repr, choices))}, got {text!r}")
+            raise _Invalid(f"expected one of {', '.join(map(repr, choices))}, got {text!r}",
+                           f'write one of them, in quotes, e.g. "{choices[0]}"')
         return text
 
     return check
@@ -265,24 +278,28 @@ def _choice(*choices: str) -> Check:
 
 def _string_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _Invalid(f"expected an array of strings, got {_type_name(value)}")
+        raise _Invalid(f"expected an array of strings, got {_type_name(value)}",
+                       'write a list in brackets, each item in quotes, e.g. ["es", "fr"]')
     return tuple(value)
 
 
 def _ratio_range(value: Any) -> tuple[float, float]:
     if (not isinstance(value, list) or len(value) != 2
             or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
-        raise _Invalid(f"expected [low, high], two numbers, got {_type_name(value)}")
+        raise _Invalid(f"expected [low, high], two numbers, got {_type_name(value)}",
+                       "write two numbers in brackets, e.g. [0.5, 2.0]")
     low, high = float(value[0]), float(value[1])
     if not 0 < low < high:
-        raise _Invalid(f"expected 0 < low < high, got [{low:g}, {high:g}]")
+        raise _Invalid(f"expected 0 < low < high, got [{low:g}, {high:g}]",
+                       "write the smaller number first, both above 0, e.g. [0.5, 2.0]")
     return (low, high)
 
 
 def _relative_path(value: Any) -> str:
     text = _string(value)
     if Path(text).is_absolute() or ".." in Path(text).parts:
-        raise _Invalid(f"must be a path inside the content root, got {text!r}")
+        raise _Invalid(f"must be a path inside the content root, got {text!r}",
+                       'write a folder inside the content root, relative to it, e.g. "locales"')
     return text
 
 
@@ -306,6 +323,8 @@ def find_config_file(root: Path) -> tuple[Path, dict[str, Any], str]:
             raise PipelineError(
                 f"not valid TOML: {exc}",
                 Location(path.name, int(match.group(1)) if match else 0),
+                'check that line: text needs a double quote at both ends ("…"), a list '
+                "needs [ and ], and every key needs = and a value",
             ) from exc
         if section == "tool.pipeline":
             tool = data.get("tool", {})
@@ -341,7 +360,7 @@ def load_config(root: Path) -> Config:
         try:
             return parse_lang(code)
         except PipelineError as exc:
-            raise _Invalid(f"{exc.message} ({exc.hint})") from exc
+            raise _Invalid(exc.message, exc.hint) from exc
 
     def lang_list(value: Any) -> tuple[Lang, ...]:
         return tuple(lang(v) for v in _string_list(value))
@@ -419,16 +438,72 @@ def load_config(root: Path) -> Config:
     source = values["source_language"]
     codes = [lg.code for lg in values["languages"]]
     if source.code in codes:
-        raise schema.error("languages", f"lists the source language {source.code!r}")
+        raise schema.error("languages", f"lists the source language {source.code!r}",
+                           "list only the languages the pages are translated into")
     if len(set(codes)) != len(codes):
-        raise schema.error("languages", "lists a language twice")
+        raise schema.error("languages", "lists a language twice",
+                           "list each language once")
     base_url = values.get("base_url", "https://example.org/")
     if not re.match(r"^https?://[^/\s]+/?", base_url):
-        raise schema.error("base_url", f"expected an http(s) URL, got {base_url!r}")
+        raise schema.error("base_url", f"expected an http(s) URL, got {base_url!r}",
+                           'write the address the site is published at, e.g. '
+                           '"https://example.org/"')
     values["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
-    return Config(
+    config = Config(
         root=root,
         file=path.name,
         site_title_line=schema.line_of("site_title"),
         **values,
     )
+    refuse_links_out(config)
+    return config
+
+
+def _refuse_unreadable(folder: Path, root: Path) -> None:
+    """A folder (or one inside it) that cannot be listed is an error: a glob would skip it
+    silently, and ``extract`` would then drop every message of the pages it holds."""
+
+    def refuse(error: OSError) -> None:
+        raise error
+
+    try:
+        for _ in os.walk(folder, onerror=refuse):
+            pass
+    except FileNotFoundError:
+        return  # a missing folder is reported by the stage that needs it
+    except OSError as exc:
+        where = Path(exc.filename or folder)
+        shown = where.relative_to(root).as_posix() if where.is_relative_to(root) else str(where)
+        raise PipelineError(
+            f"cannot open the folder: {exc.strerror or exc}", Location(shown),
+            "check the folder's owner and permissions: its reader needs read and execute "
+            "(chmod u+rx, or a+rx for everyone)",
+        ) from exc
+
+
+def refuse_links_out(config: Config) -> None:
+    """No folder, catalog or template the pipeline reads or writes may lead out of the root;
+    the folders it reads must be readable.
+
+    A symlink committed to the content repository could otherwise make the pipeline read
+    (and publish) or overwrite any file its user can reach. Pages are checked as they are
+    read (``pages.load_pages``).
+    """
+    real_root = config.root.resolve()
+    for folder in (config.pages_dir, config.templates_dir, config.locales_dir):
+        _refuse_unreadable(folder, config.root)
+    paths = [config.pages_dir, config.templates_dir, config.locales_dir, config.output_dir,
+             config.pot_path, *(config.po_path(lang) for lang in config.languages)]
+    if config.templates_dir.is_dir() and not config.templates_dir.is_symlink():
+        paths += sorted(config.templates_dir.rglob("*"))
+    for path in paths:
+        if not (path.is_symlink() or path.exists()):
+            continue
+        real = path.resolve()
+        if not real.is_relative_to(real_root):
+            raise PipelineError(
+                f"is a symbolic link that leads outside the content root, to {real}",
+                Location(path.relative_to(config.root).as_posix()),
+                "replace the link with the file or folder itself: the pipeline reads and "
+                "writes only inside the content root",
+            )
