@@ -119,7 +119,7 @@ class GlossaryTerm:
 def load_glossary(config: Config) -> tuple[GlossaryTerm, ...]:
     """Rows of ``<locales>/glossary.csv`` (columns term, lang, translation[, note])."""
     path = config.locales_dir / GLOSSARY_FILE
-    if not path.is_file():
+    if not path.exists():
         return ()
     display = config.rel(path)
     return parse_glossary(read_text(path, display), display)
@@ -907,7 +907,7 @@ def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
     catalogs: list[tuple[Lang, Catalog]] = []
     for lang in langs:
         path = config.po_path(lang)
-        if not path.is_file():
+        if not path.exists():  # a folder in its place is read, and reported, as one
             raise PipelineError("no catalog for this language", Location(config.rel(path)),
                                 f"run 'pipeline init {lang.code}' or 'pipeline update'")
         catalogs.append((lang, load_catalog(config, lang)))

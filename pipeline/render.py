@@ -221,7 +221,7 @@ class SiteRenderer:
     def translations(self, lang: Lang) -> Translations:
         if lang.code not in self._translations:
             path = self.config.po_path(lang)
-            if lang.code != self.config.source_language.code and not path.is_file():
+            if lang.code != self.config.source_language.code and not path.exists():
                 raise PipelineError(
                     f"no catalog for {lang.code}", Location(self.config.rel(path)),
                     f"run 'pipeline init {lang.code}' (or remove it from 'languages')")
@@ -265,6 +265,15 @@ class SiteRenderer:
                 "the renderer needs base.html, page.html, switcher.html, index.html "
                 "and chooser.html in the templates folder",
             ) from exc
+        except OSError as exc:
+            raise self._unreadable(exc, name) from exc
+
+    def _unreadable(self, exc: OSError, name: str) -> PipelineError:
+        return PipelineError(
+            f"cannot read the template: {exc.strerror or exc}",
+            Location(self._rel_template(exc.filename, name)),
+            "check the file's owner and permissions (chmod u+r)",
+        )
 
     def _rel_template(self, filename: str | None, name: str) -> str:
         if filename:
@@ -281,6 +290,8 @@ class SiteRenderer:
             raise self._runtime_error(exc, name) from exc
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise self._runtime_error(exc, name) from exc
+        except OSError as exc:  # an included template that cannot be read
+            raise self._unreadable(exc, name) from exc
         return html, list(gettext.used)
 
     def _runtime_error(self, exc: Exception, name: str) -> PipelineError:
