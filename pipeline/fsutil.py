@@ -57,7 +57,9 @@ def write_bytes_atomic(path: Path, data: bytes, display: str | None = None) -> b
                 "free some disk space and run the command again",
             ) from exc
         raise PipelineError(
-            f"cannot write file: {exc.strerror or exc}; the file was not changed", where
+            f"cannot write file: {exc.strerror or exc}; the file was not changed", where,
+            "check that you may write to that folder (its owner and permissions) and that "
+            "the disk is not read-only",
         ) from exc
     return True
 

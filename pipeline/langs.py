@@ -132,6 +132,6 @@ def _unknown(code: str, where: Location | None) -> PipelineError:
     hint = (
         f"did you mean {', '.join(close)}?"
         if close
-        else "use a language code Babel knows, e.g. es, fr, ar, zh_Hans, pt_BR"
+        else "use a language code such as es, fr, ar, zh_Hans or pt_BR"
     )
     return PipelineError(f"unknown locale code {code!r}", where, hint)

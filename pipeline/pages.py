@@ -390,8 +390,11 @@ def load_pages(pages_dir: Path, root: Path) -> tuple[Page, ...]:
     slugs: dict[str, str] = {}
     for file in sorted(pages_dir.rglob("*.md")):
         if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
-            raise PipelineError("page is a symlink that points outside the content root",
-                                Location(_rel(file, root)))
+            raise PipelineError(
+                "is a symbolic link that leads outside the content root, to "
+                f"{file.resolve()}", Location(file.relative_to(root).as_posix()),
+                "replace the link with the page itself: the pipeline reads and writes only "
+                "inside the content root")
         rel = _rel(file, root)
         page = parse_page(read_text(file, rel), rel)
         if page.slug in slugs:
