@@ -457,7 +457,10 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("pipeline: aborted", err=True)
         return 1
     except click.UsageError as exc:
-        exc.show()
+        # GNU style like every other error: "pipeline status: No such option …" + hint.
+        command = exc.ctx.command_path if exc.ctx is not None else "pipeline"
+        click.echo(f"{command}: {exc.format_message()}", err=True)
+        click.echo(f"  hint: run '{command} --help' to see what it accepts", err=True)
         return 2
     except click.ClickException as exc:
         exc.show()
