@@ -1,0 +1,227 @@
+"""The bad-input corpus: every broken input a translator or editor can hand us, through the CLI.
+
+Each case in ``tests/corpus/bad/cases.toml`` is a copy of ``tests/corpus/bad/_base/``
+(a small, valid content root) with the case's files laid over it: the broken file(s)
+under ``<case>/root/``, and anything else in ``<case>/`` (a file a symlink points to)
+next to the root. The real command runs in a subprocess and must give the exact first
+line ``path:line: message``, a ``hint:`` line, the exit status, no traceback, and change
+no file (hash, mtime and mode of everything in the root before and after; only the
+lock file and the cache may appear).
+
+A case with ``exit = 0`` is an input we accept (a BOM, CRLF line ends, a 10 MB entry):
+the command succeeds and, being a read-only command, still changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, msgfmt_check, run_cli
+
+CORPUS = Path(__file__).parent / "corpus" / "bad"
+BASE = CORPUS / "_base"
+CASES: dict[str, dict[str, Any]] = tomllib.loads((CORPUS / "cases.toml").read_text("utf-8"))
+ES = "locales/es/LC_MESSAGES/messages.po"
+# Written by every run that takes the root's lock or uses the cache: not content.
+IGNORED = ("output", "output/.lock", "output/.cache")
+AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+# --- building a case -------------------------------------------------------------------
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def overlay(source: Path, target: Path) -> None:
+    """Lay ``source``'s tree over ``target``: files and symlinks replace what is there."""
+    for item in sorted(source.iterdir()):
+        dest = target / item.name
+        if item.is_symlink():
+            _remove(dest)
+            os.symlink(os.readlink(item), dest)
+        elif item.is_file():
+            _remove(dest)
+            shutil.copy2(item, dest)
+        else:
+            if dest.is_symlink() or dest.is_file():
+                dest.unlink()
+            dest.mkdir(exist_ok=True)
+            overlay(item, dest)
+
+
+def ten_megabyte_entry(root: Path) -> None:
+    """A 10 MB translation of one paragraph, wrapped over 133,000 lines as GNU would."""
+    path = root / ES
+    words = "Las gotas para los ojos pueden ayudar. " * 256_000
+    lines = "\n".join(f'"{words[i:i + 75]}"' for i in range(0, len(words), 75))
+    text = path.read_text("utf-8").replace(
+        'msgstr "Las gotas para los ojos pueden ayudar."', f'msgstr ""\n{lines}')
+    path.write_text(text, "utf-8")
+    assert path.stat().st_size > 10_000_000
+
+
+GENERATORS = {"ten-megabyte-entry": ten_megabyte_entry}
+
+
+def build_case(name: str, parent: Path) -> Path:
+    spec = CASES[name]
+    layout = parent / name
+    root = layout / "root"
+    shutil.copytree(BASE, root, symlinks=True)
+    folder = CORPUS / name
+    if folder.is_dir():
+        for item in sorted(folder.iterdir()):
+            if item.name == "root":
+                overlay(item, root)
+            elif item.is_dir():
+                shutil.copytree(item, layout / item.name, symlinks=True)
+            else:
+                shutil.copy2(item, layout / item.name)
+    if "generate" in spec:
+        GENERATORS[spec["generate"]](root)
+    for rel, mode in spec.get("chmod", {}).items():
+        os.chmod(root / rel, mode)
+    return root
+
+
+def snapshot(root: Path) -> dict[str, tuple[object, ...]]:
+    """Every path under ``root`` (symlinks not followed): kind, content hash, mtime, mode."""
+    out: dict[str, tuple[object, ...]] = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(folder) / name
+            rel = path.relative_to(root).as_posix()
+            if rel in IGNORED or rel.startswith("output/.cache/"):
+                continue
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                out[rel] = ("symlink", os.readlink(path))
+            elif stat.S_ISDIR(info.st_mode):
+                out[rel] = ("dir", stat.S_IMODE(info.st_mode))
+            else:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                out[rel] = ("file", digest, info.st_mtime_ns, stat.S_IMODE(info.st_mode))
+    return out
+
+
+@pytest.fixture
+def world_readable_tmp() -> Iterator[Path]:
+    """A temp folder the unprivileged user can reach (pytest's own is root-only)."""
+    folder = Path(tempfile.mkdtemp(prefix="pipeline-corpus-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        for path in [folder, *folder.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(folder)
+
+
+def run_as(user: str | None, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    if user is None:
+        return run_cli(root, *args)
+    assert user == "nobody", user
+    return subprocess.run(
+        [*AS_NOBODY, sys.executable, "-m", "pipeline", "--root", str(root), *args],
+        capture_output=True, text=True, timeout=300, cwd="/",
+        env={**os.environ, "HOME": "/nonexistent", "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+
+
+# --- the corpus --------------------------------------------------------------------------
+
+def test_corpus_is_big_enough_and_every_case_is_described() -> None:
+    errors = [n for n, c in CASES.items() if c.get("exit", 1) != 0]
+    assert len(errors) >= 25, len(errors)
+    for name, case in CASES.items():
+        assert case.get("about"), name
+        assert isinstance(case.get("command"), list), name
+        assert (case.get("error") or "") != "" or case.get("exit", 1) == 0, name
+    on_disk = {p.name for p in CORPUS.iterdir() if p.is_dir() and p.name != "_base"}
+    assert on_disk <= set(CASES), f"folders without a case: {sorted(on_disk - set(CASES))}"
+
+
+def test_the_base_root_is_valid() -> None:
+    """Every failure below comes from the case's file, not from the base."""
+    for rel in (ES, "locales/fr/LC_MESSAGES/messages.po", "locales/messages.pot"):
+        msgfmt_check(BASE / rel)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input(name: str, world_readable_tmp: Path) -> None:
+    case = CASES[name]
+    root = build_case(name, world_readable_tmp)
+    before = snapshot(root)
+    started = time.monotonic()
+    result = run_as(case.get("user"), root, *case["command"])
+    elapsed = time.monotonic() - started
+    shown = f"\n--- stdout\n{result.stdout[-2000:]}\n--- stderr\n{result.stderr[-2000:]}"
+    assert "Traceback" not in result.stdout + result.stderr, shown
+    assert "internal error" not in result.stderr, shown
+    assert result.returncode == case.get("exit", 1), shown
+    if result.returncode:
+        lines = result.stderr.splitlines()
+        expected = case["error"].replace("{layout}", str((world_readable_tmp / name).resolve()))
+        assert lines and lines[0] == expected, shown
+        assert len(lines) > 1 and lines[1].startswith("  hint: ") and len(lines[1]) > 12, shown
+    assert snapshot(root) == before, "the command changed files"
+    assert elapsed < case.get("seconds", 60), elapsed
+
+
+def test_the_python_runs_as_nobody() -> None:
+    """The permission cases drop to 'nobody': it must be able to run our interpreter."""
+    done = subprocess.run([*AS_NOBODY, sys.executable, "-c", "import pipeline.cli"],
+                          capture_output=True, text=True, cwd="/")
+    assert done.returncode == 0, done.stderr
+    assert REPO.stat().st_mode & stat.S_IXOTH
+
+
+# --- accepted inputs that a writing command normalizes ---------------------------------------
+
+@pytest.mark.parametrize("name", ["po-bom", "po-crlf"])
+def test_update_rewrites_a_bom_or_crlf_catalog_plainly(name: str, tmp_path: Path) -> None:
+    """Read-only commands leave such a file alone (see the corpus); ``update`` is the command
+    that writes catalogs, and writes what msgfmt accepts: no BOM, LF line ends, same entries."""
+    root = build_case(name, tmp_path)
+    original = (root / ES).read_bytes()
+    done = run_cli(root, "update", "es")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{ES}: updated;"), done.stdout
+    written = (root / ES).read_bytes()
+    assert not written.startswith(b"\xef\xbb\xbf") and b"\r" not in written
+    assert written == (BASE / ES).read_bytes()
+    assert original != written
+    msgfmt_check(root / ES)
+    again = run_cli(root, "update", "es")
+    assert again.stdout.startswith(f"{ES}: unchanged;"), again.stdout
+
+
+def test_a_ten_megabyte_entry_is_read_checked_and_rendered_in_seconds(tmp_path: Path) -> None:
+    """Accepted (GNU gettext accepts it too): every stage stays linear in the entry's size."""
+    root = build_case("po-ten-megabyte-entry", tmp_path)
+    for command, limit in (("check", 60.0), ("render", 60.0), ("update", 60.0)):
+        started = time.monotonic()
+        done = run_cli(root, command, "es")
+        elapsed = time.monotonic() - started
+        assert done.returncode == 0, done.stderr[-500:]
+        assert elapsed < limit, (command, elapsed)
+    page = (root / "output/build/es/dry-eye.html").read_text("utf-8")
+    assert page.count("Las gotas para los ojos pueden ayudar.") == 256_000
+    msgfmt_check(root / ES)
