@@ -1,20 +1,21 @@
-"""Candidate preselection for fuzzy matching: old msgids → the few worth comparing.
+"""Candidate preselection for fuzzy matching: old msgids → the few most like a new one.
 
 ``update`` looks for the most similar old msgid for every new one. Comparing with
-every old entry is quadratic (a 1,000-page site: 12,000 entries, 70 edited
-paragraphs and 4 languages take about 90 s). GNU msgmerge avoids that with an index
-(``msgl-fsearch.c``): it ranks the old msgids by how many character 4-grams they
-share with the new one and computes the exact similarity for the first few only
-(at least 10, or √N). We do the same with words and word pairs instead of 4-grams
-(ten times fewer keys, so building the index in Python is cheap), rarer ones
-weighing more, so that an edited paragraph finds the paragraph it was edited from.
+every old entry in Python is quadratic (a 1,000-page site: 12,000 entries, 70 edited
+paragraphs and 4 languages took about 90 s). GNU msgmerge ranks the old msgids by
+the character 4-grams they share with the new one (``msgl-fsearch.c``). This index
+ranks them by shared words and word pairs instead (ten times fewer keys, so it is
+cheap to build in Python), rarer ones weighing more, so that an edited paragraph
+finds the paragraph it was edited from among the first few (at least 10, or √N).
+``catalogs._Matcher`` uses the best of those as the cut-off of its exact scan, so
+the scan only has to return entries that could beat it.
 
 The index is built over every msgid of the old catalog and shared by the languages
 of one ``update`` (their old catalogs come from the same template), and the ranking
 of one new msgid is computed once for all of them; each language then keeps the
 first few among its own translated entries. Queries with fewer than
-``SHORT_TOKENS`` tokens are left to the caller's full comparison, as msgmerge does
-for strings under 4 characters.
+``SHORT_TOKENS`` tokens get no candidates: the caller compares with everything, as
+msgmerge does for strings under 4 characters.
 """
 
 from __future__ import annotations
