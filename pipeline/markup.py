@@ -4,7 +4,8 @@ The body is parsed from the source page exactly as extraction parses it
 (``pages.walk_blocks``), so every block finds its message. A translation is parsed
 as inline Markdown with raw HTML disabled and rendered by markdown-it, which escapes
 all text; link targets and image sources come from the *source* block by position,
-never from the translation. Unicode bidi controls are stripped from translations.
+never from the translation, and a link keeps a title only where the source's has one.
+Unicode bidi controls and other control characters are stripped from translations.
 
 Each block element carries ``data-src`` (source line; the reports map it to the
 catalog entry, so catalog line shifts never change a page's bytes); text shown in
@@ -31,8 +32,9 @@ from pipeline.translations import Resolved
 
 Resolve = Callable[[str, str | None], Resolved]
 
-# Embeddings, overrides and isolates (Trojan Source); LRM/RLM marks are left alone.
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Embeddings, overrides and isolates (Trojan Source); LRM/RLM marks are left alone. Also
+# the C0/C1 control characters but tab and line ends: invisible, and not allowed in HTML.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 UNSAFE_URL = re.compile(r"^\s*(javascript|data|vbscript|file):", re.I)
 # Table alignment markdown-it writes as style="text-align:…"; ours are classes.
 ALIGN_CLASSES = {"text-align:left": "align-start", "text-align:right": "align-end",
@@ -151,7 +153,8 @@ def translated_children(text: str, source: list[Token], lone_image: bool) -> lis
                 link = token.copy()
                 link.attrs = {"href": href}
                 title = token.attrs.get("title")
-                if title:
+                if title and target is not None and target.attrs.get("title"):
+                    # the translation of the source's title; none where the source has none
                     link.attrs["title"] = strip_bidi_controls(str(title))
                 out.append(link)
         elif token.type == "link_close":
