@@ -25,11 +25,14 @@ class State:
     def __init__(self, root: Path, debug: bool):
         self.root = root
         self.debug = debug
+        self._config: Any = None
 
     def config(self) -> Any:
         from pipeline.config import load_config
 
-        return load_config(self.root)
+        if self._config is None:
+            self._config = load_config(self.root)
+        return self._config
 
     def langs(self, codes: tuple[str, ...]) -> Any:
         """Languages named on the command line (either code form), or None for all."""
@@ -69,6 +72,24 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def holds_lock(func: F) -> F:
+    """A command that writes into the content root holds its lock (``output/.lock``) while
+    it runs, as ``build`` does: a second writer is refused with the holder's PID instead of
+    interleaving its writes (two renders, an update under a build). ``status`` only reads."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pipeline.lock import root_lock
+
+        config = click.get_current_context().find_object(State).config()  # type: ignore[union-attr]
+        with root_lock(config.output_dir, config.rel(config.output_dir / ".lock")) as note:
+            if note:
+                click.echo(f"pipeline: {note}", err=True)
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
 
@@ -91,6 +112,7 @@ pass_state = click.make_pass_decorator(State)
 @cli.command()
 @pass_state
 @handle_errors
+@holds_lock
 def extract(state: State) -> None:
     """Extract pages and templates into locales/messages.pot."""
     from pipeline.extract import extract as run
@@ -106,6 +128,7 @@ def extract(state: State) -> None:
 @click.argument("lang")
 @pass_state
 @handle_errors
+@holds_lock
 def init(state: State, lang: str) -> None:
     """Create the catalog for LANG from the template (never overwrites)."""
     from pipeline.catalogs import init_catalog
@@ -123,6 +146,7 @@ def init(state: State, lang: str) -> None:
               "spaces): keep translations as they are instead of marking them fuzzy.")
 @pass_state
 @handle_errors
+@holds_lock
 def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> None:
     """Merge the template into the catalogs (msgmerge --previous semantics)."""
     from pipeline.catalogs import update_catalogs
@@ -143,6 +167,7 @@ def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> 
 @click.argument("langs", nargs=-1)
 @pass_state
 @handle_errors
+@holds_lock
 def compile_(state: State, langs: tuple[str, ...]) -> None:
     """Compile catalogs to .mo files (fuzzy entries are not used)."""
     from pipeline.catalogs import compile_catalogs
@@ -178,6 +203,7 @@ def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 @handle_errors
+@holds_lock
 def render(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as_json: bool) -> None:
     """Render the site to output/build/ (all languages, or only LANG…)."""
     from pipeline.render import render_site
@@ -211,6 +237,7 @@ def render(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as_json
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_state
 @handle_errors
+@holds_lock
 def check(state: State, langs: tuple[str, ...], ignore: tuple[str, ...], include_fuzzy: bool,
           as_json: bool) -> None:
     """Translation QA: check the catalogs (all languages, or only LANG…).
@@ -260,6 +287,7 @@ def check(state: State, langs: tuple[str, ...], ignore: tuple[str, ...], include
               "words).")
 @pass_state
 @handle_errors
+@holds_lock
 def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as_json: bool,
                 as_html: bool, targets: tuple[str, ...], fail_over_target: bool,
                 verbose: bool) -> None:
@@ -318,6 +346,7 @@ def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as
               help="Pages checked at once (default: [tool.pipeline.a11y] concurrency).")
 @pass_state
 @handle_errors
+@holds_lock
 def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path | None,
          standard: str | None, concurrency: int | None) -> None:
     """Check the rendered site with pa11y-ci (axe + htmlcs) and the language checks.
@@ -362,6 +391,7 @@ def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path |
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 @handle_errors
+@holds_lock
 def translate(state: State, lang: str, engine: str, memory: tuple[Path, ...], threshold: float,
               overwrite_fuzzy: bool, as_json: bool) -> None:
     """Pre-fill LANG's empty entries with an engine; creates the catalog if needed."""
@@ -439,6 +469,7 @@ def build(state: State, force: bool, no_publish: bool, wait: float,
 @cli.command()
 @pass_state
 @handle_errors
+@holds_lock
 def publish(state: State) -> None:
     """Publish output/build atomically to output/site (only a checked build)."""
     from pipeline.publish import publish as run

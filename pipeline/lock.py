@@ -33,9 +33,16 @@ def root_lock(output_dir: Path, display: str, wait: float = 0.0) -> Iterator[str
 
     ``wait`` seconds to wait for another run before giving up (0: refuse at once).
     """
-    output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / ".lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise PipelineError(
+            f"cannot create the lock file: {exc.strerror or exc}", Location(display),
+            "the pipeline writes into the output folder: check that you may write to it "
+            "(its owner and permissions) and that the disk is not read-only",
+        ) from exc
     note: str | None = None
     acquired = False
     try:

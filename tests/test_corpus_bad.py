@@ -97,6 +97,9 @@ def build_case(name: str, parent: Path) -> Path:
         GENERATORS[spec["generate"]](root)
     for rel, mode in spec.get("chmod", {}).items():
         os.chmod(root / rel, mode)
+    if spec.get("writable_output"):  # the unprivileged user may take the lock and write
+        (root / "output").mkdir(exist_ok=True)
+        (root / "output").chmod(0o777)
     return root
 
 
