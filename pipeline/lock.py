@@ -64,8 +64,11 @@ def root_lock(output_dir: Path, display: str, wait: float = 0.0) -> Iterator[str
         previous = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
         if previous.isdigit() and int(previous) != os.getpid() and not _pid_alive(int(previous)):
             note = f"cleared a stale lock left by PID {previous}, which is no longer running"
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        # The PID only informs people; on a full disk the run goes on without it and the
+        # stage's own write reports "no space left" with the file it could not write.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield note
     finally:
         if acquired:  # a refused run must not erase the holder's PID
