@@ -429,6 +429,13 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     tail = "\n".join(stderr.strip().splitlines()[-6:])
+    if process.returncode < 0:  # killed by a signal: a crash, the OOM killer, a kill -9
+        raise PipelineError(
+            f"pa11y-ci crashed (killed by {signal.Signals(-process.returncode).name}) before "
+            "it reported; nothing was checked", Location(display),
+            "run the command again; if it keeps crashing, run pa11y-ci by hand with this "
+            "config file to see why (memory: lower [tool.pipeline.a11y] concurrency)",
+        )
     if process.returncode not in (0, 2):
         if "launch the browser" in stderr or ("Browser" in stderr and "closed" in stderr):
             raise PipelineError(
@@ -904,8 +911,10 @@ def _check_report(report: Mapping[str, Any], targets: Sequence[_Target],
         failed = [i for i in items if "code" not in i]
         if failed:
             raise PipelineError(
-                f"the page did not load in Chromium: {failed[0].get('message', '?')}", where,
-                "open the page in a browser; raise [tool.pipeline.a11y] timeout if it is slow",
+                f"the page did not load in Chromium: {failed[0].get('message', '?')}; it was "
+                "not checked", where,
+                "open the page in a browser; if Chromium crashed ('Connection closed', 'Target "
+                "closed') run again; if the page is slow raise [tool.pipeline.a11y] timeout",
             )
         served = servers[target.folder].statuses(target.rel)
         bad = [s for s in served if s.status != 200]

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.faults import fault_point
 from pipeline.models import Location
 
 TMP_MARK = ".tmp-"
@@ -45,7 +46,9 @@ def write_bytes_atomic(path: Path, data: bytes, display: str | None = None) -> b
         if path.exists():
             with contextlib.suppress(OSError):
                 os.chmod(tmp, path.stat().st_mode & 0o7777)
+        fault_point("write:before-rename")  # tests: killed with the new bytes in the temp
         os.replace(tmp, path)
+        fault_point("write:after-rename")
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import posixpath
+import socket
 import threading
 import urllib.parse
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from pipeline.errors import PipelineError
 from pipeline.models import Location
 
 HOST = "127.0.0.1"
+LOOPBACK_HINT = ("the accessibility check serves the pages to Chromium on 127.0.0.1: check that "
+                 "the loopback interface is up (ip link set lo up) and not firewalled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +156,20 @@ class StaticServer:
         except OSError as exc:
             raise PipelineError(
                 f"cannot start a local web server on {HOST}: {exc.strerror or exc}",
-                Location(self.display),
+                Location(self.display), LOOPBACK_HINT,
             ) from exc
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"serve {self.display}", daemon=True
         )
         self._thread.start()
+        try:  # the browser must reach it; a loopback that is down fails here, not in Node
+            socket.create_connection((HOST, self._server.server_address[1]), timeout=5).close()
+        except OSError as exc:
+            self.__exit__(None, None, None)
+            raise PipelineError(
+                f"the local web server on {HOST} cannot be reached: {exc.strerror or exc}",
+                Location(self.display), LOOPBACK_HINT,
+            ) from exc
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
