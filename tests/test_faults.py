@@ -1,0 +1,414 @@
+"""Faults: killed mid-write, two runs at once, a full disk, a crashing or unreachable a11y run.
+
+Killed mid-write uses the fault points of ``pipeline.fsutil.write_bytes_atomic``
+(``PIPELINE_FAULT=write:before-rename`` / ``write:after-rename`` end the process with
+``os._exit(137)``, as ``kill -9`` would, at the first file the command really changes);
+publish's own fault points are tested in test_build.py. The disk is really full (a
+small tmpfs). The a11y faults are real: pa11y-ci and Chromium are killed by a signal
+mid-run, and the loopback is really down (a network namespace of our own). A pa11y-ci
+timeout, a missing pa11y-ci and a missing or broken Chromium are in test_a11y.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOTS, msgfmt_check, require_tool, run_cli
+
+from pipeline.fsutil import TMP_MARK
+from pipeline.server import HOST, StaticServer
+
+BASE = Path(__file__).parent / "corpus" / "bad" / "_base"
+ES = "locales/es/LC_MESSAGES/messages.po"
+PAGE = "source/pages/dry-eye.md"
+OLD_TEXT = "Las gotas para los ojos pueden ayudar."
+NEW_TEXT = "Las gotas oculares pueden ayudar."
+
+
+def copy_base(parent: Path) -> Path:
+    root = parent / "root"
+    shutil.copytree(BASE, root)
+    return root
+
+
+def temps(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if TMP_MARK in p.name)
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    """Content of every file but temp files and the lock (which holds its holder's PID)."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and TMP_MARK not in p.name and p.name != ".lock"}
+
+
+def add_paragraph(root: Path) -> None:
+    """A source change, so that ``update`` has a catalog to rewrite."""
+    with (root / PAGE).open("a", encoding="utf-8") as handle:
+        handle.write("\nRest your eyes every twenty minutes.\n")
+    assert run_cli(root, "extract").returncode == 0
+
+
+def retranslate(root: Path) -> None:
+    """A translation change, so that ``render`` has a page to rewrite."""
+    path = root / ES
+    path.write_text(path.read_text("utf-8").replace(OLD_TEXT, NEW_TEXT), "utf-8")
+
+
+# --- killed mid-write -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("point", ["write:before-rename", "write:after-rename"])
+def test_killed_update_leaves_the_old_or_the_new_catalog(tmp_path: Path, point: str) -> None:
+    root = copy_base(tmp_path)
+    add_paragraph(root)
+    old = (root / ES).read_bytes()
+    killed = run_cli(root, "update", "es", env={"PIPELINE_FAULT": point})
+    assert killed.returncode == 137, killed.stderr
+    now = (root / ES).read_bytes()
+    msgfmt_check(root / ES)  # whole either way
+    if point == "write:before-rename":
+        assert now == old
+        left = temps(root)
+        assert [p.parent for p in left] == [(root / ES).parent], left
+        assert b"Rest your eyes" in left[0].read_bytes()  # the new catalog, never renamed
+    else:
+        assert b"Rest your eyes" in now and not temps(root)
+    done = run_cli(root, "update", "es")
+    assert done.returncode == 0, done.stderr
+    assert b'msgid "Rest your eyes every twenty minutes."' in (root / ES).read_bytes()
+    assert temps(root) == []
+    msgfmt_check(root / ES)
+
+
+@pytest.mark.parametrize("point", ["write:before-rename", "write:after-rename"])
+def test_killed_render_leaves_every_page_whole(tmp_path: Path, point: str) -> None:
+    root = copy_base(tmp_path)
+    assert run_cli(root, "render").returncode == 0
+    build = root / "output/build"
+    before = hashes(build)
+    retranslate(root)
+    killed = run_cli(root, "render", env={"PIPELINE_FAULT": point})
+    assert killed.returncode == 137, killed.stderr
+    after = hashes(build)
+    changed = {name for name in after if after[name] != before.get(name)}
+    if point == "write:before-rename":
+        assert after == before
+        assert [p.name for p in temps(root)] == [f".dry-eye.html{TMP_MARK}{_pid(temps(root))}"]
+    else:
+        assert changed == {"es/dry-eye.html"} and not temps(root)
+    for page in build.rglob("*.html"):
+        assert page.read_text("utf-8").rstrip().endswith("</html>"), page  # never half a page
+    done = run_cli(root, "render")
+    assert done.returncode == 0, done.stderr
+    assert NEW_TEXT in (build / "es/dry-eye.html").read_text("utf-8")
+    assert temps(root) == []
+
+
+def _pid(found: list[Path]) -> str:
+    assert found, "no temp file: the kill did not happen between write and rename"
+    return found[0].name.rsplit(TMP_MARK, 1)[1]
+
+
+# --- two runs at once ------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def lock_held_elsewhere(root: Path) -> Iterator[int]:
+    """Another process holding the root's lock (as a running build would)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from pipeline.lock import root_lock\n"
+         "with root_lock(Path(sys.argv[1]), 'output/.lock'):\n"
+         "    print('locked', flush=True); time.sleep(60)", str(root / "output")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+WRITERS = [("extract",), ("init", "de"), ("update",), ("compile",), ("translate", "es",
+           "--engine", "tm"), ("check",), ("readability",), ("render",), ("a11y",),
+           ("publish",)]
+
+
+@pytest.mark.parametrize("args", WRITERS, ids=lambda a: a[0])
+def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path: Path,
+                                                         args: tuple[str, ...]) -> None:
+    root = copy_base(tmp_path)
+    add_paragraph(root)  # every writer would have something to write
+    before = hashes(root)
+    with lock_held_elsewhere(root) as pid:
+        done = run_cli(root, *args)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0] == f"output/.lock: another pipeline run holds the lock (PID {pid})"
+    assert lines[1].startswith("  hint: wait for it to finish")
+    assert hashes(root) == before
+
+
+def test_status_only_reads_and_runs_beside_a_writer(tmp_path: Path) -> None:
+    root = copy_base(tmp_path)
+    with lock_held_elsewhere(root):
+        done = run_cli(root, "status")
+    assert done.returncode == 0, done.stderr
+
+
+def test_two_real_runs_and_a_stale_lock(tmp_path: Path) -> None:
+    """A real render holds the lock (frozen with SIGSTOP while it does); an update is refused
+    with its PID; once the render is killed, the next run clears the stale lock and works."""
+    root = copy_base(tmp_path)
+    path = root / ES  # a 10 MB entry: reading it keeps the render busy under its lock
+    path.write_text(path.read_text("utf-8").replace(
+        f'msgstr "{OLD_TEXT}"', 'msgstr ""\n' + '"Las gotas ayudan. "\n' * 500_000), "utf-8")
+    render = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(root), "render"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lock = root / "output/.lock"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and render.poll() is None:
+            if lock.is_file() and lock.read_text().strip() == str(render.pid):
+                os.kill(render.pid, signal.SIGSTOP)
+                break
+            time.sleep(0.005)
+        assert render.poll() is None, "render finished before it could be caught"
+        refused = run_cli(root, "update")
+        assert refused.returncode == 1
+        assert refused.stderr.startswith(
+            f"output/.lock: another pipeline run holds the lock (PID {render.pid})")
+    finally:
+        render.kill()  # SIGKILL also ends a stopped process
+        render.wait()
+    done = run_cli(root, "update")
+    assert done.returncode == 0, done.stderr
+    assert f"cleared a stale lock left by PID {render.pid}" in done.stderr
+    assert run_cli(root, "render").returncode == 0
+    assert temps(root) == []
+
+
+# --- a full disk ---------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs (the tests run as root; a container without mount rights fails here)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.fail(f"cannot mount a tmpfs to fill: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def fill(disk: Path) -> Path:
+    """Fill the disk to the last byte; returns the filler file (delete it to free the space)."""
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC, exc
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_full_disk_during_update_loses_nothing(small_disk: Path) -> None:
+    root = copy_base(small_disk)
+    add_paragraph(root)
+    old = (root / ES).read_bytes()
+    filler = fill(small_disk)
+    done = run_cli(root, "update", "es")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        f"{ES}: no space left on device; the file was not changed",
+        "  hint: free some disk space and run the command again"]
+    assert (root / ES).read_bytes() == old and temps(root) == []
+    filler.unlink()
+    assert run_cli(root, "update", "es").returncode == 0
+    assert b"Rest your eyes" in (root / ES).read_bytes()
+    msgfmt_check(root / ES)
+
+
+def test_full_disk_during_render_loses_nothing(small_disk: Path) -> None:
+    root = copy_base(small_disk)
+    assert run_cli(root, "render").returncode == 0
+    build = root / "output/build"
+    before = hashes(build)
+    retranslate(root)
+    filler = fill(small_disk)
+    done = run_cli(root, "render")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.splitlines()[0] == (
+        "output/build/es/dry-eye.html: no space left on device; the file was not changed")
+    assert hashes(build) == before and temps(root) == []
+    filler.unlink()
+    assert run_cli(root, "render").returncode == 0
+    assert NEW_TEXT in (build / "es/dry-eye.html").read_text("utf-8")
+
+
+# --- the a11y gate fails closed ------------------------------------------------------------
+
+def a11y_root(tmp_path: Path) -> Path:
+    require_tool("chromium")
+    root = tmp_path / "a11y-site"
+    shutil.copytree(ROOTS / "a11y-site", root, symlinks=True)
+    return root
+
+
+def descendants(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        todo += children
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def with_marker(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
+def run_and_kill(root: Path, wanted: str, sig: signal.Signals, after: float
+                 ) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Run ``pipeline a11y`` and send ``sig`` to the first process of ours whose command line
+    starts with ``wanted`` (``after`` seconds after it appears); returns the run and the
+    test's marker (every process of the run inherits it)."""
+    marker = uuid.uuid4().hex
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "--root", str(root), "a11y", "en/clean.html"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "FAULT_TEST_MARKER": marker})
+    killed = False
+    deadline = time.monotonic() + 60
+    while not killed and run.poll() is None and time.monotonic() < deadline:
+        for pid in descendants(run.pid):
+            line = cmdline(pid)
+            if line.startswith(wanted) and "--type=" not in line:
+                time.sleep(after)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+                killed = True
+                break
+        time.sleep(0.05)
+    stdout, stderr = run.communicate(timeout=300)
+    assert killed, f"{wanted} never started:\n{stderr}"
+    return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr), marker
+
+
+def assert_failed_closed(root: Path, done: subprocess.CompletedProcess[str], first: str,
+                         marker: str) -> None:
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert first in lines[0], done.stderr
+    assert any(line.startswith("  hint: ") for line in lines[1:]), done.stderr
+    report = json.loads((root / "output/reports/a11y.json").read_text("utf-8"))
+    assert report["ok"] is False and report["passed"] is False
+    deadline = time.monotonic() + 10
+    while (left := with_marker(marker)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left == [], [cmdline(p)[:80] for p in left]
+
+
+def test_a_crashing_pa11y_ci_fails_closed(tmp_path: Path) -> None:
+    root = a11y_root(tmp_path)
+    done, marker = run_and_kill(root, "node ", signal.SIGSEGV, after=1.0)
+    assert_failed_closed(root, done, "pa11y-ci crashed (killed by SIGSEGV) before it reported; "
+                         "nothing was checked", marker)
+
+
+def test_a_crashing_chromium_fails_closed(tmp_path: Path) -> None:
+    root = a11y_root(tmp_path)
+    binary = Path("/usr/lib/chromium/chromium")  # the browser itself, not the sh wrapper
+    assert binary.is_file()
+    done, marker = run_and_kill(root, str(binary), signal.SIGKILL, after=1.0)
+    assert_failed_closed(root, done, "output/build/en/clean.html: the page did not load in "
+                         "Chromium:", marker)
+    assert "it was not checked" in done.stderr
+
+
+def test_a_loopback_that_is_down_fails_closed(tmp_path: Path) -> None:
+    """In a network namespace of its own, 127.0.0.1 exists but nothing can reach it."""
+    unshare = require_tool("unshare")
+    root = a11y_root(tmp_path)
+    marker = uuid.uuid4().hex
+    done = subprocess.run([unshare, "-n", sys.executable, "-m", "pipeline", "--root",
+                           str(root), "a11y", "en/clean.html"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "FAULT_TEST_MARKER": marker})
+    assert_failed_closed(root, done, "output/build: the local web server on 127.0.0.1 cannot "
+                         "be reached: Network is unreachable", marker)
+
+
+def test_no_loopback_address_fails_closed(tmp_path: Path) -> None:
+    """The server cannot bind 127.0.0.1 at all (the address was removed)."""
+    unshare, ip = require_tool("unshare"), require_tool("ip")
+    root = a11y_root(tmp_path)
+    marker = uuid.uuid4().hex
+    script = (f"{ip} link set lo up && {ip} addr del 127.0.0.1/8 dev lo && "
+              f'exec "{sys.executable}" -m pipeline --root "{root}" a11y en/clean.html')
+    done = subprocess.run([unshare, "-n", "sh", "-c", script], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "FAULT_TEST_MARKER": marker})
+    assert_failed_closed(root, done, "output/build: cannot start a local web server on "
+                         "127.0.0.1: Cannot assign requested address", marker)
+
+
+def test_a_busy_port_cannot_collide_with_the_server(tmp_path: Path) -> None:
+    """'Port in use' cannot happen to us: each server asks the kernel for a free port
+    (port 0), so a port taken by another program, or by a second a11y run at the same
+    time, is never chosen."""
+    (tmp_path / "index.html").write_text("<p>ok</p>", "utf-8")
+    busy = socket.socket()
+    busy.bind((HOST, 0))
+    busy.listen()
+    try:
+        with contextlib.ExitStack() as stack:
+            servers = [stack.enter_context(StaticServer(tmp_path)) for _ in range(8)]
+            ports = {s.base_url for s in servers}
+            assert len(ports) == 8
+            assert f"http://{HOST}:{busy.getsockname()[1]}/" not in ports
+            for server in servers:
+                with urllib.request.urlopen(server.base_url, timeout=10) as response:
+                    assert response.status == 200
+    finally:
+        busy.close()
