@@ -589,6 +589,27 @@ def _check_catalog(catalog: Catalog, path: str) -> None:
             )
 
 
+def _check_line_breaks(entry: Entry, path: str) -> None:
+    """msgfmt's rule: a translation begins (and ends) with a line break exactly when its
+    msgid does, and so does msgid_plural; msgfmt refuses the catalog otherwise. Like
+    msgfmt, fuzzy and untranslated entries are not checked."""
+    forms = entry.msgstr_plural if entry.msgid_plural is not None else (entry.msgstr,)
+    if entry.fuzzy or not entry.msgid or not forms or not forms[0]:
+        return
+    pairs = [("msgid_plural", entry.msgid_plural)] if entry.msgid_plural is not None else []
+    pairs += [(f"msgstr[{i}]" if entry.msgid_plural is not None else "msgstr", text)
+              for i, text in enumerate(forms)]
+    for name, text in pairs:
+        for word, test in (("begin", str.startswith), ("end", str.endswith)):
+            if test(entry.msgid, "\n") != test(text or "", "\n"):
+                raise PipelineError(
+                    f"msgid and {name} do not both {word} with a line break (\\n); msgfmt "
+                    "refuses this entry", Location(path, entry.line),
+                    f"{word} the {'translation' if name.startswith('msgstr') else 'plural'} "
+                    "with \\n exactly when the msgid does",
+                )
+
+
 def _check_plural_forms(forms: str, where: Location) -> None:
     match = re.fullmatch(r"\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*(.+?)\s*;?\s*", forms)
     problem = None
@@ -639,7 +660,10 @@ def read_po(file: Path, display: str) -> Catalog:
             "empty file: no header entry", Location(display, 1),
             "move the empty file away and recreate it with 'pipeline init LANG'",
         )
-    return parse_po(text, display)
+    catalog = parse_po(text, display)
+    for entry in catalog.active:  # a file msgfmt would refuse; parse_po is the grammar only
+        _check_line_breaks(entry, display)
+    return catalog
 
 
 # --- writing -------------------------------------------------------------------
