@@ -589,6 +589,18 @@ def _check_catalog(catalog: Catalog, path: str) -> None:
             )
 
 
+def _check_context_separator(entry: Entry, path: str) -> None:
+    """U+0004 separates msgctxt from msgid in a compiled catalog: msgfmt refuses it anywhere."""
+    texts = (entry.msgctxt or "", entry.msgid, entry.msgid_plural or "", entry.msgstr,
+             *entry.msgstr_plural)
+    if any("\x04" in text for text in texts):
+        raise PipelineError(
+            "the entry contains the invisible character U+0004 (end of transmission), which "
+            "gettext reserves; msgfmt refuses it", Location(path, entry.line),
+            "delete it (it often comes from copying out of a terminal or a PDF)",
+        )
+
+
 def _check_line_breaks(entry: Entry, path: str) -> None:
     """msgfmt's rule: a translation begins (and ends) with a line break exactly when its
     msgid does, and so does msgid_plural; msgfmt refuses the catalog otherwise. Like
@@ -662,6 +674,7 @@ def read_po(file: Path, display: str) -> Catalog:
         )
     catalog = parse_po(text, display)
     for entry in catalog.active:  # a file msgfmt would refuse; parse_po is the grammar only
+        _check_context_separator(entry, display)
         _check_line_breaks(entry, display)
     return catalog
 
