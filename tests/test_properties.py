@@ -36,7 +36,7 @@ CORPUS = Path(__file__).parent / "corpus"
 BASE = CORPUS / "bad" / "_base"
 HOSTILE_ROOT = CORPUS / "hostile" / "root"
 ES = "locales/es/LC_MESSAGES/messages.po"
-SETTINGS = settings(deadline=None, max_examples=60,
+SETTINGS = settings(deadline=None, max_examples=150,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -208,7 +208,7 @@ class _Visible(HTMLParser):
 ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
-@settings(deadline=None, max_examples=15, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 @given(site=pages())
 def test_a_pseudo_translated_site_has_no_english_left(site: list[tuple[str, str]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -268,7 +268,7 @@ def allowed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
            "entries": read_po(HOSTILE_ROOT / ES, ES).entries}
 
 
-@settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_no_catalog_text_adds_an_element_or_a_url(data: st.DataObject,
                                                   allowed: dict[str, object]) -> None:
