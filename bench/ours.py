@@ -214,7 +214,7 @@ def time_stages(corpus_root: Path, work: Path, reps: int, cap: float,
                 stage.inner.append(inner)
             log(f"  ours {name:<12} rep {rep + 1}: {describe(run)}")
             if not run.ok:
-                stage.missing = "capped" if run.capped else f"failed (exit {run.returncode})"
+                stage.missing = "capped" if run.capped else f"failed: {failure(run)}"
                 failed = name
             if name == "update" and keep_updated is not None and run.ok \
                     and not keep_updated.exists():
@@ -242,17 +242,25 @@ def time_end_to_end(corpus_root: Path, work: Path, reps: int, cap: float,
             result.inner.append(inner)
         log(f"  ours end to end rep {rep + 1}: {describe(run)}")
         if not run.ok:
-            result.missing = "capped" if run.capped else f"failed (exit {run.returncode})"
+            result.missing = "capped" if run.capped else f"failed: {failure(run)}"
             break
     return result, how
+
+
+def failure(run: Run) -> str:
+    """Why a child failed: the pipeline's own error message when there is one."""
+    lines = run.output.strip().splitlines()
+    for line in reversed(lines):
+        if line.startswith("pipeline.errors.PipelineError: "):
+            return line.removeprefix("pipeline.errors.PipelineError: ")[:400]
+    return f"exit {run.returncode}: {(lines or [''])[-1][:200]}"
 
 
 def describe(run: Run) -> str:
     if run.capped:
         return f"> {run.seconds:.0f} s (capped)"
     if run.returncode:
-        tail = run.output.strip().splitlines()[-1:] or [""]
-        return f"failed (exit {run.returncode}): {tail[0][:200]}"
+        return f"failed: {failure(run)}"
     return f"{run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB"
 
 
@@ -300,7 +308,7 @@ def time_incremental(root: Path, cap: float,
     log(f"  ours incremental build: {describe(run)}")
     out: dict[str, Any] = {"edited": f"{page}:{line}", "run": run.to_dict()}
     if report is None:
-        out["failed"] = "capped" if run.capped else f"exit {run.returncode}"
+        out["failed"] = "capped" if run.capped else failure(run)
         return out
     a11y = float(report["a11y_seconds"])
     out.update({

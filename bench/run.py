@@ -233,7 +233,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cap", type=float, default=300.0, help="seconds per peer step")
     parser.add_argument("--a11y-pages", type=int, default=None,
-                        help="pages in the a11y sample, x 5 languages (default 20, 5 quick)")
+                        help="pages in the a11y sample, x 5 languages (default 10, 5 quick)")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-a11y", action="store_true")
     parser.add_argument("--work", type=Path, default=BENCH / "work")
@@ -241,7 +241,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.pages = args.pages or (100 if args.quick else DEFAULT_PAGES)
     args.reps = args.reps or (1 if args.quick else 3)
-    args.a11y_pages = args.a11y_pages or (5 if args.quick else 20)
+    args.a11y_pages = args.a11y_pages or (5 if args.quick else 10)
     return args
 
 
