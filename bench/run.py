@@ -344,7 +344,7 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
     srows = stage_rows(stages, e2e)
     peer_header = ["tool", *(label for _, label in PEER_STEPS), "peak RSS"]
     prows = peer_rows(stages, peers, args.cap)
-    targets = target_lines(stages, e2e, a11y)
+    targets = target_lines(stages, e2e, a11y, args.pages)
     notes = "\n".join(f"{p.label}: {p.how}" for p in peers)
     def counted(count: FuzzyCount, right: str) -> str:
         if not count.eligible:
@@ -377,7 +377,7 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
 
 
 def target_lines(stages: dict[str, StageRuns], e2e: StageRuns,
-                 a11y: dict[str, Any]) -> list[str]:
+                 a11y: dict[str, Any], pages: int) -> list[str]:
     def verdict(ok: bool | None) -> str:
         return "not measured" if ok is None else ("met" if ok else "MISSED")
 
@@ -392,6 +392,8 @@ def target_lines(stages: dict[str, StageRuns], e2e: StageRuns,
         f"{verdict(None if peak is None else peak <= TARGETS['peak_rss_mb'])}",
     ]
     lines += a11y_bench.target_lines(a11y, TARGETS, verdict)
+    if pages != DEFAULT_PAGES:
+        lines.append(f"(the targets are set for {DEFAULT_PAGES:,} pages; this run has {pages:,})")
     return lines
 
 
