@@ -80,6 +80,7 @@ class BuildResult:
     published_to: str | None
     build_id: str | None
     seconds: float = field(default=0.0, compare=False)
+    republished: bool = True  # False: the live site already was this build
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +94,7 @@ class BuildResult:
             "notes": list(self.notes),
             "published_to": self.published_to,
             "build_id": self.build_id,
+            "republished": self.republished,
         }
 
 
@@ -221,7 +223,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: Log,
         log("publish", "publishing output/build")
         published = publish(config, {"build": {g.name: g.to_dict() for g in gates}})
         result = replace(result, published_to=config.rel(published.site),
-                         build_id=published.build_id)
+                         build_id=published.build_id, republished=published.changed)
         _write_build_json(config, result)
     elif verdict == "blocked":
         log("publish", "blocked; the published site is unchanged")

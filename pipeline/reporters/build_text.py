@@ -28,7 +28,8 @@ def build_summary(result: BuildResult) -> str:
         lines.append(f"note: {note}")
     lines.append("")
     if result.verdict == "published":
-        lines.append(f"published: {result.published_to} (build {result.build_id})"
+        word = "published" if result.republished else "published (unchanged, already live)"
+        lines.append(f"{word}: {result.published_to} (build {result.build_id})"
                      if result.published_to else "passed (not published: --no-publish)")
     else:
         lines.append("blocked, because " + "; ".join(result.reasons))
