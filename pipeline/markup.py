@@ -15,10 +15,12 @@ another language than the page's gets ``lang`` (and ``dir`` when the direction d
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import cast
 
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict, OptionsType
@@ -49,6 +51,12 @@ def is_safe_url(url: str) -> bool:
     return not UNSAFE_URL.match(strip_bidi_controls(url).replace("\t", "").replace("\n", ""))
 
 
+@cache
+def direction(lang: Lang) -> str:
+    """``lang.direction``, which asks Babel each time, asked once per language."""
+    return lang.direction
+
+
 def text_attributes(resolved: Resolved, page_lang: Lang, src: Location | None
                     ) -> dict[str, str]:
     """The attributes of an element showing ``resolved``, in a fixed order."""
@@ -57,8 +65,8 @@ def text_attributes(resolved: Resolved, page_lang: Lang, src: Location | None
         attrs["data-src"] = str(src)
     if resolved.lang.code != page_lang.code:
         attrs["lang"] = resolved.lang.tag
-        if resolved.lang.direction != page_lang.direction:
-            attrs["dir"] = resolved.lang.direction
+        if direction(resolved.lang) != direction(page_lang):
+            attrs["dir"] = direction(resolved.lang)
     if resolved.state == "outdated":
         attrs["data-outdated"] = "true"
     return attrs
@@ -66,7 +74,7 @@ def text_attributes(resolved: Resolved, page_lang: Lang, src: Location | None
 
 def attributes_html(attrs: Mapping[str, str]) -> Markup:
     """`` name="value"`` pairs, escaped, for a template."""
-    return Markup("").join(Markup(' {}="{}"').format(k, v) for k, v in attrs.items())
+    return Markup("".join([f' {escape(k)}="{escape(v)}"' for k, v in attrs.items()]))
 
 
 def plain_text(resolved: Resolved) -> str:
@@ -86,44 +94,177 @@ class RenderedBody:
         return any(r.state == "outdated" for r in self.blocks)
 
 
-def render_body(page: Page, lang: Lang, resolve: Resolve) -> RenderedBody:
-    """Render ``page``'s body for a reader of ``lang``; ``resolve`` looks messages up."""
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """One translatable block of a prepared body: where its HTML goes, what the source gives."""
+
+    block: Block
+    where: Location  # the block's source line, for data-src
+    inline: int  # index of its inline run in ``PreparedBody.tokens``
+    target: int  # index of the element that takes its attributes
+    source: tuple[Token, ...]  # the source's own safe inline tokens
+    source_html: str  # those tokens as HTML: what the source page and a fallback show
+    lone_image: bool
+    # What a translation's HTML takes from the source: the attributes of its links and
+    # images (a lone image: the whole source image). Keys the translated-HTML memo.
+    takes: tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBody:
+    """A page body parsed once for every language.
+
+    ``pieces`` is the HTML of every token, already final for the tokens no language
+    changes; a language fills in its slots (the inline runs and the elements that carry
+    ``data-src``/``lang``/``dir``). Nothing here is mutated after ``prepare_body``.
+    """
+
+    tokens: tuple[Token, ...]  # the token stream as rendered (HTML comments dropped)
+    pieces: tuple[str, ...]
+    slots: tuple[_Slot, ...]
+
+
+def prepare_body(page: Page) -> PreparedBody:
+    """Parse ``page``'s body and render what is the same in every language."""
     md = markdown(True)
     tokens = md.parse(page.body)
     position = {id(token): i for i, token in enumerate(tokens)}
     pending: Iterator[Block] = iter(page.blocks)
-    resolved_blocks: list[Resolved] = []
+    found: list[tuple[Block, int, int, list[Token], bool]] = []
     for inline, _kind, _level, line0 in walk_blocks(tokens):
         source_children = safe_source_children(inline.children or [])
         image = image_only(inline.children)  # unfiltered, exactly as extraction sees it
         msgid = image.content if image is not None else inline_message(inline.content)
+        inline.children = source_children  # a language replaces it where it translates
         if not msgid.strip():
-            inline.children = source_children  # e.g. a decorative image: nothing to translate
-            continue
+            continue  # e.g. a decorative image: nothing to translate
         block = next(pending, None)
         if block is None or block.msgid != msgid or block.line != page.body_line + line0:
             raise PipelineError(  # pages.py and this walk disagree: a bug, not bad input
                 "internal error: rendering and extraction disagree on a block",
                 page.location(page.body_line + line0),
             )
-        resolved = resolve(block.msgid, block.msgctxt)
+        index = position[id(inline)]
+        found.append((block, index, _attribute_target(tokens, index), source_children,
+                      image is not None))
+    kept_at: dict[int, int] = {}
+    kept: list[Token] = []
+    for index, token in enumerate(tokens):
+        if token.type != "html_block":
+            kept_at[index] = len(kept)
+            kept.append(token)
+    slots = tuple(
+        _Slot(block, page.location(block.line), kept_at[inline], kept_at[target],
+              tuple(source), _render_inline(source), lone_image, _takes(source, lone_image))
+        for block, inline, target, source, lone_image in found)
+    per_language = {s.inline for s in slots} | {s.target for s in slots}
+    for index, token in enumerate(kept):
+        if index not in per_language:
+            _align_class(token)
+    options = _html_options()
+    pieces = tuple("" if index in per_language else _render_token(kept, index, options)
+                   for index in range(len(kept)))
+    return PreparedBody(tuple(kept), pieces, slots)
+
+
+def render_body(body: PreparedBody, lang: Lang, resolve: Resolve,
+                translated: TranslatedHtml) -> RenderedBody:
+    """``body`` for a reader of ``lang``; ``resolve`` looks messages up."""
+    pieces = list(body.pieces)
+    tokens = list(body.tokens)
+    targets: dict[int, Token] = {}
+    resolved_blocks: list[Resolved] = []
+    for slot in body.slots:
+        resolved = resolve(slot.block.msgid, slot.block.msgctxt)
         resolved_blocks.append(resolved)
         if resolved.state in ("translated", "outdated"):
-            inline.children = translated_children(resolved.text, source_children,
-                                                  image is not None)
+            pieces[slot.inline] = translated.html(resolved.text, slot)
         else:
-            inline.children = source_children
-        attrs = text_attributes(resolved, lang, page.location(block.line))
-        _set_block_attributes(tokens, position[id(inline)], attrs)
-    kept = [t for t in tokens if t.type != "html_block"]
-    for token in kept:
-        style = token.attrGet("style")
-        if style is not None:
-            del token.attrs["style"]
-            if str(style) in ALIGN_CLASSES:
-                token.attrSet("class", ALIGN_CLASSES[str(style)])
-    html = md.renderer.render(kept, _html_options(), {})
-    return RenderedBody(Markup(html.rstrip("\n")), tuple(resolved_blocks))
+            pieces[slot.inline] = slot.source_html
+        target = targets.get(slot.target)
+        if target is None:  # a copy: the prepared tokens serve every language
+            target = tokens[slot.target].copy(attrs=dict(tokens[slot.target].attrs))
+            tokens[slot.target] = targets[slot.target] = target
+        for key, value in text_attributes(resolved, lang, slot.where).items():
+            target.attrSet(key, value)
+    options = _html_options()
+    for index, target in targets.items():
+        _align_class(target)
+        pieces[index] = _render_token(tokens, index, options)
+    return RenderedBody(Markup("".join(pieces).rstrip("\n")), tuple(resolved_blocks))
+
+
+class TranslatedHtml:
+    """Translations as inline HTML, each rendered once per run.
+
+    The HTML of a translation depends only on its text and on what it takes from the
+    source block (link targets and titles, image sources), so a text shown on several
+    pages with the same links is parsed once.
+    """
+
+    def __init__(self) -> None:
+        self._html: dict[tuple[str, tuple[object, ...]], str] = {}
+
+    def html(self, text: str, slot: _Slot) -> str:
+        key = (text, slot.takes)
+        html = self._html.get(key)
+        if html is None:
+            html = translated_html(text, list(slot.source), slot.lone_image)
+            self._html[key] = html
+        return html
+
+
+def translated_html(text: str, source: list[Token], lone_image: bool) -> str:
+    """A translation as inline HTML: ``translated_children`` rendered.
+
+    Text in which markdown-it's inline parser would find nothing but text (no character
+    that can start an inline rule, no line end, no NUL) is one text token; it is
+    escaped here directly, as markdown-it's renderer would.
+    """
+    if not lone_image:
+        stripped = strip_bidi_controls(text)
+        if _plain_text(stripped):
+            return escapeHtml(stripped)
+    return _render_inline(translated_children(text, source, lone_image))
+
+
+def _plain_text(text: str) -> bool:
+    return (markdown(False).inline.terminator_re.search(text) is None
+            and "\r" not in text and "\0" not in text)
+
+
+def _takes(source: list[Token], lone_image: bool) -> tuple[object, ...]:
+    if lone_image:
+        return (True, source[0].type, tuple(source[0].attrs.items()))
+    return (False, *((t.type, tuple(t.attrs.items())) for t in source
+                     if t.type in ("link_open", "image")))
+
+
+def _render_inline(children: Sequence[Token]) -> str:
+    if not children:
+        return ""
+    renderer = cast(RendererHTML, markdown(True).renderer)
+    return renderer.renderInline(children, _html_options(), {})
+
+
+def _render_token(tokens: Sequence[Token], index: int, options: OptionsDict) -> str:
+    """One token of a block stream, exactly as markdown-it's ``RendererHTML.render`` does."""
+    renderer = cast(RendererHTML, markdown(True).renderer)
+    token = tokens[index]
+    if token.type == "inline":
+        return renderer.renderInline(token.children, options, {}) if token.children else ""
+    if token.type in renderer.rules:
+        return str(renderer.rules[token.type](tokens, index, options, {}))
+    return renderer.renderToken(tokens, index, options, {})
+
+
+def _align_class(token: Token) -> None:
+    """Table alignment as one of our classes instead of markdown-it's ``style``."""
+    style = token.attrGet("style")
+    if style is not None:
+        del token.attrs["style"]
+        if str(style) in ALIGN_CLASSES:
+            token.attrSet("class", ALIGN_CLASSES[str(style)])
 
 
 def translated_children(text: str, source: list[Token], lone_image: bool) -> list[Token]:
@@ -203,17 +344,19 @@ def _as_text(image: Token) -> Token:
     return Token("text", "", 0, content=alt)
 
 
+@cache
 def _html_options() -> OptionsDict:
     """The dialect's options, writing HTML (``<img>``), not XHTML (``<img />``)."""
     return OptionsDict(cast(OptionsType, {**markdown(False).options, "xhtmlOut": False}))
 
 
-def _set_block_attributes(tokens: list[Token], index: int, attrs: Mapping[str, str]) -> None:
-    """Put ``attrs`` on the element that holds the inline run at ``index``.
+def _attribute_target(tokens: list[Token], index: int) -> int:
+    """The element that takes the attributes of the inline run at ``index``.
 
     A paragraph in a tight list is not rendered (hidden); its list item takes the
     attributes when the paragraph is all it holds, otherwise the paragraph becomes a
-    ``<span>`` so the attributes do not spill onto a nested list.
+    ``<span>`` (changed here, in ``tokens``) so the attributes do not spill onto a
+    nested list.
     """
     opener = tokens[index - 1]
     if opener.hidden and opener.type == "paragraph_open":
@@ -222,14 +365,12 @@ def _set_block_attributes(tokens: list[Token], index: int, attrs: Mapping[str, s
         after = tokens[index + 2] if index + 2 < len(tokens) else None
         if (item is not None and item.type == "list_item_open"
                 and after is not None and after.type == "list_item_close"):
-            opener = item
-        else:
-            for token in (opener, closer):
-                token.hidden = False
-                token.tag = "span"
-                token.block = False
-    for key, value in attrs.items():
-        opener.attrSet(key, value)
+            return index - 2
+        for token in (opener, closer):
+            token.hidden = False
+            token.tag = "span"
+            token.block = False
+    return index - 1
 
 
 def inline_html(resolved: Resolved) -> Markup:

@@ -14,6 +14,7 @@ files are not rewritten.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import traceback
 from collections.abc import Iterable, Sequence
@@ -40,9 +41,13 @@ from pipeline.errors import PipelineError
 from pipeline.fsutil import read_bytes, write_bytes_atomic
 from pipeline.langs import Lang
 from pipeline.markup import (
+    PreparedBody,
+    TranslatedHtml,
     attributes_html,
+    direction,
     inline_html,
     plain_text,
+    prepare_body,
     render_body,
     strip_bidi_controls,
     text_attributes,
@@ -160,6 +165,16 @@ class RenderedPage:
     outdated: bool
 
 
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """One page in one language, ready for the template but for its language list."""
+
+    page: Page
+    lang: Lang
+    context: dict[str, Any]  # without "alternates" and "languages_count"
+    outdated: bool
+
+
 class _Gettext:
     """Template gettext for one language, resolving like page text; records what it used.
 
@@ -170,24 +185,32 @@ class _Gettext:
     def __init__(self, translations: Translations):
         self.translations = translations
         self.used: list[Key] = []
+        # Catalogs do not change during a run: each call's result is worked out once.
+        self._memo: dict[tuple[str | None, str, str | None, int | None], Markup] = {}
 
     def gettext(self, message: str) -> Markup:
-        return self._safe(message, self._resolve(message, None))
+        return self.npgettext(None, message, None, None)
 
     def pgettext(self, context: str, message: str) -> Markup:
-        return self._safe(message, self._resolve(message, context))
+        return self.npgettext(context, message, None, None)
 
     def ngettext(self, singular: str, plural: str, n: int) -> Markup:
         return self.npgettext(None, singular, plural, n)
 
-    def npgettext(self, context: str | None, singular: str, plural: str, n: int) -> Markup:
+    def npgettext(self, context: str | None, singular: str, plural: str | None,
+                  n: int | None) -> Markup:
         self.used.append((singular, context))
-        resolved = self.translations.resolve_plural(singular, plural, n, context)
-        return self._safe(singular if n == 1 else plural, resolved)
-
-    def _resolve(self, message: str, context: str | None) -> Resolved:
-        self.used.append((message, context))
-        return self.translations.resolve(message, context)
+        key = (context, singular, plural, n)
+        shown = self._memo.get(key)
+        if shown is None:
+            if plural is None or n is None:
+                resolved = self.translations.resolve(singular, context)
+                shown = self._safe(singular, resolved)
+            else:
+                resolved = self.translations.resolve_plural(singular, plural, n, context)
+                shown = self._safe(singular if n == 1 else plural, resolved)
+            self._memo[key] = shown
+        return shown
 
     @staticmethod
     def _safe(english: str, resolved: Resolved) -> Markup:
@@ -216,6 +239,13 @@ class SiteRenderer:
         self.config = config
         self._translations: dict[str, Translations] = {}
         self._envs: dict[str, tuple[Environment, _Gettext]] = {}
+        # What is the same on every page, worked out once: Babel's language data, the
+        # site name, dates, translations as HTML, and the last page's parsed body.
+        self._langs: dict[str, tuple[str, str, str]] = {}
+        self._site_names: dict[str, TextItem] = {}
+        self._dates: dict[tuple[dt.date, str], str] = {}
+        self._translated = TranslatedHtml()
+        self._body: tuple[Page, PreparedBody] | None = None
 
     # loading
     def translations(self, lang: Lang) -> Translations:
@@ -313,17 +343,38 @@ class SiteRenderer:
                                   text=plain_text(resolved))
 
     def _site_name(self, lang: Lang) -> TextItem:
-        config = self.config
-        _, item = self._resolve_text(lang, Text(config.site_title, config.site_title_line),
-                                     Location(config.file, config.site_title_line))
-        return item
+        if lang.code not in self._site_names:
+            config = self.config
+            _, self._site_names[lang.code] = self._resolve_text(
+                lang, Text(config.site_title, config.site_title_line),
+                Location(config.file, config.site_title_line))
+        return self._site_names[lang.code]
 
     def _link(self, lang: Lang, page: Page, link: Link) -> TextItem:
         _, item = self._resolve_text(lang, link.label, page.location(link.label.line))
         return TextItem(item.html, item.attrs, link.href, item.text)
 
+    def _lang(self, lang: Lang) -> tuple[str, str, str]:
+        """(tag, direction, own name): Babel is asked once per language."""
+        if lang.code not in self._langs:
+            self._langs[lang.code] = (lang.tag, direction(lang), lang.own_name)
+        return self._langs[lang.code]
+
     def _lang_view(self, lang: Lang) -> dict[str, str]:
-        return {"tag": lang.tag, "dir": lang.direction, "name": lang.own_name}
+        tag, dir_, name = self._lang(lang)
+        return {"tag": tag, "dir": dir_, "name": name}
+
+    def _date(self, date: dt.date, lang: Lang) -> str:
+        if (date, lang.code) not in self._dates:
+            self._dates[(date, lang.code)] = format_date(date, format="long",
+                                                         locale=lang.locale)
+        return self._dates[(date, lang.code)]
+
+    def _prepared(self, page: Page) -> PreparedBody:
+        """``page``'s parsed body; the last page's is kept, as every language needs it."""
+        if self._body is None or self._body[0] is not page:
+            self._body = (page, prepare_body(page))
+        return self._body[1]
 
     def _base_context(self, lang: Lang, root: str) -> dict[str, Any]:
         site = self._site_name(lang)
@@ -345,16 +396,27 @@ class SiteRenderer:
 
     def alternates(self, langs: Sequence[Lang], current: Lang, file: str,
                    root: str) -> list[Alternate]:
-        return [Alternate(lg.tag, lg.direction, lg.own_name, f"{root}{lg.tag}/{file}",
-                          self.url(f"{lg.tag}/{file}"), lg.code == current.code)
-                for lg in langs]
+        out = []
+        for lg in langs:
+            tag, dir_, name = self._lang(lg)
+            out.append(Alternate(tag, dir_, name, f"{root}{tag}/{file}",
+                                 self.url(f"{tag}/{file}"), lg.code == current.code))
+        return out
 
     # whole files
     def page(self, page: Page, lang: Lang, published: Sequence[Lang]) -> RenderedPage:
         """One page in one language; ``published`` are the languages it exists in."""
+        view = self.page_view(page, lang)
+        html, used = self.page_html(view, published)
+        keys = tuple([(self.config.site_title, None), *used])
+        completeness = page_completeness(page, self.translations(lang), keys)
+        return RenderedPage(html, completeness, view.outdated)
+
+    def page_view(self, page: Page, lang: Lang) -> PageView:
+        """Everything of ``page`` in ``lang`` that does not depend on its language list."""
         config = self.config
         translations = self.translations(lang)
-        body = render_body(page, lang, translations.resolve)
+        body = render_body(self._prepared(page), lang, translations.resolve, self._translated)
         title_resolved, title = self._resolve_text(lang, page.title,
                                                    page.location(page.title.line))
         description = None
@@ -372,9 +434,8 @@ class SiteRenderer:
                               Markup(""), page.parent.href, label.text)
         updated = None
         if page.updated is not None:
-            shown = format_date(page.updated, format="long", locale=lang.locale)
             updated = Markup('<bdi><time datetime="{}">{}</time></bdi>').format(
-                page.updated.isoformat(), shown)
+                page.updated.isoformat(), self._date(page.updated, lang))
         file = f"{page.slug}.html"
         root = "../"
         context = self._base_context(lang, root)
@@ -382,9 +443,8 @@ class SiteRenderer:
         context.update({
             "description": description,
             "canonical": self.url(f"{lang.tag}/{file}"),
-            "alternates": self.alternates(published, lang, file, root),
             "x_default": self.url(f"{config.source_language.tag}/{file}"),
-            "languages_count": len(published),
+            "languages_count": 0,  # page_html sets both from the published languages
             "page": {
                 "slug": page.slug,
                 "href": file,
@@ -399,10 +459,17 @@ class SiteRenderer:
                 "source_href": f"{root}{config.source_language.tag}/{file}",
             },
         })
-        html, used = self._run(lang, "page.html", context)
-        keys = tuple([(config.site_title, None), *used])
-        completeness = page_completeness(page, translations, keys)
-        return RenderedPage(html, completeness, outdated)
+        return PageView(page, lang, context, outdated)
+
+    def page_html(self, view: PageView, published: Sequence[Lang]) -> tuple[str, list[Key]]:
+        """The page's HTML with ``published`` in its switcher, and the messages it used."""
+        file = f"{view.page.slug}.html"
+        context = dict(view.context)  # each run gets its own dicts and lists, as before
+        context["page"] = {**context["page"],
+                           "breadcrumb": list(context["page"]["breadcrumb"])}
+        context["alternates"] = self.alternates(published, view.lang, file, "../")
+        context["languages_count"] = len(published)
+        return self._run(view.lang, "page.html", context)
 
     def language_index(self, lang: Lang, pages: Sequence[Page], langs: Sequence[Lang]) -> str:
         items = []
@@ -442,7 +509,7 @@ def render_page(config: Config, page: Page, lang: Lang,
 
 @dataclass(slots=True)
 class _Plan:
-    status: dict[tuple[str, str], RenderedPage] = field(default_factory=dict)
+    status: dict[tuple[str, str], Completeness] = field(default_factory=dict)
     published: dict[str, list[Lang]] = field(default_factory=dict)
 
 
@@ -486,14 +553,30 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
 
     renderer = SiteRenderer(config)
     plan = _Plan()
+    html: dict[tuple[str, str], bytes] = {}  # what pass two writes, rendered before any write
+    everywhere = tuple(config.all_languages)
     for page in pages:
-        plan.published[page.slug] = []
+        shown = plan.published[page.slug] = []
+        views = []
+        drafts = []
         for lang in config.all_languages:
-            # First pass with every language: what the page shows decides completeness.
-            draft = renderer.page(page, lang, config.all_languages)
-            plan.status[(page.slug, lang.code)] = draft
-            if draft.completeness.percent >= config.completeness_threshold(lang):
-                plan.published[page.slug].append(lang)
+            # With every language in the switcher: what the page shows decides completeness.
+            view = renderer.page_view(page, lang)
+            draft, used = renderer.page_html(view, everywhere)
+            keys = tuple([(config.site_title, None), *used])
+            plan.status[(page.slug, lang.code)] = page_completeness(
+                page, renderer.translations(lang), keys)
+            if plan.status[(page.slug, lang.code)].percent >= config.completeness_threshold(
+                    lang):
+                shown.append(lang)
+            views.append(view)
+            drafts.append(draft)
+        for lang, view, draft in zip(config.all_languages, views, drafts, strict=True):
+            if page.slug in wanted_slugs and lang.code in wanted_langs and lang in shown:
+                # The draft is the page when the page is in every language (the usual case).
+                final = draft if tuple(shown) == everywhere else renderer.page_html(
+                    view, shown)[0]
+                html[(page.slug, lang.code)] = final.encode("utf-8")
 
     build = config.output_dir / BUILD
     files: list[str] = []
@@ -513,17 +596,13 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     for page in pages:
         shown = plan.published[page.slug]
         for lang in config.all_languages:
-            status = plan.status[(page.slug, lang.code)].completeness
+            status = plan.status[(page.slug, lang.code)]
             path = build / lang.tag / f"{page.slug}.html"
             is_published = any(lg.code == lang.code for lg in shown)
             asked = page.slug in wanted_slugs and lang.code in wanted_langs
             changed = False
             if asked and is_published:
-                draft = plan.status[(page.slug, lang.code)]
-                # The draft already lists every language when the page is everywhere.
-                html = (draft.html if tuple(shown) == config.all_languages
-                        else renderer.page(page, lang, shown).html)
-                changed = emit(path, html)
+                changed = emit(path, html.pop((page.slug, lang.code)))
             elif asked and path.exists():
                 path.unlink()
                 removed.append(config.rel(path))
