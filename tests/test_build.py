@@ -195,3 +195,20 @@ def test_concurrent_build_is_refused_with_the_holders_pid(built: Path, tmp_path:
     result = run_cli(root, "build")
     assert result.returncode == 0, result.stderr
     assert f"stale lock left by PID {holder.pid}" in result.stdout
+
+
+def test_a11y_gate_off_publishes_with_findings_reported(built: Path, tmp_path: Path) -> None:
+    root = copy_built(built, tmp_path)
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text() + "\n[tool.pipeline.gate]\na11y = false\n")
+    style = root / "source/templates/style.css"
+    style.write_text(style.read_text() + "\n.content p { color: #cccccc; }\n")
+    result = run_cli(root, "build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = build_json(root)
+    assert report["verdict"] == "published"
+    gates = {g["name"]: g for g in report["gates"]}  # type: ignore[union-attr]
+    assert gates["a11y"]["enabled"] is False and gates["a11y"]["passed"] is False
+    assert "gate a11y         warn" in result.stdout
+    manifest = json.loads((root / "output/site/manifest.json").read_text())
+    assert manifest["verdicts"]["a11y"]["passed"] is False
