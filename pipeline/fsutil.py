@@ -18,14 +18,29 @@ def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
 
 
+_swept: set[Path] = set()  # folders already cleaned by this process
+
+
 def remove_stale_temps(path: Path) -> None:
-    """Remove temp files a killed earlier run left beside ``path``."""
-    prefix = f".{path.name}{TMP_MARK}"
+    """Remove temp files a killed earlier run left beside ``path``.
+
+    Each folder is swept once per process (listing it for every write made writing a
+    folder of N files quadratic); our own temp files never outlive a write.
+    """
+    folder = path.parent
+    if folder in _swept:
+        return
     with contextlib.suppress(FileNotFoundError):
-        for sibling in path.parent.iterdir():
-            if sibling.name.startswith(prefix):
+        for sibling in folder.iterdir():
+            name = sibling.name
+            if not (name.startswith(".") and TMP_MARK in name):
+                continue
+            pid = name.rsplit(TMP_MARK, 1)[1]
+            if pid.isdigit() and int(pid) != os.getpid():
                 with contextlib.suppress(OSError):
                     sibling.unlink()
+    if folder.is_dir():
+        _swept.add(folder)
 
 
 def write_bytes_atomic(path: Path, data: bytes, display: str | None = None) -> bool:
