@@ -248,8 +248,8 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
     current: dict[str, str] = {}
     for path in sorted(build.rglob("*.html")):
         current[config.rel(path)] = _sha256(path)
-    for path in sorted(reports.glob("*.html")):
-        if path.name != "a11y.html":
+    for path in sorted(reports.rglob("*.html")):  # the readability report is a folder too
+        if path != reports / "a11y.html":
             current[config.rel(path)] = _sha256(path)
     todo = [page for page, sha in current.items()
             if cache.a11y_pages.get(page, ("",))[0] != sha]
@@ -266,7 +266,8 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
             sha = current.get(page) or _sha256(config.root / page)
             cache.a11y_pages[page] = (sha, pieces)
         cache.a11y_meta = replace(result, findings=(), needs_review=(), results=(), pages=())
-    live = [p for p in cache.a11y_pages if p in current or p.endswith("/a11y.html")]
+    live = [p for p in cache.a11y_pages
+            if p in current or p == f"{config.rel(reports)}/a11y.html"]
     relocate = _relocator(config)
     merged = replace(
         cache.a11y_meta,

@@ -428,11 +428,12 @@ def report_json(result: ReadabilityResult) -> str:
 
 
 def write_reports(config: Config, result: ReadabilityResult) -> tuple[Path, Path]:
-    """Write ``output/reports/readability.json`` and ``.html`` (unchanged files untouched)."""
-    from pipeline.reporters.readability_html import render_html
+    """Write ``output/reports/readability.json``, the ``.html`` index and one
+    ``readability/<slug>.html`` per page (unchanged files untouched); returns the JSON
+    report's and the HTML index's paths."""
+    from pipeline.reporters.readability_html import write_html_reports
 
     json_path = config.output_dir / REPORT_JSON
-    html_path = config.output_dir / REPORT_HTML
     write_text_atomic(json_path, report_json(result), config.rel(json_path))
-    write_text_atomic(html_path, render_html(result), config.rel(html_path))
+    html_path = write_html_reports(config, result)[0]
     return json_path, html_path

@@ -1,20 +1,32 @@
-"""Readability result → one self-contained, accessible HTML page (no scripts, no external files).
+"""Readability result → self-contained, accessible HTML documents (no scripts, no external files).
 
-A summary table, then per page: a small inline SVG chart of the score per language (each
-against its own scale and target, with a text alternative), and per language the scores,
-the hardest sentences highlighted in their block with the page line and the ``.po`` line
-to change, and the advice. The same result always gives the same bytes.
+``output/reports/readability.html`` is the index: how to read the report and one row per
+page with each language's score and whether it meets its target, linking to that page's
+own document. ``output/reports/readability/<slug>.html`` is one page in detail: its
+scores per language, a small inline SVG chart (each language against its own scale and
+target, with a text alternative), and per language the hardest sentences highlighted in
+their block with the page line and the ``.po`` line to change, and the advice. A detail
+document depends only on its own page's result, so an unchanged page keeps its bytes and
+its file (the build re-checks only changed documents for accessibility).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from html import escape
+from pathlib import Path
 
 from pipeline import textmeasure as tm
+from pipeline.config import Config
+from pipeline.fsutil import write_text_atomic
 from pipeline.langs import Lang
 from pipeline.models import Finding
-from pipeline.readability import PageReadability, ReadabilityResult, SentenceScore
+from pipeline.readability import (
+    REPORT_HTML,
+    PageReadability,
+    ReadabilityResult,
+    SentenceScore,
+)
 
 CSS = """
 :root { color: #1a1a1a; background: #ffffff; font-family: system-ui, sans-serif;
@@ -56,26 +68,68 @@ TRACK_X = 8
 TRACK_WIDTH = 480
 
 
-def render_html(result: ReadabilityResult) -> str:
-    parts: list[str] = [
+DETAILS = "readability"  # the detail documents' folder, beside the index
+
+
+def write_html_reports(config: Config, result: ReadabilityResult) -> tuple[Path, ...]:
+    """Write the index and one detail document per page; delete detail documents of
+    pages no longer in ``result``. Unchanged files are not rewritten. Returns the
+    report's paths, the index first."""
+    index = config.output_dir / REPORT_HTML
+    folder = index.parent / DETAILS
+    write_text_atomic(index, render_html(result), config.rel(index))
+    paths = [index]
+    for page, rows in _by_page(result.pages):
+        path = folder / _detail_name(rows[0].slug)
+        write_text_atomic(path, render_page_html(page, rows), config.rel(path))
+        paths.append(path)
+    if folder.is_dir():
+        for stale in sorted(set(folder.glob("*.html")) - set(paths)):
+            if not stale.name.startswith("."):  # a concurrent write's temp file
+                stale.unlink(missing_ok=True)
+    return tuple(paths)
+
+
+def _detail_name(slug: str) -> str:
+    return f"{slug}.html"
+
+
+def _document(title: str, body: list[str]) -> str:
+    return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en" dir="ltr">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>Readability report</title>",
+        f"<title>{escape(title)}</title>",
         f"<style>{CSS}</style>",
         "</head>",
         "<body>",
         "<main>",
+        *body,
+        "</main>", "</body>", "</html>", "",
+    ])
+
+
+def render_html(result: ReadabilityResult) -> str:
+    """The index document: how to read the report, one summary row per page."""
+    return _document("Readability report", [
         "<h1>Readability report</h1>",
         *_introduction(result),
         *_summary(result),
-    ]
-    for page, rows in _by_page(result.pages):
-        parts += _page_section(page, rows)
-    parts += ["</main>", "</body>", "</html>", ""]
-    return "\n".join(parts)
+    ])
+
+
+def render_page_html(page: str, rows: list[PageReadability]) -> str:
+    """One page's detail document (``rows``: that page in each language, config order)."""
+    slug = rows[0].slug
+    return _document(f"Readability: {slug}", [
+        f'<p><a href="../{escape(REPORT_HTML.rpartition("/")[2])}">All pages: the '
+        "readability report and how to read it</a></p>",
+        f"<h1>Readability: <code>{escape(slug)}</code></h1>",
+        *_page_table(rows),
+        *_page_section(page, rows),
+    ])
 
 
 def _by_page(rows: Iterable[PageReadability]) -> list[tuple[str, list[PageReadability]]]:
@@ -129,29 +183,90 @@ def _introduction(result: ReadabilityResult) -> list[str]:
         "headings (each counts as a sentence), the body and the call to action. Blocks not "
         "translated yet are shown to readers in the source language: they are counted but "
         "not scored as the page's language (the source-language row scores them).</p>",
-        "<p>Under each language, the hardest sentences (most words and syllables) are "
-        "highlighted in their paragraph, with the page line to edit the source and the "
-        "catalog line to edit the translation.</p>",
+        "<p>Each page has its own document, linked from its row in the summary: a chart of "
+        "its scores, and under each language the hardest sentences (most words and "
+        "syllables) highlighted in their paragraph, with the page line to edit the source "
+        "and the catalog line to edit the translation, then the advice.</p>",
         "<ul>", *items, "</ul>",
     ]
 
 
 def _summary(result: ReadabilityResult) -> list[str]:
+    """One row per page, one column per language: the score and whether it is met."""
+    pages = _by_page(result.pages)
+    langs = [lang for lang in result.languages
+             if any(r.lang.code == lang.code for _, rows in pages for r in rows)]
+    usual = {lang.code: _usual_target(lang, result.pages) for lang in langs}
     out = [
         '<h2 id="summary">Summary</h2>',
         '<div class="scroll" role="region" aria-labelledby="summary" tabindex="0">',
         "<table>",
-        "<caption>Score per page and language, each on its own formula and target</caption>",
+        "<caption>Score per page and language, each on its own formula and target; "
+        "the page link opens its details</caption>",
+        '<thead><tr><th scope="col">Page</th>',
+        *(f'<th scope="col">{escape(_name(lang))}: {escape(usual[lang.code])}</th>'
+          for lang in langs),
+        "</tr></thead>",
+        "<tbody>",
+    ]
+    for _, rows in pages:
+        by_lang = {r.lang.code: r for r in rows}
+        cells = []
+        for lang in langs:
+            row = by_lang.get(lang.code)
+            if row is None:
+                cells.append("<td>—</td>")
+                continue
+            primary = row.primary
+            score = _num(primary.value) if primary else "—"
+            target = _target_text(row)
+            own = "" if target == usual[lang.code] else f" ({escape(target)})"
+            cells.append(f"<td>{score}{own}: {_status_html(row)}</td>")
+        out.append(
+            "<tr>"
+            f'<th scope="row"><a href="{DETAILS}/{_detail_name(rows[0].slug)}">'
+            f"{escape(_title(rows))}</a> <code>{escape(rows[0].slug)}</code></th>"
+            + "".join(cells) + "</tr>")
+    out += ["</tbody>", "</table>", "</div>"]
+    return out
+
+
+def _target_text(row: PageReadability) -> str:
+    return f"{row.target.formula.name}, target {row.target.text}"
+
+
+def _usual_target(lang: Lang, rows: Iterable[PageReadability]) -> str:
+    """The formula and target most pages in ``lang`` have (the column heading)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row.lang.code == lang.code:
+            text = _target_text(row)
+            counts[text] = counts.get(text, 0) + 1
+    return max(sorted(counts), key=counts.__getitem__)
+
+
+def _title(rows: list[PageReadability]) -> str:
+    """The page's title as the first language's reader sees it."""
+    return rows[0].title or rows[0].page
+
+
+def _page_table(rows: list[PageReadability]) -> list[str]:
+    """One page's scores and counts, one row per language."""
+    out = [
+        '<h2 id="summary">Summary</h2>',
+        '<div class="scroll" role="region" aria-labelledby="summary" tabindex="0">',
+        "<table>",
+        "<caption>Score per language, each on its own formula and target</caption>",
         "<thead><tr>",
         *(f'<th scope="col">{h}</th>' for h in (
-            "Page", "Language", "Formula", "Score", "Target", "Target met?",
+            "Language", "Formula", "Score", "Target", "Target met?",
             "Words (characters for Chinese)", "Sentences", "Average sentence length",
             "Long words (3+ syllables; Arabic: 6+ letters)", "LIX",
             "Blocks shown in the source language")),
         "</tr></thead>",
         "<tbody>",
     ]
-    for row in result.pages:
+    for row in rows:
         primary = row.primary
         lix = next((s for s in row.scores if s.formula.key == "lix"), None)
         long_words = ("—" if row.unit == "characters" else
@@ -159,8 +274,8 @@ def _summary(result: ReadabilityResult) -> list[str]:
                           else row.counts.polysyllables))
         out.append(
             "<tr>"
-            f'<th scope="row"><a href="#{_page_id(row.page)}">{escape(row.slug)}</a></th>'
-            f"<td>{escape(_name(row.lang))}</td>"
+            f'<th scope="row"><a href="#{_page_id(row.page)}-{row.lang.code}">'
+            f"{escape(_name(row.lang))}</a></th>"
             f"<td>{escape(row.target.formula.name)}</td>"
             f'<td class="num">{_num(primary.value) if primary else "—"}</td>'
             f'<td class="num">{escape(row.target.text)}</td>'
