@@ -197,8 +197,11 @@ def _front_matter(text: str, path: str) -> tuple[dict[str, Any], yaml.Node, int]
         ) from None
     source = "\n".join(lines[1:end])
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(source)
+        try:
+            node, data = _load_yaml(source, _YamlLoader)
+        except yaml.YAMLError:
+            # Report with the pure-Python loader: its messages are the documented ones.
+            node, data = _load_yaml(source, yaml.SafeLoader)
     except ValueError as exc:  # a constructor refused a value, e.g. the date 2026-13-45
         raise PipelineError(
             f"front matter has an invalid value: {exc}", Location(path, _bad_value_line(source)),
@@ -217,6 +220,20 @@ def _front_matter(text: str, path: str) -> tuple[dict[str, Any], yaml.Node, int]
             "front matter must be a YAML mapping (key: value lines)", Location(path, 2)
         )
     return data, node, end + 2
+
+
+# libyaml's loader when PyYAML was built with it: front matter is most of a page's parse.
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load_yaml(source: str, loader_class: Any) -> tuple[yaml.Node | None, Any]:
+    """One pass: compose (for line numbers), then construct from the same nodes."""
+    loader = loader_class(source)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def _bad_value_line(source: str) -> int:
@@ -381,6 +398,12 @@ def _pending_context(tokens: list[Token], index: int) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
+def _parse_cached(text: str, path: str) -> Page:
+    """Pages are frozen: a build's stages share one parse of each unchanged page."""
+    return parse_page(text, path)
+
+
 def load_pages(pages_dir: Path, root: Path) -> tuple[Page, ...]:
     """All pages under ``pages_dir``, sorted by path; duplicate slugs are an error."""
     if not pages_dir.is_dir():
@@ -396,7 +419,7 @@ def load_pages(pages_dir: Path, root: Path) -> tuple[Page, ...]:
                 "replace the link with the page itself: the pipeline reads and writes only "
                 "inside the content root")
         rel = _rel(file, root)
-        page = parse_page(read_text(file, rel), rel)
+        page = _parse_cached(read_text(file, rel), rel)
         if page.slug in slugs:
             raise PipelineError(
                 f"duplicate slug {page.slug!r}, also used by {slugs[page.slug]}",
