@@ -63,6 +63,8 @@ def test_clean_build_publishes_complete_pages(built: Path) -> None:
     for name in ("readability.json", "readability.html", "a11y.json", "a11y.html",
                  "a11y.junit.xml", "qa.json", "build.json"):
         assert (built / "output/reports" / name).is_file(), name
+    for slug in ("dry-eye", "eyelid-twitch"):  # the readability report's page documents
+        assert (built / f"output/reports/readability/{slug}.html").is_file(), slug
 
 
 def test_left_out_page_is_linked_from_nowhere(built: Path) -> None:
@@ -115,6 +117,7 @@ def test_one_paragraph_edit_rechecks_only_that_page(built: Path, tmp_path: Path)
     # The page changed in every language; es and fr fall below 100 % and are left out,
     # which also changes their language index. The eyelid page is never re-checked.
     assert "output/build/en/dry-eye.html" in checked
+    assert "output/reports/readability/dry-eye.html" in checked
     assert not any("eyelid-twitch" in page for page in checked), checked
     assert result.returncode == 0, result.stdout + result.stderr
     assert not (root / "output/site/es/dry-eye.html").exists()
