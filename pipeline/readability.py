@@ -191,6 +191,7 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
     extra_words = _extra_plain_words(config)
     overrides = {parse_lang(code).code: value for code, value in (targets or {}).items()}
     results: list[PageReadability] = []
+    blocks = _BlockMeasures()
     for lang in langs:
         translations = Translations.load(config, lang)
         words_to_avoid = {**tm.shipped_plain_words(tm.language_of(lang.base)),
@@ -200,7 +201,7 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
         target = _target(config, lang, overrides)
         for page in pages:
             results.append(_score_page(config, page, lang, translations, target, checker,
-                                       fail_over_target))
+                                       fail_over_target, blocks))
     order = {lang.code: i for i, lang in enumerate(langs)}
     results.sort(key=lambda r: (r.page, order[r.lang.code]))
     return ReadabilityResult(tuple(langs), config.source_language, tuple(results))
@@ -268,8 +269,41 @@ def _extra_plain_words(config: Config) -> dict[str, dict[str, str]]:
     return out
 
 
+_Sentence = tuple[str, int, tm.Counts, int]  # text, start in the block, counts, load
+
+
+class _BlockMeasures:
+    """Sentences and counts of a block's text, measured once per run: a block that falls
+    back to the source is the same text in every language, and pages repeat blocks."""
+
+    def __init__(self) -> None:
+        self._words: dict[str, int] = {}
+        self._sentences: dict[tuple[str, str], tuple[_Sentence, ...]] = {}
+
+    def words(self, text: str) -> int:
+        count = self._words.get(text)
+        if count is None:
+            count = self._words[text] = len(tm.words(text))
+        return count
+
+    def sentences(self, text: str, lang: str) -> tuple[_Sentence, ...]:
+        """The sentences of a block's plain text in ``lang``, measured."""
+        measured = self._sentences.get((text, lang))
+        if measured is None:
+            out: list[_Sentence] = []
+            position = 0
+            for sentence in tm.split_sentences(text, lang):
+                start = max(text.find(sentence, position), 0)
+                position = start + len(sentence)
+                counts = tm.measure_sentence(sentence, lang)
+                out.append((sentence, start, counts, tm.sentence_load(counts, lang)))
+            measured = self._sentences[(text, lang)] = tuple(out)
+        return measured
+
+
 def _score_page(config: Config, page: Page, lang: Lang, translations: Translations,
-                target: Target, checker: _Advice, fail_over_target: bool) -> PageReadability:
+                target: Target, checker: _Advice, fail_over_target: bool,
+                measures: _BlockMeasures) -> PageReadability:
     sentences: list[SentenceScore] = []
     blocks = fallback_blocks = fallback_words = 0
     findings: list[Finding] = []
@@ -281,16 +315,12 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
         text = tm.plain_text(resolved.text)
         if resolved.is_fallback:
             fallback_blocks += 1
-            fallback_words += len(tm.words(text))
+            fallback_words += measures.words(text)
             continue
         source = page.location(block.line)
-        position = 0
-        for sentence in tm.split_sentences(text, lang.base):
-            start = max(text.find(sentence, position), 0)
-            position = start + len(sentence)
-            counts = tm.measure_sentence(sentence, lang.base)
-            scored = SentenceScore(sentence, lang, counts, tm.sentence_load(counts, lang.base),
-                                   source, resolved.po, resolved.state, text, start)
+        for sentence, start, counts, load in measures.sentences(text, lang.base):
+            scored = SentenceScore(sentence, lang, counts, load, source, resolved.po,
+                                   resolved.state, text, start)
             sentences.append(scored)
             findings += checker.sentence(scored)
     counts = tm.total(s.counts for s in sentences)
@@ -380,6 +410,23 @@ class _Advice:
         self.chinese = tm.language_of(lang.base) == "zh"
         self.limit = round(words * CHARS_PER_WORD_ZH) if self.chinese else words
         self.seen: set[tuple[Location, str]] = set()  # a plain word: once per block
+        self._passives: dict[str, list[str]] = {}
+        self._plain_words: dict[str, list[str]] = {}
+
+    def passives(self, text: str) -> list[str]:
+        found = self._passives.get(text)
+        if found is None:
+            found = self._passives[text] = tm.passive_phrases(text, self.lang.base)
+        return found
+
+    def plain_words(self, text: str) -> list[str]:
+        """The words of the list in ``text``, in order, white space made single spaces."""
+        found = self._plain_words.get(text)
+        if found is None:
+            found = self._plain_words[text] = [
+                " ".join(match.group(0).split()) for match in self.pattern.finditer(text)
+            ] if self.pattern is not None else []
+        return found
 
     def sentence(self, s: SentenceScore) -> Iterable[Finding]:
         related = (s.source,) if s.location != s.source else ()
@@ -393,7 +440,7 @@ class _Advice:
                 frozen_details(lang=self.lang.code, words=s.counts.words, limit=self.limit,
                                chinese=self.chinese, sentence=s.text),
             )
-        passives = tm.passive_phrases(s.text, self.lang.base)
+        passives = self.passives(s.text)
         if passives:
             yield Finding(
                 "passive-voice", "notice",
@@ -401,21 +448,19 @@ class _Advice:
                 s.location, "say who does what: 'doctors use X', not 'X is used'", related,
                 frozen_details(lang=self.lang.code, phrases=tuple(passives), sentence=s.text),
             )
-        if self.pattern is not None:
-            for match in self.pattern.finditer(s.text):
-                word = " ".join(match.group(0).split())
-                key = word.lower()
-                if (s.location, key) in self.seen:
-                    continue
-                self.seen.add((s.location, key))
-                plainer = self.plain[key]
-                yield Finding(
-                    "plain-language", "notice",
-                    f"{word!r}: a plainer word is {plainer!r}",
-                    s.location, f"write {plainer!r} (or explain {word!r} the first time)",
-                    related,
-                    frozen_details(lang=self.lang.code, word=word, plainer=plainer),
-                )
+        for word in self.plain_words(s.text):
+            key = word.lower()
+            if (s.location, key) in self.seen:
+                continue
+            self.seen.add((s.location, key))
+            plainer = self.plain[key]
+            yield Finding(
+                "plain-language", "notice",
+                f"{word!r}: a plainer word is {plainer!r}",
+                s.location, f"write {plainer!r} (or explain {word!r} the first time)",
+                related,
+                frozen_details(lang=self.lang.code, word=word, plainer=plainer),
+            )
 
 
 # --- reports ------------------------------------------------------------------------------

