@@ -33,6 +33,7 @@ from pipeline.pages import Block, Page, image_only, inline_message, markdown, wa
 from pipeline.translations import Resolved
 
 Resolve = Callable[[str, str | None], Resolved]
+Attrs = dict[str, str | int | float]  # a markdown-it token's attributes
 
 # Embeddings, overrides and isolates (Trojan Source); LRM/RLM marks are left alone. Also
 # the C0/C1 control characters but tab and line ends: invisible, and not allowed in HTML.
@@ -119,9 +120,11 @@ class PreparedBody:
     ``data-src``/``lang``/``dir``). Nothing here is mutated after ``prepare_body``.
     """
 
-    tokens: tuple[Token, ...]  # the token stream as rendered (HTML comments dropped)
     pieces: tuple[str, ...]
     slots: tuple[_Slot, ...]
+    # The elements that take a slot's attributes, by index: the HTML before and after
+    # their attributes, and the attributes markdown-it gave them.
+    frames: Mapping[int, tuple[str, Attrs, str]]
 
 
 def prepare_body(page: Page) -> PreparedBody:
@@ -160,19 +163,19 @@ def prepare_body(page: Page) -> PreparedBody:
     per_language = {s.inline for s in slots} | {s.target for s in slots}
     for index, token in enumerate(kept):
         if index not in per_language:
-            _align_class(token)
+            _align_class(token.attrs)
     options = _html_options()
     pieces = tuple("" if index in per_language else _render_token(kept, index, options)
                    for index in range(len(kept)))
-    return PreparedBody(tuple(kept), pieces, slots)
+    frames = {s.target: _frame(kept, s.target, options) for s in slots}
+    return PreparedBody(pieces, slots, frames)
 
 
 def render_body(body: PreparedBody, lang: Lang, resolve: Resolve,
                 translated: TranslatedHtml) -> RenderedBody:
     """``body`` for a reader of ``lang``; ``resolve`` looks messages up."""
     pieces = list(body.pieces)
-    tokens = list(body.tokens)
-    targets: dict[int, Token] = {}
+    targets: dict[int, Attrs] = {}
     resolved_blocks: list[Resolved] = []
     for slot in body.slots:
         resolved = resolve(slot.block.msgid, slot.block.msgctxt)
@@ -181,16 +184,14 @@ def render_body(body: PreparedBody, lang: Lang, resolve: Resolve,
             pieces[slot.inline] = translated.html(resolved.text, slot)
         else:
             pieces[slot.inline] = slot.source_html
-        target = targets.get(slot.target)
-        if target is None:  # a copy: the prepared tokens serve every language
-            target = tokens[slot.target].copy(attrs=dict(tokens[slot.target].attrs))
-            tokens[slot.target] = targets[slot.target] = target
-        for key, value in text_attributes(resolved, lang, slot.where).items():
-            target.attrSet(key, value)
-    options = _html_options()
-    for index, target in targets.items():
-        _align_class(target)
-        pieces[index] = _render_token(tokens, index, options)
+        attrs = targets.get(slot.target)
+        if attrs is None:
+            attrs = targets[slot.target] = dict(body.frames[slot.target][1])
+        attrs.update(text_attributes(resolved, lang, slot.where))
+    for index, attrs in targets.items():
+        _align_class(attrs)
+        head, _, tail = body.frames[index]
+        pieces[index] = head + _attrs_html(attrs) + tail
     return RenderedBody(Markup("".join(pieces).rstrip("\n")), tuple(resolved_blocks))
 
 
@@ -258,13 +259,37 @@ def _render_token(tokens: Sequence[Token], index: int, options: OptionsDict) -> 
     return renderer.renderToken(tokens, index, options, {})
 
 
-def _align_class(token: Token) -> None:
+def _frame(tokens: list[Token], index: int, options: OptionsDict) -> tuple[str, Attrs, str]:
+    """An opening tag rendered around its attributes: (``<p``, attributes, ``>``).
+
+    markdown-it renders the tag itself (a line end before or after it depends on its
+    neighbours); ``_attrs_html`` writes the attributes as its ``renderAttrs`` does,
+    which is checked here on the tag's own attributes and one more.
+    """
+    token = tokens[index]
+    view = list(tokens)
+    view[index] = token.copy(attrs={})
+    bare = _render_token(view, index, options)
+    cut = bare.find("<" + token.tag) + 1 + len(token.tag)
+    head, tail = bare[:cut], bare[cut:]
+    probe: Attrs = {**token.attrs, "data-probe": '"&<'}
+    view[index] = token.copy(attrs=dict(probe))
+    if token.nesting != 1 or cut == len(token.tag) or (
+            _render_token(view, index, options) != head + _attrs_html(probe) + tail):
+        raise PipelineError(f"internal error: cannot put attributes on a {token.type}")
+    return head, dict(token.attrs), tail
+
+
+def _attrs_html(attrs: Attrs) -> str:
+    return "".join([f' {escapeHtml(key)}="{escapeHtml(str(value))}"'
+                    for key, value in attrs.items()])
+
+
+def _align_class(attrs: Attrs) -> None:
     """Table alignment as one of our classes instead of markdown-it's ``style``."""
-    style = token.attrGet("style")
-    if style is not None:
-        del token.attrs["style"]
-        if str(style) in ALIGN_CLASSES:
-            token.attrSet("class", ALIGN_CLASSES[str(style)])
+    style = attrs.pop("style", None)
+    if style is not None and str(style) in ALIGN_CLASSES:
+        attrs["class"] = ALIGN_CLASSES[str(style)]
 
 
 def translated_children(text: str, source: list[Token], lone_image: bool) -> list[Token]:
