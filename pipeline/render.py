@@ -38,7 +38,7 @@ from markupsafe import Markup, escape
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.fsutil import read_bytes, write_bytes_atomic
+from pipeline.fsutil import read_bytes, write_files_atomic
 from pipeline.langs import Lang
 from pipeline.markup import (
     PreparedBody,
@@ -579,38 +579,29 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
                 html[(page.slug, lang.code)] = final.encode("utf-8")
 
     build = config.output_dir / BUILD
-    files: list[str] = []
-    written: list[str] = []
+    out: list[tuple[Path, bytes, str]] = []  # written together at the end, in this order
     removed: list[str] = []
-    results: list[PageResult] = []
+    # (page, language, file, published, asked, index in ``out`` if rendered)
+    rows: list[tuple[Page, Lang, str, bool, bool, int | None]] = []
 
-    def emit(path: Path, data: str | bytes) -> bool:
-        display = config.rel(path)
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-        changed = write_bytes_atomic(path, raw, display)
-        files.append(display)
-        if changed:
-            written.append(display)
-        return changed
+    def emit(path: Path, data: str | bytes) -> int:
+        out.append((path, data.encode("utf-8") if isinstance(data, str) else data,
+                    config.rel(path)))
+        return len(out) - 1
 
     for page in pages:
         shown = plan.published[page.slug]
         for lang in config.all_languages:
-            status = plan.status[(page.slug, lang.code)]
             path = build / lang.tag / f"{page.slug}.html"
             is_published = any(lg.code == lang.code for lg in shown)
             asked = page.slug in wanted_slugs and lang.code in wanted_langs
-            changed = False
+            index = None
             if asked and is_published:
-                changed = emit(path, html.pop((page.slug, lang.code)))
+                index = emit(path, html.pop((page.slug, lang.code)))
             elif asked and path.exists():
                 path.unlink()
                 removed.append(config.rel(path))
-            results.append(PageResult(
-                page.slug, page.path, lang.code, lang.tag, config.rel(path), is_published,
-                asked and is_published, changed, status.translated, status.outdated,
-                status.fallback, status.total, round(status.percent, 2),
-                config.completeness_threshold(lang)))
+            rows.append((page, lang, config.rel(path), is_published, asked, index))
 
     languages = [lg for lg in config.all_languages
                  if any(lg in plan.published[p.slug] for p in pages)]
@@ -629,6 +620,17 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
                             f"output/{BUILD}/{STYLESHEET}; create it")
     emit(build / STYLESHEET, read_bytes(style, config.rel(style)))
 
+    changed = write_files_atomic(out)
+    files = [display for _, _, display in out]
+    written = [display for (_, _, display), new in zip(out, changed, strict=True) if new]
+    results = []
+    for page, lang, file, is_published, asked, index in rows:
+        status = plan.status[(page.slug, lang.code)]
+        results.append(PageResult(
+            page.slug, page.path, lang.code, lang.tag, file, is_published,
+            asked and is_published, index is not None and changed[index], status.translated,
+            status.outdated, status.fallback, status.total, round(status.percent, 2),
+            config.completeness_threshold(lang)))
     if full:
         removed += _remove_stale(config, build, set(files))
     return RenderResult(tuple(results), tuple(files), tuple(written), tuple(removed),
