@@ -169,18 +169,25 @@ def parse_glossary(text: str, display: str) -> tuple[GlossaryTerm, ...]:
 # --- reading a message: Markdown inline tokens ------------------------------------------
 
 
+# The characters an inline rule of the dialect can start at (line breaks, escapes, code,
+# emphasis, links, images, autolinks, HTML, entities), and the two its normalization
+# rewrites (CR, NUL). A text with none of them parses to one text token holding all of it,
+# which most translations are: they skip the parser.
+_INLINE_SYNTAX = re.compile(r"[\n\r\0\\`*_&<!\[\]]")
+
+
 @lru_cache(maxsize=8192)
 def inline_tokens(text: str, html_enabled: bool = False) -> tuple[Token, ...]:
     """The inline tokens of ``text`` in the pages' Markdown dialect (read-only)."""
+    if _INLINE_SYNTAX.search(text) is None:
+        return (Token("text", "", 0, content=text),) if text else ()
     parsed = markdown(html_enabled).parseInline(text)
     return tuple(parsed[0].children or ()) if parsed else ()
 
 
-@lru_cache(maxsize=8192)
-def visible_text(text: str) -> str:
-    """What a reader sees of a message: text, code and image alt text, no URLs or markers."""
+def _visible(tokens: Iterable[Token]) -> str:
     out: list[str] = []
-    for token in inline_tokens(text):
+    for token in tokens:
         if token.type in ("text", "code_inline", "image"):
             out.append(token.content)
         elif token.type in ("softbreak", "hardbreak"):
@@ -188,11 +195,52 @@ def visible_text(text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=8192)
+def visible_text(text: str) -> str:
+    """What a reader sees of a message: text, code and image alt text, no URLs or markers."""
+    return _visible(inline_tokens(text))
+
+
+def _targets(tokens: Iterable[Token], kind: str) -> list[str]:
+    if kind == "link":
+        return [str(t.attrs.get("href", "")) for t in tokens if t.type == "link_open"]
+    return [str(t.attrs.get("src", "")) for t in tokens if t.type == "image"]
+
+
 def targets(text: str, kind: str) -> list[str]:
     """Link URLs (``kind="link"``) or image sources (``"image"``) in order."""
-    if kind == "link":
-        return [str(t.attrs.get("href", "")) for t in inline_tokens(text) if t.type == "link_open"]
-    return [str(t.attrs.get("src", "")) for t in inline_tokens(text) if t.type == "image"]
+    return _targets(inline_tokens(text), kind)
+
+
+@dataclass(frozen=True, slots=True)
+class TextFacts:
+    """What the checks read of one message text, from one parse: the source side of an
+    entry is read once for every language. The counters are never changed."""
+
+    links: tuple[str, ...]
+    images: tuple[str, ...]
+    visible: str
+    folded: str  # the visible text as glossary and same-as-source compare it
+    visible_length: int  # characters other than white space
+    stray: Counter[str]  # markers that would show as text
+    emphasis: Counter[str]  # strong_open, em_open, code_inline tokens
+    code: tuple[str, ...]  # the text of each code span, sorted
+    ending: tuple[str | None, str]
+    html: tuple[str, ...]
+
+
+@lru_cache(maxsize=1 << 15)
+def text_facts(text: str) -> TextFacts:
+    tokens = inline_tokens(text)
+    links, images = _targets(tokens, "link"), _targets(tokens, "image")
+    visible = _visible(tokens)
+    return TextFacts(
+        links=tuple(links), images=tuple(images), visible=visible, folded=_fold(visible),
+        visible_length=len("".join(visible.split())), stray=_stray(tokens),
+        emphasis=Counter(t.type for t in tokens if t.type in _EMPHASIS),
+        code=tuple(sorted(t.content for t in tokens if t.type == "code_inline")),
+        ending=_ending(visible), html=tuple(_html_found(text, links + images)),
+    )
 
 
 # --- the context one catalog is checked in --------------------------------------------------
@@ -300,8 +348,11 @@ def make_context(config: Config, lang: Lang, catalog: Catalog,
 Check = Callable[[Entry, CheckContext], Iterator[Finding]]
 
 
-def _unmatched(source: list[str], translation: list[str]) -> tuple[list[str], list[str]]:
+def _unmatched(source: Sequence[str], translation: Sequence[str]
+               ) -> tuple[list[str], list[str]]:
     """Items of ``source`` missing from ``translation`` and extra ones, each in order."""
+    if len(source) == len(translation) and list(source) == list(translation):
+        return [], []  # most entries: the same links (or none) in the same order
     missing_count = Counter(source) - Counter(translation)
     extra_count = Counter(translation) - Counter(source)
     missing, extra = [], []
@@ -319,7 +370,8 @@ def _unmatched(source: list[str], translation: list[str]) -> tuple[list[str], li
 def check_links(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Links keep their URLs (the renderer takes them from the source); none lost or added."""
     for form in ctx.forms(entry):
-        missing, extra = _unmatched(targets(form.source, "link"), targets(form.translation, "link"))
+        source, translation = text_facts(form.source), text_facts(form.translation)
+        missing, extra = _unmatched(source.links, translation.links)
         for old, new in zip(missing, extra, strict=False):
             yield ctx.finding(
                 entry, "url-changed", form.label(f'link target changed: "{old}" → "{new}"'),
@@ -334,8 +386,7 @@ def check_links(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 entry, "link-added", form.label(f'the translation adds a link to "{new}"'),
                 "remove it: a translation has the same links as the source, no more",
                 translation_url=new)
-        old_images, new_images = _unmatched(targets(form.source, "image"),
-                                            targets(form.translation, "image"))
+        old_images, new_images = _unmatched(source.images, translation.images)
         for old, new in zip(old_images, new_images, strict=False):
             yield ctx.finding(
                 entry, "url-changed", form.label(f'image source changed: "{old}" → "{new}"'),
@@ -348,18 +399,21 @@ _EMPHASIS = {"strong_open": "bold (**…**)", "em_open": "emphasis (*…*)",
 _STRAY = re.compile(r"\*+|`+|(?<![^\W_])_+|_+(?![^\W_])")
 
 
-def _stray_markers(text: str) -> Counter[str]:
+def _stray(tokens: Iterable[Token]) -> Counter[str]:
     found: Counter[str] = Counter()
-    for token in inline_tokens(text):
+    for token in tokens:
         if token.type == "text":
-            found.update(m.group(0) for m in _STRAY.finditer(token.content))
+            markers = _STRAY.findall(token.content)
+            if markers:
+                found.update(markers)
     return found
 
 
 def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Inline markup is balanced and matches the source's (emphasis, bold, code, images)."""
     for form in ctx.forms(entry):
-        stray = _stray_markers(form.translation) - _stray_markers(form.source)
+        source, translation = text_facts(form.source), text_facts(form.translation)
+        stray = translation.stray - source.stray if translation.stray else translation.stray
         if stray:
             shown = ", ".join(f"'{m}'" for m in sorted(stray))
             yield ctx.finding(
@@ -367,16 +421,15 @@ def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 form.label(f"unbalanced markup: {shown} would show as text"),
                 "close every marker you open (**bold**, *emphasis*, `code`), or write \\* for a "
                 "literal asterisk", markers=sorted(stray))
-        source_images = len(targets(form.source, "image"))
-        images = len(targets(form.translation, "image"))
+        source_images = len(source.images)
+        images = len(translation.images)
         if images != source_images:
             yield ctx.finding(
                 entry, "markup-mismatch",
                 form.label(f"{images} image(s), the source has {source_images}"),
                 "keep each image of the source as ![description](same source); translate the "
                 "description only")
-        source_kinds = Counter(t.type for t in inline_tokens(form.source) if t.type in _EMPHASIS)
-        kinds = Counter(t.type for t in inline_tokens(form.translation) if t.type in _EMPHASIS)
+        source_kinds, kinds = source.emphasis, translation.emphasis
         differences = [
             f"{_EMPHASIS[k]}: {kinds[k]}, the source has {source_kinds[k]}"
             for k in _EMPHASIS if kinds[k] != source_kinds[k]
@@ -388,11 +441,7 @@ def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 "mark the same words as the source does (**bold**, *emphasis*, `code`)",
                 severity="warning")
             continue
-        source_code = sorted(t.content for t in inline_tokens(form.source)
-                             if t.type == "code_inline")
-        code = sorted(t.content for t in inline_tokens(form.translation)
-                      if t.type == "code_inline")
-        if code != source_code:
+        if translation.code != source.code:
             yield ctx.finding(
                 entry, "markup-mismatch", form.label("text inside `code` differs from the source"),
                 "code is not translated: copy the text between backticks as it is",
@@ -414,10 +463,20 @@ _INVISIBLE = re.compile("[\x00-\x20\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):", re.I)
 
 
+# Each pattern of _DANGEROUS needs one of these characters (none of them has another
+# case for re.I to match): a text without them is not searched.
+_DANGEROUS_NEEDS = re.compile("[<=:]")
+
+
 def html_found(text: str) -> list[str]:
     """Descriptions of the HTML and script in ``text``: tags, handlers, script URLs, CSS."""
+    return list(text_facts(text).html)
+
+
+def _html_found(text: str, urls: list[str]) -> list[str]:
     found: list[str] = []
-    for token in inline_tokens(text, html_enabled=True):
+    # html_inline tokens start at "<": without one, the HTML-enabled parse adds nothing.
+    for token in inline_tokens(text, html_enabled=True) if "<" in text else ():
         if token.type == "html_inline":
             name = _TAG_NAME.match(token.content)
             if name is None:
@@ -428,9 +487,11 @@ def html_found(text: str) -> list[str]:
                 found.append(f"an HTML tag <{name.group(1).lower()}>")
     decoded = html.unescape(text)
     for variant in dict.fromkeys((text, decoded, _INVISIBLE.sub("", decoded))):
+        if _DANGEROUS_NEEDS.search(variant) is None:
+            continue
         for pattern, description in _DANGEROUS:
             found += [description.format(m.group(1).lower()) for m in pattern.finditer(variant)]
-    for url in targets(text, "link") + targets(text, "image"):
+    for url in urls:
         scheme = _SCHEME.match(_INVISIBLE.sub("", html.unescape(unquote(url))))
         if scheme and scheme.group(1).lower() in ("javascript", "vbscript", "data"):
             found.append(f"a {scheme.group(1).lower()}: URL")
@@ -440,8 +501,11 @@ def html_found(text: str) -> list[str]:
 def check_html(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """No raw HTML, scripts, handlers, CSS or script URLs the source does not have."""
     for form in ctx.forms(entry):
-        source = Counter(html_found(form.source))
-        added = [what for what in html_found(form.translation)
+        found = text_facts(form.translation).html
+        if not found:
+            continue
+        source = Counter(text_facts(form.source).html)
+        added = [what for what in found
                  if source[what] == 0 or not what.startswith(("an HTML tag", "raw HTML"))]
         if added:
             yield ctx.finding(
@@ -475,6 +539,14 @@ _BRACE = re.compile(r"(?<!\{)\{(?P<name>[A-Za-z_][\w.]*|\d*)(?:![rsa])?(?::[^{}]
 
 def placeholders(text: str, printf: bool) -> tuple[list[str], list[str]]:
     """(named placeholders, positional ones in order) of ``text``."""
+    named, positional = _placeholders(text, printf)
+    return list(named), list(positional)
+
+
+@lru_cache(maxsize=1 << 14)
+def _placeholders(text: str, printf: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if "%" not in text and "{" not in text:
+        return (), ()
     named: list[str] = []
     positional: list[str] = []
     pattern = _PRINTF if printf else _NAMED
@@ -488,7 +560,7 @@ def placeholders(text: str, printf: bool) -> tuple[list[str], list[str]]:
     for match in _BRACE.finditer(text):
         (named if match.group("name") and not match.group("name").isdigit()
          else positional).append(match.group(0))
-    return named, positional
+    return tuple(named), tuple(positional)
 
 
 def _is_printf(entry: Entry) -> bool:
@@ -497,8 +569,8 @@ def _is_printf(entry: Entry) -> bool:
 
 
 def placeholder_problems(form: Form, printf: bool) -> list[str]:
-    source_named, source_positional = placeholders(form.source, printf)
-    named, positional = placeholders(form.translation, printf)
+    source_named, source_positional = _placeholders(form.source, printf)
+    named, positional = _placeholders(form.translation, printf)
     missing, extra = _unmatched(source_named, named)
     problems = []
     if missing and not form.single:
@@ -546,7 +618,14 @@ _DIGITS = re.compile(r"\d+")
 
 def numbers(text: str, printf: bool) -> Counter[str]:
     """Digit runs a reader sees, as ASCII (Arabic-Indic and full-width digits included)."""
-    shown = visible_text(text)
+    return Counter(_numbers(text, printf))
+
+
+@lru_cache(maxsize=1 << 14)
+def _numbers(text: str, printf: bool) -> Counter[str]:  # never changed: see numbers()
+    shown = text_facts(text).visible
+    if _DIGITS.search(shown) is None:
+        return Counter()
     shown = (_PRINTF if printf else _NAMED).sub(" ", shown)
     shown = _BRACE.sub(" ", shown)
     return Counter("".join(str(unicodedata.decimal(c)) for c in run)
@@ -557,7 +636,10 @@ def check_numbers(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Every number of the source appears in the translation (in any digits)."""
     printf = _is_printf(entry)
     for form in ctx.forms(entry):
-        missing = numbers(form.source, printf) - numbers(form.translation, printf)
+        source = _numbers(form.source, printf)
+        if not source:
+            continue
+        missing = source - _numbers(form.translation, printf)
         if missing:
             shown = ", ".join(sorted(missing.elements(), key=lambda n: (len(n), n)))
             yield ctx.finding(
@@ -597,7 +679,7 @@ def check_same_as_source(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     if ctx.lang.base.split("_")[0] == ctx.source_language.base.split("_")[0]:
         return  # en_GB from en, or a pseudo-locale: equal text is expected
     for form in ctx.forms(entry):
-        if _fold(visible_text(form.translation)) != _fold(visible_text(form.source)):
+        if text_facts(form.translation).folded != text_facts(form.source).folded:
             continue
         if is_name_like(form.source, ctx):
             continue
@@ -607,18 +689,14 @@ def check_same_as_source(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
             "translator comment saying so and the flag '#, no-check-same-as-source'")
 
 
-def _visible_length(text: str) -> int:
-    return sum(1 for c in visible_text(text) if not c.isspace())
-
-
 def check_length(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Visible length within the language's tolerance of the source's (long strings only)."""
     low, high = ctx.length_ratio
     for form in ctx.forms(entry):
-        source = _visible_length(form.source)
+        source = text_facts(form.source).visible_length
         if source < max(ctx.length_min, 1):
             continue
-        ratio = _visible_length(form.translation) / source
+        ratio = text_facts(form.translation).visible_length / source
         if low <= ratio <= high:
             continue
         longer = ratio > high
@@ -656,7 +734,11 @@ _CLOSERS = ")]}\"'»”’›）」』】*_` \u00a0\u202f\t\n"
 
 def ending(text: str) -> tuple[str | None, str]:
     """(punctuation class, the mark) a text ends with, closing brackets and quotes aside."""
-    shown = visible_text(text).rstrip(_CLOSERS)
+    return text_facts(text).ending
+
+
+def _ending(visible: str) -> tuple[str | None, str]:
+    shown = visible.rstrip(_CLOSERS)
     for name, marks in _CLASSES.items():
         for mark in marks:
             if shown.endswith(mark):
@@ -678,8 +760,8 @@ def check_punctuation(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                     form.label(f"{edge} whitespace differs from the source "
                                f"({'none' if not source_space else 'some'} in the source)"),
                     f"keep the source's {edge} spaces and line breaks exactly")
-        source_class, _ = ending(form.source)
-        cls, mark = ending(form.translation)
+        source_class, _ = text_facts(form.source).ending
+        cls, mark = text_facts(form.translation).ending
         if cls != source_class:
             if source_class is None:
                 message = f"the translation ends with a {cls} ({mark}), the source does not"
@@ -711,21 +793,50 @@ def _term_pattern(term: str) -> re.Pattern[str]:
     return re.compile(r"(?<![^\W_])" + re.escape(_fold(term)) + r"(?![^\W_])")
 
 
+@dataclass(frozen=True, slots=True)
+class _GlossaryEntry:
+    folded: str  # the term as the folded source text contains it
+    pattern: re.Pattern[str]  # the term as a whole word
+    rows: tuple[GlossaryTerm, ...]  # its approved translations, in the glossary's order
+    translations: tuple[str, ...]  # folded
+
+
+# A context's glossary, grouped by term once (keyed by the tuple's identity).
+_glossaries: dict[int, tuple[tuple[GlossaryTerm, ...], tuple[_GlossaryEntry, ...]]] = {}
+
+
+def _glossary_entries(glossary: tuple[GlossaryTerm, ...]) -> tuple[_GlossaryEntry, ...]:
+    known = _glossaries.get(id(glossary))
+    if known is not None and known[0] is glossary:
+        return known[1]
+    by_term: dict[str, list[GlossaryTerm]] = {}
+    for row in glossary:
+        by_term.setdefault(_fold(row.term), []).append(row)
+    entries = tuple(
+        _GlossaryEntry(_fold(rows[0].term), _term_pattern(rows[0].term), tuple(rows),
+                       tuple(_fold(r.translation) for r in rows))
+        for rows in by_term.values())
+    if len(_glossaries) >= 16:
+        _glossaries.clear()
+    _glossaries[id(glossary)] = (glossary, entries)
+    return entries
+
+
 def check_glossary(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """A glossary term in the source is translated with one of its approved translations."""
     if not ctx.glossary or ctx.lang.is_pseudo:
         return  # a pseudo-locale transforms every word, names included
-    by_term: dict[str, list[GlossaryTerm]] = {}
-    for row in ctx.glossary:
-        by_term.setdefault(_fold(row.term), []).append(row)
+    terms = _glossary_entries(ctx.glossary)
     for form in ctx.forms(entry):
-        source = _fold(visible_text(form.source))
-        translation = _fold(visible_text(form.translation))
-        for rows in by_term.values():
-            if not _term_pattern(rows[0].term).search(source):
+        source = text_facts(form.source).folded
+        translation = text_facts(form.translation).folded
+        for term in terms:
+            # The pattern matches the folded term as it is: only a text holding it can match.
+            if term.folded not in source or not term.pattern.search(source):
                 continue
-            if any(_fold(r.translation) in translation for r in rows):
+            if any(t in translation for t in term.translations):
                 continue
+            rows = term.rows
             approved = " or ".join(f'"{r.translation}"' for r in rows)
             notes = "; ".join(r.note for r in rows if r.note)
             yield ctx.finding(
