@@ -264,20 +264,26 @@ def _frame(tokens: list[Token], index: int, options: OptionsDict) -> tuple[str, 
 
     markdown-it renders the tag itself (a line end before or after it depends on its
     neighbours); ``_attrs_html`` writes the attributes as its ``renderAttrs`` does,
-    which is checked here on the tag's own attributes and one more.
+    which is checked, once per kind of tag, on the tag's own attributes and one more.
     """
     token = tokens[index]
-    view = list(tokens)
-    view[index] = token.copy(attrs={})
-    bare = _render_token(view, index, options)
+    attrs = token.attrs
+    token.attrs = {}
+    bare = _render_token(tokens, index, options)
     cut = bare.find("<" + token.tag) + 1 + len(token.tag)
     head, tail = bare[:cut], bare[cut:]
-    probe: Attrs = {**token.attrs, "data-probe": '"&<'}
-    view[index] = token.copy(attrs=dict(probe))
-    if token.nesting != 1 or cut == len(token.tag) or (
-            _render_token(view, index, options) != head + _attrs_html(probe) + tail):
-        raise PipelineError(f"internal error: cannot put attributes on a {token.type}")
-    return head, dict(token.attrs), tail
+    if (token.type, token.tag) not in _FRAMES_CHECKED:
+        token.attrs = {**attrs, "data-probe": '"&<'}
+        probed = _render_token(tokens, index, options)
+        if token.nesting != 1 or cut == len(token.tag) or (
+                probed != head + _attrs_html(token.attrs) + tail):
+            raise PipelineError(f"internal error: cannot put attributes on a {token.type}")
+        _FRAMES_CHECKED.add((token.type, token.tag))
+    token.attrs = attrs
+    return head, dict(attrs), tail
+
+
+_FRAMES_CHECKED: set[tuple[str, str]] = set()
 
 
 def _attrs_html(attrs: Attrs) -> str:
