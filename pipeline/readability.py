@@ -18,8 +18,9 @@ but left out of that language's formulas — English text never feeds the Spanis
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from pipeline.fsutil import read_text, write_text_atomic
 from pipeline.langs import Lang, parse_lang
 from pipeline.models import Finding, Location, Severity, frozen_details
 from pipeline.pages import Page, load_pages
-from pipeline.translations import Translations
+from pipeline.translations import Resolved, Translations
 
 REPORT_JSON = "reports/readability.json"
 REPORT_HTML = "reports/readability.html"
@@ -304,7 +305,9 @@ class _BlockMeasures:
 def _score_page(config: Config, page: Page, lang: Lang, translations: Translations,
                 target: Target, checker: _Advice, fail_over_target: bool,
                 measures: _BlockMeasures) -> PageReadability:
-    sentences: list[SentenceScore] = []
+    # Each sentence as (its measures, its block's resolved text and page line); only the
+    # hardest few become SentenceScores.
+    sentences: list[tuple[_Sentence, Resolved, str, Location]] = []
     blocks = fallback_blocks = fallback_words = 0
     findings: list[Finding] = []
     for block in page.blocks:
@@ -318,19 +321,20 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
             fallback_words += measures.words(text)
             continue
         source = page.location(block.line)
-        for sentence, start, counts, load in measures.sentences(text, lang.base):
-            scored = SentenceScore(sentence, lang, counts, load, source, resolved.po,
-                                   resolved.state, text, start)
-            sentences.append(scored)
-            findings += checker.sentence(scored)
-    counts = tm.total(s.counts for s in sentences)
+        # SentenceScore.location: the .po entry for a translation, else the page line
+        where = (resolved.po if resolved.po is not None and resolved.state != "source"
+                 else source)
+        for measured in measures.sentences(text, lang.base):
+            sentences.append((measured, resolved, text, source))
+            findings += checker.sentence(measured[0], measured[2].words, where, source)
+    counts = tm.total(m[2] for m, _, _, _ in sentences)
     # A pseudo-locale's text is a test rendering, not a language: no formula fits it.
     scores = () if lang.is_pseudo else tm.scores(counts, lang.base)
     primary = next((s for s in scores if s.formula.key == target.formula.key), None)
     met = target.met_by(primary.value) if primary else None
     limit = config.readability.hardest_sentences
     hardest = sorted(range(len(sentences)),
-                     key=lambda i: (-sentences[i].load, -sentences[i].counts.words, i))[:limit]
+                     key=lambda i: (-sentences[i][0][3], -sentences[i][0][2].words, i))[:limit]
     title = tm.plain_text(translations.resolve(page.title.value).text)
     result_findings = _page_findings(config, page, lang, translations, target, primary, met,
                                      blocks, fallback_blocks, fail_over_target)
@@ -338,7 +342,11 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
     return PageReadability(
         page=page.path, slug=page.slug, title=title, lang=lang, counts=counts, scores=scores,
         target=target, met=met, blocks=blocks, fallback_blocks=fallback_blocks,
-        fallback_words=fallback_words, hardest=tuple(sentences[i] for i in hardest),
+        fallback_words=fallback_words,
+        hardest=tuple(SentenceScore(sentence, lang, sentence_counts, load, source, resolved.po,
+                                    resolved.state, text, start)
+                      for (sentence, start, sentence_counts, load), resolved, text, source
+                      in (sentences[i] for i in hardest)),
         findings=(*result_findings, *findings), notes=notes,
     )
 
@@ -362,6 +370,12 @@ def _notes(lang: Lang, counts: tm.Counts) -> tuple[str, ...]:
     if tm.profile(lang.base) is tm.OTHER:
         notes.append(f"No validated formula for {lang.english_name}: LIX only.")
     return tuple(notes)
+
+
+@lru_cache(maxsize=64)
+def _english_name(lang: Lang) -> str:
+    """``lang.english_name`` (Babel builds it on every call): once per language."""
+    return lang.english_name
 
 
 def _page_findings(config: Config, page: Page, lang: Lang, translations: Translations,
@@ -391,7 +405,7 @@ def _page_findings(config: Config, page: Page, lang: Lang, translations: Transla
         out.append(Finding(
             "fallback-not-scored", "notice",
             f"{page.slug} ({lang.code}): {shown} not translated yet: shown in "
-            f"{config.source_language.english_name}, not scored as {lang.english_name}",
+            f"{_english_name(config.source_language)}, not scored as {_english_name(lang)}",
             where, "translate them; the source-language row scores that text", related,
             frozen_details(page=page.path, lang=lang.code, fallback_blocks=fallback_blocks,
                            blocks=blocks),
@@ -428,39 +442,47 @@ class _Advice:
             ] if self.pattern is not None else []
         return found
 
-    def sentence(self, s: SentenceScore) -> Iterable[Finding]:
-        related = (s.source,) if s.location != s.source else ()
-        quote = s.text if len(s.text) <= 80 else s.text[:77].rstrip() + "…"
+    def sentence(self, text: str, words: int, location: Location, source: Location
+                 ) -> list[Finding]:
+        """Advice on one sentence of ``words`` words; ``location`` is where to fix it."""
+        passives = self.passives(text)
+        plain_words = self.plain_words(text)
+        too_long = words > self.limit
+        if not (too_long or passives or plain_words):
+            return []
+        out: list[Finding] = []
+        related = (source,) if location != source else ()
+        quote = text if len(text) <= 80 else text[:77].rstrip() + "…"
         unit = "characters" if self.chinese else "words"
-        if s.counts.words > self.limit:
-            yield Finding(
+        if too_long:
+            out.append(Finding(
                 "sentence-too-long", "notice",
-                f"sentence of {s.counts.words} {unit} (limit {self.limit}): {quote}",
-                s.location, "split it: one idea per sentence", related,
-                frozen_details(lang=self.lang.code, words=s.counts.words, limit=self.limit,
-                               chinese=self.chinese, sentence=s.text),
-            )
-        passives = self.passives(s.text)
+                f"sentence of {words} {unit} (limit {self.limit}): {quote}",
+                location, "split it: one idea per sentence", related,
+                frozen_details(lang=self.lang.code, words=words, limit=self.limit,
+                               chinese=self.chinese, sentence=text),
+            ))
         if passives:
-            yield Finding(
+            out.append(Finding(
                 "passive-voice", "notice",
                 f"passive voice: {', '.join(repr(p) for p in passives)} in: {quote}",
-                s.location, "say who does what: 'doctors use X', not 'X is used'", related,
-                frozen_details(lang=self.lang.code, phrases=tuple(passives), sentence=s.text),
-            )
-        for word in self.plain_words(s.text):
+                location, "say who does what: 'doctors use X', not 'X is used'", related,
+                frozen_details(lang=self.lang.code, phrases=tuple(passives), sentence=text),
+            ))
+        for word in plain_words:
             key = word.lower()
-            if (s.location, key) in self.seen:
+            if (location, key) in self.seen:
                 continue
-            self.seen.add((s.location, key))
+            self.seen.add((location, key))
             plainer = self.plain[key]
-            yield Finding(
+            out.append(Finding(
                 "plain-language", "notice",
                 f"{word!r}: a plainer word is {plainer!r}",
-                s.location, f"write {plainer!r} (or explain {word!r} the first time)",
+                location, f"write {plainer!r} (or explain {word!r} the first time)",
                 related,
                 frozen_details(lang=self.lang.code, word=word, plainer=plainer),
-            )
+            ))
+        return out
 
 
 # --- reports ------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from pipeline.models import Location
 # its normalization rewrites (CR, NUL). Text without any of them parses to one text token
 # holding all of it.
 _INLINE_SYNTAX = re.compile(r"[\n\r\0\\`*_&<!\[\]]")
+_SPACES = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=65536)
@@ -54,7 +55,7 @@ def plain_text(markdown_text: str) -> str:
     Memoized: a block that falls back to the source is the same text in every language.
     """
     if _INLINE_SYNTAX.search(markdown_text) is None:
-        return re.sub(r"\s+", " ", markdown_text).strip()
+        return _SPACES.sub(" ", markdown_text).strip()
     from pipeline.pages import markdown
 
     out: list[str] = []
@@ -64,9 +65,10 @@ def plain_text(markdown_text: str) -> str:
                 out.append(child.content)
             elif child.type in ("softbreak", "hardbreak"):
                 out.append(" ")
-    return re.sub(r"\s+", " ", "".join(out)).strip()
+    return _SPACES.sub(" ", "".join(out)).strip()
 
 
+@lru_cache(maxsize=256)
 def language_of(code: str) -> str:
     """The language subtag that picks formulas and rules: ``zh_Hans`` → ``zh``."""
     return code.replace("-", "_").split("_")[0].lower()
@@ -165,6 +167,8 @@ ABBREVIATIONS: Mapping[str, frozenset[str]] = {
 _CJK_ENDS = "。！？"
 _ENDS = ".!?…؟۔" + _CJK_ENDS
 _END = re.compile(f"[{re.escape(_ENDS)}]")
+_WORD_BEFORE = re.compile(r"([\w.°]+)$")  # the word before a dot
+_INITIALS = re.compile(r"(?:\w\.)+\w")  # e.g / U.S: one-letter parts joined by dots
 
 
 def split_sentences(text: str, lang: str) -> list[str]:
@@ -200,10 +204,10 @@ def split_sentences(text: str, lang: str) -> list[str]:
             nxt = text[k] if k < n else ""
             boundary = nxt == "" or not nxt.islower()
             if boundary and run.startswith(".") and not run.startswith("..."):
-                before = re.search(r"([\w.°]+)$", text[start:i])
+                before = _WORD_BEFORE.search(text[start:i])
                 word = before.group(1).lower() if before else ""
                 if (word in abbreviations or (len(word) == 1 and word.isalpha())
-                        or re.fullmatch(r"(?:\w\.)+\w", word)):
+                        or _INITIALS.fullmatch(word)):
                     boundary = False
         if boundary:
             sentence = text[start:j].strip()
@@ -807,7 +811,7 @@ def passive_phrases(sentence: str, lang: str) -> list[str]:
     for match in pattern.finditer(sentence):
         if language == "en" and match.group(1).lower() in _NOT_PARTICIPLES_EN:
             continue
-        out.append(re.sub(r"\s+", " ", match.group(0)))
+        out.append(_SPACES.sub(" ", match.group(0)))
     return out
 
 
