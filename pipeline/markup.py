@@ -196,17 +196,22 @@ def render_body(body: PreparedBody, lang: Lang, resolve: Resolve,
 
 
 class TranslatedHtml:
-    """Translations as inline HTML, each rendered once per run.
+    """Translations as inline HTML, each parsed once per run.
 
     The HTML of a translation depends only on its text and on what it takes from the
     source block (link targets and titles, image sources), so a text shown on several
-    pages with the same links is parsed once.
+    pages with the same links is parsed once. Plain text is not kept: escaping it
+    again is cheaper than keeping it.
     """
 
     def __init__(self) -> None:
         self._html: dict[tuple[str, tuple[object, ...]], str] = {}
 
     def html(self, text: str, slot: _Slot) -> str:
+        if not slot.lone_image:
+            plain = _plain_html(text)
+            if plain is not None:
+                return plain
         key = (text, slot.takes)
         html = self._html.get(key)
         if html is None:
@@ -216,17 +221,22 @@ class TranslatedHtml:
 
 
 def translated_html(text: str, source: list[Token], lone_image: bool) -> str:
-    """A translation as inline HTML: ``translated_children`` rendered.
-
-    Text in which markdown-it's inline parser would find nothing but text (no character
-    that can start an inline rule, no line end, no NUL) is one text token; it is
-    escaped here directly, as markdown-it's renderer would.
-    """
-    if not lone_image:
-        stripped = strip_bidi_controls(text)
-        if _plain_text(stripped):
-            return escapeHtml(stripped)
+    """A translation as inline HTML: ``translated_children`` rendered."""
+    plain = None if lone_image else _plain_html(text)
+    if plain is not None:
+        return plain
     return _render_inline(translated_children(text, source, lone_image))
+
+
+def _plain_html(text: str) -> str | None:
+    """The HTML of a translation in which markdown-it's inline parser finds only text.
+
+    That is text without a character that can start an inline rule, a line end or a
+    NUL: markdown-it makes it one text token and its renderer escapes it, as here.
+    None for any other text.
+    """
+    stripped = strip_bidi_controls(text)
+    return escapeHtml(stripped) if _plain_text(stripped) else None
 
 
 def _plain_text(text: str) -> bool:
