@@ -15,9 +15,10 @@ files are not rewritten.
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -579,29 +580,31 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
                 html[(page.slug, lang.code)] = final.encode("utf-8")
 
     build = config.output_dir / BUILD
+    rel = _Paths(config).rel
     out: list[tuple[Path, bytes, str]] = []  # written together at the end, in this order
     removed: list[str] = []
     # (page, language, file, published, asked, index in ``out`` if rendered)
     rows: list[tuple[Page, Lang, str, bool, bool, int | None]] = []
 
-    def emit(path: Path, data: str | bytes) -> int:
+    def emit(path: Path, data: str | bytes, display: str | None = None) -> int:
         out.append((path, data.encode("utf-8") if isinstance(data, str) else data,
-                    config.rel(path)))
+                    display or rel(path)))
         return len(out) - 1
 
     for page in pages:
         shown = plan.published[page.slug]
         for lang in config.all_languages:
             path = build / lang.tag / f"{page.slug}.html"
+            display = rel(path)
             is_published = any(lg.code == lang.code for lg in shown)
             asked = page.slug in wanted_slugs and lang.code in wanted_langs
             index = None
             if asked and is_published:
-                index = emit(path, html.pop((page.slug, lang.code)))
+                index = emit(path, html.pop((page.slug, lang.code)), display)
             elif asked and path.exists():
                 path.unlink()
-                removed.append(config.rel(path))
-            rows.append((page, lang, config.rel(path), is_published, asked, index))
+                removed.append(rel(path))
+            rows.append((page, lang, display, is_published, asked, index))
 
     languages = [lg for lg in config.all_languages
                  if any(lg in plan.published[p.slug] for p in pages)]
@@ -632,7 +635,7 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
             status.outdated, status.fallback, status.total, round(status.percent, 2),
             config.completeness_threshold(lang)))
     if full:
-        removed += _remove_stale(config, build, set(files))
+        removed += _remove_stale(config, build, set(files), rel)
     return RenderResult(tuple(results), tuple(files), tuple(written), tuple(removed),
                         config.rel(build))
 
@@ -654,7 +657,8 @@ def _sitemap_entries(renderer: SiteRenderer, pages: Sequence[Page], plan: _Plan,
     return entries
 
 
-def _remove_stale(config: Config, build: Path, produced: set[str]) -> list[str]:
+def _remove_stale(config: Config, build: Path, produced: set[str],
+                  rel: Callable[[Path], str]) -> list[str]:
     """Pages an earlier full render wrote for a configured language that no longer exist."""
     removed = []
     for lang in config.all_languages:
@@ -662,10 +666,34 @@ def _remove_stale(config: Config, build: Path, produced: set[str]) -> list[str]:
         if not folder.is_dir():
             continue
         for file in sorted(folder.glob("*.html")):
-            if config.rel(file) not in produced:
+            if rel(file) not in produced:
                 file.unlink()
-                removed.append(config.rel(file))
+                removed.append(rel(file))
     return removed
+
+
+class _Paths:
+    """``config.rel`` for the many files of a few folders: each folder is resolved once.
+
+    ``config.rel`` resolves the whole path (a system call per component) on each call;
+    a file that is not itself a symbolic link is its resolved folder plus its name.
+    """
+
+    def __init__(self, config: Config):
+        self.config = config
+        self._folders: dict[Path, str] = {}
+
+    def rel(self, path: Path) -> str:
+        try:
+            link = path.is_symlink()
+        except OSError:
+            link = True
+        if link:
+            return self.config.rel(path)
+        folder = self._folders.get(path.parent)
+        if folder is None:
+            folder = self._folders[path.parent] = self.config.rel(path.parent)
+        return path.name if folder == "." else posixpath.join(folder, path.name)
 
 
 __all__ = ["PageResult", "RenderResult", "SiteRenderer", "render_page", "render_site",
