@@ -45,8 +45,11 @@ from pipeline.langs import Lang, parse_lang
 from pipeline.models import Finding, Location, Severity, frozen_details
 from pipeline.pages import markdown
 from pipeline.pofile import Catalog, Entry
+from pipeline.workload import map_split, paused_gc
 
 GLOSSARY_FILE = "glossary.csv"
+# From this many catalog entries on, a second process checks half of the languages.
+SPLIT_ENTRIES = 10_000
 FLAG_PREFIX = "no-check-"
 # Translator comments written by `pipeline translate` start with this; they are not a
 # person's reason for silencing a check.
@@ -1015,21 +1018,28 @@ def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
     skip = (validate_ignore(config.check.ignore, f"{section}.check.ignore", config.file)
             + validate_ignore(ignore, "--ignore"))
     langs = tuple(languages) if languages else config.languages
-    catalogs: list[tuple[Lang, Catalog]] = []
-    for lang in langs:
-        path = config.po_path(lang)
-        if not path.exists():  # a folder in its place is read, and reported, as one
-            raise PipelineError("no catalog for this language", Location(config.rel(path)),
-                                f"run 'pipeline init {lang.code}' or 'pipeline update'")
-        catalogs.append((lang, load_catalog(config, lang)))
-    glossary = load_glossary(config) if config.check.glossary else ()
-    findings: list[Finding] = []
-    summaries: list[LanguageSummary] = []
-    for lang, catalog in catalogs:
-        found, summary = check_catalog(config, lang, catalog, glossary=glossary, ignore=skip,
-                                       include_fuzzy=include_fuzzy)
-        findings += found
-        summaries.append(summary)
+    with paused_gc():
+        catalogs: list[tuple[Lang, Catalog]] = []
+        for lang in langs:
+            path = config.po_path(lang)
+            if not path.exists():  # a folder in its place is read, and reported, as one
+                raise PipelineError("no catalog for this language",
+                                    Location(config.rel(path)),
+                                    f"run 'pipeline init {lang.code}' or 'pipeline update'")
+            catalogs.append((lang, load_catalog(config, lang)))
+        glossary = load_glossary(config) if config.check.glossary else ()
+
+        def check(job: tuple[Lang, Catalog]) -> tuple[list[Finding], LanguageSummary]:
+            return check_catalog(config, job[0], job[1], glossary=glossary, ignore=skip,
+                                 include_fuzzy=include_fuzzy)
+
+        # Languages are independent: with a second CPU, a child checks half of them.
+        entries = sum(len(catalog.entries) for _, catalog in catalogs)
+        findings: list[Finding] = []
+        summaries: list[LanguageSummary] = []
+        for found, summary in map_split(check, catalogs, split=entries >= SPLIT_ENTRIES):
+            findings += found
+            summaries.append(summary)
     return CheckResult(tuple(findings), tuple(summaries), tuple(dict.fromkeys(skip)))
 
 

@@ -32,10 +32,13 @@ from pipeline.langs import Lang, parse_lang
 from pipeline.models import Finding, Location, Severity, frozen_details
 from pipeline.pages import Page, load_pages
 from pipeline.translations import Resolved, Translations
+from pipeline.workload import map_split, paused_gc
 
 REPORT_JSON = "reports/readability.json"
 REPORT_HTML = "reports/readability.html"
 CHARS_PER_WORD_ZH = 1.6  # long-sentence limit for Chinese: words limit times this, in characters
+# From this many pages times languages on, a second process scores half of the languages.
+SPLIT_PAGES = 1_000
 SCORED_KINDS = ("heading", "paragraph", "list-item", "table-header", "table-cell", "quote")
 
 
@@ -186,23 +189,27 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
     ``targets`` overrides a language's target (gettext code → value on its own scale);
     ``fail_over_target`` makes ``over-target`` findings errors instead of warnings.
     """
-    tm.ensure_cmudict(config.output_dir / ".cache")
-    langs = _languages(config, languages)
-    pages = _pages(config, slugs)
-    extra_words = _extra_plain_words(config)
-    overrides = {parse_lang(code).code: value for code, value in (targets or {}).items()}
-    results: list[PageReadability] = []
-    blocks = _BlockMeasures()
-    for lang in langs:
-        translations = Translations.load(config, lang)
-        words_to_avoid = {**tm.shipped_plain_words(tm.language_of(lang.base)),
-                          **extra_words.get(tm.language_of(lang.base), {})}
-        plain = {" ".join(k.lower().split()): v for k, v in words_to_avoid.items() if v}
-        checker = _Advice(config, lang, tm.plain_word_pattern(plain), plain)
-        target = _target(config, lang, overrides)
-        for page in pages:
-            results.append(_score_page(config, page, lang, translations, target, checker,
-                                       fail_over_target, blocks))
+    with paused_gc():
+        tm.ensure_cmudict(config.output_dir / ".cache")
+        langs = _languages(config, languages)
+        pages = _pages(config, slugs)
+        extra_words = _extra_plain_words(config)
+        overrides = {parse_lang(code).code: value for code, value in (targets or {}).items()}
+        blocks = _BlockMeasures()
+
+        def score(lang: Lang) -> list[PageReadability]:
+            translations = Translations.load(config, lang)
+            words_to_avoid = {**tm.shipped_plain_words(tm.language_of(lang.base)),
+                              **extra_words.get(tm.language_of(lang.base), {})}
+            plain = {" ".join(k.lower().split()): v for k, v in words_to_avoid.items() if v}
+            checker = _Advice(config, lang, tm.plain_word_pattern(plain), plain)
+            target = _target(config, lang, overrides)
+            return [_score_page(config, page, lang, translations, target, checker,
+                                fail_over_target, blocks) for page in pages]
+
+        # Languages are independent: with a second CPU, a child scores half of them.
+        split = len(pages) * len(langs) >= SPLIT_PAGES
+        results = [r for scored in map_split(score, langs, split=split) for r in scored]
     order = {lang.code: i for i, lang in enumerate(langs)}
     results.sort(key=lambda r: (r.page, order[r.lang.code]))
     return ReadabilityResult(tuple(langs), config.source_language, tuple(results))

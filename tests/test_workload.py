@@ -1,0 +1,111 @@
+"""pipeline.workload: a second process for half of the languages, the GC paused.
+
+``map_split`` must give exactly what a loop in one process gives: the same results in the
+same order, and the same error when an item fails, whichever process computed it. The
+stages that use it are run split (their thresholds set to 0) and in one process on the
+fixture roots and compared whole.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import ROOTS
+
+from pipeline import checks, readability, workload
+from pipeline.config import load_config
+from pipeline.models import Finding, Location, frozen_details
+
+PARENT = os.getpid()
+MakeRoot = Callable[[str], Path]
+
+
+def finding(n: int) -> Finding:
+    return Finding("code", "warning", f"message {n}", Location("a.po", n), "hint",
+                   (Location("p.md", n),), frozen_details(n=n, words=["a", n], nested={"k": n}))
+
+
+def test_results_in_order_and_equal_to_one_process() -> None:
+    items = list(range(7))
+    split = workload.map_split(finding, items, split=True)
+    assert split == [finding(n) for n in items]
+    assert split[1].details["nested"] == {"k": 1}
+    with pytest.raises(TypeError):  # still read-only after the trip through the pipe
+        split[1].details["n"] = 2  # type: ignore[index]
+
+
+def test_a_child_that_fails_costs_only_time() -> None:
+    def fails_in_child(n: int) -> int:
+        if os.getpid() != PARENT:
+            raise RuntimeError("child")
+        return n * n
+
+    def killed_in_child(n: int) -> int:
+        if os.getpid() != PARENT:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return n + 1
+
+    def unpicklable_in_child(n: int) -> object:
+        return (lambda: n) if os.getpid() != PARENT else n
+
+    assert workload.map_split(fails_in_child, [1, 2, 3, 4], split=True) == [1, 4, 9, 16]
+    assert workload.map_split(killed_in_child, [1, 2, 3], split=True) == [2, 3, 4]
+    assert workload.map_split(unpicklable_in_child, [1, 2, 3], split=True) == [1, 2, 3]
+
+
+def test_the_error_is_the_first_in_order() -> None:
+    def fails(n: int) -> int:
+        if n in (1, 2):  # 1 is the child's, 2 this process's
+            raise ValueError(f"item {n}")
+        return n
+
+    with pytest.raises(ValueError, match="item 1"):
+        workload.map_split(fails, [0, 1, 2, 3], split=True)
+    with pytest.raises(ValueError, match="item 1"):
+        workload.map_split(fails, [0, 1, 3], split=True)
+
+
+def test_no_child_left_behind() -> None:
+    workload.map_split(finding, list(range(4)), split=True)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_paused_gc_restores_the_collector() -> None:
+    assert gc.isenabled()
+    with workload.paused_gc():
+        assert not gc.isenabled()
+        with workload.paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(KeyError), workload.paused_gc():
+        raise KeyError("x")
+    assert gc.isenabled()
+
+
+def test_checks_split_or_not_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    for root in ("qa-findings", "qa"):
+        config = load_config(ROOTS / root)
+        monkeypatch.setattr(checks, "SPLIT_ENTRIES", 10**9)
+        alone = checks.run_checks(config, include_fuzzy=True)
+        monkeypatch.setattr(checks, "SPLIT_ENTRIES", 0)
+        split = checks.run_checks(config, include_fuzzy=True)
+        assert split == alone and len(split.languages) > 1
+        assert checks.qa_document(split) == checks.qa_document(alone)
+
+
+def test_readability_split_or_not_gives_the_same_result(monkeypatch: pytest.MonkeyPatch,
+                                                        make_root: MakeRoot) -> None:
+    config = load_config(make_root("readability-basic"))
+    monkeypatch.setattr(readability, "SPLIT_PAGES", 10**9)
+    alone = readability.run_readability(config)
+    monkeypatch.setattr(readability, "SPLIT_PAGES", 0)
+    split = readability.run_readability(config)
+    assert split == alone and len(split.languages) > 2
+    assert readability.report_json(split) == readability.report_json(alone)
