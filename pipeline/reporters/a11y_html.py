@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import PipelineError
 from pipeline.models import Finding
+from pipeline.reporters.htmldoc import report_document
 
 if TYPE_CHECKING:
     from pipeline.a11y import A11yResult
@@ -71,23 +72,7 @@ def _code(text: object) -> str:
 
 
 def _page(title: str, body: Iterable[str]) -> str:
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en" dir="ltr">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(title)}</title>",
-        f"<style>{STYLE}</style>",
-        "</head>",
-        "<body>",
-        '<main id="main">',
-        *body,
-        "</main>",
-        "</body>",
-        "</html>",
-        "",
-    ])
+    return report_document(_esc(title), STYLE, body, main_id="main")
 
 
 def _plural(n: int, word: str) -> str:

@@ -27,6 +27,7 @@ from pipeline.readability import (
     ReadabilityResult,
     SentenceScore,
 )
+from pipeline.reporters.htmldoc import report_document
 
 CSS = """
 :root { color: #1a1a1a; background: #ffffff; font-family: system-ui, sans-serif;
@@ -95,20 +96,7 @@ def _detail_name(slug: str) -> str:
 
 
 def _document(title: str, body: list[str]) -> str:
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en" dir="ltr">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{CSS}</style>",
-        "</head>",
-        "<body>",
-        "<main>",
-        *body,
-        "</main>", "</body>", "</html>", "",
-    ])
+    return report_document(escape(title), CSS, body)
 
 
 def render_html(result: ReadabilityResult) -> str:
