@@ -81,20 +81,33 @@ HYPHENS = "-‐‑"  # hyphen-minus, hyphen, non-breaking hyphen
 CLOSERS = "\"'”’»)]}」』）》〉】"
 
 
-# A run of word characters: letters, digits and combining marks. ``[^\W_]`` is exactly
+@dataclass(frozen=True, slots=True)
+class _WordPatterns:
+    run: re.Pattern[str]  # a run of word characters
+    word: re.Pattern[str]  # runs joined by ' ’ or a hyphen: always one word
+    dotted: re.Pattern[str]  # a dot or comma before a word character: perhaps one word
+
+
+def _word_patterns(char: str) -> _WordPatterns:
+    joiners = re.escape(APOSTROPHES + HYPHENS)
+    return _WordPatterns(re.compile(f"{char}+"), re.compile(f"{char}+(?:[{joiners}]{char}+)*"),
+                         re.compile(f"[.,]{char}"))
+
+
+# Word characters: letters, digits and combining marks. ``[^\W_]`` is exactly
 # ``str.isalnum``; combining marks (never alphanumeric) join the class once a text has
-# one (``_runs_pattern``), so that the class holds only the marks met so far.
-_RUN = re.compile(r"[^\W_]+")
+# one (``_patterns_for``), so that the class holds only the marks met so far.
+_PLAIN = _word_patterns(r"[^\W_]")
 _NON_ASCII_NON_ALNUM = re.compile(r"[^\x00-\x7f\w]")
 _IS_MARK: dict[str, bool] = {}
-_MARKS: list[str] = []  # every combining mark met so far, in the class of ``_marked_run``
-_marked_run: list[re.Pattern[str]] = []
+_MARKS: list[str] = []  # every combining mark met so far, in the class of ``_marked``
+_marked: list[_WordPatterns] = []
 
 
-def _runs_pattern(text: str) -> re.Pattern[str]:
-    """The pattern of word-character runs for ``text`` (marks included when it has any)."""
+def _patterns_for(text: str) -> _WordPatterns:
+    """The word patterns for ``text`` (marks in the class when it has any)."""
     if text.isascii():
-        return _RUN
+        return _PLAIN
     has_mark = False
     for char in set(_NON_ASCII_NON_ALNUM.findall(text)):
         mark = _IS_MARK.get(char)
@@ -103,9 +116,9 @@ def _runs_pattern(text: str) -> re.Pattern[str]:
             if mark:
                 _MARKS.append(char)
                 marks = "".join(re.escape(c) for c in sorted(_MARKS))
-                _marked_run[:] = [re.compile(rf"(?:[^\W_]|[{marks}])+")]
+                _marked[:] = [_word_patterns(rf"(?:[^\W_]|[{marks}])")]
         has_mark = has_mark or mark
-    return _marked_run[0] if has_mark else _RUN
+    return _marked[0] if has_mark else _PLAIN
 
 
 def is_han(char: str) -> bool:
@@ -116,24 +129,26 @@ def is_han(char: str) -> bool:
 
 def words(text: str) -> list[str]:
     """Words of ``text``: runs of letters, digits and marks, joined by ' ’ - and decimal points."""
+    patterns = _patterns_for(text)
+    if patterns.dotted.search(text) is None:
+        return patterns.word.findall(text)
     out: list[str] = []
     n = len(text)
-    start = seg = end = -1  # the word so far: text[start:end]; its last run starts at seg
-    for run in _runs_pattern(text).finditer(text):
-        first, last = run.span()
-        if start >= 0 and first == end + 1:  # one character between two runs
+    start = end = -1  # the word so far: text[start:end]
+    for word in patterns.word.finditer(text):
+        first, last = word.span()
+        if start >= 0 and first == end + 1 and text[end] in ".,":
             sep = text[end]
-            if (sep in APOSTROPHES or sep in HYPHENS
-                    or (sep in ".," and text[end - 1].isdigit() and text[first].isdigit())
-                    # e.g. / i.e. / U.S.: one-letter parts joined by dots
-                    or (sep == "." and end - seg == 1 and (first + 1 >= n
-                                                          or text[first + 1] == "."))):
-                seg, end = first, last
+            if ((text[end - 1].isdigit() and text[first].isdigit())
+                    # e.g. / i.e. / U.S.: one-letter parts joined by dots (the part before
+                    # the dot is one character when the one before it is no word character)
+                    or (sep == "." and (end < 2 or not patterns.run.match(text, end - 2, end - 1))
+                        and (first + 1 >= n or text[first + 1] == "."))):
+                end = last
                 continue
         if start >= 0:
             out.append(text[start:end])
-        start = seg = first
-        end = last
+        start, end = first, last
     if start >= 0:
         out.append(text[start:end])
     return out
@@ -167,8 +182,18 @@ ABBREVIATIONS: Mapping[str, frozenset[str]] = {
 _CJK_ENDS = "。！？"
 _ENDS = ".!?…؟۔" + _CJK_ENDS
 _END = re.compile(f"[{re.escape(_ENDS)}]")
-_WORD_BEFORE = re.compile(r"([\w.°]+)$")  # the word before a dot
 _INITIALS = re.compile(r"(?:\w\.)+\w")  # e.g / U.S: one-letter parts joined by dots
+
+
+def _word_before(text: str, start: int, end: int) -> str:
+    r"""What ``re.search(r"([\w.°]+)$", text[start:end])`` finds (or ""), read backwards
+    from ``end`` instead of tried at every position from ``start``."""
+    if end > start and text[end - 1] == "\n":
+        end -= 1  # $ also matches before a final line break
+    k = end
+    while k > start and (text[k - 1].isalnum() or text[k - 1] in "_.°"):
+        k -= 1
+    return text[k:end]
 
 
 def split_sentences(text: str, lang: str) -> list[str]:
@@ -204,8 +229,7 @@ def split_sentences(text: str, lang: str) -> list[str]:
             nxt = text[k] if k < n else ""
             boundary = nxt == "" or not nxt.islower()
             if boundary and run.startswith(".") and not run.startswith("..."):
-                before = _WORD_BEFORE.search(text[start:i])
-                word = before.group(1).lower() if before else ""
+                word = _word_before(text, start, i).lower()
                 if (word in abbreviations or (len(word) == 1 and word.isalpha())
                         or _INITIALS.fullmatch(word)):
                     boundary = False
@@ -218,7 +242,7 @@ def split_sentences(text: str, lang: str) -> list[str]:
     rest = text[start:].strip()
     if rest:
         out.append(rest)
-    return [s for s in out if _runs_pattern(s).search(s)]
+    return [s for s in out if _patterns_for(s).run.search(s)]
 
 
 # --- syllables --------------------------------------------------------------------------
@@ -532,25 +556,25 @@ def chinese_units(text: str) -> list[str]:
     return out
 
 
-# Per word: (syllables, letters, difficult, complex, Arabic long, faseeh, undiacritized);
-# the last five are 1 or 0, and 0 in a language that does not count them.
-WordCounts = tuple[int, int, int, int, int, int, int]
+# What one word adds to a sentence's Counts, field by field (sentences: 0).
+WordCounts = tuple[int, int, int, int, int, int, int, int, int, int, int, int, int]
 
 
 @lru_cache(maxsize=1 << 17)
 def _word_counts(word: str, language: str) -> WordCounts:
     syl = syllables(word, language)
     let = letters(word)
+    difficult = complex_word = arabic_long = faseeh = undiacritized = False
     if language == "en":
         difficult = word.lower().replace("’", "'") not in dale_chall_easy_words()
-        return syl, let, int(difficult), 0, 0, 0, 0
-    if language == "ar":
+    elif language == "ar":
         complex_word = sum(1 for c in word if c in _COMPLEX_MARKS) > 5
+        arabic_long = let > 5
         faseeh = syl > 5 and (any(c in _FASEEH_ONE for c in word)
                               or any(p in word for p in _FASEEH_TWO))
         undiacritized = not arabic_word(word)[1]
-        return syl, let, 0, int(complex_word), int(let > 5), int(faseeh), int(undiacritized)
-    return syl, let, 0, 0, 0, 0, 0
+    return (1, 0, syl, let, int(syl >= 3), int(syl == 1), int(let > 6), int(difficult), 0,
+            int(complex_word), int(arabic_long), int(faseeh), int(undiacritized))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -568,18 +592,11 @@ def measure_sentence(sentence: str, lang: str) -> Counts:
                                     and u not in common),
         )
     per_word = [_word_counts(w, language) for w in words(sentence)]
-    syllable_counts = [c[0] for c in per_word]
-    difficult, complex_words, arabic_long, faseeh, undiacritized = (
-        map(sum, zip(*(c[2:] for c in per_word), strict=True)) if per_word else (0,) * 5)
-    return Counts(
-        words=len(per_word), sentences=1, syllables=sum(syllable_counts),
-        letters=sum(c[1] for c in per_word),
-        polysyllables=sum(1 for s in syllable_counts if s >= 3),
-        monosyllables=sum(1 for s in syllable_counts if s == 1),
-        long_words=sum(1 for c in per_word if c[1] > 6),
-        difficult_words=difficult, complex_words=complex_words, arabic_long_words=arabic_long,
-        faseeh_words=faseeh, undiacritized_words=undiacritized,
-    )
+    if not per_word:
+        return Counts(sentences=1)
+    sums = list(map(sum, zip(*per_word, strict=True)))
+    sums[1] = 1  # sentences
+    return Counts(*sums)
 
 
 def total(counts: Iterable[Counts]) -> Counts:
