@@ -301,3 +301,21 @@ def test_no_catalog_text_adds_an_element_or_a_url(data: st.DataObject,
         assert not any(SCRIPT_URL.match(value) for _, value in page.urls)
     for text in texts:
         assert not INVISIBLE.search(text)
+
+
+JSON_LEAVES = (st.none() | st.booleans() | st.integers() | st.floats()
+               | st.text(alphabet=st.characters(codec="utf-8")))
+JSON_VALUES = st.recursive(
+    JSON_LEAVES,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(value=JSON_VALUES)
+def test_report_json_is_the_standard_librarys_byte_for_byte(value: object) -> None:
+    from pipeline.reporters.json import dumps
+
+    expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    assert dumps(value) == expected

@@ -45,7 +45,75 @@ def findings_document(stage: str, findings: Iterable[Finding],
 
 
 def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    """``json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)`` + newline, byte
+    for byte, about four times faster: the standard library writes indented JSON through
+    a chain of generators, one frame per nesting level for every token, which took
+    seconds on a 1,000-page readability report."""
+    out: list[str] = []
+    try:
+        _encode(data, "\n", out)
+    except _Unusual:
+        return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    out.append("\n")
+    return "".join(out)
+
+
+class _Unusual(Exception):
+    """A value the fast path does not handle (non-string keys, a cycle, an unknown type):
+    the standard library then writes, or refuses, the document."""
+
+
+_string = json.encoder.encode_basestring
+_DEPTH_LIMIT = 200
+
+
+def _encode(value: Any, newline: str, out: list[str]) -> None:
+    # ``newline`` is "\n" plus the current indentation.
+    kind = type(value)
+    if kind is str:
+        out.append(_string(value))
+    elif kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        if len(newline) > _DEPTH_LIMIT:
+            raise _Unusual
+        inner = newline + "  "
+        separator = "{" + inner
+        for key in sorted(value):
+            if type(key) is not str:
+                raise _Unusual
+            out.append(separator)
+            out.append(_string(key))
+            out.append(": ")
+            _encode(value[key], inner, out)
+            separator = "," + inner
+        out.append(newline + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            out.append("[]")
+            return
+        if len(newline) > _DEPTH_LIMIT:
+            raise _Unusual
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            out.append(separator)
+            _encode(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "]")
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif kind is int:
+        out.append(int.__repr__(value))
+    elif kind is float and value == value and value not in (float("inf"), float("-inf")):
+        out.append(float.__repr__(value))
+    else:
+        raise _Unusual
 
 
 def write_report(path: Path, data: Any, display: str | None = None) -> bool:
