@@ -35,11 +35,11 @@ class Lang:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(self.base)
+        return _locale(self.base)
 
     @property
     def direction(self) -> str:
-        return "rtl" if self.locale.character_order == "right-to-left" else "ltr"
+        return _direction(self.base)
 
     @property
     def is_pseudo(self) -> bool:
@@ -60,12 +60,30 @@ class Lang:
         if self.is_pseudo:
             # Upside-down letters on purpose: the pseudo-locale's own name.
             return {"en_XA": "[Ƥšéûðö Éñĝļîšĥ]", "ar_XB": "[ɔıqɐɹ∀ opnǝsԀ]"}[self.code]  # noqa: RUF001
-        name = self.locale.display_name or self.code
+        name = _display_name(self.base, None) or self.code
         return name[:1].upper() + name[1:]
 
     @property
     def english_name(self) -> str:
-        return self.locale.get_display_name("en") or self.code
+        return _display_name(self.base, "en") or self.code
+
+
+# Reports ask for a language's names and direction once per page and sentence: Babel
+# parses the locale identifier and reads its data on every call.
+@cache
+def _locale(base: str) -> Locale:
+    return Locale.parse(base)
+
+
+@cache
+def _direction(base: str) -> str:
+    return "rtl" if _locale(base).character_order == "right-to-left" else "ltr"
+
+
+@cache
+def _display_name(base: str, language: str | None) -> str | None:
+    locale = _locale(base)
+    return locale.display_name if language is None else locale.get_display_name(language)
 
 
 # Babel's gettext table maps Arabic 11-99 to form 5; GNU gettext and CLDR say form 4.
