@@ -95,20 +95,24 @@ def collect_segments(config: Config, pages: tuple[Page, ...]) -> list[Segment]:
     for page in pages:
         raw += page_segments(page)
     raw += template_segments(config)
-    merged: dict[tuple[str | None, str], Segment] = {}
+    # Ordered sets (dicts) per key: a phrase on every page has thousands of references.
+    first: dict[tuple[str | None, str], Segment] = {}
+    parts: dict[tuple[str | None, str], tuple[dict[Location, None], dict[str, None],
+                                              dict[str, None]]] = {}
     for seg in raw:
-        known = merged.get(seg.key)
-        if known is None:
-            merged[seg.key] = seg
-            continue
-        merged[seg.key] = replace(
-            known,
-            locations=known.locations + tuple(x for x in seg.locations
-                                              if x not in known.locations),
-            comments=known.comments + tuple(c for c in seg.comments if c not in known.comments),
-            flags=known.flags + tuple(f for f in seg.flags if f not in known.flags),
-        )
-    segments = list(merged.values())
+        if seg.key not in first:
+            first[seg.key] = seg
+            parts[seg.key] = ({}, {}, {})
+        locations, comments, flags = parts[seg.key]
+        locations.update(dict.fromkeys(seg.locations))
+        comments.update(dict.fromkeys(seg.comments))
+        flags.update(dict.fromkeys(seg.flags))
+    segments = []
+    for key, seg in first.items():
+        locations, comments, flags = parts[key]
+        segments.append(seg if (len(locations), len(comments), len(flags)) == (
+            len(seg.locations), len(seg.comments), len(seg.flags)) else replace(
+            seg, locations=tuple(locations), comments=tuple(comments), flags=tuple(flags)))
     order = {config.file: 0}
     segments.sort(key=lambda s: (order.get(s.locations[0].path, 1), s.locations[0]))
     return segments
