@@ -60,11 +60,23 @@ def _language_of(rel: str, tags: set[str]) -> str | None:
     return first if first in tags and "/" in rel else None
 
 
-def verify_checked(config: Config) -> dict[str, Any]:
+def hash_tree(tree: Path) -> dict[str, tuple[str, int]]:
+    """relative path → (sha256, bytes) of every file: read once, used by the a11y proof,
+    the tree digest and the manifest."""
+    out: dict[str, tuple[str, int]] = {}
+    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        out[path.relative_to(tree).as_posix()] = (hashlib.sha256(data).hexdigest(), len(data))
+    return out
+
+
+def verify_checked(config: Config, hashes: dict[str, tuple[str, int]] | None = None
+                   ) -> dict[str, Any]:
     """The a11y result for the build, or an error if it is missing, failing or stale.
 
     With ``[tool.pipeline.gate] a11y = false`` a failing result does not stop
     publication, but the check must still have run on exactly these pages.
+    ``hashes`` (from ``hash_tree``) saves reading the pages again.
     """
     build = config.output_dir / "build"
     report = config.output_dir / "reports" / "a11y.json"
@@ -87,7 +99,8 @@ def verify_checked(config: Config) -> dict[str, Any]:
         # The result names the exact bytes it checked: every page must be one of them.
         for page in sorted(build.rglob("*.html")):
             rel = config.rel(page)
-            if checked.get(rel) != sha256_file(page):
+            known = hashes.get(page.relative_to(build).as_posix()) if hashes else None
+            if checked.get(rel) != (known[0] if known else sha256_file(page)):
                 raise PipelineError(
                     "refusing to publish: this page was not checked for accessibility "
                     "in its current form", Location(rel),
@@ -108,14 +121,11 @@ def verify_checked(config: Config) -> dict[str, Any]:
     return result
 
 
-def _manifest(config: Config, tree: Path, build_id: str, verdicts: dict[str, Any]
-              ) -> dict[str, Any]:
+def _manifest(config: Config, hashes: dict[str, tuple[str, int]], build_id: str,
+              verdicts: dict[str, Any]) -> dict[str, Any]:
     tags = {lang.tag for lang in config.all_languages}
-    files = []
-    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
-        rel = path.relative_to(tree).as_posix()
-        files.append({"path": rel, "sha256": sha256_file(path), "bytes": path.stat().st_size,
-                      "language": _language_of(rel, tags)})
+    files = [{"path": rel, "sha256": sha, "bytes": size, "language": _language_of(rel, tags)}
+             for rel, (sha, size) in sorted(hashes.items())]
     return {
         "build_id": build_id,
         "published_at": _now().isoformat(timespec="seconds"),
@@ -132,20 +142,39 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _tree_digest(tree: Path) -> str:
+def _tree_digest(hashes: dict[str, tuple[str, int]]) -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(tree).as_posix().encode())
-        digest.update(sha256_file(path).encode())
+    for rel, (sha, _) in sorted(hashes.items()):
+        digest.update(rel.encode())
+        digest.update(sha.encode())
     return digest.hexdigest()[:12]
+
+
+def _stage(build: Path, staging: Path, hashes: dict[str, tuple[str, int]],
+           live: Path | None, live_files: dict[str, str]) -> None:
+    """Fill ``staging`` with the build: a file the live site already has with the same
+    bytes is hard-linked from there (published trees are never written again), every
+    other file is copied. Never a link into output/build: a later in-place edit of a
+    build file would change the live site without a check."""
+    for rel, (sha, _) in hashes.items():
+        target = staging / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # The live file's bytes are hashed again: the manifest is only what was published.
+        if live is not None and live_files.get(rel) == sha:
+            with contextlib.suppress(OSError):
+                if sha256_file(live / rel) == sha:
+                    os.link(live / rel, target)
+                    continue
+        shutil.copyfile(build / rel, target)
 
 
 def publish(config: Config, verdicts: dict[str, Any] | None = None) -> PublishResult:
     """Copy the checked build to a new directory and flip ``output/site`` to it."""
-    a11y = verify_checked(config)
     out = config.output_dir
     build = out / "build"
-    tree = _tree_digest(build)
+    hashes = hash_tree(build) if build.is_dir() else {}
+    a11y = verify_checked(config, hashes)
+    tree = _tree_digest(hashes)
     site = out / "site"
     if site.exists() and not site.is_symlink():
         raise PipelineError(
@@ -164,9 +193,12 @@ def publish(config: Config, verdicts: dict[str, Any] | None = None) -> PublishRe
     try:
         if target.exists():
             shutil.rmtree(target)  # same content published again: rebuild it cleanly
-        shutil.copytree(build, staging)
+        staging.mkdir()
+        live_files = {str(f.get("path")): str(f.get("sha256"))
+                      for f in live.get("files", []) if isinstance(f, dict)}
+        _stage(build, staging, hashes, site.resolve() if live else None, live_files)
         fault_point("publish:after-copy")
-        manifest = _manifest(config, staging, build_id, _verdicts(a11y, verdicts))
+        manifest = _manifest(config, hashes, build_id, _verdicts(a11y, verdicts))
         manifest["tree_digest"] = tree
         write_text_atomic(staging / "manifest.json",
                           json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
