@@ -23,7 +23,18 @@ from pipeline.fsutil import write_bytes_atomic
 from pipeline.fuzzyindex import INDEX_MIN, CandidateIndex, index_for
 from pipeline.langs import Lang
 from pipeline.models import Location
-from pipeline.pofile import FUZZY, Catalog, Entry, po_date, read_po, write_po
+from pipeline.pofile import (
+    FUZZY,
+    Catalog,
+    Entry,
+    format_po,
+    parse_po_bytes,
+    po_date,
+    read_po,
+    remember_po,
+    write_po,
+)
+from pipeline.workload import map_split, paused_gc
 
 # GNU msgmerge's FUZZY_THRESHOLD: below this similarity no translation is offered.
 FUZZY_THRESHOLD = 0.6
@@ -52,6 +63,11 @@ class Stats:
                 "fuzzy": self.fuzzy, "untranslated": self.untranslated,
                 "obsolete": self.obsolete, "total": self.total,
                 "percent": round(self.percent, 1)}
+
+
+# From this many template entries x languages on, a forked child merges every other
+# language (as for the checks).
+SPLIT_ENTRIES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,25 +365,26 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
     """
     pot = load_pot(config)
     trivial = _trivial_scope(config, trivial_source_fixes)
-    todo: list[tuple[Lang, Catalog | None]] = []
-    for lang in target_languages(config, languages):
-        path = config.po_path(lang)
-        todo.append((lang, load_catalog(config, lang) if path.exists() else None))
-    results = []
-    for lang, po in todo:
+    langs = target_languages(config, languages)
+    split = len(pot.entries) * len(langs) >= SPLIT_ENTRIES
+
+    def prepare(lang: Lang) -> tuple[str, UpdateResult, Catalog | None]:
+        """The language's new text and summary (not yet written); split across two
+        processes, also the new text parsed, so later stages need not parse it."""
         path = config.po_path(lang)
         display = config.rel(path)
+        po = load_catalog(config, lang) if path.exists() else None
         if po is not None and not po.header:  # a hand-made catalog without a header
             po = replace(po, header=new_header(config, lang, pot))
         carried: list[tuple[str, str, str]] = []
         merged = (new_catalog(config, lang, pot) if po is None
                   else merge(po, pot, lang.nplurals, trivial, carried))
         before = {e.key: e for e in (po.entries if po else ())}
-        written = write_po(merged, path, display)
-        results.append(UpdateResult(
+        text = format_po(merged)
+        summary = UpdateResult(
             language=lang.code,
             path=display,
-            written=written,
+            written=False,
             created=po is None,
             new_fuzzy=sum(1 for e in merged.active if e.fuzzy and not
                           (e.key in before and before[e.key].fuzzy)),
@@ -376,7 +393,19 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
             newly_obsolete=sum(1 for e in merged.obsolete if e.key in before
                                and not before[e.key].obsolete),
             carried_over=tuple(carried),
-        ))
+        )
+        return text, summary, parse_po_bytes(text.encode("utf-8"), display) if split else None
+
+    # Every catalog is read and merged before any is written.
+    with paused_gc():
+        prepared = map_split(prepare, langs, split=split)
+    results = []
+    for lang, (text, summary, parsed) in zip(langs, prepared, strict=True):
+        data = text.encode("utf-8")
+        written = write_bytes_atomic(config.po_path(lang), data, summary.path)
+        if parsed is not None:
+            remember_po(summary.path, data, parsed)
+        results.append(replace(summary, written=written))
     return results
 
 

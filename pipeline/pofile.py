@@ -666,10 +666,29 @@ _PARSED_MAX = 32
 def read_po(file: Path, display: str) -> Catalog:
     """Read a PO/POT file: UTF-8 with or without a BOM, LF or CRLF line ends."""
     data = read_bytes(file, display)
-    digest = hashlib.blake2b(data, digest_size=16).digest()
     known = _PARSED.get(display)
-    if known is not None and known[0] == digest:
+    if known is not None and known[0] == _digest(data):
         return known[1]
+    catalog = parse_po_bytes(data, display)
+    remember_po(display, data, catalog)
+    return catalog
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def remember_po(display: str, data: bytes, catalog: Catalog) -> None:
+    """``catalog`` is what ``parse_po_bytes(data, display)`` gives: the next ``read_po``
+    of a file holding ``data`` returns it without parsing."""
+    _PARSED.pop(display, None)
+    if len(_PARSED) >= _PARSED_MAX:
+        del _PARSED[next(iter(_PARSED))]
+    _PARSED[display] = (_digest(data), catalog)
+
+
+def parse_po_bytes(data: bytes, display: str) -> Catalog:
+    """A PO file's bytes → its Catalog, with every check ``read_po`` makes."""
     try:
         text = decode_utf8(data, display)
     except PipelineError:
@@ -689,10 +708,6 @@ def read_po(file: Path, display: str) -> Catalog:
     for entry in catalog.active:  # a file msgfmt would refuse; parse_po is the grammar only
         _check_context_separator(entry, display)
         _check_line_breaks(entry, display)
-    _PARSED.pop(display, None)
-    if len(_PARSED) >= _PARSED_MAX:
-        del _PARSED[next(iter(_PARSED))]
-    _PARSED[display] = (digest, catalog)
     return catalog
 
 
