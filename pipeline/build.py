@@ -23,7 +23,7 @@ from pipeline.lock import root_lock
 from pipeline.models import Finding
 from pipeline.pages import Page
 from pipeline.pofile import Catalog
-from pipeline.translations import Translations, page_messages
+from pipeline.translations import Completeness, Translations, page_messages
 
 Log = Callable[[str, str], None]  # (stage, message)
 BUILD_JSON = "build.json"
@@ -81,6 +81,8 @@ class BuildResult:
     build_id: str | None
     seconds: float = field(default=0.0, compare=False)
     republished: bool = True  # False: the live site already was this build
+    # (stage, seconds): where a slow build spends its time, without a profiler.
+    timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,11 +97,45 @@ class BuildResult:
             "published_to": self.published_to,
             "build_id": self.build_id,
             "republished": self.republished,
+            "seconds_by_stage": {stage: round(s, 3) for stage, s in self.timings},
         }
 
 
 def _quiet(stage: str, message: str) -> None:
     """The default log: nothing (the CLI passes one that prints)."""
+
+
+class _StageClock:
+    """A log that also times the stages: each stage runs from its first message to the
+    next stage's first message (every stage logs before it starts its work)."""
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+        self.seconds: dict[str, float] = {}
+        self.current = ""
+        self.since = time.perf_counter()
+
+    def __call__(self, stage: str, message: str) -> None:
+        if stage != self.current:
+            self.stop()
+            self.current = stage
+        self.log(stage, message)
+
+    def stop(self) -> None:
+        now = time.perf_counter()
+        if self.current:
+            self.seconds[self.current] = self.seconds.get(self.current, 0.0) + now - self.since
+        self.since = now
+        self.current = ""
+
+    @property
+    def timings(self) -> tuple[tuple[str, float], ...]:
+        """Every stage so far, the running one up to now."""
+        seconds = dict(self.seconds)
+        if self.current:
+            seconds[self.current] = seconds.get(self.current, 0.0) \
+                + time.perf_counter() - self.since
+        return tuple(seconds.items())
 
 
 # --- fingerprints ---------------------------------------------------------------------
@@ -142,13 +178,15 @@ def build(config: Config, *, force: bool = False, publish_site: bool = True,
           ) -> BuildResult:
     """Run every stage; publish when every enabled gate passes."""
     started = time.monotonic()
+    clock = _StageClock(log)
     with root_lock(config.output_dir, config.rel(config.output_dir / ".lock"), wait) as note:
-        result = _build(config, force=force, publish_site=publish_site, log=log,
+        result = _build(config, force=force, publish_site=publish_site, log=clock,
                         notes=[note] if note else [], trivial=trivial_source_fixes)
-    return replace(result, seconds=time.monotonic() - started)
+    clock.stop()
+    return replace(result, seconds=time.monotonic() - started, timings=clock.timings)
 
 
-def _build(config: Config, *, force: bool, publish_site: bool, log: Log,
+def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
            notes: list[str], trivial: bool) -> BuildResult:
     from pipeline.a11y import run_a11y
     from pipeline.catalogs import update_catalogs
@@ -184,7 +222,9 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: Log,
     changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
     log("render", f"rendering {len(changed)} of {len(slugs)} page(s) in "
                   f"{len(config.all_languages)} languages")
-    rendered = render_site(config, None if not same_pages else changed)
+    known = {s: cache.completeness[s] for s in slugs
+             if s not in changed and s in cache.completeness} if same_pages else None
+    rendered = render_site(config, None if not same_pages else changed, known=known)
     for item in rendered.pages:
         if not item.published:
             log("render", f"{item.tag}/{item.slug}.html left out: {item.percent:.0f} % "
@@ -195,8 +235,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: Log,
     by_slug: dict[str, tuple[Any, ...]] = {s: cache.readability.get(s, ()) for s in slugs
                                              if s not in changed}
     if fresh is not None:
-        for slug in changed:
-            by_slug[slug] = tuple(p for p in fresh.pages if p.slug == slug)
+        grouped: dict[str, list[Any]] = {slug: [] for slug in changed}
+        for scored_page in fresh.pages:
+            grouped.setdefault(scored_page.slug, []).append(scored_page)
+        by_slug.update((slug, tuple(grouped[slug])) for slug in changed)
     order = {lang.code: i for i, lang in enumerate(config.all_languages)}
     scored = sorted((p for s in slugs for p in by_slug.get(s, ())),
                     key=lambda p: (p.page, order.get(p.lang.code, 99)))
@@ -213,9 +255,13 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: Log,
     reasons = tuple(g.detail for g in gates if g.blocks)
     verdict: Literal["published", "blocked"] = "blocked" if reasons else "published"
     cache.fingerprints = fingerprints
+    cache.completeness = {}
+    for item in rendered.pages:
+        cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(
+            item.translated, item.outdated, item.fallback, item.total)
     cache.readability = {s: by_slug.get(s, ()) for s in slugs}
     result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
-                         tuple(notes), None, None)
+                         tuple(notes), None, None, timings=log.timings)
     _write_build_json(config, result)
     if verdict == "published" and publish_site:
         from pipeline.publish import publish
@@ -223,7 +269,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: Log,
         log("publish", "publishing output/build")
         published = publish(config, {"build": {g.name: g.to_dict() for g in gates}})
         result = replace(result, published_to=config.rel(published.site),
-                         build_id=published.build_id, republished=published.changed)
+                         build_id=published.build_id, republished=published.changed,
+                         timings=log.timings)
         _write_build_json(config, result)
     elif verdict == "blocked":
         log("publish", "blocked; the published site is unchanged")
@@ -257,12 +304,11 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
     if todo:
         arguments = [p.removeprefix(config.rel(build) + "/") for p in todo]
         result = run_a11y(config, arguments)
+        findings = _by_page(result.findings)
+        review = _by_page(result.needs_review)
+        results = {r.page: r for r in result.results}
         for page in result.pages:
-            pieces = (
-                tuple(f for f in result.findings if f.details.get("page") == page),
-                tuple(f for f in result.needs_review if f.details.get("page") == page),
-                next(r for r in result.results if r.page == page),
-            )
+            pieces = (tuple(findings.get(page, ())), tuple(review.get(page, ())), results[page])
             sha = current.get(page) or _sha256(config.root / page)
             cache.a11y_pages[page] = (sha, pieces)
         cache.a11y_meta = replace(result, findings=(), needs_review=(), results=(), pages=())
@@ -278,6 +324,13 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
     )
     _write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
     return merged, tuple(todo), len(current) - len(todo)
+
+
+def _by_page(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = {}
+    for finding in findings:
+        out.setdefault(str(finding.details.get("page")), []).append(finding)
+    return out
 
 
 def _relocator(config: Config) -> Callable[[Finding], Finding]:

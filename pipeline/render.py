@@ -18,7 +18,7 @@ import datetime as dt
 import posixpath
 import re
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,12 +56,15 @@ from pipeline.markup import (
 from pipeline.models import Location
 from pipeline.pages import Link, Page, Text, load_pages
 from pipeline.translations import Completeness, Resolved, Translations, page_completeness
+from pipeline.workload import map_split, paused_gc
 
 BUILD = "build"
 STYLESHEET = "style.css"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 Key = tuple[str, str | None]  # (msgid, msgctxt), as translations.page_completeness takes them
+# From this many pages x languages on, a forked child renders every other page.
+SPLIT_PAGES = 1_000
 
 
 # --- results -------------------------------------------------------------------
@@ -530,11 +533,15 @@ def sitemap_xml(entries: Iterable[tuple[str, Sequence[tuple[str, str]]]]) -> str
 
 
 def render_site(config: Config, slugs: Sequence[str] | None = None,
-                langs: Sequence[Lang] | None = None) -> RenderResult:
+                langs: Sequence[Lang] | None = None, *,
+                known: Mapping[str, Mapping[str, Completeness]] | None = None
+                ) -> RenderResult:
     """Render the site; ``slugs`` / ``langs`` limit which pages are (re)written.
 
     Publication is always decided for every page and language, so the switcher,
-    hreflang links, indexes, chooser and sitemap are always complete.
+    hreflang links, indexes, chooser and sitemap are always complete. ``known`` gives
+    the completeness of pages outside ``slugs`` whose inputs did not change (the
+    build's cache): those pages are then not rendered again just to measure it.
     """
     pages = load_pages(config.pages_dir, config.root)
     by_slug = {p.slug: p for p in pages}
@@ -553,31 +560,52 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     full = slugs is None and langs is None
 
     renderer = SiteRenderer(config)
-    plan = _Plan()
-    html: dict[tuple[str, str], bytes] = {}  # what pass two writes, rendered before any write
     everywhere = tuple(config.all_languages)
-    for page in pages:
-        shown = plan.published[page.slug] = []
+
+    def compose(page: Page) -> tuple[dict[str, Completeness], dict[str, bytes]]:
+        """Every language's completeness of ``page``, and the HTML of the asked ones."""
+        statuses: dict[str, Completeness] = {}
+        shown: list[Lang] = []
         views = []
         drafts = []
-        for lang in config.all_languages:
+        for lang in everywhere:
             # With every language in the switcher: what the page shows decides completeness.
             view = renderer.page_view(page, lang)
             draft, used = renderer.page_html(view, everywhere)
             keys = tuple([(config.site_title, None), *used])
-            plan.status[(page.slug, lang.code)] = page_completeness(
+            status = statuses[lang.code] = page_completeness(
                 page, renderer.translations(lang), keys)
-            if plan.status[(page.slug, lang.code)].percent >= config.completeness_threshold(
-                    lang):
+            if status.percent >= config.completeness_threshold(lang):
                 shown.append(lang)
             views.append(view)
             drafts.append(draft)
-        for lang, view, draft in zip(config.all_languages, views, drafts, strict=True):
+        html: dict[str, bytes] = {}
+        for lang, view, draft in zip(everywhere, views, drafts, strict=True):
             if page.slug in wanted_slugs and lang.code in wanted_langs and lang in shown:
                 # The draft is the page when the page is in every language (the usual case).
                 final = draft if tuple(shown) == everywhere else renderer.page_html(
                     view, shown)[0]
-                html[(page.slug, lang.code)] = final.encode("utf-8")
+                html[lang.code] = final.encode("utf-8")
+        return statuses, html
+
+    todo = [p for p in pages if p.slug in wanted_slugs or not configured <= set(
+        (known or {}).get(p.slug, ()))]
+    split = len(todo) * len(everywhere) >= SPLIT_PAGES
+    if split:  # what both processes need, loaded once before the fork
+        for lang in everywhere:
+            renderer.translations(lang)
+    with paused_gc():
+        composed = dict(zip((p.slug for p in todo), map_split(compose, todo, split=split),
+                            strict=True))
+    plan = _Plan()
+    html: dict[tuple[str, str], bytes] = {}  # what pass two writes, rendered before any write
+    for page in pages:
+        statuses, pieces = composed.get(page.slug) or (dict((known or {})[page.slug]), {})
+        plan.published[page.slug] = [lg for lg in everywhere if statuses[lg.code].percent
+                                     >= config.completeness_threshold(lg)]
+        for code, status in statuses.items():
+            plan.status[(page.slug, code)] = status
+        html.update(((page.slug, code), data) for code, data in pieces.items())
 
     build = config.output_dir / BUILD
     rel = _Paths(config).rel
@@ -613,6 +641,12 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
             listed = [p for p in pages if lang in plan.published[p.slug]]
             emit(build / lang.tag / "index.html",
                  renderer.language_index(lang, listed, languages))
+    for lang in config.all_languages:
+        # A language whose last page was just left out: its index would link to nothing.
+        stale_index = build / lang.tag / "index.html"
+        if lang not in languages and lang.code in wanted_langs and stale_index.exists():
+            stale_index.unlink()
+            removed.append(rel(stale_index))
     emit(build / "index.html", renderer.chooser(languages))
     emit(build / "sitemap.xml", sitemap_xml(_sitemap_entries(renderer, pages, plan,
                                                              languages)))

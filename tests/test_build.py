@@ -122,6 +122,49 @@ def test_one_paragraph_edit_rechecks_only_that_page(built: Path, tmp_path: Path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert not (root / "output/site/es/dry-eye.html").exists()
     assert (root / "output/site/es/eyelid-twitch.html").is_file()
+    # Pages left alone (their completeness taken from the cache) are exactly what a
+    # render from nothing writes, and so are the indexes and the sitemap.
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, symlinks=True, ignore=shutil.ignore_patterns("output"))
+    assert run_cli(fresh, "render").returncode == 0
+    assert tree_hashes(fresh / "output/build") == tree_hashes(root / "output/build")
+    stages: dict[str, float] = report["seconds_by_stage"]  # type: ignore[assignment]
+    assert set(stages) == {"extract", "update", "check", "render", "readability", "a11y",
+                           "publish"}, stages
+    assert stages["a11y"] > 0 and all(s >= 0 for s in stages.values()), stages
+
+
+def test_publish_reuses_unchanged_files_of_the_live_site(built: Path, tmp_path: Path) -> None:
+    root = copy_built(built, tmp_path)
+    old = (root / "output/site").resolve()
+    page = root / "source/pages/dry-eye.md"
+    page.write_text(page.read_text().replace("Eye drops can help.",
+                                             "Eye drops from the pharmacy can help."))
+    # Someone edits a live file in place: publish must not carry that file on.
+    tampered = old / "en/index.html"
+    tampered.write_text(tampered.read_text() + "<!-- edited on the server -->")
+    result = run_cli(root, "build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    new = (root / "output/site").resolve()
+    assert new != old
+
+    def inode(path: Path) -> int:
+        return path.stat().st_ino
+
+    # Unchanged bytes: the same file as in the previous site (a hard link, no copy).
+    assert inode(new / "en/eyelid-twitch.html") == inode(old / "en/eyelid-twitch.html")
+    # Changed: a new copy, and never a link into output/build (a later in-place edit
+    # there would change the live site).
+    assert inode(new / "en/dry-eye.html") != inode(old / "en/dry-eye.html")
+    for rel in ("en/dry-eye.html", "en/eyelid-twitch.html", "en/index.html"):
+        assert inode(new / rel) != inode(root / "output/build" / rel)
+    assert inode(new / "en/index.html") != inode(tampered)
+    assert (new / "en/index.html").read_bytes() == (root / "output/build/en/index.html"
+                                                    ).read_bytes()
+    manifest = json.loads((new / "manifest.json").read_text())
+    for item in manifest["files"]:
+        data = (new / item["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == item["sha256"], item["path"]
 
 
 def test_a11y_defect_blocks_and_keeps_the_previous_site(built: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -109,3 +110,67 @@ def test_readability_split_or_not_gives_the_same_result(monkeypatch: pytest.Monk
     split = readability.run_readability(config)
     assert split == alone and len(split.languages) > 2
     assert readability.report_json(split) == readability.report_json(alone)
+
+
+def test_update_split_or_not_writes_the_same_catalogs(monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    from pipeline import catalogs, pofile
+
+    texts = {}
+    for threshold in (10**9, 0):
+        root = tmp_path / f"split-{threshold}"
+        shutil.copytree(ROOTS / "translated", root)
+        page = root / "source/pages/visit.md"
+        page.write_text(page.read_text(encoding="utf-8").replace(
+            "fifteen minutes early", "twenty minutes early", 1), encoding="utf-8")
+        config = load_config(root)
+        from pipeline.extract import extract
+
+        extract(config)
+        monkeypatch.setattr(catalogs, "SPLIT_ENTRIES", threshold)
+        results = catalogs.update_catalogs(config)
+        assert len(results) > 1 and any(r.new_fuzzy for r in results)
+        texts[threshold] = ([r for r in results],
+                            {p.relative_to(root).as_posix(): p.read_bytes()
+                             for p in sorted((root / "locales").rglob("*.po"))})
+        for path in (root / "locales").rglob("*.po"):
+            display = path.relative_to(root).as_posix()
+            # What the split remembered is what parsing the written file gives.
+            remembered = pofile.read_po(path, display)
+            assert remembered == pofile.parse_po_bytes(path.read_bytes(), display)
+    assert texts[0] == texts[10**9]
+
+
+def test_update_split_refuses_a_broken_catalog_and_writes_nothing(
+        monkeypatch: pytest.MonkeyPatch, make_root: MakeRoot) -> None:
+    from pipeline import catalogs
+    from pipeline.errors import PipelineError
+
+    root = make_root("translated")
+    config = load_config(root)
+    pos = sorted((root / "locales").rglob("*.po"))
+    broken = pos[-1]  # the last language: the child's share or this process's
+    broken.write_text(broken.read_text(encoding="utf-8") + '\nmsgid "x"\n', encoding="utf-8")
+    before = {p: p.read_bytes() for p in pos}
+    monkeypatch.setattr(catalogs, "SPLIT_ENTRIES", 0)
+    with pytest.raises(PipelineError) as caught:
+        catalogs.update_catalogs(config)
+    assert caught.value.location is not None
+    assert caught.value.location.path == broken.relative_to(root).as_posix()
+    assert {p: p.read_bytes() for p in pos} == before
+
+
+def test_render_split_or_not_writes_the_same_site(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    from pipeline import render
+
+    trees = []
+    for threshold in (10**9, 0):
+        root = tmp_path / f"split-{threshold}"
+        shutil.copytree(ROOTS / "render-mini", root)
+        monkeypatch.setattr(render, "SPLIT_PAGES", threshold)
+        result = render.render_site(load_config(root))
+        trees.append((result.pages, {p.relative_to(root).as_posix(): p.read_bytes()
+                                     for p in sorted((root / "output").rglob("*"))
+                                     if p.is_file()}))
+    assert trees[0] == trees[1] and len(trees[0][1]) > 5
