@@ -285,8 +285,12 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
     reports = config.output_dir / "reports"
     baseline = config.root / config.a11y.baseline
     # Stylesheets and images change what pa11y sees without changing a page's HTML.
-    assets = [f"{p.relative_to(build)}:{_sha256(p)}" for p in sorted(build.rglob("*"))
-              if p.is_file() and p.suffix not in (".html", ".xml", ".json")]
+    # Every language holds the same copy of an image: counted once, so a language that
+    # loses its last page (and its copies) does not send every other page to pa11y.
+    tags = {lang.tag for lang in config.all_languages}
+    assets = sorted({f"{_without_tag(p.relative_to(build).as_posix(), tags)}:{_sha256(p)}"
+                     for p in build.rglob("*")
+                     if p.is_file() and p.suffix not in (".html", ".xml", ".json")})
     key = digest(__version__, file_digest(config.root / config.file), file_digest(baseline),
                  dt.date.today().isoformat(), *assets)
     if cache.a11y_key != key:
@@ -324,6 +328,11 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
     )
     _write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
     return merged, tuple(todo), len(current) - len(todo)
+
+
+def _without_tag(rel: str, tags: set[str]) -> str:
+    first, _, rest = rel.partition("/")
+    return rest if rest and first in tags else rel
 
 
 def _by_page(findings: Sequence[Finding]) -> dict[str, list[Finding]]:

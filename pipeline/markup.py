@@ -140,7 +140,11 @@ def prepare_body(page: Page) -> PreparedBody:
         msgid = image.content if image is not None else inline_message(inline.content)
         inline.children = source_children  # a language replaces it where it translates
         if not msgid.strip():
-            continue  # e.g. a decorative image: nothing to translate
+            # E.g. a decorative image: nothing to translate, the same in every language,
+            # but a finding about it must still name its line of the page.
+            target = tokens[_attribute_target(tokens, position[id(inline)])]
+            target.attrSet("data-src", str(page.location(page.body_line + line0)))
+            continue
         block = next(pending, None)
         if block is None or block.msgid != msgid or block.line != page.body_line + line0:
             raise PipelineError(  # pages.py and this walk disagree: a bug, not bad input

@@ -3,7 +3,8 @@
 For the source language and every target language: ``<tag>/<slug>.html`` for each
 page published in that language, ``<tag>/index.html`` (the language's pages),
 ``index.html`` (the language chooser), ``sitemap.xml`` with ``xhtml:link``
-alternates and ``style.css`` (copied from the templates folder).
+alternates, ``style.css`` (copied from the templates folder) and, in every language's
+folder, the images and other files kept beside the pages.
 
 A page is published in a language when its completeness (its own messages plus the
 template messages it shows, resolved as a reader gets them) reaches the language's
@@ -641,15 +642,31 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
             listed = [p for p in pages if lang in plan.published[p.slug]]
             emit(build / lang.tag / "index.html",
                  renderer.language_index(lang, listed, languages))
+    assets = [(name, file, read_bytes(file, config.rel(file)))
+              for name, file in page_assets(config)]
     for lang in config.all_languages:
-        # A language whose last page was just left out: its index would link to nothing.
-        stale_index = build / lang.tag / "index.html"
-        if lang not in languages and lang.code in wanted_langs and stale_index.exists():
-            stale_index.unlink()
-            removed.append(rel(stale_index))
+        # A language whose last page was just left out: its index would link to nothing,
+        # and its copies of the images serve no page.
+        if lang in languages or lang.code not in wanted_langs:
+            continue
+        for stale in [build / lang.tag / "index.html",
+                      *(build / lang.tag / name for name, _, _ in assets)]:
+            if stale.is_file():
+                stale.unlink()
+                removed.append(rel(stale))
     emit(build / "index.html", renderer.chooser(languages))
     emit(build / "sitemap.xml", sitemap_xml(_sitemap_entries(renderer, pages, plan,
                                                              languages)))
+    taken = {path for path, _, _ in out}
+    for lang in languages:
+        for asset_name, asset, data in assets:
+            target = build / lang.tag / asset_name
+            if target in taken:
+                raise PipelineError(
+                    f"has the name of a rendered file, {rel(target)}",
+                    Location(config.rel(asset)),
+                    "rename it, or move it into a subfolder such as images/")
+            emit(target, data)
     style = config.templates_dir / STYLESHEET
     if not style.is_file():
         raise PipelineError("stylesheet not found", Location(config.rel(style)),
@@ -672,6 +689,32 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
         removed += _remove_stale(config, build, set(files), rel)
     return RenderResult(tuple(results), tuple(files), tuple(written), tuple(removed),
                         config.rel(build))
+
+
+def page_assets(config: Config) -> list[tuple[str, Path]]:
+    """Images and other files beside the pages: (path under the pages folder, file).
+
+    Each is copied into every language's folder, so ``![…](images/face.png)`` in a page
+    works the same in every language. Markdown and hidden files are not assets; a
+    symbolic link that leads out of the content root is refused, as for pages.
+    """
+    root = config.root.resolve()
+    found: list[tuple[str, Path]] = []
+    if not config.pages_dir.is_dir():
+        return found
+    for file in sorted(config.pages_dir.rglob("*")):
+        name = file.relative_to(config.pages_dir).as_posix()
+        if file.suffix == ".md" or any(part.startswith(".") for part in name.split("/")) \
+                or not file.is_file():
+            continue
+        if not file.resolve().is_relative_to(root):
+            raise PipelineError(
+                f"is a symbolic link that leads outside the content root, to {file.resolve()}",
+                Location(config.rel(file)),
+                "replace the link with the file itself: the pipeline reads and writes only "
+                "inside the content root")
+        found.append((name, file))
+    return found
 
 
 def _sitemap_entries(renderer: SiteRenderer, pages: Sequence[Page], plan: _Plan,
@@ -730,5 +773,5 @@ class _Paths:
         return path.name if folder == "." else posixpath.join(folder, path.name)
 
 
-__all__ = ["PageResult", "RenderResult", "SiteRenderer", "render_page", "render_site",
-           "sitemap_xml"]
+__all__ = ["PageResult", "RenderResult", "SiteRenderer", "page_assets", "render_page",
+           "render_site", "sitemap_xml"]

@@ -645,3 +645,30 @@ window.addEventListener("load", function () {  // after every frame has loaded
     for name, value in measured.items():
         scroll, client = map(int, value.split("/"))
         assert scroll <= client, f"{name}: content is {scroll} px wide in {client} px"
+
+
+def test_files_beside_the_pages_are_copied_into_every_language(make_root: MakeRoot) -> None:
+    root = make_root("render-mini")
+    pages = root / "source/pages"
+    (pages / "images").mkdir()
+    png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
+    (pages / "images/dot.png").write_bytes(png)
+    (pages / ".notes.txt").write_text("not for the site")
+    result = render_site(load_config(root))
+    tags = {p.tag for p in result.pages if p.published}
+    assert len(tags) > 1
+    for tag in tags:
+        assert (root / "output/build" / tag / "images/dot.png").read_bytes() == png
+        assert not (root / "output/build" / tag / ".notes.txt").exists()
+    assert f"output/build/{sorted(tags)[0]}/images/dot.png" in result.files
+
+
+def test_a_file_named_like_a_rendered_page_is_refused(make_root: MakeRoot) -> None:
+    root = make_root("render-mini")
+    (root / "source/pages/index.html").write_text("<p>old home page</p>")
+    with pytest.raises(PipelineError) as caught:
+        render_site(load_config(root))
+    assert str(caught.value).startswith(
+        "source/pages/index.html: has the name of a rendered file, output/build/")
+    assert "hint: rename it" in str(caught.value)
