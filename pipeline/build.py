@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,7 @@ from pipeline.lock import root_lock
 from pipeline.models import Finding
 from pipeline.pages import Page
 from pipeline.pofile import Catalog
-from pipeline.translations import Completeness, Translations, page_messages
+from pipeline.translations import Completeness, PoLocator, Translations, page_messages
 
 Log = Callable[[str, str], None]  # (stage, message)
 BUILD_JSON = "build.json"
@@ -121,6 +122,11 @@ class _StageClock:
             self.current = stage
         self.log(stage, message)
 
+    def start(self) -> None:
+        """Time from here to the first stage: the lock and the build cache."""
+        self.current = "start"
+        self.since = time.perf_counter()
+
     def stop(self) -> None:
         now = time.perf_counter()
         if self.current:
@@ -179,6 +185,7 @@ def build(config: Config, *, force: bool = False, publish_site: bool = True,
     """Run every stage; publish when every enabled gate passes."""
     started = time.monotonic()
     clock = _StageClock(log)
+    clock.start()
     with root_lock(config.output_dir, config.rel(config.output_dir / ".lock"), wait) as note:
         result = _build(config, force=force, publish_site=publish_site, log=clock,
                         notes=[note] if note else [], trivial=trivial_source_fixes)
@@ -192,7 +199,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     from pipeline.catalogs import update_catalogs
     from pipeline.checks import run_checks, write_qa_report
     from pipeline.extract import extract
-    from pipeline.readability import ReadabilityResult, run_readability, write_reports
+    from pipeline.readability import ReadabilityResult, relocate, run_readability, write_reports
     from pipeline.render import render_site
 
     cache = BuildCache() if force else load_cache(config.output_dir)
@@ -210,7 +217,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                           f"{len(update.carried_over)} kept across a typo fix")
 
     log("check", "checking translations")
-    qa = run_checks(config)
+    qa = run_checks(config, memo=cache.qa)  # entries unchanged since the last build: reused
     write_qa_report(config, qa)
     log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
 
@@ -232,8 +239,15 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
 
     log("readability", f"scoring {len(changed)} page(s)")
     fresh = run_readability(config, slugs=changed) if changed else None
-    by_slug: dict[str, tuple[Any, ...]] = {s: cache.readability.get(s, ()) for s in slugs
-                                             if s not in changed}
+    entries = PoLocator(config)
+    by_slug: dict[str, tuple[Any, ...]] = {}
+    moved: set[str] = set()  # unchanged pages whose catalog lines moved
+    for slug in slugs:
+        if slug not in changed:
+            before = cache.readability.get(slug, ())
+            by_slug[slug] = tuple(relocate(p, entries) for p in before)
+            if by_slug[slug] != before:
+                moved.add(slug)
     if fresh is not None:
         grouped: dict[str, list[Any]] = {slug: [] for slug in changed}
         for scored_page in fresh.pages:
@@ -243,7 +257,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     scored = sorted((p for s in slugs for p in by_slug.get(s, ())),
                     key=lambda p: (p.page, order.get(p.lang.code, 99)))
     readability = ReadabilityResult(config.all_languages, config.source_language, tuple(scored))
-    write_reports(config, readability)
+    # A document whose page kept its fingerprint kept its scores: not rendered again.
+    write_reports(config, readability, fresh=set(changed) | moved if same_pages else None)
 
     log("a11y", "checking accessibility")
     a11y, checked, reused = _accessibility(config, cache, run_a11y)
@@ -301,7 +316,7 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
         current[config.rel(path)] = _sha256(path)
     for path in sorted(reports.rglob("*.html")):  # the readability report is a folder too
         if path != reports / "a11y.html":
-            current[config.rel(path)] = _sha256(path)
+            current[config.rel(path)] = _report_digest(path)
     todo = [page for page, sha in current.items()
             if cache.a11y_pages.get(page, ("",))[0] != sha]
     result = None
@@ -328,6 +343,17 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
     )
     _write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
     return merged, tuple(todo), len(current) - len(todo)
+
+
+_PO_LINE = re.compile(rb"(\.po):[0-9]+")
+
+
+def _report_digest(path: Path) -> str:
+    """What pa11y's result for a report document depends on: its bytes with the catalog
+    line numbers masked. A catalog edit moves the lines of every entry below it, which
+    changes the text of many pages' readability documents but nothing pa11y checks;
+    without the mask, one edited paragraph would send hundreds of reports to pa11y."""
+    return hashlib.sha256(_PO_LINE.sub(rb"\1:N", path.read_bytes())).hexdigest()
 
 
 def _without_tag(rel: str, tags: set[str]) -> str:
@@ -375,7 +401,11 @@ def _write_a11y_reports(config: Config, result: Any, checked: dict[str, str]) ->
     from pipeline.reporters.junit import a11y_junit
 
     paths = report_paths(config)
-    document = {**result.to_dict(), "checked_sha256": checked}
+    # Publish proves with it that every published page was checked in its current form;
+    # the reports are not published (and are keyed with their line numbers masked).
+    build = config.rel(config.output_dir / "build") + "/"
+    document = {**result.to_dict(),
+                "checked_sha256": {p: sha for p, sha in checked.items() if p.startswith(build)}}
     write_text_atomic(paths["a11y.json"], dumps(document), config.rel(paths["a11y.json"]))
     write_text_atomic(paths["a11y.junit.xml"], a11y_junit(result),
                       config.rel(paths["a11y.junit.xml"]))

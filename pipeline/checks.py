@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import csv
 import gettext
+import hashlib
 import html
 import io
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from urllib.parse import unquote
 
 from markdown_it.token import Token
 
+from pipeline import __version__
 from pipeline.catalogs import load_catalog
 from pipeline.config import Config
 from pipeline.errors import PipelineError, UsageError
@@ -986,33 +988,74 @@ def validate_ignore(codes: Iterable[str], where: str, config_file: str | None = 
     return tuple(dict.fromkeys(out))
 
 
+# What an entry's findings were, by a digest of the entry (all but its line) and of the
+# check context: (the entry's line then, its findings).
+Memo = dict[bytes, tuple[int, tuple[Finding, ...]]]
+
+
+def _entry_digest(context: bytes, entry: Entry) -> bytes:
+    hasher = hashlib.blake2b(context, digest_size=16)
+    hasher.update(repr((entry.msgid, entry.msgstr, entry.msgctxt, entry.msgid_plural,
+                        entry.msgstr_plural, entry.locations, entry.auto_comments,
+                        entry.translator_comments, entry.flags, entry.previous_msgctxt,
+                        entry.previous_msgid, entry.previous_msgid_plural,
+                        entry.obsolete)).encode("utf-8", "surrogatepass"))
+    return hasher.digest()
+
+
+def _at_line(findings: tuple[Finding, ...], path: str, was: int, now: int
+             ) -> tuple[Finding, ...]:
+    """Findings remembered for an entry that has moved from line ``was`` to ``now``."""
+    if was == now:
+        return findings
+    here = Location(path, was)
+    return tuple(replace(f, location=Location(path, now)) if f.location == here else f
+                 for f in findings)
+
+
 def check_catalog(config: Config, lang: Lang, catalog: Catalog, *,
                   glossary: tuple[GlossaryTerm, ...] = (), ignore: Iterable[str] = (),
-                  include_fuzzy: bool = False) -> tuple[list[Finding], LanguageSummary]:
+                  include_fuzzy: bool = False, memo: Memo | None = None
+                  ) -> tuple[list[Finding], LanguageSummary, Memo]:
+    """One catalog's findings and summary; with ``memo`` (the last run's third value), an
+    entry unchanged since then is not checked again: its findings are reused, at its
+    line of today. The third value is the memo for the next run."""
     ctx = make_context(config, lang, catalog, glossary if config.check.glossary else ())
+    context = repr((__version__, ctx)).encode("utf-8", "surrogatepass")
     fuzzy = include_fuzzy or config.lang_config(lang).fallback == "outdated"
     skip = frozenset(ignore)
     findings: list[Finding] = []
     checked = 0
+    known = memo or {}
+    now: Memo = {}
     for entry in catalog.entries:
         if not should_check(entry, fuzzy):
             continue
         checked += 1
-        findings += [f for f in check_entry(entry, ctx) if f.code not in skip]
+        key = _entry_digest(context, entry)
+        seen = known.get(key)
+        if seen is None:
+            found = tuple(check_entry(entry, ctx))
+        else:
+            found = _at_line(seen[1], ctx.path, seen[0], entry.line)
+        now[key] = (entry.line, found)
+        findings += [f for f in found if f.code not in skip]
     summary = LanguageSummary(
         lang.code, catalog.path, checked,
         errors=sum(1 for f in findings if f.severity == "error"),
         warnings=sum(1 for f in findings if f.severity == "warning"),
     )
-    return findings, summary
+    return findings, summary, now
 
 
 def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
-               ignore: Iterable[str] = (), include_fuzzy: bool = False) -> CheckResult:
+               ignore: Iterable[str] = (), include_fuzzy: bool = False,
+               memo: dict[str, Memo] | None = None) -> CheckResult:
     """Check the catalogs of ``languages`` (default: the configured ones).
 
     ``ignore`` adds codes to ``[tool.pipeline.check] ignore``. Every catalog is read
-    (and a broken one reported) before anything is checked.
+    (and a broken one reported) before anything is checked. ``memo`` (language → what
+    ``check_catalog`` remembered; the build keeps it in its cache) is read and updated.
     """
     section = "tool.pipeline" if config.file == "pyproject.toml" else "pipeline"
     skip = (validate_ignore(config.check.ignore, f"{section}.check.ignore", config.file)
@@ -1029,17 +1072,22 @@ def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
             catalogs.append((lang, load_catalog(config, lang)))
         glossary = load_glossary(config) if config.check.glossary else ()
 
-        def check(job: tuple[Lang, Catalog]) -> tuple[list[Finding], LanguageSummary]:
+        def check(job: tuple[Lang, Catalog]) -> tuple[list[Finding], LanguageSummary, Memo]:
             return check_catalog(config, job[0], job[1], glossary=glossary, ignore=skip,
-                                 include_fuzzy=include_fuzzy)
+                                 include_fuzzy=include_fuzzy,
+                                 memo=None if memo is None else memo.get(job[0].code))
 
         # Languages are independent: with a second CPU, a child checks half of them.
         entries = sum(len(catalog.entries) for _, catalog in catalogs)
         findings: list[Finding] = []
         summaries: list[LanguageSummary] = []
-        for found, summary in map_split(check, catalogs, split=entries >= SPLIT_ENTRIES):
+        for (lang, _), (found, summary, remembered) in zip(
+                catalogs, map_split(check, catalogs, split=entries >= SPLIT_ENTRIES),
+                strict=True):
             findings += found
             summaries.append(summary)
+            if memo is not None:
+                memo[lang.code] = remembered
     return CheckResult(tuple(findings), tuple(summaries), tuple(dict.fromkeys(skip)))
 
 

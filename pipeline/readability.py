@@ -18,8 +18,8 @@ but left out of that language's formulas — English text never feeds the Spanis
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from pipeline.fsutil import read_text, write_text_atomic
 from pipeline.langs import Lang, parse_lang
 from pipeline.models import Finding, Location, Severity, frozen_details
 from pipeline.pages import Page, load_pages
-from pipeline.translations import Resolved, Translations
+from pipeline.translations import PoLocator, Resolved, Translations
 from pipeline.workload import map_split, paused_gc
 
 REPORT_JSON = "reports/readability.json"
@@ -178,6 +178,24 @@ def _formula_notes(lang: Lang) -> dict[str, Any]:
 
 
 # --- the stage ----------------------------------------------------------------------------
+
+
+def relocate(page: PageReadability, entries: PoLocator) -> PageReadability:
+    """An earlier result for a page whose text did not change, pointed at today's
+    catalog lines: an edit elsewhere in the catalog moves its entries."""
+    if page.lang.code == entries.config.source_language.code:
+        return page
+
+    def moved(po: Location, source: Location) -> Location:
+        return entries.locate(page.lang, source) or po
+
+    hardest = tuple(replace(s, po=moved(s.po, s.source)) if s.po is not None else s
+                    for s in page.hardest)
+    findings = tuple(
+        replace(f, location=moved(f.location, f.related[0]))
+        if f.location is not None and f.location.line and len(f.related) == 1 else f
+        for f in page.findings)
+    return replace(page, hardest=hardest, findings=findings)
 
 
 def run_readability(config: Config, languages: Sequence[Lang] | None = None,
@@ -501,13 +519,15 @@ def report_json(result: ReadabilityResult) -> str:
     return dumps(result.to_dict())
 
 
-def write_reports(config: Config, result: ReadabilityResult) -> tuple[Path, Path]:
+def write_reports(config: Config, result: ReadabilityResult,
+                  fresh: Collection[str] | None = None) -> tuple[Path, Path]:
     """Write ``output/reports/readability.json``, the ``.html`` index and one
-    ``readability/<slug>.html`` per page (unchanged files untouched); returns the JSON
-    report's and the HTML index's paths."""
+    ``readability/<slug>.html`` per page (unchanged files untouched; with ``fresh``,
+    only those slugs' documents are rendered again); returns the JSON report's and the
+    HTML index's paths."""
     from pipeline.reporters.readability_html import write_html_reports
 
     json_path = config.output_dir / REPORT_JSON
     write_text_atomic(json_path, report_json(result), config.rel(json_path))
-    html_path = write_html_reports(config, result)[0]
+    html_path = write_html_reports(config, result, fresh)[0]
     return json_path, html_path

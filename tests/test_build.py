@@ -142,9 +142,16 @@ def test_one_paragraph_edit_rechecks_only_that_page(built: Path, tmp_path: Path)
     shutil.copytree(root, fresh, symlinks=True, ignore=shutil.ignore_patterns("output"))
     assert run_cli(fresh, "render").returncode == 0
     assert tree_hashes(fresh / "output/build") == tree_hashes(root / "output/build")
+    # So are the readability reports (the unchanged page's document was not rewritten).
+    assert run_cli(fresh, "readability").returncode == 0
+    assert tree_hashes(fresh / "output/reports/readability") == tree_hashes(
+        root / "output/reports/readability")
+    for name in ("readability.json", "readability.html"):
+        assert (fresh / "output/reports" / name).read_bytes() == (
+            root / "output/reports" / name).read_bytes(), name
     stages: dict[str, float] = report["seconds_by_stage"]  # type: ignore[assignment]
-    assert set(stages) == {"extract", "update", "check", "render", "readability", "a11y",
-                           "publish"}, stages
+    assert set(stages) == {"start", "extract", "update", "check", "render", "readability",
+                           "a11y", "publish"}, stages
     assert stages["a11y"] > 0 and all(s >= 0 for s in stages.values()), stages
 
 

@@ -188,7 +188,7 @@ def test_plural_header_that_does_not_fit_the_language() -> None:
                   line=20)
     catalog = Catalog(header=(("Plural-Forms", "nplurals=2; plural=(n != 1);"),),
                       entries=(entry,), path="locales/ar/LC_MESSAGES/messages.po")
-    findings, summary = check_catalog(config, parse_lang("ar"), catalog)
+    findings, summary, _ = check_catalog(config, parse_lang("ar"), catalog)
     assert [f.message for f in findings] == [
         "the catalog's Plural-Forms header says nplurals=2, Arabic needs 6"]
     assert findings[0].severity == "error" and summary.errors == 1
@@ -335,3 +335,38 @@ def test_length_ratio_tolerance_per_language(make_root: Any) -> None:
     pyproject.write_text(pyproject.read_text().replace("[0.1, 1.5]", "[1.5, 0.1]"))
     with pytest.raises(PipelineError, match="expected 0 < low < high"):
         load_config(root)
+
+
+def test_remembered_findings_follow_their_entry_and_nothing_else(
+        make_root: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build's memo: an unchanged entry is not checked again, and the findings are
+    exactly those of a run without the memo, at today's line, even after lines move."""
+    import pipeline.checks as checks
+
+    root = make_root("qa-findings")
+    config = load_config(root)
+    memo: dict[str, Any] = {}
+    first = run_checks(config, memo=memo)
+    assert first.findings and set(memo) == {lang.code for lang in config.languages}
+    calls = []
+    real = checks.check_entry
+
+    def counted(entry: Entry, ctx: Any, *args: Any) -> list[Any]:
+        calls.append(entry.msgid)
+        return real(entry, ctx, *args)
+
+    monkeypatch.setattr(checks, "check_entry", counted)
+    assert run_checks(config, memo=memo) == first
+    assert calls == []
+    # A translator adds a comment at the top of the Spanish entries (every later line
+    # moves by one) and fixes nothing: the same findings, one line further down.
+    po = root / "locales/es/LC_MESSAGES/messages.po"
+    text = po.read_text(encoding="utf-8")
+    head, sep, rest = text.partition('\n\n#')
+    po.write_text(head + sep[:-1] + "# reviewed by Ana\n#" + rest, encoding="utf-8")
+    again = run_checks(config, memo=memo)
+    assert len(calls) == 1  # only the commented entry was checked again
+    assert again == run_checks(config)  # without the memo
+    moved = [f for f in again.findings if f.location and "/es/" in f.location.path]
+    assert moved and {f.location.line for f in moved} != {
+        f.location.line for f in first.findings if f.location and "/es/" in f.location.path}

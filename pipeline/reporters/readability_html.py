@@ -12,7 +12,7 @@ its file (the build re-checks only changed documents for accessibility).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from html import escape
 from pathlib import Path
 
@@ -72,17 +72,23 @@ TRACK_WIDTH = 480
 DETAILS = "readability"  # the detail documents' folder, beside the index
 
 
-def write_html_reports(config: Config, result: ReadabilityResult) -> tuple[Path, ...]:
+def write_html_reports(config: Config, result: ReadabilityResult,
+                       fresh: Collection[str] | None = None) -> tuple[Path, ...]:
     """Write the index and one detail document per page; delete detail documents of
     pages no longer in ``result``. Unchanged files are not rewritten. Returns the
-    report's paths, the index first."""
+    report's paths, the index first.
+
+    ``fresh``: the slugs whose scores are new; another page's existing document is
+    left as it is (the build knows its scores, and so its document, did not change).
+    """
     index = config.output_dir / REPORT_HTML
     folder = index.parent / DETAILS
     write_text_atomic(index, render_html(result), config.rel(index))
     paths = [index]
     for page, rows in _by_page(result.pages):
         path = folder / _detail_name(rows[0].slug)
-        write_text_atomic(path, render_page_html(page, rows), config.rel(path))
+        if fresh is None or rows[0].slug in fresh or not path.is_file():
+            write_text_atomic(path, render_page_html(page, rows), config.rel(path))
         paths.append(path)
     if folder.is_dir():
         for stale in sorted(set(folder.glob("*.html")) - set(paths)):
