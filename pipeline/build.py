@@ -22,7 +22,7 @@ from pipeline.cache import BuildCache, digest, file_digest, load_cache, save_cac
 from pipeline.config import Config
 from pipeline.lock import root_lock
 from pipeline.models import Finding
-from pipeline.pages import Page
+from pipeline.pages import PARSER, Page, parsed_pages, remember_pages
 from pipeline.pofile import Catalog
 from pipeline.translations import Completeness, PoLocator, Translations, page_messages
 
@@ -203,6 +203,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     from pipeline.render import render_site
 
     cache = BuildCache() if force else load_cache(config.output_dir)
+    if cache.pages[0] == PARSER:
+        remember_pages(cache.pages[1])
 
     log("extract", "extracting pages and templates")
     extracted = extract(config)
@@ -270,6 +272,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     reasons = tuple(g.detail for g in gates if g.blocks)
     verdict: Literal["published", "blocked"] = "blocked" if reasons else "published"
     cache.fingerprints = fingerprints
+    cache.pages = (PARSER, parsed_pages(extracted.pages))
     cache.completeness = {}
     for item in rendered.pages:
         cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(

@@ -33,7 +33,7 @@ def _reduce_proxy(proxy: MappingProxyType[str, Any]) -> tuple[Any, tuple[dict[st
 # Findings carry read-only mappings; pickle them as the dicts they wrap.
 copyreg.pickle(MappingProxyType, _reduce_proxy)
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 
 @dataclass
@@ -44,6 +44,7 @@ class BuildCache:
     readability: dict[str, Any] = field(default_factory=dict)  # slug → PageReadability tuple
     completeness: dict[str, Any] = field(default_factory=dict)  # slug → {lang: Completeness}
     qa: dict[str, Any] = field(default_factory=dict)  # lang → checks.Memo (entry → findings)
+    pages: tuple[str, dict[Any, Any]] = ("", {})  # (pages.PARSER, pages.parsed_pages())
     a11y_key: str = ""  # settings the a11y results depend on
     a11y_pages: dict[str, Any] = field(default_factory=dict)  # page → (sha256, pieces)
     a11y_meta: Any = None  # the last A11yResult (runner versions, chromium, …)

@@ -7,17 +7,20 @@ msgid of a block is computed in one place and the three stages always agree.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import markdown_it
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from pipeline import __version__
 from pipeline.errors import PipelineError
 from pipeline.fsutil import read_text
 from pipeline.models import Location
@@ -398,10 +401,36 @@ def _pending_context(tokens: list[Token], index: int) -> str | None:
     return None
 
 
-@lru_cache(maxsize=8192)
+# (path, digest of the text) → its Page. Pages are frozen: a build's stages share one
+# parse of each page, and the build keeps them in its cache for the next build (parsing
+# 1,000 pages with markdown-it takes about a second; reading them back, a tenth).
+_PARSED: dict[tuple[str, bytes], Page] = {}
+_PARSED_MAX = 20_000
+# Who parsed: a cached Page from another parser version is not used.
+PARSER = f"pipeline {__version__}, markdown-it-py {markdown_it.__version__}"
+
+
 def _parse_cached(text: str, path: str) -> Page:
-    """Pages are frozen: a build's stages share one parse of each unchanged page."""
-    return parse_page(text, path)
+    key = (path, hashlib.blake2b(text.encode("utf-8", "surrogatepass"),
+                                 digest_size=16).digest())
+    page = _PARSED.get(key)
+    if page is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        page = _PARSED[key] = parse_page(text, path)
+    return page
+
+
+def parsed_pages(pages: Iterable[Page]) -> dict[tuple[str, bytes], Page]:
+    """The parses of ``pages``, for ``remember_pages`` in a later process."""
+    wanted = {id(page) for page in pages}
+    return {key: page for key, page in _PARSED.items() if id(page) in wanted}
+
+
+def remember_pages(parsed: dict[tuple[str, bytes], Page]) -> None:
+    """Parses saved by ``parsed_pages`` (same ``PARSER``): a page whose text is unchanged
+    is not parsed again."""
+    _PARSED.update(parsed)
 
 
 def load_pages(pages_dir: Path, root: Path) -> tuple[Page, ...]:

@@ -151,7 +151,7 @@ class PoLocator:
             for entry in pot.active:
                 for location in entry.locations:
                     self._by_source.setdefault(location, entry.key)
-        self._catalogs: dict[str, dict[tuple[str | None, str], int]] = {}
+        self._catalogs: dict[str, tuple[dict[tuple[str | None, str], int], str]] = {}
 
     def message(self, source: Location) -> tuple[str | None, str] | None:
         """(msgctxt, msgid) extracted from that source line, if any."""
@@ -163,13 +163,16 @@ class PoLocator:
         key = self._by_source.get(source)
         if key is None:
             return None
-        lines = self._catalogs.get(lang.code)
-        if lines is None:
+        known = self._catalogs.get(lang.code)
+        if known is None:
             try:
                 catalog = load_catalog(self.config, lang)
             except PipelineError:  # a missing or broken catalog is reported by its own stage
                 catalog = None
-            lines = {e.key: e.line for e in catalog.active} if catalog else {}
-            self._catalogs[lang.code] = lines
+            # The path shown is worked out once: config.rel resolves it on the disk.
+            known = self._catalogs[lang.code] = (
+                {e.key: e.line for e in catalog.active} if catalog else {},
+                self.config.rel(self.config.po_path(lang)))
+        lines, display = known
         line = lines.get(key)
-        return Location(self.config.rel(self.config.po_path(lang)), line) if line else None
+        return Location(display, line) if line else None

@@ -214,3 +214,32 @@ def test_raw_html_in_a_page_is_an_error() -> None:
     with pytest.raises(PipelineError) as caught:
         parse_page("---\ntitle: T\nslug: t\n---\n\n# T\n\n<div>x</div>\n", "p.md")
     assert str(caught.value.location) == "p.md:8"
+
+
+def test_a_saved_parse_is_reused_only_for_the_same_text(
+        make_root: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build keeps parsed pages in its cache; a page is parsed again only when its
+    text changed."""
+    from pipeline import pages as pages_module
+
+    root = make_root("render-mini")
+    config = load_config(root)
+    first = pages_module.load_pages(config.pages_dir, root)
+    saved = pages_module.parsed_pages(first)
+    assert len(saved) == len(first) > 1
+    monkeypatch.setattr(pages_module, "_PARSED", {})  # a new process
+    parsed: list[str] = []
+    real = pages_module.parse_page
+
+    def counting(text: str, path: str) -> pages_module.Page:
+        parsed.append(path)
+        return real(text, path)
+
+    monkeypatch.setattr(pages_module, "parse_page", counting)
+    pages_module.remember_pages(saved)
+    edited = root / first[0].path
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more line.\n",
+                      encoding="utf-8")
+    again = pages_module.load_pages(config.pages_dir, root)
+    assert parsed == [first[0].path]
+    assert again[1:] == first[1:] and again[0] != first[0]
