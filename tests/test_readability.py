@@ -492,3 +492,49 @@ def test_a_pseudo_locale_is_counted_not_scored(make_root: MakeRoot) -> None:
     assert pseudo.scores == () and pseudo.met is None and pseudo.counts.words > 0
     assert "pseudo-locale" in pseudo.notes[0]
     assert "a pseudo-locale, not scored" in render_page_html(pseudo.page, [pseudo])
+
+
+def test_a_big_sites_summary_comes_in_parts_that_pass_vnu_and_pa11y(
+        make_root: MakeRoot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over PART_ROWS pages the index gives a row per language and links to parts of
+    the summary (pa11y takes minutes on a 1,000-row table, and checks the index again
+    after every edit). Here PART_ROWS is 1, with two pages."""
+    from pipeline import a11y
+    from pipeline.reporters import readability_html
+
+    java = require_tool("java")
+    require_tool("chromium")
+    monkeypatch.setattr(readability_html, "PART_ROWS", 1)
+    root = make_root(ROOT)
+    other = root / "source/pages/other.md"
+    other.write_text("---\ntitle: Parking\nslug: other-visit\n---\n\n# Parking\n\n"
+                     "Park behind the clinic. The car park is free.\n", encoding="utf-8")
+    config = load_config(root)
+    _, index_path = write_reports(config, run_readability(config))
+    folder = index_path.parent / "readability"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "_pages-1.html", "_pages-2.html", "other-visit.html", "your-visit.html"]
+    index = index_path.read_text(encoding="utf-8")
+    assert '<a href="readability/_pages-1.html">Pages 1 to 1</a>: Parking to Parking' in index
+    assert '<a href="readability/_pages-2.html">Pages 2 to 2</a>' in index
+    assert 'href="readability/your-visit.html"' not in index  # the rows are in the parts
+    assert '<th scope="row">Spanish (es)</th>' in index
+    first = (folder / "_pages-1.html").read_text(encoding="utf-8")
+    assert '<h1>Readability: pages 1 to 1 of 2</h1>' in first
+    assert '<a href="other-visit.html">Parking</a>' in first
+    assert '<a href="../readability.html">' in first
+    vnu = REPO / "node_modules/vnu-jar/build/dist/vnu.jar"
+    documents = [index_path, folder / "_pages-1.html", folder / "_pages-2.html"]
+    done = subprocess.run([java, "-jar", str(vnu), "--format", "gnu", *map(str, documents)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and not done.stdout.strip() and not done.stderr.strip(), (
+        done.stdout + done.stderr)
+    result = a11y.run_a11y(config, [config.rel(p) for p in documents])
+    checked = {r.page for r in result.results}
+    assert {config.rel(p) for p in documents} <= checked and not result.gating, [
+        f"{f.location}: {f.message}" for f in result.gating]
+    # Back under the limit: the parts go, the index has every row again.
+    monkeypatch.setattr(readability_html, "PART_ROWS", 100)
+    _, index_path = write_reports(config, run_readability(config))
+    assert sorted(p.name for p in folder.iterdir()) == ["other-visit.html", "your-visit.html"]
+    assert 'href="readability/your-visit.html"' in index_path.read_text(encoding="utf-8")

@@ -85,6 +85,10 @@ def write_html_reports(config: Config, result: ReadabilityResult,
     folder = index.parent / DETAILS
     write_text_atomic(index, render_html(result), config.rel(index))
     paths = [index]
+    for number in range(1, len(_parts(result)) + 1):
+        path = folder / _part_name(number)
+        write_text_atomic(path, render_part_html(result, number), config.rel(path))
+        paths.append(path)
     for page, rows in _by_page(result.pages):
         path = folder / _detail_name(rows[0].slug)
         if fresh is None or rows[0].slug in fresh or not path.is_file():
@@ -101,17 +105,84 @@ def _detail_name(slug: str) -> str:
     return f"{slug}.html"
 
 
+# The summary table holds at most this many pages. pa11y's HTML_CodeSniffer takes
+# superlinear time on a big table (1,000 rows: over 3 minutes; 100 rows: 4 s), and the
+# index is checked again after every edit; a bigger site gets parts of this size.
+PART_ROWS = 100
+
+
+def _part_name(number: int) -> str:
+    return f"_pages-{number}.html"  # a slug has no "_": never a page's document name
+
+
+def _parts(result: ReadabilityResult) -> list[list[tuple[str, list[PageReadability]]]]:
+    """The summary rows in parts of ``PART_ROWS`` pages; none when one table holds all."""
+    pages = _by_page(result.pages)
+    if len(pages) <= PART_ROWS:
+        return []
+    return [pages[i:i + PART_ROWS] for i in range(0, len(pages), PART_ROWS)]
+
+
 def _document(title: str, body: list[str]) -> str:
     return report_document(escape(title), CSS, body)
 
 
 def render_html(result: ReadabilityResult) -> str:
-    """The index document: how to read the report, one summary row per page."""
+    """The index document: how to read the report, one summary row per page (a big
+    site: a row per language and links to the parts of the summary)."""
+    parts = _parts(result)
     return _document("Readability report", [
         "<h1>Readability report</h1>",
         *_introduction(result),
-        *_summary(result),
+        *(_overview(result, parts) if parts else _summary(result, _by_page(result.pages))),
     ])
+
+
+def render_part_html(result: ReadabilityResult, number: int) -> str:
+    """Part ``number`` (from 1) of a big site's summary: its pages' rows."""
+    parts = _parts(result)
+    pages = parts[number - 1]
+    first = (number - 1) * PART_ROWS + 1
+    total = sum(len(part) for part in parts)
+    heading = f"Readability: pages {first} to {first + len(pages) - 1} of {total}"
+    return _document(heading, [
+        f'<p><a href="../{escape(REPORT_HTML.rpartition("/")[2])}">All pages: the '
+        "readability report and how to read it</a></p>",
+        f"<h1>{escape(heading)}</h1>",
+        *_summary(result, pages, details=""),
+    ])
+
+
+def _overview(result: ReadabilityResult,
+              parts: list[list[tuple[str, list[PageReadability]]]]) -> list[str]:
+    """A big site's summary: each language's pages over target, and the parts."""
+    out = [
+        '<h2 id="summary">Summary</h2>',
+        "<table>",
+        "<caption>Pages over their target, per language</caption>",
+        '<thead><tr><th scope="col">Language</th><th scope="col">Formula and target</th>'
+        '<th scope="col">Pages scored</th><th scope="col">Over target</th></tr></thead>',
+        "<tbody>",
+    ]
+    for lang in result.languages:
+        rows = [r for r in result.pages if r.lang.code == lang.code and r.met is not None]
+        if not rows:
+            continue
+        over = sum(1 for r in rows if r.met is False)
+        out.append(f'<tr><th scope="row">{escape(_name(lang))}</th>'
+                   f"<td>{escape(_usual_target(lang, rows))}</td><td>{len(rows)}</td>"
+                   f"<td>{over}</td></tr>")
+    out += ["</tbody>", "</table>",
+            f'<h2 id="parts">Every page, {PART_ROWS} to a part</h2>', "<ul>"]
+    for number, part in enumerate(parts, start=1):
+        first = (number - 1) * PART_ROWS + 1
+        over = sum(1 for _, rows in part for r in rows if r.met is False)
+        out.append(
+            f'<li><a href="{DETAILS}/{_part_name(number)}">Pages {first} to '
+            f"{first + len(part) - 1}</a>: {escape(_title(part[0][1]))} to "
+            f"{escape(_title(part[-1][1]))}; {over} page-language(s) over target</li>")
+    out.append("</ul>")
+    return out
 
 
 def render_page_html(page: str, rows: list[PageReadability]) -> str:
@@ -185,9 +256,10 @@ def _introduction(result: ReadabilityResult) -> list[str]:
     ]
 
 
-def _summary(result: ReadabilityResult) -> list[str]:
-    """One row per page, one column per language: the score and whether it is met."""
-    pages = _by_page(result.pages)
+def _summary(result: ReadabilityResult, pages: list[tuple[str, list[PageReadability]]],
+             details: str = f"{DETAILS}/") -> list[str]:
+    """One row per page, one column per language: the score and whether it is met.
+    ``details``: where the page documents are, from the document holding the table."""
     langs = [lang for lang in result.languages
              if any(r.lang.code == lang.code for _, rows in pages for r in rows)]
     usual = {lang.code: _usual_target(lang, result.pages) for lang in langs}
@@ -218,7 +290,7 @@ def _summary(result: ReadabilityResult) -> list[str]:
             cells.append(f"<td>{score}{own}: {_status_html(row)}</td>")
         out.append(
             "<tr>"
-            f'<th scope="row"><a href="{DETAILS}/{_detail_name(rows[0].slug)}">'
+            f'<th scope="row"><a href="{details}{_detail_name(rows[0].slug)}">'
             f"{escape(_title(rows))}</a> <code>{escape(rows[0].slug)}</code></th>"
             + "".join(cells) + "</tr>")
     out += ["</tbody>", "</table>", "</div>"]
