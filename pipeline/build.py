@@ -212,7 +212,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                    f"page(s){'' if extracted.written else ' (template unchanged)'}")
 
     log("update", "merging the template into the catalogs")
-    for update in update_catalogs(config, trivial_source_fixes=trivial):
+    for update in update_catalogs(config, trivial_source_fixes=trivial, remember=True):
         if update.written:
             log("update", f"{update.path}: {update.new_fuzzy} newly fuzzy, "
                           f"{update.new_untranslated} new, {update.newly_obsolete} obsolete, "

@@ -356,12 +356,15 @@ def merge(po: Catalog, pot: Catalog, nplurals: int | None = None,
 
 
 def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
-                    *, trivial_source_fixes: bool = False) -> list[UpdateResult]:
+                    *, trivial_source_fixes: bool = False, remember: bool = False
+                    ) -> list[UpdateResult]:
     """Merge the POT into each language's catalog; parse all before writing any.
 
     ``trivial_source_fixes``: the editor confirms that every changed message is a
     typo-level fix (see ``pipeline.trivial``); pages can say so for themselves with
-    ``trivial_source_fixes: true`` in their front matter.
+    ``trivial_source_fixes: true`` in their front matter. ``remember``: later stages
+    in this process read the catalogs (the build): on a big site they are parsed
+    beside the merge, in both processes, instead of one by one afterwards.
     """
     pot = load_pot(config)
     trivial = _trivial_scope(config, trivial_source_fixes)
@@ -394,7 +397,8 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
                                and not before[e.key].obsolete),
             carried_over=tuple(carried),
         )
-        return text, summary, parse_po_bytes(text.encode("utf-8"), display) if split else None
+        parsed = parse_po_bytes(text.encode("utf-8"), display) if split and remember else None
+        return text, summary, parsed
 
     # Every catalog is read and merged before any is written.
     with paused_gc():
