@@ -341,13 +341,19 @@ def test_reports_are_deterministic_and_not_rewritten(make_root: MakeRoot) -> Non
     assert (hardest["source"], hardest["po"]) == (f"{PAGE}:12", f"{ES_PO}:41")
 
 
+def add_parking_page(root: Path) -> Path:
+    """A second page, so that the report has two rows."""
+    other = root / "source/pages/other.md"
+    other.write_text("---\ntitle: Parking\nslug: other-visit\n---\n\n# Parking\n\n"
+                     "Park behind the clinic. The car park is free.\n", encoding="utf-8")
+    return other
+
+
 def test_html_report_has_one_detail_document_per_page(make_root: MakeRoot) -> None:
     """The index links each page's own document; an unchanged page's document is not
     rewritten (the build re-checks only changed ones); a removed page's is deleted."""
     root = make_root(ROOT)
-    other = root / "source/pages/other.md"
-    other.write_text("---\ntitle: Parking\nslug: other-visit\n---\n\n# Parking\n\n"
-                     "Park behind the clinic. The car park is free.\n", encoding="utf-8")
+    other = add_parking_page(root)
     config = load_config(root)
     _, index_path = write_reports(config, run_readability(config))
     folder = index_path.parent / "readability"
@@ -506,9 +512,7 @@ def test_a_big_sites_summary_comes_in_parts_that_pass_vnu_and_pa11y(
     require_tool("chromium")
     monkeypatch.setattr(readability_html, "PART_ROWS", 1)
     root = make_root(ROOT)
-    other = root / "source/pages/other.md"
-    other.write_text("---\ntitle: Parking\nslug: other-visit\n---\n\n# Parking\n\n"
-                     "Park behind the clinic. The car park is free.\n", encoding="utf-8")
+    add_parking_page(root)
     config = load_config(root)
     _, index_path = write_reports(config, run_readability(config))
     folder = index_path.parent / "readability"
