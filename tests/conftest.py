@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -79,3 +80,20 @@ def msgfmt_check(path: Path) -> None:
     assert result.returncode == 0 and not result.stderr.strip(), (
         f"msgfmt --check {path}:\n{result.stderr}"
     )
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(root: Path) -> Iterator[int]:
+    """Another process holding the root's lock (as a running build would)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from pipeline.lock import root_lock\n"
+         "with root_lock(Path(sys.argv[1]), 'output/.lock'):\n"
+         "    print('locked', flush=True); time.sleep(60)", str(root / "output")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()

@@ -10,14 +10,12 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOTS, require_tool, run_cli
+from conftest import ROOTS, lock_held_elsewhere, require_tool, run_cli
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
@@ -244,24 +242,14 @@ def test_killed_publish_leaves_old_or_new_site(built: Path, tmp_path: Path, poin
 
 def test_concurrent_build_is_refused_with_the_holders_pid(built: Path, tmp_path: Path) -> None:
     root = copy_built(built, tmp_path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from pipeline.lock import root_lock\n"
-         "with root_lock(Path(sys.argv[1]), 'output/.lock'):\n"
-         "    print('locked', flush=True); time.sleep(30)", str(root / "output")],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with lock_held_elsewhere(root) as pid:
         result = run_cli(root, "build")
         assert result.returncode == 1
-        assert f"another pipeline run holds the lock (PID {holder.pid})" in result.stderr
-    finally:
-        holder.kill()
-        holder.wait()
+        assert f"another pipeline run holds the lock (PID {pid})" in result.stderr
     # Killed holder: the kernel released the lock; the next run notes the stale PID.
     result = run_cli(root, "build")
     assert result.returncode == 0, result.stderr
-    assert f"stale lock left by PID {holder.pid}" in result.stdout
+    assert f"stale lock left by PID {pid}" in result.stdout
 
 
 def test_a11y_gate_off_publishes_with_findings_reported(built: Path, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOTS, msgfmt_check, require_tool, run_cli
+from conftest import ROOTS, lock_held_elsewhere, msgfmt_check, require_tool, run_cli
 
 from pipeline.fsutil import TMP_MARK
 from pipeline.server import HOST, StaticServer
@@ -126,21 +126,6 @@ def _pid(found: list[Path]) -> str:
 
 # --- two runs at once ------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def lock_held_elsewhere(root: Path) -> Iterator[int]:
-    """Another process holding the root's lock (as a running build would)."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from pipeline.lock import root_lock\n"
-         "with root_lock(Path(sys.argv[1]), 'output/.lock'):\n"
-         "    print('locked', flush=True); time.sleep(60)", str(root / "output")],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        yield holder.pid
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 WRITERS = [("extract",), ("init", "de"), ("update",), ("compile",), ("translate", "es",
