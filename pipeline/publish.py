@@ -70,13 +70,12 @@ def hash_tree(tree: Path) -> dict[str, tuple[str, int]]:
     return out
 
 
-def verify_checked(config: Config, hashes: dict[str, tuple[str, int]] | None = None
-                   ) -> dict[str, Any]:
+def verify_checked(config: Config, hashes: dict[str, tuple[str, int]]) -> dict[str, Any]:
     """The a11y result for the build, or an error if it is missing, failing or stale.
 
     With ``[tool.pipeline.gate] a11y = false`` a failing result does not stop
     publication, but the check must still have run on exactly these pages.
-    ``hashes`` (from ``hash_tree``) saves reading the pages again.
+    ``hashes``: ``hash_tree`` of the build (the pages are not read again).
     """
     build = config.output_dir / "build"
     report = config.output_dir / "reports" / "a11y.json"
@@ -97,10 +96,11 @@ def verify_checked(config: Config, hashes: dict[str, tuple[str, int]] | None = N
     checked = result.get("checked_sha256")
     if isinstance(checked, dict):
         # The result names the exact bytes it checked: every page must be one of them.
-        for page in sorted(build.rglob("*.html")):
-            rel = config.rel(page)
-            known = hashes.get(page.relative_to(build).as_posix()) if hashes else None
-            if checked.get(rel) != (known[0] if known else sha256_file(page)):
+        for name, (sha, _) in sorted(hashes.items()):
+            if not name.endswith(".html"):
+                continue
+            rel = config.rel(build / name)
+            if checked.get(rel) != sha:
                 raise PipelineError(
                     "refusing to publish: this page was not checked for accessibility "
                     "in its current form", Location(rel),
