@@ -413,9 +413,13 @@ class SiteRenderer:
         """One page in one language; ``published`` are the languages it exists in."""
         view = self.page_view(page, lang)
         html, used = self.page_html(view, published)
+        return RenderedPage(html, self.completeness(page, lang, used), view.outdated)
+
+    def completeness(self, page: Page, lang: Lang, used: Sequence[Key]) -> Completeness:
+        """How much of ``page`` a reader of ``lang`` gets: its messages, the site name and
+        the template messages its HTML ``used``."""
         keys = tuple([(self.config.site_title, None), *used])
-        completeness = page_completeness(page, self.translations(lang), keys)
-        return RenderedPage(html, completeness, view.outdated)
+        return page_completeness(page, self.translations(lang), keys)
 
     def page_view(self, page: Page, lang: Lang) -> PageView:
         """Everything of ``page`` in ``lang`` that does not depend on its language list."""
@@ -563,23 +567,24 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     renderer = SiteRenderer(config)
     everywhere = tuple(config.all_languages)
 
+    def published_in(statuses: Mapping[str, Completeness]) -> list[Lang]:
+        """The languages that reach their completeness threshold, in config order."""
+        return [lg for lg in everywhere
+                if statuses[lg.code].percent >= config.completeness_threshold(lg)]
+
     def compose(page: Page) -> tuple[dict[str, Completeness], dict[str, bytes]]:
         """Every language's completeness of ``page``, and the HTML of the asked ones."""
         statuses: dict[str, Completeness] = {}
-        shown: list[Lang] = []
         views = []
         drafts = []
         for lang in everywhere:
             # With every language in the switcher: what the page shows decides completeness.
             view = renderer.page_view(page, lang)
             draft, used = renderer.page_html(view, everywhere)
-            keys = tuple([(config.site_title, None), *used])
-            status = statuses[lang.code] = page_completeness(
-                page, renderer.translations(lang), keys)
-            if status.percent >= config.completeness_threshold(lang):
-                shown.append(lang)
+            statuses[lang.code] = renderer.completeness(page, lang, used)
             views.append(view)
             drafts.append(draft)
+        shown = published_in(statuses)
         html: dict[str, bytes] = {}
         for lang, view, draft in zip(everywhere, views, drafts, strict=True):
             if page.slug in wanted_slugs and lang.code in wanted_langs and lang in shown:
@@ -602,8 +607,7 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     html: dict[tuple[str, str], bytes] = {}  # what pass two writes, rendered before any write
     for page in pages:
         statuses, pieces = composed.get(page.slug) or (dict((known or {})[page.slug]), {})
-        plan.published[page.slug] = [lg for lg in everywhere if statuses[lg.code].percent
-                                     >= config.completeness_threshold(lg)]
+        plan.published[page.slug] = published_in(statuses)
         for code, status in statuses.items():
             plan.status[(page.slug, code)] = status
         html.update(((page.slug, code), data) for code, data in pieces.items())
