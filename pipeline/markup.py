@@ -52,12 +52,6 @@ def is_safe_url(url: str) -> bool:
     return not UNSAFE_URL.match(strip_bidi_controls(url).replace("\t", "").replace("\n", ""))
 
 
-@cache
-def direction(lang: Lang) -> str:
-    """``lang.direction``, which asks Babel each time, asked once per language."""
-    return lang.direction
-
-
 def text_attributes(resolved: Resolved, page_lang: Lang, src: Location | None
                     ) -> dict[str, str]:
     """The attributes of an element showing ``resolved``, in a fixed order."""
@@ -66,8 +60,8 @@ def text_attributes(resolved: Resolved, page_lang: Lang, src: Location | None
         attrs["data-src"] = str(src)
     if resolved.lang.code != page_lang.code:
         attrs["lang"] = resolved.lang.tag
-        if direction(resolved.lang) != direction(page_lang):
-            attrs["dir"] = direction(resolved.lang)
+        if resolved.lang.direction != page_lang.direction:
+            attrs["dir"] = resolved.lang.direction
     if resolved.state == "outdated":
         attrs["data-outdated"] = "true"
     return attrs

@@ -20,7 +20,6 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -397,12 +396,6 @@ def _notes(lang: Lang, counts: tm.Counts) -> tuple[str, ...]:
     return tuple(notes)
 
 
-@lru_cache(maxsize=64)
-def _english_name(lang: Lang) -> str:
-    """``lang.english_name`` (Babel builds it on every call): once per language."""
-    return lang.english_name
-
-
 def _page_findings(config: Config, page: Page, lang: Lang, translations: Translations,
                    target: Target, primary: tm.Score | None, met: bool | None, blocks: int,
                    fallback_blocks: int, fail_over_target: bool) -> list[Finding]:
@@ -430,7 +423,7 @@ def _page_findings(config: Config, page: Page, lang: Lang, translations: Transla
         out.append(Finding(
             "fallback-not-scored", "notice",
             f"{page.slug} ({lang.code}): {shown} not translated yet: shown in "
-            f"{_english_name(config.source_language)}, not scored as {_english_name(lang)}",
+            f"{config.source_language.english_name}, not scored as {lang.english_name}",
             where, "translate them; the source-language row scores that text", related,
             frozen_details(page=page.path, lang=lang.code, fallback_blocks=fallback_blocks,
                            blocks=blocks),

@@ -46,7 +46,6 @@ from pipeline.markup import (
     PreparedBody,
     TranslatedHtml,
     attributes_html,
-    direction,
     inline_html,
     plain_text,
     prepare_body,
@@ -244,9 +243,8 @@ class SiteRenderer:
         self.config = config
         self._translations: dict[str, Translations] = {}
         self._envs: dict[str, tuple[Environment, _Gettext]] = {}
-        # What is the same on every page, worked out once: Babel's language data, the
-        # site name, dates, translations as HTML, and the last page's parsed body.
-        self._langs: dict[str, tuple[str, str, str]] = {}
+        # What is the same on every page, worked out once: the site name, dates,
+        # translations as HTML, and the last page's parsed body.
         self._site_names: dict[str, TextItem] = {}
         self._dates: dict[tuple[dt.date, str], str] = {}
         self._translated = TranslatedHtml()
@@ -359,15 +357,8 @@ class SiteRenderer:
         _, item = self._resolve_text(lang, link.label, page.location(link.label.line))
         return TextItem(item.html, item.attrs, link.href, item.text)
 
-    def _lang(self, lang: Lang) -> tuple[str, str, str]:
-        """(tag, direction, own name): Babel is asked once per language."""
-        if lang.code not in self._langs:
-            self._langs[lang.code] = (lang.tag, direction(lang), lang.own_name)
-        return self._langs[lang.code]
-
     def _lang_view(self, lang: Lang) -> dict[str, str]:
-        tag, dir_, name = self._lang(lang)
-        return {"tag": tag, "dir": dir_, "name": name}
+        return {"tag": lang.tag, "dir": lang.direction, "name": lang.own_name}
 
     def _date(self, date: dt.date, lang: Lang) -> str:
         if (date, lang.code) not in self._dates:
@@ -401,12 +392,9 @@ class SiteRenderer:
 
     def alternates(self, langs: Sequence[Lang], current: Lang, file: str,
                    root: str) -> list[Alternate]:
-        out = []
-        for lg in langs:
-            tag, dir_, name = self._lang(lg)
-            out.append(Alternate(tag, dir_, name, f"{root}{tag}/{file}",
-                                 self.url(f"{tag}/{file}"), lg.code == current.code))
-        return out
+        return [Alternate(lg.tag, lg.direction, lg.own_name, f"{root}{lg.tag}/{file}",
+                          self.url(f"{lg.tag}/{file}"), lg.code == current.code)
+                for lg in langs]
 
     # whole files
     def page(self, page: Page, lang: Lang, published: Sequence[Lang]) -> RenderedPage:
