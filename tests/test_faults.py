@@ -294,11 +294,12 @@ def with_marker(marker: str) -> list[int]:
     return found
 
 
-def run_and_kill(root: Path, wanted: str, sig: signal.Signals, after: float
-                 ) -> tuple[subprocess.CompletedProcess[str], str]:
+def run_and_kill(root: Path, wanted: str, sig: signal.Signals, after: float,
+                 ready: str = "") -> tuple[subprocess.CompletedProcess[str], str]:
     """Run ``pipeline a11y`` and send ``sig`` to the first process of ours whose command line
-    starts with ``wanted`` (``after`` seconds after it appears); returns the run and the
-    test's marker (every process of the run inherits it)."""
+    starts with ``wanted`` (``after`` seconds after it appears, and once a process of the
+    run has ``ready`` in its command line); returns the run and the test's marker (every
+    process of the run inherits it)."""
     marker = uuid.uuid4().hex
     run = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "--root", str(root), "a11y", "en/clean.html"],
@@ -307,7 +308,11 @@ def run_and_kill(root: Path, wanted: str, sig: signal.Signals, after: float
     killed = False
     deadline = time.monotonic() + 60
     while not killed and run.poll() is None and time.monotonic() < deadline:
-        for pid in descendants(run.pid):
+        ours = descendants(run.pid)
+        if ready and not any(ready in cmdline(pid) for pid in ours):
+            time.sleep(0.02)
+            continue
+        for pid in ours:
             line = cmdline(pid)
             if line.startswith(wanted) and "--type=" not in line:
                 time.sleep(after)
@@ -347,7 +352,10 @@ def test_a_crashing_chromium_fails_closed(tmp_path: Path) -> None:
     root = a11y_root(tmp_path)
     binary = Path("/usr/lib/chromium/chromium")  # the browser itself, not the sh wrapper
     assert binary.is_file()
-    done, marker = run_and_kill(root, str(binary), signal.SIGKILL, after=1.0)
+    # Killed once it renders (a renderer process exists), not at launch: a browser that
+    # dies before pa11y-ci is connected, or after the pages are done, tests nothing.
+    done, marker = run_and_kill(root, str(binary), signal.SIGKILL, after=0.2,
+                                ready="--type=renderer")
     assert_failed_closed(root, done, "output/build/en/clean.html: the page did not load in "
                          "Chromium:", marker)
     assert "it was not checked" in done.stderr
