@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 export PUPPETEER_SKIP_DOWNLOAD := 1
 export PUPPETEER_SKIP_CHROMIUM_DOWNLOAD := 1
 
-.PHONY: all install system-deps site test lint clean bench bench-quick
+.PHONY: all install system-deps site test lint clean bench bench-quick screenshots
 
 all: site
 
@@ -36,6 +36,10 @@ lint: install
 	$(BIN)/ruff check pipeline tests bench
 	$(BIN)/mypy
 
+# Every published page and index at 1,280 and 390 px, under output/screenshots/.
+screenshots: site
+	node scripts/screenshots.mjs output/site output/screenshots
+
 bench: install
 	$(BIN)/python -m bench.run
 
@@ -43,5 +47,5 @@ bench-quick: install
 	$(BIN)/python -m bench.run --pages 100 --quick
 
 clean:
-	rm -rf output/build output/reports output/site output/site-* output/.cache \
+	rm -rf output/build output/reports output/site output/site-* output/.cache output/screenshots \
 	       locales/*/LC_MESSAGES/*.mo .pytest_cache .mypy_cache .ruff_cache
