@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 make install
 status=0
 .venv/bin/pipeline build || status=$?
+# A blocked build prints its blocking findings (path:line: severity: message [code]),
+# and under GitHub Actions (GITHUB_ACTIONS=true) also ::error annotations.
 # The reports are written whatever the verdict: upload output/reports/ as artifacts,
-# and output/reports/a11y.junit.xml as the test report.
+# output/reports/a11y.junit.xml as the test report and, on GitLab,
+# output/reports/codequality.json as the Code Quality report.
 ls -l output/reports/ || true
 exit "$status"

@@ -28,6 +28,7 @@ from pipeline.translations import Completeness, PoLocator, Translations, page_me
 
 Log = Callable[[str, str], None]  # (stage, message)
 BUILD_JSON = "build.json"
+CODE_QUALITY_JSON = "codequality.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,8 @@ class Gate:
     enabled: bool
     passed: bool
     detail: str
+    findings: tuple[Finding, ...] = ()  # what fails the gate, for the summary to show
+    reports: tuple[str, ...] = ()  # where all of them are listed
 
     @property
     def blocks(self) -> bool:
@@ -180,22 +183,27 @@ def _sha256(path: Path) -> str:
 
 
 def build(config: Config, *, force: bool = False, publish_site: bool = True,
-          log: Log = _quiet, wait: float = 0.0, trivial_source_fixes: bool = False
-          ) -> BuildResult:
-    """Run every stage; publish when every enabled gate passes."""
+          log: Log = _quiet, wait: float = 0.0, trivial_source_fixes: bool = False,
+          repository_prefix: str = "") -> BuildResult:
+    """Run every stage; publish when every enabled gate passes.
+
+    ``repository_prefix`` is the content root's folder inside the CI's checkout
+    (``"site/"``, or ``""`` at its top), for the paths of the Code Quality report."""
     started = time.monotonic()
     clock = _StageClock(log)
     clock.start()
     with root_lock(config.output_dir, config.rel(config.output_dir / ".lock"), wait) as note:
         result = _build(config, force=force, publish_site=publish_site, log=clock,
-                        notes=[note] if note else [], trivial=trivial_source_fixes)
+                        notes=[note] if note else [], trivial=trivial_source_fixes,
+                        prefix=repository_prefix)
     clock.stop()
     return replace(result, seconds=time.monotonic() - started, timings=clock.timings)
 
 
 def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
-           notes: list[str], trivial: bool) -> BuildResult:
-    from pipeline.a11y import run_a11y
+           notes: list[str], trivial: bool, prefix: str) -> BuildResult:
+    from pipeline.a11y import gates as a11y_gates
+    from pipeline.a11y import report_paths, run_a11y
     from pipeline.catalogs import update_catalogs
     from pipeline.checks import run_checks, write_qa_report
     from pipeline.extract import extract
@@ -220,7 +228,12 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
 
     log("check", "checking translations")
     qa = run_checks(config, memo=cache.qa)  # entries unchanged since the last build: reused
-    write_qa_report(config, qa)
+    qa_report = config.rel(write_qa_report(config, qa))
+    # QA and a11y findings with whether each blocks publication; written now with QA's
+    # alone, so a later stage that fails leaves no earlier build's issues in the file.
+    issues = [(f, config.gate.qa and f.severity == "error")
+              for f in qa.findings if f.severity != "notice"]
+    _write_code_quality(config, issues, prefix)
     log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
 
     translations = {lang.code: Translations.load(config, lang)
@@ -267,7 +280,13 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     log("a11y", f"pa11y ran on {len(checked)} page(s), reused {reused} earlier result(s); "
                 f"{len(a11y.gating)} blocking finding(s)")
 
-    gates = _gates(config, qa.errors, a11y, rendered, readability)
+    issues += [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
+               for f in a11y.findings if f.severity != "notice"]
+    _write_code_quality(config, issues, prefix)
+    a11y_reports = report_paths(config)
+    gates = _gates(config, qa, a11y, rendered, readability,
+                   {"qa": (qa_report,), "a11y": tuple(config.rel(a11y_reports[name])
+                                                     for name in ("a11y.html", "a11y.json"))})
     rows = _rows(config, rendered, qa, readability, a11y)
     reasons = tuple(g.detail for g in gates if g.blocks)
     verdict: Literal["published", "blocked"] = "blocked" if reasons else "published"
@@ -415,18 +434,21 @@ def _write_a11y_reports(config: Config, result: Any, checked: dict[str, str]) ->
     write_text_atomic(paths["a11y.html"], render_report(result), config.rel(paths["a11y.html"]))
 
 
-def _gates(config: Config, qa_errors: int, a11y: Any, rendered: Any, readability: Any
-           ) -> tuple[Gate, ...]:
+def _gates(config: Config, qa: Any, a11y: Any, rendered: Any, readability: Any,
+           reports: dict[str, tuple[str, ...]]) -> tuple[Gate, ...]:
     left_out = [f"{p.tag}/{p.slug}" for p in rendered.pages if not p.published]
     over = [f"{p.slug} ({p.lang.code})" for p in readability.over_target]
     gating = len(a11y.gating)
+    qa_errors = qa.errors
     return (
         Gate("a11y", config.gate.a11y, gating == 0,
              f"{gating} accessibility finding(s) block publication (output/reports/a11y.html)"
-             if gating else "no blocking accessibility findings"),
+             if gating else "no blocking accessibility findings",
+             a11y.gating, reports["a11y"]),
         Gate("qa", config.gate.qa, qa_errors == 0,
              f"{qa_errors} translation QA error(s) (pipeline check; output/reports/qa.json)"
-             if qa_errors else "no translation QA errors"),
+             if qa_errors else "no translation QA errors",
+             tuple(f for f in qa.findings if f.severity == "error"), reports["qa"]),
         # Pages below their language's threshold are left out; the rest still publish.
         Gate("completeness", True, True,
              f"left out below threshold: {', '.join(left_out)}" if left_out
@@ -474,6 +496,15 @@ def _readability_text(scores: Sequence[Any]) -> str:
     if len(values) == 1:
         return f"{label} {mean:.1f}{suffix}"
     return f"{label} mean {mean:.1f} over {len(values)} pages{suffix}"
+
+
+def _write_code_quality(config: Config, issues: Sequence[tuple[Finding, bool]],
+                        prefix: str) -> None:
+    from pipeline.reporters.codequality import code_quality
+    from pipeline.reporters.json import write_report
+
+    path = config.output_dir / "reports" / CODE_QUALITY_JSON
+    write_report(path, code_quality(issues, prefix), config.rel(path))
 
 
 def _write_build_json(config: Config, result: BuildResult) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -436,9 +437,12 @@ def build(state: State, force: bool, no_publish: bool, wait: float,
     Exit 0 when published (or passed with --no-publish), 1 when blocked.
     """
     from pipeline.build import build as run
+    from pipeline.fsutil import repository_prefix
+    from pipeline.reporters.annotations import gate_annotations
     from pipeline.reporters.build_text import build_summary
 
     config = state.config()
+    prefix = repository_prefix(config.root, os.environ)
     if sys.stderr.isatty():
         from rich.console import Console
 
@@ -452,7 +456,7 @@ def build(state: State, force: bool, no_publish: bool, wait: float,
 
         try:
             result = run(config, force=force, publish_site=not no_publish, log=log, wait=wait,
-                         trivial_source_fixes=trivial_source_fixes)
+                         trivial_source_fixes=trivial_source_fixes, repository_prefix=prefix)
         finally:
             status.stop()
     else:
@@ -460,8 +464,12 @@ def build(state: State, force: bool, no_publish: bool, wait: float,
             click.echo(f"[{stage}] {message}", err=True)
 
         result = run(config, force=force, publish_site=not no_publish, log=log, wait=wait,
-                         trivial_source_fixes=trivial_source_fixes)
+                     trivial_source_fixes=trivial_source_fixes, repository_prefix=prefix)
     click.echo(build_summary(result))
+    # On GitHub Actions the runner turns these log lines into annotations on the diff.
+    annotations = gate_annotations(result.gates, prefix)
+    if annotations and os.environ.get("GITHUB_ACTIONS") == "true":
+        click.echo(annotations)
     if result.verdict != "published":
         sys.exit(1)
 

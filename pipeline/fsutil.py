@@ -1,4 +1,5 @@
-"""Safe file writes: temp file + fsync + rename, and nothing rewritten when unchanged."""
+"""Safe file writes: temp file + fsync + rename, and nothing rewritten when unchanged;
+and where the content root sits in the CI's checkout."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import contextlib
 import errno
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pipeline.errors import PipelineError
@@ -188,3 +189,28 @@ def decode_utf8(data: bytes, display: str) -> str:
             "save the file as UTF-8 (in Poedit: it does this for you; in vim: :set fenc=utf-8)",
         ) from exc
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def repository_prefix(root: Path, environ: Mapping[str, str]) -> str:
+    """The content root's folder inside the CI's checkout, ``"site/"`` (or ``""`` at its
+    top): what goes before a content-root path for GitHub annotations and GitLab Code
+    Quality, which both take paths from the checkout's top.
+
+    The checkout is ``$GITHUB_WORKSPACE`` or ``$CI_PROJECT_DIR`` when the content root is
+    inside it (the runner makes annotation paths relative to the workspace too), else the
+    nearest folder at or above the content root that holds ``.git``, else the content
+    root itself.
+    """
+    here = root.resolve()
+    tops = [Path(environ[name]) for name in ("GITHUB_WORKSPACE", "CI_PROJECT_DIR")
+            if environ.get(name)]
+    git = next((p for p in (here, *here.parents) if (p / ".git").exists()), None)
+    if git is not None:
+        tops.append(git)
+    for top in tops:
+        try:
+            inside = here.relative_to(top.resolve())
+        except ValueError:
+            continue
+        return "" if inside == Path(".") else inside.as_posix() + "/"
+    return ""

@@ -9,13 +9,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import ROOTS, lock_held_elsewhere, require_tool, run_cli
+
+from pipeline.cli import cli
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
@@ -193,10 +197,23 @@ def test_a11y_defect_blocks_and_keeps_the_previous_site(built: Path, tmp_path: P
     style = root / "source/templates/style.css"
     # Pale grey text on white: about 1.6:1, far below WCAG AA's 4.5:1.
     style.write_text(style.read_text() + "\n.content p { color: #cccccc; }\n")
-    result = run_cli(root, "build")
+    result = run_cli(root, "build", env={"GITHUB_ACTIONS": ""})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "blocked, because" in result.stdout
     assert "accessibility finding(s) block publication" in result.stdout
+    # Where to fix each, GNU style, with the page and element; no annotations off GitHub.
+    assert re.search(r"^source/pages/dry-eye\.md:13: error: .+ \[color-contrast\]\n"
+                     r"  page: output/build/en/dry-eye\.html \(en\), element: ", result.stdout,
+                     re.MULTILINE), result.stdout
+    po_line = po_entry_line(root / "locales/es/LC_MESSAGES/messages.po", "Eye drops can help.")
+    assert re.search(rf"^locales/es/LC_MESSAGES/messages\.po:{po_line}: error: .+ "
+                     r"\[color-contrast\]\n  page: output/build/es/dry-eye\.html \(es\)",
+                     result.stdout, re.MULTILINE), result.stdout
+    assert "::error" not in result.stdout
+    issues = json.loads((root / "output/reports/codequality.json").read_text())
+    assert {"path": "locales/es/LC_MESSAGES/messages.po", "lines": {"begin": po_line}} in [
+        i["location"] for i in issues
+        if i["check_name"] == "color-contrast" and i["severity"] == "blocker"]
     assert build_json(root)["verdict"] == "blocked"
     assert os.readlink(root / "output/site") == link_before
     assert tree_hashes(root / "output/site") == site_before
@@ -205,6 +222,48 @@ def test_a11y_defect_blocks_and_keeps_the_previous_site(built: Path, tmp_path: P
                 or "G18" in f["code"]]
     assert contrast, a11y["findings"][:3]
     assert any(f["details"]["language"] == "es" for f in contrast)
+
+
+def po_entry_line(path: Path, msgid: str) -> int:
+    """The 1-based line of an entry's ``msgid`` keyword (where findings point)."""
+    lines = path.read_text().splitlines()
+    return lines.index(f"msgid {json.dumps(msgid, ensure_ascii=False)}") + 1
+
+
+def test_qa_error_blocks_and_says_where_in_the_log_and_on_github(built: Path, tmp_path: Path
+                                                                 ) -> None:
+    root = copy_built(built, tmp_path)  # tmp_path/site: a content root in a subfolder
+    catalog = root / "locales/es/LC_MESSAGES/messages.po"
+    catalog.write_text(catalog.read_text().replace(
+        'msgstr "Las gotas para los ojos pueden ayudar."',
+        'msgstr "Las gotas [ayudan, 100%](jav%09ascript:alert(1))."'))
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(tmp_path), "CI_PROJECT_DIR": None}
+    result = CliRunner().invoke(cli, ["--root", str(root), "build"], env=env)
+    assert result.exit_code == 1, result.output
+    out = result.stdout
+    line = po_entry_line(catalog, "Eye drops can help.")
+    po = "locales/es/LC_MESSAGES/messages.po"
+    assert f"{po}:{line}: error: the translation contains a javascript: URL [html-added]\n" \
+           "  hint: write plain text and Markdown only" in out
+    assert f'{po}:{line}: error: the translation adds a link to "jav%09ascript:alert(1)" ' \
+           "[link-added]" in out
+    assert "and 0 more" not in out and "more in output/reports" not in out  # 2 errors: all shown
+    assert out.index(f"{po}:{line}:") < out.index("blocked, because 2 translation QA error(s)")
+    # GitHub: the same two as workflow commands, paths from the workspace, escaped.
+    commands = [c for c in out.splitlines() if c.startswith("::")]
+    assert commands == [
+        f"::error file=site/{po},line={line},title=link-added (translation QA)::the "
+        'translation adds a link to "jav%2509ascript:alert(1)"%0Ahint: remove it: a '
+        "translation has the same links as the source, no more",
+        f"::error file=site/{po},line={line},title=html-added (translation QA)::the "
+        "translation contains a javascript: URL%0Ahint: write plain text and Markdown only "
+        "(**bold**, [text](url)); raw HTML and scripts are never allowed in a translation",
+    ]
+    issues = json.loads((root / "output/reports/codequality.json").read_text())
+    blockers = [(i["check_name"], i["location"]) for i in issues if i["severity"] == "blocker"]
+    assert blockers == [(code, {"path": f"site/{po}", "lines": {"begin": line}})
+                        for code in ("link-added", "html-added")]
+    assert build_json(root)["verdict"] == "blocked"
 
 
 def test_publish_refuses_unchecked_pages(built: Path, tmp_path: Path) -> None:

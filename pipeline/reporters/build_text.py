@@ -1,9 +1,39 @@
-"""The build summary for the terminal: one row per language, then the verdict."""
+"""The build summary for the terminal: one row per language, the gates, the findings that
+block publication (GNU style, the first of each gate), then the verdict."""
 
 from __future__ import annotations
 
-from pipeline.build import BuildResult
-from pipeline.reporters.terminal import table
+from collections.abc import Iterable
+
+from pipeline.build import BuildResult, Gate
+from pipeline.models import Finding
+from pipeline.reporters.a11y_text import a11y_finding_text
+from pipeline.reporters.terminal import finding_text, table
+
+SHOWN = 20  # blocking findings printed per gate; the rest are in the gate's reports
+GATE_LABELS = {"qa": "translation QA", "a11y": "accessibility"}
+
+
+def shown_findings(gate: Gate) -> tuple[Finding, ...]:
+    """The findings printed for a gate: the first ``SHOWN`` when it blocks, else none."""
+    return gate.findings[:SHOWN] if gate.blocks else ()
+
+
+def blocking_text(gates: Iterable[Gate]) -> str:
+    """``path:line: severity: message [code]`` (+ hint) for each blocking gate's first
+    findings, then where the rest are: ``and 5 more in output/reports/qa.json``."""
+    blocks = []
+    for gate in gates:
+        shown = shown_findings(gate)
+        if not shown:
+            continue
+        render = a11y_finding_text if gate.name == "a11y" else finding_text
+        lines = [render(f) for f in shown]
+        if len(gate.findings) > len(shown):
+            lines.append(f"and {len(gate.findings) - len(shown)} more in "
+                         + " and ".join(gate.reports))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def build_summary(result: BuildResult) -> str:
@@ -27,6 +57,9 @@ def build_summary(result: BuildResult) -> str:
     for note in result.notes:
         lines.append(f"note: {note}")
     lines.append("")
+    blocking = blocking_text(result.gates)
+    if blocking:
+        lines += [blocking, ""]
     if result.verdict == "published":
         word = "published" if result.republished else "published (unchanged, already live)"
         lines.append(f"{word}: {result.published_to} (build {result.build_id})"
