@@ -712,3 +712,64 @@ def test_hardest_list_shows_each_paragraph_once(shipped: Path) -> None:
     assert paragraphs[1].count("<mark>") == 2
     assert "2 sentences highlighted, in reading order: 22 words, 40 syllables; 29 words, " \
            "51 syllables. Page <code>source/pages/hemifacial-spasm.md:26</code>." in html
+
+
+WIDTHS_JS = """
+const puppeteer = require(process.argv[2]);
+(async () => {
+  const [, , , chromium, ...urls] = process.argv;
+  const browser = await puppeteer.launch({executablePath: chromium,
+                                          args: ['--no-sandbox', '--disable-gpu']});
+  const page = await browser.newPage();
+  const out = [];
+  for (const width of [320, 1280]) {
+    await page.setViewport({width, height: 800});
+    for (const url of urls) {
+      await page.goto(url);
+      out.push(await page.evaluate((width) => {
+        const zero = document.createElement('span');
+        zero.textContent = '0';
+        document.body.appendChild(zero);
+        const ch = zero.getBoundingClientRect().width;
+        zero.remove();
+        const prose = [...document.querySelectorAll('main p, main li')];
+        return {width, page: location.pathname.split('/').pop(),
+                scroll: document.documentElement.scrollWidth,
+                widest: Math.max(...prose.map(e => parseFloat(getComputedStyle(e).width))) / ch};
+      }, width));
+    }
+  }
+  await browser.close();
+  console.log(JSON.stringify(out));
+})();
+"""
+
+
+def test_report_widths_at_320_and_1280_px(shipped: Path, tmp_path: Path) -> None:
+    """No sideways scrolling on a 320 px phone (tables scroll in their own region);
+    lines of prose at most about 70 characters on a 1,280 px screen."""
+    import re
+
+    node = require_tool("node")
+    chromium = require_tool("chromium")
+    config = load_config(shipped)
+    _, index = write_reports(config, run_readability(config))
+    detail = index.parent / "readability" / "hemifacial-spasm.html"
+    script = tmp_path / "widths.js"
+    script.write_text(WIDTHS_JS, encoding="utf-8")
+    done = subprocess.run([node, str(script), str(REPO / "node_modules/puppeteer"), chromium,
+                           index.as_uri(), detail.as_uri()],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(done.stdout)
+    assert len(measured) == 4
+    for m in measured:
+        assert m["scroll"] <= m["width"], m
+        assert m["widest"] <= 70.5, m  # the text's width (padding aside): 70ch
+    for path in (index, detail):
+        html = path.read_text(encoding="utf-8")
+        for labelled in re.findall(
+                r'<div class="scroll" role="region" aria-labelledby="([^"]+)" tabindex="0">'
+                r"\s*<table>", html):
+            assert re.search(rf'<h2 id="{labelled}">[^<]+</h2>', html)
+        assert html.count("<table>") == html.count('<div class="scroll" role="region"')
