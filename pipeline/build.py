@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pipeline import __version__
 from pipeline.cache import BuildCache, digest, file_digest, load_cache, save_cache, tree_digest
 from pipeline.config import Config
+from pipeline.glossary import GLOSSARY_FILE
 from pipeline.lock import root_lock
 from pipeline.models import Finding
 from pipeline.pages import PARSER, Page, parsed_pages, remember_pages
@@ -252,28 +253,34 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
             log("render", f"{item.tag}/{item.slug}.html left out: {item.percent:.0f} % "
                           f"translated, the threshold is {item.threshold:g} %")
 
-    log("readability", f"scoring {len(changed)} page(s)")
-    fresh = run_readability(config, slugs=changed) if changed else None
+    # The advice also depends on the glossary's kept names and the site's word list.
+    words = config.readability.plain_words
+    inputs = digest(file_digest(config.locales_dir / GLOSSARY_FILE),
+                    file_digest(config.root / words) if words else "")
+    rescore = changed if cache.readability_key == inputs else slugs
+    cache.readability_key = inputs
+    log("readability", f"scoring {len(rescore)} page(s)")
+    fresh = run_readability(config, slugs=rescore) if rescore else None
     entries = PoLocator(config)
     by_slug: dict[str, tuple[Any, ...]] = {}
     moved: set[str] = set()  # unchanged pages whose catalog lines moved
     for slug in slugs:
-        if slug not in changed:
+        if slug not in rescore:
             before = cache.readability.get(slug, ())
             by_slug[slug] = tuple(relocate(p, entries) for p in before)
             if by_slug[slug] != before:
                 moved.add(slug)
     if fresh is not None:
-        grouped: dict[str, list[Any]] = {slug: [] for slug in changed}
+        grouped: dict[str, list[Any]] = {slug: [] for slug in rescore}
         for scored_page in fresh.pages:
             grouped.setdefault(scored_page.slug, []).append(scored_page)
-        by_slug.update((slug, tuple(grouped[slug])) for slug in changed)
+        by_slug.update((slug, tuple(grouped[slug])) for slug in rescore)
     order = {lang.code: i for i, lang in enumerate(config.all_languages)}
     scored = sorted((p for s in slugs for p in by_slug.get(s, ())),
                     key=lambda p: (p.page, order.get(p.lang.code, 99)))
     readability = ReadabilityResult(config.all_languages, config.source_language, tuple(scored))
     # A document whose page kept its fingerprint kept its scores: not rendered again.
-    write_reports(config, readability, fresh=set(changed) | moved if same_pages else None)
+    write_reports(config, readability, fresh=set(rescore) | moved if same_pages else None)
 
     log("a11y", "checking accessibility")
     a11y, checked, reused = _accessibility(config, cache, run_a11y)

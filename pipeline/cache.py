@@ -42,6 +42,7 @@ class BuildCache:
 
     fingerprints: dict[str, str] = field(default_factory=dict)  # slug → page fingerprint
     readability: dict[str, Any] = field(default_factory=dict)  # slug → PageReadability tuple
+    readability_key: str = ""  # the glossary and word list the advice depends on
     completeness: dict[str, Any] = field(default_factory=dict)  # slug → {lang: Completeness}
     qa: dict[str, Any] = field(default_factory=dict)  # lang → checks.Memo (entry → findings)
     pages: tuple[str, dict[Any, Any]] = ("", {})  # (pages.PARSER, pages.parsed_pages())

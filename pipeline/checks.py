@@ -21,16 +21,14 @@ language shows outdated translations (``fallback = "outdated"``) or when asked.
 
 from __future__ import annotations
 
-import csv
 import gettext
 import hashlib
 import html
-import io
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,14 +40,13 @@ from pipeline import __version__
 from pipeline.catalogs import load_catalog
 from pipeline.config import Config
 from pipeline.errors import PipelineError, UsageError
-from pipeline.fsutil import read_text
-from pipeline.langs import Lang, parse_lang
+from pipeline.glossary import GlossaryTerm, load_glossary
+from pipeline.langs import Lang
 from pipeline.models import Finding, Location, Severity, frozen_details
 from pipeline.pages import markdown
 from pipeline.pofile import Catalog, Entry
 from pipeline.workload import map_split, paused_gc
 
-GLOSSARY_FILE = "glossary.csv"
 # From this many catalog entries on, a second process checks half of the languages.
 SPLIT_ENTRIES = 10_000
 FLAG_PREFIX = "no-check-"
@@ -105,70 +102,6 @@ UNSILENCEABLE = frozenset(code for code, info in CODES.items() if not info.silen
 # Findings about the flags themselves: CI may ignore them, a flag cannot silence them.
 FLAG_CODES = frozenset(code for code in CODES if code.startswith("flag-"))
 SILENCEABLE = tuple(c for c, info in CODES.items() if info.silenceable and c not in FLAG_CODES)
-
-
-# --- the project glossary ------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class GlossaryTerm:
-    """One row of ``locales/glossary.csv``: a source term and an approved translation."""
-
-    term: str
-    lang: str  # gettext code, or "*" for every language
-    translation: str
-    note: str = ""
-    location: Location = field(default_factory=lambda: Location(""))
-
-
-def load_glossary(config: Config) -> tuple[GlossaryTerm, ...]:
-    """Rows of ``<locales>/glossary.csv`` (columns term, lang, translation[, note])."""
-    path = config.locales_dir / GLOSSARY_FILE
-    if not path.exists():
-        return ()
-    display = config.rel(path)
-    return parse_glossary(read_text(path, display), display)
-
-
-def parse_glossary(text: str, display: str) -> tuple[GlossaryTerm, ...]:
-    reader = csv.reader(io.StringIO(text))
-    rows: list[GlossaryTerm] = []
-    columns: list[str] | None = None
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise PipelineError(f"glossary is not valid CSV: {exc}", Location(display, line),
-                                'quote a cell that contains a comma: "term, with comma"'
-                                ) from exc
-        if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
-            continue
-        cells = [cell.strip() for cell in row]
-        if columns is None:
-            columns = [c.lower() for c in cells]
-            missing = [c for c in ("term", "lang", "translation") if c not in columns]
-            unknown = [c for c in columns if c not in ("term", "lang", "translation", "note")]
-            if missing or unknown:
-                raise PipelineError(
-                    "glossary header must name the columns term, lang, translation (and "
-                    "optionally note)" + (f"; unknown column {unknown[0]!r}" if unknown else ""),
-                    Location(display, line), "first line: term,lang,translation,note")
-            continue
-        values = dict(zip(columns, cells, strict=False))
-        term, lang, translation = (values.get(k, "") for k in ("term", "lang", "translation"))
-        where = Location(display, line)
-        if len(cells) > len(columns):
-            raise PipelineError(f"{len(cells)} cells but the header names {len(columns)}", where,
-                                'quote a cell that contains a comma: "term, with comma"')
-        if not term or not lang or not translation:
-            raise PipelineError("glossary row needs a term, a lang and a translation", where)
-        if lang != "*":
-            lang = parse_lang(lang, where).code
-        rows.append(GlossaryTerm(term, lang, translation, values.get("note", ""), where))
-    return tuple(rows)
 
 
 # --- reading a message: Markdown inline tokens ------------------------------------------

@@ -56,6 +56,7 @@ class ReadabilityConfig:
     long_sentence_words: int = 25
     hardest_sentences: int = 5
     plain_words: str = ""  # extra word list (TOML) relative to the root
+    proper_names: tuple[str, ...] = ()  # names plain-language advice leaves alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +284,14 @@ def _string_list(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    names = _string_list(value)
+    if any(not name.strip() for name in names):
+        raise _Invalid("expected names, got an empty string",
+                       'write each name in full, e.g. ["National Institutes of Health"]')
+    return tuple(" ".join(name.split()) for name in names)
+
+
 def _ratio_range(value: Any) -> tuple[float, float]:
     if (not isinstance(value, list) or len(value) != 2
             or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
@@ -409,6 +418,7 @@ def load_config(root: Path) -> Config:
             "long_sentence_words": _integer(5, 200),
             "hardest_sentences": _integer(1, 100),
             "plain_words": _relative_path,
+            "proper_names": _names,
         }
         return ReadabilityConfig(**schema.table(value, spec, "readability."))
 

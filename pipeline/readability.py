@@ -17,6 +17,7 @@ but left out of that language's formulas — English text never feeds the Spanis
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from pipeline import textmeasure as tm
 from pipeline.config import Config
 from pipeline.errors import PipelineError
 from pipeline.fsutil import read_text, write_text_atomic
+from pipeline.glossary import GlossaryTerm, kept_terms, load_glossary
 from pipeline.langs import Lang, parse_lang
 from pipeline.models import Finding, Location, Severity, frozen_details
 from pipeline.pages import Page, load_pages
@@ -190,10 +192,21 @@ def relocate(page: PageReadability, entries: PoLocator) -> PageReadability:
 
     hardest = tuple(replace(s, po=moved(s.po, s.source)) if s.po is not None else s
                     for s in page.hardest)
-    findings = tuple(
-        replace(f, location=moved(f.location, f.related[0]))
-        if f.location is not None and f.location.line and len(f.related) == 1 else f
-        for f in page.findings)
+    def relocated(f: Finding) -> Finding:
+        if f.location is None or not f.location.line or len(f.related) != 1:
+            return f
+        location = moved(f.location, f.related[0])
+        if not f.details.get("also"):
+            return replace(f, location=location)
+        # A term's other uses: their entries moved too.
+        also = [entries.locate(page.lang, Location(page.page, line)) or where
+                for where, line in zip(also_used(f), f.details["also_lines"], strict=True)]
+        return replace(
+            f, location=location,
+            message=_plain_message(f.details["word"], f.details["plainer"], location, also),
+            details=frozen_details(**{**f.details, "also": tuple(map(str, also))}))
+
+    findings = tuple(relocated(f) for f in page.findings)
     return replace(page, hardest=hardest, findings=findings)
 
 
@@ -211,6 +224,7 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
         langs = _languages(config, languages)
         pages = _pages(config, slugs)
         extra_words = _extra_plain_words(config)
+        glossary = load_glossary(config)
         overrides = {parse_lang(code).code: value for code, value in (targets or {}).items()}
         blocks = _BlockMeasures()
 
@@ -219,7 +233,9 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
             words_to_avoid = {**tm.shipped_plain_words(tm.language_of(lang.base)),
                               **extra_words.get(tm.language_of(lang.base), {})}
             plain = {" ".join(k.lower().split()): v for k, v in words_to_avoid.items() if v}
-            checker = _Advice(config, lang, tm.plain_word_pattern(plain), plain)
+            names = _proper_names(config, glossary, lang)
+            checker = _Advice(config, lang, tm.plain_word_pattern(plain), plain,
+                              tm.plain_word_pattern(names))
             target = _target(config, lang, overrides)
             return [_score_page(config, page, lang, translations, target, checker,
                                 fail_over_target, blocks) for page in pages]
@@ -294,6 +310,15 @@ def _extra_plain_words(config: Config) -> dict[str, dict[str, str]]:
     return out
 
 
+def _proper_names(config: Config, glossary: Sequence[GlossaryTerm], lang: Lang
+                  ) -> tuple[str, ...]:
+    """Names plain-language advice leaves alone in ``lang``: the glossary's terms kept
+    as they are (a brand, an acronym) and ``[tool.pipeline.readability] proper_names``
+    (an institute's full name: "Neurological" in it is not the page's wording)."""
+    return (*kept_terms(glossary, lang, config.source_language),
+            *config.readability.proper_names)
+
+
 _Sentence = tuple[str, int, tm.Counts, int]  # text, start in the block, counts, load
 
 
@@ -333,7 +358,10 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
     # hardest few become SentenceScores.
     sentences: list[tuple[_Sentence, Resolved, str, Location]] = []
     blocks = fallback_blocks = fallback_words = 0
-    findings: list[Finding] = []
+    # Advice in reading order; a plain-language term is one notice per page, at its
+    # first use (its key here), listing the lines it comes back on.
+    advice: list[Finding | str] = []
+    terms: dict[str, list[tuple[str, Location, Location]]] = {}
     for block in page.blocks:
         if block.kind not in SCORED_KINDS:
             continue
@@ -350,15 +378,20 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
                  else source)
         for measured in measures.sentences(text, lang.base):
             sentences.append((measured, resolved, text, source))
-            findings += checker.sentence(measured[0], measured[2].words, where, source)
+            advice += checker.sentence(measured[0], measured[2].words, where, source)
+            for word in checker.plain_words(measured[0]):
+                key = word.lower()
+                if key not in terms:
+                    advice.append(key)
+                terms.setdefault(key, []).append((word, where, source))
+    findings = [checker.plain_language(terms[f], page.path) if isinstance(f, str) else f
+                for f in advice]
     counts = tm.total(m[2] for m, _, _, _ in sentences)
     # A pseudo-locale's text is a test rendering, not a language: no formula fits it.
     scores = () if lang.is_pseudo else tm.scores(counts, lang.base)
     primary = next((s for s in scores if s.formula.key == target.formula.key), None)
     met = target.met_by(primary.value) if primary else None
-    limit = config.readability.hardest_sentences
-    hardest = sorted(range(len(sentences)),
-                     key=lambda i: (-sentences[i][0][3], -sentences[i][0][2].words, i))[:limit]
+    hardest = _hardest(sentences, config.readability.hardest_sentences)
     title = tm.plain_text(translations.resolve(page.title.value).text)
     result_findings = _page_findings(config, page, lang, translations, target, primary, met,
                                      blocks, fallback_blocks, fail_over_target)
@@ -373,6 +406,23 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
                       in (sentences[i] for i in hardest)),
         findings=(*result_findings, *findings), notes=notes,
     )
+
+
+def _hardest(sentences: Sequence[tuple[_Sentence, Resolved, str, Location]], limit: int
+             ) -> list[int]:
+    """Indexes of the ``limit`` hardest sentences, hardest first; a sentence the page
+    repeats (a block used twice) is listed once, at its first place."""
+    out: list[int] = []
+    seen: set[str] = set()
+    for i in sorted(range(len(sentences)),
+                    key=lambda i: (-sentences[i][0][3], -sentences[i][0][2].words, i)):
+        text = sentences[i][0][0]
+        if text not in seen:
+            seen.add(text)
+            out.append(i)
+            if len(out) == limit:
+                break
+    return out
 
 
 def _notes(lang: Lang, counts: tm.Counts) -> tuple[str, ...]:
@@ -432,16 +482,17 @@ def _page_findings(config: Config, page: Page, lang: Lang, translations: Transla
 
 
 class _Advice:
-    """Per-sentence advice: too long, passive voice, plainer words."""
+    """Per-sentence advice (too long, passive voice) and the plain-language terms."""
 
-    def __init__(self, config: Config, lang: Lang, pattern: Any, plain: Mapping[str, str]):
+    def __init__(self, config: Config, lang: Lang, pattern: re.Pattern[str] | None,
+                 plain: Mapping[str, str], names: re.Pattern[str] | None):
         self.lang = lang
         self.pattern = pattern
         self.plain = plain
+        self.names = names
         words = config.readability.long_sentence_words
         self.chinese = tm.language_of(lang.base) == "zh"
         self.limit = round(words * CHARS_PER_WORD_ZH) if self.chinese else words
-        self.seen: set[tuple[Location, str]] = set()  # a plain word: once per block
         self._passives: dict[str, list[str]] = {}
         self._plain_words: dict[str, list[str]] = {}
 
@@ -452,11 +503,16 @@ class _Advice:
         return found
 
     def plain_words(self, text: str) -> list[str]:
-        """The words of the list in ``text``, in order, white space made single spaces."""
+        """The words of the list in ``text``, in order, white space made single spaces;
+        none inside a proper name."""
         found = self._plain_words.get(text)
         if found is None:
+            names = ([m.span() for m in self.names.finditer(text)]
+                     if self.names is not None else [])
             found = self._plain_words[text] = [
                 " ".join(match.group(0).split()) for match in self.pattern.finditer(text)
+                if not any(start < match.end() and match.start() < end
+                           for start, end in names)
             ] if self.pattern is not None else []
         return found
 
@@ -464,9 +520,8 @@ class _Advice:
                  ) -> list[Finding]:
         """Advice on one sentence of ``words`` words; ``location`` is where to fix it."""
         passives = self.passives(text)
-        plain_words = self.plain_words(text)
         too_long = words > self.limit
-        if not (too_long or passives or plain_words):
+        if not (too_long or passives):
             return []
         out: list[Finding] = []
         related = (source,) if location != source else ()
@@ -483,24 +538,58 @@ class _Advice:
         if passives:
             out.append(Finding(
                 "passive-voice", "notice",
-                f"passive voice: {', '.join(repr(p) for p in passives)} in: {quote}",
-                location, "say who does what: 'doctors use X', not 'X is used'", related,
+                f"passive voice {', '.join(_quoted(p) for p in passives)} in: {quote}",
+                location, 'say who does what: "doctors use X", not "X is used"', related,
                 frozen_details(lang=self.lang.code, phrases=tuple(passives), sentence=text),
             ))
-        for word in plain_words:
-            key = word.lower()
-            if (location, key) in self.seen:
-                continue
-            self.seen.add((location, key))
-            plainer = self.plain[key]
-            out.append(Finding(
-                "plain-language", "notice",
-                f"{word!r}: a plainer word is {plainer!r}",
-                location, f"write {plainer!r} (or explain {word!r} the first time)",
-                related,
-                frozen_details(lang=self.lang.code, word=word, plainer=plainer),
-            ))
         return out
+
+    def plain_language(self, uses: Sequence[tuple[str, Location, Location]], page: str
+                       ) -> Finding:
+        """One notice for a term of the list: at its first use (the word as written,
+        where to fix it, the page line), naming the other lines it is used on."""
+        word, location, source = uses[0]
+        plainer = self.plain[word.lower()]
+        also: dict[Location, Location] = {}  # where to fix → its page line
+        for _, where, line in uses[1:]:
+            if where != location:
+                also.setdefault(where, line)
+        return Finding(
+            "plain-language", "notice", _plain_message(word, plainer, location, list(also)),
+            location,
+            f"write {_quoted(plainer)} (or explain {_quoted(word)} the first time)",
+            (source,) if location != source else (),
+            frozen_details(lang=self.lang.code, word=word, plainer=plainer,
+                           also=tuple(str(where) for where in also),
+                           also_lines=tuple(line.line for line in also.values())),
+        )
+
+
+def _plain_message(word: str, plainer: str, location: Location, also: Sequence[Location]
+                   ) -> str:
+    message = f"{_quoted(word)}: a plainer word is {_quoted(plainer)}"
+    return message + ("; also on " + lines_text(location, also) if also else "")
+
+
+def _quoted(text: str) -> str:
+    return f'"{text}"'
+
+
+def also_used(finding: Finding) -> list[Location]:
+    """A plain-language notice's other uses of its term (where to fix each)."""
+    return [Location(path, int(line)) for path, _, line in
+            (where.rpartition(":") for where in finding.details.get("also", ()))]
+
+
+def lines_text(first: Location, others: Sequence[Location]) -> str:
+    """``line 20`` / ``lines 20, 22 and 26`` of ``first``'s file, or the locations in
+    full when some are in another file."""
+    same = all(o.path == first.path for o in others)
+    names = [str(o.line) if same else str(o) for o in others]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if not same:
+        return listed
+    return ("line " if len(names) == 1 else "lines ") + listed
 
 
 # --- reports ------------------------------------------------------------------------------

@@ -326,3 +326,19 @@ def test_a11y_gate_off_publishes_with_findings_reported(built: Path, tmp_path: P
     assert "gate a11y         warn" in result.stdout
     manifest = json.loads((root / "output/site/manifest.json").read_text())
     assert manifest["verdicts"]["a11y"]["passed"] is False
+
+
+def test_a_glossary_edit_rescores_readability_without_rendering(built: Path,
+                                                               tmp_path: Path) -> None:
+    """Readability's advice leaves the glossary's kept names alone, so a glossary edit
+    scores every page again; the pages' HTML does not depend on it."""
+    root = copy_built(built, tmp_path)
+    (root / "locales/glossary.csv").write_text(
+        "term,lang,translation,note\nRiverside,*,Riverside,the clinic's name\n")
+    result = run_cli(root, "build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[readability] scoring 2 page(s)" in result.stderr, result.stderr
+    assert build_json(root)["rendered"] == []
+    again = run_cli(root, "build")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "[readability] scoring 0 page(s)" in again.stderr, again.stderr

@@ -25,11 +25,11 @@ from pipeline.checks import (
     check_catalog,
     check_entry,
     html_found,
-    parse_glossary,
     run_checks,
 )
 from pipeline.config import load_config
 from pipeline.errors import PipelineError, UsageError
+from pipeline.glossary import parse_glossary
 from pipeline.langs import parse_lang
 from pipeline.pofile import Catalog, Entry, read_po, write_po
 

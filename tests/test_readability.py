@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -542,3 +543,233 @@ def test_a_big_sites_summary_comes_in_parts_that_pass_vnu_and_pa11y(
     _, index_path = write_reports(config, run_readability(config))
     assert sorted(p.name for p in folder.iterdir()) == ["other-visit.html", "your-visit.html"]
     assert 'href="readability/your-visit.html"' in index_path.read_text(encoding="utf-8")
+
+
+# --- a quieter report: one notice per term, proper names, clean sentences ------------------
+
+
+SHIPPED_PAGE = "source/pages/hemifacial-spasm.md"
+
+
+def test_one_plain_language_notice_per_term_and_page_listing_its_other_lines(
+        shipped: Path) -> None:
+    result = run_readability(load_config(shipped))
+    for page in result.pages:
+        words = [f.details["word"].lower() for f in page.findings
+                 if f.code == "plain-language"]
+        assert len(words) == len(set(words)), (page.lang.code, words)
+    en = row(result.pages, "en")
+    (hemifacial,) = [f for f in en.findings if f.details.get("word", "").lower() == "hemifacial"]
+    assert hemifacial.location == Location(SHIPPED_PAGE, 18)  # the H1: its first use
+    assert hemifacial.details["also"] == tuple(f"{SHIPPED_PAGE}:{n}" for n in (20, 22, 26, 30, 34))
+    assert hemifacial.message == ('"Hemifacial": a plainer word is "on one side of the face"; '
+                                  "also on lines 20, 22, 26, 30 and 34")
+    # 31 notices before one per term and the proper names (hemifacial ×6, prognosis ×2,
+    # individuals ×2, "Neurological" in the institute's name): 24 now.
+    assert sum(f.severity == "notice" for f in en.findings) == 24
+
+
+def test_proper_names_from_the_glossary_and_the_config_are_not_plain_language(
+        make_root: MakeRoot) -> None:
+    root = make_root(ROOT)
+    (root / "source/pages/helpline.md").write_text(
+        "---\ntitle: The Medication Helpline\nslug: helpline\n---\n\n"
+        "# The Medication Helpline\n\n"
+        "Call the Medication Helpline about your medication.\n\n"
+        "The Institute of Neurological Research studies neurological disorders.\n",
+        encoding="utf-8")
+    (root / "locales/glossary.csv").write_text(
+        "term,lang,translation,note\n"
+        "Medication Helpline,*,Medication Helpline,a service's name: kept\n"
+        "medication,es,medicación,\n", encoding="utf-8")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(
+        "hardest_sentences = 3\n",
+        'hardest_sentences = 3\nproper_names = ["Institute of  Neurological Research"]\n'),
+        encoding="utf-8")
+    config = load_config(root)
+    assert config.readability.proper_names == ("Institute of Neurological Research",)
+    (en,) = run_readability(config, [parse_lang("en")], slugs=["helpline"]).pages
+    advice = {f.details["word"]: f.location for f in en.findings if f.code == "plain-language"}
+    # Not the H1's "Medication" (in the name), nor "Neurological" in the institute's.
+    assert advice == {"medication": Location("source/pages/helpline.md", 8),
+                      "neurological": Location("source/pages/helpline.md", 10)}
+
+
+def test_kept_glossary_terms_per_language() -> None:
+    from pipeline.glossary import kept_terms, parse_glossary
+
+    glossary = parse_glossary(
+        "term,lang,translation\nBotox,*,Botox\nRiverside,es,riverside\n"
+        "botulinum toxin,es,toxina botulínica\n", "locales/glossary.csv")
+    en, es, fr = (parse_lang(c) for c in ("en", "es", "fr"))
+    assert kept_terms(glossary, en, en) == ("Botox", "Riverside")
+    assert kept_terms(glossary, es, en) == ("Botox", "Riverside")
+    assert kept_terms(glossary, fr, en) == ("Botox",)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ('proper_names = "NIH"', "readability.proper_names: expected an array of strings"),
+    ('proper_names = ["NIH", " "]', "readability.proper_names: expected names, got an "
+                                    "empty string"),
+])
+def test_proper_names_config_is_validated(make_root: MakeRoot, value: str,
+                                          message: str) -> None:
+    root = make_root(ROOT)
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace("hardest_sentences = 3\n",
+                                      f"hardest_sentences = 3\n{value}\n"), encoding="utf-8")
+    line = text.split("\n").index("hardest_sentences = 3") + 2
+    with pytest.raises(PipelineError) as raised:
+        load_config(root)
+    assert message in raised.value.message
+    assert raised.value.location == Location("pyproject.toml", line)
+
+
+def test_a_terms_other_catalog_lines_follow_the_catalog(make_root: MakeRoot) -> None:
+    """A cached result is pointed at today's catalog lines: the other uses too."""
+    from pipeline.readability import relocate
+    from pipeline.translations import PoLocator
+
+    root = make_root(ROOT)
+    po = root / ES_PO
+    po.write_text(po.read_text(encoding="utf-8").replace(
+        'msgstr "Después de la visita"', 'msgstr "Después de la visita: el pronóstico"'),
+        encoding="utf-8")
+    config = load_config(root)
+    (es,) = run_readability(config, [parse_lang("es")]).pages
+    (term,) = [f for f in es.findings if f.code == "plain-language"]
+    assert (term.location, term.related) == (Location(ES_PO, 36), (Location(PAGE, 10),))
+    assert term.details["also"] == (f"{ES_PO}:41",)
+    assert term.message.endswith("; also on line 41")
+    po.write_text("# moved\n# down\n" + po.read_text(encoding="utf-8"), encoding="utf-8")
+    (moved,) = [f for f in relocate(es, PoLocator(config)).findings
+                if f.code == "plain-language"]
+    assert moved.location == Location(ES_PO, 38)
+    assert moved.details["also"] == (f"{ES_PO}:43",)
+    assert moved.message.endswith("; also on line 43")
+
+
+def test_a_repeated_sentence_is_listed_once_among_the_hardest(make_root: MakeRoot) -> None:
+    root = make_root(ROOT)
+    long_sentence = ("Your test results are sent to the clinic by the laboratory within two "
+                     "weeks, and the nurse will telephone you to explain them.")
+    (root / "source/pages/twice.md").write_text(
+        f"---\ntitle: Twice\nslug: twice\n---\n\n# Twice\n\n{long_sentence}\n\n"
+        f"It is short.\n\n{long_sentence}\n", encoding="utf-8")
+    (en,) = run_readability(load_config(root), [parse_lang("en")], slugs=["twice"]).pages
+    assert [s.text for s in en.hardest] == [long_sentence, "It is short.", "Twice"]
+
+
+def _advice_items(html: str) -> list[str]:
+    """The advice items of a detail document as a reader sees them: tags dropped, <q> as
+    curly quotes, entities decoded."""
+    import html as html_module
+    import re
+
+    items = []
+    for section in re.findall(r"<h4>Advice for [^<]*</h4>\s*<ul>(.*?)</ul>", html, re.S):
+        for item in re.findall(r"<li>(.*?)</li>", section, re.S):
+            text = re.sub(r"<q\b[^>]*>", "“", item).replace("</q>", "”")
+            items.append(html_module.unescape(re.sub(r"<[^>]+>", "", text)))
+    return items
+
+
+def test_advice_is_written_in_clean_sentences(shipped: Path) -> None:
+    import re
+
+    config = load_config(shipped)
+    result = run_readability(config)
+    html = render_page_html(SHIPPED_PAGE, list(result.pages))
+    items = _advice_items(html)
+    advice = [f for p in result.pages for f in p.findings if f.code != "over-target"]
+    # A sentence both too long and passive is quoted once, in one item.
+    per_sentence = Counter((f.location, f.details["sentence"]) for f in advice
+                           if f.code in ("sentence-too-long", "passive-voice"))
+    assert len(items) == len(advice) - sum(n - 1 for n in per_sentence.values())
+    for item in items:
+        outside_quotes = re.sub(r"“[^”]*”", "“…”", item)
+        assert not re.search(r"[.!?…。？！؟]”\.|\.\.|\s[.,;:]", item), item
+        assert not re.search(r"[.!?] [a-z]", outside_quotes), item  # a sentence's start
+        assert item.endswith((".", "?", "”")), item
+    passive = next(i for i in items if "be pulled" in i)
+    assert passive.endswith("which may cause the mouth to be pulled to one side.” Passive "
+                            "voice: “be pulled”. Say who does what: “doctors use X”, not "
+                            "“X is used”.")
+
+
+def test_hardest_list_shows_each_paragraph_once(shipped: Path) -> None:
+    import re
+
+    (en,) = run_readability(load_config(shipped), [parse_lang("en")]).pages
+    html = render_page_html(SHIPPED_PAGE, [en])
+    listed = re.search(r"<h4>Hardest sentences in English</h4>\s*<ol>(.*?)</ol>", html, re.S)
+    assert listed is not None
+    paragraphs = re.findall(r"<blockquote[^>]*><p>(.*?)</p></blockquote>", listed.group(1))
+    plain = [re.sub(r"</?mark>", "", p) for p in paragraphs]
+    assert len(plain) == len(set(plain)) == 4  # five sentences, two in one paragraph
+    assert paragraphs[1].count("<mark>") == 2
+    assert "2 sentences highlighted, in reading order: 22 words, 40 syllables; 29 words, " \
+           "51 syllables. Page <code>source/pages/hemifacial-spasm.md:26</code>." in html
+
+
+WIDTHS_JS = """
+const puppeteer = require(process.argv[2]);
+(async () => {
+  const [, , , chromium, ...urls] = process.argv;
+  const browser = await puppeteer.launch({executablePath: chromium,
+                                          args: ['--no-sandbox', '--disable-gpu']});
+  const page = await browser.newPage();
+  const out = [];
+  for (const width of [320, 1280]) {
+    await page.setViewport({width, height: 800});
+    for (const url of urls) {
+      await page.goto(url);
+      out.push(await page.evaluate((width) => {
+        const zero = document.createElement('span');
+        zero.textContent = '0';
+        document.body.appendChild(zero);
+        const ch = zero.getBoundingClientRect().width;
+        zero.remove();
+        const prose = [...document.querySelectorAll('main p, main li')];
+        return {width, page: location.pathname.split('/').pop(),
+                scroll: document.documentElement.scrollWidth,
+                widest: Math.max(...prose.map(e => parseFloat(getComputedStyle(e).width))) / ch};
+      }, width));
+    }
+  }
+  await browser.close();
+  console.log(JSON.stringify(out));
+})();
+"""
+
+
+def test_report_widths_at_320_and_1280_px(shipped: Path, tmp_path: Path) -> None:
+    """No sideways scrolling on a 320 px phone (tables scroll in their own region);
+    lines of prose at most about 70 characters on a 1,280 px screen."""
+    import re
+
+    node = require_tool("node")
+    chromium = require_tool("chromium")
+    config = load_config(shipped)
+    _, index = write_reports(config, run_readability(config))
+    detail = index.parent / "readability" / "hemifacial-spasm.html"
+    script = tmp_path / "widths.js"
+    script.write_text(WIDTHS_JS, encoding="utf-8")
+    done = subprocess.run([node, str(script), str(REPO / "node_modules/puppeteer"), chromium,
+                           index.as_uri(), detail.as_uri()],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(done.stdout)
+    assert len(measured) == 4
+    for m in measured:
+        assert m["scroll"] <= m["width"], m
+        assert m["widest"] <= 70.5, m  # the text's width (padding aside): 70ch
+    for path in (index, detail):
+        html = path.read_text(encoding="utf-8")
+        for labelled in re.findall(
+                r'<div class="scroll" role="region" aria-labelledby="([^"]+)" tabindex="0">'
+                r"\s*<table>", html):
+            assert re.search(rf'<h2 id="{labelled}">[^<]+</h2>', html)
+        assert html.count("<table>") == html.count('<div class="scroll" role="region"')

@@ -12,7 +12,7 @@ its file (the build re-checks only changed documents for accessibility).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from html import escape
 from pathlib import Path
 
@@ -20,12 +20,14 @@ from pipeline import textmeasure as tm
 from pipeline.config import Config
 from pipeline.fsutil import write_text_atomic
 from pipeline.langs import Lang
-from pipeline.models import Finding
+from pipeline.models import Finding, Location
 from pipeline.readability import (
     REPORT_HTML,
     PageReadability,
     ReadabilityResult,
     SentenceScore,
+    also_used,
+    lines_text,
 )
 from pipeline.reporters.htmldoc import report_document
 
@@ -51,8 +53,13 @@ mark { background: #fff0a8; color: #1a1a1a; padding: 0 .1em; outline: 1px solid 
 blockquote { margin: .25rem 0; padding: .25rem .75rem; border-inline-start: 4px solid #5c5c5c;
   background: #f6f6f6; }
 code { font-size: .95em; overflow-wrap: anywhere; }
-dl.scores { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; }
+p, li, dl, figcaption, blockquote { max-width: 70ch; }
+dl.scores { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .1rem 1rem; }
 dl.scores dt { font-weight: 600; } dl.scores dd { margin: 0; }
+@media (max-width: 30rem) {
+  main { padding-inline: 1rem; }
+  dl.scores { display: block; } dl.scores dd { margin-bottom: .5rem; }
+}
 figure { margin: 1rem 0; } svg { max-width: 100%; height: auto; }
 .chart-axis { display: flex; justify-content: space-between; font: 13px/20px system-ui,
   sans-serif; color: #1a1a1a; background: #ffffff; }
@@ -480,52 +487,123 @@ def _language_section(pid: str, row: PageReadability) -> list[str]:
         out.append(f'<p class="note">{escape(note)}</p>')
     if row.hardest:
         out += [f"<h4>Hardest sentences in {escape(row.lang.english_name)}</h4>", "<ol>"]
-        out += [_sentence_item(s, unit) for s in row.hardest]
+        out += [_paragraph_item(group, unit) for group in _by_paragraph(row.hardest)]
         out.append("</ol>")
     advice = [f for f in row.findings if f.code not in ("over-target",)]
     if advice:
         out += [f"<h4>Advice for {escape(row.lang.english_name)}</h4>", "<ul>"]
-        out += [_finding_item(f, row.lang) for f in advice]
+        out += [_advice_item(group, row.lang) for group in _by_sentence(advice)]
         out.append("</ul>")
     return out
 
 
-def _sentence_item(s: SentenceScore, unit: str) -> str:
-    before = s.block[: s.start]
-    after = s.block[s.start + len(s.text):]
-    where = f"page <code>{escape(str(s.source))}</code>"
-    if s.po is not None:
-        where += f", catalog <code>{escape(str(s.po))}</code>"
-    counts = f"{s.counts.words} {unit}"
-    if unit == "words":
-        counts += f", {s.counts.syllables} syllables"
-    return (f"<li><blockquote {_lang_attrs(s.lang)}><p>{escape(before)}"
-            f"<mark>{escape(s.text)}</mark>{escape(after)}</p></blockquote>"
-            f"<p>{counts}; {where}</p></li>")
+def _by_paragraph(hardest: Iterable[SentenceScore]) -> list[list[SentenceScore]]:
+    """The hardest sentences by the block they are in, blocks in the order of their
+    hardest sentence: a paragraph with two of them is shown once."""
+    out: dict[tuple[Location, str], list[SentenceScore]] = {}
+    for s in hardest:
+        out.setdefault((s.source, s.block), []).append(s)
+    return list(out.values())
 
 
-def _finding_item(f: Finding, lang: Lang) -> str:
-    """One advice finding; quoted text is marked with its language (WCAG 3.1.2)."""
-    where = f"<code>{escape(str(f.location))}</code>: " if f.location else ""
-    related = ""
+def _paragraph_item(sentences: list[SentenceScore], unit: str) -> str:
+    """One paragraph with its hardest sentences highlighted, then their counts."""
+    first = sentences[0]
+    in_order = sorted(sentences, key=lambda s: s.start)
+    parts: list[str] = []
+    position = 0
+    for s in in_order:
+        parts += [escape(first.block[position:s.start]), f"<mark>{escape(s.text)}</mark>"]
+        position = s.start + len(s.text)
+    parts.append(escape(first.block[position:]))
+    where = f"Page <code>{escape(str(first.source))}</code>"
+    if first.po is not None:
+        where += f", catalog <code>{escape(str(first.po))}</code>"
+
+    def counts(s: SentenceScore) -> str:
+        return f"{s.counts.words} {unit}" + (
+            f", {s.counts.syllables} syllables" if unit == "words" else "")
+
+    if len(in_order) == 1:
+        facts = counts(first)
+    else:
+        facts = (f"{len(in_order)} sentences highlighted, in reading order: "
+                 + "; ".join(counts(s) for s in in_order))
+    return (f"<li><blockquote {_lang_attrs(first.lang)}><p>{''.join(parts)}</p></blockquote>"
+            f"<p>{facts}. {where}.</p></li>")
+
+
+# Advice about a sentence quotes it; these codes' notices on one sentence share an item.
+SENTENCE_CODES = ("sentence-too-long", "passive-voice")
+# What ends a sentence (Latin, CJK full-width, Arabic): no full stop after these.
+TERMINAL = ".!?…。！？؟"  # noqa: RUF001
+
+
+def _by_sentence(advice: Iterable[Finding]) -> list[list[Finding]]:
+    """Advice in order, the notices on one sentence (consecutive) grouped."""
+    out: list[list[Finding]] = []
+    for f in advice:
+        last = out[-1][0] if out else None
+        if (last is not None and f.code in SENTENCE_CODES and last.code in SENTENCE_CODES
+                and (f.location, f.details["sentence"])
+                == (last.location, last.details["sentence"])):
+            out[-1].append(f)
+        else:
+            out.append([f])
+    return out
+
+
+def _stop(visible_end: str) -> str:
+    """The full stop a sentence ending in ``visible_end`` still needs, if any."""
+    return "" if visible_end.rstrip().endswith(tuple(TERMINAL)) else "."
+
+
+def _sentence(text: str) -> str:
+    """Plain text as a sentence of HTML: first letter upper case, one full stop."""
+    text = text.strip()
+    return escape(text[:1].upper() + text[1:] + _stop(text))
+
+
+def _advice_item(findings: list[Finding], lang: Lang) -> str:
+    """One item of advice, in whole sentences; quoted text is marked with its language
+    (WCAG 3.1.2)."""
+    f = findings[0]
+    where = f"<code>{escape(str(f.location))}</code>" if f.location else ""
     if f.related:
-        related = " (source " + ", ".join(f"<code>{escape(str(r))}</code>"
-                                         for r in f.related) + ")"
+        where += " (source " + ", ".join(f"<code>{escape(str(r))}</code>"
+                                        for r in f.related) + ")"
+    where += ": " if where else ""
 
     def quoted(text: str) -> str:
         return f"<q {_lang_attrs(lang)}>{escape(text)}</q>"
 
     details = f.details
+    if f.code in SENTENCE_CODES:
+        sentence = str(details["sentence"])
+        text = quoted(sentence) + _stop(sentence)
+        for finding in findings:
+            text += " " + _sentence_advice(finding, quoted)
+    elif f.code == "plain-language":
+        also = also_used(f)
+        text = (f"{quoted(str(details['word']))}: a plainer word is "
+                f"{quoted(str(details['plainer']))}"
+                + (f"; also on {escape(lines_text(f.location, also))}"
+                   if also and f.location else "")
+                + ". Use it, or explain the word where it first appears.")
+    else:
+        text = (escape(f.message) + _stop(f.message)
+                + (" " + _sentence(f.hint) if f.hint else ""))
+    return f"<li>{where}{text}</li>"
+
+
+def _sentence_advice(f: Finding, quoted: Callable[[str], str]) -> str:
+    """What to do about one sentence, as sentences (the sentence itself is quoted once,
+    before)."""
+    details = f.details
     if f.code == "sentence-too-long":
         unit = "characters" if details.get("chinese") else "words"
-        text = (f"sentence of {details['words']} {unit} "
-                f"(limit {details['limit']}): {quoted(str(details['sentence']))}")
-    elif f.code == "passive-voice":
-        text = ("passive voice " + ", ".join(quoted(p) for p in details["phrases"])
-                + " in " + quoted(str(details["sentence"])))
-    elif f.code == "plain-language":
-        text = (f"{quoted(str(details['word']))}: a plainer word is "
-                f"{quoted(str(details['plainer']))}")
-    else:
-        text = escape(f.message)
-    return f"<li>{where}{text}{related}. {escape(f.hint or '')}</li>"
+        return (f"It has {details['words']} {unit}, over the limit of {details['limit']}. "
+                + _sentence(f.hint or ""))
+    phrases = ", ".join(quoted(str(p)) for p in details["phrases"])
+    return (f"Passive voice: {phrases}. Say who does what: "
+            "<q>doctors use X</q>, not <q>X is used</q>.")
