@@ -45,7 +45,7 @@ from pipeline.errors import PipelineError, UsageError
 from pipeline.fsutil import read_text
 from pipeline.langs import Lang, parse_lang
 from pipeline.models import Finding, Location, Severity, frozen_details
-from pipeline.pages import markdown
+from pipeline.pages import IMAGE_NOTES, markdown
 from pipeline.pofile import Catalog, Entry
 from pipeline.workload import map_split, paused_gc
 
@@ -414,8 +414,15 @@ def _stray(tokens: Iterable[Token]) -> Counter[str]:
     return found
 
 
+def _plain_text_entry(entry: Entry) -> bool:
+    """Only an image's alt text or title: the page shows it as it is, markers too."""
+    notes = tuple(IMAGE_NOTES.values())
+    return bool(entry.auto_comments) and all(c.startswith(notes) for c in entry.auto_comments)
+
+
 def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Inline markup is balanced and matches the source's (emphasis, bold, code, images)."""
+    plain = _plain_text_entry(entry)
     for form in ctx.forms(entry):
         source, translation = text_facts(form.source), text_facts(form.translation)
         stray = translation.stray - source.stray if translation.stray else translation.stray
@@ -435,6 +442,15 @@ def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 "keep each image of the source as ![description](same source); translate the "
                 "description only")
         source_kinds, kinds = source.emphasis, translation.emphasis
+        added = [f"{_EMPHASIS[k]}: {kinds[k]}, the source has {source_kinds[k]}"
+                 for k in _EMPHASIS if kinds[k] > source_kinds[k]]
+        if plain and added:
+            yield ctx.finding(
+                entry, "markup-mismatch",
+                form.label("markup would show as text in an image's alt text or title: "
+                           + "; ".join(added)),
+                "alt text and titles are plain text: write the words without **, * or `")
+            continue
         differences = [
             f"{_EMPHASIS[k]}: {kinds[k]}, the source has {source_kinds[k]}"
             for k in _EMPHASIS if kinds[k] != source_kinds[k]

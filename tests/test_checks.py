@@ -181,6 +181,26 @@ def test_html_found_sees_through_obfuscation() -> None:
     assert "a style= attribute (CSS)" in html_found("{style=color:red}")
 
 
+def test_markup_in_an_images_alt_text_or_title_is_an_error() -> None:
+    ctx = _context()
+    title = Entry(msgid="Where to find us", line=4,
+                  auto_comments=("image title, shown as a tooltip (image: map.png)",))
+    alt = replace(title, auto_comments=("image alt text (image: map.png)",))
+    for entry in (title, alt):
+        def codes(msgstr: str, entry: Entry = entry) -> list[tuple[str, str]]:
+            return [(f.code, f.severity) for f in check_entry(replace(entry, msgstr=msgstr),
+                                                                ctx)]
+        assert codes("Dónde encontrarnos") == []
+        assert codes("Dónde **encontrarnos**") == [("markup-mismatch", "error")]
+        assert codes("Dónde [encontrarnos](https://evil.example/)") == [("link-added", "error")]
+        assert codes("Dónde ![x](x.png)") == [("markup-mismatch", "error")]
+        assert codes("Dónde <b>encontrarnos</b>") == [("html-added", "error")]
+    # the same words in a paragraph: bold there is a matter of style
+    paragraph = replace(title, auto_comments=("paragraph",), msgstr="Dónde **encontrarnos**")
+    assert [(f.code, f.severity) for f in check_entry(paragraph, ctx)] == [
+        ("markup-mismatch", "warning")]
+
+
 def test_plural_header_that_does_not_fit_the_language() -> None:
     config = load_config(FINDINGS)
     entry = Entry(msgid="%(count)s day", msgid_plural="%(count)s days",
