@@ -43,7 +43,7 @@ from pipeline.errors import PipelineError, UsageError
 from pipeline.glossary import GlossaryTerm, load_glossary
 from pipeline.langs import Lang
 from pipeline.models import Finding, Location, Severity, frozen_details
-from pipeline.pages import markdown
+from pipeline.pages import IMAGE_NOTES, markdown
 from pipeline.pofile import Catalog, Entry
 from pipeline.workload import map_split, paused_gc
 
@@ -74,6 +74,9 @@ CODES: Mapping[str, CodeInfo] = {
     "markup-mismatch": CodeInfo(
         "error", "unbalanced markup or images differ (error); emphasis, bold or code "
         "differ from the source (warning)"),
+    "block-added": CodeInfo(
+        "error", "a heading, list item, quote, code block, table row or thematic break at "
+        "the start of a line that the source does not have"),
     "html-added": CodeInfo(
         "error", "raw HTML, a script, an event handler, a style attribute or a "
         "javascript:/vbscript:/data: URL", silenceable=False),
@@ -165,6 +168,7 @@ class TextFacts:
     code: tuple[str, ...]  # the text of each code span, sorted
     ending: tuple[str | None, str]
     html: tuple[str, ...]
+    blocks: tuple[tuple[str, int, str], ...]  # block structure: (kind, line, that line)
 
 
 @lru_cache(maxsize=1 << 15)
@@ -178,7 +182,49 @@ def text_facts(text: str) -> TextFacts:
         emphasis=Counter(t.type for t in tokens if t.type in _EMPHASIS),
         code=tuple(sorted(t.content for t in tokens if t.type == "code_inline")),
         ending=_ending(visible), html=tuple(_html_found(text, links + images)),
+        blocks=_block_structure(text),
     )
+
+
+# What a line can start with to open a block that interrupts a paragraph (after up to
+# three spaces): a text of one line without any of them has no block structure.
+_BLOCK_START = re.compile(r"[ ]{0,3}[#>`~*+=_-]")
+_BLOCK_KINDS = {"heading_open": "a heading", "list_item_open": "a list item",
+                "blockquote_open": "a quote", "fence": "a code block",
+                "code_block": "a code block", "tr_open": "a table row",
+                "hr": "a thematic break"}
+
+
+def _block_structure(text: str) -> tuple[tuple[str, int, str], ...]:
+    """The block structure markdown-it finds in a message, as (kind, 1-based line, line).
+
+    A message is the inside of one block of a page, so it is parsed after a line of
+    paragraph text: its first line continues that block, and a line can open a block
+    only where CommonMark lets it interrupt a paragraph (``#1`` and ``2024 was`` never
+    do). A numbered line (``1. Januar``, ``2024. január``) is ordinary text in many
+    languages, so an ordered list counts only after a blank line, where the message
+    starts a block of its own.
+    """
+    if "\n" not in text and "\r" not in text and not _BLOCK_START.match(text):
+        return ()
+    source = "x\n" + text
+    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    found: list[tuple[str, int, str]] = []
+    counted: list[bool] = []  # per open list: are its items counted?
+    for token in markdown(False).parse(source):
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            start = token.map[0] if token.map else 0
+            counted.append(token.type == "bullet_list_open" or not lines[start - 1].strip())
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            counted.pop()
+        kind = _BLOCK_KINDS.get(token.type)
+        if kind is None or not token.map or (kind == "a list item" and not counted[-1]):
+            continue
+        # A setext heading's marker is its underline, on its last line.
+        at = token.map[1] - 1 if token.markup in ("=", "-") and kind == "a heading" else (
+            token.map[0])
+        found.append((kind, at, lines[at].strip()))
+    return tuple(found)
 
 
 # --- the context one catalog is checked in --------------------------------------------------
@@ -347,8 +393,15 @@ def _stray(tokens: Iterable[Token]) -> Counter[str]:
     return found
 
 
+def _plain_text_entry(entry: Entry) -> bool:
+    """Only an image's alt text or title: the page shows it as it is, markers too."""
+    notes = tuple(IMAGE_NOTES.values())
+    return bool(entry.auto_comments) and all(c.startswith(notes) for c in entry.auto_comments)
+
+
 def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Inline markup is balanced and matches the source's (emphasis, bold, code, images)."""
+    plain = _plain_text_entry(entry)
     for form in ctx.forms(entry):
         source, translation = text_facts(form.source), text_facts(form.translation)
         stray = translation.stray - source.stray if translation.stray else translation.stray
@@ -368,6 +421,15 @@ def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 "keep each image of the source as ![description](same source); translate the "
                 "description only")
         source_kinds, kinds = source.emphasis, translation.emphasis
+        added = [f"{_EMPHASIS[k]}: {kinds[k]}, the source has {source_kinds[k]}"
+                 for k in _EMPHASIS if kinds[k] > source_kinds[k]]
+        if plain and added:
+            yield ctx.finding(
+                entry, "markup-mismatch",
+                form.label("markup would show as text in an image's alt text or title: "
+                           + "; ".join(added)),
+                "alt text and titles are plain text: write the words without **, * or `")
+            continue
         differences = [
             f"{_EMPHASIS[k]}: {kinds[k]}, the source has {source_kinds[k]}"
             for k in _EMPHASIS if kinds[k] != source_kinds[k]
@@ -786,9 +848,32 @@ def check_glossary(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 approved=[r.translation for r in rows])
 
 
+def check_blocks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """No block structure the source does not have: a translation is one block's inside."""
+    for form in ctx.forms(entry):
+        structure = text_facts(form.translation).blocks
+        if not structure:
+            continue
+        allowed = Counter(kind for kind, _, _ in text_facts(form.source).blocks)
+        added = []
+        for kind, line, text in structure:
+            if allowed[kind] > 0:
+                allowed[kind] -= 1
+            else:
+                added.append(f'{kind} (line {line}: "{text}")')
+        if added:
+            yield ctx.finding(
+                entry, "block-added", form.label("the translation adds " + ", ".join(added)),
+                "keep the translation's structure like the English: one block, no new "
+                "heading, list, quote, code or table; join the lines, or write a backslash "
+                "before the mark to keep it as text (\\#, \\>, \\-, 1\\.)",
+                added=added)
+
+
 CHECKS: tuple[Check, ...] = (
     check_links,
     check_markup,
+    check_blocks,
     check_html,
     check_bidi,
     check_placeholders,

@@ -29,7 +29,15 @@ from markupsafe import Markup, escape
 from pipeline.errors import PipelineError
 from pipeline.langs import Lang
 from pipeline.models import Location
-from pipeline.pages import Block, Page, image_only, inline_message, markdown, walk_blocks
+from pipeline.pages import (
+    Block,
+    Page,
+    image_messages,
+    image_only,
+    inline_message,
+    markdown,
+    walk_blocks,
+)
 from pipeline.translations import Resolved
 
 Resolve = Callable[[str, str | None], Resolved]
@@ -93,6 +101,8 @@ class RenderedBody:
 class _Slot:
     """One translatable block of a prepared body: where its HTML goes, what the source gives."""
 
+    # The run's message: its text, a lone image's alt text (its title if it has none).
+    # Its language is the element's.
     block: Block
     where: Location  # the block's source line, for data-src
     inline: int  # index of its inline run in ``PreparedBody.tokens``
@@ -103,6 +113,7 @@ class _Slot:
     # What a translation's HTML takes from the source: the attributes of its links and
     # images (a lone image: the whole source image). Keys the translated-HTML memo.
     takes: tuple[object, ...]
+    title: Block | None = None  # a lone image's title, beside its alt text
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,26 +138,31 @@ def prepare_body(page: Page) -> PreparedBody:
     tokens = md.parse(page.body)
     position = {id(token): i for i, token in enumerate(tokens)}
     pending: Iterator[Block] = iter(page.blocks)
-    found: list[tuple[Block, int, int, list[Token], bool]] = []
+    found: list[tuple[list[Block], int, int, list[Token], bool]] = []
     for inline, _kind, _level, line0 in walk_blocks(tokens):
         source_children = safe_source_children(inline.children or [])
         image = image_only(inline.children)  # unfiltered, exactly as extraction sees it
-        msgid = image.content if image is not None else inline_message(inline.content)
+        messages = (image_messages(image) if image is not None
+                    else (("", inline_message(inline.content)),))
         inline.children = source_children  # a language replaces it where it translates
-        if not msgid.strip():
+        if not any(msgid.strip() for _, msgid in messages):
             # E.g. a decorative image: nothing to translate, the same in every language,
             # but a finding about it must still name its line of the page.
             target = tokens[_attribute_target(tokens, position[id(inline)])]
             target.attrSet("data-src", str(page.location(page.body_line + line0)))
             continue
-        block = next(pending, None)
-        if block is None or block.msgid != msgid or block.line != page.body_line + line0:
-            raise PipelineError(  # pages.py and this walk disagree: a bug, not bad input
-                "internal error: rendering and extraction disagree on a block",
-                page.location(page.body_line + line0),
-            )
+        blocks: list[Block] = []
+        for kind, msgid in messages:
+            block = next(pending, None)
+            if block is None or block.msgid != msgid or (kind and block.kind != kind) or (
+                    block.line != page.body_line + line0):
+                raise PipelineError(  # pages.py and this walk disagree: a bug, not bad input
+                    "internal error: rendering and extraction disagree on a block",
+                    page.location(page.body_line + line0),
+                )
+            blocks.append(block)
         index = position[id(inline)]
-        found.append((block, index, _attribute_target(tokens, index), source_children,
+        found.append((blocks, index, _attribute_target(tokens, index), source_children,
                       image is not None))
     kept_at: dict[int, int] = {}
     kept: list[Token] = []
@@ -155,9 +171,10 @@ def prepare_body(page: Page) -> PreparedBody:
             kept_at[index] = len(kept)
             kept.append(token)
     slots = tuple(
-        _Slot(block, page.location(block.line), kept_at[inline], kept_at[target],
-              tuple(source), _render_inline(source), lone_image, _takes(source, lone_image))
-        for block, inline, target, source, lone_image in found)
+        _Slot(blocks[0], page.location(blocks[0].line), kept_at[inline], kept_at[target],
+              tuple(source), _render_inline(source), lone_image, _takes(source, lone_image),
+              blocks[1] if len(blocks) > 1 else None)
+        for blocks, inline, target, source, lone_image in found)
     per_language = {s.inline for s in slots} | {s.target for s in slots}
     for index, token in enumerate(kept):
         if index not in per_language:
@@ -178,7 +195,13 @@ def render_body(body: PreparedBody, lang: Lang, resolve: Resolve,
     for slot in body.slots:
         resolved = resolve(slot.block.msgid, slot.block.msgctxt)
         resolved_blocks.append(resolved)
-        if resolved.state in ("translated", "outdated"):
+        if slot.lone_image:
+            title = None if slot.title is None else resolve(slot.title.msgid,
+                                                            slot.title.msgctxt)
+            if title is not None:
+                resolved_blocks.append(title)
+            pieces[slot.inline] = translated.image(resolved, title, slot)
+        elif resolved.state in _SHOWN:
             pieces[slot.inline] = translated.html(resolved.text, slot)
         else:
             pieces[slot.inline] = slot.source_html
@@ -203,7 +226,7 @@ class TranslatedHtml:
     """
 
     def __init__(self) -> None:
-        self._html: dict[tuple[str, tuple[object, ...]], str] = {}
+        self._html: dict[tuple[object, ...], str] = {}
 
     def html(self, text: str, slot: _Slot) -> str:
         if not slot.lone_image:
@@ -216,6 +239,30 @@ class TranslatedHtml:
             html = translated_html(text, list(slot.source), slot.lone_image)
             self._html[key] = html
         return html
+
+    def image(self, resolved: Resolved, title: Resolved | None, slot: _Slot) -> str:
+        """A lone image: ``resolved`` is its alt text (its title when it has no alt text),
+        ``title`` its title beside its alt text."""
+        if slot.block.kind == "image-title":
+            alt, title = None, resolved
+        else:
+            alt = resolved.text if resolved.state in _SHOWN else None
+        image = slot.source[0]
+        shown: str | None = str(image.attrs.get("title") or "") or None  # the source's
+        if title is not None and resolved.state in _SHOWN:
+            # An element has one language: a tooltip the reader's language has no
+            # translation for is left out, not shown in English on a translated image.
+            shown = title.text if title.state in _SHOWN else None
+        if alt is None and shown == image.attrs.get("title"):
+            return slot.source_html
+        key = (alt, shown, slot.takes)
+        html = self._html.get(key)
+        if html is None:
+            html = self._html[key] = _render_inline(translated_image(image, alt, shown))
+        return html
+
+
+_SHOWN = ("translated", "outdated")  # the states in which a translation is shown
 
 
 def translated_html(text: str, source: list[Token], lone_image: bool) -> str:
@@ -310,11 +357,7 @@ def translated_children(text: str, source: list[Token], lone_image: bool) -> lis
     """Inline tokens for a translation: its text and emphasis, the source's URLs."""
     text = strip_bidi_controls(text)
     if lone_image:
-        image = source[0].copy()
-        alt = Token("text", "", 0, content=text)
-        image.children = [alt]
-        image.content = text
-        return [image]
+        return translated_image(source[0], text, source[0].attrs.get("title"))
     parsed = markdown(False).parseInline(text)
     children = parsed[0].children or [] if parsed else []
     source_links = [t for t in source if t.type == "link_open"]
@@ -347,12 +390,31 @@ def translated_children(text: str, source: list[Token], lone_image: bool) -> lis
             if target is not None and is_safe_url(src):
                 image = token.copy()
                 image.attrs = {"src": src, "alt": ""}
+                title = token.attrs.get("title")
+                if title and target.attrs.get("title"):  # as for a link's title
+                    image.attrs["title"] = strip_bidi_controls(str(title))
                 out.append(image)
             else:  # an image the source does not have: its alt text, as text
                 out.append(_as_text(token))
         else:
             out.append(token)
     return out
+
+
+def translated_image(source: Token, alt: str | None, title: str | int | float | None
+                     ) -> list[Token]:
+    """A lone image of the source with the alt text ``alt`` (None: the source's) and the
+    title ``title`` (None: no title); its source stays the source's."""
+    image = source.copy()
+    if alt is not None:
+        alt = strip_bidi_controls(alt)
+        image.children = [Token("text", "", 0, content=alt)]
+        image.content = alt
+    if image.type == "image":  # an unsafe source is text already: it has no title
+        image.attrs = {k: v for k, v in image.attrs.items() if k != "title"}
+        if title:
+            image.attrs["title"] = strip_bidi_controls(str(title))
+    return [image]
 
 
 def safe_source_children(children: list[Token]) -> list[Token]:

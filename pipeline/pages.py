@@ -49,7 +49,8 @@ class Link:
 class Block:
     """One translatable block of the body: one message."""
 
-    kind: str  # heading, paragraph, list-item, table-header, table-cell, image-alt, quote
+    kind: str  # heading, paragraph, list-item, table-header, table-cell, image-alt,
+    #            image-title, quote
     msgid: str
     line: int  # 1-based line in the page file
     comment: str
@@ -129,6 +130,21 @@ def image_only(children: list[Token] | None) -> Token | None:
     if children and len(children) == 1 and children[0].type == "image":
         return children[0]
     return None
+
+
+# The note (``#.``) of a lone image's messages, before its source and ")". They are plain
+# text in the page (an attribute): the checks read these notes to know it.
+IMAGE_NOTES = {"image-alt": "image alt text (image: ",
+               "image-title": "image title, shown as a tooltip (image: "}
+
+
+def image_messages(image: Token) -> tuple[tuple[str, str], ...]:
+    """(kind, msgid) of a lone image's messages: its alt text, unless it is decorative,
+    then its title (the tooltip: as markdown-it unescaped it, lines joined by spaces)."""
+    title = " ".join(str(image.attrs.get("title") or "").split())
+    return tuple((kind, msgid) for kind, msgid in (("image-alt", image.content),
+                                                   ("image-title", title))
+                 if msgid.strip())
 
 
 def link_urls(children: list[Token] | None) -> list[str]:
@@ -374,20 +390,19 @@ def _blocks(body: str, body_line: int, path: str) -> Iterator[Block]:
                    if c.type == "html_inline"):
             raise PipelineError("raw HTML is not allowed in pages", Location(path, line),
                                 "use Markdown; the renderer adds the page's HTML")
+        context = _pending_context(tokens, position[id(inline)])
         image = image_only(inline.children)
         if image is not None:
+            # A lone image has two messages: its alt text (none for a decorative image)
+            # and its title, the tooltip, with the same reference and context.
             src = str(image.attrs.get("src", ""))
-            msgid, comment = image.content, f"image alt text (image: {src})"
-            if not msgid.strip():
-                continue  # a decorative image has nothing to translate
-            kind = "image-alt"
-        else:
-            msgid = inline_message(inline.content)
-            comment = _describe(kind, inline.children, level)
-        if not msgid:
+            for kind, msgid in image_messages(image):
+                yield Block(kind, msgid, line, f"{IMAGE_NOTES[kind]}{src})", context, level)
             continue
-        context = _pending_context(tokens, position[id(inline)])
-        yield Block(kind, msgid, line, comment, context, level)
+        msgid = inline_message(inline.content)
+        if msgid:
+            yield Block(kind, msgid, line, _describe(kind, inline.children, level), context,
+                        level)
 
 
 def _pending_context(tokens: list[Token], index: int) -> str | None:

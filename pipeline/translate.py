@@ -423,10 +423,12 @@ _PADDING = "öñé ţŵö ţĥŕéé ƒöûŕ ƒîṽé šîẋ šéṽéñ éî
 EXPANSION = 0.35
 
 # Kept byte for byte: placeholders, link/image destinations, code, autolinks,
-# entities and Markdown escapes.
+# entities and Markdown escapes. A link's or image's title ("…", '…' or (…)) is text a
+# reader sees (a tooltip): only its delimiters are kept.
 _KEEP = (r"%\([^()]*\)[#0 +-]*\d*(?:\.\d+)?[a-zA-Z]"
          r"|\{[A-Za-z_][\w.]*\}|\{\d*\}"
-         r"|\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)"
+         r"|\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+(?P<title>\"(?:\\.|[^\"\\])*\""
+         r"|'(?:\\.|[^'\\])*'|\((?:\\.|[^()\\])*\)))?\s*\)"
          r"|`[^`]*`"
          r"|<[A-Za-z][A-Za-z0-9+.-]*:[^<>\s]*>|<[^<>\s@]+@[^<>\s]+>"
          r"|&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"
@@ -446,7 +448,13 @@ def _pieces(text: str, printf: bool) -> list[tuple[bool, str]]:
     for match in pattern.finditer(text):
         if match.start() > position:
             out.append((False, text[position:match.start()]))
-        out.append((True, match.group(0)))
+        if match.group("title"):
+            start, end = match.span("title")
+            out.append((True, text[match.start():start + 1]))
+            out += _pieces(text[start + 1:end - 1], printf)
+            out.append((True, text[end - 1:match.end()]))
+        else:
+            out.append((True, match.group(0)))
         position = match.end()
     if position < len(text):
         out.append((False, text[position:]))

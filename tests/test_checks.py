@@ -181,6 +181,74 @@ def test_html_found_sees_through_obfuscation() -> None:
     assert "a style= attribute (CSS)" in html_found("{style=color:red}")
 
 
+# (language, English, translation, what the translation adds: "" when nothing).
+BLOCKS = [
+    # real text that starts a line with a number, "#1" or a year
+    ("de", "January 1: New Year's Day", "1. Januar: Neujahr", ""),
+    ("de", "Closed on:\\\nNew Year's Day\\\nChristmas Day",
+     "Geschlossen am:\\\n1. Januar\\\n25. Dezember", ""),
+    ("hu", "Opened on January 1, 2024", "2024. január 1-jén nyitottunk", ""),
+    ("es", "We rank first in care.\\\nWe opened in 2024.",
+     "Somos el\\\n#1 en atención.\\\n2024 fue el año de apertura.", ""),
+    ("zh_Hans", "Call us.", "请致电我们。", ""),
+    ("es", "Bring **your card** and *one* ID.", "Traiga **su tarjeta** y *un* documento.", ""),
+    # structure the English has too (a heading about "# of visits")
+    ("es", "# of visits", "# de visitas", ""),
+    # injected blocks
+    ("es", "Bring your card.", "Traiga su tarjeta.\n\n# Y su pasaporte.",
+     'a heading (line 3: "# Y su pasaporte.")'),
+    ("es", "Bring your card.", "Traiga su tarjeta.\n\n> Cita falsa.",
+     'a quote (line 3: "> Cita falsa.")'),
+    ("es", "Bring your card.", "Traiga su tarjeta.\n- y su pasaporte.",
+     'a list item (line 2: "- y su pasaporte.")'),
+    ("es", "Bring your card.", "Traiga su tarjeta.\n\n1986. Doble la dosis.",
+     'a list item (line 3: "1986. Doble la dosis.")'),
+    ("es", "Bring your card.", "Traiga su tarjeta.\n```\nrm -rf\n```",
+     'a code block (line 2: "```")'),
+    ("es", "Bring your card.", "Traiga:\n| a | b |\n|---|---|",
+     'a table row (line 2: "| a | b |")'),
+    ("es", "Bring your card.", "Traiga su tarjeta.\n***", 'a thematic break (line 2: "***")'),
+    ("es", "Bring your card.", "Traiga su tarjeta.\n====", 'a heading (line 2: "====")'),
+    ("es", "# of visits", "# de visitas\n\n# Otra", 'a heading (line 3: "# Otra")'),
+]
+
+
+@pytest.mark.parametrize(("code", "english", "translation", "added"), BLOCKS)
+def test_a_translation_adds_no_block_structure(code: str, english: str, translation: str,
+                                               added: str) -> None:
+    ctx = CheckContext(lang=parse_lang(code), path="locales/x.po",
+                       source_language=parse_lang("en"))
+    entry = Entry(msgid=english, msgstr=translation, line=9)
+    found = [f for f in check_entry(entry, ctx) if f.code == "block-added"]
+    if not added:
+        assert found == []
+        return
+    [finding] = found
+    assert finding.message == f"the translation adds {added}"
+    assert (finding.severity, str(finding.location)) == ("error", "locales/x.po:9")
+    assert "structure like the English" in (finding.hint or "")
+
+
+def test_markup_in_an_images_alt_text_or_title_is_an_error() -> None:
+    ctx = _context()
+    title = Entry(msgid="Where to find us", line=4,
+                  auto_comments=("image title, shown as a tooltip (image: map.png)",))
+    alt = replace(title, auto_comments=("image alt text (image: map.png)",))
+    for entry in (title, alt):
+        def codes(msgstr: str, entry: Entry = entry) -> list[tuple[str, str]]:
+            return [(f.code, f.severity) for f in check_entry(replace(entry, msgstr=msgstr),
+                                                                ctx)]
+        assert codes("Dónde encontrarnos") == []
+        assert codes("Dónde **encontrarnos**") == [("markup-mismatch", "error")]
+        assert codes("Dónde [encontrarnos](https://evil.example/)") == [("link-added", "error")]
+        assert codes("Dónde ![x](x.png)") == [("markup-mismatch", "error")]
+        assert codes("Dónde <b>encontrarnos</b>") == [("html-added", "error")]
+    # the same words in a paragraph: bold there is a matter of style
+    paragraph = replace(title, auto_comments=("paragraph",), msgstr="Dónde **encontrarnos**")
+    assert [(f.code, f.severity) for f in check_entry(paragraph, ctx)] == [
+        ("markup-mismatch", "warning")]
+
+
 def test_plural_header_that_does_not_fit_the_language() -> None:
     config = load_config(FINDINGS)
     entry = Entry(msgid="%(count)s day", msgid_plural="%(count)s days",
@@ -234,12 +302,12 @@ def test_cli_prints_gnu_findings_and_a_summary_and_writes_qa_json(make_root: Any
     assert re.fullmatch(r"locales/es/LC_MESSAGES/messages\.po:\d+: error: .* \[url-changed\]",
                         lines[0])
     assert lines[1].startswith("  hint: ")
-    assert lines[-1].startswith("qa: 22 errors, 19 warnings (es: 22 errors, 19 warnings); "
+    assert lines[-1].startswith("qa: 25 errors, 19 warnings (es: 25 errors, 19 warnings); "
                                 "report: output/reports/qa.json")
     report = root / "output" / "reports" / "qa.json"
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["stage"] == "qa"
-    assert data["summary"]["errors"] == 22 and data["summary"]["warnings"] == 19
+    assert data["summary"]["errors"] == 25 and data["summary"]["warnings"] == 19
     assert data["summary"]["languages"]["es"]["checked"] > 40
     first = data["findings"][0]
     assert first["path"] == "locales/es/LC_MESSAGES/messages.po"
@@ -301,6 +369,27 @@ def test_acceptance_changed_link_and_script_in_the_shipped_spanish_catalog(
     assert (f"{display}:{lines[other.msgid]}: error: the translation contains a <script> tag "
             "[html-added]") in result.stdout
     assert "qa: 2 errors, 0 warnings (es: 2 errors, 0 warnings; fr: 0 errors" in result.stdout
+
+
+def test_acceptance_blocks_injected_into_the_shipped_spanish_catalog(tmp_path: Path) -> None:
+    root = _shipped_copy(tmp_path)
+    path = root / "locales" / "es" / "LC_MESSAGES" / "messages.po"
+    display = "locales/es/LC_MESSAGES/messages.po"
+    catalog = read_po(path, display)
+    added = {"What is the prognosis?": "\n\n# Pida cita hoy mismo.",
+             "What research is being done?": "\n\n> Un médico lo recomienda."}
+    entries = tuple(replace(e, msgstr=e.msgstr + added[e.msgid]) if e.msgid in added else e
+                    for e in catalog.entries)
+    write_po(replace(catalog, entries=entries), path, display)
+    lines = {e.msgid: e.line for e in read_po(path, display).active}
+
+    result = run_cli(root, "check", "es")
+    assert result.returncode == 1
+    assert (f"{display}:{lines['What is the prognosis?']}: error: the translation adds a "
+            'heading (line 3: "# Pida cita hoy mismo.") [block-added]') in result.stdout
+    assert (f"{display}:{lines['What research is being done?']}: error: the translation adds "
+            'a quote (line 3: "> Un médico lo recomienda.") [block-added]') in result.stdout
+    assert "hint: keep the translation's structure like the English" in result.stdout
 
 
 def test_glossary_format_errors_name_the_line() -> None:

@@ -50,6 +50,8 @@ def test_one_entry_per_block_with_lines(pot: Catalog) -> None:
         (None, "Step one", [f"{PAGE}:24"]),
         (None, "Step two", [f"{PAGE}:25"]),
         (None, "A neurologist talks with a patient", [f"{PAGE}:27"]),
+        (None, "Dr. Rivera at the clinic", [f"{PAGE}:27"]),
+        (None, "Section break", [f"{PAGE}:29"]),  # a decorative image's title
         (None, "Day", [f"{PAGE}:31"]),
         (None, "Hours", [f"{PAGE}:31"]),
         (None, "Monday", [f"{PAGE}:33"]),
@@ -83,6 +85,10 @@ def test_translator_comments_say_what_each_block_is(pot: Catalog) -> None:
         "list item; link text may be translated, URL kept: /contact/",)
     assert comments[(None, "A neurologist talks with a patient")] == (
         "image alt text (image: /images/visit.jpg)",)
+    assert comments[(None, "Dr. Rivera at the clinic")] == (
+        "image title, shown as a tooltip (image: /images/visit.jpg)",)
+    assert comments[(None, "Section break")] == (
+        "image title, shown as a tooltip (image: /images/divider.png)",)
     assert comments[(None, "Day")] == ("table header cell",)
     assert comments[(None, "Monday")] == ("table cell",)
     assert comments[(None, "A quoted paragraph.")] == ("quoted paragraph",)
@@ -208,6 +214,24 @@ def test_context_marker_applies_to_the_next_block_only() -> None:
         "Open\n", "p.md")
     assert [(b.msgctxt, b.msgid, b.line) for b in page.blocks] == [
         (None, "T", 6), ("menu", "Open", 9), (None, "Open file", 10), (None, "Open", 12)]
+
+
+def test_an_image_title_is_its_own_message_with_the_alt_texts_reference_and_context(
+        ) -> None:
+    page = parse_page(
+        "---\ntitle: T\nslug: t\n---\n\n# T\n\n<!-- msgctxt: map -->\n"
+        '![Entrance](map.png "Say \\"hi\\" &amp; turn\n  left")\n\n'
+        "![Same](same.png 'Same')\n\n![](deco.png (Only a tooltip))\n\n"
+        "![No title](plain.png)\n\n![](blank.png \"  \")\n", "p.md")
+    assert [(b.kind, b.msgctxt, b.msgid, b.line) for b in page.blocks[1:]] == [
+        ("image-alt", "map", "Entrance", 9),
+        ("image-title", "map", 'Say "hi" & turn left', 9),  # unescaped, lines joined
+        ("image-alt", None, "Same", 12),
+        ("image-title", None, "Same", 12),
+        ("image-title", None, "Only a tooltip", 14),
+        ("image-alt", None, "No title", 16),
+    ]
+    assert page.blocks[2].comment == "image title, shown as a tooltip (image: map.png)"
 
 
 def test_raw_html_in_a_page_is_an_error() -> None:

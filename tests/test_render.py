@@ -261,6 +261,83 @@ def test_hostile_translations_never_reach_the_html(mini: Path) -> None:
     assert "<script>alert(7)</script>تخطَّ" in tree.find_all("a", **{"class": "skip-link"})[0].text
 
 
+MAP = "Map of the clinic entrance"
+TITLES = {
+    "Where to find us": "أين تجدنا",  # the lone image's title
+    "A quiet corridor": "ممر هادئ",  # a decorative image's title
+    'See the [floor plan](/plan/ "Ground floor") and ![the lift](images/lift.png '
+    '"The lift").': 'انظر [المخطط](/plan/ "الطابق الأرضي") و![المصعد](images/lift.png '
+    '"المصعد").',
+}
+
+
+def with_titles(root: Path) -> None:
+    """The mini site's first page with titles on images and a link, extracted and merged."""
+    page = root / "source" / "pages" / "first-visit.md"
+    text = page.read_text(encoding="utf-8")
+    image = f"![{MAP}](images/entrance-map.png)"
+    assert image in text
+    page.write_text(text.replace(image, (
+        f'![{MAP}](images/entrance-map.png "Where to find us")\n\n'
+        '![](images/corridor.png "A quiet corridor")\n\n'
+        'See the [floor plan](/plan/ "Ground floor") and ![the lift](images/lift.png '
+        '"The lift").')), encoding="utf-8")
+    run_cli(root, "extract", check=True)
+    run_cli(root, "update", "ar", check=True)
+
+
+def images(root: Path, lang: str) -> dict[str, dict[str, str]]:
+    tree = parse_html(build(root) / lang / "first-visit.html")
+    return {img.attrs["src"]: img.attrs for img in tree.find_all("img")}
+
+
+def test_image_titles_are_translated(mini: Path) -> None:
+    with_titles(mini)
+    for msgid, msgstr in TITLES.items():
+        set_entry(mini, msgid, msgstr)
+    render(mini)
+    english = images(mini, "en")
+    assert english["images/entrance-map.png"] == {
+        "src": "images/entrance-map.png", "alt": MAP, "title": "Where to find us"}
+    arabic = images(mini, "ar")
+    assert arabic["images/entrance-map.png"] == {
+        "src": "images/entrance-map.png", "alt": "خريطة مدخل العيادة", "title": "أين تجدنا"}
+    assert arabic["images/corridor.png"] == {
+        "src": "images/corridor.png", "alt": "", "title": "ممر هادئ"}
+    # Inside a paragraph the titles are part of the paragraph's message.
+    assert arabic["images/lift.png"] == {
+        "src": "images/lift.png", "alt": "المصعد", "title": "المصعد"}
+    tree = parse_html(build(mini) / "ar" / "first-visit.html")
+    [plan] = [a for a in tree.find_all("a") if a.attrs["href"] == "/plan/"]
+    assert plan.attrs["title"] == "الطابق الأرضي"
+    status = {(p.slug, p.tag): p for p in render(mini)[1].pages}
+    assert status[("first-visit", "ar")].percent == 100.0  # the titles count
+
+
+def test_an_image_title_never_changes_the_source_nor_speaks_another_language(
+        mini: Path) -> None:
+    with_titles(mini)
+    set_entry(mini, "Where to find us", '"><script>alert(1)</script>[x](https://evil.example/)')
+    render(mini)
+    shown = images(mini, "ar")["images/entrance-map.png"]
+    assert shown == {"src": "images/entrance-map.png", "alt": "خريطة مدخل العيادة",
+                     "title": '"><script>alert(1)</script>[x](https://evil.example/)'}
+    assert "<script>" not in (build(mini) / "ar" / "first-visit.html").read_text("utf-8")
+    # Alt text translated, title not: an English tooltip would be in the wrong language.
+    set_entry(mini, "Where to find us", "")
+    render(mini)
+    assert "title" not in images(mini, "ar")["images/entrance-map.png"]
+    # Alt text in English (fallback), title translated: the element is English, so is
+    # its title.
+    set_entry(mini, MAP, "")
+    set_entry(mini, "Where to find us", "أين تجدنا")
+    render(mini)
+    tree = parse_html(build(mini) / "ar" / "first-visit.html")
+    [image] = [i for i in tree.find_all("img") if i.attrs["src"] == "images/entrance-map.png"]
+    assert (image.attrs["alt"], image.attrs["title"]) == (MAP, "Where to find us")
+    assert image.parent is not None and image.parent.attrs["lang"] == "en"
+
+
 def test_fallback_text_is_marked_english(mini: Path) -> None:
     render(mini)
     tree = parse_html(build(mini) / "ar" / "opening-hours.html")

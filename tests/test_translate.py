@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import replace
@@ -26,6 +27,7 @@ from pipeline.checks import placeholders, run_checks, targets
 from pipeline.config import load_config
 from pipeline.errors import PipelineError, UsageError
 from pipeline.langs import PSEUDO_BASES, parse_lang
+from pipeline.pages import markdown
 from pipeline.pofile import Catalog, Entry, read_po, write_po
 from pipeline.translate import (
     COMPARE_LIMIT,
@@ -346,12 +348,35 @@ def test_pseudo_text_protects_what_must_not_change() -> None:
     text = ("Call `help` or <info@example.org>, see [the map](/a_b/(x) \"Map\") &amp; "
             "%(name)s {count} \\*")
     out = pseudo_text(text, xa)
-    for kept in ("`help`", "<info@example.org>", '](/a_b/(x) "Map")', "&amp;", "%(name)s",
+    for kept in ("`help`", "<info@example.org>", '](/a_b/(x) "', "&amp;", "%(name)s",
                  "{count}", "\\*"):
         assert kept in out
     assert pseudo_text("  Lead and trail\n", xa).startswith("  [") and pseudo_text(
         "  Lead and trail\n", xa).endswith("]\n")
     assert pseudo_text("50% of them", xa, printf=False) == "[50% öƒ ţĥéɱ öñé]"
+
+
+@pytest.mark.parametrize("code", sorted(PSEUDO_BASES))
+def test_pseudo_text_translates_link_and_image_titles_and_keeps_their_urls(code: str) -> None:
+    lang = parse_lang(code)
+    text = ('See the [floor plan](/plan/ "Ground floor"), ![the lift](images/lift.png '
+            "'The lift') and [the desk](/desk/ (Front \\) desk)) or [x](/a_b/(x) "
+            '"Say \\"hi\\" &amp; go").')
+    out = pseudo_text(text, lang)
+    source = markdown(False).parseInline(text)[0].children or []
+    pseudo = markdown(False).parseInline(out)[0].children or []
+    links = [(t.attrs.get("href") or t.attrs.get("src"), t.attrs.get("title")) for t in source
+             if t.type in ("link_open", "image")]
+    shown = [(t.attrs.get("href") or t.attrs.get("src"), t.attrs.get("title")) for t in pseudo
+             if t.type in ("link_open", "image")]
+    assert [url for url, _ in shown] == [url for url, _ in links]  # URLs kept
+    for (_, english), (_, title) in zip(links, shown, strict=True):
+        assert title and english and title != english
+        words = set(re.findall(r"[A-Za-z]{2,}", str(title)))
+        assert not words & set(re.findall(r"[A-Za-z]{2,}", str(english))), title
+    assert '"Say \\"' not in out and "&amp;" in out  # escapes and entities kept
+    # an image's title is a message of its own
+    assert pseudo_text("Where to find us", parse_lang("en_XA")) == "[Ŵĥéŕé ţö ƒîñð ûš öñé]"
 
 
 class _VisibleText(HTMLParser):
@@ -412,6 +437,13 @@ def test_pseudo_locales_render_with_every_visible_string_pseudo_translated(
     (root / "pipeline.toml").write_text(
         pyproject.replace(listed, 'languages = ["es", "fr", "ar", "zh_Hans", "en_XA", "ar_XB"]'),
         encoding="utf-8")
+    # Titles are text too (tooltips): a link's, an inline image's and a lone image's.
+    page = root / "source" / "pages" / "hemifacial-spasm.md"
+    page.write_text(page.read_text(encoding="utf-8") + (
+        '\nSee the [floor plan](/plan/ "Ground floor") and ![the lift](images/lift.png '
+        '"Lift to the clinic").\n\n![Map of the entrance](images/map.png "Where to find us")\n'
+        '\n![](images/rule.png "Quiet corridor")\n'), encoding="utf-8")
+    run_cli(root, "extract", check=True)
     for code in ("en_XA", "ar_XB"):
         run_cli(root, "translate", code, "--engine", "pseudo", check=True)
     rendered = run_cli(root, "render", check=True)
@@ -425,6 +457,8 @@ def test_pseudo_locales_render_with_every_visible_string_pseudo_translated(
             assert f'lang="{tag}"' in html
             assert 'dir="rtl"' in html if tag == "ar-XB" else 'dir="ltr"' in html
             assert _leaks(html, names) == [], page
+            if page.name == "hemifacial-spasm.html":
+                assert html.count(" title=") == 4, page
             pages += 1
     assert pages >= 4
 
