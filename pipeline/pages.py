@@ -421,8 +421,13 @@ def _pending_context(tokens: list[Token], index: int) -> str | None:
 # 1,000 pages with markdown-it takes about a second; reading them back, a tenth).
 _PARSED: dict[tuple[str, bytes], Page] = {}
 _PARSED_MAX = 20_000
-# Who parsed: a cached Page from another parser version is not used.
-PARSER = f"pipeline {__version__}, markdown-it-py {markdown_it.__version__}"
+# Who parsed: a cached Page from another parser is not used. The parser's own source
+# is part of it, so a change to this module invalidates old parses even when the
+# package version stays the same (a title message added without a version bump was
+# otherwise read back from an old cache without it).
+PARSER = (f"pipeline {__version__} "
+          f"{hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8).hexdigest()}, "
+          f"markdown-it-py {markdown_it.__version__}")
 
 
 def _parse_cached(text: str, path: str) -> Page:
