@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pipeline import __version__
 from pipeline.cache import BuildCache, digest, file_digest, load_cache, save_cache, tree_digest
 from pipeline.config import Config
+from pipeline.fsutil import ChangedMeanwhile
 from pipeline.glossary import GLOSSARY_FILE
 from pipeline.lock import root_lock
 from pipeline.models import Finding
@@ -221,7 +222,13 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                    f"page(s){'' if extracted.written else ' (template unchanged)'}")
 
     log("update", "merging the template into the catalogs")
-    for update in update_catalogs(config, trivial_source_fixes=trivial, remember=True):
+    updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True)
+    saved = [ChangedMeanwhile(u.path, "updating") for u in updates if u.changed_meanwhile]
+    for error in saved[:-1]:  # the last one stops the build, with the hint they share
+        log("update", f"{error.location}: {error.message}")
+    if saved:
+        raise saved[-1]  # later stages would read the catalog as saved, not as merged
+    for update in updates:
         if update.written:
             log("update", f"{update.path}: {update.new_fuzzy} newly fuzzy, "
                           f"{update.new_untranslated} new, {update.newly_obsolete} obsolete, "

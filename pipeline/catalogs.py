@@ -4,7 +4,9 @@
 string becomes fuzzy with ``#| msgid`` and the closest old translation; removed
 entries that had a translation become obsolete ``#~`` (and come back when the text
 returns); untranslated ones are dropped; translator comments and flags survive.
-Every catalog is parsed before any is written, and each write is atomic.
+Every catalog is parsed before any is written, and each write is atomic. A catalog
+saved by someone else after it was read (a translator in Poedit) is not replaced: its
+``UpdateResult`` says ``changed_meanwhile`` and the other catalogs are written.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from rapidfuzz.distance import Indel
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.fsutil import write_bytes_atomic
+from pipeline.faults import fault_point
+from pipeline.fsutil import NO_FILE, ChangedMeanwhile, FileStamp, write_bytes_atomic
 from pipeline.fuzzyindex import INDEX_MIN, CandidateIndex, index_for
 from pipeline.langs import Lang
 from pipeline.models import Location
@@ -31,6 +34,7 @@ from pipeline.pofile import (
     parse_po_bytes,
     po_date,
     read_po,
+    read_po_stamped,
     remember_po,
     write_po,
 )
@@ -81,6 +85,8 @@ class UpdateResult:
     newly_obsolete: int
     # (old msgid, new msgid, why): translations kept across a confirmed typo-level fix
     carried_over: tuple[tuple[str, str, str], ...] = ()
+    # the file changed after it was read: nothing was written to it
+    changed_meanwhile: bool = False
 
 
 def load_pot(config: Config) -> Catalog:
@@ -96,6 +102,15 @@ def load_catalog(config: Config, lang: Lang) -> Catalog:
         raise PipelineError("no catalog for this language", Location(config.rel(path)),
                             f"run 'pipeline init {lang.code}' (or 'pipeline update')")
     return read_po(path, config.rel(path))
+
+
+def read_catalog_stamped(config: Config, lang: Lang) -> tuple[Catalog | None, FileStamp]:
+    """``lang``'s catalog (None when there is none yet) and its stamp, for a command that
+    rewrites it: the write then refuses to replace a version saved in between."""
+    path = config.po_path(lang)
+    if not path.exists():
+        return None, NO_FILE
+    return read_po_stamped(path, config.rel(path))
 
 
 def target_languages(config: Config, languages: tuple[Lang, ...] | None) -> tuple[Lang, ...]:
@@ -151,7 +166,17 @@ def init_catalog(config: Config, lang: Lang) -> Path:
             Location(config.rel(path)),
             "use 'pipeline update' to bring it up to date with the template",
         )
-    write_po(new_catalog(config, lang, load_pot(config)), path, config.rel(path))
+    catalog = new_catalog(config, lang, load_pot(config))
+    fault_point("init:before-write")  # tests: a catalog appears meanwhile
+    try:
+        write_po(catalog, path, config.rel(path), expect=NO_FILE, doing="creating it")
+    except ChangedMeanwhile:
+        raise PipelineError(
+            "catalog already exists; init never overwrites a catalog",
+            Location(config.rel(path)),
+            "it appeared while init was creating it; use 'pipeline update' to bring it up "
+            "to date with the template",
+        ) from None
     return path
 
 
@@ -371,12 +396,13 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
     langs = target_languages(config, languages)
     split = len(pot.entries) * len(langs) >= SPLIT_ENTRIES
 
-    def prepare(lang: Lang) -> tuple[str, UpdateResult, Catalog | None]:
+    def prepare(lang: Lang) -> tuple[str, UpdateResult, Catalog | None, FileStamp]:
         """The language's new text and summary (not yet written); split across two
-        processes, also the new text parsed, so later stages need not parse it."""
+        processes, also the new text parsed, so later stages need not parse it; and the
+        stamp of the file as read (in whichever process read it)."""
         path = config.po_path(lang)
         display = config.rel(path)
-        po = load_catalog(config, lang) if path.exists() else None
+        po, stamp = read_catalog_stamped(config, lang)
         if po is not None and not po.header:  # a hand-made catalog without a header
             po = replace(po, header=new_header(config, lang, pot))
         carried: list[tuple[str, str, str]] = []
@@ -398,15 +424,21 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
             carried_over=tuple(carried),
         )
         parsed = parse_po_bytes(text.encode("utf-8"), display) if split and remember else None
-        return text, summary, parsed
+        return text, summary, parsed, stamp
 
     # Every catalog is read and merged before any is written.
     with paused_gc():
         prepared = map_split(prepare, langs, split=split)
+    fault_point("update:before-write")  # tests: a translator saves a catalog meanwhile
     results = []
-    for lang, (text, summary, parsed) in zip(langs, prepared, strict=True):
+    for lang, (text, summary, parsed, stamp) in zip(langs, prepared, strict=True):
         data = text.encode("utf-8")
-        written = write_bytes_atomic(config.po_path(lang), data, summary.path)
+        try:
+            written = write_bytes_atomic(config.po_path(lang), data, summary.path,
+                                         expect=stamp, doing="updating")
+        except ChangedMeanwhile:
+            results.append(replace(summary, changed_meanwhile=True))
+            continue
         if parsed is not None:
             remember_po(summary.path, data, parsed)
         results.append(replace(summary, written=written))

@@ -151,10 +151,15 @@ def init(state: State, lang: str) -> None:
 def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> None:
     """Merge the template into the catalogs (msgmerge --previous semantics)."""
     from pipeline.catalogs import update_catalogs
+    from pipeline.errors import format_message
+    from pipeline.fsutil import ChangedMeanwhile
 
     config = state.config()
-    for r in update_catalogs(config, state.langs(langs),
-                             trivial_source_fixes=trivial_source_fixes):
+    results = update_catalogs(config, state.langs(langs),
+                              trivial_source_fixes=trivial_source_fixes)
+    for r in results:
+        if r.changed_meanwhile:
+            continue
         what = "created" if r.created else ("updated" if r.written else "unchanged")
         click.echo(f"{r.path}: {what}; {r.new_fuzzy} newly fuzzy, {r.new_untranslated} new, "
                    f"{r.newly_obsolete} newly obsolete"
@@ -162,6 +167,11 @@ def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> 
                       else ""))
         for old, new, why in r.carried_over:
             click.echo(f"  kept: {old!r} -> {new!r} ({why})")
+    changed = [ChangedMeanwhile(r.path, "updating") for r in results if r.changed_meanwhile]
+    for error in changed[:-1]:  # the last one is raised, with the hint they share
+        click.echo(format_message(error.message, error.location), err=True)
+    if changed:
+        raise changed[-1]
 
 
 @cli.command(name="compile")

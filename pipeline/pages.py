@@ -227,18 +227,75 @@ def _front_matter(text: str, path: str) -> tuple[dict[str, Any], yaml.Node, int]
             "dates are written YYYY-MM-DD, e.g. updated: 2026-11-02",
         ) from exc
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 2 if mark else 1
-        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
-        raise PipelineError(
-            f"front matter is not valid YAML: {problem}", Location(path, line),
-            "front matter is YAML: 'key: value' lines; quote values that contain ': '",
-        ) from exc
+        raise _yaml_error(exc, source, path) from exc
     if not isinstance(data, dict) or node is None:
         raise PipelineError(
             "front matter must be a YAML mapping (key: value lines)", Location(path, 2)
         )
+    _refuse_duplicate_keys(node, path)
     return data, node, end + 2
+
+
+# PyYAML notices some mistakes only where it gives up: a quote or bracket left open at
+# the next key or the end of the front matter, a key without its ':' at the next line.
+# For those, its context mark is where the quote, bracket or key starts: the line to fix.
+_STARTS_AT_CONTEXT = ("while scanning a quoted scalar", "while parsing a flow sequence",
+                      "while parsing a flow mapping", "while scanning a simple key")
+_YAML_HINT = ("front matter is YAML: 'key: value' lines, the keys of one level indented "
+              "alike with spaces; quote values that contain ': '")
+_CLOSING = {"[": "]", "{": "}"}
+
+
+def _yaml_error(exc: yaml.YAMLError, source: str, path: str) -> PipelineError:
+    """The page line to fix (front matter line 1 is page line 2) and what is wrong there."""
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    problem_mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+    hint = _YAML_HINT
+    if context in _STARTS_AT_CONTEXT and context_mark is not None:
+        mark = context_mark
+        opened = source.split("\n")[mark.line][mark.column:mark.column + 1]
+        later = (f" (line {problem_mark.line + 2})"
+                 if problem_mark is not None and problem_mark.line != mark.line else "")
+        if context == "while scanning a quoted scalar":
+            problem = f"the quoted value that starts with {opened} is never closed"
+            hint = f"end the value with {opened} too, on the same line"
+        elif context != "while scanning a simple key":
+            kind = "list" if opened == "[" else "mapping"
+            problem = f"the {kind} that starts with '{opened}' is not closed: {problem}{later}"
+            hint = (f"a value that starts with '{opened}' is a YAML {kind}: close it, or "
+                    f"quote the whole value, e.g. title: \"{opened}Draft{_CLOSING[opened]} "
+                    "Hemifacial Spasm\"")
+    else:
+        mark = problem_mark or context_mark
+        if "'\\t'" in problem:
+            hint = "use spaces, not a tab: YAML does not allow tabs there"
+    return PipelineError(f"front matter is not valid YAML: {problem}",
+                         Location(path, mark.line + 2 if mark else 1), hint)
+
+
+def _refuse_duplicate_keys(node: yaml.Node, path: str) -> None:
+    """PyYAML keeps the last of two equal keys without a word: the first value would
+    vanish from the page. Named at the second one, with the first one's line."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in current.value:
+                line = key.start_mark.line + 2
+                name = str(key.value)
+                if name in seen:
+                    raise PipelineError(
+                        f"front matter has the key {name!r} twice (first on line {seen[name]})",
+                        Location(path, line),
+                        "YAML would keep only the last one: delete or rename one of them",
+                    )
+                seen[name] = line
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
 
 
 # libyaml's loader when PyYAML was built with it: front matter is most of a page's parse.

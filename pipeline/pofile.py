@@ -17,7 +17,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.errors import PipelineError
-from pipeline.fsutil import decode_utf8, read_bytes, write_text_atomic
+from pipeline.fsutil import (
+    FileStamp,
+    decode_utf8,
+    read_bytes,
+    read_bytes_stamped,
+    write_text_atomic,
+)
 from pipeline.models import Location
 
 WIDTH = 79
@@ -665,7 +671,16 @@ _PARSED_MAX = 32
 
 def read_po(file: Path, display: str) -> Catalog:
     """Read a PO/POT file: UTF-8 with or without a BOM, LF or CRLF line ends."""
-    data = read_bytes(file, display)
+    return _catalog_of(read_bytes(file, display), display)
+
+
+def read_po_stamped(file: Path, display: str) -> tuple[Catalog, FileStamp]:
+    """``read_po``, and the file's stamp for a write that must not replace a newer save."""
+    data, stamp = read_bytes_stamped(file, display)
+    return _catalog_of(data, display), stamp
+
+
+def _catalog_of(data: bytes, display: str) -> Catalog:
     known = _PARSED.get(display)
     if known is not None and known[0] == _digest(data):
         return known[1]
@@ -811,6 +826,8 @@ def format_po(catalog: Catalog) -> str:
     return "\n\n".join("\n".join(b) for b in blocks) + "\n"
 
 
-def write_po(catalog: Catalog, file: Path, display: str) -> bool:
-    """Write atomically; returns False (and touches nothing) when the bytes are unchanged."""
-    return write_text_atomic(file, format_po(catalog), display)
+def write_po(catalog: Catalog, file: Path, display: str, *, expect: FileStamp | None = None,
+             doing: str = "updating") -> bool:
+    """Write atomically; returns False (and touches nothing) when the bytes are unchanged.
+    ``expect``, ``doing``: as for ``fsutil.write_bytes_atomic``."""
+    return write_text_atomic(file, format_po(catalog), display, expect=expect, doing=doing)

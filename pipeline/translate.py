@@ -24,7 +24,8 @@ plugins
 
 Entries that already have a translation are never touched, unless
 ``overwrite_fuzzy`` is set, and then only the fuzzy ones. The catalog is written
-atomically (``pofile.write_po``) and only when it changed.
+atomically (``pofile.write_po``) and only when it changed, and never over a version
+someone saved after it was read (``fsutil.ChangedMeanwhile``).
 """
 
 # Pseudo-locale tables are non-ASCII look-alike letters on purpose.
@@ -44,11 +45,12 @@ from xml.parsers import expat
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 
-from pipeline.catalogs import load_pot, merge, new_catalog, similarity
+from pipeline.catalogs import load_pot, merge, new_catalog, read_catalog_stamped, similarity
 from pipeline.checks import PREFILL_MARK, check_entry, make_context, plural_values
 from pipeline.config import Config
 from pipeline.errors import PipelineError, UsageError
-from pipeline.fsutil import read_bytes
+from pipeline.faults import fault_point
+from pipeline.fsutil import NO_FILE, FileStamp, read_bytes
 from pipeline.langs import Lang
 from pipeline.models import Location
 from pipeline.pofile import FUZZY, Catalog, Entry, read_po, write_po
@@ -610,7 +612,7 @@ def prefill(config: Config, lang: Lang, engine: str, *, memory: Sequence[Path] =
     plugin = None if engine in BUILTIN_ENGINES else load_engine(engine)
     path = config.po_path(lang)
     display = config.rel(path)
-    existing = read_po(path, display) if path.exists() else None
+    existing, stamp = read_catalog_stamped(config, lang)
     extra: list[Unit] = []
     for file in memory:
         extra += memory_file(file, config.rel(file), config.source_language, lang)
@@ -625,7 +627,7 @@ def prefill(config: Config, lang: Lang, engine: str, *, memory: Sequence[Path] =
                    for e in catalog.active
                    if before.get(e.key) is None or before[e.key].msgstr != e.msgstr
                    or before[e.key].msgstr_plural != e.msgstr_plural or before[e.key].fuzzy]
-        return _finish(catalog, changed, lang, engine, path, display, existing is None, 0)
+        return _finish(catalog, changed, lang, engine, path, display, stamp, 0)
 
     catalog = existing if existing is not None else new_catalog(config, lang, load_pot(config))
     nplurals = catalog.nplurals or lang.nplurals
@@ -666,7 +668,7 @@ def prefill(config: Config, lang: Lang, engine: str, *, memory: Sequence[Path] =
             ).with_flags(FUZZY)
             fills.append(Fill(entry.msgid, entry.msgctxt, fuzzy=True, origin=engine))
     return _finish(replace(catalog, entries=tuple(entries)), fills, lang, engine, path, display,
-                   existing is None, units)
+                   stamp, units)
 
 
 def _run_plugin(plugin: Engine, name: str, texts: list[str], source: Lang, lang: Lang
@@ -686,10 +688,12 @@ def _run_plugin(plugin: Engine, name: str, texts: list[str], source: Lang, lang:
 
 
 def _finish(catalog: Catalog, fills: list[Fill], lang: Lang, engine: str, path: Path,
-            display: str, created: bool, units: int) -> PrefillResult:
+            display: str, read: FileStamp, units: int) -> PrefillResult:
     from pipeline.pofile import format_po, parse_po
 
-    written = write_po(catalog, path, display)
+    fault_point("translate:before-write")  # tests: a translator saves the catalog meanwhile
+    written = write_po(catalog, path, display, expect=read, doing="translating")
+    created = read == NO_FILE
     lines = {e.key: e.line for e in parse_po(format_po(catalog), display).active}
     placed = tuple(replace(f, line=lines.get((f.msgctxt, f.msgid), 0)) for f in fills)
     untranslated = sum(1 for e in catalog.active if e.msgid and not e.has_translation)

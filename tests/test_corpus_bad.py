@@ -20,6 +20,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import tomllib
@@ -36,7 +37,12 @@ CASES: dict[str, dict[str, Any]] = tomllib.loads((CORPUS / "cases.toml").read_te
 ES = "locales/es/LC_MESSAGES/messages.po"
 # Written by every run that takes the root's lock or uses the cache: not content.
 IGNORED = ("output", "output/.lock", "output/.cache")
-AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+# Root bypasses file permissions through two capabilities; without them the cases' modes
+# apply to root as the files' owner. Root stays root, so it still reaches the interpreter
+# and the checkout wherever they are (a user "nobody" could not enter a private folder).
+BYPASS = "dac_override,dac_read_search"
+WITHOUT_BYPASS = ["setpriv", f"--inh-caps=-{BYPASS.replace(',', ',-')}",
+                  f"--bounding-set=-{BYPASS.replace(',', ',-')}"] if os.geteuid() == 0 else []
 
 
 # --- building a case -------------------------------------------------------------------
@@ -97,9 +103,6 @@ def build_case(name: str, parent: Path) -> Path:
         GENERATORS[spec["generate"]](root)
     for rel, mode in spec.get("chmod", {}).items():
         os.chmod(root / rel, mode)
-    if spec.get("writable_output"):  # the unprivileged user may take the lock and write
-        (root / "output").mkdir(exist_ok=True)
-        (root / "output").chmod(0o777)
     return root
 
 
@@ -124,27 +127,21 @@ def snapshot(root: Path) -> dict[str, tuple[object, ...]]:
 
 
 @pytest.fixture
-def world_readable_tmp() -> Iterator[Path]:
-    """A temp folder the unprivileged user can reach (pytest's own is root-only)."""
-    folder = Path(tempfile.mkdtemp(prefix="pipeline-corpus-"))
-    folder.chmod(0o755)
-    try:
-        yield folder
-    finally:
-        for path in [folder, *folder.rglob("*")]:
-            if not path.is_symlink():
-                path.chmod(0o755 if path.is_dir() else 0o644)
-        shutil.rmtree(folder)
+def case_folder(tmp_path: Path) -> Iterator[Path]:
+    """pytest's temp folder, its modes restored afterwards so that anyone can remove it."""
+    yield tmp_path
+    for path in [tmp_path, *tmp_path.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
 
 
-def run_as(user: str | None, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    if user is None:
+def run_case(unprivileged: bool, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    if not unprivileged:
         return run_cli(root, *args)
-    assert user == "nobody", user
     return subprocess.run(
-        [*AS_NOBODY, sys.executable, "-m", "pipeline", "--root", str(root), *args],
+        [*WITHOUT_BYPASS, sys.executable, "-m", "pipeline", "--root", str(root), *args],
         capture_output=True, text=True, timeout=300, cwd="/",
-        env={**os.environ, "HOME": "/nonexistent", "PYTHONDONTWRITEBYTECODE": "1"},
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
 
 
@@ -168,12 +165,12 @@ def test_the_base_root_is_valid() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_bad_input(name: str, world_readable_tmp: Path) -> None:
+def test_bad_input(name: str, case_folder: Path) -> None:
     case = CASES[name]
-    root = build_case(name, world_readable_tmp)
+    root = build_case(name, case_folder)
     before = snapshot(root)
     started = time.monotonic()
-    result = run_as(case.get("user"), root, *case["command"])
+    result = run_case(case.get("unprivileged", False), root, *case["command"])
     elapsed = time.monotonic() - started
     shown = f"\n--- stdout\n{result.stdout[-2000:]}\n--- stderr\n{result.stderr[-2000:]}"
     assert "Traceback" not in result.stdout + result.stderr, shown
@@ -181,19 +178,77 @@ def test_bad_input(name: str, world_readable_tmp: Path) -> None:
     assert result.returncode == case.get("exit", 1), shown
     if result.returncode:
         lines = result.stderr.splitlines()
-        expected = case["error"].replace("{layout}", str((world_readable_tmp / name).resolve()))
+        expected = case["error"].replace("{layout}", str((case_folder / name).resolve()))
         assert lines and lines[0] == expected, shown
         assert len(lines) > 1 and lines[1].startswith("  hint: ") and len(lines[1]) > 12, shown
     assert snapshot(root) == before, "the command changed files"
     assert elapsed < case.get("seconds", 60), elapsed
 
 
-def test_the_python_runs_as_nobody() -> None:
-    """The permission cases drop to 'nobody': it must be able to run our interpreter."""
-    done = subprocess.run([*AS_NOBODY, sys.executable, "-c", "import pipeline.cli"],
+UNPRIVILEGED = sorted(n for n, c in CASES.items() if c.get("unprivileged"))
+
+
+def test_an_unprivileged_run_has_our_python_and_meets_permissions(tmp_path: Path) -> None:
+    """The permission cases run our interpreter, and a file's mode really stops them: were
+    the capabilities not dropped, root would read the file and every case would fail
+    on its message."""
+    locked = tmp_path / "locked.txt"
+    locked.write_text("secret", "utf-8")
+    locked.chmod(0o000)
+    probe = ("import sys, pipeline.cli\n"
+             "try:\n    open(sys.argv[1]).read()\nexcept PermissionError as exc:\n"
+             "    print(exc.strerror)\nelse:\n    print('read it')")
+    done = subprocess.run([*WITHOUT_BYPASS, sys.executable, "-c", probe, str(locked)],
                           capture_output=True, text=True, cwd="/")
-    assert done.returncode == 0, done.stderr
-    assert REPO.stat().st_mode & stat.S_IXOTH
+    assert (done.returncode, done.stdout.strip()) == (0, "Permission denied"), done.stderr
+    assert len(UNPRIVILEGED) >= 6, UNPRIVILEGED
+
+
+def _project_copy(folder: Path) -> Path:
+    """The package, this test module and its corpus, with an interpreter of their own
+    (a venv that takes the third-party packages from ours): everything the cases run
+    lives under ``folder``."""
+    project = folder / "project"
+    shutil.copytree(REPO / "pipeline", project / "pipeline",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "tests").mkdir()
+    for name in ("conftest.py", "test_corpus_bad.py"):
+        shutil.copy2(REPO / "tests" / name, project / "tests" / name)
+    shutil.copytree(CORPUS, project / "tests/corpus/bad", symlinks=True)
+    shutil.copy2(REPO / "pyproject.toml", project / "pyproject.toml")
+    venv = project / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    ours = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    Path(site, "project.pth").write_text("\n".join([str(project), *sorted(ours)]) + "\n")
+    return project
+
+
+def test_the_permission_cases_pass_from_a_private_folder() -> None:
+    """A checkout in a folder only its owner may enter (root's home, a mktemp -d folder):
+    the permission cases, run by pytest from a copy there, pass."""
+    folder = Path(tempfile.mkdtemp(prefix="pipeline-private-"))
+    try:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        project = _project_copy(folder)
+        python = project / ".venv/bin/python"
+        where = subprocess.run([python, "-c", "import pipeline; print(pipeline.__file__)"],
+                               capture_output=True, text=True, check=True, cwd="/").stdout.strip()
+        assert Path(where).is_relative_to(project), where
+        tests = [f"tests/test_corpus_bad.py::test_bad_input[{name}]" for name in UNPRIVILEGED]
+        tests.append("tests/test_corpus_bad.py::"
+                     "test_an_unprivileged_run_has_our_python_and_meets_permissions")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        done = subprocess.run(
+            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp",
+             str(folder / "tmp"), *tests],
+            capture_output=True, text=True, cwd=project, env=env, timeout=600)
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        assert f"{len(tests)} passed" in done.stdout, done.stdout[-2000:]
+    finally:
+        shutil.rmtree(folder)
 
 
 # --- accepted inputs that a writing command normalizes ---------------------------------------

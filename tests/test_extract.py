@@ -191,6 +191,75 @@ def test_broken_front_matter(make_root: MakeRoot, front: str, line: int, message
     assert "Traceback" not in result.stderr
 
 
+# (front matter, the line to fix, the message after "front matter ", a word of the hint).
+# Front matter line 1 is page line 2. PyYAML notices an open bracket or quote only at
+# the next key or at the end, and a missing ':' at the next line: the line named is
+# still the one with the mistake.
+YAML_MISTAKES = [
+    pytest.param("title: [Hemifacial Spasm\nslug: x\n", 2,
+                 "is not valid YAML: the list that starts with '[' is not closed: "
+                 "expected ',' or ']', but got ':' (line 3)", "quote the whole value",
+                 id="unclosed-bracket"),
+    pytest.param("slug: x\ntitle: [Hemifacial Spasm\n", 3,
+                 "is not valid YAML: the list that starts with '[' is not closed: "
+                 "expected ',' or ']', but got '<stream end>'", "close it",
+                 id="unclosed-bracket-last"),
+    pytest.param("title: T\nparent: {label: Home, href: /\nslug: x\n", 3,
+                 "is not valid YAML: the mapping that starts with '{' is not closed: "
+                 "expected ',' or '}', but got ':' (line 4)", "close it",
+                 id="unclosed-brace"),
+    pytest.param('title: "Hemifacial Spasm\nslug: x\ndescription: D\n', 2,
+                 'is not valid YAML: the quoted value that starts with " is never closed',
+                 'end the value with "', id="unclosed-double-quote"),
+    pytest.param("title: T\ndescription: 'What it is\nslug: x\n", 3,
+                 "is not valid YAML: the quoted value that starts with ' is never closed",
+                 "end the value with '", id="unclosed-single-quote"),
+    pytest.param("title: T\n  slug: x\n", 3,
+                 "is not valid YAML: mapping values are not allowed here", "indented",
+                 id="indented-key"),
+    pytest.param("title: T\nslug: x\nparent:\n  label: Home\n href: /\n", 6,
+                 "is not valid YAML: expected <block end>, but found '<block mapping start>'",
+                 "indented", id="under-indented-key"),
+    pytest.param("title: T\nspasm\nslug: x\n", 3,
+                 "is not valid YAML: could not find expected ':'", "'key: value'",
+                 id="key-without-colon"),
+    pytest.param("title: T\n\tslug: x\n", 3,
+                 "is not valid YAML: found character '\\t' that cannot start any token",
+                 "not a tab", id="tab-indent"),
+    pytest.param("title: T\nslug: x\ntitle: Other\n", 4,
+                 "has the key 'title' twice (first on line 2)", "only the last",
+                 id="duplicate-key"),
+    pytest.param("title: T\nslug: x\nparent:\n  label: Home\n  href: /\n  label: Up\n", 7,
+                 "has the key 'label' twice (first on line 5)", "only the last",
+                 id="duplicate-nested-key"),
+]
+
+
+@pytest.mark.parametrize(("front", "line", "message", "hint"), YAML_MISTAKES)
+def test_yaml_mistakes_name_the_line_to_fix(front: str, line: int, message: str,
+                                            hint: str) -> None:
+    text = f"---\n{front}---\n\n# T\n"
+    with pytest.raises(PipelineError) as caught:
+        parse_page(text, PAGE)
+    error = caught.value
+    assert (str(error.location), error.message) == (f"{PAGE}:{line}",
+                                                    f"front matter {message}")
+    assert error.hint is not None and hint in error.hint, error.hint
+
+
+def test_a_yaml_mistake_is_reported_at_its_line_by_the_command(make_root: MakeRoot) -> None:
+    root = make_root("extraction")
+    page = root / PAGE
+    page.write_text(page.read_text("utf-8").replace("title: Sample Page",
+                                                    "title: [Sample Page", 1), "utf-8")
+    result = run_cli(root, "extract")
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{PAGE}:2: front matter is not valid YAML: the list that "
+                               "starts with '[' is not closed"), result.stderr
+    assert lines[1].startswith("  hint: ") and "Traceback" not in result.stderr
+
+
 def test_extract_function_returns_the_catalog(make_root: MakeRoot) -> None:
     config = load_config(make_root("extraction"))
     first = extract(config)
