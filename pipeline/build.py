@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pipeline import __version__
 from pipeline.cache import BuildCache, digest, file_digest, load_cache, save_cache, tree_digest
-from pipeline.config import Config
+from pipeline.config import Config, LanguageConfig
 from pipeline.lock import root_lock
 from pipeline.models import Finding
 from pipeline.pages import PARSER, Page, parsed_pages, remember_pages
@@ -420,8 +420,7 @@ def _write_a11y_reports(config: Config, result: Any, checked: dict[str, str]) ->
 
 def _shares(config: Config, item: Any) -> str:
     """How far a page is translated, against the thresholds that apply to it."""
-    own = config.language.get(item.lang)
-    if own is not None and not own.publish:
+    if not config.language.get(item.lang, LanguageConfig()).publish:
         return "the language is configured off (publish = false)"
     return (f"{item.percent:.0f} % translated, {item.covered:.0f} % counting outdated "
             f"translations; needs {item.threshold:g} %, or {item.keep:g} % to stay")
@@ -431,7 +430,10 @@ def _completeness_gate(config: Config, rendered: Any) -> Gate:
     """``warn`` (or, configured so, a block) exactly when a page left a language."""
     withdrawn = [p for p in rendered.pages if p.withdrawn]
     if withdrawn:
-        return Gate("completeness", config.gate.withdrawn == "block", False,
+        # A language configured off is a decision already taken: it warns, never blocks.
+        by_threshold = any(config.language.get(p.lang, LanguageConfig()).publish
+                           for p in withdrawn)
+        return Gate("completeness", config.gate.withdrawn == "block" and by_threshold, False,
                     "withdrawn (each URL now serves a page saying it is being updated): "
                     + "; ".join(
                         f"{p.tag}/{p.slug}: {_shares(config, p)}" for p in withdrawn))

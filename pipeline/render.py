@@ -663,8 +663,8 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     rel = _Paths(config).rel
     out: list[tuple[Path, bytes, str]] = []  # written together at the end, in this order
     removed: list[str] = []
-    # (page, language, file, published, withdrawn, asked, index in ``out`` if rendered)
-    rows: list[tuple[Page, Lang, str, bool, bool, bool, int | None]] = []
+    # (page, language, file, published, withdrawn, index in ``out`` if rendered)
+    rows: list[tuple[Page, Lang, str, bool, bool, int | None]] = []
 
     def emit(path: Path, data: str | bytes, display: str | None = None) -> int:
         out.append((path, data.encode("utf-8") if isinstance(data, str) else data,
@@ -687,7 +687,7 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
             elif asked and path.exists():
                 path.unlink()
                 removed.append(rel(path))
-            rows.append((page, lang, display, is_published, withdrawn, asked, index))
+            rows.append((page, lang, display, is_published, withdrawn, index))
 
     languages = [lg for lg in config.all_languages
                  if any(lg in plan.published[p.slug] for p in pages)]
@@ -732,7 +732,7 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     files = [display for _, _, display in out]
     written = [display for (_, _, display), new in zip(out, changed, strict=True) if new]
     results = []
-    for page, lang, file, is_published, withdrawn, asked, index in rows:
+    for page, lang, file, is_published, withdrawn, index in rows:
         status = plan.status[(page.slug, lang.code)]
         results.append(PageResult(
             page.slug, page.path, lang.code, lang.tag, file, is_published,

@@ -11,11 +11,17 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from conftest import ROOTS, require_tool, run_cli
+
+from pipeline.build import _completeness_gate
+from pipeline.catalogs import update_catalogs
+from pipeline.config import load_config
+from pipeline.extract import extract
+from pipeline.render import render_site
 
 PAGE = "source/pages/blepharospasm.md"
 CHANGED = ("Most people need a new injection every three months.",
@@ -28,7 +34,7 @@ NOTICE = {
     "fr": "Certaines parties de cette page ne sont pas encore traduites. Elles sont "
           "affichées en anglais.",
     "ar": "لم تُترجم بعض أجزاء هذه الصفحة بعد، وهي معروضة باللغة الإنجليزية.",
-    "zh-Hans": "本页面的部分内容尚未翻译，暂以英文显示。",
+    "zh-Hans": "本页面的部分内容尚未翻译，暂以英文显示。",  # noqa: RUF001
 }
 STUB_ES = "Estamos actualizando esta página. Por el momento no está disponible en su idioma."
 
@@ -156,3 +162,28 @@ def test_withdrawal_blocks_when_the_gate_says_so(
                      result.stdout, re.M), result.stdout
     assert "blocked, because withdrawn" in result.stdout
     assert (root / "output/site").resolve() == live  # the published site is untouched
+
+
+def test_a_language_configured_off_warns_even_where_withdrawals_block(
+        make_root: Callable[[str], Path]) -> None:
+    root = make_root("drift")
+    configure(root, '\n[tool.pipeline.gate]\nwithdrawn = "block"\n'
+                    "\n[tool.pipeline.language.fr]\npublish = false\n")
+    config = load_config(root)
+    gate = _completeness_gate(config, render_site(config))
+    assert (gate.passed, gate.blocks) == (False, False)  # a decision taken: a warning
+    assert gate.detail.endswith("fr/blepharospasm: the language is configured off "
+                                "(publish = false)"), gate.detail
+    # A page that falls below its threshold does block.
+    edit_english(root)
+    configure(root, "\n[tool.pipeline.language.es]\nkeep = 100\n")
+    config = load_config(root)
+    extract(config)
+    list(update_catalogs(config))
+    result = render_site(config)
+    gate = _completeness_gate(config, result)
+    assert (gate.passed, gate.blocks) == (False, True)
+    assert [(p.tag, p.slug) for p in result.withdrawn()] == [
+        ("es", "blepharospasm"), ("fr", "blepharospasm")]
+    # The page nobody translated is left out without a notice page.
+    assert not (root / "output/build/es/dry-eye.html").exists()
