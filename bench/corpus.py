@@ -236,7 +236,7 @@ def _fill(template: str, rng: random.Random, cond: str) -> str:
     )
 
 
-def _paragraph(rng: random.Random, cond: str) -> str:
+def paragraph(rng: random.Random, cond: str) -> str:
     return " ".join(_fill(t, rng, cond) for t in rng.sample(SENTENCES, rng.randint(2, 5)))
 
 
@@ -280,7 +280,7 @@ def _page(rng: random.Random, cond: str, index: int) -> _Page:
         blocks += 1
         for _ in range(rng.randint(1, 2)):
             paragraphs.append(len(lines))
-            lines += [_paragraph(rng, cond), ""]
+            lines += [paragraph(rng, cond), ""]
             blocks += 1
         if number == image_at:
             alt = _fill(rng.choice(ALT_TEXTS), rng, cond)

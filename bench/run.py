@@ -1,9 +1,9 @@
 """The benchmark: ``python -m bench.run [--pages N] [--quick] [--reps N]``.
 
 corpus (``bench.corpus``) → our stages, each in its own process, median of
-``--reps`` cold runs (``bench.ours``) → the peers, one run each, capped
-(``bench.peers``) → fuzzy-match quality against msgmerge → the accessibility
-sample and the incremental build (``bench.a11y``, once those stages exist) → a
+``--reps`` cold runs (``bench.ours``) → the drift scenario (``bench.drift``) → the
+peers, one run each, capped (``bench.peers``) → fuzzy-match quality against
+msgmerge → the accessibility sample and the incremental build (``bench.a11y``) → a
 table on the terminal, ``bench/results/<date>.json`` (every run, medians, peak
 RSS, machine, versions, load) and ``bench/results/<date>.md`` (the table the
 README quotes). Runs with other sizes than the default write ``<date>-<N>p.*``.
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import a11y as a11y_bench
+from bench import drift as drift_bench
 from bench.corpus import LANGUAGES, CorpusInfo, generate
 from bench.ours import (
     STAGE_NAMES,
@@ -236,6 +237,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="pages in the a11y sample, x 5 languages (default 10, 5 quick)")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-a11y", action="store_true")
+    parser.add_argument("--no-drift", action="store_true",
+                        help="skip the drift scenario (edit, add paragraphs, rebuild)")
+    parser.add_argument("--drift-only", action="store_true",
+                        help="only the drift scenario: no stage timings, peers or a11y")
     parser.add_argument("--work", type=Path, default=BENCH / "work")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
     args = parser.parse_args(argv)
@@ -266,8 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     log(f"corpus: {info.blocks} blocks, {messages} messages, {len(info.changes)} of "
         f"{info.paragraphs} paragraphs changed ({corpus_seconds:.1f} s to generate)")
 
+    if args.drift_only:
+        return drift_only(args, info, work, started)
+
     updated = work / "ours-updated-locales"
     stages = time_stages(changed, work, args.reps, args.cap * 2, keep_updated=updated, log=log)
+    drift = ({"skipped": "--no-drift"} if args.no_drift
+             else drift_bench.run(info, work, args.cap * 2, log=log))
     e2e, e2e_how = time_end_to_end(changed, work, args.reps, args.cap * 2, log=log)
 
     peers: list[PeerResult] = []
@@ -314,18 +324,41 @@ def main(argv: list[str] | None = None) -> int:
         "peers": {p.key: p.to_dict() for p in peers},
         "fuzzy": {who: count.to_dict() for who, count in fuzzy.items()},
         "a11y": a11y,
+        "drift": drift,
         "targets": TARGETS,
     }
     report = render_report(result, stages, e2e, peers, fuzzy, a11y, args)
-    print("\n" + report["text"])
-    args.results.mkdir(parents=True, exist_ok=True)
     stem = date + ("" if args.pages == DEFAULT_PAGES and not args.quick
                              else f"-{args.pages}p")
+    write_results(args, stem, result, report, started)
+    return 0
+
+
+def write_results(args: argparse.Namespace, stem: str, result: dict[str, Any],
+                  report: dict[str, str], started: float) -> None:
+    print("\n" + report["text"])
+    args.results.mkdir(parents=True, exist_ok=True)
     (args.results / f"{stem}.json").write_text(
         json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (args.results / f"{stem}.md").write_text(report["markdown"] + "\n", encoding="utf-8")
     log(f"\nwrote {args.results / stem}.json and .md in {time.time() - started:.0f} s")
-    return 0
+
+
+def drift_only(args: argparse.Namespace, info: CorpusInfo, work: Path,
+               started: float) -> int:
+    """``--drift-only``: the drift scenario alone, in ``<date>-<N>p-drift.*``."""
+    drift = drift_bench.run(info, work, args.cap * 2, log=log)
+    date = dt.date.today().isoformat()
+    result = {"date": date, "machine": machine(), "pipeline": pipeline_version(),
+              "load_average": [round(x, 2) for x in os.getloadavg()],
+              "settings": {"pages": args.pages, "seed": args.seed}, "drift": drift}
+    line = drift_bench.summary(drift)
+    head = (f"{info.pages} pages x 5 languages, seed {info.seed}; pipeline "
+            f"{result['pipeline']}; load average {result['load_average'][0]:.2f}")
+    write_results(args, f"{date}-{args.pages}p-drift", result,
+                  {"text": f"{head}\n{line}", "markdown": f"Measured {date}: {head}.\n\n"
+                   + line[0].upper() + line[1:] + "."}, started)
+    return 0 if "failed" not in drift and drift["consistent"] else 1
 
 
 def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: StageRuns,
@@ -356,12 +389,13 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
         f"ours {counted(fuzzy['ours'], 'from the paragraph it was edited from')}, "
         f"msgmerge {counted(fuzzy['msgmerge'], 'from it')}")
     a11y_text = a11y_bench.summary(a11y)
+    drift_text = drift_bench.summary(result["drift"])
     text = "\n\n".join([
         head,
         text_table(stage_header, srows) + f"\n(end to end: {result['end_to_end']['how']})",
         f"side by side (peers 1 run, capped at {args.cap:.0f} s; (x) = peer ÷ ours)\n"
         + text_table(peer_header, prows) + "\n" + notes,
-        fuzzy_line, a11y_text, "\n".join(targets),
+        fuzzy_line, drift_text, a11y_text, "\n".join(targets),
     ])
     markdown = "\n\n".join([
         f"Measured {result['date']}: {head}.",
@@ -370,7 +404,8 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
         md_table(peer_header, prows),
         f"Peers: 1 run each, capped at {args.cap:.0f} s; (x) is the peer's time ÷ ours.\n\n"
         + "\n".join(f"- {p.label}: {p.how}" for p in peers),
-        fuzzy_line[0].upper() + fuzzy_line[1:] + ".", a11y_text,
+        fuzzy_line[0].upper() + fuzzy_line[1:] + ".",
+        drift_text[0].upper() + drift_text[1:] + ".", a11y_text,
         "\n".join(f"- {t}" for t in targets),
     ])
     return {"text": text, "markdown": markdown}

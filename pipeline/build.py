@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pipeline import __version__
 from pipeline.cache import BuildCache, digest, file_digest, load_cache, save_cache, tree_digest
-from pipeline.config import Config
+from pipeline.config import Config, LanguageConfig
 from pipeline.fsutil import ChangedMeanwhile
 from pipeline.glossary import GLOSSARY_FILE
 from pipeline.lock import root_lock
@@ -59,7 +59,7 @@ class LanguageRow:
     tag: str
     completeness: float  # mean over the language's pages, in %
     published: int
-    left_out: tuple[str, ...]  # slugs below the threshold
+    left_out: tuple[str, ...]  # slugs not published (withdrawn ones included)
     fallback: int
     outdated: int
     qa_errors: int
@@ -67,6 +67,7 @@ class LanguageRow:
     readability: str  # "FK grade 10.8 (target ≤ 8)"
     readability_met: bool | None
     a11y_errors: int
+    withdrawn: tuple[str, ...] = ()  # slugs that left the language: their URLs serve a notice
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v)
@@ -257,8 +258,9 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     rendered = render_site(config, None if not same_pages else changed, known=known)
     for item in rendered.pages:
         if not item.published:
-            log("render", f"{item.tag}/{item.slug}.html left out: {item.percent:.0f} % "
-                          f"translated, the threshold is {item.threshold:g} %")
+            log("render", f"{item.tag}/{item.slug}.html "
+                          f"{'withdrawn' if item.withdrawn else 'left out'}: "
+                          f"{_shares(config, item)}")
 
     # The advice also depends on the glossary's kept names and the site's word list.
     words = config.readability.plain_words
@@ -309,7 +311,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     cache.completeness = {}
     for item in rendered.pages:
         cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(
-            item.translated, item.outdated, item.fallback, item.total)
+            item.translated, item.outdated, item.fallback, item.total, item.stale,
+            item.own_started)
     cache.readability = {s: by_slug.get(s, ()) for s in slugs}
     result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
                          tuple(notes), None, None, timings=log.timings)
@@ -448,9 +451,39 @@ def _write_a11y_reports(config: Config, result: Any, checked: dict[str, str]) ->
     write_text_atomic(paths["a11y.html"], render_report(result), config.rel(paths["a11y.html"]))
 
 
+def _shares(config: Config, item: Any) -> str:
+    """How far a page is translated, against the thresholds that apply to it."""
+    if not config.language.get(item.lang, LanguageConfig()).publish:
+        return "the language is configured off (publish = false)"
+    return (f"{item.percent:.0f} % translated, {item.covered:.0f} % counting outdated "
+            f"translations; needs {item.threshold:g} %, or {item.keep:g} % to stay")
+
+
+def _completeness_gate(config: Config, rendered: Any) -> Gate:
+    """``warn`` (or, configured so, a block) exactly when a page left a language."""
+    withdrawn = [p for p in rendered.pages if p.withdrawn]
+    if withdrawn:
+        # A language configured off is a decision already taken: it warns, never blocks.
+        by_threshold = any(config.language.get(p.lang, LanguageConfig()).publish
+                           for p in withdrawn)
+        return Gate("completeness", config.gate.withdrawn == "block" and by_threshold, False,
+                    "withdrawn (each URL now serves a page saying it is being updated): "
+                    + "; ".join(
+                        f"{p.tag}/{p.slug}: {_shares(config, p)}" for p in withdrawn))
+    catching_up = [f"{p.tag}/{p.slug} {p.percent:.0f} %" for p in rendered.pages
+                   if p.published and p.percent < p.threshold]
+    untranslated = [f"{p.tag}/{p.slug}" for p in rendered.pages if not p.published]
+    detail = "every page meets its language's completeness threshold"
+    if catching_up or untranslated:
+        detail = "; ".join(part for part in (
+            "published while translators catch up: " + ", ".join(catching_up)
+            if catching_up else "",
+            "not translated yet: " + ", ".join(untranslated) if untranslated else "") if part)
+    return Gate("completeness", True, True, detail)
+
+
 def _gates(config: Config, qa: Any, a11y: Any, rendered: Any, readability: Any,
            reports: dict[str, tuple[str, ...]]) -> tuple[Gate, ...]:
-    left_out = [f"{p.tag}/{p.slug}" for p in rendered.pages if not p.published]
     over = [f"{p.slug} ({p.lang.code})" for p in readability.over_target]
     gating = len(a11y.gating)
     qa_errors = qa.errors
@@ -463,10 +496,7 @@ def _gates(config: Config, qa: Any, a11y: Any, rendered: Any, readability: Any,
              f"{qa_errors} translation QA error(s) (pipeline check; output/reports/qa.json)"
              if qa_errors else "no translation QA errors",
              tuple(f for f in qa.findings if f.severity == "error"), reports["qa"]),
-        # Pages below their language's threshold are left out; the rest still publish.
-        Gate("completeness", True, True,
-             f"left out below threshold: {', '.join(left_out)}" if left_out
-             else "every page meets its language's completeness threshold"),
+        _completeness_gate(config, rendered),
         Gate("readability", config.gate.readability, not over,
              f"over the readability target: {', '.join(over)}" if over
              else "every page meets its readability target"),
@@ -487,6 +517,7 @@ def _rows(config: Config, rendered: Any, qa: Any, readability: Any, a11y: Any
             completeness=round(sum(p.percent for p in mine) / len(mine), 1) if mine else 100.0,
             published=sum(1 for p in mine if p.published),
             left_out=tuple(p.slug for p in mine if not p.published),
+            withdrawn=tuple(p.slug for p in mine if p.withdrawn),
             fallback=sum(p.fallback for p in mine if p.published),
             outdated=sum(p.outdated for p in mine if p.published),
             qa_errors=summary.errors if summary else 0,

@@ -33,7 +33,7 @@ def _reduce_proxy(proxy: MappingProxyType[str, Any]) -> tuple[Any, tuple[dict[st
 # Findings carry read-only mappings; pickle them as the dicts they wrap.
 copyreg.pickle(MappingProxyType, _reduce_proxy)
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5  # 5: Completeness counts stale and own translations
 
 
 @dataclass

@@ -230,8 +230,11 @@ def render(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as_json
                       "fallback"), rows, (False, True, True, True, True, True)))
     for page in result.pages:
         if not page.published:
-            click.echo(f"{page.tag}: {page.source} left out: {page.percent:.1f} % translated, "
-                       f"needs {page.threshold:g} %")
+            state_word = "withdrawn (its URL says it is being updated)" if page.withdrawn \
+                else "left out"
+            click.echo(f"{page.tag}: {page.source} {state_word}: {page.percent:.1f} % "
+                       f"translated, {page.covered:.1f} % counting outdated translations; "
+                       f"needs {page.threshold:g} %, or {page.keep:g} % to stay")
     click.echo(f"{result.build_dir}: {len(result.written)} file(s) written, "
                f"{len(result.files) - len(result.written)} unchanged, "
                f"{len(result.removed)} removed")

@@ -20,6 +20,7 @@ from pipeline.langs import Lang, parse_lang
 from pipeline.models import Location
 
 FALLBACKS = ("source", "outdated")
+WITHDRAWN = ("warn", "block")
 REFERENCE_HINT = "see the README's configuration reference for this key"
 STANDARDS = ("WCAG2A", "WCAG2AA", "WCAG2AAA")
 
@@ -29,12 +30,16 @@ class GateConfig:
     a11y: bool = True
     qa: bool = True
     readability: bool = False
-    completeness: float = 100.0
+    completeness: float = 100.0  # % of current translations for a page to be complete
+    keep: float = 80.0  # % translated or outdated (fuzzy) for a page to stay published
+    withdrawn: str = "warn"  # a page that leaves a language: "warn" or "block"
 
 
 @dataclass(frozen=True, slots=True)
 class LanguageConfig:
     completeness: float | None = None
+    keep: float | None = None
+    publish: bool = True  # False: the language's pages are withdrawn (catalog kept up to date)
     fallback: str = "source"
     readability_target: float | None = None
     length_ratio: tuple[float, float] | None = None  # check 'length-ratio' bounds
@@ -123,6 +128,12 @@ class Config:
     def completeness_threshold(self, lang: Lang) -> float:
         own = self.lang_config(lang).completeness
         return self.gate.completeness if own is None else own
+
+    def keep_threshold(self, lang: Lang) -> float:
+        """The share translated or outdated (fuzzy) that keeps a page published; never
+        above the completeness threshold (a complete page is always published)."""
+        own = self.lang_config(lang).keep
+        return min(self.gate.keep if own is None else own, self.completeness_threshold(lang))
 
     @property
     def all_languages(self) -> tuple[Lang, ...]:
@@ -380,6 +391,8 @@ def load_config(root: Path) -> Config:
             "qa": _boolean,
             "readability": _boolean,
             "completeness": _number(0, 100),
+            "keep": _number(0, 100),
+            "withdrawn": _choice(*WITHDRAWN),
         }
         return GateConfig(**schema.table(value, spec, "gate."))
 
@@ -388,6 +401,8 @@ def load_config(root: Path) -> Config:
             raise _Invalid("expected a table of languages")
         spec = {
             "completeness": _number(0, 100),
+            "keep": _number(0, 100),
+            "publish": _boolean,
             "fallback": _choice(*FALLBACKS),
             "readability_target": _number(-200, 200),
             "length_ratio": _ratio_range,

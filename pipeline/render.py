@@ -8,9 +8,14 @@ folder, the images and other files kept beside the pages.
 
 A page is published in a language when its completeness (its own messages plus the
 template messages it shows, resolved as a reader gets them) reaches the language's
-threshold. Unpublished pages are not written, and the switcher, hreflang links,
-sitemap and indexes name only published pages. Output is deterministic and unchanged
-files are not rewritten.
+``completeness`` threshold, or when the share with a translation, current or outdated
+(fuzzy), reaches its ``keep`` threshold: an English edit turns changed blocks fuzzy and
+adds untranslated ones, and a published page stays while translators catch up, under a
+notice. A page that is not published but has translations of its own (it left the
+language, or is being translated) is *withdrawn*: its URL gets a short page in that
+language pointing to the source-language version. The switcher, hreflang links, sitemap
+and indexes name only published pages. Output is deterministic and unchanged files are
+not rewritten.
 """
 
 from __future__ import annotations
@@ -78,8 +83,9 @@ class PageResult:
     lang: str  # gettext code (zh_Hans)
     tag: str  # BCP 47 tag (zh-Hans), also the output folder
     path: str  # output/build/<tag>/<slug>.html, relative to the content root
-    published: bool  # completeness >= threshold; only published pages exist on disk
-    rendered: bool  # this call produced the file (False: not asked for, or not published)
+    published: bool  # meets completeness or keep; listed, linked, in the sitemap
+    rendered: bool  # this call produced the file (False: not asked for, or neither
+    # published nor withdrawn)
     written: bool  # the file's bytes changed on disk
     translated: int  # messages in the reader's language (source-language pages: all)
     outdated: int  # fuzzy translations shown (fallback = "outdated")
@@ -87,6 +93,11 @@ class PageResult:
     total: int
     percent: float
     threshold: float
+    stale: int  # fuzzy entries shown in the source language
+    own_started: int  # the page's own messages with a translation, current or outdated
+    covered: float  # % with a translation, current or outdated
+    keep: float  # the keep threshold (at most ``threshold``)
+    withdrawn: bool  # not published, but translated in part: its URL serves a notice page
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +109,7 @@ class LanguageSummary:
     translated: int
     outdated: int
     fallback: int
+    withdrawn: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +132,14 @@ class RenderResult:
             out.append(LanguageSummary(
                 lang, items[0].tag, len(shown), len(items) - len(shown),
                 sum(i.translated for i in shown), sum(i.outdated for i in shown),
-                sum(i.fallback for i in shown)))
+                sum(i.fallback for i in shown), sum(1 for i in items if i.withdrawn)))
         return tuple(out)
 
     def published(self, lang: str | None = None) -> tuple[PageResult, ...]:
         return tuple(p for p in self.pages if p.published and lang in (None, p.lang, p.tag))
+
+    def withdrawn(self) -> tuple[PageResult, ...]:
+        return tuple(p for p in self.pages if p.withdrawn)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -295,8 +310,8 @@ class SiteRenderer:
         except TemplateNotFound as exc:
             raise PipelineError(
                 f"template not found: {exc.name}", Location(f"{self.config.templates}/{name}"),
-                "the renderer needs base.html, page.html, switcher.html, index.html "
-                "and chooser.html in the templates folder",
+                "the renderer needs base.html, page.html, switcher.html, index.html, "
+                "chooser.html and withdrawn.html in the templates folder",
             ) from exc
         except OSError as exc:
             raise self._unreadable(exc, name) from exc
@@ -437,6 +452,11 @@ class SiteRenderer:
         root = "../"
         context = self._base_context(lang, root)
         outdated = body.outdated or any(r.state == "outdated" for r in front)
+        # What the reader sees of the page itself in the source language (the description
+        # is not shown): the notice says such parts are not translated yet.
+        labels = [translations.resolve(link.label.value) for link in
+                  [*page.breadcrumb, *([page.parent] if page.parent else [])]]
+        untranslated = any(r.is_fallback for r in [*body.blocks, title_resolved, *labels])
         context.update({
             "description": description,
             "canonical": self.url(f"{lang.tag}/{file}"),
@@ -453,6 +473,7 @@ class SiteRenderer:
                 "body": body.html,
                 "updated": updated,
                 "outdated": outdated,
+                "untranslated": untranslated,
                 "source_href": f"{root}{config.source_language.tag}/{file}",
             },
         })
@@ -482,6 +503,22 @@ class SiteRenderer:
         })
         return self._run(lang, "index.html", context)[0]
 
+    def withdrawn(self, page: Page, lang: Lang) -> str:
+        """What a withdrawn page's URL serves: its title, a note that the page is being
+        updated, and a link to the source-language version."""
+        _, title = self._resolve_text(lang, page.title, page.location(page.title.line))
+        context = self._base_context(lang, "../")
+        # The language may have no published page, and so no index: the site name leads
+        # to the language chooser instead.
+        context["home"] = "../index.html"
+        context["page"] = {
+            "title": title.text,
+            "title_html": title.html,
+            "title_attrs": title.attrs,
+            "source_href": f"../{self.config.source_language.tag}/{page.slug}.html",
+        }
+        return self._run(lang, "withdrawn.html", context)[0]
+
     def chooser(self, langs: Sequence[Lang]) -> str:
         source = self.config.source_language
         context = self._base_context(source, "")
@@ -503,6 +540,29 @@ def render_page(config: Config, page: Page, lang: Lang,
 
 
 # --- the site ------------------------------------------------------------------------
+
+def publishes(config: Config, lang: Lang, status: Completeness) -> bool:
+    """Whether a page with ``status`` is published in ``lang``.
+
+    Read from the repository alone (CI has no earlier site): a page whose current
+    translations reach ``completeness``, or whose translations, current or outdated
+    (fuzzy), cover ``keep`` % of it. An English edit makes changed blocks fuzzy, which
+    still count, and adds untranslated blocks, which do not: so a published page stays
+    while translators catch up, until new text passes 100 - keep % of it.
+    """
+    if lang.code == config.source_language.code:
+        return True
+    if not config.lang_config(lang).publish:
+        return False
+    return (status.percent >= config.completeness_threshold(lang)
+            or status.covered >= config.keep_threshold(lang))
+
+
+def withdraws(config: Config, lang: Lang, status: Completeness) -> bool:
+    """Not published, though translated in part: the page left the language (or is being
+    translated; the repository cannot tell which), so its URL serves a notice page."""
+    return not publishes(config, lang, status) and status.own_started > 0
+
 
 @dataclass(slots=True)
 class _Plan:
@@ -556,9 +616,8 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     everywhere = tuple(config.all_languages)
 
     def published_in(statuses: Mapping[str, Completeness]) -> list[Lang]:
-        """The languages that reach their completeness threshold, in config order."""
-        return [lg for lg in everywhere
-                if statuses[lg.code].percent >= config.completeness_threshold(lg)]
+        """The languages the page is published in, in config order."""
+        return [lg for lg in everywhere if publishes(config, lg, statuses[lg.code])]
 
     def compose(page: Page) -> tuple[dict[str, Completeness], dict[str, bytes]]:
         """Every language's completeness of ``page``, and the HTML of the asked ones."""
@@ -604,7 +663,7 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     rel = _Paths(config).rel
     out: list[tuple[Path, bytes, str]] = []  # written together at the end, in this order
     removed: list[str] = []
-    # (page, language, file, published, asked, index in ``out`` if rendered)
+    # (page, language, file, published, withdrawn, index in ``out`` if rendered)
     rows: list[tuple[Page, Lang, str, bool, bool, int | None]] = []
 
     def emit(path: Path, data: str | bytes, display: str | None = None) -> int:
@@ -618,14 +677,17 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
             path = build / lang.tag / f"{page.slug}.html"
             display = rel(path)
             is_published = any(lg.code == lang.code for lg in shown)
+            withdrawn = withdraws(config, lang, plan.status[(page.slug, lang.code)])
             asked = page.slug in wanted_slugs and lang.code in wanted_langs
             index = None
             if asked and is_published:
                 index = emit(path, html.pop((page.slug, lang.code)), display)
+            elif asked and withdrawn:  # its URL never turns into a 404
+                index = emit(path, renderer.withdrawn(page, lang), display)
             elif asked and path.exists():
                 path.unlink()
                 removed.append(rel(path))
-            rows.append((page, lang, display, is_published, asked, index))
+            rows.append((page, lang, display, is_published, withdrawn, index))
 
     languages = [lg for lg in config.all_languages
                  if any(lg in plan.published[p.slug] for p in pages)]
@@ -670,13 +732,14 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     files = [display for _, _, display in out]
     written = [display for (_, _, display), new in zip(out, changed, strict=True) if new]
     results = []
-    for page, lang, file, is_published, asked, index in rows:
+    for page, lang, file, is_published, withdrawn, index in rows:
         status = plan.status[(page.slug, lang.code)]
         results.append(PageResult(
             page.slug, page.path, lang.code, lang.tag, file, is_published,
-            asked and is_published, index is not None and changed[index], status.translated,
+            index is not None, index is not None and changed[index], status.translated,
             status.outdated, status.fallback, status.total, round(status.percent, 2),
-            config.completeness_threshold(lang)))
+            config.completeness_threshold(lang), status.stale, status.own_started,
+            round(status.covered, 2), config.keep_threshold(lang), withdrawn))
     if full:
         removed += _remove_stale(config, build, set(files), rel)
     return RenderResult(tuple(results), tuple(files), tuple(written), tuple(removed),
@@ -765,5 +828,5 @@ class _Paths:
         return path.name if folder == "." else posixpath.join(folder, path.name)
 
 
-__all__ = ["PageResult", "RenderResult", "SiteRenderer", "page_assets", "render_page",
-           "render_site", "sitemap_xml"]
+__all__ = ["PageResult", "RenderResult", "SiteRenderer", "page_assets", "publishes",
+           "render_page", "render_site", "sitemap_xml", "withdraws"]

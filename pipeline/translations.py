@@ -43,10 +43,19 @@ class Completeness:
     outdated: int  # fuzzy entries shown as they are (fallback = "outdated")
     fallback: int  # entries shown in the source language
     total: int
+    stale: int = 0  # of ``fallback``: fuzzy entries (a translation of an earlier English)
+    own_started: int = 0  # the page's own messages with a translation, current or outdated
 
     @property
     def percent(self) -> float:
         return 100.0 * self.translated / self.total if self.total else 100.0
+
+    @property
+    def covered(self) -> float:
+        """% with a translation, current or outdated: what an English edit cannot lower
+        (a changed block turns fuzzy); only new or rewritten blocks do."""
+        done = self.translated + self.outdated + self.stale
+        return 100.0 * done / self.total if self.total else 100.0
 
 
 class Translations:
@@ -126,11 +135,16 @@ def page_completeness(page: Page, translations: Translations,
                       template_messages: tuple[tuple[str, str | None], ...] = ()
                       ) -> Completeness:
     """How much of ``page`` a reader of this language gets in their language."""
-    keys = list(dict.fromkeys([*page_messages(page), *template_messages]))
-    states = [translations.resolve(msgid, ctx).state for msgid, ctx in keys]
-    translated = sum(1 for s in states if s in ("translated", "source"))
-    outdated = sum(1 for s in states if s == "outdated")
-    return Completeness(translated, outdated, len(states) - translated - outdated, len(states))
+    own = dict.fromkeys(page_messages(page))
+    keys = list(dict.fromkeys([*own, *template_messages]))
+    resolved = [translations.resolve(msgid, ctx) for msgid, ctx in keys]
+    translated = sum(1 for r in resolved if r.state in ("translated", "source"))
+    outdated = sum(1 for r in resolved if r.state == "outdated")
+    stale = sum(1 for r in resolved if r.state == "fallback" and r.fuzzy)
+    own_started = sum(1 for key, r in zip(keys, resolved, strict=True)
+                      if key in own and (r.state != "fallback" or r.fuzzy))
+    return Completeness(translated, outdated, len(resolved) - translated - outdated,
+                        len(resolved), stale, own_started)
 
 
 class PoLocator:

@@ -76,3 +76,37 @@ def test_changed_root_differs_by_the_listed_paragraphs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     pot = (changed / "locales" / "messages.pot").read_text(encoding="utf-8")
     assert all(c["new"].split()[-1] in pot for c in changes)
+
+
+def test_drift_scenario_keeps_every_published_page_language(tmp_path: Path) -> None:
+    """``bench.run --drift-only``: 1 % of paragraphs edited and a paragraph added to 10
+    pages, then extract, update and build; the same page-languages are published."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--drift-only", "--pages", "12",
+         "--work", str(tmp_path / "work"), "--results", str(tmp_path / "results")],
+        cwd=REPO, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    [report] = (tmp_path / "results").glob("*-12p-drift.json")
+    drift = json.loads(report.read_text(encoding="utf-8"))["drift"]
+    assert drift["edited_paragraphs"] >= 1 and len(drift["added_to"]) == 10
+    # The same page-languages, but those the build reported as withdrawn (the corpus is
+    # translated at about 90 %, so a page near the keep threshold may leave).
+    after = drift["after"]
+    assert drift["consistent"] and not after["lost_unreported"] and not after["gained"]
+    assert drift["before"]["published"] - len(after["newly_withdrawn"]) \
+        == after["published"] > 0
+    assert set(drift["steps"]) == {"extract", "update", "build"}
+    assert all(step["seconds"] > 0 for step in drift["steps"].values())
+    assert "page-languages published" in result.stdout
+    # An added paragraph shows, in English, under the notice, in every language that
+    # publishes its page.
+    root = Path(drift["root"])
+    slug = Path(drift["added_to"][0]).stem
+    build = json.loads((root / "output/reports/build.json").read_text(encoding="utf-8"))
+    shown = [row["tag"] for row in build["languages"]
+             if row["tag"] != "en" and slug not in row["left_out"]]
+    assert shown
+    for tag in shown:
+        html = (root / "output/build" / tag / f"{slug}.html").read_text(encoding="utf-8")
+        assert '<div class="notice" role="note">' in html, tag

@@ -88,6 +88,13 @@ completeness = 90
     ("", "colour = 1\n", "pyproject.toml:12: tool.pipeline.gate.colour: unknown key"),
     ('pages = "../elsewhere"\n', "",
      "pyproject.toml:9: tool.pipeline.pages: must be a path inside the content root"),
+    ("", "keep = 120\n",
+     "pyproject.toml:12: tool.pipeline.gate.keep: expected a number from 0 to 100, got 120"),
+    ("", 'withdrawn = "hide"\n', "pyproject.toml:12: tool.pipeline.gate.withdrawn: "
+     "expected one of 'warn', 'block', got 'hide'"),
+    ('[tool.pipeline.language.es]\npublish = "no"\n', "",
+     "pyproject.toml:10: tool.pipeline.language.es.publish: expected true or false, "
+     "got a string"),
 ])
 def test_configuration_errors_name_file_line_and_key(
         make_root: MakeRoot, extra: str, gate: str, expected: str) -> None:

@@ -470,17 +470,26 @@ def test_page_below_threshold_is_left_out_and_nothing_links_to_it(mini: Path) ->
 
 
 def test_language_below_threshold_is_left_out_everywhere(mini: Path) -> None:
-    configure(mini, "completeness = 75", "completeness = 100")
+    configure(mini, "completeness = 75", "completeness = 100\nkeep = 100")
     set_entry(mini, "A photo ID", "")  # the one complete Arabic page is now incomplete
     _, result = render(mini)
     assert not result.published("ar")
-    assert not (build(mini) / "ar").exists() or not html_files(build(mini) / "ar")
-    for file in [*html_files(build(mini)), build(mini) / "sitemap.xml"]:
+    # The two pages translated in part are withdrawn: their URLs serve the notice page,
+    # and nothing else is left in the language's folder (no index, no images).
+    assert {p.slug for p in result.withdrawn()} == {"first-visit", "opening-hours"}
+    assert sorted(p.name for p in (build(mini) / "ar").iterdir()) == [
+        "first-visit.html", "opening-hours.html"]
+    for file in [*html_files(build(mini) / "en"), build(mini) / "index.html",
+                 build(mini) / "sitemap.xml"]:
         text = file.read_text(encoding="utf-8")
         assert 'hreflang="ar"' not in text and "ar/" not in text, file
 
 
 # --- outdated translations (fallback = "outdated") -----------------------------
+
+OUTDATED_AR = "وقد لا تكون الترجمة محدّثة"
+UNTRANSLATED_AR = "لم تُترجم بعض أجزاء هذه الصفحة بعد"
+
 
 def test_outdated_fallback_shows_translation_notice_and_marker(mini: Path) -> None:
     configure(mini, "completeness = 75", 'completeness = 75\nfallback = "outdated"')
@@ -494,13 +503,15 @@ def test_outdated_fallback_shows_translation_notice_and_marker(mini: Path) -> No
     assert marked.tag == "li" and marked.text == "هوية تحمل صورة" and "lang" not in marked.attrs
     [notice] = tree.find_all("div", **{"class": "notice"})
     assert notice.attrs["role"] == "note"
-    assert "قد تكون الترجمة قديمة" in notice.text or notice.text.strip()
+    assert OUTDATED_AR in notice.text and UNTRANSLATED_AR not in notice.text
     [link] = notice.find_all("a")
     assert (link.attrs["href"], link.attrs["hreflang"]) == ("../en/first-visit.html", "en")
     assert [(n.tag, n.text) for n in tree.find_all(lang="en")] == [("a", "English")]
-    # Untranslated entries still fall back to the source, marked as English.
+    # Untranslated entries still fall back to the source, marked as English, and the
+    # notice says so.
     hours = parse_html(build(mini) / "ar" / "opening-hours.html")
-    assert not hours.find_all("div", **{"class": "notice"})
+    [notice] = hours.find_all("div", **{"class": "notice"})
+    assert UNTRANSLATED_AR in notice.text and OUTDATED_AR not in notice.text
     assert [n.tag for n in hours.find_all(lang="en")] == ["a", "p"]
 
 
@@ -511,9 +522,14 @@ def test_default_fallback_shows_fuzzy_entries_in_english(mini: Path) -> None:
     assert (status[("first-visit", "ar")].outdated, status[("first-visit", "ar")].fallback) \
         == (0, 1)
     tree = parse_html(build(mini) / "ar" / "first-visit.html")
-    assert not tree.find_all(data_outdated="true") and not tree.find_all("div", role="note")
+    assert not tree.find_all(data_outdated="true")
     item = tree.find_all("li", lang="en")[0]
     assert (item.text, item.attrs["dir"]) == ("A photo ID", "ltr")
+    # The notice, in Arabic, says that parts are shown in English and links there.
+    [notice] = tree.find_all("div", role="note")
+    assert UNTRANSLATED_AR in notice.text and OUTDATED_AR not in notice.text
+    [link] = notice.find_all("a")
+    assert (link.attrs["href"], link.attrs["hreflang"]) == ("../en/first-visit.html", "en")
 
 
 # --- determinism, subsets, purity ---------------------------------------------------
@@ -604,7 +620,8 @@ def test_cli_render_prints_a_summary(mini: Path) -> None:
                                 "outdated", "fallback"]
     assert lines[2].split() == ["en", "3", "0", "35", "0", "0"]
     assert lines[3].split()[:3] == ["ar", "2", "1"] and lines[3].split()[-1] == "1"
-    assert "ar: source/pages/clinic-news.md left out: 57.1 % translated, needs 75 %" in lines
+    assert ("ar: source/pages/clinic-news.md left out: 66.7 % translated, 66.7 % counting "
+            "outdated translations; needs 75 %, or 75 % to stay") in lines
     assert lines[-1] == "output/build: 10 file(s) written, 0 unchanged, 0 removed"
     assert run_cli(mini, "render", "fr").returncode == 1
 
