@@ -2,9 +2,10 @@
 
 The kernel drops the lock when its holder dies, so a killed build never leaves a
 lock that blocks the next one; the PID in the file only tells people who holds it.
-What a killed run started does not die with the lock: its children carry the lock's
-path in their environment (``child_marker``), and whoever takes the lock next stops
-any process still marked with it (no live run can own one while we hold the lock).
+A killed run's children should die with it (``pipeline.a11y.run_pa11y_ci``); as a
+net, they carry the lock's path in their environment (``child_marker``), and whoever
+takes the lock next stops any process still marked with it: while we hold the lock,
+no live run can own one.
 """
 
 from __future__ import annotations
