@@ -42,13 +42,13 @@ def die_with_parent(sig: signal.Signals) -> Callable[[], None]:
     return arm
 
 
-def _stat(pid: str) -> tuple[str, int] | None:
-    """(state, session id) of a process, None when it is gone."""
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, session id, start time) of a process, None when it is gone."""
     try:
-        fields = (Path("/proc") / pid / "stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[3]), int(fields[19])
+    except (OSError, IndexError, ValueError):
         return None
-    return fields[0], int(fields[3])
 
 
 def marked(name: str, value: str) -> list[int]:
@@ -64,36 +64,45 @@ def marked(name: str, value: str) -> list[int]:
     return found
 
 
-def _with_sessions(pids: list[int]) -> list[int]:
-    """``pids`` and every live process in their sessions, never our own session."""
+def _with_sessions(pids: list[int]) -> dict[int, int]:
+    """``pids`` and every live process in their sessions, never our own session: PID →
+    start time (a PID the kernel gives to a new process is not the process we found)."""
     own = os.getsid(0)
     sessions = set()
     for pid in pids:
-        if (stat := _stat(str(pid))) and stat[1] not in (own, 0):
+        if (stat := _stat(pid)) and stat[1] not in (own, 0):
             sessions.add(stat[1])
     found = set(pids)
     if sessions:
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and (stat := _stat(entry.name)) and stat[1] in sessions:
+            if entry.name.isdigit() and (stat := _stat(int(entry.name))) and stat[1] in sessions:
                 found.add(int(entry.name))
     # A zombie has ended; it only waits for its parent (init, for an orphan) to reap it.
-    return sorted(p for p in found if p != os.getpid() and (s := _stat(str(p))) and s[0] != "Z")
+    return {pid: stat[2] for pid in sorted(found)
+            if pid != os.getpid() and (stat := _stat(pid)) and stat[0] != "Z"}
+
+
+def _running(pid: int, start: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z" and stat[2] == start
 
 
 def stop_marked(name: str, value: str) -> dict[int, str]:
     """Stop every process marked ``name=value`` and every process in its session: SIGTERM,
     then SIGKILL to what is left after ``GRACE`` seconds. Returns the processes found
     (PID → command name)."""
-    found = {pid: _comm(pid) for pid in _with_sessions(marked(name, value))}
-    pids = list(found)
+    started = _with_sessions(marked(name, value))
+    found = {pid: _comm(pid) for pid in started}
+    pids = list(started)
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in pids:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, sig)
+            if _running(pid, started[pid]):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, sig)
         deadline = time.monotonic() + GRACE
         while pids and time.monotonic() < deadline:
             time.sleep(0.1)
-            pids = [p for p in pids if (s := _stat(str(p))) and s[0] != "Z"]
+            pids = [pid for pid in pids if _running(pid, started[pid])]
         if not pids:
             break
     return found
