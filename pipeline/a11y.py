@@ -8,7 +8,8 @@ and ``output/reports/a11y.json``, ``a11y.junit.xml`` and ``a11y.html``.
 How: both folders are served on 127.0.0.1 (``pipeline.server``); a pa11y-ci config is
 generated (standard, runners axe and htmlcs, Chromium from the config or the
 environment, the launch flags of ``../shared/notes/pa11y.md``); ``pa11y-ci --json``
-runs in its own process group under a time limit; its JSON is checked URL by URL.
+runs in its own process group under a time limit, and is stopped with its browsers
+when the run is stopped (SIGTERM, SIGINT) or dies; its JSON is checked URL by URL.
 The language and direction checks of ``pipeline.langcheck`` run on the same pages
 and gate the same way. Anything that keeps a page from being checked — pa11y-ci or
 Chromium missing, a crash, a page that does not load or is not served 200, a missing
@@ -39,12 +40,14 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, Stopped
 from pipeline.fsutil import read_text, write_text_atomic
 from pipeline.htmltree import Element, Locate, pa11y_selector, parse_html, select_one, trace
 from pipeline.langcheck import RUNNER as LANGCHECK
 from pipeline.langcheck import check_page, element_context, lang_info
+from pipeline.lock import child_marker
 from pipeline.models import Finding, Location, Severity, frozen_details
+from pipeline.procs import die_with_parent, stop_marked
 from pipeline.reporters.json import dumps, finding_to_json
 from pipeline.server import StaticServer
 from pipeline.translations import PoLocator
@@ -335,7 +338,10 @@ def pa11y_config(urls: Sequence[str], *, standard: str, chromium: str, timeout_s
             "useIncognitoBrowserContext": False,  # true breaks concurrency > 1
             "includeWarnings": True,
             "includeNotices": True,
-            "chromeLaunchConfig": {"executablePath": chromium, "args": list(CHROMIUM_ARGS)},
+            # pipe: DevTools over pa11y-ci's pipes, not a socket: Chromium exits when they
+            # close, so a pa11y-ci that is killed takes its browser with it.
+            "chromeLaunchConfig": {"executablePath": chromium, "args": list(CHROMIUM_ARGS),
+                                   "pipe": True},
         },
         "urls": [{"url": url} for url in urls],
     }
@@ -349,7 +355,8 @@ def _stop(process: subprocess.Popen[str], token: str) -> None:
 
     Puppeteer starts Chromium *detached* (a session of its own), so killing pa11y-ci's
     group is not enough when it dies mid-launch: the browser processes carry this
-    run's unique token in their environment, and are found and stopped by it.
+    run's unique token in their environment, and are found and stopped by it, with
+    the helpers in their sessions.
     """
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -360,44 +367,24 @@ def _stop(process: subprocess.Popen[str], token: str) -> None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = _pids_with_token(token)
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, sig)
-        deadline = time.monotonic() + 3
-        while pids and time.monotonic() < deadline:
-            time.sleep(0.1)
-            pids = _pids_with_token(token)
-        if not pids:
-            return
-
-
-def _pids_with_token(token: str) -> list[int]:
-    """Processes (ours: same user) whose environment holds this run's token."""
-    needle = f"{RUN_TOKEN_ENV}={token}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            if needle in (entry / "environ").read_bytes().split(b"\0"):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
+    stop_marked(RUN_TOKEN_ENV, token)
 
 
 def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium: str,
-                 display: str) -> dict[str, Any]:
+                 display: str, marker: Mapping[str, str]) -> dict[str, Any]:
     """Run ``pa11y-ci --json --config FILE`` and return its parsed report, or raise.
 
     Its output goes to files, not pipes: pa11y-ci calls ``process.exit`` right after
     printing, and Node cuts a pipe's output off at 64 KiB (a file is written in full).
+    ``marker``: the environment entry by which the next run on the root finds what this
+    one left running if it is killed (``pipeline.lock.child_marker``). The kernel kills
+    pa11y-ci when this process dies, even by SIGKILL (SIGTERM would not do: Puppeteer
+    catches it, closes the browser and may leave pa11y-ci waiting forever), and the
+    browser, which pa11y-ci drives through a pipe, exits when the pipe closes.
     """
     token = uuid.uuid4().hex
     env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1", "PUPPETEER_SKIP_CHROMIUM_DOWNLOAD": "1",
-           RUN_TOKEN_ENV: token}
+           RUN_TOKEN_ENV: token, **marker}
     out_file = config_file.with_name("pa11y-ci.out.json")
     err_file = config_file.with_name("pa11y-ci.err.txt")
     with open(out_file, "w+", encoding="utf-8") as out, \
@@ -407,6 +394,7 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
                 [str(pa11y_ci), "--json", "--config", str(config_file)],
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, text=True, env=env,
                 cwd=config_file.parent, start_new_session=True,
+                preexec_fn=die_with_parent(signal.SIGKILL),
             )
         except OSError as exc:
             raise PipelineError(f"cannot start pa11y-ci ({pa11y_ci}): {exc.strerror or exc}",
@@ -421,8 +409,10 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
                 hint="raise [tool.pipeline.a11y] run_timeout, check fewer pages per run, "
                 "or raise concurrency",
             ) from exc
-        except BaseException:
+        except BaseException as exc:  # Stopped by SIGTERM or SIGINT, or a bug
             _stop(process, token)
+            if isinstance(exc, Stopped):
+                exc.stopped.append("pa11y-ci and its browsers")
             raise
         _stop(process, token)  # a browser a crashed pa11y-ci left behind
         out.seek(0)
@@ -777,6 +767,12 @@ def run_a11y(
         if write_reports:
             _write_failure(config, exc)
         raise
+    except Stopped as exc:
+        if write_reports:
+            _write_failure(config, PipelineError(
+                f"the run was stopped by {exc.name} before it finished; nothing was checked",
+                hint="run the command again"))
+        raise
     return replace(result, seconds=time.monotonic() - started)
 
 
@@ -846,7 +842,7 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
             timeout_s=config.a11y.timeout, concurrency=concurrency), indent=2) + "\n",
             config.rel(config_file))
         report = run_pa11y_ci(pa11y_ci, config_file, config.a11y.run_timeout, chromium,
-                              config.rel(config_file))
+                              config.rel(config_file), child_marker(config.output_dir))
         raw = _check_report(report, targets, urls, servers)
         extra: list[Finding] = []
         for target in targets:

@@ -6,18 +6,22 @@ Exit status: 0 success, 1 findings that fail a gate or an error in the input,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
 
 from pipeline import __version__
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, Stopped
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,12 +31,14 @@ class State:
         self.root = root
         self.debug = debug
         self._config: Any = None
+        self.site_before: str | None = None  # where output/site pointed when the run began
 
     def config(self) -> Any:
         from pipeline.config import load_config
 
         if self._config is None:
             self._config = load_config(self.root)
+            self.site_before = self.live_site()
         return self._config
 
     def langs(self, codes: tuple[str, ...]) -> Any:
@@ -43,6 +49,52 @@ class State:
 
         return tuple(parse_lang(code) for code in codes)
 
+    def live_site(self) -> str | None:
+        """The build output/site points to (None: nothing published, or no config yet)."""
+        if self._config is None:
+            return None
+        try:
+            return os.readlink(Path(self._config.output_dir, "site"))
+        except OSError:
+            return None
+
+    def stopped_message(self, stop: Stopped) -> str:
+        """What a stopped run says: what its cleanup stopped, and whether the published
+        site is as it was (a stop after publish's one atomic step finds a new one)."""
+        said = [f"{what} were stopped" for what in stop.stopped]
+        now = self.live_site()
+        said.append("the published site is unchanged" if now == self.site_before else
+                    f"the new site had already been published (output/site -> {now})")
+        return f"pipeline: stopped by {stop.name}; {', '.join(said)}"
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT raise ``Stopped`` in the main thread, so the run cleans up on its
+    way out (pa11y-ci and its browsers stopped) instead of dying at once (SIGTERM) or at
+    a random point (SIGINT). Only the first: a second signal is ignored while the cleanup,
+    a few seconds at most, runs. A signal ignored when the run began (nohup) stays so."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread (a test's CliRunner)
+        return
+    raised = False
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal raised
+        if not raised:
+            raised = True
+            raise Stopped(signum)
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig, was in previous.items():
+        if was is not signal.SIG_IGN:
+            signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, was in previous.items():
+            signal.signal(sig, signal.SIG_DFL if was is None else was)
+
 
 def handle_errors(func: F) -> F:
     """Turn PipelineError (and anything unexpected) into a message and an exit status."""
@@ -50,25 +102,28 @@ def handle_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         state = click.get_current_context().find_object(State)
-        try:
-            return func(*args, **kwargs)
-        except PipelineError as exc:
-            if state and state.debug:
+        with stop_on_signals():
+            try:
+                return func(*args, **kwargs)
+            except PipelineError as exc:
+                if state and state.debug:
+                    raise
+                click.echo(f"{exc}", err=True)
+                sys.exit(exc.exit_code)
+            except (Stopped, KeyboardInterrupt) as exc:
+                stop = exc if isinstance(exc, Stopped) else Stopped(signal.SIGINT)
+                click.echo(state.stopped_message(stop) if state
+                           else f"pipeline: stopped by {stop.name}", err=True)
+                sys.exit(stop.exit_code)
+            except (click.exceptions.Exit, click.ClickException, SystemExit):
                 raise
-            click.echo(f"{exc}", err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("pipeline: interrupted", err=True)
-            sys.exit(130)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
-            raise
-        except Exception as exc:
-            if state and state.debug:
-                raise
-            click.echo(f"pipeline: internal error: {type(exc).__name__}: {exc}", err=True)
-            click.echo("  hint: run again with --debug for the traceback, and report it",
-                       err=True)
-            sys.exit(1)
+            except Exception as exc:
+                if state and state.debug:
+                    raise
+                click.echo(f"pipeline: internal error: {type(exc).__name__}: {exc}", err=True)
+                click.echo("  hint: run again with --debug for the traceback, and report it",
+                           err=True)
+                sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 

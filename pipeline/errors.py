@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from pipeline.models import Location
 
 
@@ -18,6 +20,26 @@ class PipelineError(Exception):
 
     def __str__(self) -> str:
         return format_message(self.message, self.location, self.hint)
+
+
+class Stopped(BaseException):
+    """The run was asked to stop (SIGTERM, SIGINT). Raised in the main thread by the
+    CLI's signal handler, so that every cleanup on the way out runs (pa11y-ci and its
+    browsers stopped, temp files removed); a BaseException, so that no ``except
+    Exception`` takes it for a failure to report and carries on."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.stopped: list[str] = []  # what the cleanup stopped: "pa11y-ci and its browsers"
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 130 if self.signum == signal.SIGINT else 1
 
 
 class UsageError(PipelineError):

@@ -2,6 +2,10 @@
 
 The kernel drops the lock when its holder dies, so a killed build never leaves a
 lock that blocks the next one; the PID in the file only tells people who holds it.
+A killed run's children should die with it (``pipeline.a11y.run_pa11y_ci``); as a
+net, they carry the lock's path in their environment (``child_marker``), and whoever
+takes the lock next stops any process still marked with it: while we hold the lock,
+no live run can own one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,19 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.models import Location
+from pipeline.procs import stop_marked
+
+LOCK_ENV = "PIPELINE_LOCK"
+
+
+def child_marker(output_dir: Path) -> dict[str, str]:
+    """The environment entry of every long-lived child of a run on this root (pa11y-ci,
+    and through it every browser process)."""
+    return {LOCK_ENV: _marker(output_dir)}
+
+
+def _marker(output_dir: Path) -> str:
+    return str(output_dir.resolve() / ".lock")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -69,6 +86,11 @@ def root_lock(output_dir: Path, display: str, wait: float = 0.0) -> Iterator[str
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        left = stop_marked(LOCK_ENV, _marker(output_dir))
+        if left:
+            what = f"{len(left)} process(es) ({', '.join(sorted(set(left.values()) - {''}))})"
+            note = (f"{note}; stopped {what} it left running" if note
+                    else f"stopped {what} that a killed run left running")
         yield note
     finally:
         if acquired:  # a refused run must not erase the holder's PID

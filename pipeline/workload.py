@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterator, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from pipeline.procs import die_with_parent
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -154,21 +156,10 @@ class _Child:
         os.waitpid(self.pid, 0)
 
 
-def _die_with(parent: int) -> None:
-    """Linux: the kernel kills this process when ``parent`` ends, so that a parent killed
-    by SIGKILL leaves nothing running that still holds its files (the root's lock)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        return
-    if os.getppid() != parent:  # it ended before prctl
-        os._exit(1)
-
-
 def _start(work: Callable[[], Any]) -> _Child:
-    parent = os.getpid()
+    # Killed with this process, even by SIGKILL: nothing left running that holds its
+    # files (the root's lock).
+    die_with_me = die_with_parent(signal.SIGKILL)
     read, write = os.pipe()
     pid = os.fork()
     if pid:
@@ -177,7 +168,7 @@ def _start(work: Callable[[], Any]) -> _Child:
     status = 1  # the child never returns into the caller's code
     try:
         os.close(read)
-        _die_with(parent)
+        die_with_me()
         data = memoryview(_dumps(work()))
         while data:
             data = data[os.write(write, data):]

@@ -25,12 +25,14 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import ROOTS, lock_held_elsewhere, msgfmt_check, require_tool, run_cli
 
 from pipeline.fsutil import TMP_MARK
+from pipeline.lock import LOCK_ENV, child_marker
 from pipeline.server import HOST, StaticServer
 
 BASE = Path(__file__).parent / "corpus" / "bad" / "_base"
@@ -405,3 +407,201 @@ def test_a_busy_port_cannot_collide_with_the_server(tmp_path: Path) -> None:
                     assert response.status == 200
     finally:
         busy.close()
+
+
+# --- stopped while pa11y-ci checks pages --------------------------------------------------
+
+NEW_PAGES = 30  # added to the published site: the next build checks ~70 documents with pa11y
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small site, built and published once (it is quick to check)."""
+    require_tool("chromium")
+    root = tmp_path_factory.mktemp("stopped") / "site"
+    shutil.copytree(ROOTS / "build-site", root)
+    done = run_cli(root, "build")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root
+
+
+def grown_copy(published: Path, tmp_path: Path) -> Path:
+    """A copy of the published root with many new pages: a long accessibility stage."""
+    root = tmp_path / "site"
+    shutil.copytree(published, root, symlinks=True)
+    for n in range(NEW_PAGES):
+        (root / f"source/pages/topic-{n:02d}.md").write_text(
+            f"---\ntitle: Topic {n}\nslug: topic-{n:02d}\ndescription: Topic {n}.\n---\n\n"
+            f"# Topic {n}\n\nThis page explains topic {n} in plain words.\n", "utf-8")
+    return root
+
+
+def site_state(root: Path) -> tuple[str, dict[str, str]]:
+    """Where output/site points, and every byte it serves."""
+    site = root / "output/site"
+    return os.readlink(site), hashes(site.resolve())
+
+
+def proc_stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, session, start time) of a process; None once it is gone."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[3]), int(fields[19])
+    return None
+
+
+class RunProcesses:
+    """The processes of one run: those whose environment carries the test's marker, and
+    every process in their sessions (Chromium writes its helpers' titles over their
+    environment: a renderer is known as the run's only by the browser's session)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+        self.sessions: set[int] = set()
+        self.seen: set[tuple[int, int]] = set()  # (pid, start time): safe from PID reuse
+
+    def scan(self) -> list[int]:
+        """The run's live processes now (a zombie has ended: it waits for init to reap)."""
+        own = os.getsid(0)  # the pipeline itself runs in the test's session
+        for pid in with_marker(self.marker):
+            if (stat := proc_stat(pid)) and stat[1] != own:
+                self.sessions.add(stat[1])
+        live = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or not (stat := proc_stat(int(entry.name))):
+                continue
+            pid, (state, session, start) = int(entry.name), stat
+            if (session in self.sessions or (pid, start) in self.seen) and state != "Z":
+                self.seen.add((pid, start))
+                live.append(pid)
+        return live
+
+    def checking(self) -> bool:
+        """Chromium is loading a page for pa11y-ci (a renderer that is not the browser's
+        own user interface)."""
+        return any("--type=renderer" in (line := cmdline(pid))
+                   and "--top-chrome-webui" not in line for pid in self.scan())
+
+    def gone_within(self, seconds: float) -> list[str]:
+        """What is still running after ``seconds`` (empty: everything ended)."""
+        deadline = time.monotonic() + seconds
+        while self.scan() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return [f"{pid}: {cmdline(pid)[:100]}" for pid in self.scan()]
+
+
+@dataclass
+class StoppedRun:
+    done: subprocess.CompletedProcess[str]
+    pid: int
+    seconds: float  # from the signal to the end of the run
+    procs: RunProcesses
+
+
+def stop_mid_check(root: Path, command: str, sig: signal.Signals) -> StoppedRun:
+    """Run ``pipeline COMMAND`` and send it ``sig`` once Chromium loads pages for pa11y-ci."""
+    marker = uuid.uuid4().hex
+    run = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(root), command],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "FAULT_TEST_MARKER": marker})
+    procs = RunProcesses(marker)
+    try:
+        deadline = time.monotonic() + 300
+        while run.poll() is None and not procs.checking() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert run.poll() is None, "the run ended before pa11y-ci checked a page"
+        assert procs.checking(), "pa11y-ci never started checking"
+        run.send_signal(sig)
+        sent = time.monotonic()
+        stdout, stderr = run.communicate(timeout=60)
+        seconds = time.monotonic() - sent
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    return StoppedRun(subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr),
+                      run.pid, seconds, procs)
+
+
+@pytest.mark.parametrize(("command", "sig", "status"), [
+    ("build", signal.SIGTERM, 1),
+    ("build", signal.SIGINT, 130),
+    ("a11y", signal.SIGTERM, 1),
+], ids=["build-SIGTERM", "build-SIGINT", "a11y-SIGTERM"])
+def test_a_stopped_run_stops_pa11y_ci_and_its_browsers(
+        published: Path, tmp_path: Path, command: str, sig: signal.Signals,
+        status: int) -> None:
+    root = grown_copy(published, tmp_path)
+    if command == "a11y":
+        assert run_cli(root, "render").returncode == 0
+    before = site_state(root)
+    run = stop_mid_check(root, command, sig)
+    done = run.done
+    assert done.returncode == status, done.stdout + done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"pipeline: stopped by {sig.name}; pa11y-ci and its browsers were stopped, the "
+        "published site is unchanged"), done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert run.seconds < 10, f"{run.seconds:.1f} s from the signal to the end of the run"
+    assert run.procs.gone_within(10 - run.seconds) == []
+    assert site_state(root) == before
+    report = json.loads((root / "output/reports/a11y.json").read_text("utf-8"))
+    assert report["ok"] is False and report["passed"] is False
+    assert report["error"]["message"] == (f"the run was stopped by {sig.name} before it "
+                                           "finished; nothing was checked")
+    assert temps(root) == [] and (root / "output/.lock").read_text() == ""
+
+
+def test_a_killed_build_leaves_no_browser_running(published: Path, tmp_path: Path) -> None:
+    """SIGKILL: pa11y-ci dies with the build (the kernel's parent-death signal), and
+    Chromium with pa11y-ci (its DevTools pipe closes), before any next command."""
+    root = grown_copy(published, tmp_path)
+    before = site_state(root)
+    run = stop_mid_check(root, "build", signal.SIGKILL)
+    assert run.done.returncode == -signal.SIGKILL
+    assert run.procs.gone_within(10) == []
+    assert site_state(root) == before
+    following = run_cli(root, "extract")
+    assert following.returncode == 0, following.stderr
+    assert following.stderr == (f"pipeline: cleared a stale lock left by PID {run.pid}, "
+                                "which is no longer running\n")
+
+
+def test_the_next_command_stops_what_a_killed_run_left_running(tmp_path: Path) -> None:
+    """Whatever still runs with a root's marker once its lock is free was left by a killed
+    run (a live one would hold the lock): the next command stops it, with its session.
+    Left behind for real here: a Chromium and a Node that carry the marker, as pa11y-ci's
+    would if the kernel's parent-death signal had not reached them."""
+    chromium = require_tool("chromium")
+    node = require_tool("node")
+    root = copy_base(tmp_path)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (root / "output").mkdir()
+    (root / "output/.lock").write_text(f"{dead.pid}\n")
+    env = {**os.environ, **child_marker(root / "output")}
+    left = [subprocess.Popen(args, env=env, start_new_session=True, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for args in ([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+                          "--no-first-run", "about:blank"],
+                         [node, "-e", "setInterval(() => {}, 1000)"])]
+    try:
+        procs = RunProcesses(child_marker(root / "output")[LOCK_ENV])
+        deadline = time.monotonic() + 60
+        while not procs.checking() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert procs.checking(), "Chromium did not start"
+        running = procs.scan()
+        following = run_cli(root, "extract")
+        assert following.returncode == 0, following.stderr
+        lines = following.stderr.splitlines()
+        assert lines[0].startswith(f"pipeline: cleared a stale lock left by PID {dead.pid}, "
+                                   "which is no longer running; stopped "), lines
+        assert lines[0].endswith("(chrome_crashpad, chromium, node) it left running"), lines
+        count = int(lines[0].split("; stopped ")[1].split()[0])
+        assert count >= len(running) > 4, (count, running)  # browser, helpers, node
+        assert procs.scan() == []
+    finally:
+        for process in left:
+            process.kill()
+            process.wait()
