@@ -808,7 +808,9 @@ def check_punctuation(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
 def _plain(text: str, printf: bool) -> str:
     """What a reader sees of ``text`` with its placeholders blanked: the parentheses of
     ``%(name)s`` and the braces of ``{name}`` are syntax, not brackets."""
-    shown = text_facts(text).visible
+    # The source's own HTML (an <abbr title="…">) is not text: its quotes are attributes'.
+    shown = _visible(inline_tokens(text, html_enabled=True)) if "<" in text else (
+        text_facts(text).visible)
     if "%" not in shown and "{" not in shown:
         return shown
     return _BRACE.sub(" ", (_PRINTF if printf else _NAMED).sub(" ", shown))
@@ -1032,6 +1034,23 @@ def check_line_breaks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 "(\\ then a new line)", severity="warning")
 
 
+def check_html_kept(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """The HTML tags a page's source may hold (an <abbr>, a <br>) are kept: check_html
+    reports what a translation adds, this what it drops."""
+    for form in ctx.forms(entry):
+        source = text_facts(form.source).html
+        if not source:
+            continue
+        dropped = Counter(source) - Counter(text_facts(form.translation).html)
+        if dropped:
+            yield ctx.finding(
+                entry, "markup-mismatch",
+                form.label("the translation drops HTML of the source: " + ", ".join(
+                    sorted(d.removeprefix("an HTML tag ") for d in dropped))),
+                "keep the source's HTML tags as they are; translate only the text between "
+                "them", severity="warning")
+
+
 def check_blank(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """A translation of only spaces or newlines counts as translated but shows nothing."""
     for form in ctx.forms(entry):
@@ -1130,6 +1149,7 @@ CHECKS: tuple[Check, ...] = (
     check_repeated_words,
     check_addresses,
     check_line_breaks,
+    check_html_kept,
     check_blank,
     check_merge_conflict,
     check_glossary,
