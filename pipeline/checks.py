@@ -808,7 +808,7 @@ def check_punctuation(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
 def _plain(text: str, printf: bool) -> str:
     """What a reader sees of ``text`` with its placeholders blanked: the parentheses of
     ``%(name)s`` and the braces of ``{name}`` are syntax, not brackets."""
-    # The source's own HTML (an <abbr title="…">) is not text: its quotes are attributes'.
+    # HTML (a template message's <abbr title="…">) is not text: its quotes belong to attributes.
     shown = _visible(inline_tokens(text, html_enabled=True)) if "<" in text else (
         text_facts(text).visible)
     if "%" not in shown and "{" not in shown:
@@ -1035,7 +1035,7 @@ def check_line_breaks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
 
 
 def check_html_kept(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
-    """The HTML tags a page's source may hold (an <abbr>, a <br>) are kept: check_html
+    """The HTML tags of the source (a template's message may hold one) are kept: check_html
     reports what a translation adds, this what it drops."""
     for form in ctx.forms(entry):
         source = text_facts(form.source).html
