@@ -816,6 +816,17 @@ def _plain(text: str, printf: bool) -> str:
     return _BRACE.sub(" ", (_PRINTF if printf else _NAMED).sub(" ", shown))
 
 
+def _texts(entry: Entry) -> tuple[str, ...]:
+    """The entry's source and translated texts, for a check's quick "nothing to see" test
+    (most entries have no bracket, quote, address or line break at all)."""
+    translations = entry.msgstr_plural if entry.msgid_plural is not None else (entry.msgstr,)
+    return (entry.msgid, entry.msgid_plural or "", *translations)
+
+
+def _translations(entry: Entry) -> tuple[str, ...]:
+    return entry.msgstr_plural if entry.msgid_plural is not None else (entry.msgstr,)
+
+
 # (name, openers, closers): each language's own forms count as the same bracket, so
 # Chinese （ ） is ( ) and ［ ］, 〔 〕 or 【 】 are [ ]. The CJK title marks 《 》 〈 〉 are
 # not counted (English sets a title in italics), nor ﴾ ﴿, which frame Quranic verses.
@@ -839,8 +850,8 @@ _QUOTED = re.compile(f"[\"“„«»「﹁＂〝]([^{_QUOTE_MARKS}]{{1,60}})[\"�
 
 
 def _syntax_left_as_text(form: Form) -> bool:
-    """A broken link or raw HTML shows its brackets and quotes as text: link-missing and
-    html-added report it, and an error is enough for one mistake."""
+    """A broken link or raw HTML shows its brackets, quotes and URLs as text: link-missing
+    and html-added report it, and an error is enough for one mistake."""
     source, translation = text_facts(form.source), text_facts(form.translation)
     return len(translation.links) < len(source.links) or bool(translation.html)
 
@@ -866,7 +877,7 @@ def _shown_segments(pattern: re.Pattern[str], shown: str) -> str:
 def check_brackets(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """The translation neither adds nor drops brackets: an added "(…)" is most often a
     gloss or a brand name the source does not have."""
-    if ctx.lang.is_pseudo:
+    if ctx.lang.is_pseudo or not any(map(_ANY_BRACKET.search, _texts(entry))):
         return  # a pseudo-locale brackets every message on purpose
     printf = _is_printf(entry)
     for form in ctx.forms(entry):
@@ -917,7 +928,7 @@ def _quotations(marks: int) -> str:
 def check_quotes(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """The translation neither adds nor drops quotation marks, in whatever style its
     language writes them: French « » for English “ ” is the same quotation."""
-    if ctx.lang.is_pseudo:
+    if ctx.lang.is_pseudo or not any(map(_ANY_QUOTE.search, _texts(entry))):
         return
     printf = _is_printf(entry)
     for form in ctx.forms(entry):
@@ -950,14 +961,15 @@ _VALID_REPEATS = {"fr": frozenset({"nous", "vous"}), "de": frozenset({"der", "di
 _REPEATED = re.compile(r"(?<![^\W\d_])([^\W\d_]+)\s+\1(?![^\W\d_])", re.IGNORECASE)
 
 
-@lru_cache(maxsize=1 << 14)
-def _repeats(shown: str) -> frozenset[str]:
-    return frozenset(m.group(1).casefold() for m in _REPEATED.finditer(shown))
+def _repeats(shown: str) -> set[str]:
+    return {m.group(1).casefold() for m in _REPEATED.finditer(shown)}
 
 
 def check_repeated_words(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """No word written twice in a row ("de de"), unless the source repeats it too (a
     name such as "Bora Bora") or the language's grammar does (French "nous nous")."""
+    if not any(_repeats(text_facts(t).visible) for t in _translations(entry) if t):
+        return  # the source is read only when a translation repeats a word
     valid = _VALID_REPEATS.get(ctx.lang.base.split("_")[0], frozenset())
     for form in ctx.forms(entry):
         shown = text_facts(form.translation).visible
@@ -983,7 +995,8 @@ def _addresses(text: str) -> list[str]:
         return []
     out: list[str] = []
     autolink = False
-    for token in inline_tokens(text):
+    # Raw HTML is not text (html-added reports it in a translation): its URLs are skipped.
+    for token in inline_tokens(text, html_enabled="<" in text):
         if token.type in ("link_open", "link_close"):
             autolink = token.type == "link_open" and token.markup == "autolink"
         elif token.type == "text" and not autolink:
@@ -997,9 +1010,12 @@ def _addresses(text: str) -> list[str]:
 
 def check_addresses(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """A web or e-mail address written in the text is kept exactly: readers copy it."""
-    if ctx.lang.is_pseudo:
+    if ctx.lang.is_pseudo or not any(
+            "@" in t or "://" in t or "www." in t for t in _texts(entry)):
         return  # a pseudo-locale transforms every word it does not keep for the renderer
     for form in ctx.forms(entry):
+        if _syntax_left_as_text(form):
+            continue
         missing, extra = _unmatched(_addresses(form.source), _addresses(form.translation))
         for old, new in zip(missing, extra, strict=False):
             yield ctx.finding(
@@ -1020,9 +1036,9 @@ def check_addresses(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
 def check_line_breaks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Hard line breaks (a backslash or two spaces before the newline) match the source's;
     a plain newline inside a paragraph is a space to the reader and is not compared."""
+    if not any("\n" in t for t in _texts(entry)):
+        return
     for form in ctx.forms(entry):
-        if "\n" not in form.source and "\n" not in form.translation:
-            continue
         source = sum(t.type == "hardbreak" for t in inline_tokens(form.source))
         breaks = sum(t.type == "hardbreak" for t in inline_tokens(form.translation))
         if breaks != source:
@@ -1037,6 +1053,8 @@ def check_line_breaks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
 def check_html_kept(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """The HTML tags of the source (a template's message may hold one) are kept: check_html
     reports what a translation adds, this what it drops."""
+    if "<" not in entry.msgid and "<" not in (entry.msgid_plural or ""):
+        return
     for form in ctx.forms(entry):
         source = text_facts(form.source).html
         if not source:
@@ -1053,6 +1071,8 @@ def check_html_kept(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
 
 def check_blank(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """A translation of only spaces or newlines counts as translated but shows nothing."""
+    if all(t.strip() or not t for t in _translations(entry)):
+        return
     for form in ctx.forms(entry):
         if not form.translation.strip() and form.source.strip():
             yield ctx.finding(
@@ -1066,6 +1086,8 @@ MERGE_CONFLICT = "#-#-#-#-#"
 def check_merge_conflict(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """msgcat writes every differing translation, between #-#-#-#-# lines, when it merges
     catalogs that disagree: all of them would be published."""
+    if not any(MERGE_CONFLICT in t for t in _translations(entry)):
+        return
     for form in ctx.forms(entry):
         if MERGE_CONFLICT in form.translation:
             yield ctx.finding(
