@@ -93,6 +93,14 @@ CODES: Mapping[str, CodeInfo] = {
                              "source"),
     "punctuation": CodeInfo("warning", "ending punctuation or leading/trailing whitespace "
                             "differs from the source"),
+    "bracket-mismatch": CodeInfo("warning", "the translation adds or drops brackets (a "
+                                 "language's own forms, such as （ ）, count as the same)"),
+    "quote-mismatch": CodeInfo("warning", "the translation adds or drops quotation marks (any "
+                               "language's style: “ ”, « », „ “, 「 」)"),
+    "repeated-word": CodeInfo("warning", "a word is written twice in a row"),
+    "blank-translation": CodeInfo("error", "the translation is only white space"),
+    "merge-conflict": CodeInfo("error", "msgcat's conflict markers (#-#-#-#-#) are left in the "
+                               "translation"),
     "glossary": CodeInfo("warning", "a glossary term is not translated the approved way"),
     "flag-without-reason": CodeInfo("warning", "a no-check flag without a translator comment "
                                     "saying why (the check still runs)"),
@@ -788,6 +796,303 @@ def check_punctuation(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 f"add {opener} where the question or exclamation begins")
 
 
+# --- what translate-toolkit's pofilter checks too: see the README's comparison ------------------
+
+
+@lru_cache(maxsize=1 << 14)
+def _plain(text: str, printf: bool) -> str:
+    """What a reader sees of ``text`` with its placeholders blanked: the parentheses of
+    ``%(name)s`` and the braces of ``{name}`` are syntax, not brackets."""
+    # HTML (a template message's <abbr title="…">) is not text: its quotes belong to attributes.
+    shown = _visible(inline_tokens(text, html_enabled=True)) if "<" in text else (
+        text_facts(text).visible)
+    if "%" not in shown and "{" not in shown:
+        return shown
+    return _BRACE.sub(" ", (_PRINTF if printf else _NAMED).sub(" ", shown))
+
+
+def _texts(entry: Entry) -> tuple[str, ...]:
+    """The entry's source and translated texts, for a check's quick "nothing to see" test
+    (most entries have no bracket, quote, address or line break at all)."""
+    translations = entry.msgstr_plural if entry.msgid_plural is not None else (entry.msgstr,)
+    return (entry.msgid, entry.msgid_plural or "", *translations)
+
+
+def _translations(entry: Entry) -> tuple[str, ...]:
+    return entry.msgstr_plural if entry.msgid_plural is not None else (entry.msgstr,)
+
+
+# (name, openers, closers): each language's own forms count as the same bracket, so
+# Chinese （ ） is ( ) and ［ ］, 〔 〕 or 【 】 are [ ]. The CJK title marks 《 》 〈 〉 are
+# not counted (English sets a title in italics), nor ﴾ ﴿, which frame Quranic verses.
+_BRACKETS: tuple[tuple[str, str, str], ...] = (
+    ("round", "(（", ")）"),
+    ("square", "[［〔【〖", "]］〕】〗"),
+    ("curly", "{｛", "}｝"),
+)
+_ANY_BRACKET = re.compile("[" + re.escape("".join(o + c for _, o, c in _BRACKETS)) + "]")
+# A bracketed text, shown to the translator as written (a %(name)s placeholder included).
+_BRACKETED = {name: re.compile(f"[{re.escape(o)}](?:%\\([^()]*\\)|[^{re.escape(o + c)}])*"
+                               f"[{re.escape(c)}]")
+              for name, o, c in _BRACKETS}
+# Double quotation marks in every language's style (“…” "…", French «…», German „…“ and
+# »…«, CJK 「…」 and its vertical ﹁…﹂): each quotation has two, whichever the style.
+# Single quotes are not counted: ’ and ' are also apostrophes (qu’il, don't), and nested
+# quotes (‘ ’, ‹ ›, 『 』) follow each language's own rules.
+_QUOTE_MARKS = "\"“”„‟«»「」﹁﹂＂〝〞〟"
+_ANY_QUOTE = re.compile(f"[{_QUOTE_MARKS}]")
+_QUOTED = re.compile(f"[\"“„«»「﹁＂〝]([^{_QUOTE_MARKS}]{{1,60}})[\"”“»«」﹂＂〞〟]")
+
+
+def _syntax_left_as_text(form: Form) -> bool:
+    """A broken link or raw HTML shows its brackets, quotes and URLs as text: link-missing
+    and html-added report it, and an error is enough for one mistake."""
+    source, translation = text_facts(form.source), text_facts(form.translation)
+    return len(translation.links) < len(source.links) or bool(translation.html)
+
+
+def _bracket_counts(shown: str) -> tuple[tuple[int, int], ...]:
+    """(openers, closers) per bracket class."""
+    if _ANY_BRACKET.search(shown) is None:
+        return ((0, 0),) * len(_BRACKETS)
+    return tuple((sum(map(shown.count, opens)), sum(map(shown.count, closes)))
+                 for _, opens, closes in _BRACKETS)
+
+
+def _pairs(count: int) -> str:
+    return "none" if count == 0 else f"{count} pair{'s' * (count != 1)}"
+
+
+def _shown_segments(pattern: re.Pattern[str], shown: str) -> str:
+    found = list(dict.fromkeys(m.group(0) for m in pattern.finditer(shown)))
+    return (": " + ", ".join(f'"{s}"' for s in found[:3]) + (", …" if len(found) > 3 else "")
+            if found else "")
+
+
+def check_brackets(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """The translation neither adds nor drops brackets: an added "(…)" is most often a
+    gloss or a brand name the source does not have."""
+    if ctx.lang.is_pseudo or not any(map(_ANY_BRACKET.search, _texts(entry))):
+        return  # a pseudo-locale brackets every message on purpose
+    printf = _is_printf(entry)
+    for form in ctx.forms(entry):
+        if _syntax_left_as_text(form):
+            continue
+        source_counts = _bracket_counts(_plain(form.source, printf))
+        counts = _bracket_counts(_plain(form.translation, printf))
+        if counts == source_counts:
+            continue
+        for (name, opens, closes), (s_open, s_close), (t_open, t_close) in zip(
+                _BRACKETS, source_counts, counts, strict=True):
+            if (s_open, s_close) == (t_open, t_close):
+                continue
+            if t_open != t_close and s_open == s_close:
+                message = (f"the translation's {name} brackets do not pair up: {t_open} × "
+                           f"{opens[0]} and {t_close} × {closes[0]}")
+                hint = f"close every bracket you open ({opens[0]} {closes[0]})"
+            elif t_open + t_close > s_open + s_close:
+                shown = text_facts(form.translation).visible
+                message = (f"the translation adds {name} brackets: "
+                           f"{_pairs(max(t_open, t_close))}, the source has "
+                           f"{_pairs(max(s_open, s_close))}"
+                           + (_shown_segments(_BRACKETED[name], shown) if not s_open else ""))
+                hint = ("brackets the source does not have often add a gloss, a synonym or a "
+                        "brand name: say what the source says; if the addition is right, "
+                        "explain why in a translator comment and add "
+                        "'#, no-check-bracket-mismatch'")
+            else:
+                message = (f"the translation drops {name} brackets: "
+                           f"{_pairs(max(t_open, t_close))}, the source has "
+                           f"{_pairs(max(s_open, s_close))}")
+                hint = ("check that what the source says in brackets (an abbreviation, an "
+                        "aside) is still said; your language's own brackets count as the "
+                        "same, e.g. （ ） for ( )")
+            yield ctx.finding(entry, "bracket-mismatch", form.label(message), hint,
+                              brackets=name, source=[s_open, s_close],
+                              translation=[t_open, t_close])
+
+
+def _quotes(shown: str) -> int:
+    return len(_ANY_QUOTE.findall(shown)) if _ANY_QUOTE.search(shown) else 0
+
+
+def _quotations(marks: int) -> str:
+    return "none" if marks == 0 else f"{marks // 2 or 1} quotation{'s' * (marks > 3)}"
+
+
+def check_quotes(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """The translation neither adds nor drops quotation marks, in whatever style its
+    language writes them: French « » for English “ ” is the same quotation."""
+    if ctx.lang.is_pseudo or not any(map(_ANY_QUOTE.search, _texts(entry))):
+        return
+    printf = _is_printf(entry)
+    for form in ctx.forms(entry):
+        shown = _plain(form.translation, printf)
+        source, marks = _quotes(_plain(form.source, printf)), _quotes(shown)
+        if marks == source or _syntax_left_as_text(form):
+            continue
+        if marks % 2 and not source % 2:
+            message = f"the translation's quotation marks do not pair up: {marks} marks"
+            hint = "close every quotation you open"
+        elif marks > source:
+            message = (f"the translation adds quotation marks: {_quotations(marks)}, the "
+                       f"source has {_quotations(source)}"
+                       + (_shown_segments(_QUOTED, shown) if not source else ""))
+            hint = ("quotation marks the source does not have often set off a gloss or a "
+                    "colloquial name: say what the source says; if they are right, explain "
+                    "why in a translator comment and add '#, no-check-quote-mismatch'")
+        else:
+            message = (f"the translation drops quotation marks: {_quotations(marks)}, the "
+                       f"source has {_quotations(source)}")
+            hint = ("keep the source's quotations, in your language's style (« », „ “, "
+                    "「 」 count as the same as “ ”)")
+        yield ctx.finding(entry, "quote-mismatch", form.label(message), hint,
+                          source=source, translation=marks)
+
+
+# Words some languages rightly write twice (French "nous nous levons", German "die die").
+_VALID_REPEATS = {"fr": frozenset({"nous", "vous"}), "de": frozenset({"der", "die", "das"}),
+                  "nl": frozenset({"dat", "die"})}
+_REPEATED = re.compile(r"(?<![^\W\d_])([^\W\d_]+)\s+\1(?![^\W\d_])", re.IGNORECASE)
+
+
+def _repeats(shown: str) -> set[str]:
+    return {m.group(1).casefold() for m in _REPEATED.finditer(shown)}
+
+
+def check_repeated_words(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """No word written twice in a row ("de de"), unless the source repeats it too (a
+    name such as "Bora Bora") or the language's grammar does (French "nous nous")."""
+    if ctx.lang.is_pseudo:
+        return  # its padding words may follow the same word of the source
+    if not any(_repeats(text_facts(t).visible) for t in _translations(entry) if t):
+        return  # the source is read only when a translation repeats a word
+    valid = _VALID_REPEATS.get(ctx.lang.base.split("_")[0], frozenset())
+    for form in ctx.forms(entry):
+        shown = text_facts(form.translation).visible
+        repeated = _repeats(shown) - _repeats(text_facts(form.source).visible) - valid
+        if not repeated:
+            continue
+        words = sorted(repeated)
+        yield ctx.finding(
+            entry, "repeated-word",
+            form.label("repeated word: " + ", ".join(f'"{w} {w}"' for w in words)),
+            "delete one of them; if the repetition is right, explain why in a translator "
+            "comment and add '#, no-check-repeated-word'", words=words)
+
+
+# Web and e-mail addresses written as text (a link's URL is check_links' business).
+_ADDRESS = re.compile(r"(?:https?|ftp)://[\w\-.~:/?#\[\]@!$&'()*+,;=%]+"
+                      r"|www\.[\w\-.~:/?#\[\]@!$&'()*+,;=%]+"
+                      r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+
+
+def _addresses(text: str) -> list[str]:
+    if "@" not in text and "://" not in text and "www." not in text:
+        return []
+    out: list[str] = []
+    autolink = False
+    # Raw HTML is not text (html-added reports it in a translation): its URLs are skipped.
+    for token in inline_tokens(text, html_enabled="<" in text):
+        if token.type in ("link_open", "link_close"):
+            autolink = token.type == "link_open" and token.markup == "autolink"
+        elif token.type == "text" and not autolink:
+            for match in _ADDRESS.finditer(token.content):
+                address = match.group(0).rstrip(".,;:!?'")
+                if address.endswith(")") and "(" not in address:
+                    address = address.rstrip(")")
+                out.append(address)
+    return out
+
+
+def check_addresses(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """A web or e-mail address written in the text is kept exactly: readers copy it."""
+    if ctx.lang.is_pseudo or not any(
+            "@" in t or "://" in t or "www." in t for t in _texts(entry)):
+        return  # a pseudo-locale transforms every word it does not keep for the renderer
+    for form in ctx.forms(entry):
+        if _syntax_left_as_text(form):
+            continue
+        missing, extra = _unmatched(_addresses(form.source), _addresses(form.translation))
+        for old, new in zip(missing, extra, strict=False):
+            yield ctx.finding(
+                entry, "url-changed", form.label(f'address changed: "{old}" → "{new}"'),
+                f'addresses are not translated: write "{old}" exactly as the source does',
+                url=old, translation_url=new)
+        for old in missing[len(extra):]:
+            yield ctx.finding(
+                entry, "url-changed", form.label(f'the address "{old}" is missing'),
+                f'keep every address of the source exactly: "{old}"', url=old)
+        for new in extra[len(missing):]:
+            yield ctx.finding(
+                entry, "url-changed", form.label(f'the translation adds the address "{new}"'),
+                "remove it: a translation has the same addresses as the source, no more",
+                translation_url=new)
+
+
+def check_line_breaks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """Hard line breaks (a backslash or two spaces before the newline) match the source's;
+    a plain newline inside a paragraph is a space to the reader and is not compared."""
+    if not any("\n" in t for t in _texts(entry)):
+        return
+    for form in ctx.forms(entry):
+        source = sum(t.type == "hardbreak" for t in inline_tokens(form.source))
+        breaks = sum(t.type == "hardbreak" for t in inline_tokens(form.translation))
+        if breaks != source:
+            yield ctx.finding(
+                entry, "markup-mismatch",
+                form.label(f"line breaks differ from the source: {breaks}, the source has "
+                           f"{source}"),
+                "break the lines where the source does: a backslash at the end of the line "
+                "(\\ then a new line)", severity="warning")
+
+
+def check_html_kept(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """The HTML tags of the source (a template's message may hold one) are kept: check_html
+    reports what a translation adds, this what it drops."""
+    if "<" not in entry.msgid and "<" not in (entry.msgid_plural or ""):
+        return
+    for form in ctx.forms(entry):
+        source = text_facts(form.source).html
+        if not source:
+            continue
+        dropped = Counter(source) - Counter(text_facts(form.translation).html)
+        if dropped:
+            yield ctx.finding(
+                entry, "markup-mismatch",
+                form.label("the translation drops HTML of the source: " + ", ".join(
+                    sorted(d.removeprefix("an HTML tag ") for d in dropped))),
+                "keep the source's HTML tags as they are; translate only the text between "
+                "them", severity="warning")
+
+
+def check_blank(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """A translation of only spaces or newlines counts as translated but shows nothing."""
+    if all(t.strip() or not t for t in _translations(entry)):
+        return
+    for form in ctx.forms(entry):
+        if not form.translation.strip() and form.source.strip():
+            yield ctx.finding(
+                entry, "blank-translation", form.label("the translation is only white space"),
+                "translate it, or empty it (msgstr \"\") so that readers get the source text")
+
+
+MERGE_CONFLICT = "#-#-#-#-#"
+
+
+def check_merge_conflict(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """msgcat writes every differing translation, between #-#-#-#-# lines, when it merges
+    catalogs that disagree: all of them would be published."""
+    if not any(MERGE_CONFLICT in t for t in _translations(entry)):
+        return
+    for form in ctx.forms(entry):
+        if MERGE_CONFLICT in form.translation:
+            yield ctx.finding(
+                entry, "merge-conflict",
+                form.label(f"the translation holds msgcat's conflict markers ({MERGE_CONFLICT})"),
+                "keep the one right translation; delete the others and the marker lines")
+
+
 @lru_cache(maxsize=1024)
 def _term_pattern(term: str) -> re.Pattern[str]:
     return re.compile(r"(?<![^\W_])" + re.escape(_fold(term)) + r"(?![^\W_])")
@@ -881,6 +1186,14 @@ CHECKS: tuple[Check, ...] = (
     check_same_as_source,
     check_length,
     check_punctuation,
+    check_brackets,
+    check_quotes,
+    check_repeated_words,
+    check_addresses,
+    check_line_breaks,
+    check_html_kept,
+    check_blank,
+    check_merge_conflict,
     check_glossary,
 )
 

@@ -27,9 +27,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class State:
-    def __init__(self, root: Path, debug: bool):
+    def __init__(self, root: Path, debug: bool, root_given: bool = False):
         self.root = root
         self.debug = debug
+        self.root_given = root_given  # --root was on the command line, not the default
         self._config: Any = None
         self.site_before: str | None = None  # where output/site pointed when the run began
 
@@ -47,7 +48,9 @@ class State:
             return None
         from pipeline.langs import parse_lang
 
-        return tuple(parse_lang(code) for code in codes)
+        # A typo is most likely one of the languages the project has.
+        likely = self.config().all_languages
+        return tuple(parse_lang(code, likely=likely) for code in codes)
 
     def live_site(self) -> str | None:
         """The build output/site points to (None: nothing published, or no config yet)."""
@@ -159,7 +162,21 @@ def emit_json(data: Any) -> None:
 @click.pass_context
 def cli(ctx: click.Context, root: Path, debug: bool) -> None:
     """Accessible multilingual content pipeline."""
-    ctx.obj = State(root, debug)
+    given = ctx.get_parameter_source("root") is not click.core.ParameterSource.DEFAULT
+    ctx.obj = State(root, debug, given)
+
+
+def _root_after_command(ctx: click.Context, _: click.Parameter, root: Path | None) -> None:
+    """``pipeline build --root DIR`` means ``pipeline --root DIR build``: people put options
+    after the command. Given both ways, the two must name the same folder."""
+    state = ctx.find_object(State)
+    if root is None or state is None:
+        return
+    if state.root_given and state.root.resolve() != root.resolve():
+        raise click.UsageError(
+            f"--root is given twice, as {state.root} before the command and as {root} after "
+            "it; give it once", ctx)
+    state.root, state.root_given = root, True
 
 
 pass_state = click.make_pass_decorator(State)
@@ -467,7 +484,8 @@ def translate(state: State, lang: str, engine: str, memory: tuple[Path, ...], th
     from pipeline.langs import parse_lang
     from pipeline.translate import prefill
 
-    result = prefill(state.config(), parse_lang(lang), engine, memory=memory,
+    config = state.config()
+    result = prefill(config, parse_lang(lang, likely=config.all_languages), engine, memory=memory,
                      threshold=threshold, overwrite_fuzzy=overwrite_fuzzy)
     if as_json:
         emit_json(result.to_dict())
@@ -555,6 +573,14 @@ def publish(state: State) -> None:
     state_word = "published" if result.changed else "already published"
     click.echo(f"{state_word}: {config.rel(result.site)} -> {result.target.name} "
                f"({result.files} files)")
+
+
+# Every command accepts --root after its name too (the group's option, same meaning).
+for _command in cli.commands.values():
+    _command.params.append(click.Option(
+        ["--root"], type=click.Path(file_okay=False, path_type=Path), default=None,
+        expose_value=False, callback=_root_after_command,
+        help="Content root, as 'pipeline --root DIR COMMAND' (default: the current folder)."))
 
 
 def main(argv: list[str] | None = None) -> int:

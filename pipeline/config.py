@@ -6,6 +6,7 @@ the line and the key; every key is documented in the README's configuration refe
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -186,6 +187,10 @@ class _Schema:
             for name, start, _ in tables:
                 if name == ".".join(parts[:cut]):
                     return start + 1
+        # A key that is only a table's prefix ("tool" of [tool.pipeline]): its first table.
+        for name, start, _ in tables:
+            if name.startswith(".".join(parts) + "."):
+                return start + 1
         return 0
 
     def error(self, dotted: str, message: str, hint: str | None = None) -> PipelineError:
@@ -193,6 +198,19 @@ class _Schema:
         return PipelineError(
             f"{name}: {message}", Location(self.file, self.line_of(dotted)), hint
         )
+
+    def _unknown_key_hint(self, key: str, spec: Mapping[str, Check], prefix: str) -> str:
+        known = "known keys here: " + ", ".join(sorted(spec))
+        if key == "tool" and not prefix and not self.section:
+            return (f"in {self.file} the keys go at the top level: delete the "
+                    "[tool.pipeline] line (that table is pyproject.toml's form) and write "
+                    "[tool.pipeline.gate] as [gate], [tool.pipeline.language.es] as "
+                    "[language.es]")
+        # Compared as people misspell them: any case, - for _.
+        by_form = {name.lower().replace("-", "_"): name for name in spec}
+        close = difflib.get_close_matches(key.lower().replace("-", "_"), by_form, n=1,
+                                          cutoff=0.6)
+        return (f"did you mean '{by_form[close[0]]}'? " if close else "") + known
 
     def table(
         self, data: Any, spec: Mapping[str, Check], prefix: str = ""
@@ -205,11 +223,7 @@ class _Schema:
         for key, value in data.items():
             dotted = f"{prefix}{key}"
             if key not in spec:
-                raise self.error(
-                    dotted,
-                    "unknown key",
-                    "known keys here: " + ", ".join(sorted(spec)),
-                )
+                raise self.error(dotted, "unknown key", self._unknown_key_hint(key, spec, prefix))
             try:
                 out[key] = spec[key](value)
             except _Invalid as exc:

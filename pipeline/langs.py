@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -109,21 +110,23 @@ def _known() -> tuple[str, ...]:
     return tuple(sorted(locale_identifiers()))
 
 
-def parse_lang(code: str, where: Location | None = None) -> Lang:
-    """Normalize ``code`` (either form, any case) or raise with a suggestion."""
+def parse_lang(code: str, where: Location | None = None, likely: Sequence[Lang] = ()
+               ) -> Lang:
+    """Normalize ``code`` (either form, any case) or raise with a suggestion: one of
+    ``likely`` (the configured languages) when one is close, else one of Babel's."""
     raw = code.strip()
     for pseudo, base in PSEUDO_BASES.items():
         if raw.replace("-", "_").lower() == pseudo.lower():
             return Lang(pseudo, base)
     if not _CODE_RE.match(raw):
-        raise _unknown(raw, where)
+        raise _unknown(raw, where, likely)
     try:
         locale = Locale.parse(raw.replace("-", "_"))
     except (UnknownLocaleError, ValueError) as exc:
-        raise _unknown(raw, where) from exc
+        raise _unknown(raw, where, likely) from exc
     if not _subtags_known(raw):
         # Babel quietly maps a typo to a likely locale (zh_Hanz → zh_Hans, es_ZZ → es_ES).
-        raise _unknown(raw, where)
+        raise _unknown(raw, where, likely)
     name = str(locale)
     return Lang(name, name)
 
@@ -141,15 +144,32 @@ def _subtags_known(code: str) -> bool:
     return True
 
 
-def _unknown(code: str, where: Location | None) -> PipelineError:
+def _close_to(wanted: str, likely: Sequence[Lang]) -> list[str]:
+    """The codes of ``likely`` languages close to ``wanted``, by code or by name ("esp" is
+    close to es and to Español, "french" to fr)."""
+    forms: dict[str, str] = {}
+    for lang in likely:
+        names = (lang.code, lang.tag) if lang.is_pseudo else (
+            lang.code, lang.tag, lang.english_name, lang.own_name)
+        forms.update((name.lower(), lang.code) for name in names)
+    if not forms:
+        return []
+    close = difflib.get_close_matches(wanted.lower(), forms, n=len(forms), cutoff=0.6)
+    return list(dict.fromkeys(forms[c] for c in close))[:3]
+
+
+def _unknown(code: str, where: Location | None, likely: Sequence[Lang] = ()
+             ) -> PipelineError:
     wanted = code.replace("-", "_")
     language = wanted.split("_")[0].lower()
     same_language = [k for k in _known() if k.split("_")[0] == language and k != language]
-    close = (difflib.get_close_matches(wanted, same_language, n=3, cutoff=0.6)
+    close = (_close_to(wanted, likely)
+             or difflib.get_close_matches(wanted, same_language, n=3, cutoff=0.6)
              or difflib.get_close_matches(wanted, _known(), n=3, cutoff=0.6))
-    hint = (
-        f"did you mean {', '.join(close)}?"
-        if close
-        else "use a language code such as es, fr, ar, zh_Hans or pt_BR"
-    )
+    if close:
+        hint = f"did you mean {', '.join(close)}?"
+    elif likely:
+        hint = "the configured languages are " + ", ".join(lang.code for lang in likely)
+    else:
+        hint = "use a language code such as es, fr, ar, zh_Hans or pt_BR"
     return PipelineError(f"unknown locale code {code!r}", where, hint)

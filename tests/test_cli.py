@@ -165,3 +165,104 @@ def test_debug_shows_the_traceback(make_root: MakeRoot) -> None:
 def test_the_shipped_repository_is_a_content_root() -> None:
     result = run_in(REPO, "status", "--json")
     assert result.returncode == 0, result.stderr
+
+
+# --- errors that guess better (in-process: click's CliRunner streams around main()) ------
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    """``pipeline ARGS`` through the console entry point: (exit status, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    with CliRunner().isolation() as (out, err, _):
+        status = main(list(args))
+    return status, out.getvalue().decode(), err.getvalue().decode()
+
+
+@pytest.mark.parametrize(("code", "hint"), [
+    ("esp", "did you mean es?"),  # Babel alone: es, ses, sbp
+    ("zh-hanz", "did you mean zh_Hans?"),
+    ("spanish", "did you mean es?"),  # by the language's name
+    ("arabe", "did you mean ar?"),
+    ("xq", "the configured languages are en, es, ar, zh_Hans"),
+])
+def test_unknown_language_suggests_the_configured_ones_first(
+        make_root: MakeRoot, code: str, hint: str) -> None:
+    root = make_root("translated")
+    status, _, err = invoke("--root", str(root), "check", code)
+    assert status == 1
+    assert err == f"unknown locale code {code!r}\n  hint: {hint}\n"
+
+
+def test_without_a_close_configured_language_babel_suggests(make_root: MakeRoot) -> None:
+    root = make_root("translated")
+    status, _, err = invoke("--root", str(root), "status", "pt_BX")
+    assert status == 1
+    assert "hint: did you mean pt_BR" in err
+
+
+def test_root_is_accepted_after_the_command(make_root: MakeRoot, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_root("translated")
+    monkeypatch.chdir(tmp_path)
+    status, out, err = invoke("status", "--root", str(root), "--json")
+    assert status == 0, err
+    assert '"language": "ar"' in out
+    # Both ways at once is fine when they name the same folder (spelt differently)…
+    status, out, err = invoke("--root", str(root), "status", "--root", f"{root}/.")
+    assert status == 0, err
+    # …and a usage error when they do not.
+    status, _, err = invoke("--root", str(tmp_path), "status", "--root", str(root))
+    assert status == 2
+    assert err.startswith(f"pipeline status: --root is given twice, as {tmp_path} before "
+                          f"the command and as {root} after it"), err
+    # The issue's case: build reads the root given after it (here one without a config).
+    status, _, err = invoke("build", "--root", str(tmp_path))
+    assert status == 1
+    assert err.startswith(f"{tmp_path}: no pipeline configuration"), err
+
+
+def test_every_command_takes_root_after_its_name() -> None:
+    from pipeline.cli import cli
+
+    for name, command in cli.commands.items():
+        assert any("--root" in p.opts for p in command.params), name
+        status, out, _ = invoke(name, "--help")
+        assert status == 0 and "--root DIRECTORY" in out, name
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ('languges = ["es"]\n',
+     "pipeline.toml:1: languges: unknown key\n  hint: did you mean 'languages'? known keys"),
+    ('site-title = "x"\n',
+     "pipeline.toml:1: site-title: unknown key\n  hint: did you mean 'site_title'?"),
+    ('languages = ["es"]\n[gate]\nQA = true\n',
+     "pipeline.toml:3: gate.QA: unknown key\n  hint: did you mean 'qa'?"),
+    ('languages = ["es"]\n[gate]\nblocking = true\n',
+     "pipeline.toml:3: gate.blocking: unknown key\n  hint: known keys here: a11y, "
+     "completeness, qa, readability\n"),
+    # The README's old pseudo-locale snippet, pasted into pipeline.toml:
+    ('# site\n[tool.pipeline]\nlanguages = ["es", "en_XA"]\n',
+     "pipeline.toml:2: tool: unknown key\n  hint: in pipeline.toml the keys go at the top "
+     "level: delete the [tool.pipeline] line (that table is pyproject.toml's form) and write "
+     "[tool.pipeline.gate] as [gate], [tool.pipeline.language.es] as [language.es]\n"),
+])
+def test_unknown_key_hints(tmp_path: Path, config: str, expected: str) -> None:
+    (tmp_path / "pipeline.toml").write_text(config, encoding="utf-8")
+    status, _, err = invoke("--root", str(tmp_path), "status")
+    assert status == 1
+    assert err.startswith(expected), err
+
+
+def test_pyproject_form_of_the_pseudo_locale_snippet_is_accepted(tmp_path: Path) -> None:
+    from pipeline.config import load_config
+
+    snippet = 'languages = ["es", "fr", "ar", "zh_Hans", "en_XA", "ar_XB"]\n'
+    (tmp_path / "pipeline.toml").write_text(snippet, encoding="utf-8")
+    top_level = load_config(tmp_path).languages
+    (tmp_path / "pipeline.toml").unlink()
+    (tmp_path / "pyproject.toml").write_text("[tool.pipeline]\n" + snippet, encoding="utf-8")
+    assert load_config(tmp_path).languages == top_level
+    assert [lang.code for lang in top_level][-2:] == ["en_XA", "ar_XB"]

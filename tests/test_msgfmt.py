@@ -12,8 +12,8 @@ from conftest import REPO, ROOTS, msgfmt_check, run_cli
 MakeRoot = Callable[[str], Path]
 
 # Fixtures whose catalogs are wrong on purpose: a parse error for update's all-or-nothing
-# test, and placeholder mistakes for the translation QA checks to find.
-DELIBERATELY_BROKEN = {"broken-po", "qa-findings"}
+# test, and placeholder mistakes for the translation QA checks (ours and pofilter's) to find.
+DELIBERATELY_BROKEN = {"broken-po", "qa-findings", "pofilter-defects"}
 
 
 def shipped_catalogs() -> list[Path]:
