@@ -242,7 +242,7 @@ def test_every_command_takes_root_after_its_name() -> None:
      "pipeline.toml:3: gate.QA: unknown key\n  hint: did you mean 'qa'?"),
     ('languages = ["es"]\n[gate]\nblocking = true\n',
      "pipeline.toml:3: gate.blocking: unknown key\n  hint: known keys here: a11y, "
-     "completeness, qa, readability\n"),
+     "completeness, keep, qa, readability, withdrawn\n"),
     # The README's old pseudo-locale snippet, pasted into pipeline.toml:
     ('# site\n[tool.pipeline]\nlanguages = ["es", "en_XA"]\n',
      "pipeline.toml:2: tool: unknown key\n  hint: in pipeline.toml the keys go at the top "
