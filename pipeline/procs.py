@@ -109,7 +109,14 @@ def stop_marked(name: str, value: str) -> dict[int, str]:
 
 
 def _comm(pid: int) -> str:
+    """The command's name. Chromium starts its helpers through /proc/self/exe, so for a
+    moment their name is "exe": name them by the program they run instead."""
+    proc = Path("/proc") / str(pid)
     try:
-        return (Path("/proc") / str(pid) / "comm").read_text().strip()
+        comm = (proc / "comm").read_text().strip()
     except OSError:
         return ""
+    if comm == "exe":
+        with contextlib.suppress(OSError):
+            comm = Path(os.readlink(proc / "exe")).name or comm
+    return comm
