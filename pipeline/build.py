@@ -231,8 +231,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
     log("render", f"rendering {len(changed)} of {len(slugs)} page(s) in "
                   f"{len(config.all_languages)} languages")
+    # Every page's completeness at the last build: the unchanged ones are not measured
+    # again, and a page whose link target changed languages is rendered again.
     known = {s: cache.completeness[s] for s in slugs
-             if s not in changed and s in cache.completeness} if same_pages else None
+             if s in cache.completeness} if same_pages else None
     rendered = render_site(config, None if not same_pages else changed, known=known)
     for item in rendered.pages:
         if not item.published:

@@ -422,11 +422,12 @@ _ARABIC_PUNCTUATION = str.maketrans({"?": "؟", ",": "،", ";": "؛"})
 _PADDING = "öñé ţŵö ţĥŕéé ƒöûŕ ƒîṽé šîẋ šéṽéñ éîĝĥţ ñîñé ţéñ"
 EXPANSION = 0.35
 
-# Kept byte for byte: placeholders, link/image destinations, code, autolinks,
-# entities and Markdown escapes.
+# Kept byte for byte: placeholders, link/image destinations, language marks' {lang=…},
+# code, autolinks, entities and Markdown escapes.
 _KEEP = (r"%\([^()]*\)[#0 +-]*\d*(?:\.\d+)?[a-zA-Z]"
          r"|\{[A-Za-z_][\w.]*\}|\{\d*\}"
          r"|\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)"
+         r"|\]\{[^{}\n]*\}"
          r"|`[^`]*`"
          r"|<[A-Za-z][A-Za-z0-9+.-]*:[^<>\s]*>|<[^<>\s@]+@[^<>\s]+>"
          r"|&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"
