@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pipeline import __version__
 from pipeline.cache import BuildCache, digest, file_digest, load_cache, save_cache, tree_digest
 from pipeline.config import Config
+from pipeline.links import site_links
 from pipeline.lock import root_lock
 from pipeline.models import Finding
 from pipeline.pages import PARSER, Page, parsed_pages, remember_pages
@@ -154,6 +155,9 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
     shared = [e for e in pot.active if not any(x.path in page_paths for x in e.locations)]
     base_parts: list[str] = [__version__, file_digest(config.root / config.file),
                              tree_digest(config.templates_dir)]
+    # Where a link leads depends on which sections the breadcrumbs name (which pages
+    # are published where is the render stage's business: it re-renders those).
+    base_parts += sorted(site_links(config, pages).sections)
     for code, tr in translations.items():
         for entry in shared:
             own = tr.entry(entry.msgid, entry.msgctxt)
