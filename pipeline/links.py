@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 from urllib.parse import unquote
 
 from pipeline.config import Config
@@ -40,7 +40,6 @@ from pipeline.errors import PipelineError
 from pipeline.models import Finding, Location, frozen_details
 from pipeline.pages import Link, Page, Text
 
-T = TypeVar("T")
 Kind = Literal["page", "section", "home", "file", "kept", "dead"]
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # A section's path: lower-case segments like slugs (it names folders of the output).
@@ -214,8 +213,9 @@ def site_links(config: Config, pages: Sequence[Page], files: Sequence[str] = ())
     # path order) that names it; from a parent link only when no breadcrumb does.
     named: dict[str, tuple[Text, str, tuple[Link, ...]]] = {}
     by_parent: dict[str, tuple[Text, str, tuple[Link, ...]]] = {}
-    children: dict[str, list[Target]] = {}
-    members: dict[str, list[str]] = {}
+    # Ordered sets (dicts): a section may hold thousands of pages.
+    children: dict[str, dict[Target, None]] = {}
+    members: dict[str, dict[str, None]] = {}
     for page in pages:
         trail = [(link, _section_path(links, page, link.href)) for link in page.breadcrumb]
         for index, (link, path) in enumerate(trail):
@@ -228,14 +228,14 @@ def site_links(config: Config, pages: Sequence[Page], files: Sequence[str] = ())
         chain = [path for _, path in trail]
         for above, below in pairwise(chain):
             if above is not None and below is not None:
-                _add(children.setdefault(above, []), Target("section", below))
+                children.setdefault(above, {})[Target("section", below)] = None
         last = [chain[-1]] if chain else []
         for path in dict.fromkeys([*last, parent_path]):
             if path is not None:
-                _add(children.setdefault(path, []), Target("page", page.slug))
+                children.setdefault(path, {})[Target("page", page.slug)] = None
         for path in dict.fromkeys([*chain, parent_path]):
             if path is not None:
-                _add(members.setdefault(path, []), page.slug)
+                members.setdefault(path, {})[page.slug] = None
     for path, naming in by_parent.items():
         named.setdefault(path, naming)
     sections = {path: Section(path, label, where, trail, tuple(children.get(path, ())),
@@ -252,11 +252,6 @@ def _section_path(links: SiteLinks, page: Page, href: str) -> str | None:
         return None
     folder = target.key if target.key.endswith("/") else target.key + "/"
     return folder if _SECTION.match(folder) else None
-
-
-def _add(items: list[T], item: T) -> None:
-    if item not in items:
-        items.append(item)
 
 
 def dead_links(links: SiteLinks) -> Iterator[Finding]:
