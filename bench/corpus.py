@@ -386,6 +386,8 @@ source_language = "en"
 languages = ["es", "fr", "ar", "zh_Hans"]
 site_title = "{site_title}"
 base_url = "https://clinic.example.org/"
+# What the clinic's wider site serves; the breadcrumbs' /topics/… are generated sections.
+external_paths = ["/contact/*", "/appointments/", "/support/", "/research/", "/guides/*"]
 
 [tool.pipeline.gate]
 # A generated corpus: every page in every language, whatever its completeness or

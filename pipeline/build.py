@@ -22,6 +22,7 @@ from pipeline.cache import BuildCache, digest, file_digest, load_cache, save_cac
 from pipeline.config import Config, LanguageConfig
 from pipeline.fsutil import ChangedMeanwhile
 from pipeline.glossary import GLOSSARY_FILE
+from pipeline.links import site_links
 from pipeline.lock import root_lock
 from pipeline.models import Finding
 from pipeline.pages import PARSER, Page, parsed_pages, remember_pages
@@ -160,6 +161,9 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
     shared = [e for e in pot.active if not any(x.path in page_paths for x in e.locations)]
     base_parts: list[str] = [__version__, file_digest(config.root / config.file),
                              tree_digest(config.templates_dir)]
+    # Where a link leads depends on which sections the breadcrumbs name (which pages
+    # are published where is the render stage's business: it re-renders those).
+    base_parts += sorted(site_links(config, pages).sections)
     for code, tr in translations.items():
         for entry in shared:
             own = tr.entry(entry.msgid, entry.msgctxt)
@@ -253,8 +257,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
     log("render", f"rendering {len(changed)} of {len(slugs)} page(s) in "
                   f"{len(config.all_languages)} languages")
+    # Every page's completeness at the last build: the unchanged ones are not measured
+    # again, and a page whose link target changed languages is rendered again.
     known = {s: cache.completeness[s] for s in slugs
-             if s not in changed and s in cache.completeness} if same_pages else None
+             if s in cache.completeness} if same_pages else None
     rendered = render_site(config, None if not same_pages else changed, known=known)
     for item in rendered.pages:
         if not item.published:

@@ -14,6 +14,10 @@ silenced nor ignored.
 
 Only what a reader can get is checked: translated entries, plus fuzzy ones when the
 language shows outdated translations (``fallback = "outdated"``) or when asked.
+
+The source pages are checked too, once, under the source language: a link that leads
+to no page, section, file or declared external path is a ``link-dead`` error
+(``pipeline.links``).
 """
 
 # Punctuation tables and messages use non-ASCII marks on purpose (Arabic, CJK, dashes).
@@ -41,9 +45,10 @@ from pipeline.catalogs import load_catalog
 from pipeline.config import Config
 from pipeline.errors import PipelineError, UsageError
 from pipeline.glossary import GlossaryTerm, load_glossary
-from pipeline.langs import Lang
+from pipeline.langs import Lang, parse_lang
+from pipeline.links import dead_links, page_assets, site_links
 from pipeline.models import Finding, Location, Severity, frozen_details
-from pipeline.pages import IMAGE_NOTES, markdown
+from pipeline.pages import IMAGE_NOTES, load_pages, markdown
 from pipeline.pofile import Catalog, Entry
 from pipeline.workload import map_split, paused_gc
 
@@ -102,6 +107,12 @@ CODES: Mapping[str, CodeInfo] = {
     "merge-conflict": CodeInfo("error", "msgcat's conflict markers (#-#-#-#-#) are left in the "
                                "translation"),
     "glossary": CodeInfo("warning", "a glossary term is not translated the approved way"),
+    "lang-mark": CodeInfo(
+        "error", "a language mark [text]{lang=…} sets something besides a known language, "
+        "is not attached to [text], or is in template text, where it shows as text"),
+    "link-dead": CodeInfo(
+        "error", "a link of a source page leads to no page, section, file or declared "
+        "external path (checked once, under the source language)"),
     "flag-without-reason": CodeInfo("warning", "a no-check flag without a translator comment "
                                     "saying why (the check still runs)"),
     "flag-unknown-check": CodeInfo("warning", "a no-check flag names a check that does not "
@@ -112,7 +123,10 @@ CODES: Mapping[str, CodeInfo] = {
 UNSILENCEABLE = frozenset(code for code, info in CODES.items() if not info.silenceable)
 # Findings about the flags themselves: CI may ignore them, a flag cannot silence them.
 FLAG_CODES = frozenset(code for code in CODES if code.startswith("flag-"))
-SILENCEABLE = tuple(c for c, info in CODES.items() if info.silenceable and c not in FLAG_CODES)
+# Findings about the source pages, not a catalog entry: no entry's flag silences them.
+SOURCE_CODES = frozenset({"link-dead"})
+SILENCEABLE = tuple(c for c, info in CODES.items()
+                    if info.silenceable and c not in FLAG_CODES | SOURCE_CODES)
 
 
 # --- reading a message: Markdown inline tokens ------------------------------------------
@@ -265,6 +279,7 @@ class CheckContext:
     nplurals: int = 2  # what the language needs
     catalog_nplurals: int | None = None  # what the catalog's Plural-Forms header says
     plural_values: tuple[tuple[int, ...], ...] = ()  # sample n for each plural form
+    templates: str = ""  # the templates folder: its text is not Markdown
 
     def finding(self, entry: Entry, code: str, message: str, hint: str | None,
                 severity: Severity | None = None, related: tuple[Location, ...] = (),
@@ -332,6 +347,7 @@ def make_context(config: Config, lang: Lang, catalog: Catalog,
         nplurals=lang.nplurals,
         catalog_nplurals=catalog_n,
         plural_values=plural_values(forms, catalog_n or lang.nplurals),
+        templates=config.templates,
     )
 
 
@@ -384,6 +400,70 @@ def check_links(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 entry, "url-changed", form.label(f'image source changed: "{old}" → "{new}"'),
                 f"keep the image's source; translate only its description: ![your text]({old})",
                 url=old, translation_url=new)
+
+
+# A mark left as text: "NINDS{lang=en}", "[NINDS] {lang=en}".
+_LOOSE_MARK = re.compile(r"\{\s*lang\s*=[^{}]*\}")
+LANG_MARK_HINT = ("write the language only, right after the phrase in brackets: "
+                  "[NINDS]{lang=en}; the direction (dir) follows from the language")
+
+
+def check_lang_marks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
+    """Language marks ``[text]{lang=xx}`` set a known language and nothing else, and
+    only where Markdown is rendered (not in template text)."""
+    for form in ctx.forms(entry):
+        if "{" not in form.translation:
+            continue
+        tokens = inline_tokens(form.translation)
+        marks = [i for i, t in enumerate(tokens) if t.type == "span_open"]
+        template = bool(marks) and bool(ctx.templates) and all(
+            loc.path.startswith(ctx.templates.rstrip("/") + "/") for loc in entry.locations)
+        for index in marks:
+            token = tokens[index]
+            text = _visible(_span_children(tokens, index))
+            extra = sorted(dict(token.meta.get("insecure_attrs", {})))
+            lang = str(token.attrs.get("lang", ""))
+            if template:
+                yield ctx.finding(
+                    entry, "lang-mark", form.label(
+                        f'the mark on "{text}" would show as text: template text is not '
+                        "Markdown"),
+                    "write the phrase without [ ]{lang=…} in this entry", text=text)
+            elif extra:
+                yield ctx.finding(
+                    entry, "lang-mark", form.label(
+                        f'the mark on "{text}" sets {", ".join(extra)}: only lang is allowed'),
+                    LANG_MARK_HINT, text=text, attributes=extra)
+            elif not lang:
+                yield ctx.finding(entry, "lang-mark",
+                                  form.label(f'the mark on "{text}" sets no language'),
+                                  LANG_MARK_HINT, text=text)
+            else:
+                try:
+                    parse_lang(lang)
+                except PipelineError:
+                    yield ctx.finding(
+                        entry, "lang-mark",
+                        form.label(f'the mark on "{text}" names an unknown language "{lang}"'),
+                        "use a language code, e.g. {lang=en}, {lang=fr}, {lang=ar} or "
+                        "{lang=zh-Hans}", text=text, lang=lang)
+        for token in tokens:
+            loose = _LOOSE_MARK.search(token.content) if token.type == "text" else None
+            if loose:
+                yield ctx.finding(
+                    entry, "lang-mark", form.label(
+                        f'"{loose.group(0)}" is not attached to a [phrase] and would show '
+                        "as text"), LANG_MARK_HINT, mark=loose.group(0))
+
+
+def _span_children(tokens: Sequence[Token], index: int) -> list[Token]:
+    """The tokens inside the span that opens at ``index``."""
+    depth = 0
+    for end in range(index, len(tokens)):
+        depth += tokens[end].nesting if tokens[end].type.startswith("span_") else 0
+        if depth == 0:
+            return list(tokens[index + 1:end])
+    return list(tokens[index + 1:])
 
 
 _EMPHASIS = {"strong_open": "bold (**…**)", "em_open": "emphasis (*…*)",
@@ -1179,6 +1259,7 @@ CHECKS: tuple[Check, ...] = (
     check_links,
     check_markup,
     check_blocks,
+    check_lang_marks,
     check_html,
     check_bidi,
     check_placeholders,
@@ -1220,7 +1301,7 @@ def silenced(entry: Entry, ctx: CheckContext) -> tuple[frozenset[str], list[Find
     codes: set[str] = set()
     for code in flagged:
         flag = FLAG_PREFIX + code
-        if code not in CODES or code in FLAG_CODES:
+        if code not in CODES or code in FLAG_CODES | SOURCE_CODES:
             notes.append(ctx.finding(
                 entry, "flag-unknown-check", f"flag '{flag}' names no check",
                 "checks a flag can silence: " + ", ".join(SILENCEABLE), flag=flag))
@@ -1379,10 +1460,26 @@ def check_catalog(config: Config, lang: Lang, catalog: Catalog, *,
     return findings, summary, now
 
 
+def check_pages(config: Config, ignore: Iterable[str] = ()
+                ) -> tuple[list[Finding], LanguageSummary]:
+    """The source pages' findings (their links) and their summary, under the source
+    language; ``checked`` counts the links."""
+    pages = load_pages(config.pages_dir, config.root)
+    links = site_links(config, pages, [name for name, _ in page_assets(config)])
+    skip = frozenset(ignore)
+    findings = [f for f in dead_links(links) if f.code not in skip]
+    return findings, LanguageSummary(
+        config.source_language.code, config.pages,
+        checked=sum(len(links.targets(page)) for page in pages),
+        errors=sum(1 for f in findings if f.severity == "error"),
+        warnings=sum(1 for f in findings if f.severity == "warning"))
+
+
 def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
                ignore: Iterable[str] = (), include_fuzzy: bool = False,
                memo: dict[str, Memo] | None = None) -> CheckResult:
-    """Check the catalogs of ``languages`` (default: the configured ones).
+    """Check the catalogs of ``languages`` (default: the configured ones), and the source
+    pages when the source language is one of them (default: it is).
 
     ``ignore`` adds codes to ``[tool.pipeline.check] ignore``. Every catalog is read
     (and a broken one reported) before anything is checked. ``memo`` (language → what
@@ -1391,7 +1488,10 @@ def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
     section = "tool.pipeline" if config.file == "pyproject.toml" else "pipeline"
     skip = (validate_ignore(config.check.ignore, f"{section}.check.ignore", config.file)
             + validate_ignore(ignore, "--ignore"))
-    langs = tuple(languages) if languages else config.languages
+    source = config.source_language
+    with_pages = not languages or any(lg.code == source.code for lg in languages)
+    langs = (tuple(lg for lg in languages if lg.code != source.code) if languages
+             else config.languages)
     with paused_gc():
         catalogs: list[tuple[Lang, Catalog]] = []
         for lang in langs:
@@ -1412,6 +1512,10 @@ def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
         entries = sum(len(catalog.entries) for _, catalog in catalogs)
         findings: list[Finding] = []
         summaries: list[LanguageSummary] = []
+        if with_pages:
+            found_in_pages, pages_summary = check_pages(config, skip)
+            findings += found_in_pages
+            summaries.append(pages_summary)
         for (lang, _), (found, summary, remembered) in zip(
                 catalogs, map_split(check, catalogs, split=entries >= SPLIT_ENTRIES),
                 strict=True):

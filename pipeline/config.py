@@ -91,6 +91,9 @@ class Config:
     readability: ReadabilityConfig = field(default_factory=ReadabilityConfig)
     check: CheckConfig = field(default_factory=CheckConfig)
     site_title_line: int = 0
+    # Root-relative paths the wider site serves outside the pipeline ("/contact/"; a
+    # trailing "*" takes every path under it): links to them are kept as written.
+    external_paths: tuple[str, ...] = ()
 
     # Paths, absolute.
     @property
@@ -329,6 +332,23 @@ def _ratio_range(value: Any) -> tuple[float, float]:
     return (low, high)
 
 
+_SITE_PATH = re.compile(r"^/[^\s?#*]*\*?$")
+
+
+def _site_paths(value: Any) -> tuple[str, ...]:
+    paths = _string_list(value)
+    for path in paths:
+        if (not _SITE_PATH.match(path) or path.startswith("//")
+                or ".." in path.split("/") or path.rstrip("*") in ("", "/")):
+            raise _Invalid(
+                f"expected root-relative paths such as \"/contact/\" or \"/forms/*\", "
+                f"got {path!r}",
+                'write each path as the wider site serves it, starting with "/", without '
+                'spaces, "?" or "#"; a trailing "*" takes every path under it; "/" itself is '
+                "the pipeline's")
+    return paths
+
+
 def _relative_path(value: Any) -> str:
     text = _string(value)
     if Path(text).is_absolute() or ".." in Path(text).parts:
@@ -470,6 +490,7 @@ def load_config(root: Path) -> Config:
         "a11y": a11y,
         "readability": readability,
         "check": check,
+        "external_paths": _site_paths,
     }
     values = schema.table(table, spec)
     values.setdefault("source_language", parse_lang("en"))
@@ -488,6 +509,15 @@ def load_config(root: Path) -> Config:
                            'write the address the site is published at, e.g. '
                            '"https://example.org/"')
     values["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+    # The pipeline writes these: the wider site cannot serve them too.
+    owned = [f"/{lg.tag}" for lg in (source, *values["languages"])] + [
+        "/index.html", "/sitemap.xml", "/style.css"]
+    for external in values.get("external_paths", ()):
+        first = "/" + external.rstrip("*").strip("/").split("/")[0]
+        if first.lower() in (o.lower() for o in owned):
+            raise schema.error("external_paths", f"{external!r} is inside what the pipeline "
+                               f"publishes ({first})",
+                               "list only paths the wider site serves outside the pipeline")
     config = Config(
         root=root,
         file=path.name,

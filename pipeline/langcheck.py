@@ -214,10 +214,15 @@ class _Checker:
         self.findings: list[Finding] = []
         self.dir_flagged: set[int] = set()  # elements already reported as dir-mismatch
 
-    def add(self, code: str, element: Element, message: str, hint: str, **extra: object) -> None:
+    def add(self, code: str, element: Element, message: str, hint: str,
+            text_hint: str | None = None, **extra: object) -> None:
+        """A finding at the element's origin; ``text_hint`` replaces ``hint`` when that is
+        a translation or a page (Markdown, where a language mark is written)."""
         if code == "dir-mismatch":
             self.dir_flagged.add(id(element))
         where = trace(element, self.page, self.templates, self.locate)
+        if text_hint is not None and where.kind in ("catalog", "source"):
+            hint = text_hint
         self.findings.append(Finding(
             code=code,
             severity="error",
@@ -297,6 +302,7 @@ class _Checker:
                     self.add("dir-mismatch", unit.element,
                              f'right-to-left text laid out left to right: "{_excerpt(run)}"',
                              'mark the text with its lang and dir="rtl", or wrap it in <bdi>',
+                             _mark_hint(run, "mark it with its language's code"),
                              text=_excerpt(text), element_lang=ctx.lang)
                     return
 
@@ -312,6 +318,8 @@ class _Checker:
                      "translate it, or mark it with its own lang"
                      + (' and dir="rtl"' if rtl else "")
                      + " (or sit it in a <bdi lang=…>)",
+                     _mark_hint(foreign, "translate it, or, if it is meant to stay in "
+                                "that language, mark it with the language's code"),
                      text=_excerpt(text), element_lang=info.tag)
             return True
         if "LATIN" not in info.letters:
@@ -321,6 +329,9 @@ class _Checker:
                          f'Latin-script phrase inside lang="{info.tag}": "{_excerpt(phrase)}"',
                          f"translate it into {info.tag}, or, if it is meant to stay in another "
                          'language, mark it with that lang (e.g. lang="en" dir="ltr")',
+                         _mark_hint(phrase, f"translate it into {info.tag}, or, if it is "
+                                    "meant to stay in another language, mark it with that "
+                                    "language's code"),
                          text=_excerpt(text), element_lang=info.tag)
                 return True
         return False
@@ -337,6 +348,20 @@ class _Checker:
                          "remove them; mark direction with dir or <bdi> instead (they can "
                          "make text display in a different order than it is read)",
                          characters=[f"U+{ord(c):04X}" for c in found])
+
+
+# The example language a hint's mark shows for a phrase in this script.
+EXAMPLE_LANG = {"LATIN": "en", "ARABIC": "ar", "HEBREW": "he", "CJK": "zh-Hans",
+                "CYRILLIC": "ru", "GREEK": "el", "HANGUL": "ko", "HIRAGANA": "ja",
+                "KATAKANA": "ja", "DEVANAGARI": "hi", "THAI": "th"}
+
+
+def _mark_hint(phrase: str, advice: str) -> str:
+    """Advice for text a translator or editor writes: the Markdown language mark."""
+    script = next((char_script(c) for c in phrase if char_script(c)), None) or "LATIN"
+    example = EXAMPLE_LANG.get(script, "en")
+    return (f"{advice} in the text, e.g. [{_excerpt(phrase, 40)}]{{lang={example}}}; "
+            "the page then gets lang and dir")
 
 
 def _same_lang(a: str, b: str) -> bool | None:

@@ -10,6 +10,11 @@ Unicode bidi controls and other control characters are stripped from translation
 Each block element carries ``data-src`` (source line; the reports map it to the
 catalog entry, so catalog line shifts never change a page's bytes); text shown in
 another language than the page's gets ``lang`` (and ``dir`` when the direction differs).
+
+A language mark, ``[NINDS]{lang=en}``, becomes ``<span lang="en" dir="ltr">``: the
+direction always comes from the language, never from the text; a mark with a language
+Babel does not know shows its text unmarked. Link addresses go through the caller's
+``LinkAttrs`` (the render stage's link resolution), which may add ``hreflang``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from markdown_it.utils import OptionsDict, OptionsType
 from markupsafe import Markup, escape
 
 from pipeline.errors import PipelineError
-from pipeline.langs import Lang
+from pipeline.langs import Lang, parse_lang
 from pipeline.models import Location
 from pipeline.pages import (
     Block,
@@ -42,6 +47,10 @@ from pipeline.translations import Resolved
 
 Resolve = Callable[[str, str | None], Resolved]
 Attrs = dict[str, str | int | float]  # a markdown-it token's attributes
+# A source link's href → the attributes its <a> gets (href, and hreflang when it leads
+# to another language's version).
+LinkAttrs = Callable[[str], Mapping[str, str]]
+LINK_ATTRS = ("href", "hreflang")  # what a translated link takes from the source's
 
 # Embeddings, overrides and isolates (Trojan Source); LRM/RLM marks are left alone. Also
 # the C0/C1 control characters but tab and line ends: invisible, and not allowed in HTML.
@@ -81,8 +90,24 @@ def attributes_html(attrs: Mapping[str, str]) -> Markup:
 
 
 def plain_text(resolved: Resolved) -> str:
-    """A message as plain text (front matter, <title>, attributes): no Markdown."""
-    return strip_bidi_controls(resolved.text) if resolved.state != "source" else resolved.text
+    """A message as plain text (front matter, <title>, attributes): no Markdown, and a
+    language mark's text without its mark."""
+    text = strip_bidi_controls(resolved.text) if resolved.state != "source" else resolved.text
+    return LANG_MARK.sub(r"\1", text) if "]{" in text else text
+
+
+# A language mark in front-matter text (a title, a label), which is not Markdown: only
+# the plain form, [text]{lang=xx}.
+LANG_MARK = re.compile(r"\[([^\[\]]*)\]\{\s*lang=(\"?)([A-Za-z0-9_-]+)\2\s*\}")
+
+
+def lang_span(value: str) -> dict[str, str] | None:
+    """The attributes of a language mark's ``<span>``, or None for an unknown language."""
+    try:
+        lang = parse_lang(value)
+    except PipelineError:
+        return None
+    return {"lang": lang.tag, "dir": lang.direction}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +157,9 @@ class PreparedBody:
     frames: Mapping[int, tuple[str, Attrs, str]]
 
 
-def prepare_body(page: Page) -> PreparedBody:
-    """Parse ``page``'s body and render what is the same in every language."""
+def prepare_body(page: Page, link_attrs: LinkAttrs | None = None) -> PreparedBody:
+    """Parse ``page``'s body and render what is the same in every language; each link's
+    attributes come from ``link_attrs`` (default: its href as written)."""
     md = markdown(True)
     tokens = md.parse(page.body)
     position = {id(token): i for i, token in enumerate(tokens)}
@@ -141,6 +167,12 @@ def prepare_body(page: Page) -> PreparedBody:
     found: list[tuple[list[Block], int, int, list[Token], bool]] = []
     for inline, _kind, _level, line0 in walk_blocks(tokens):
         source_children = safe_source_children(inline.children or [])
+        if link_attrs is not None:
+            for token in source_children:
+                if token.type == "link_open":
+                    title = token.attrs.get("title")
+                    token.attrs = {**link_attrs(str(token.attrs.get("href", ""))),
+                                   **({"title": title} if title is not None else {})}
         image = image_only(inline.children)  # unfiltered, exactly as extraction sees it
         messages = (image_messages(image) if image is not None
                     else (("", inline_message(inline.content)),))
@@ -357,13 +389,15 @@ def translated_children(text: str, source: list[Token], lone_image: bool) -> lis
     """Inline tokens for a translation: its text and emphasis, the source's URLs."""
     text = strip_bidi_controls(text)
     if lone_image:
-        return translated_image(source[0], text, source[0].attrs.get("title"))
+        return translated_image(source[0], LANG_MARK.sub(r"\1", text),
+                                source[0].attrs.get("title"))
     parsed = markdown(False).parseInline(text)
     children = parsed[0].children or [] if parsed else []
     source_links = [t for t in source if t.type == "link_open"]
     source_images = [t for t in source if t.type == "image"]
     out: list[Token] = []
     kept_links: list[bool] = []
+    kept_spans: list[bool] = []
     links = images = 0
     for token in children:
         if token.type == "link_open":
@@ -372,9 +406,9 @@ def translated_children(text: str, source: list[Token], lone_image: bool) -> lis
             href = str(target.attrs.get("href", "")) if target is not None else ""
             keep = target is not None and is_safe_url(href)
             kept_links.append(keep)
-            if keep:
+            if keep and target is not None:
                 link = token.copy()
-                link.attrs = {"href": href}
+                link.attrs = {k: target.attrs[k] for k in LINK_ATTRS if k in target.attrs}
                 title = token.attrs.get("title")
                 if title and target is not None and target.attrs.get("title"):
                     # the translation of the source's title; none where the source has none
@@ -396,6 +430,8 @@ def translated_children(text: str, source: list[Token], lone_image: bool) -> lis
                 out.append(image)
             else:  # an image the source does not have: its alt text, as text
                 out.append(_as_text(token))
+        elif token.type in ("span_open", "span_close"):
+            _lang_mark(token, out, kept_spans)
         else:
             out.append(token)
     return out
@@ -417,12 +453,32 @@ def translated_image(source: Token, alt: str | None, title: str | int | float | 
     return [image]
 
 
+def _lang_mark(token: Token, out: list[Token], kept: list[bool]) -> None:
+    """A language mark's span with ``lang`` and the language's ``dir`` and nothing else;
+    a mark without a known language is left out (its text stays)."""
+    if token.type == "span_close":
+        if kept.pop() if kept else False:
+            out.append(token)
+        return
+    attrs = lang_span(str(token.attrs.get("lang", "")))
+    kept.append(attrs is not None)
+    if attrs is not None:
+        span = token.copy()
+        span.attrs = dict(attrs)
+        span.meta = {}
+        out.append(span)
+
+
 def safe_source_children(children: list[Token]) -> list[Token]:
     """The source's own inline tokens minus HTML comments and unsafe URLs."""
     out: list[Token] = []
     kept_links: list[bool] = []
+    kept_spans: list[bool] = []
     for token in children:
         if token.type == "html_inline":
+            continue
+        if token.type in ("span_open", "span_close"):
+            _lang_mark(token, out, kept_spans)
             continue
         if token.type == "link_open":
             keep = is_safe_url(str(token.attrs.get("href", "")))
@@ -475,5 +531,19 @@ def _attribute_target(tokens: list[Token], index: int) -> int:
 
 
 def inline_html(resolved: Resolved) -> Markup:
-    """Front-matter text (a label, a title) as escaped HTML: it is not Markdown."""
-    return escape(plain_text(resolved))
+    """Front-matter text (a label, a title) as escaped HTML: it is not Markdown, but a
+    language mark becomes a ``<span lang dir>``."""
+    text = strip_bidi_controls(resolved.text) if resolved.state != "source" else resolved.text
+    if "]{" not in text:
+        return escape(text)
+    out: list[str] = []
+    position = 0
+    for match in LANG_MARK.finditer(text):
+        attrs = lang_span(match.group(3))
+        out.append(escape(text[position:match.start()]))
+        inner = escape(match.group(1))
+        out.append(Markup("<span{}>{}</span>").format(attributes_html(attrs), inner)
+                   if attrs else inner)
+        position = match.end()
+    out.append(escape(text[position:]))
+    return Markup("").join(out)

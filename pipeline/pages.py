@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import markdown_it
+import mdit_py_plugins
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_plugin
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
@@ -43,6 +45,15 @@ class Text:
 class Link:
     label: Text
     href: str
+    line: int = 0  # 1-based line of the href in the page file
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLink:
+    """A link of the page body: its URL as the source writes it, and its line."""
+
+    href: str
+    line: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +83,7 @@ class Page:
     blocks: tuple[Block, ...]
     # The editor confirms this page's pending edits are typo-level: translations carry over.
     trivial_source_fixes: bool = False
+    links: tuple[BodyLink, ...] = ()  # the body's links, in order
 
     def location(self, line: int) -> Location:
         return Location(self.path, line)
@@ -95,8 +107,15 @@ class Page:
 
 @lru_cache(maxsize=2)
 def markdown(html: bool) -> MarkdownIt:
-    """The Markdown dialect: CommonMark plus tables. Raw HTML only parsed in sources."""
-    return MarkdownIt("commonmark", {"html": html}).enable("table")
+    """The Markdown dialect: CommonMark plus tables and language marks. Raw HTML only
+    parsed in sources.
+
+    A language mark, ``[NINDS]{lang=en}``, is mdit-py-plugins' attribute span: only
+    ``lang`` is kept on the token; any other attribute goes to
+    ``token.meta["insecure_attrs"]``, where the checks find it.
+    """
+    return (MarkdownIt("commonmark", {"html": html}).enable("table")
+            .use(attrs_plugin, after=(), spans=True, allowed=("lang",)))
 
 
 def inline_message(content: str) -> str:
@@ -358,7 +377,8 @@ def _link(value: Any, node: yaml.Node, line: int, path: str, key: str) -> Link:
                                                             href, re.I):
         raise PipelineError(f"front matter '{key}' has an unsafe or empty href",
                             Location(path, lines["href"][0]))
-    return Link(_text(value["label"], lines["label"][0], path, f"{key}.label"), href)
+    return Link(_text(value["label"], lines["label"][0], path, f"{key}.label"), href,
+                lines["href"][0])
 
 
 def parse_page(text: str, path: str) -> Page:
@@ -404,7 +424,8 @@ def parse_page(text: str, path: str) -> Page:
         raise PipelineError("front matter 'trivial_source_fixes' must be true or false",
                             Location(path, lines["trivial_source_fixes"][0]))
     body = "\n".join(text.split("\n")[body_line - 1 :])
-    blocks = tuple(_blocks(body, body_line, path))
+    links: list[BodyLink] = []
+    blocks = tuple(_blocks(body, body_line, path, links))
     headings = [b for b in blocks if b.kind == "heading" and b.level == 1]
     if not headings:
         raise PipelineError(
@@ -428,10 +449,12 @@ def parse_page(text: str, path: str) -> Page:
         body_line=body_line,
         blocks=blocks,
         trivial_source_fixes=trivial,
+        links=tuple(links),
     )
 
 
-def _blocks(body: str, body_line: int, path: str) -> Iterator[Block]:
+def _blocks(body: str, body_line: int, path: str, links: list[BodyLink]) -> Iterator[Block]:
+    """The body's translatable blocks; its links are appended to ``links``."""
     tokens = markdown(True).parse(body)
     position = {id(token): index for index, token in enumerate(tokens)}
     for token in tokens:
@@ -448,6 +471,8 @@ def _blocks(body: str, body_line: int, path: str) -> Iterator[Block]:
             raise PipelineError("raw HTML is not allowed in pages", Location(path, line),
                                 "use Markdown; the renderer adds the page's HTML")
         context = _pending_context(tokens, position[id(inline)])
+        links += [BodyLink(href, _link_line(inline.content, href, line))
+                  for href in link_urls(inline.children)]
         image = image_only(inline.children)
         if image is not None:
             # A lone image has two messages: its alt text (none for a decorative image)
@@ -460,6 +485,15 @@ def _blocks(body: str, body_line: int, path: str) -> Iterator[Block]:
         if msgid:
             yield Block(kind, msgid, line, _describe(kind, inline.children, level), context,
                         level)
+
+
+def _link_line(content: str, href: str, first: int) -> int:
+    """The line of a link in a block starting at line ``first``: the first line that shows
+    its URL (a reference link's URL is elsewhere: then the block's line)."""
+    for offset, text in enumerate(content.split("\n")):
+        if f"]({href}" in text or f"](<{href}" in text:
+            return first + offset
+    return first
 
 
 def _pending_context(tokens: list[Token], index: int) -> str | None:
@@ -478,13 +512,15 @@ def _pending_context(tokens: list[Token], index: int) -> str | None:
 # 1,000 pages with markdown-it takes about a second; reading them back, a tenth).
 _PARSED: dict[tuple[str, bytes], Page] = {}
 _PARSED_MAX = 20_000
-# Who parsed: a cached Page from another parser is not used. The parser's own source
-# is part of it, so a change to this module invalidates old parses even when the
-# package version stays the same (a title message added without a version bump was
-# otherwise read back from an old cache without it).
+# Who parsed, and the shape of Page (bumped when it gains a field): a cached Page from
+# another parser or of another shape is not used. The parser's own source is part of
+# it too, so a change to this module invalidates old parses even when the package
+# version stays the same.
+PAGE_MODEL = 2
 PARSER = (f"pipeline {__version__} "
           f"{hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8).hexdigest()}, "
-          f"markdown-it-py {markdown_it.__version__}")
+          f"markdown-it-py {markdown_it.__version__}, "
+          f"mdit-py-plugins {mdit_py_plugins.__version__}, page model {PAGE_MODEL}")
 
 
 def _parse_cached(text: str, path: str) -> Page:

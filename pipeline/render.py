@@ -16,6 +16,11 @@ language, or is being translated) is *withdrawn*: its URL gets a short page in t
 language pointing to the source-language version. The switcher, hreflang links, sitemap
 and indexes name only published pages. Output is deterministic and unchanged files are
 not rewritten.
+
+Links between pages (``pipeline.links``) lead to the reader's language where the target
+is published there, else to the source language's version with ``hreflang``. Every
+section the breadcrumbs name gets ``<tag>/<section path>/index.html`` (``section.html``)
+in each language one of its pages is published in, listing what is in it there.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from pipeline.config import Config
 from pipeline.errors import PipelineError
 from pipeline.fsutil import read_bytes, write_files_atomic
 from pipeline.langs import Lang
+from pipeline.links import SECTION_FILE, Section, SiteLinks, Target, page_assets, site_links
 from pipeline.markup import (
     PreparedBody,
     TranslatedHtml,
@@ -70,6 +76,8 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 Key = tuple[str, str | None]  # (msgid, msgctxt), as translations.page_completeness takes them
 # From this many pages x languages on, a forked child renders every other page.
 SPLIT_PAGES = 1_000
+# (kind, key) of a page or section → the codes of the languages it is published in.
+Available = Mapping[tuple[str, str], frozenset[str]]
 
 
 # --- results -------------------------------------------------------------------
@@ -254,16 +262,29 @@ def _placeholders_fit(english: str, text: str) -> bool:
 class SiteRenderer:
     """Templates and catalogs of one content root, loaded once and reused for every page."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, links: SiteLinks | None = None):
         self.config = config
+        self._links = links
+        # Where pages and sections are published; None: everywhere (a draft's links,
+        # before the site's plan is known).
+        self.available: Available | None = None
         self._translations: dict[str, Translations] = {}
         self._envs: dict[str, tuple[Environment, _Gettext]] = {}
         # What is the same on every page, worked out once: the site name, dates,
-        # translations as HTML, and the last page's parsed body.
+        # translations as HTML, and the last page's parsed body (by its links' addresses).
         self._site_names: dict[str, TextItem] = {}
         self._dates: dict[tuple[dt.date, str], str] = {}
         self._translated = TranslatedHtml()
-        self._body: tuple[Page, PreparedBody] | None = None
+        self._body: tuple[Page, dict[tuple[tuple[str, str], ...], PreparedBody]] | None = None
+
+    @property
+    def links(self) -> SiteLinks:
+        """The site's links (loaded from the pages folder when not given)."""
+        if self._links is None:
+            self._links = site_links(
+                self.config, load_pages(self.config.pages_dir, self.config.root),
+                [name for name, _ in page_assets(self.config)])
+        return self._links
 
     # loading
     def translations(self, lang: Lang) -> Translations:
@@ -311,7 +332,8 @@ class SiteRenderer:
             raise PipelineError(
                 f"template not found: {exc.name}", Location(f"{self.config.templates}/{name}"),
                 "the renderer needs base.html, page.html, switcher.html, index.html, "
-                "chooser.html and withdrawn.html in the templates folder",
+                "chooser.html and withdrawn.html (and, when breadcrumbs name sections, "
+                "section.html) in the templates folder",
             ) from exc
         except OSError as exc:
             raise self._unreadable(exc, name) from exc
@@ -368,9 +390,35 @@ class SiteRenderer:
                 Location(config.file, config.site_title_line))
         return self._site_names[lang.code]
 
-    def _link(self, lang: Lang, page: Page, link: Link) -> TextItem:
+    def _link(self, lang: Lang, page: Page, link: Link, up: str = "") -> TextItem:
+        """A front-matter link in ``lang``, from a document ``up`` below its language's
+        folder: its href leads to the reader's language where the target is published."""
         _, item = self._resolve_text(lang, link.label, page.location(link.label.line))
-        return TextItem(item.html, item.attrs, link.href, item.text)
+        attrs = self.link_attrs(page, link.href, lang, up)
+        extra = attributes_html({k: v for k, v in attrs.items() if k != "href"})
+        return TextItem(item.html, item.attrs + extra, attrs["href"], item.text)
+
+    # links
+    def published_in(self, target: Target, lang: Lang) -> bool:
+        """Whether ``target`` exists in ``lang`` (home and files: wherever a page is)."""
+        if self.available is None or target.kind not in ("page", "section"):
+            return True
+        return lang.code in self.available.get((target.kind, target.key), frozenset())
+
+    def link_attrs(self, page: Page, href: str, lang: Lang, up: str) -> dict[str, str]:
+        """The attributes of a link ``href`` of ``page`` shown in ``lang``."""
+        target = self.links.resolve(page, href)
+        if target.kind in ("kept", "dead"):
+            return {"href": href}
+        if self.published_in(target, lang):
+            return {"href": f"{up}{target.file}{target.suffix}"}
+        source = self.config.source_language
+        return {"href": f"{up}../{source.tag}/{target.file}{target.suffix}",
+                "hreflang": source.tag}
+
+    def falls_back(self, page: Page, lang: Lang) -> bool:
+        """Whether a link of ``page`` leads to another language's version in ``lang``."""
+        return not all(self.published_in(t, lang) for t in self.links.targets(page))
 
     def _lang_view(self, lang: Lang) -> dict[str, str]:
         return {"tag": lang.tag, "dir": lang.direction, "name": lang.own_name}
@@ -381,11 +429,21 @@ class SiteRenderer:
                                                          locale=lang.locale)
         return self._dates[(date, lang.code)]
 
-    def _prepared(self, page: Page) -> PreparedBody:
-        """``page``'s parsed body; the last page's is kept, as every language needs it."""
+    def _prepared(self, page: Page, lang: Lang) -> PreparedBody:
+        """``page``'s parsed body with its links for ``lang``; the last page's are kept,
+        as every language needs one (the same one wherever every target is published)."""
         if self._body is None or self._body[0] is not page:
-            self._body = (page, prepare_body(page))
-        return self._body[1]
+            self._body = (page, {})
+        addresses = {link.href: self.link_attrs(page, link.href, lang, "")
+                     for link in page.links}
+        key = tuple(sorted((href, repr(attrs)) for href, attrs in addresses.items()))
+        bodies = self._body[1]
+        if key not in bodies:
+            def resolve(href: str) -> dict[str, str]:
+                return addresses.get(href) or self.link_attrs(page, href, lang, "")
+
+            bodies[key] = prepare_body(page, resolve)
+        return bodies[key]
 
     def _base_context(self, lang: Lang, root: str) -> dict[str, Any]:
         site = self._site_name(lang)
@@ -428,7 +486,8 @@ class SiteRenderer:
         """Everything of ``page`` in ``lang`` that does not depend on its language list."""
         config = self.config
         translations = self.translations(lang)
-        body = render_body(self._prepared(page), lang, translations.resolve, self._translated)
+        body = render_body(self._prepared(page, lang), lang, translations.resolve,
+                           self._translated)
         title_resolved, title = self._resolve_text(lang, page.title,
                                                    page.location(page.title.line))
         description = None
@@ -441,9 +500,12 @@ class SiteRenderer:
         crumbs = [self._link(lang, page, link) for link in page.breadcrumb]
         parent = None
         if page.parent is not None:
-            label = self._link(lang, page, page.parent)
+            _, label = self._resolve_text(lang, page.parent.label,
+                                          page.location(page.parent.label.line))
+            attrs = self.link_attrs(page, page.parent.href, lang, "")
             parent = TextItem(Markup("<span{}>{}</span>").format(label.attrs, label.html),
-                              Markup(""), page.parent.href, label.text)
+                              attributes_html({k: v for k, v in attrs.items() if k != "href"}),
+                              attrs["href"], label.text)
         updated = None
         if page.updated is not None:
             updated = Markup('<bdi><time datetime="{}">{}</time></bdi>').format(
@@ -519,6 +581,41 @@ class SiteRenderer:
         }
         return self._run(lang, "withdrawn.html", context)[0]
 
+    def section_page(self, section: Section, lang: Lang, langs: Sequence[Lang]) -> str:
+        """A section's page in ``lang``: its trail and what in it is published there;
+        ``langs`` are the languages the section exists in."""
+        up = "../" * section.file.count("/")
+        owner = self.links.pages[section.page]
+        _, title = self._resolve_text(lang, section.label, section.location)
+        items = []
+        for child in section.children:
+            if not self.published_in(child, lang):
+                continue
+            if child.kind == "page":
+                page = self.links.by_slug[child.key]
+                text, where = page.title, page.location(page.title.line)
+            else:
+                named = self.links.sections[child.key]
+                text, where = named.label, named.location
+            _, item = self._resolve_text(lang, text, where)
+            items.append(TextItem(item.html, item.attrs, f"{up}{child.file}", item.text))
+        source = self.config.source_language
+        context = self._base_context(lang, up + "../")
+        context.update({
+            "section": {
+                "href": SECTION_FILE,
+                "title": title.text,
+                "title_html": title.html,
+                "title_attrs": title.attrs,
+                "breadcrumb": [self._link(lang, owner, link, up) for link in section.trail],
+                "children": items,
+            },
+            "canonical": self.url(f"{lang.tag}/{section.file}"),
+            "alternates": self.alternates(langs, lang, section.file, up + "../"),
+            "x_default": self.url(f"{source.tag}/{section.file}"),
+        })
+        return self._run(lang, "section.html", context)[0]
+
     def chooser(self, langs: Sequence[Lang]) -> str:
         source = self.config.source_language
         context = self._base_context(source, "")
@@ -570,6 +667,17 @@ class _Plan:
     published: dict[str, list[Lang]] = field(default_factory=dict)
 
 
+def availability(links: SiteLinks, published: Mapping[str, Iterable[Lang]]) -> Available:
+    """Where each page (``published``: slug → its languages) and each section is; a
+    section is wherever a page that names it is."""
+    out = {("page", slug): frozenset(lg.code for lg in langs)
+           for slug, langs in published.items()}
+    for path, section in links.sections.items():
+        out[("section", path)] = frozenset().union(
+            *(out.get(("page", slug), frozenset()) for slug in section.members))
+    return out
+
+
 def sitemap_xml(entries: Iterable[tuple[str, Sequence[tuple[str, str]]]]) -> str:
     """``<urlset>`` with one ``<url>`` per page and its ``xhtml:link`` alternates."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
@@ -592,9 +700,10 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     """Render the site; ``slugs`` / ``langs`` limit which pages are (re)written.
 
     Publication is always decided for every page and language, so the switcher,
-    hreflang links, indexes, chooser and sitemap are always complete. ``known`` gives
-    the completeness of pages outside ``slugs`` whose inputs did not change (the
-    build's cache): those pages are then not rendered again just to measure it.
+    hreflang links, indexes, sections, chooser and sitemap are always complete.
+    ``known`` gives every page's completeness at the last render (the build's cache);
+    pages outside ``slugs`` are taken to be unchanged since: they are not rendered again
+    just to measure it, but they are when a page they link to changed languages.
     """
     pages = load_pages(config.pages_dir, config.root)
     by_slug = {p.slug: p for p in pages}
@@ -612,7 +721,9 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     wanted_langs = {lg.code for lg in langs} if langs is not None else configured
     full = slugs is None and langs is None
 
-    renderer = SiteRenderer(config)
+    asset_files = page_assets(config)
+    links = site_links(config, pages, [name for name, _ in asset_files])
+    renderer = SiteRenderer(config, links)
     everywhere = tuple(config.all_languages)
 
     def published_in(statuses: Mapping[str, Completeness]) -> list[Lang]:
@@ -658,6 +769,26 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
         for code, status in statuses.items():
             plan.status[(page.slug, code)] = status
         html.update(((page.slug, code), data) for code, data in pieces.items())
+    # The drafts' links assumed every page in every language; where a target is not,
+    # the page links to its source-language version instead, and is rendered again.
+    renderer.available = availability(links, plan.published)
+    langs_by_code = {lg.code: lg for lg in everywhere}
+    redo = {key for key in html if renderer.falls_back(by_slug[key[0]], langs_by_code[key[1]])}
+    if known is not None:  # unchanged pages whose links now lead elsewhere
+        renderer_before = SiteRenderer(config, links)
+        renderer_before.available = availability(links, {
+            slug: published_in(statuses) for slug, statuses in known.items()
+            if configured <= set(statuses)})
+        for page in pages:
+            shown = [lg for lg in plan.published[page.slug] if lg.code in wanted_langs]
+            if page.slug not in wanted_slugs and any(
+                    renderer.published_in(t, lang) != renderer_before.published_in(t, lang)
+                    for t in links.targets(page) for lang in shown):
+                redo.update((page.slug, lang.code) for lang in shown)
+    for slug, code in sorted(redo):
+        view = renderer.page_view(by_slug[slug], langs_by_code[code])
+        html[(slug, code)] = renderer.page_html(view, plan.published[slug])[0].encode("utf-8")
+        wanted_slugs.add(slug)
 
     build = config.output_dir / BUILD
     rel = _Paths(config).rel
@@ -696,8 +827,13 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
             listed = [p for p in pages if lang in plan.published[p.slug]]
             emit(build / lang.tag / "index.html",
                  renderer.language_index(lang, listed, languages))
-    assets = [(name, file, read_bytes(file, config.rel(file)))
-              for name, file in page_assets(config)]
+    sections = _section_languages(links, renderer.available, everywhere)
+    for section, shown in sections:
+        for lang in shown:
+            if lang.code in wanted_langs:
+                emit(build / lang.tag / section.file,
+                     renderer.section_page(section, lang, shown))
+    assets = [(name, file, read_bytes(file, config.rel(file))) for name, file in asset_files]
     for lang in config.all_languages:
         # A language whose last page was just left out: its index would link to nothing,
         # and its copies of the images serve no page.
@@ -710,7 +846,7 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
                 removed.append(rel(stale))
     emit(build / "index.html", renderer.chooser(languages))
     emit(build / "sitemap.xml", sitemap_xml(_sitemap_entries(renderer, pages, plan,
-                                                             languages)))
+                                                             languages, sections)))
     taken = {path for path, _, _ in out}
     for lang in languages:
         for asset_name, asset, data in assets:
@@ -742,38 +878,27 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
             round(status.covered, 2), config.keep_threshold(lang), withdrawn))
     if full:
         removed += _remove_stale(config, build, set(files), rel)
+    removed += _remove_stale_sections(config, build, set(files), wanted_langs, rel)
     return RenderResult(tuple(results), tuple(files), tuple(written), tuple(removed),
                         config.rel(build))
 
 
-def page_assets(config: Config) -> list[tuple[str, Path]]:
-    """Images and other files beside the pages: (path under the pages folder, file).
-
-    Each is copied into every language's folder, so ``![…](images/face.png)`` in a page
-    works the same in every language. Markdown and hidden files are not assets; a
-    symbolic link that leads out of the content root is refused, as for pages.
-    """
-    root = config.root.resolve()
-    found: list[tuple[str, Path]] = []
-    if not config.pages_dir.is_dir():
-        return found
-    for file in sorted(config.pages_dir.rglob("*")):
-        name = file.relative_to(config.pages_dir).as_posix()
-        if file.suffix == ".md" or any(part.startswith(".") for part in name.split("/")) \
-                or not file.is_file():
-            continue
-        if not file.resolve().is_relative_to(root):
-            raise PipelineError(
-                f"is a symbolic link that leads outside the content root, to {file.resolve()}",
-                Location(config.rel(file)),
-                "replace the link with the file itself: the pipeline reads and writes only "
-                "inside the content root")
-        found.append((name, file))
-    return found
+def _section_languages(links: SiteLinks, available: Available, langs: Sequence[Lang]
+                       ) -> list[tuple[Section, list[Lang]]]:
+    """Every section that exists somewhere, with its languages in config order."""
+    out = []
+    for section in links.sections.values():
+        where = available.get(("section", section.path), frozenset())
+        shown = [lg for lg in langs if lg.code in where]
+        if shown:
+            out.append((section, shown))
+    return out
 
 
 def _sitemap_entries(renderer: SiteRenderer, pages: Sequence[Page], plan: _Plan,
-                     languages: Sequence[Lang]) -> list[tuple[str, list[tuple[str, str]]]]:
+                     languages: Sequence[Lang],
+                     sections: Sequence[tuple[Section, Sequence[Lang]]] = ()
+                     ) -> list[tuple[str, list[tuple[str, str]]]]:
     source = renderer.config.source_language
     entries: list[tuple[str, list[tuple[str, str]]]] = []
     index_alts = [(lg.tag, renderer.url(f"{lg.tag}/index.html")) for lg in languages]
@@ -786,6 +911,10 @@ def _sitemap_entries(renderer: SiteRenderer, pages: Sequence[Page], plan: _Plan,
         alts = [(lg.tag, renderer.url(f"{lg.tag}/{page.slug}.html")) for lg in shown]
         alts.append(("x-default", renderer.url(f"{source.tag}/{page.slug}.html")))
         entries += [(renderer.url(f"{lg.tag}/{page.slug}.html"), alts) for lg in shown]
+    for section, where in sections:
+        alts = [(lg.tag, renderer.url(f"{lg.tag}/{section.file}")) for lg in where]
+        alts.append(("x-default", renderer.url(f"{source.tag}/{section.file}")))
+        entries += [(renderer.url(f"{lg.tag}/{section.file}"), alts) for lg in where]
     return entries
 
 
@@ -801,6 +930,26 @@ def _remove_stale(config: Config, build: Path, produced: set[str],
             if rel(file) not in produced:
                 file.unlink()
                 removed.append(rel(file))
+    return removed
+
+
+def _remove_stale_sections(config: Config, build: Path, produced: set[str],
+                           wanted: set[str], rel: Callable[[Path], str]) -> list[str]:
+    """Section pages of an earlier render that no longer exist (``wanted`` languages):
+    sections are rendered on every run, so what was not produced is gone."""
+    removed = []
+    for lang in config.all_languages:
+        folder = build / lang.tag
+        if lang.code not in wanted or not folder.is_dir():
+            continue
+        for file in sorted(folder.glob(f"*/**/{SECTION_FILE}")):
+            if rel(file) not in produced:
+                file.unlink()
+                removed.append(rel(file))
+                for empty in file.parents:  # the folders it leaves empty
+                    if empty == folder or any(empty.iterdir()):
+                        break
+                    empty.rmdir()
     return removed
 
 

@@ -424,13 +424,14 @@ _ARABIC_PUNCTUATION = str.maketrans({"?": "؟", ",": "،", ";": "؛"})
 _PADDING = "öñé ţŵö ţĥŕéé ƒöûŕ ƒîṽé šîẋ šéṽéñ éîĝĥţ ñîñé ţéñ"
 EXPANSION = 0.35
 
-# Kept byte for byte: placeholders, link/image destinations, code, autolinks,
-# entities and Markdown escapes. A link's or image's title ("…", '…' or (…)) is text a
-# reader sees (a tooltip): only its delimiters are kept.
+# Kept byte for byte: placeholders, link/image destinations, language marks' {lang=…},
+# code, autolinks, entities and Markdown escapes. A link's or image's title ("…", '…'
+# or (…)) is text a reader sees (a tooltip): only its delimiters are kept.
 _KEEP = (r"%\([^()]*\)[#0 +-]*\d*(?:\.\d+)?[a-zA-Z]"
          r"|\{[A-Za-z_][\w.]*\}|\{\d*\}"
          r"|\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+(?P<title>\"(?:\\.|[^\"\\])*\""
          r"|'(?:\\.|[^'\\])*'|\((?:\\.|[^()\\])*\)))?\s*\)"
+         r"|\]\{[^{}\n]*\}"
          r"|`[^`]*`"
          r"|<[A-Za-z][A-Za-z0-9+.-]*:[^<>\s]*>|<[^<>\s@]+@[^<>\s]+>"
          r"|&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"

@@ -7,8 +7,10 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
@@ -97,3 +99,43 @@ def lock_held_elsewhere(root: Path) -> Iterator[int]:
     finally:
         holder.kill()
         holder.wait()
+
+
+class _Hrefs(HTMLParser):
+    """Every address an HTML file points at: href of <a>/<link>, src of <img>/<script>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        wanted = {"a": "href", "link": "href", "img": "src", "script": "src"}.get(tag)
+        self.found += [value for name, value in attrs if name == wanted and value]
+
+
+def dead_internal_links(site: Path, base_url: str, external: Sequence[str] = ()
+                        ) -> list[str]:
+    """Crawl ``site``: every same-origin address in its HTML that is no file, as
+    "page: address". Root-relative paths the wider site serves (``external``, a trailing
+    "*" taking every path under it) are left out, as the pipeline keeps them."""
+    base = urlsplit(base_url)
+    dead = []
+    for page in sorted(site.rglob("*.html")):
+        rel = page.relative_to(site).as_posix()
+        parser = _Hrefs()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for href in parser.found:
+            url = urlsplit(urljoin(base_url + rel, href))
+            if (url.scheme, url.netloc) != (base.scheme, base.netloc):
+                continue  # another site, mailto:, tel:
+            path = unquote(url.path)
+            if any(path.startswith(e[:-1]) if e.endswith("*") else
+                   path.rstrip("/") == e.rstrip("/") for e in external):
+                continue
+            inside = path.removeprefix(base.path) if path.startswith(base.path) else None
+            target = None if inside is None else site / (inside or "index.html")
+            if target is not None and target.is_dir():
+                target = target / "index.html"
+            if target is None or not target.is_file():
+                dead.append(f"{rel}: {href}")
+    return dead

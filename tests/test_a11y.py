@@ -465,7 +465,8 @@ def test_shipped_site_passes_with_both_runners(tmp_path: Path) -> None:
     assert {"axe", "htmlcs"} <= set(data["runners"])
     config = load_config(root)
     expected = {f"output/build/{lang.tag}/{name}" for lang in config.all_languages
-                for name in ("hemifacial-spasm.html", "index.html")}
+                for name in ("hemifacial-spasm.html", "index.html", "what-we-do/index.html",
+                             "what-we-do/specialties/index.html")}
     expected |= {"output/build/index.html", "output/reports/a11y.html"}
     assert {r["page"] for r in data["results"]} == expected
     assert {r["language"] for r in data["results"]} == {lang.tag for lang in

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOTS, lock_held_elsewhere, require_tool, run_cli
+from conftest import ROOTS, dead_internal_links, lock_held_elsewhere, require_tool, run_cli
 
 from pipeline.cli import cli
+from pipeline.config import load_config
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
@@ -95,6 +96,13 @@ def test_left_out_page_is_linked_from_nowhere(built: Path) -> None:
     assert "fr/eyelid-twitch.html" not in (site / "sitemap.xml").read_text()
     assert 'hreflang="fr"' not in (site / "es/eyelid-twitch.html").read_text()
     assert 'hreflang="fr"' in (site / "es/dry-eye.html").read_text()
+
+
+def test_published_site_has_no_dead_internal_link(built: Path) -> None:
+    config = load_config(built)
+    assert config.external_paths == ("/contact/",)
+    assert dead_internal_links(built / "output/site", config.base_url,
+                               config.external_paths) == []
 
 
 def test_manifest_lists_every_file_with_its_hash(built: Path) -> None:

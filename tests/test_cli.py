@@ -132,7 +132,8 @@ def test_pipeline_toml_alone(make_root: MakeRoot) -> None:
     (root / "pipeline.toml").write_text(text + "colour = 1\n")
     result = run_cli(root, "status")
     assert result.returncode == 1
-    assert result.stderr.startswith("pipeline.toml:6: colour: unknown key"), result.stderr
+    line = len(text.splitlines()) + 1
+    assert result.stderr.startswith(f"pipeline.toml:{line}: colour: unknown key"), result.stderr
 
 
 def test_both_configuration_files_is_an_error(make_root: MakeRoot) -> None:

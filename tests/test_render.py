@@ -207,7 +207,7 @@ def test_every_rendered_page_is_valid_html(mini: Path) -> None:
     set_entry(outdated, "A photo ID", fuzzy=True)
     render(outdated)
     files = html_files(build(mini)) + html_files(build(outdated))
-    assert len(files) == 16
+    assert len(files) == 20  # 3 + 2 pages, 2 indexes, 2 section pages, 1 chooser; twice
     assert vnu_errors(files) == ""
 
 
@@ -358,7 +358,8 @@ def test_fully_translated_page_has_no_english_but_the_switcher_link(mini: Path) 
     render(mini)
     tree = parse_html(build(mini) / "ar" / "first-visit.html")
     english = tree.find_all(lang="en")
-    assert [(n.tag, n.text) for n in english] == [("a", "English")]
+    # ... and the name the translator chose to keep in English, [Clinic News]{lang=en}.
+    assert [(n.tag, n.text) for n in english] == [("a", "English"), ("span", "Clinic News")]
     assert english[0].parent is not None
     assert any(a.tag == "nav" and "language-switcher" in a.attrs.get("class", "")
                for a in english[0].ancestors())
@@ -506,7 +507,8 @@ def test_outdated_fallback_shows_translation_notice_and_marker(mini: Path) -> No
     assert OUTDATED_AR in notice.text and UNTRANSLATED_AR not in notice.text
     [link] = notice.find_all("a")
     assert (link.attrs["href"], link.attrs["hreflang"]) == ("../en/first-visit.html", "en")
-    assert [(n.tag, n.text) for n in tree.find_all(lang="en")] == [("a", "English")]
+    assert [(n.tag, n.text) for n in tree.find_all(lang="en")] == [
+        ("a", "English"), ("span", "Clinic News")]
     # Untranslated entries still fall back to the source, marked as English, and the
     # notice says so.
     hours = parse_html(build(mini) / "ar" / "opening-hours.html")
@@ -618,7 +620,7 @@ def test_cli_render_prints_a_summary(mini: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["language", "published", "left", "out", "translated",
                                 "outdated", "fallback"]
-    assert lines[2].split() == ["en", "3", "0", "35", "0", "0"]
+    assert lines[2].split() == ["en", "3", "0", "36", "0", "0"]
     assert lines[3].split()[:3] == ["ar", "2", "1"] and lines[3].split()[-1] == "1"
     assert ("ar: source/pages/clinic-news.md left out: 66.7 % translated, 66.7 % counting "
             "outdated translations; needs 75 %, or 75 % to stay") in lines
