@@ -925,10 +925,12 @@ _QUOTED = re.compile(f"[\"“„«»「﹁＂〝]([^{_QUOTE_MARKS}]{{1,60}})[\"�
 
 
 def _syntax_left_as_text(form: Form) -> bool:
-    """A broken link or raw HTML shows its brackets, quotes and URLs as text: link-missing
-    and html-added report it, and an error is enough for one mistake."""
+    """A broken link, raw HTML or a loose language mark shows its brackets, quotes and
+    URLs as text: link-missing, html-added and lang-mark report it, and an error is
+    enough for one mistake."""
     source, translation = text_facts(form.source), text_facts(form.translation)
-    return len(translation.links) < len(source.links) or bool(translation.html)
+    return (len(translation.links) < len(source.links) or bool(translation.html)
+            or bool(_LOOSE_MARK.search(translation.visible)))
 
 
 def _bracket_counts(shown: str) -> tuple[tuple[int, int], ...]:

@@ -624,7 +624,7 @@ def test_cli_render_prints_a_summary(mini: Path) -> None:
     assert lines[3].split()[:3] == ["ar", "2", "1"] and lines[3].split()[-1] == "1"
     assert ("ar: source/pages/clinic-news.md left out: 66.7 % translated, 66.7 % counting "
             "outdated translations; needs 75 %, or 75 % to stay") in lines
-    assert lines[-1] == "output/build: 10 file(s) written, 0 unchanged, 0 removed"
+    assert lines[-1] == "output/build: 12 file(s) written, 0 unchanged, 0 removed"
     assert run_cli(mini, "render", "fr").returncode == 1
 
 
