@@ -506,10 +506,7 @@ class SiteRenderer:
             parent = TextItem(Markup("<span{}>{}</span>").format(label.attrs, label.html),
                               attributes_html({k: v for k, v in attrs.items() if k != "href"}),
                               attrs["href"], label.text)
-        updated = None
-        if page.updated is not None:
-            updated = Markup('<bdi><time datetime="{}">{}</time></bdi>').format(
-                page.updated.isoformat(), self._date(page.updated, lang))
+        updated = self._updated(page, lang)
         file = f"{page.slug}.html"
         root = "../"
         context = self._base_context(lang, root)
@@ -551,11 +548,26 @@ class SiteRenderer:
         context["languages_count"] = len(published)
         return self._run(view.lang, "page.html", context)
 
+    def _updated(self, page: Page, lang: Lang) -> Markup | None:
+        """The page's "last updated" date, localized, in a machine-readable <time>."""
+        if page.updated is None:
+            return None
+        return Markup('<bdi><time datetime="{}">{}</time></bdi>').format(
+            page.updated.isoformat(), self._date(page.updated, lang))
+
     def language_index(self, lang: Lang, pages: Sequence[Page], langs: Sequence[Lang]) -> str:
+        """The language's list of pages: each title with its description and its last
+        update, as a reader scans a list of leaflets."""
         items = []
         for page in pages:
             _, title = self._resolve_text(lang, page.title, page.location(page.title.line))
-            items.append(TextItem(title.html, title.attrs, f"{page.slug}.html", title.text))
+            description = None
+            if page.description is not None:
+                _, description = self._resolve_text(lang, page.description,
+                                                     page.location(page.description.line))
+            items.append({"html": title.html, "attrs": title.attrs, "href": f"{page.slug}.html",
+                          "text": title.text, "description": description,
+                          "updated": self._updated(page, lang)})
         context = self._base_context(lang, "../")
         context.update({
             "pages": items,

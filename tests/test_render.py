@@ -449,9 +449,13 @@ def test_language_chooser_and_indexes(mini: Path) -> None:
     assert [(a.attrs["href"], a.attrs["lang"], a.attrs["dir"], a.text) for a in links] == [
         ("en/index.html", "en", "ltr", "English"), ("ar/index.html", "ar", "rtl", "العربية")]
     arabic = parse_html(build(mini) / "ar" / "index.html")
-    listed = [a.attrs["href"] for a in arabic.find_all("ul", **{"class": "page-list"})[0]
-              .find_all("a")]
+    summaries = arabic.find_all("ul", **{"class": "page-list page-summaries"})[0]
+    listed = [a.attrs["href"] for a in summaries.find_all("a")]
     assert listed == ["first-visit.html", "opening-hours.html"]
+    # Each page is listed with its title as a heading and its last update.
+    items = summaries.find_all("li")
+    assert [len(li.find_all("h2")) for li in items] == [1, 1]
+    assert all(li.find_all("time") for li in items)
 
 
 def test_page_below_threshold_is_left_out_and_nothing_links_to_it(mini: Path) -> None:
