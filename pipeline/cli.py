@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -22,6 +23,7 @@ import click
 
 from pipeline import __version__
 from pipeline.errors import PipelineError, Stopped
+from pipeline.server import StaticServer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -573,6 +575,31 @@ def publish(state: State) -> None:
     state_word = "published" if result.changed else "already published"
     click.echo(f"{state_word}: {config.rel(result.site)} -> {result.target.name} "
                f"({result.files} files)")
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port of the published site on 127.0.0.1; the reports get the next one "
+                   "(0: free ports).")
+@pass_state
+@handle_errors
+def serve(state: State, port: int) -> None:
+    """Preview the published site and the reports on 127.0.0.1 until Ctrl-C."""
+    config = state.config()
+    output = config.rel(config.output_dir)  # output/site itself, not the build it links to
+    hint = "run 'pipeline build' (or 'make') first"
+    with StaticServer(config.output_dir / "site", f"{output}/site", port, hint) as site, \
+            StaticServer(config.output_dir / "reports", f"{output}/reports",
+                         port + 1 if port else 0, hint) as shown:
+        click.echo(f"site:    {site.base_url} ({output}/site)")
+        click.echo(f"reports: {shown.url('build.json')}, {shown.url('a11y.html')}, "
+                   f"{shown.url('readability.html')}")
+        click.echo("press Ctrl-C to stop", err=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except (Stopped, KeyboardInterrupt):
+            click.echo("pipeline serve: stopped", err=True)
 
 
 # Every command accepts --root after its name too (the group's option, same meaning).

@@ -125,11 +125,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, port: int = 0) -> None:
         self.root = root
         self.log: list[Served] = []
         self._lock = threading.Lock()
-        super().__init__((HOST, 0), _Handler)
+        super().__init__((HOST, port), _Handler)
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Quiet: a browser stopped mid-request (a timeout) resets its connection."""
@@ -140,19 +140,23 @@ class _Server(ThreadingHTTPServer):
 
 
 class StaticServer:
-    """Serve ``root`` on http://127.0.0.1:<free port>/ for the life of a ``with`` block."""
+    """Serve ``root`` on http://127.0.0.1:<port>/ (0: a free one) for the life of a
+    ``with`` block."""
 
-    def __init__(self, root: Path, display: str | None = None) -> None:
+    def __init__(self, root: Path, display: str | None = None, port: int = 0,
+                 missing_hint: str | None = None) -> None:
         self.display = display or str(root)
         if not root.is_dir():
-            raise PipelineError("nothing to serve: not a folder", Location(self.display))
+            raise PipelineError("nothing to serve: not a folder", Location(self.display),
+                                missing_hint)
         self.root = root.resolve()
+        self.port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> StaticServer:
         try:
-            self._server = _Server(self.root)
+            self._server = _Server(self.root, self.port)
         except OSError as exc:
             raise PipelineError(
                 f"cannot start a local web server on {HOST}: {exc.strerror or exc}",

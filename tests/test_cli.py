@@ -267,3 +267,46 @@ def test_pyproject_form_of_the_pseudo_locale_snippet_is_accepted(tmp_path: Path)
     (tmp_path / "pyproject.toml").write_text("[tool.pipeline]\n" + snippet, encoding="utf-8")
     assert load_config(tmp_path).languages == top_level
     assert [lang.code for lang in top_level][-2:] == ["en_XA", "ar_XB"]
+
+
+# --- the preview server -----------------------------------------------------------------
+
+
+def test_serve_without_a_site_says_what_to_run(make_root: MakeRoot) -> None:
+    root = make_root("translated")
+    status, out, err = invoke("--root", str(root), "serve", "--port", "0")
+    assert status == 1 and out == ""
+    assert err == ("output/site: nothing to serve: not a folder\n"
+                   "  hint: run 'pipeline build' (or 'make') first\n")
+
+
+def test_serve_shows_the_site_and_the_reports_until_stopped(make_root: MakeRoot) -> None:
+    """A real process: the URLs it prints answer, and Ctrl-C (SIGINT) ends it cleanly."""
+    import signal
+    import urllib.request
+
+    root = make_root("translated")
+    for folder, name, text in (("site-1", "index.html", "<!DOCTYPE html><title>site</title>"),
+                               ("reports", "a11y.html", "<!DOCTYPE html><title>a11y</title>")):
+        (root / "output" / folder).mkdir(parents=True)
+        (root / "output" / folder / name).write_text(text, encoding="utf-8")
+    (root / "output" / "site").symlink_to("site-1")
+    server = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(root), "serve",
+                               "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        assert server.stdout is not None
+        site_line, reports_line = server.stdout.readline(), server.stdout.readline()
+        assert site_line.startswith("site:    http://127.0.0.1:")
+        assert site_line.endswith(" (output/site)\n")
+        site_url = site_line.split()[1]
+        reports_url = reports_line.split()[2].rstrip(",")
+        with urllib.request.urlopen(site_url, timeout=10) as page:
+            assert b"<title>site</title>" in page.read()
+        with urllib.request.urlopen(reports_url, timeout=10) as page:
+            assert b"<title>a11y</title>" in page.read()
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=10)
+    assert server.returncode == 0, err
+    assert err.splitlines()[-1] == "pipeline serve: stopped"
