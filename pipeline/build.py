@@ -387,7 +387,10 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
         pages=tuple(live),
     )
     _write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
-    return merged, tuple(todo), len(current) - len(todo)
+    # What pa11y ran on includes the a11y report itself, checked within the run: counted
+    # like every other document, so the summary, a11y.json and a11y.html agree.
+    checked = tuple(result.pages) if result is not None else ()
+    return merged, checked, len(live) - len(checked)
 
 
 _PO_LINE = re.compile(rb"(\.po):[0-9]+")

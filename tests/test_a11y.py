@@ -265,7 +265,7 @@ def test_terminal_output_is_gnu_style(site: Run) -> None:
     assert f"{AR_PO}:23: error: Latin-script phrase inside lang=\"ar\": \"Contact us today " \
            'for an appointment" [language-mismatch]' in lines
     summary = next(line for line in lines if line.startswith("a11y: "))
-    assert summary.startswith("a11y: 10 page(s) checked (WCAG2AA; axe, htmlcs, langcheck): "
+    assert summary.startswith("a11y: 10 document(s) checked (WCAG2AA; axe, htmlcs, langcheck): "
                               "12 errors, 1 warnings"), summary
     assert summary.endswith("FAILED: 12 finding(s) block publication on 6 page(s)"), summary
     assert "accepted by a11y-baseline.toml:2 until 2999-12-31" in site.stdout

@@ -128,7 +128,7 @@ def test_second_build_checks_no_page_and_changes_nothing(built: Path, tmp_path: 
     report = build_json(root)
     assert report["a11y_checked"] == []
     assert report["rendered"] == []
-    assert "pa11y: 0 page(s) checked" in result.stdout
+    assert "pa11y: 0 document(s) checked" in result.stdout
     assert os.readlink(root / "output/site") == target  # same site, not republished
     assert tree_hashes(root / "output/site") == before
     assert elapsed < 15, elapsed

@@ -101,7 +101,7 @@ def render_report(result: A11yResult, *, pending: bool = False) -> str:
             f"{r} {result.runner_versions.get(r, '')}".strip() for r in result.runners))
         + (f" (pa11y-ci {_esc(result.pa11y_ci_version)})" if result.pa11y_ci_version else "")
         + "</dd>",
-        f"<dt>Pages</dt><dd>{len(result.results)}</dd>",
+        "<dt>Documents checked</dt><dd>" + _esc(_documents(result)) + "</dd>",
         "<dt>Counts</dt><dd>" + _esc(
             f"{_plural(result.count('error'), 'error')}, "
             f"{_plural(result.count('warning'), 'warning')}, "
@@ -211,3 +211,13 @@ def render_failure(error: PipelineError, pages: Sequence[str] = ()) -> str:
     if pages:
         body.append("<ul>" + "".join(f"<li>{_code(p)}</li>" for p in pages) + "</ul>")
     return _page("Accessibility report: check failed", body)
+
+
+def _documents(result: A11yResult) -> str:
+    """How many documents were checked, split the way a reader counts them: the site's
+    pages (every language, the chooser and section pages) and the HTML reports."""
+    # A site page's url is where it is published; a report's is its path.
+    reports = sum(1 for r in result.results if not r.url.startswith(("http://", "https://")))
+    pages = len(result.results) - reports
+    return (f"{len(result.results)}: {_plural(pages, 'site page')}, "
+            f"{_plural(reports, 'report')}")

@@ -48,7 +48,7 @@ def summary(result: A11yResult) -> str:
     verdict = "passed" if result.passed else (
         f"FAILED: {len(result.gating)} finding(s) block publication on {len(failed)} page(s)")
     return (
-        f"a11y: {len(result.results)} page(s) checked ({result.standard}; {runners}): "
+        f"a11y: {len(result.results)} document(s) checked ({result.standard}; {runners}): "
         f"{result.count('error')} errors, {result.count('warning')} warnings, "
         f"{result.count('notice')} notices, {result.accepted} accepted, "
         f"{len(result.needs_review)} need review; {verdict}"

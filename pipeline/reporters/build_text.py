@@ -51,8 +51,8 @@ def build_summary(result: BuildResult) -> str:
     for gate in result.gates:
         state = "pass" if gate.passed else ("BLOCK" if gate.enabled else "warn")
         lines.append(f"gate {gate.name:<12} {state:<5} {gate.detail}")
-    lines.append(f"pa11y: {len(result.a11y_checked)} page(s) checked, "
-                 f"{result.a11y_reused} reused from the cache; "
+    lines.append(f"pa11y: {len(result.a11y_checked)} document(s) checked (site pages and "
+                 f"reports), {result.a11y_reused} reused from the cache; "
                  f"{len(result.rendered)} page(s) re-rendered")
     for note in result.notes:
         lines.append(f"note: {note}")
