@@ -299,7 +299,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
 
     log("a11y", "checking accessibility")
     a11y, checked, reused = _accessibility(config, cache, run_a11y)
-    log("a11y", f"pa11y ran on {len(checked)} page(s), reused {reused} earlier result(s); "
+    log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} earlier result(s); "
                 f"{len(a11y.gating)} blocking finding(s)")
 
     issues += [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
