@@ -4,8 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make install
+# A cancelled job signals this script, not its children: pass SIGTERM/SIGINT on, so the
+# build stops pa11y-ci and its browsers and says so (then exits 1, the site unchanged).
+.venv/bin/pipeline build &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null || true' TERM INT
+while kill -0 "$child" 2>/dev/null; do
+  wait "$child" || true  # a trapped signal ends wait early: wait again
+done
 status=0
-.venv/bin/pipeline build || status=$?
+wait "$child" || status=$?  # bash keeps an ended child's status for this
+trap - TERM INT
 # A blocked build prints its blocking findings (path:line: severity: message [code]),
 # and under GitHub Actions (GITHUB_ACTIONS=true) also ::error annotations.
 # The reports are written whatever the verdict: upload output/reports/ as artifacts,
