@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -193,6 +194,15 @@ def test_line_breaks_are_libunistrings(text: str, width: int, start: int,
     prohibited = {i for i in forbid if i < len(text)}
     assert line_breaks(text, width, start, prohibited) == libunistring_line_breaks(
         text, width, start, prohibited)
+
+
+def test_the_shipped_table_is_the_installed_libunistrings() -> None:
+    """pipeline/data/gnu_linebreak.txt is what scripts/gnu_linebreak_table.py reads from
+    the libunistring that msgcat uses (classes, widths and pair table of every code point)."""
+    _libunistring()
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "gnu_linebreak_table.py"),
+                           "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_break_opportunities_follow_libunistrings_pair_table() -> None:
