@@ -11,11 +11,11 @@ saved by someone else after it was read (a translator in Poedit) is not replaced
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import polib
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
@@ -477,43 +477,38 @@ def status(config: Config, languages: tuple[Lang, ...] | None = None) -> list[St
 # --- .mo ---------------------------------------------------------------------------
 
 
+class _MsgfmtHeader(polib.POFile):  # type: ignore[misc]  # polib has no type hints
+    """polib's ``.mo`` writer with the header ``msgfmt`` writes: the catalog's fields in
+    their order, without POT-Creation-Date (polib sorts the fields its own way and keeps
+    that one, so a new template alone would change every ``.mo``)."""
+
+    def __init__(self, header: str) -> None:
+        super().__init__(encoding="utf-8")
+        self.mo_header = header
+
+    def metadata_as_entry(self) -> polib.POEntry:
+        return polib.POEntry(msgid="", msgstr=self.mo_header)
+
+
 def mo_bytes(catalog: Catalog) -> bytes:
-    """GNU .mo bytes, as msgfmt writes them: fuzzy and untranslated entries left out,
-    and no POT-Creation-Date in the header (a new template alone changes no .mo)."""
-    pairs: list[tuple[bytes, bytes]] = []
-    header = "".join(f"{k}: {v}\n" for k, v in catalog.header
-                     if k.lower() != "pot-creation-date")
-    pairs.append((b"", header.encode("utf-8")))
+    """The ``.mo`` file of a catalog, written by polib: the messages msgfmt would put in
+    it (fuzzy and untranslated entries left out); a plural entry only when every form is
+    translated (msgfmt looks at the first form alone)."""
+    mo = _MsgfmtHeader("".join(f"{k}: {v}\n" for k, v in catalog.header
+                               if k.lower() != "pot-creation-date"))
     for entry in catalog.active:
-        if not entry.translated:
-            continue
-        msgid = entry.msgid
-        if entry.msgctxt is not None:
-            msgid = f"{entry.msgctxt}\x04{msgid}"
+        context, msgid = entry.msgctxt, entry.msgid
+        if context == "":
+            # polib leaves an empty msgctxt out; gettext keys it as "" + U+0004 + msgid.
+            context, msgid = None, "\x04" + msgid
+        message = polib.POEntry(msgctxt=context, msgid=msgid, flags=list(entry.flags))
         if entry.msgid_plural is not None:
-            key = f"{msgid}\x00{entry.msgid_plural}"
-            value = "\x00".join(entry.msgstr_plural)
+            message.msgid_plural = entry.msgid_plural
+            message.msgstr_plural = dict(enumerate(entry.msgstr_plural))
         else:
-            key, value = msgid, entry.msgstr
-        pairs.append((key.encode("utf-8"), value.encode("utf-8")))
-    pairs.sort()
-    count = len(pairs)
-    key_start = 7 * 4 + 16 * count
-    keys = b"".join(k + b"\x00" for k, _ in pairs)
-    values = b"".join(v + b"\x00" for _, v in pairs)
-    key_table: list[int] = []
-    offset = key_start
-    for original, _ in pairs:
-        key_table += [len(original), offset]
-        offset += len(original) + 1
-    value_table: list[int] = []
-    offset = key_start + len(keys)
-    for _, translation in pairs:
-        value_table += [len(translation), offset]
-        offset += len(translation) + 1
-    head = struct.pack("<7I", 0x950412DE, 0, count, 7 * 4, 7 * 4 + 8 * count, 0, key_start)
-    return (head + struct.pack(f"<{2 * count}I", *key_table)
-            + struct.pack(f"<{2 * count}I", *value_table) + keys + values)
+            message.msgstr = entry.msgstr
+        mo.append(message)  # polib's to_binary keeps the translated ones
+    return bytes(mo.to_binary())
 
 
 def compile_catalogs(config: Config, languages: tuple[Lang, ...] | None = None

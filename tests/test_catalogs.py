@@ -16,7 +16,7 @@ from pathlib import Path
 import polib
 import pytest
 from babel.messages.plurals import get_plural
-from conftest import msgfmt_check, require_tool, run_cli
+from conftest import REPO, ROOTS, msgfmt_check, require_tool, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -451,6 +451,107 @@ def test_mo_keeps_contexts_and_plurals() -> None:
     assert mo.ngettext("%(n)s page", "%(n)s pages", 5) == "%(n)s páginas"
     assert mo.gettext("Open") == "Open"
     assert mo.gettext("Empty") == "Empty"
+
+
+EDGE_PO = """\
+# A header whose fields are not in polib's order, with fields polib does not know.
+msgid ""
+msgstr ""
+"Language: es\\n"
+"Project-Id-Version: Edge Clinic\\n"
+"POT-Creation-Date: 2026-12-05 10:03+0000\\n"
+"X-Generator: Poedit 3.4\\n"
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Plural-Forms: nplurals=2; plural=(n != 1);\\n"
+"X-Poedit-Basepath: ..\\n"
+
+msgctxt "verb"
+msgid "Close"
+msgstr "Cerrar"
+
+msgctxt ""
+msgid "Close"
+msgstr "Cierre"
+
+msgid "Close"
+msgstr "Cerca"
+
+#, python-format
+msgid "%(n)s page"
+msgid_plural "%(n)s pages"
+msgstr[0] "%(n)s página"
+msgstr[1] "%(n)s páginas"
+
+msgctxt "list"
+msgid "%(n)s item"
+msgid_plural "%(n)s items"
+msgstr[0] "%(n)s elemento"
+msgstr[1] "%(n)s elementos"
+
+#, fuzzy
+msgid "Open"
+msgstr "Abrir"
+
+msgid "Empty"
+msgstr ""
+
+msgid "Zoë says \\"hi\\"\\n"
+msgstr "Zoë dice \\"hola\\"\\n"
+
+#~ msgid "Gone"
+#~ msgstr "Ido"
+"""
+
+
+def _mo_readings(mo: Path) -> tuple[str, dict[object, str]]:
+    """What msgunfmt prints for a .mo file, and what Python's gettext reads from it."""
+    dumped = subprocess.run([require_tool("msgunfmt"), str(mo)], capture_output=True,
+                            text=True, check=True).stdout
+    with mo.open("rb") as handle:
+        translations = gettext.GNUTranslations(handle)
+    return dumped, dict(translations._catalog)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("source", ["shipped", "msgcat-layout", "edge"])
+def test_mo_holds_the_messages_msgfmt_puts_in_its_own(source: str, tmp_path: Path) -> None:
+    """polib writes our .mo; read back with msgunfmt and with Python's gettext, it holds
+    exactly what msgfmt's .mo of the same catalog holds (the bytes differ: order, hash)."""
+    msgfmt = require_tool("msgfmt")
+    if source == "edge":
+        (tmp_path / "edge.po").write_text(EDGE_PO, encoding="utf-8")
+        catalogs = [tmp_path / "edge.po"]
+    else:
+        base = REPO if source == "shipped" else ROOTS / source
+        catalogs = sorted((base / "locales").glob("*/LC_MESSAGES/messages.po"))
+    assert catalogs
+    for number, po in enumerate(catalogs):
+        ours, gnu = tmp_path / f"ours-{number}.mo", tmp_path / f"gnu-{number}.mo"
+        ours.write_bytes(mo_bytes(read_po(po, po.name)))
+        subprocess.run([msgfmt, "-o", str(gnu), str(po)], check=True)
+        assert ours.read_bytes() != gnu.read_bytes()  # not a copy: polib's own layout
+        assert _mo_readings(ours) == _mo_readings(gnu), po
+    if source == "edge":
+        messages = _mo_readings(tmp_path / "ours-0.mo")[1]
+        assert messages["\x04Close"] == "Cierre" and messages["verb\x04Close"] == "Cerrar"
+        assert "Open" not in messages and "Empty" not in messages and "Gone" not in messages
+        assert "POT-Creation-Date" not in messages[""] and "X-Poedit-Basepath" in messages[""]
+
+
+def test_mo_leaves_out_a_plural_with_an_empty_form(tmp_path: Path) -> None:
+    """Our one difference from msgfmt, on purpose: a plural entry counts as translated only
+    when every form is (msgfmt takes it when the first form is)."""
+    po = tmp_path / "partial.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+        'msgid "%(n)s page"\nmsgid_plural "%(n)s pages"\nmsgstr[0] "%(n)s página"\n'
+        'msgstr[1] ""\n', encoding="utf-8")
+    ours = tmp_path / "ours.mo"
+    ours.write_bytes(mo_bytes(read_po(po, po.name)))
+    gnu = tmp_path / "gnu.mo"
+    subprocess.run([require_tool("msgfmt"), "-o", str(gnu), str(po)], check=True)
+    assert ("%(n)s page", 0) not in _mo_readings(ours)[1]
+    assert ("%(n)s page", 0) in _mo_readings(gnu)[1]
 
 
 # --- status ---------------------------------------------------------------------------
