@@ -167,10 +167,12 @@ def summary(a11y: dict[str, Any]) -> str:
     else:
         head = (f"a11y sample: {s['pages']} pages ({s['pages'] // max(s['languages'], 1)} "
                 f"pages x {s['languages']} languages), concurrency {s['concurrency']}: ")
-        ours = (f"ours {s['ours']['seconds']:.1f} s = {s['ours_pages_per_second']} pages/s"
+        ours = (f"ours {s['ours']['seconds']:.1f} s = {s['ours_pages_per_second']} pages/s "
+                f"(load {s['ours']['load_1min']:.1f})"
                 if "ours_pages_per_second" in s else f"ours failed: {s.get('ours_failed')}")
         bare = (f"bare pa11y-ci {s['bare']['seconds']:.1f} s = "
-                f"{s['bare_pages_per_second']} pages/s" if "bare_pages_per_second" in s
+                f"{s['bare_pages_per_second']} pages/s (load {s['bare']['load_1min']:.1f})"
+                if "bare_pages_per_second" in s
                 else f"bare pa11y-ci failed: {s.get('bare_failed')}")
         overhead = f"; wrapper overhead {s['overhead']:+.1%}" if "overhead" in s else ""
         lines.append(head + ours + ", " + bare + overhead)
@@ -182,7 +184,8 @@ def summary(a11y: dict[str, Any]) -> str:
     elif "seconds" in incremental:
         lines.append(
             f"incremental build (one paragraph of {incremental['edited']} edited): "
-            f"{incremental['seconds']:.1f} s, of which pa11y {incremental['a11y_seconds']:.1f} s "
+            f"{incremental['seconds']:.1f} s (load {incremental['run']['load_1min']:.1f}), "
+            f"of which pa11y {incremental['a11y_seconds']:.1f} s "
             f"on {incremental['rechecked']} page(s): "
             f"{', '.join(incremental['rechecked_pages'])}")
     elif "failed" in incremental:

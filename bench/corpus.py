@@ -9,7 +9,9 @@ changed 1 % of the paragraphs; its catalogs and POT are still the old ones, so
 ``extract`` + ``update`` there is the everyday "the English changed" run.
 
 Everything is deterministic from the seed: the same (pages, seed) gives the same
-bytes. ``corpus.json`` in the destination lists every changed paragraph.
+bytes, the catalogs' header dates included when ``SOURCE_DATE_EPOCH`` is set (they
+are the pipeline's own, which honours it; otherwise they are the current minute).
+``corpus.json`` in the destination lists every changed paragraph.
 """
 
 from __future__ import annotations

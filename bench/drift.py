@@ -78,7 +78,8 @@ def run(info: CorpusInfo, work: Path, cap: float,
                                         cap)
         log(f"  drift: {step}: {describe(run_)}")
         out["steps"][step] = {"seconds": round(run_.seconds, 3),
-                              "peak_rss_mb": round(run_.peak_rss_mb, 1)}
+                              "peak_rss_mb": round(run_.peak_rss_mb, 1),
+                              "load_1min": round(run_.load, 2)}
         if report is None:
             return {**out, "failed": f"{step}: {failure(run_)}"}
         if step == "build":
@@ -107,7 +108,9 @@ def summary(drift: dict[str, Any]) -> str:
         f"drift ({drift['edited_paragraphs']} paragraphs edited, a paragraph added to "
         f"{len(drift['added_to'])} pages): extract {steps['extract']['seconds']:.2f} s, "
         f"update {steps['update']['seconds']:.2f} s, build {steps['build']['seconds']:.2f} s "
-        f"(a11y stand-in; {steps['build']['rendered']} pages re-rendered); page-languages "
+        f"(a11y stand-in; {steps['build']['rendered']} pages re-rendered; load average "
+        f"{min(s['load_1min'] for s in steps.values()):.1f} to "
+        f"{max(s['load_1min'] for s in steps.values()):.1f}); page-languages "
         f"published {drift['before']['published']} before, {after['published']} after, "
         f"{len(withdrawn)} newly withdrawn"
         + (f" ({', '.join(withdrawn[:10])}{', …' if len(withdrawn) > 10 else ''})"

@@ -6,23 +6,31 @@ peer cannot run. Each peer gets the same scenario as ours: its own catalogs made
 from the base pages with ~90 % pseudo-translated (untimed setup), then extract
 from the changed pages, merge into the old catalogs, render the 4 languages.
 
+Every step's output is checked before its time counts (``check_outputs``): one file
+per expected output, none missing, none extra, each sized in a sane ratio to the
+pages it comes from. A run that fails the check is recorded as invalid with the
+reason, never as a time.
+
 Installs: po4a and gettext from Debian when missing; translate-toolkit and mdpo
-each in its own venv under ``bench/work/`` (both ship ``md2po``/``po2md``).
+each in its own venv under ``bench/tools/`` (both ship ``md2po``/``po2md``), kept
+between runs (``bench/work/`` is deleted after each run).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.corpus import LANGUAGES, is_translated, pseudo_translate
 from bench.proc import Run, run_sequence
 
+TOOLS = Path(__file__).resolve().parent / "tools"  # the peers' venvs, kept between runs
 TT_REQUIREMENT = "translate-toolkit[markdown,levenshtein]==3.20.4"
 MDPO_REQUIREMENT = "mdpo==2.1.4"
 STEPS = ("extract", "update", "render")
@@ -47,6 +55,8 @@ class PeerResult:
     commands: dict[str, list[str]] = field(default_factory=dict)
     runs: dict[str, Run] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)  # step → why there is no time
+    # step → the run whose output failed the check: kept to explain, never a time
+    invalid: dict[str, Run] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -57,7 +67,71 @@ class PeerResult:
             "commands": self.commands,
             "runs": {step: run.to_dict() for step, run in self.runs.items()},
             "reasons": self.reasons,
+            **({"invalid": {step: {"reason": self.reasons[step], "run": run.to_dict()}
+                            for step, run in self.invalid.items()}} if self.invalid else {}),
         }
+
+
+# --- output check ----------------------------------------------------------------
+
+# Size of an output ÷ size of the pages it comes from, measured on the corpus with
+# every peer: a POT 1.6 to 2.3, a catalog 2.3 to 4.1, a translated page 0.55 (zh_Hans) to
+# 1.8 (ar). The bounds leave room for other seeds and sizes, not for a file that
+# holds two pages or none.
+EXTRACT_RATIO = (0.8, 4.0)
+CATALOG_RATIO = (1.2, 8.0)
+PAGE_RATIO = (0.4, 2.5)
+# Outputs of one page each, in one folder, differ from their median ratio by at most
+# this factor (measured: 1.2); a translator that carries text over from page to page
+# drifts away from it.
+PAGE_SPREAD = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """One folder a step writes: exactly these files, each sized like its sources."""
+
+    folder: Path
+    files: Mapping[str, tuple[Path, ...]]  # name under ``folder`` → the pages it comes from
+    ratio: tuple[float, float]  # the sane range of size ÷ the sources' size
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.1f} kB"
+
+
+def check_outputs(expected: list[Expected]) -> str:
+    """'' when every expected output is there, alone and sane in size; else why not."""
+    for want in expected:
+        where = want.folder.name
+        if not want.folder.is_dir():
+            return f"no output folder {where}/"
+        found = {p.relative_to(want.folder).as_posix() for p in want.folder.rglob("*")
+                 if p.is_file()}
+        missing = sorted(set(want.files) - found)
+        extra = sorted(found - set(want.files))
+        if missing or extra:
+            detail = (f"{len(missing)} missing ({missing[0]}…)" if missing
+                      else f"{len(extra)} unexpected ({extra[0]}…)")
+            return (f"{where}/ holds {len(found)} files, expected {len(want.files)}: "
+                    + detail)
+        ratios: dict[str, float] = {}
+        low, high = want.ratio
+        for name, sources in sorted(want.files.items()):
+            size = (want.folder / name).stat().st_size
+            source = sum(s.stat().st_size for s in sources)
+            ratios[name] = size / max(source, 1)
+            if not low <= ratios[name] <= high:
+                return (f"{where}/{name} is {_size(size)} for {_size(source)} of source "
+                        f"(x{ratios[name]:.2f}, expected x{low} to x{high})")
+        single = {n: r for n, r in ratios.items() if len(want.files[n]) == 1}
+        if len(single) >= 3:
+            median = statistics.median(single.values())
+            for name, value in sorted(single.items()):
+                if not median / PAGE_SPREAD <= value <= median * PAGE_SPREAD:
+                    return (f"{where}/{name} is x{value:.2f} its page's size, the folder's "
+                            f"median x{median:.2f}: not the same work per page")
+    return ""
 
 
 def _run_quiet(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -129,12 +203,14 @@ class Peer:
     label = ""
     how = ""  # the commands, in a few words
 
-    def __init__(self, work: Path, base: Path, changed: Path, seed: int):
+    def __init__(self, work: Path, base: Path, changed: Path, seed: int,
+                 tools: Path = TOOLS):
         self.work = work.resolve() / self.key
         self.base_pages = base.resolve() / "source" / "pages"
         self.changed_pages = changed.resolve() / "source" / "pages"
         self.changed_root = changed.resolve()
         self.seed = seed
+        self.tools = tools.resolve()
 
     def ensure(self) -> str:
         """Install what is missing; '' when the peer can run, else why not."""
@@ -151,6 +227,24 @@ class Peer:
 
     def pages(self, folder: Path) -> list[Path]:
         return sorted(folder.glob("*.md"))
+
+    def expected(self, step: str) -> list[Expected]:
+        """What ``step`` must leave behind for its time to count."""
+        raise NotImplementedError
+
+    def _whole(self, folder: Path, names: list[str], ratio: tuple[float, float]) -> Expected:
+        """Files that each come from all the changed pages (one POT, one catalog)."""
+        pages = tuple(self.pages(self.changed_pages))
+        return Expected(folder, dict.fromkeys(names, pages), ratio)
+
+    def _per_page(self, folder: Path, suffix: str, ratio: tuple[float, float]) -> Expected:
+        """One file per changed page, named after it."""
+        return Expected(folder, {p.stem + suffix: (p,) for p in self.pages(self.changed_pages)},
+                        ratio)
+
+    def _rendered(self) -> list[Expected]:
+        return [self._per_page(self.work / "out" / lang, ".md", PAGE_RATIO)
+                for lang in LANGUAGES]
 
 
 class Po4a(Peer):
@@ -215,6 +309,15 @@ class Po4a(Peer):
             Step("render", [["po4a", "--no-update", str(self.cfg)]], prepare=before_render),
         ]
 
+    def expected(self, step: str) -> list[Expected]:
+        if step == "extract":
+            return [self._whole(self.work / "extract", ["messages.pot"], EXTRACT_RATIO)]
+        if step == "update":  # the POT and the catalogs, side by side
+            return [self._whole(self.work / "po",
+                                ["messages.pot", *(f"{lang}.po" for lang in LANGUAGES)],
+                                (EXTRACT_RATIO[0], CATALOG_RATIO[1]))]
+        return self._rendered()
+
 
 class TranslateToolkit(Peer):
     key = "translate-toolkit"
@@ -223,7 +326,7 @@ class TranslateToolkit(Peer):
 
     @property
     def bin(self) -> Path:
-        return self.work.parent.parent / "venv-tt" / "bin"
+        return self.tools / "venv-tt" / "bin"
 
     def ensure(self) -> str:
         return _venv_install(self.bin.parent, TT_REQUIREMENT, "md2po")
@@ -272,6 +375,14 @@ class TranslateToolkit(Peer):
                  prepare=before_render, needs=("update",)),
         ]
 
+    def expected(self, step: str) -> list[Expected]:
+        if step == "extract":
+            return [self._per_page(self.work / "pot", ".pot", EXTRACT_RATIO)]
+        if step == "update":
+            return [self._per_page(self.work / "po" / lang, ".po", CATALOG_RATIO)
+                    for lang in LANGUAGES]
+        return self._rendered()
+
 
 MDPO_RENDER = """\
 import os, sys
@@ -279,8 +390,11 @@ from pathlib import Path
 from mdpo.po2md import Po2Md
 po, pages, out = sys.argv[1:4]
 os.makedirs(out, exist_ok=True)
-translator = Po2Md([po])  # the catalog is parsed once for all pages
+catalogs = Po2Md([po]).pofiles  # the catalog, parsed once for all pages
 for page in sorted(Path(pages).glob("*.md")):
+    # A Po2Md keeps its output lines between translate() calls: one per page.
+    translator = Po2Md([])
+    translator.pofiles = catalogs
     translator.translate(str(page), save=os.path.join(out, page.name))
 """
 
@@ -305,11 +419,11 @@ catalog.save(target)
 class Mdpo(Peer):
     key = "mdpo"
     label = "mdpo"
-    how = "md2po into one POT; Po2Md with the catalog parsed once, x4"
+    how = "md2po into one POT; a Po2Md per page on the catalog parsed once, x4"
 
     @property
     def bin(self) -> Path:
-        return self.work.parent.parent / "venv-mdpo" / "bin"
+        return self.tools / "venv-mdpo" / "bin"
 
     def ensure(self) -> str:
         return _venv_install(self.bin.parent, MDPO_REQUIREMENT, "md2po")
@@ -334,21 +448,27 @@ class Mdpo(Peer):
             pseudo_translate_po(pot, self.work / "po" / f"{lang}.po", lang, self.seed)
 
     def steps(self) -> list[Step]:
-        pot = self.work / "messages.pot"
+        extracted = self.work / "extract"
 
         def before_extract() -> None:
-            if pot.exists():
-                pot.unlink()
+            _reset(extracted)
+            extracted.mkdir()
 
         return [
             Step("extract", [[str(self.bin / "md2po"), "-q", str(self.changed_pages / "*.md"),
-                              "-p", str(pot), "-s"]], prepare=before_extract),
+                              "-p", str(extracted / "messages.pot"), "-s"]],
+                 prepare=before_extract),
             Step("update", reason="no merge tool"),
             Step("render", [[str(self.bin / "python"), str(self.work / "render.py"),
                              str(self.work / "po" / f"{lang}.po"), str(self.changed_pages),
                              str(self.work / "out" / lang)] for lang in LANGUAGES],
                  prepare=lambda: _reset(self.work / "out")),
         ]
+
+    def expected(self, step: str) -> list[Expected]:
+        if step == "extract":
+            return [self._whole(self.work / "extract", ["messages.pot"], EXTRACT_RATIO)]
+        return self._rendered()
 
 
 class Msgmerge(Peer):
@@ -381,6 +501,10 @@ class Msgmerge(Peer):
     def output(self, lang: str) -> Path:
         return self.work / "out" / f"{lang}.po"
 
+    def expected(self, step: str) -> list[Expected]:
+        return [self._whole(self.work / "out", [f"{lang}.po" for lang in LANGUAGES],
+                            CATALOG_RATIO)]
+
 
 PEERS: tuple[type[Peer], ...] = (Po4a, TranslateToolkit, Mdpo, Msgmerge)
 
@@ -405,14 +529,24 @@ def run_peer(peer: Peer, our_pot: Path, cap: float,
             result.reasons[step.name] = step.reason
             continue
         result.commands[step.name] = [" ".join(c) for c in step.commands]
-        blocked = [n for n in step.needs if n in result.runs and not result.runs[n].ok]
+        blocked = [n for n in step.needs
+                   if n in result.invalid or (n in result.runs and not result.runs[n].ok)]
         if blocked:
-            result.reasons[step.name] = f"not run: {blocked[0]} did not finish"
+            result.reasons[step.name] = (f"not run: {blocked[0]} "
+                                         + ("output invalid" if blocked[0] in result.invalid
+                                            else "did not finish"))
             log(f"  {peer.key} {step.name}: {result.reasons[step.name]}")
             continue
         if step.prepare:
             step.prepare()
         run = run_sequence(step.commands, cwd=peer.work, cap=cap)
+        wrong = check_outputs(peer.expected(step.name)) if run.ok else ""
+        if wrong:
+            result.invalid[step.name] = run
+            result.reasons[step.name] = f"invalid output: {wrong}"
+            log(f"  {peer.key} {step.name}: {result.reasons[step.name]} "
+                f"(its {run.seconds:.2f} s do not count)")
+            continue
         result.runs[step.name] = run
         if run.capped:
             log(f"  {peer.key} {step.name}: > {cap:.0f} s (capped)")

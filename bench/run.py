@@ -1,12 +1,16 @@
-"""The benchmark: ``python -m bench.run [--pages N] [--quick] [--reps N]``.
+"""The benchmark: ``python -m bench.run [--pages N[,N…] | --curve] [--quick] [--keep]``.
 
 corpus (``bench.corpus``) → our stages, each in its own process, median of
 ``--reps`` cold runs (``bench.ours``) → the drift scenario (``bench.drift``) → the
 peers, one run each, capped (``bench.peers``) → fuzzy-match quality against
 msgmerge → the accessibility sample and the incremental build (``bench.a11y``) → a
 table on the terminal, ``bench/results/<date>.json`` (every run, medians, peak
-RSS, machine, versions, load) and ``bench/results/<date>.md`` (the table the
-README quotes). Runs with other sizes than the default write ``<date>-<N>p.*``.
+RSS, machine, versions, commit, load) and ``bench/results/<date>.md`` (the table
+the README quotes). Runs with other sizes than the default write ``<date>-<N>p.*``.
+
+``--pages 100,1000,5000`` (or ``--curve``) measures each size in turn and writes the
+scale curve, with every size's record, to ``<date>-curve.*``. The work folder is
+deleted at the end unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -34,10 +39,12 @@ from bench.ours import (
     time_stages,
 )
 from bench.peers import PEERS, Msgmerge, PeerResult, run_peer
+from bench.proc import Run
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 DEFAULT_PAGES = 1000
+CURVE_PAGES = (100, 1000, 5000)
 TARGETS = {
     "build_seconds": 10.0,  # full non-a11y build, 1,000 pages x 5 languages
     "incremental_seconds": 1.0,  # plus pa11y for that page's languages
@@ -91,10 +98,16 @@ def machine() -> dict[str, Any]:
 
 
 def pipeline_version() -> str:
-    commit = _first_line(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "pipeline"],
-                           capture_output=True, text=True, check=False).stdout.strip()
-    return commit + (" + uncommitted changes in pipeline/" if dirty else "")
+    """The short commit, and which measured folders differ from it."""
+    short = _first_line(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    dirty = [f"{folder}/" for folder in ("pipeline", "bench")
+             if subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", folder],
+                               capture_output=True, text=True, check=False).stdout.strip()]
+    return short + (f" + uncommitted changes in {', '.join(dirty)}" if dirty else "")
+
+
+def commit() -> str:
+    return _first_line(["git", "-C", str(REPO), "rev-parse", "HEAD"])
 
 
 # --- fuzzy quality ---------------------------------------------------------------
@@ -162,9 +175,20 @@ def ratio(peer: float, ours: float | None, capped: bool = False) -> str:
     return f" ({'> ' if capped else ''}{text})"
 
 
+def load_range(runs: list[Run]) -> str:
+    """The 1-minute load average when the runs started: next to every time."""
+    loads = [r.load for r in runs]
+    if not loads:
+        return ""
+    low, high = min(loads), max(loads)
+    return f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f}-{high:.1f}"
+
+
 def peer_cell(result: PeerResult, step: str, ours: float | None, cap: float) -> str:
     if result.unavailable:
         return "cannot run"
+    if step in result.invalid:  # a wrong run has no time, fast or slow
+        return result.reasons[step].replace("invalid output: ", "invalid: ", 1)
     run = result.runs.get(step)
     if run is None:
         reason = result.reasons.get(step, "")
@@ -195,12 +219,13 @@ def stage_rows(stages: dict[str, StageRuns], e2e: StageRuns) -> list[list[str]]:
     rows = []
     for stage in [*(stages[n] for n in STAGE_NAMES), e2e]:
         if stage.missing and stage.median is None:
-            rows.append([stage.name, stage.missing, "", "", ""])
+            rows.append([stage.name, stage.missing, "", "", "", ""])
             continue
         runs = " ".join(f"{r.seconds:.2f}" for r in stage.runs)
         inner = (f"{sorted(stage.inner)[len(stage.inner) // 2]:.2f} s" if stage.inner else "")
         rows.append([stage.name, seconds(stage.median), runs, inner,
-                     f"{stage.peak_rss_mb:.0f} MB" if stage.peak_rss_mb else ""])
+                     f"{stage.peak_rss_mb:.0f} MB" if stage.peak_rss_mb else "",
+                     load_range(stage.runs)])
     return rows
 
 
@@ -208,26 +233,42 @@ def peer_rows(stages: dict[str, StageRuns], peers: list[PeerResult],
               cap: float) -> list[list[str]]:
     ours = {step: stages[step].median for step, _ in PEER_STEPS}
     rows = [["ours (pipeline)", *(seconds(ours[s]) if ours[s] is not None
-                                  else stages[s].missing for s, _ in PEER_STEPS), ""]]
+                                  else stages[s].missing for s, _ in PEER_STEPS), "",
+             load_range([r for s, _ in PEER_STEPS for r in stages[s].runs])]]
     for result in peers:
         peak = max((r.peak_rss_mb for r in result.runs.values() if r.ok), default=0.0)
         label = f"{result.label} {result.version}" if result.version else result.label
         if result.unavailable:
-            rows.append([label, f"cannot run: {result.unavailable}", "", "", ""])
-            continue
+            rows.append([label, f"cannot run: {result.unavailable}", "", "", "", ""])
             continue
         rows.append([label, *(peer_cell(result, s, ours[s], cap) for s, _ in PEER_STEPS),
-                     f"{peak:.0f} MB" if peak else ""])
+                     f"{peak:.0f} MB" if peak else "",
+                     load_range([*result.runs.values(), *result.invalid.values()])])
     return rows
 
 
 # --- main ------------------------------------------------------------------------
 
 
+def page_counts(text: str) -> tuple[int, ...]:
+    """``--pages``: one count, or several separated by commas (a scale curve)."""
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a page count or a list of them: {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"page counts must be 1 or more: {text!r}")
+    return counts
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=None,
-                        help=f"pages in the corpus (default {DEFAULT_PAGES}, 100 with --quick)")
+    parser.add_argument("--pages", type=page_counts, default=None,
+                        help=f"pages in the corpus (default {DEFAULT_PAGES}, 100 with --quick); "
+                        "several, comma-separated, measure a scale curve")
+    parser.add_argument("--curve", action="store_true",
+                        help="the scale curve: --pages " + ",".join(map(str, CURVE_PAGES)))
     parser.add_argument("--quick", action="store_true",
                         help="1 repetition, a small a11y sample, no incremental run")
     parser.add_argument("--reps", type=int, default=None, help="runs of our stages (default 3)")
@@ -241,10 +282,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="skip the drift scenario (edit, add paragraphs, rebuild)")
     parser.add_argument("--drift-only", action="store_true",
                         help="only the drift scenario: no stage timings, peers or a11y")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the work folder (corpus, our roots, peers' outputs)")
     parser.add_argument("--work", type=Path, default=BENCH / "work")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
     args = parser.parse_args(argv)
-    args.pages = args.pages or (100 if args.quick else DEFAULT_PAGES)
+    if args.curve and args.pages:
+        parser.error("--curve measures " + ",".join(map(str, CURVE_PAGES))
+                     + " pages: give --curve or --pages, not both")
+    args.sizes = tuple(sorted(set(CURVE_PAGES if args.curve else args.pages or (
+        (100,) if args.quick else (DEFAULT_PAGES,)))))
+    if args.drift_only and len(args.sizes) > 1:
+        parser.error("--drift-only takes one page count")
     args.reps = args.reps or (1 if args.quick else 3)
     args.a11y_pages = args.a11y_pages or (5 if args.quick else 10)
     return args
@@ -252,27 +301,234 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    work = args.work.resolve()
+    existed = set(work.iterdir()) if work.is_dir() else None
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        if len(args.sizes) > 1:
+            return curve(args, work)
+        return single(args, args.sizes[0], work)
+    finally:
+        if not args.keep:
+            clean_work(work, existed)
+
+
+def clean_work(work: Path, existed: set[Path] | None) -> None:
+    """The run's work folder goes (a 5,000-page run leaves gigabytes); the default one
+    whole, another only the entries this run created."""
+    if existed is None or work == (BENCH / "work").resolve():
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        for entry in set(work.iterdir()) - existed:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+    log(f"removed the work folder {work} (--keep keeps it)")
+
+
+def single(args: argparse.Namespace, pages: int, work: Path) -> int:
+    started = time.time()
+    if args.drift_only:
+        info, _, _ = make_corpus(pages, args.seed, work)
+        return drift_only(args, info, work, started)
+    result, report = measure(args, pages, work)
+    stem = result["date"] + ("" if pages == DEFAULT_PAGES and not args.quick
+                             else f"-{pages}p")
+    write_results(args, stem, result, report, started)
+    return 0
+
+
+# --- the scale curve -------------------------------------------------------------
+
+# Flagged as superlinear: time per page at the largest size over the smallest above
+# SUPERLINEAR, or the cost of each added page, last interval over first, above
+# MARGINAL (fixed costs such as interpreter start make the first ratio flatter than
+# the work is, the second does not see them). Peak RSS growing by more than
+# MEMORY_GROWTH from the smallest size to the largest is flagged too.
+SUPERLINEAR = 1.2
+MARGINAL = 1.5
+MEMORY_GROWTH = 1.5
+CURVE_STEPS = (*STAGE_NAMES, "end to end")
+
+
+def curve(args: argparse.Namespace, work: Path) -> int:
+    """Every size in turn, each a full measurement; the curve in ``<date>-curve.*``."""
     started = time.time()
     load_start = os.getloadavg()
-    work = args.work.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    info_machine = machine()
-    version = pipeline_version()
-    log(f"bench: {args.pages} pages x 5 languages, {args.reps} rep(s) of ours, peers capped at "
-        f"{args.cap:.0f} s; load {load_start[0]:.2f}")
+    records: list[dict[str, Any]] = []
+    reports: list[dict[str, str]] = []
+    for pages in args.sizes:
+        size_work = work / f"{pages}p"
+        record, report = measure(args, pages, size_work)
+        records.append(record)
+        reports.append(report)
+        log("\n" + report["text"] + "\n")
+        if not args.keep:
+            shutil.rmtree(size_work, ignore_errors=True)  # 5,000 pages leave gigabytes
+    load_end = os.getloadavg()
+    rows = [curve_row(r) for r in records]
+    growth = curve_growth(rows)
+    date = dt.date.today().isoformat()
+    result: dict[str, Any] = {
+        "date": date,
+        "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(timespec="seconds"),
+        "wall_seconds": round(time.time() - started, 1),
+        "machine": records[0]["machine"],
+        "load_average": {"start": [round(x, 2) for x in load_start],
+                         "end": [round(x, 2) for x in load_end]},
+        "pipeline": pipeline_version(),
+        "commit": commit(),
+        "settings": {"pages": list(args.sizes), "seed": args.seed, "reps": args.reps,
+                     "cap_seconds": args.cap, "quick": args.quick, "peers": not args.no_peers,
+                     "a11y": not args.no_a11y, "drift": not args.no_drift},
+        "curve": rows,
+        "growth": growth,
+        "sizes": records,
+    }
+    write_results(args, f"{date}-curve", result,
+                  curve_report(result, reports), started)
+    return 0
 
+
+def curve_row(record: dict[str, Any]) -> dict[str, Any]:
+    """One size of the curve: median seconds and peak RSS of each stage, the load."""
+    steps = {**record["ours"], "end to end": record["end_to_end"]}
+    return {
+        "pages": record["settings"]["pages"],
+        "seconds": {n: steps[n]["median_seconds"] for n in CURVE_STEPS},
+        "peak_rss_mb": {n: steps[n]["peak_rss_mb"] for n in CURVE_STEPS},
+        "load_average": {"start": record["load_average"]["start"][0],
+                         "end": record["load_average"]["end"][0]},
+        "wall_seconds": record["wall_seconds"],
+    }
+
+
+def curve_growth(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per step: time per page and cost per added page, largest size against smallest."""
+    out: dict[str, Any] = {}
+    for name in CURVE_STEPS:
+        points = sorted((r["pages"], r["seconds"][name]) for r in rows
+                        if r["seconds"][name] is not None)
+        if len(points) < 2:
+            out[name] = {"missing": "fewer than two sizes measured"}
+            continue
+        (n0, t0), (n1, t1) = points[0], points[-1]
+        per_page = (t1 / n1) / (t0 / n0)
+        marginal = None
+        if len(points) >= 3:
+            (a, ta), (b, tb) = points[0], points[1]
+            (c, tc), (d, td) = points[-2], points[-1]
+            first, last = (tb - ta) / (b - a), (td - tc) / (d - c)
+            marginal = last / first if first > 0 and last > 0 else None
+        out[name] = {
+            "from": {"pages": n0, "seconds": t0}, "to": {"pages": n1, "seconds": t1},
+            "time_per_page_ratio": round(per_page, 3),
+            "added_page_cost_ratio": None if marginal is None else round(marginal, 3),
+            "superlinear": per_page > SUPERLINEAR
+            or (marginal is not None and marginal > MARGINAL),
+        }
+    peaks = sorted((r["pages"], max(v for v in r["peak_rss_mb"].values() if v))
+                   for r in rows if any(r["peak_rss_mb"].values()))
+    if len(peaks) >= 2:
+        (n0, m0), (n1, m1) = peaks[0], peaks[-1]
+        out["peak_rss"] = {"from": {"pages": n0, "mb": m0}, "to": {"pages": n1, "mb": m1},
+                           "ratio": round(m1 / m0, 3), "grows": m1 / m0 > MEMORY_GROWTH}
+    return out
+
+
+def growth_lines(growth: dict[str, Any]) -> list[str]:
+    lines = []
+    for name in CURVE_STEPS:
+        g = growth[name]
+        if "missing" in g:
+            lines.append(f"{name}: {g['missing']}")
+            continue
+        n0, n1 = g["from"]["pages"], g["to"]["pages"]
+        marginal = ("" if g["added_page_cost_ratio"] is None
+                    else f", cost per added page x{g['added_page_cost_ratio']:.2f}")
+        lines.append(
+            f"{name}: {seconds(g['from']['seconds'])} at {n0:,} pages → "
+            f"{seconds(g['to']['seconds'])} at {n1:,} (x{n1 / n0:.0f} pages); time per page "
+            f"x{g['time_per_page_ratio']:.2f}{marginal} → "
+            + ("SUPERLINEAR" if g["superlinear"] else "linear or better"))
+    if "peak_rss" in growth:
+        m = growth["peak_rss"]
+        lines.append(
+            f"peak RSS: {m['from']['mb']:.0f} MB at {m['from']['pages']:,} pages → "
+            f"{m['to']['mb']:.0f} MB at {m['to']['pages']:,} (x{m['ratio']:.2f}) → "
+            + ("GROWS WITH THE PAGE COUNT" if m["grows"] else "flat"))
+    return lines
+
+
+def curve_report(result: dict[str, Any], reports: list[dict[str, str]]) -> dict[str, str]:
+    m = result["machine"]
+    load = result["load_average"]
+    head = (f"scale curve, {', '.join(f'{n:,}' for n in result['settings']['pages'])} pages "
+            f"x 5 languages; {m['nproc']} x {m['cpu']}, {m['memory_gib']} GiB, Python "
+            f"{m['python']}; load average {load['start'][0]:.2f} → {load['end'][0]:.2f}; "
+            f"pipeline {result['pipeline']}")
+    reps = result["settings"]["reps"]
+    time_header = ["pages", *CURVE_STEPS, "per page (end to end)", "load"]
+    rss_header = ["pages", *CURVE_STEPS]
+    time_rows, rss_rows = [], []
+    for row in result["curve"]:
+        e2e = row["seconds"]["end to end"]
+        time_rows.append([f"{row['pages']:,}", *(seconds(row["seconds"][n]) for n in CURVE_STEPS),
+                          "—" if e2e is None else f"{e2e / row['pages'] * 1000:.1f} ms",
+                          f"{row['load_average']['start']:.2f} → {row['load_average']['end']:.2f}"])
+        rss_rows.append([f"{row['pages']:,}", *("—" if row["peak_rss_mb"][n] is None
+                                                 else f"{row['peak_rss_mb'][n]:.0f} MB"
+                                                 for n in CURVE_STEPS)])
+    growth = growth_lines(result["growth"])
+    loads = [v for row in result["curve"] for v in row["load_average"].values()]
+    if max(loads) > m["nproc"] or max(loads) > 1.5 * max(min(loads), 0.5):
+        growth.append(
+            f"the load average went from {min(loads):.1f} to {max(loads):.1f} on "
+            f"{m['nproc']} cores during the curve: a flag may be the machine's, not the "
+            "code's; compare on a quiet machine")
+    how = (f"Median of {reps} cold run(s) per stage (wall time, interpreter start included); "
+           f"flagged SUPERLINEAR when the time per page grows more than x{SUPERLINEAR} from the "
+           f"smallest size to the largest, or the cost per added page more than x{MARGINAL} "
+           f"from the first interval to the last.")
+    text = "\n\n".join([
+        head, "median seconds\n" + text_table(time_header, time_rows),
+        "peak RSS\n" + text_table(rss_header, rss_rows), "\n".join(growth)])
+    markdown = "\n\n".join([
+        f"Measured {result['date']}: {head}.",
+        "Median seconds:", md_table(time_header, time_rows), how,
+        "Peak RSS:", md_table(rss_header, rss_rows),
+        "\n".join(f"- {line}" for line in growth),
+        *(f"## {row['pages']:,} pages\n\n{report['markdown']}"
+          for row, report in zip(result["curve"], reports, strict=True)),
+    ])
+    return {"text": text, "markdown": markdown}
+
+
+def make_corpus(pages: int, seed: int, work: Path) -> tuple[CorpusInfo, int, float]:
+    """The corpus, its message count and the seconds it took to generate."""
     t0 = time.perf_counter()
-    corpus_dir = work / f"corpus-{args.pages}-{args.seed}"
-    info = generate(corpus_dir, args.pages, args.seed)
+    info = generate(work / f"corpus-{pages}-{seed}", pages, seed)
     corpus_seconds = time.perf_counter() - t0
-    changed = Path(info.changed)
-    messages = sum(1 for line in (changed / "locales" / "messages.pot").read_text(
+    messages = sum(1 for line in (Path(info.changed) / "locales" / "messages.pot").read_text(
         encoding="utf-8").splitlines() if line.startswith("msgid ")) - 1
     log(f"corpus: {info.blocks} blocks, {messages} messages, {len(info.changes)} of "
         f"{info.paragraphs} paragraphs changed ({corpus_seconds:.1f} s to generate)")
+    return info, messages, corpus_seconds
 
-    if args.drift_only:
-        return drift_only(args, info, work, started)
+
+def measure(args: argparse.Namespace, pages: int,
+            work: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """One corpus size, everything the options ask for: the record and its report."""
+    started = time.time()
+    load_start = os.getloadavg()
+    work.mkdir(parents=True, exist_ok=True)
+    info_machine = machine()
+    version = pipeline_version()
+    log(f"bench: {pages} pages x 5 languages, {args.reps} rep(s) of ours, peers capped at "
+        f"{args.cap:.0f} s; load {load_start[0]:.2f}")
+    info, messages, corpus_seconds = make_corpus(pages, args.seed, work)
+    changed = Path(info.changed)
 
     updated = work / "ours-updated-locales"
     stages = time_stages(changed, work, args.reps, args.cap * 2, keep_updated=updated, log=log)
@@ -303,16 +559,16 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     load_end = os.getloadavg()
-    date = dt.date.today().isoformat()
     result: dict[str, Any] = {
-        "date": date,
+        "date": dt.date.today().isoformat(),
         "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(timespec="seconds"),
         "wall_seconds": round(time.time() - started, 1),
         "machine": info_machine,
         "load_average": {"start": [round(x, 2) for x in load_start],
                          "end": [round(x, 2) for x in load_end]},
         "pipeline": version,
-        "settings": {"pages": args.pages, "seed": args.seed, "reps": args.reps,
+        "commit": commit(),
+        "settings": {"pages": pages, "seed": args.seed, "reps": args.reps,
                      "cap_seconds": args.cap, "quick": args.quick,
                      "a11y_pages": args.a11y_pages},
         "corpus": {"pages": info.pages, "languages": ["en", *info.languages],
@@ -327,11 +583,7 @@ def main(argv: list[str] | None = None) -> int:
         "drift": drift,
         "targets": TARGETS,
     }
-    report = render_report(result, stages, e2e, peers, fuzzy, a11y, args)
-    stem = date + ("" if args.pages == DEFAULT_PAGES and not args.quick
-                             else f"-{args.pages}p")
-    write_results(args, stem, result, report, started)
-    return 0
+    return result, render_report(result, stages, e2e, peers, fuzzy, a11y, args)
 
 
 def write_results(args: argparse.Namespace, stem: str, result: dict[str, Any],
@@ -349,13 +601,14 @@ def drift_only(args: argparse.Namespace, info: CorpusInfo, work: Path,
     """``--drift-only``: the drift scenario alone, in ``<date>-<N>p-drift.*``."""
     drift = drift_bench.run(info, work, args.cap * 2, log=log)
     date = dt.date.today().isoformat()
-    result = {"date": date, "machine": machine(), "pipeline": pipeline_version(),
+    result: dict[str, Any] = {"date": date, "machine": machine(), "pipeline": pipeline_version(),
               "load_average": [round(x, 2) for x in os.getloadavg()],
-              "settings": {"pages": args.pages, "seed": args.seed}, "drift": drift}
+              "commit": commit(), "settings": {"pages": info.pages, "seed": args.seed},
+              "drift": drift}
     line = drift_bench.summary(drift)
     head = (f"{info.pages} pages x 5 languages, seed {info.seed}; pipeline "
             f"{result['pipeline']}; load average {result['load_average'][0]:.2f}")
-    write_results(args, f"{date}-{args.pages}p-drift", result,
+    write_results(args, f"{date}-{info.pages}p-drift", result,
                   {"text": f"{head}\n{line}", "markdown": f"Measured {date}: {head}.\n\n"
                    + line[0].upper() + line[1:] + "."}, started)
     return 0 if "failed" not in drift and drift["consistent"] else 1
@@ -373,11 +626,11 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
             f"Python {m['python']}, node {m['node']}; load average "
             f"{load['start'][0]:.2f} → {load['end'][0]:.2f}; pipeline {result['pipeline']}")
     stage_header = ["our stage", f"median of {args.reps}", "runs (s)", "in-process",
-                    "peak RSS"]
+                    "peak RSS", "load"]
     srows = stage_rows(stages, e2e)
-    peer_header = ["tool", *(label for _, label in PEER_STEPS), "peak RSS"]
+    peer_header = ["tool", *(label for _, label in PEER_STEPS), "peak RSS", "load"]
     prows = peer_rows(stages, peers, args.cap)
-    targets = target_lines(stages, e2e, a11y, args.pages)
+    targets = target_lines(stages, e2e, a11y, c["pages"])
     notes = "\n".join(f"{p.label}: {p.how}" for p in peers)
     def counted(count: FuzzyCount, right: str) -> str:
         if not count.eligible:

@@ -1,22 +1,32 @@
-"""The benchmark corpus generator: deterministic, and a content root the pipeline accepts."""
+"""The benchmark: a deterministic corpus the pipeline accepts, peers measured only on
+right output, and the scale curve."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import REPO, msgfmt_check, require_tool, run_cli
 
+from bench.corpus import is_translated, pseudo_translate
+from bench.peers import Expected, Mdpo, check_outputs, run_peer
+from bench.run import curve_growth, parse_args, peer_cell
+
 LANGUAGES = ("es", "fr", "ar", "zh_Hans")
+# The catalogs' header dates follow SOURCE_DATE_EPOCH; without it two generations a
+# minute apart differ in PO-Revision-Date.
+EPOCH = {"SOURCE_DATE_EPOCH": "1764000000"}
 
 
 def generate(dest: Path, pages: int = 5, seed: int = 1) -> dict[str, object]:
     result = subprocess.run(
         [sys.executable, "-m", "bench.corpus", str(dest), "--pages", str(pages),
          "--seed", str(seed)],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, **EPOCH},
     )
     assert result.returncode == 0, result.stderr
     info: dict[str, object] = json.loads((dest / "corpus.json").read_text(encoding="utf-8"))
@@ -82,7 +92,7 @@ def test_drift_scenario_keeps_every_published_page_language(tmp_path: Path) -> N
     """``bench.run --drift-only``: 1 % of paragraphs edited and a paragraph added to 10
     pages, then extract, update and build; the same page-languages are published."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--drift-only", "--pages", "12",
+        [sys.executable, "-m", "bench.run", "--drift-only", "--pages", "12", "--keep",
          "--work", str(tmp_path / "work"), "--results", str(tmp_path / "results")],
         cwd=REPO, capture_output=True, text=True, timeout=900,
     )
@@ -110,3 +120,186 @@ def test_drift_scenario_keeps_every_published_page_language(tmp_path: Path) -> N
     for tag in shown:
         html = (root / "output/build" / tag / f"{slug}.html").read_text(encoding="utf-8")
         assert '<div class="notice" role="note">' in html, tag
+
+
+def test_same_bytes_across_a_minute_boundary(tmp_path: Path) -> None:
+    """The header dates come from SOURCE_DATE_EPOCH, not the clock."""
+    generate(tmp_path / "one", pages=2)
+    pot = (tmp_path / "one" / "base" / "locales" / "messages.pot").read_text(encoding="utf-8")
+    po = (tmp_path / "one" / "base" / "locales" / "es" / "LC_MESSAGES" / "messages.po"
+          ).read_text(encoding="utf-8")
+    assert '"POT-Creation-Date: 2025-11-24 16:00+0000\\n"' in pot
+    assert '"PO-Revision-Date: 2025-11-24 16:00+0000\\n"' in po
+
+
+# --- peers: only a right output counts ---------------------------------------------
+
+
+def pages_and_outputs(tmp_path: Path, texts: dict[str, str]) -> tuple[Path, Path]:
+    """Source pages (``name.md`` → text) and a folder of their 'translations'."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    for name, text in texts.items():
+        (src / name).write_text(text, encoding="utf-8")
+        (out / name).write_text(text.upper(), encoding="utf-8")
+    return src, out
+
+
+def test_output_check_accepts_one_sane_file_per_page(tmp_path: Path) -> None:
+    texts = {f"p{i}.md": f"# Page {i}\n\n" + "Some text. " * (40 + i) for i in range(5)}
+    src, out = pages_and_outputs(tmp_path, texts)
+    expected = [Expected(out, {n: (src / n,) for n in texts}, (0.4, 2.5))]
+    assert check_outputs(expected) == ""
+
+
+def test_output_check_rejects_missing_extra_empty_and_carried_over(tmp_path: Path) -> None:
+    texts = {f"p{i}.md": f"# Page {i}\n\n" + "Some text. " * 40 for i in range(4)}
+    src, out = pages_and_outputs(tmp_path, texts)
+    expected = [Expected(out, {n: (src / n,) for n in texts}, (0.4, 2.5))]
+
+    (out / "p1.md").unlink()
+    assert check_outputs(expected) == "out/ holds 3 files, expected 4: 1 missing (p1.md…)"
+    (out / "p1.md").write_text(texts["p1.md"], encoding="utf-8")
+    (out / "sub").mkdir()
+    (out / "sub" / "p1.md").write_text(texts["p1.md"], encoding="utf-8")
+    assert check_outputs(expected) == (
+        "out/ holds 5 files, expected 4: 1 unexpected (sub/p1.md…)")
+    (out / "sub" / "p1.md").unlink()
+    (out / "p2.md").write_text("", encoding="utf-8")
+    assert check_outputs(expected) == (
+        "out/p2.md is 0.0 kB for 0.5 kB of source (x0.00, expected x0.4 to x2.5)")
+    # What a translator that keeps its output between pages writes: page N holds 1..N.
+    held = ""
+    for name in sorted(texts):
+        held += texts[name]
+        (out / name).write_text(held, encoding="utf-8")
+    assert check_outputs(expected).startswith("out/p2.md is 1.4 kB for 0.5 kB of source (x3.00")
+    # Within the absolute range but twice the work of its neighbours: still wrong.
+    for name in sorted(texts):
+        (out / name).write_text(texts[name], encoding="utf-8")
+    (out / "p2.md").write_text(texts["p2.md"] * 2, encoding="utf-8")
+    assert check_outputs(expected) == (
+        "out/p2.md is x2.00 its page's size, the folder's median x1.00: "
+        "not the same work per page")
+    assert check_outputs([Expected(tmp_path / "none", {}, (1, 2))]) == "no output folder none/"
+
+
+# A Po2Md reused for every page, as the bench did before: page N's file holds pages 1..N.
+MDPO_ONE_TRANSLATOR = """\
+import os, sys
+from pathlib import Path
+from mdpo.po2md import Po2Md
+po, pages, out = sys.argv[1:4]
+os.makedirs(out, exist_ok=True)
+translator = Po2Md([po])
+for page in sorted(Path(pages).glob("*.md")):
+    translator.translate(str(page), save=os.path.join(out, page.name))
+"""
+
+
+class MdpoOneTranslator(Mdpo):
+    def setup(self, our_pot: Path) -> None:
+        super().setup(our_pot)
+        (self.work / "render.py").write_text(MDPO_ONE_TRANSLATOR, encoding="utf-8")
+
+
+def test_mdpo_renders_each_page_alone_and_a_carried_over_run_is_invalid(
+        tmp_path: Path) -> None:
+    """mdpo (installed by the bench into bench/tools/ if missing) on 3 pages: each
+    output holds its own page only; the old one-translator run is recorded as invalid,
+    with no time."""
+    generate(tmp_path / "corpus", pages=3)
+    base, changed = tmp_path / "corpus" / "base", tmp_path / "corpus" / "changed"
+    peer = Mdpo(tmp_path / "peers", base, changed, seed=1)
+    result = run_peer(peer, changed / "locales" / "messages.pot", cap=300, log=lambda _: None)
+    assert not result.unavailable, result.unavailable
+    assert set(result.runs) == {"extract", "render"} and not result.invalid, result.reasons
+    pages = sorted((changed / "source" / "pages").glob("*.md"))
+    assert len(pages) == 3
+    for lang in LANGUAGES:
+        outputs = sorted((peer.work / "out" / lang).iterdir())
+        assert [p.name for p in outputs] == [p.name for p in pages]
+        for page, output in zip(pages, outputs, strict=True):
+            title = next(line[2:] for line in page.read_text(encoding="utf-8").splitlines()
+                         if line.startswith("# "))
+            want = pseudo_translate(title, lang) if is_translated(1, lang, title) else title
+            h1 = [line[2:] for line in output.read_text(encoding="utf-8").splitlines()
+                  if line.startswith("# ")]
+            assert h1 == [want], (lang, output.name)
+
+    wrong = MdpoOneTranslator(tmp_path / "wrong", base, changed, seed=1)
+    result = run_peer(wrong, changed / "locales" / "messages.pot", cap=300,
+                      log=lambda _: None)
+    assert "render" in result.invalid and "render" not in result.runs
+    reason = result.reasons["render"]
+    assert reason.startswith("invalid output: "), reason
+    assert any(f"/{p.name} is " in reason for p in pages[1:]), reason  # a carried-over page
+    cell = peer_cell(result, "render", 1.0, 300)
+    assert cell.startswith("invalid: ") and " s" not in cell.split(":")[0]
+    record = result.to_dict()
+    assert "render" not in record["runs"]  # type: ignore[operator]
+    assert record["invalid"]["render"]["reason"] == reason  # type: ignore[index]
+
+
+# --- the scale curve ----------------------------------------------------------------
+
+
+def curve_rows(times: dict[int, float], rss: dict[int, float]) -> list[dict[str, object]]:
+    steps = ("extract", "update", "check", "readability", "render", "publish", "end to end")
+    return [{"pages": n, "seconds": dict.fromkeys(steps, t),
+             "peak_rss_mb": dict.fromkeys(steps, rss[n])} for n, t in times.items()]
+
+
+def test_curve_flags_superlinear_time_and_growing_memory() -> None:
+    # 1 s to start, then 10 ms a page: linear, however flat the small size looks.
+    linear = curve_growth(curve_rows({n: 1 + 0.01 * n for n in (100, 1000, 5000)},
+                                     dict.fromkeys((100, 1000, 5000), 100.0)))
+    assert not linear["update"]["superlinear"]
+    assert linear["update"]["time_per_page_ratio"] == pytest.approx(0.51)
+    assert not linear["peak_rss"]["grows"]
+    # The fixed cost hides a quadratic term from time per page, not from the added pages.
+    quadratic = curve_growth(curve_rows(
+        {n: 20 + 0.001 * n + 2e-6 * n * n for n in (100, 1000, 5000)},
+        {100: 104.0, 1000: 582.0, 5000: 2447.0}))
+    assert quadratic["update"]["time_per_page_ratio"] < 1.2
+    assert quadratic["update"]["added_page_cost_ratio"] > 1.5
+    assert quadratic["update"]["superlinear"]
+    assert quadratic["peak_rss"]["grows"] and quadratic["peak_rss"]["ratio"] > 23
+
+
+def test_curve_options() -> None:
+    assert parse_args(["--curve"]).sizes == (100, 1000, 5000)
+    assert parse_args(["--pages", "200,50,100"]).sizes == (50, 100, 200)
+    assert parse_args(["--quick"]).sizes == (100,)
+    for wrong in (["--curve", "--pages", "5"], ["--pages", "5,x"], ["--pages", "0"],
+                  ["--drift-only", "--pages", "5,6"]):
+        with pytest.raises(SystemExit) as stopped:
+            parse_args(wrong)
+        assert stopped.value.code == 2
+
+
+def test_curve_run_records_every_size_and_removes_its_work(tmp_path: Path) -> None:
+    work, results = tmp_path / "work", tmp_path / "results"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--pages", "2,4,6", "--reps", "1", "--no-peers",
+         "--no-a11y", "--no-drift", "--work", str(work), "--results", str(results)],
+        cwd=REPO, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    [record] = results.glob("*-curve.json")
+    curve = json.loads(record.read_text(encoding="utf-8"))
+    assert [row["pages"] for row in curve["curve"]] == [2, 4, 6]
+    for row in curve["curve"]:
+        assert all(row["seconds"][s] > 0 for s in ("extract", "render", "end to end"))
+        assert all(row["peak_rss_mb"][s] > 0 for s in ("extract", "render", "end to end"))
+        assert set(row["load_average"]) == {"start", "end"}
+    assert [size["corpus"]["pages"] for size in curve["sizes"]] == [2, 4, 6]
+    assert all(size["peers"] == {} for size in curve["sizes"])
+    assert curve["commit"] and len(curve["commit"]) == 40 and curve["machine"]["nproc"]
+    assert curve["growth"]["end to end"]["added_page_cost_ratio"] is not None \
+        or curve["growth"]["end to end"]["time_per_page_ratio"] > 0
+    markdown = record.with_suffix(".md").read_text(encoding="utf-8")
+    assert "| pages | extract |" in markdown and "- end to end: " in markdown
+    assert "## 6 pages" in markdown
+    assert not work.exists()  # no --keep: the run's work folder is gone
