@@ -373,8 +373,10 @@ def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path |
         from pipeline.shards import Shard, check_shard
 
         if pages or standard:
-            raise UsageError("--shard checks the shard's share of the deferred build, with "
-                             "the configured standard: no PAGES, no --standard")
+            raise UsageError("--shard checks the shard's share of the deferred build with "
+                             "the configured standard: it takes no PAGES and no --standard",
+                             hint="run 'pipeline a11y --shard I/N' alone; the standard is "
+                             "[tool.pipeline.a11y] standard")
         run, path = check_shard(config, Shard.parse(shard_arg), concurrency=concurrency)
         if junit_file is not None:
             write_text_atomic(junit_file, a11y_junit(run.result), str(junit_file))

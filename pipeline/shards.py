@@ -13,10 +13,12 @@ of every document it checked, and its findings. ``pipeline gate --a11y-from DIR`
 unless each document of the plan was checked exactly once against the planned bytes.
 
 The split is rendezvous (highest-random-weight) hashing with bounded loads: a document
-goes to the shard that scores highest for its path, unless that shard already holds
-``1 + SLACK`` times its fair share of the weight (bytes plus a fixed cost per
-document); then to its next choice. Adding pages moves few others; a page's size is
-balanced without a scheduler.
+goes to the shard that scores highest for its path, unless that shard would then hold
+more than ``1 + SLACK`` times its fair share of the estimated seconds; then to its next
+choice. Adding pages moves few others, and no shard gets much more than its share,
+without a scheduler. The estimate (``estimated_ms``) is a cost model measured on the
+bench corpus: pa11y's time per document grows with its elements and, steeply, with
+its links.
 """
 
 from __future__ import annotations
@@ -38,10 +40,9 @@ from pipeline.reporters.json import dumps, finding_from_json
 
 PLAN = "a11y-plan.json"
 FORMAT = 1
-SLACK = 0.10  # a shard takes up to 10 % more than its fair share before it passes a page on
-# What one document costs pa11y beyond its bytes (the page load, both runners' start on
-# it), in bytes: measured, a 5 KB page takes ~0.8 s and a 100-row report of 180 KB ~5 s.
-DOCUMENT_COST = 32_768
+SLACK = 0.05  # a shard takes up to 5 % more than its fair share before it passes a page on
+_ELEMENT = re.compile(rb"<[A-Za-z]")
+_LINK = re.compile(rb"<a[\s>]")
 _SHARD_FILE = re.compile(r"a11y-shard-([0-9]+)-of-([0-9]+)\.json$")
 _SHARD_ARG = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*")
 
@@ -77,20 +78,37 @@ def _score(page: bytes, shard: int) -> int:
                                           key=shard.to_bytes(4, "big")).digest(), "big")
 
 
+def estimated_ms(html: bytes) -> int:
+    """What pa11y-ci (axe and htmlcs, one page at a time) spends on a document, in ms.
+
+    Fitted on the bench corpus (2 shared cores): a 78-element page 3.3 s, a 500-element
+    readability report 4.5 s, a 100-row report part 13 s; a language index of 1,000
+    links 300 s, of 500 links 22 s, of 250 links 5.6 s — the links' share grows with
+    their cube (some rule compares every link with every other)."""
+    links = len(_LINK.findall(html))
+    return 3000 + int(3.5 * len(_ELEMENT.findall(html)) + 0.00015 * links ** 3)
+
+
 def assign(weights: Mapping[str, int], total: int, slack: float = SLACK) -> dict[str, int]:
     """document → its shard (1…``total``), by rendezvous hashing with bounded loads.
 
-    Documents are placed in the order of their own hash (not their size or name, so a
-    new page lands anywhere in it and disturbs only what comes after it, rarely); each
-    takes its highest-scoring shard that stays within ``1 + slack`` times the mean
-    weight, else the least loaded one. Deterministic: every shard and the merge compute
-    the same split from the plan.
+    Heavier documents are placed first (by powers of two of their weight, so an edit
+    rarely changes the order), and within a power of two in the order of their own
+    hash (a new page lands anywhere in it and disturbs only what comes after it,
+    rarely); each takes its highest-scoring shard that stays within ``1 + slack`` times
+    the mean weight, else the least loaded one. Deterministic: every shard and the merge
+    compute the same split from the plan.
     """
     cap = (1 + slack) * sum(weights.values()) / total
     loads = [0] * (total + 1)
     out: dict[str, int] = {}
     keyed = {page: page.encode() for page in weights}
-    for page in sorted(weights, key=lambda p: hashlib.blake2b(keyed[p], digest_size=8).digest()):
+
+    def order(page: str) -> tuple[int, bytes]:
+        return (-max(weights[page], 1).bit_length(),
+                hashlib.blake2b(keyed[page], digest_size=8).digest())
+
+    for page in sorted(weights, key=order):
         scores = [(_score(keyed[page], s), s) for s in range(1, total + 1)]
         weight = weights[page]
         best = max(scores)[1]
@@ -111,12 +129,12 @@ class Plan:
 
     build_id: str
     files: Mapping[str, str]  # path relative to the root → sha256: all the check reads
-    documents: tuple[tuple[str, int], ...]  # (page, bytes) to check, in report order
+    documents: tuple[tuple[str, int, int], ...]  # (page, bytes, estimated ms), report order
     build: Mapping[str, Any]  # the deferred build's build.json
 
     @property
     def weights(self) -> dict[str, int]:
-        return {page: size + DOCUMENT_COST for page, size in self.documents}
+        return {page: ms for page, _, ms in self.documents}
 
     def split(self, total: int) -> dict[str, int]:
         return assign(self.weights, total)
@@ -140,15 +158,13 @@ def plan_checks(config: Config) -> Plan:
                             Location(config.rel(build)), "run 'pipeline build --defer-a11y'")
     prefix = config.rel(build) + "/"
     files = {prefix + rel: sha for rel, (sha, _) in tree.items()}
-    sizes = {prefix + rel: size for rel, (_, size) in tree.items()}
     documents = []
     for page in a11y_documents(config):
-        if page not in files:  # an HTML report
-            path = config.root / page
-            files[page] = sha256_file(path)
-            sizes[page] = path.stat().st_size
-        documents.append((page, sizes[page]))
-    documents.append((report_page(config), 0))
+        data = (config.root / page).read_bytes()
+        files.setdefault(page, hashlib.sha256(data).hexdigest())  # an HTML report
+        documents.append((page, len(data), estimated_ms(data)))
+    # Written by the merge: its size is not known yet; it lists findings, not pages.
+    documents.append((report_page(config), 0, estimated_ms(b"")))
     qa = config.output_dir / "reports" / "qa.json"
     if qa.is_file():
         files[config.rel(qa)] = sha256_file(qa)
@@ -168,7 +184,7 @@ def write_plan(config: Config, plan: Plan, build: Mapping[str, Any]) -> Path:
     path = plan_path(config)
     write_text_atomic(path, dumps({
         "format": FORMAT, "build_id": plan.build_id, "files": dict(plan.files),
-        "documents": [[page, size] for page, size in plan.documents], "build": dict(build),
+        "documents": [list(document) for document in plan.documents], "build": dict(build),
     }), config.rel(path))
     return path
 
@@ -183,7 +199,7 @@ def read_plan(config: Config) -> Plan:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         files = data["files"]
-        documents = tuple((str(page), int(size)) for page, size in data["documents"])
+        documents = tuple((str(page), int(size), int(ms)) for page, size, ms in data["documents"])
         if (data["format"] != FORMAT or not isinstance(data["build_id"], str)
                 or not isinstance(files, dict) or not isinstance(data["build"], dict)
                 or not all(isinstance(v, str) for v in files.values())):
@@ -275,7 +291,7 @@ def run_shard(config: Config, plan: Plan, shard: Shard, *, concurrency: int | No
 
     verify_received(config, plan)
     split = plan.split(shard.total)
-    mine = [page for page, _ in plan.documents if split[page] == shard.index]
+    mine = [page for page, _, _ in plan.documents if split[page] == shard.index]
     report = report_page(config)
     cache = load_cache(config.output_dir)
     use_a11y_cache(config, cache)
@@ -395,7 +411,7 @@ def merge_shards(config: Config, plan: Plan, sources: Sequence[Path]) -> Merged:
 
 
 def _combine(config: Config, plan: Plan, files: Sequence[_ShardFile], total: int) -> Merged:
-    planned = dict(plan.documents)
+    planned = plan.weights
     report = report_page(config)
     owner: dict[str, Shard] = {}
     for item in files:
@@ -436,7 +452,7 @@ def _combine(config: Config, plan: Plan, files: Sequence[_ShardFile], total: int
                     f"shard {item.shard} ran another check than shard {first.shard}: "
                     f"{name} {mine!r}, not {theirs!r}", item.where(),
                     "run every shard with the same configuration and tools")
-    order = {page: n for n, (page, _) in enumerate(plan.documents)}
+    order = {page: n for n, (page, _, _) in enumerate(plan.documents)}
     pages = sorted(owner, key=order.__getitem__)
     by_page: dict[str, tuple[Any, ...]] = {}
     for item in results:
