@@ -295,7 +295,9 @@ def run_shard(config: Config, plan: Plan, shard: Shard, *, concurrency: int | No
     report = report_page(config)
     cache = load_cache(config.output_dir)
     use_a11y_cache(config, cache)
-    digests = {page: digest for page, digest in a11y_documents(config).items() if page in mine}
+    chosen = set(mine)
+    digests = {page: digest for page, digest in a11y_documents(config).items()
+               if page in chosen}
     todo = [page for page, digest in digests.items()
             if cache.a11y_pages.get(page, ("",))[0] != digest]
     holds_report = report in mine
