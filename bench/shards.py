@@ -158,12 +158,13 @@ def projections(per_document_s: float, artifact_mb_per_document: float,
     return rows
 
 
-def minutes(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+def duration(seconds: list[float]) -> str:
+    """A low-high range in one unit: ``5-7 min``, ``4.2 h``."""
+    top = max(seconds)
+    unit, scale, digits = (("s", 1, 0) if top < 90 else ("min", 60, 0) if top < 5400
+                           else ("h", 3600, 1))
+    values = list(dict.fromkeys(f"{s / scale:.{digits}f}" for s in seconds))
+    return f"{'-'.join(values)} {unit}"
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -227,8 +228,7 @@ def markdown(result: dict[str, Any]) -> str:
         cells = []
         for label in SCALES:
             cell = row[label]
-            cells += ["-".join(minutes(s) for s in cell["a11y_stage_s"]),
-                      "-".join(minutes(s) for s in cell["end_to_end_s"])]
+            cells += [duration(cell["a11y_stage_s"]), duration(cell["end_to_end_s"])]
         lines.append(f"| {row['runners']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -240,7 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split-pages", type=int, default=1000)
     parser.add_argument("--work", type=Path, default=BENCH / "work" / "shards")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="only print the table of an earlier run's results file")
     args = parser.parse_args(argv)
+    if args.render:
+        print(markdown(json.loads(args.render.read_text())), end="")
+        return 0
     from bench.run import machine, pipeline_version
 
     work = args.work
