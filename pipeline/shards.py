@@ -332,7 +332,7 @@ class Merged:
 
     result: A11yResult
     checked: Mapping[str, str]  # page → sha256 of the bytes checked
-    ran: tuple[str, ...]  # pages pa11y ran on in this build's shards
+    ran: tuple[str, ...]  # pages pa11y ran on in this build's shards (a11y.html aside)
     shards: int
 
 
@@ -468,7 +468,7 @@ def _combine(config: Config, plan: Plan, files: Sequence[_ShardFile], total: int
         pages=tuple(pages),
     )
     checked = {page: sha for item in files for page, sha in item.documents.items()}
-    ran = tuple(page for item in files for page in item.ran)
+    ran = tuple(page for item in files for page in item.ran if page != report)
     return Merged(merged, checked, ran, total)
 
 
