@@ -4,6 +4,10 @@ Runs the stages in order as plain function calls, reuses what the content-hash c
 says is unchanged (a page whose fingerprint did not move is neither re-rendered nor
 re-scored nor re-checked by pa11y), decides the gates, writes
 ``output/reports/build.json`` and publishes only a build that passed.
+
+Past one machine, ``build(defer_a11y=True)`` stops before the a11y stage and records
+what it must check (``pipeline.shards``); the check runs in shards on other runners,
+and ``gate`` finishes the build from their results.
 """
 
 from __future__ import annotations
@@ -567,7 +571,6 @@ def _write_build_json(config: Config, result: BuildResult) -> None:
 
     path = config.output_dir / "reports" / BUILD_JSON
     write_report(path, result.to_dict(), config.rel(path))
-
 
 
 # --- the gate of a build whose accessibility check ran in shards ----------------------------
