@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Generic CI entry point: install, build, keep the reports, fail when blocked.
-# Copy it into any CI system; .github/workflows/publish.yml and ci/gitlab-ci.yml call it.
+# Copy it into any CI system, as one job; the shipped workflows split the accessibility
+# check across runners instead (ci/sharded.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make install

@@ -749,10 +749,16 @@ def run_a11y(
     concurrency: int | None = None,
     write_reports: bool = True,
     today: dt.date | None = None,
+    check_report: bool | None = None,
 ) -> A11yResult:
     """Check ``pages`` (paths relative to output/build, or to the content root for
     output/reports/…; None: every page in output/build and every HTML report) with
     pa11y-ci and the language checks, apply the baseline, write the reports.
+
+    ``check_report`` (default: as ``write_reports``): this run's own a11y.html, rendered
+    pending, is checked with the pages (alone when ``pages`` is empty), as
+    ``output/reports/a11y.html``; a shard that holds the report checks it without
+    writing the reports.
 
     Raises ``PipelineError`` whenever a page could not be checked (fail closed); in that
     case the reports say the run failed, so no stale "passed" is left behind.
@@ -762,7 +768,8 @@ def run_a11y(
     concurrency = concurrency or config.a11y.concurrency
     try:
         result = _run(config, pages, standard, concurrency, write_reports,
-                      today or dt.date.today())
+                      today or dt.date.today(),
+                      write_reports if check_report is None else check_report)
     except PipelineError as exc:
         if write_reports:
             _write_failure(config, exc)
@@ -777,7 +784,7 @@ def run_a11y(
 
 
 def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency: int,
-         write_reports: bool, today: dt.date) -> A11yResult:
+         write_reports: bool, today: dt.date, check_report: bool) -> A11yResult:
     baseline = load_baseline(config)
     pa11y_ci = find_pa11y_ci(config)
     chromium, _origin = find_chromium(config)
@@ -785,7 +792,8 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
     targets = [_target(config, p) for p in pages] if pages is not None else _all_targets(config)
     # this run's own report is checked as written for this run, below
     targets = list({t.page: t for t in targets if t.file != report_file}.values())
-    if not targets or (pages is None and not any(t.folder == "build" for t in targets)):
+    if (not targets and not (check_report and pages is not None)) or (
+            pages is None and not any(t.folder == "build" for t in targets)):
         raise PipelineError(
             "nothing to check: no rendered pages in "
             f"{config.rel(_folders(config)['build'])}",
@@ -812,14 +820,14 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
 
     cache = config.output_dir / ".cache" / "a11y"
     folders = _folders(config)
-    if write_reports:
+    if check_report:
         # The report, rendered from the same template as the final one with the language
         # findings in and pa11y's to come, is checked by this very run. It is served
         # from the cache so that an unchanged a11y.html is never rewritten.
         from pipeline.reporters.a11y_html import render_report
 
         folders[PENDING] = cache / PENDING
-        pending_file = folders[PENDING] / report_file.name
+        pending_file = pending_report(config)
         page = config.rel(report_file)
         targets.append(_Target(page, PENDING, report_file.name, pending_file, "en"))
         pending = _assemble(config, targets, languages, lang_findings, standard,
@@ -973,6 +981,11 @@ def _assemble(config: Config, targets: Sequence[_Target], languages: Mapping[str
         chromium=chromium,
         baseline=config.a11y.baseline if baseline else None,
     )
+
+
+def pending_report(config: Config) -> Path:
+    """Where a run writes the a11y.html it checks before the final one is written."""
+    return config.output_dir / ".cache" / "a11y" / PENDING / "a11y.html"
 
 
 def report_paths(config: Config) -> dict[str, Path]:

@@ -4,6 +4,10 @@ Runs the stages in order as plain function calls, reuses what the content-hash c
 says is unchanged (a page whose fingerprint did not move is neither re-rendered nor
 re-scored nor re-checked by pa11y), decides the gates, writes
 ``output/reports/build.json`` and publishes only a build that passed.
+
+Past one machine, ``build(defer_a11y=True)`` stops before the a11y stage and records
+what it must check (``pipeline.shards``); the check runs in shards on other runners,
+and ``gate`` finishes the build from their results.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from typing import Any, Literal
 from pipeline import __version__
 from pipeline.cache import BuildCache, digest, file_digest, load_cache, save_cache, tree_digest
 from pipeline.config import Config, LanguageConfig
+from pipeline.errors import PipelineError
 from pipeline.fsutil import ChangedMeanwhile
 from pipeline.glossary import GLOSSARY_FILE
 from pipeline.links import site_links
 from pipeline.lock import root_lock
-from pipeline.models import Finding
+from pipeline.models import Finding, Location
 from pipeline.pages import PARSER, Page, parsed_pages, remember_pages
 from pipeline.pofile import Catalog
 from pipeline.translations import Completeness, PoLocator, Translations, page_messages
@@ -75,9 +80,13 @@ class LanguageRow:
                 for k, v in ((s, getattr(self, s)) for s in self.__slots__)}
 
 
+Verdict = Literal["published", "blocked", "deferred"]
+
+
 @dataclass(frozen=True, slots=True)
 class BuildResult:
-    verdict: Literal["published", "blocked"]
+    # deferred: built, the accessibility check left to shards and 'pipeline gate'
+    verdict: Verdict
     reasons: tuple[str, ...]
     gates: tuple[Gate, ...]
     languages: tuple[LanguageRow, ...]
@@ -191,26 +200,28 @@ def _sha256(path: Path) -> str:
 
 def build(config: Config, *, force: bool = False, publish_site: bool = True,
           log: Log = _quiet, wait: float = 0.0, trivial_source_fixes: bool = False,
-          repository_prefix: str = "") -> BuildResult:
+          repository_prefix: str = "", defer_a11y: bool = False) -> BuildResult:
     """Run every stage; publish when every enabled gate passes.
 
     ``repository_prefix`` is the content root's folder inside the CI's checkout
-    (``"site/"``, or ``""`` at its top), for the paths of the Code Quality report."""
+    (``"site/"``, or ``""`` at its top), for the paths of the Code Quality report.
+    ``defer_a11y``: stop before the accessibility check, record what it must check
+    (``output/reports/a11y-plan.json``) for ``pipeline a11y --shard`` and ``gate``."""
     started = time.monotonic()
     clock = _StageClock(log)
     clock.start()
     with root_lock(config.output_dir, config.rel(config.output_dir / ".lock"), wait) as note:
-        result = _build(config, force=force, publish_site=publish_site, log=clock,
-                        notes=[note] if note else [], trivial=trivial_source_fixes,
-                        prefix=repository_prefix)
+        result = _build(config, force=force, publish_site=publish_site and not defer_a11y,
+                        log=clock, notes=[note] if note else [], trivial=trivial_source_fixes,
+                        prefix=repository_prefix, defer_a11y=defer_a11y)
     clock.stop()
     return replace(result, seconds=time.monotonic() - started, timings=clock.timings)
 
 
 def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
-           notes: list[str], trivial: bool, prefix: str) -> BuildResult:
+           notes: list[str], trivial: bool, prefix: str, defer_a11y: bool) -> BuildResult:
     from pipeline.a11y import gates as a11y_gates
-    from pipeline.a11y import report_paths, run_a11y
+    from pipeline.a11y import run_a11y
     from pipeline.catalogs import update_catalogs
     from pipeline.checks import run_checks, write_qa_report
     from pipeline.extract import extract
@@ -297,21 +308,22 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # A document whose page kept its fingerprint kept its scores: not rendered again.
     write_reports(config, readability, fresh=set(rescore) | moved if same_pages else None)
 
-    log("a11y", "checking accessibility")
-    a11y, checked, reused = _accessibility(config, cache, run_a11y)
-    log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} earlier result(s); "
-                f"{len(a11y.gating)} blocking finding(s)")
+    a11y: Any = None
+    checked: tuple[str, ...] = ()
+    reused = 0
+    if not defer_a11y:
+        log("a11y", "checking accessibility")
+        a11y, checked, reused = _accessibility(config, cache, run_a11y)
+        log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} "
+                    f"earlier result(s); {len(a11y.gating)} blocking finding(s)")
 
-    issues += [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
-               for f in a11y.findings if f.severity != "notice"]
-    _write_code_quality(config, issues, prefix)
-    a11y_reports = report_paths(config)
-    gates = _gates(config, qa, a11y, rendered, readability,
-                   {"qa": (qa_report,), "a11y": tuple(config.rel(a11y_reports[name])
-                                                     for name in ("a11y.html", "a11y.json"))})
+        issues += [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
+                   for f in a11y.findings if f.severity != "notice"]
+        _write_code_quality(config, issues, prefix)
+    gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
     rows = _rows(config, rendered, qa, readability, a11y)
     reasons = tuple(g.detail for g in gates if g.blocks)
-    verdict: Literal["published", "blocked"] = "blocked" if reasons else "published"
+    verdict: Verdict = "deferred" if defer_a11y else ("blocked" if reasons else "published")
     cache.fingerprints = fingerprints
     cache.pages = (PARSER, parsed_pages(extracted.pages))
     cache.completeness = {}
@@ -322,6 +334,14 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     cache.readability = {s: by_slug.get(s, ()) for s in slugs}
     result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
                          tuple(notes), None, None, timings=log.timings)
+    if defer_a11y:
+        from pipeline.shards import plan_checks, write_plan
+
+        log("a11y", "deferred: recording the documents to check and their hashes")
+        plan = plan_checks(config)
+        result = replace(result, build_id=plan.build_id, timings=log.timings)
+        write_plan(config, plan, result.to_dict())
+        log("a11y", f"build {plan.build_id}: {len(plan.documents)} document(s) to check")
     _write_build_json(config, result)
     if verdict == "published" and publish_site:
         from pipeline.publish import publish
@@ -341,8 +361,30 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
 def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., Any]
                    ) -> tuple[Any, tuple[str, ...], int]:
     """pa11y on pages whose HTML changed; earlier results for the rest."""
-    build = config.output_dir / "build"
     reports = config.output_dir / "reports"
+    use_a11y_cache(config, cache)
+    current = a11y_documents(config)
+    todo = [page for page, sha in current.items()
+            if cache.a11y_pages.get(page, ("",))[0] != sha]
+    result = None
+    if todo:
+        build = config.rel(config.output_dir / "build") + "/"
+        result = run_a11y(config, [p.removeprefix(build) for p in todo])
+        remember_a11y(config, cache, result, current)
+    live = [p for p in cache.a11y_pages
+            if p in current or p == f"{config.rel(reports)}/a11y.html"]
+    merged = cached_a11y(config, cache, live)
+    _write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
+    # What pa11y ran on includes the a11y report itself, checked within the run: counted
+    # like every other document, so the summary, a11y.json and a11y.html agree.
+    checked = tuple(result.pages) if result is not None else ()
+    return merged, checked, len(live) - len(checked)
+
+
+def use_a11y_cache(config: Config, cache: BuildCache) -> None:
+    """Keep the cache's accessibility results only if they were made under the same
+    settings, stylesheets and images, on the same day (baseline expiry dates)."""
+    build = config.output_dir / "build"
     baseline = config.root / config.a11y.baseline
     # Stylesheets and images change what pa11y sees without changing a page's HTML.
     # Every language holds the same copy of an image: counted once, so a language that
@@ -356,41 +398,46 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
     if cache.a11y_key != key:
         cache.a11y_pages = {}
         cache.a11y_key = key
+
+
+def a11y_documents(config: Config) -> dict[str, str]:
+    """Every document pa11y checks (but this run's a11y.html), in report order → the
+    digest its cached result is keyed by."""
+    build = config.output_dir / "build"
+    reports = config.output_dir / "reports"
     current: dict[str, str] = {}
     for path in sorted(build.rglob("*.html")):
         current[config.rel(path)] = _sha256(path)
     for path in sorted(reports.rglob("*.html")):  # the readability report is a folder too
         if path != reports / "a11y.html":
             current[config.rel(path)] = _report_digest(path)
-    todo = [page for page, sha in current.items()
-            if cache.a11y_pages.get(page, ("",))[0] != sha]
-    result = None
-    if todo:
-        arguments = [p.removeprefix(config.rel(build) + "/") for p in todo]
-        result = run_a11y(config, arguments)
-        findings = _by_page(result.findings)
-        review = _by_page(result.needs_review)
-        results = {r.page: r for r in result.results}
-        for page in result.pages:
-            pieces = (tuple(findings.get(page, ())), tuple(review.get(page, ())), results[page])
-            sha = current.get(page) or _sha256(config.root / page)
-            cache.a11y_pages[page] = (sha, pieces)
-        cache.a11y_meta = replace(result, findings=(), needs_review=(), results=(), pages=())
-    live = [p for p in cache.a11y_pages
-            if p in current or p == f"{config.rel(reports)}/a11y.html"]
+    return current
+
+
+def remember_a11y(config: Config, cache: BuildCache, result: Any,
+                  digests: dict[str, str]) -> None:
+    """Each page of a run's result, stored under its digest."""
+    findings = _by_page(result.findings)
+    review = _by_page(result.needs_review)
+    results = {r.page: r for r in result.results}
+    for page in result.pages:
+        pieces = (tuple(findings.get(page, ())), tuple(review.get(page, ())), results[page])
+        sha = digests.get(page) or _sha256(config.root / page)
+        cache.a11y_pages[page] = (sha, pieces)
+    cache.a11y_meta = replace(result, findings=(), needs_review=(), results=(), pages=())
+
+
+def cached_a11y(config: Config, cache: BuildCache, pages: Sequence[str]) -> Any:
+    """One ``A11yResult`` of the cached results of ``pages``, in that order, each
+    catalog finding pointed at today's line."""
     relocate = _relocator(config)
-    merged = replace(
+    return replace(
         cache.a11y_meta,
-        findings=tuple(relocate(f) for p in live for f in cache.a11y_pages[p][1][0]),
-        needs_review=tuple(relocate(f) for p in live for f in cache.a11y_pages[p][1][1]),
-        results=tuple(cache.a11y_pages[p][1][2] for p in live),
-        pages=tuple(live),
+        findings=tuple(relocate(f) for p in pages for f in cache.a11y_pages[p][1][0]),
+        needs_review=tuple(relocate(f) for p in pages for f in cache.a11y_pages[p][1][1]),
+        results=tuple(cache.a11y_pages[p][1][2] for p in pages),
+        pages=tuple(pages),
     )
-    _write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
-    # What pa11y ran on includes the a11y report itself, checked within the run: counted
-    # like every other document, so the summary, a11y.json and a11y.html agree.
-    checked = tuple(result.pages) if result is not None else ()
-    return merged, checked, len(live) - len(checked)
 
 
 _PO_LINE = re.compile(rb"(\.po):[0-9]+")
@@ -491,16 +538,29 @@ def _completeness_gate(config: Config, rendered: Any) -> Gate:
     return Gate("completeness", True, True, detail)
 
 
+def _a11y_reports(config: Config) -> tuple[str, ...]:
+    from pipeline.a11y import report_paths
+
+    paths = report_paths(config)
+    return tuple(config.rel(paths[name]) for name in ("a11y.html", "a11y.json"))
+
+
+def _a11y_gate(config: Config, a11y: Any) -> Gate:
+    gating = len(a11y.gating)
+    return Gate("a11y", config.gate.a11y, gating == 0,
+                f"{gating} accessibility finding(s) block publication "
+                "(output/reports/a11y.html)" if gating
+                else "no blocking accessibility findings",
+                a11y.gating, _a11y_reports(config))
+
+
 def _gates(config: Config, qa: Any, a11y: Any, rendered: Any, readability: Any,
            reports: dict[str, tuple[str, ...]]) -> tuple[Gate, ...]:
+    """Every gate; without ``a11y`` (deferred) the accessibility gate is left out."""
     over = [f"{p.slug} ({p.lang.code})" for p in readability.over_target]
-    gating = len(a11y.gating)
     qa_errors = qa.errors
     return (
-        Gate("a11y", config.gate.a11y, gating == 0,
-             f"{gating} accessibility finding(s) block publication (output/reports/a11y.html)"
-             if gating else "no blocking accessibility findings",
-             a11y.gating, reports["a11y"]),
+        *((_a11y_gate(config, a11y),) if a11y is not None else ()),
         Gate("qa", config.gate.qa, qa_errors == 0,
              f"{qa_errors} translation QA error(s) (pipeline check; output/reports/qa.json)"
              if qa_errors else "no translation QA errors",
@@ -519,7 +579,7 @@ def _rows(config: Config, rendered: Any, qa: Any, readability: Any, a11y: Any
         mine = [p for p in rendered.pages if p.lang == lang.code]
         summary = qa.language(lang.code)
         scores = [p for p in readability.pages if p.lang.code == lang.code]
-        errors = sum(r.errors for r in a11y.results if r.language == lang.tag)
+        errors = sum(r.errors for r in a11y.results if r.language == lang.tag) if a11y else 0
         rows.append(LanguageRow(
             lang=lang.code,
             tag=lang.tag,
@@ -567,3 +627,116 @@ def _write_build_json(config: Config, result: BuildResult) -> None:
     path = config.output_dir / "reports" / BUILD_JSON
     write_report(path, result.to_dict(), config.rel(path))
 
+
+# --- the gate of a build whose accessibility check ran in shards ----------------------------
+
+
+def gate(config: Config, sources: Sequence[Path], *, publish_site: bool = True,
+         log: Log = _quiet, wait: float = 0.0, repository_prefix: str = "") -> BuildResult:
+    """Finish a deferred build (``build(defer_a11y=True)``): merge the shards' results
+    (``pipeline.shards.merge_shards``, fail closed), write the accessibility reports,
+    decide every gate as ``build`` does and publish when they pass."""
+    started = time.monotonic()
+    clock = _StageClock(log)
+    clock.start()
+    with root_lock(config.output_dir, config.rel(config.output_dir / ".lock"), wait) as note:
+        result = _gate(config, sources, publish_site=publish_site, log=clock,
+                       notes=[note] if note else [], prefix=repository_prefix)
+    clock.stop()
+    return replace(result, seconds=time.monotonic() - started, timings=clock.timings)
+
+
+def _gate(config: Config, sources: Sequence[Path], *, publish_site: bool, log: _StageClock,
+          notes: list[str], prefix: str) -> BuildResult:
+    from pipeline.a11y import _write_failure
+    from pipeline.a11y import gates as a11y_gates
+    from pipeline.reporters.json import finding_from_json
+    from pipeline.shards import merge_shards, plan_path, read_plan, verify_received
+
+    log("gate", "reading the deferred build and the shards' results")
+    plan = read_plan(config)
+    deferred = plan.build
+    if deferred.get("verdict") != "deferred" or deferred.get("build_id") != plan.build_id:
+        raise PipelineError("the accessibility plan was not written by a deferred build",
+                            Location(config.rel(plan_path(config))),
+                            "run 'pipeline build --defer-a11y' first")
+    verify_received(config, plan)
+    before = tuple((stage, float(s)) for stage, s in deferred["seconds_by_stage"].items())
+    try:
+        merged = merge_shards(config, plan, sources)
+    except PipelineError as exc:
+        # No stale pass left behind: the reports and build.json say why nothing published.
+        _write_failure(config, exc)
+        why = f"{exc.location}: {exc.message}" if exc.location else exc.message
+        failed = Gate("a11y", True, False, f"the accessibility check failed: {why}", (),
+                      _a11y_reports(config))
+        _write_build_json(config, replace(_finish_deferred(config, deferred, (), (), failed,
+                                                           notes), timings=before))
+        raise
+    a11y = merged.result
+    _write_a11y_reports(config, a11y, dict(merged.checked))
+    log("gate", f"{merged.shards} shard(s): pa11y ran on {len(merged.ran)} page(s); "
+                f"{len(a11y.gating)} blocking finding(s)")
+    qa_path = config.output_dir / "reports" / "qa.json"
+    qa = [finding_from_json(f) for f in _read_json(config, qa_path).get("findings", [])]
+    issues = [(f, config.gate.qa and f.severity == "error") for f in qa
+              if f.severity != "notice"]
+    issues += [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
+               for f in a11y.findings if f.severity != "notice"]
+    _write_code_quality(config, issues, prefix)
+    result = _finish_deferred(config, deferred, merged.ran,
+                              tuple(f for f in qa if f.severity == "error"),
+                              _a11y_gate(config, a11y), notes, a11y)
+    _write_build_json(config, replace(result, timings=(*before, *log.timings)))
+    if result.verdict == "published" and publish_site:
+        from pipeline.publish import publish
+
+        log("publish", "publishing output/build")
+        published = publish(config, {"build": {g.name: g.to_dict() for g in result.gates}},
+                            build_id=plan.build_id)
+        result = replace(result, published_to=config.rel(published.site),
+                         build_id=published.build_id, republished=published.changed)
+        _write_build_json(config, replace(result, timings=(*before, *log.timings)))
+    elif result.verdict == "blocked":
+        log("publish", "blocked; the published site is unchanged")
+    return replace(result, timings=(*before, *log.timings))
+
+
+def _finish_deferred(config: Config, deferred: Any, ran: Sequence[str],
+                     qa_errors: tuple[Finding, ...], a11y_gate: Gate, notes: list[str],
+                     a11y: Any = None) -> BuildResult:
+    """The deferred build's summary (build.json) with the accessibility gate decided."""
+    gates = [a11y_gate]
+    for item in deferred["gates"]:
+        findings = qa_errors if item["name"] == "qa" else ()
+        reports = (config.rel(config.output_dir / "reports" / "qa.json"),) \
+            if item["name"] == "qa" else ()
+        gates.append(Gate(item["name"], item["enabled"], item["passed"], item["detail"],
+                          findings, reports))
+    rows = []
+    for row in deferred["languages"]:  # a11y errors per language: known now
+        errors = (sum(r.errors for r in a11y.results if r.language == row["tag"])
+                  if a11y is not None else 0)
+        rows.append(LanguageRow(**{**row, "left_out": tuple(row["left_out"]),
+                                   "a11y_errors": errors}))
+    reasons = tuple(g.detail for g in gates if g.blocks)
+    pages = len(a11y.pages) if a11y is not None else 0  # a11y.html counted, as a build does
+    return BuildResult(
+        "blocked" if reasons else "published", reasons, tuple(gates), tuple(rows),
+        tuple(deferred["rendered"]), tuple(ran), pages - len(ran),
+        (*deferred["notes"], *notes), None, deferred["build_id"],
+    )
+
+
+def _read_json(config: Config, path: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PipelineError(f"cannot read the deferred build's report ({exc})",
+                            Location(config.rel(path)),
+                            "run 'pipeline build --defer-a11y' again") from exc
+    if not isinstance(data, dict):
+        raise PipelineError("not the deferred build's report", Location(config.rel(path)))
+    return data

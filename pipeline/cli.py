@@ -432,16 +432,21 @@ def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as
               help="WCAG level to check (default: [tool.pipeline.a11y] standard).")
 @click.option("--concurrency", type=click.IntRange(1, 16),
               help="Pages checked at once (default: [tool.pipeline.a11y] concurrency).")
+@click.option("--shard", "shard_arg", metavar="I/N",
+              help="Check shard I of N of a deferred build (pipeline build --defer-a11y) "
+              "and write output/reports/a11y-shard-I-of-N.json for 'pipeline gate'.")
 @pass_state
 @handle_errors
 @holds_lock
 def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path | None,
-         standard: str | None, concurrency: int | None) -> None:
+         standard: str | None, concurrency: int | None, shard_arg: str | None) -> None:
     """Check the rendered site with pa11y-ci (axe + htmlcs) and the language checks.
 
     PAGES are paths under output/build (default: every page, plus the HTML reports).
     Writes output/reports/a11y.json, a11y.junit.xml and a11y.html; exit 1 when a
-    finding blocks publication or a page could not be checked.
+    finding blocks publication or a page could not be checked. With --shard: exit 0
+    when the shard's documents were checked, whatever they found ('pipeline gate'
+    decides), 1 when they could not be.
     """
     from pipeline.a11y import report_paths, run_a11y
     from pipeline.fsutil import write_text_atomic
@@ -450,6 +455,25 @@ def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path |
     from pipeline.reporters.junit import a11y_junit
 
     config = state.config()
+    if shard_arg is not None:
+        from pipeline.errors import UsageError
+        from pipeline.shards import Shard, check_shard
+
+        if pages or standard:
+            raise UsageError("--shard checks the shard's share of the deferred build with "
+                             "the configured standard: it takes no PAGES and no --standard",
+                             hint="run 'pipeline a11y --shard I/N' alone; the standard is "
+                             "[tool.pipeline.a11y] standard")
+        run, path = check_shard(config, Shard.parse(shard_arg), concurrency=concurrency)
+        if junit_file is not None:
+            write_text_atomic(junit_file, a11y_junit(run.result), str(junit_file))
+        if as_json:
+            click.echo(path.read_text(encoding="utf-8"), nl=False)
+            return
+        click.echo(a11y_text(run.result))
+        click.echo(f"shard {run.shard} of build {run.build_id}: {len(run.documents)} "
+                   f"document(s), pa11y ran on {len(run.ran)}; wrote {config.rel(path)}")
+        return
     result = run_a11y(config, pages or None, standard=standard.upper() if standard else None,
                       concurrency=concurrency)
     if junit_file is not None:
@@ -516,15 +540,51 @@ def translate(state: State, lang: str, engine: str, memory: tuple[Path, ...], th
               help="Seconds to wait for another run on this root to finish.")
 @click.option("--trivial-source-fixes", is_flag=True,
               help="As for 'update': the English changes are typo-level; keep translations.")
+@click.option("--defer-a11y", is_flag=True,
+              help="Stop before the accessibility check and record what it must check "
+              "(output/reports/a11y-plan.json), for 'pipeline a11y --shard I/N' on N "
+              "runners and 'pipeline gate'. Publishes nothing; exit 0.")
 @pass_state
 @handle_errors
 def build(state: State, force: bool, no_publish: bool, wait: float,
-          trivial_source_fixes: bool) -> None:
+          trivial_source_fixes: bool, defer_a11y: bool) -> None:
     """Extract, update, check, score, render, check accessibility and publish.
 
-    Exit 0 when published (or passed with --no-publish), 1 when blocked.
+    Exit 0 when published (or passed with --no-publish, or deferred), 1 when blocked.
     """
     from pipeline.build import build as run
+
+    _run_and_report(state, functools.partial(
+        run, force=force, publish_site=not no_publish, wait=wait,
+        trivial_source_fixes=trivial_source_fixes, defer_a11y=defer_a11y))
+
+
+@cli.command()
+@click.option("--a11y-from", "sources", multiple=True, required=True, metavar="DIR",
+              type=click.Path(path_type=Path),
+              help="A folder (searched at any depth) or file with the shards' results, "
+              "a11y-shard-I-of-N.json (repeatable).")
+@click.option("--no-publish", is_flag=True, help="Decide every gate, but do not publish.")
+@click.option("--wait", type=click.FloatRange(0, 3600), default=0, show_default=True,
+              help="Seconds to wait for another run on this root to finish.")
+@pass_state
+@handle_errors
+def gate(state: State, sources: tuple[Path, ...], no_publish: bool, wait: float) -> None:
+    """Finish a deferred build: merge the shards' accessibility results, gate, publish.
+
+    Fails closed (exit 1, nothing published) on a shard missing, duplicated, stale or
+    corrupt, naming it. Exit 0 when published (or passed with --no-publish), 1 when
+    blocked.
+    """
+    from pipeline.build import gate as run
+
+    _run_and_report(state, functools.partial(run, sources=sources,
+                                             publish_site=not no_publish, wait=wait))
+
+
+def _run_and_report(state: State, run: Callable[..., Any]) -> None:
+    """Run ``build`` or ``gate`` with a progress log; print the summary (and, on GitHub
+    Actions, the annotations); exit 1 unless published, passed or deferred."""
     from pipeline.fsutil import repository_prefix
     from pipeline.reporters.annotations import gate_annotations
     from pipeline.reporters.build_text import build_summary
@@ -543,22 +603,22 @@ def build(state: State, force: bool, no_publish: bool, wait: float,
             console.log(f"{stage}: {message}")
 
         try:
-            result = run(config, force=force, publish_site=not no_publish, log=log, wait=wait,
-                         trivial_source_fixes=trivial_source_fixes, repository_prefix=prefix)
+            result = run(config, log=log, repository_prefix=prefix)
         finally:
             status.stop()
     else:
         def log(stage: str, message: str) -> None:
             click.echo(f"[{stage}] {message}", err=True)
 
-        result = run(config, force=force, publish_site=not no_publish, log=log, wait=wait,
-                     trivial_source_fixes=trivial_source_fixes, repository_prefix=prefix)
+        result = run(config, log=log, repository_prefix=prefix)
     click.echo(build_summary(result))
     # On GitHub Actions the runner turns these log lines into annotations on the diff.
     annotations = gate_annotations(result.gates, prefix)
-    if annotations and os.environ.get("GITHUB_ACTIONS") == "true":
+    # A deferred build's are printed once, by the gate that decides.
+    if annotations and os.environ.get("GITHUB_ACTIONS") == "true" \
+            and result.verdict != "deferred":
         click.echo(annotations)
-    if result.verdict != "published":
+    if result.verdict == "blocked":
         sys.exit(1)
 
 

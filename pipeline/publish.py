@@ -168,8 +168,17 @@ def _stage(build: Path, staging: Path, hashes: dict[str, tuple[str, int]],
         shutil.copyfile(build / rel, target)
 
 
-def publish(config: Config, verdicts: dict[str, Any] | None = None) -> PublishResult:
-    """Copy the checked build to a new directory and flip ``output/site`` to it."""
+def new_build_id(hashes: dict[str, tuple[str, int]]) -> str:
+    """``<UTC time>-<digest of the tree>``: ``hashes`` is ``hash_tree`` of the build."""
+    return f"{_now().strftime('%Y%m%dT%H%M%SZ')}-{_tree_digest(hashes)}"
+
+
+def publish(config: Config, verdicts: dict[str, Any] | None = None,
+            build_id: str | None = None) -> PublishResult:
+    """Copy the checked build to a new directory and flip ``output/site`` to it.
+
+    ``build_id``: the one a deferred build recorded (its shards' results name it);
+    by default a new one."""
     out = config.output_dir
     build = out / "build"
     hashes = hash_tree(build) if build.is_dir() else {}
@@ -187,7 +196,7 @@ def publish(config: Config, verdicts: dict[str, Any] | None = None) -> PublishRe
         # Same bytes, same verdicts: the live site already is this build.
         return PublishResult(site, site.resolve(), str(live.get("build_id")),
                              len(live.get("files", [])), changed=False)
-    build_id = f"{_now().strftime('%Y%m%dT%H%M%SZ')}-{tree}"
+    build_id = build_id or new_build_id(hashes)
     target = out / f"site-{build_id}"
     staging = out / f".site-{build_id}.tmp-{os.getpid()}"
     try:

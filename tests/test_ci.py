@@ -175,19 +175,22 @@ def test_repository_prefix_is_the_content_roots_folder_in_the_checkout(tmp_path:
 
 
 def test_shipped_ci_files_parse_and_wire_junit_and_code_quality() -> None:
+    # The shipped pipelines are build -> shards -> gate (their graph: test_shards.py);
+    # the gate job, which decides, reports.
     gitlab = yaml.safe_load((REPO / "ci/gitlab-ci.yml").read_text())
-    job = gitlab["publish"]
-    assert job["script"] == ["ci/publish.sh"]
+    job = gitlab["gate"]
+    assert job["script"] == ["ci/sharded.sh gate output/reports/"]
     assert job["artifacts"]["when"] == "always"
     assert job["artifacts"]["reports"] == {
         "junit": "output/reports/a11y.junit.xml",
         "codequality": f"output/reports/{CODE_QUALITY_JSON}"}
     github = yaml.safe_load((REPO / ".github/workflows/publish.yml").read_text())
-    steps = github["jobs"]["build"]["steps"]
-    assert any(step.get("run") == "ci/publish.sh" for step in steps)
+    steps = github["jobs"]["gate"]["steps"]
+    assert any(step.get("run") == "ci/sharded.sh gate shards/" for step in steps)
     junit = [s for s in steps if str(s.get("uses", "")).startswith("mikepenz/action-junit")]
     assert junit and junit[0]["with"]["report_paths"] == "output/reports/a11y.junit.xml"
     assert junit[0]["if"] == "always()"
     bash = shutil.which("bash")
     assert bash is not None
-    subprocess.run([bash, "-n", str(REPO / "ci/publish.sh")], check=True)
+    for script in ("ci/publish.sh", "ci/sharded.sh"):  # the one-job way stays
+        subprocess.run([bash, "-n", str(REPO / script)], check=True)

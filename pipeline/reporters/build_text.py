@@ -51,9 +51,13 @@ def build_summary(result: BuildResult) -> str:
     for gate in result.gates:
         state = "pass" if gate.passed else ("BLOCK" if gate.enabled else "warn")
         lines.append(f"gate {gate.name:<12} {state:<5} {gate.detail}")
-    lines.append(f"pa11y: {len(result.a11y_checked)} document(s) checked (site pages and "
-                 f"reports), {result.a11y_reused} reused from the cache; "
-                 f"{len(result.rendered)} page(s) re-rendered")
+    if result.verdict == "deferred":
+        lines.append(f"pa11y: deferred to the shards; {len(result.rendered)} page(s) "
+                     "re-rendered")
+    else:
+        lines.append(f"pa11y: {len(result.a11y_checked)} document(s) checked (site pages "
+                     f"and reports), {result.a11y_reused} reused from the cache; "
+                     f"{len(result.rendered)} page(s) re-rendered")
     for note in result.notes:
         lines.append(f"note: {note}")
     lines.append("")
@@ -64,6 +68,11 @@ def build_summary(result: BuildResult) -> str:
         word = "published" if result.republished else "published (unchanged, already live)"
         lines.append(f"{word}: {result.published_to} (build {result.build_id})"
                      if result.published_to else "passed (not published: --no-publish)")
+    elif result.verdict == "deferred":
+        lines.append(f"deferred: build {result.build_id}, accessibility check to come: "
+                     "'pipeline a11y --shard I/N' for each of N shards, then 'pipeline gate "
+                     "--a11y-from DIR'" + (f"; already blocking: {'; '.join(result.reasons)}"
+                                           if result.reasons else ""))
     else:
         lines.append("blocked, because " + "; ".join(result.reasons))
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""JSON renderings of findings: ``Finding``s (+ a stage's summary) → a stable JSON document.
+"""JSON renderings of findings: ``Finding``s (+ a stage's summary) → a stable JSON document,
+and ``finding_from_json`` to read one back (the sharded accessibility check's merge).
 
 Any stage can use it: ``findings_document("qa", findings, summary)`` gives a plain
 dict, ``dumps`` the text (sorted keys, UTF-8, one trailing newline, so an unchanged
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.fsutil import write_text_atomic
-from pipeline.models import Finding
+from pipeline.models import Finding, Location, frozen_details
 
 SCHEMA_VERSION = 1
 
@@ -27,6 +28,43 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
     data["line"] = finding.location.line if finding.location and finding.location.line else None
     data["details"] = _plain(data["details"])
     return data
+
+
+def finding_from_json(data: Any) -> Finding:
+    """``finding_to_json`` read back (lists in ``details`` as tuples); ``ValueError``
+    naming the field when ``data`` is not one."""
+    if not isinstance(data, dict):
+        raise ValueError("a finding is not an object")
+    for key, kinds in (("code", str), ("severity", str), ("message", str),
+                       ("path", (str, type(None))), ("line", (int, type(None))),
+                       ("hint", (str, type(None))), ("related", list), ("details", dict)):
+        if not isinstance(data.get(key), kinds) or isinstance(data.get(key), bool):
+            raise ValueError(f"a finding's {key!r} is missing or of the wrong type")
+    if data["severity"] not in ("error", "warning", "notice"):
+        raise ValueError(f"unknown severity {data['severity']!r}")
+    if not all(isinstance(r, str) for r in data["related"]):
+        raise ValueError("a finding's 'related' holds a non-string")
+    path = data["path"]
+    return Finding(
+        code=data["code"], severity=data["severity"], message=data["message"],
+        location=Location(path, data["line"] or 0) if path is not None else None,
+        hint=data["hint"], related=tuple(_location(r) for r in data["related"]),
+        details=frozen_details(**{str(k): _frozen(v) for k, v in data["details"].items()}),
+    )
+
+
+def _location(text: str) -> Location:
+    """``str(Location)`` read back: ``path:line``, or a bare path."""
+    path, sep, line = text.rpartition(":")
+    return Location(path, int(line)) if sep and line.isdigit() else Location(text)
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _frozen(v) for k, v in value.items()}
+    return value
 
 
 def findings_document(stage: str, findings: Iterable[Finding],
