@@ -876,7 +876,7 @@ def check_punctuation(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 f"add {opener} where the question or exclamation begins")
 
 
-# --- what translate-toolkit's pofilter checks too: see the README's comparison ------------------
+# --- what translate-toolkit's pofilter checks too (docs/translators.md compares them) -----
 
 
 @lru_cache(maxsize=1 << 14)

@@ -1,7 +1,7 @@
 """The one validated configuration: ``[tool.pipeline]`` in pyproject.toml, or pipeline.toml.
 
 content root → ``Config``. Unknown keys and wrong types are errors naming the file,
-the line and the key; every key is documented in the README's configuration reference.
+the line and the key; every key is documented in docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pipeline.models import Location
 
 FALLBACKS = ("source", "outdated")
 WITHDRAWN = ("warn", "block")
-REFERENCE_HINT = "see the README's configuration reference for this key"
+REFERENCE_HINT = "see docs/configuration.md for this key"
 STANDARDS = ("WCAG2A", "WCAG2AA", "WCAG2AAA")
 
 

@@ -95,8 +95,7 @@ class Page:
             ("page title (front matter 'title'; used in <title>)", self.title)
         ]
         if self.description:
-            out.append(("page description, for search engines and the list of pages (front matter "
-                         "'description')",
+            out.append(("page description for search engines (front matter 'description')",
                         self.description))
         out += [("breadcrumb link text (front matter 'breadcrumb')", link.label)
                 for link in self.breadcrumb]

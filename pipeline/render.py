@@ -372,8 +372,8 @@ class SiteRenderer:
                  if frames else Location(f"{self.config.templates}/{name}"))
         message = getattr(exc, "message", None) or str(exc)
         return PipelineError(f"template error: {message}", where,
-                             "check the names used on that line against the README's "
-                             "list of template variables")
+                             "check the names used on that line against the "
+                             "list of template variables in docs/editors.md")
 
     # pieces
     def _resolve_text(self, lang: Lang, text: Text, where: Location) -> tuple[Resolved, TextItem]:
