@@ -118,9 +118,10 @@ def run(root: Path, work: Path, pages: int, cap: float,
 
 def sample(root: Path, work: Path, pages: int, cap: float,
            log: Callable[[str], None]) -> dict[str, Any]:
+    from pipeline.a11y import default_concurrency
     from pipeline.config import load_config
 
-    concurrency = load_config(root).a11y.concurrency
+    concurrency = load_config(root).a11y.concurrency or default_concurrency()
     chosen = sample_pages(root, pages)
     work.mkdir(parents=True, exist_ok=True)
     pages_file = work / "pages.json"

@@ -287,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     gate_s, output, code = pipeline(small, "gate", "--a11y-from", str(shards))
     if code not in (0, 1):
         raise SystemExit(output[-2000:])
+    from pipeline.a11y import default_concurrency
     from pipeline.config import load_config
 
     per_document = one["shard_s"][0] / documents
@@ -298,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         "split_pages": args.split_pages,
         "split": split,
         "measured": {"pages": args.pages, "documents": documents,
-                     "concurrency": load_config(small).a11y.concurrency,
+                     "concurrency": load_config(small).a11y.concurrency or default_concurrency(),
                      "one": one, "two_at_once": two, "two_alone": alone,
                      "gate_s": round(gate_s, 1), "per_document_s": round(per_document, 3),
                      "build_split_s": round(build_s, 1),

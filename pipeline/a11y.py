@@ -29,11 +29,12 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import tomllib
 import urllib.parse
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -45,12 +46,14 @@ from pipeline.fsutil import read_text, write_text_atomic
 from pipeline.htmltree import Element, Locate, pa11y_selector, parse_html, select_one, trace
 from pipeline.langcheck import RUNNER as LANGCHECK
 from pipeline.langcheck import check_page, element_context, lang_info
+from pipeline.langs import Lang
 from pipeline.lock import child_marker
 from pipeline.models import Finding, Location, Severity, frozen_details
 from pipeline.procs import die_with_parent, stop_marked
 from pipeline.reporters.json import dumps, finding_to_json
 from pipeline.server import StaticServer
 from pipeline.translations import PoLocator
+from pipeline.workload import cpus
 
 RUNNERS = ("axe", "htmlcs")
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -117,6 +120,7 @@ class A11yResult:
     chromium: str
     baseline: str | None  # the baseline file used, relative to the root
     seconds: float = field(default=0.0, compare=False)
+    concurrency: int = 0  # pages Chromium checked at once; 0: not known (a merged result)
 
     @property
     def gating(self) -> tuple[Finding, ...]:
@@ -146,6 +150,7 @@ class A11yResult:
             "chromium": self.chromium,
             "warnings_gate": self.warnings_gate,
             "baseline": self.baseline,
+            **({"concurrency": self.concurrency} if self.concurrency else {}),
             "pages": list(self.pages),
             "counts": {
                 "gating": len(self.gating),
@@ -371,7 +376,8 @@ def _stop(process: subprocess.Popen[str], token: str) -> None:
 
 
 def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium: str,
-                 display: str, marker: Mapping[str, str]) -> dict[str, Any]:
+                 display: str, marker: Mapping[str, str],
+                 started: Callable[[], None] | None = None) -> dict[str, Any]:
     """Run ``pa11y-ci --json --config FILE`` and return its parsed report, or raise.
 
     Its output goes to files, not pipes: pa11y-ci calls ``process.exit`` right after
@@ -381,6 +387,7 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
     pa11y-ci when this process dies, even by SIGKILL (SIGTERM would not do: Puppeteer
     catches it, closes the browser and may leave pa11y-ci waiting forever), and the
     browser, which pa11y-ci drives through a pipe, exits when the pipe closes.
+    ``started``: called once pa11y-ci runs, before waiting for it.
     """
     token = uuid.uuid4().hex
     env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1", "PUPPETEER_SKIP_CHROMIUM_DOWNLOAD": "1",
@@ -400,6 +407,8 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
             raise PipelineError(f"cannot start pa11y-ci ({pa11y_ci}): {exc.strerror or exc}",
                                 hint="reinstall with 'make install'") from exc
         try:
+            if started is not None:
+                started()
             process.wait(timeout=run_timeout)
         except subprocess.TimeoutExpired as exc:
             _stop(process, token)
@@ -765,7 +774,7 @@ def run_a11y(
     """
     started = time.monotonic()
     standard = standard or config.a11y.standard
-    concurrency = concurrency or config.a11y.concurrency
+    concurrency = concurrency or config.a11y.concurrency or default_concurrency()
     try:
         result = _run(config, pages, standard, concurrency, write_reports,
                       today or dt.date.today(),
@@ -781,6 +790,13 @@ def run_a11y(
                 hint="run the command again"))
         raise
     return replace(result, seconds=time.monotonic() - started)
+
+
+def default_concurrency() -> int:
+    """Pages checked at once when neither the config nor the command line says: one per
+    CPU this process may use (each page keeps a core busy in Chromium), at most 8 (each
+    open page costs Chromium memory)."""
+    return max(1, min(cpus(), 8))
 
 
 def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency: int,
@@ -800,7 +816,8 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
             hint="run 'pipeline render' first",
         )
     templates = _read_templates(config)
-    locators = _locators(config, targets)
+    tracer = _Tracer(config)
+    locators = _locators(config, targets, tracer)
 
     trees: dict[str, Element] = {}
     languages: dict[str, str] = {}
@@ -849,8 +866,13 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
             list(urls.values()), standard=standard, chromium=chromium,
             timeout_s=config.a11y.timeout, concurrency=concurrency), indent=2) + "\n",
             config.rel(config_file))
+        # Tracing findings to .po lines parses the POT and the catalogs: done while
+        # pa11y-ci runs (this thread only waits on it), not before it starts.
+        tags = {t.language for t in targets if t.folder == "build"}
         report = run_pa11y_ci(pa11y_ci, config_file, config.a11y.run_timeout, chromium,
-                              config.rel(config_file), child_marker(config.output_dir))
+                              config.rel(config_file), child_marker(config.output_dir),
+                              started=lambda: tracer.start(tags))
+        tracer.join()
         raw = _check_report(report, targets, urls, servers)
         extra: list[Finding] = []
         for target in targets:
@@ -867,23 +889,71 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
             pa11y_findings.append(_finding(group, target, _public_url(config, target),
                                            languages[target.page], trees.get(target.page),
                                            templates, standard, locators.get(target.page)))
-    result = _assemble(config, targets, languages, lang_findings + pa11y_findings + extra,
-                       standard, baseline, today, versions,
-                       _package_version(pa11y_ci), chromium)
+    result = replace(_assemble(config, targets, languages,
+                               lang_findings + pa11y_findings + extra, standard, baseline,
+                               today, versions, _package_version(pa11y_ci), chromium),
+                     concurrency=concurrency)
     if write_reports:
         _write_reports(config, result)
     return result
 
 
-def _locators(config: Config, targets: Sequence[_Target]) -> dict[str, Locate]:
+class _Tracer:
+    """A ``PoLocator`` made on first use, or ahead of it in a thread (``start``).
+
+    The thread's work is joined (``join``) before anything else touches the locator, and
+    an error it met is raised there: the run still fails, after pa11y-ci rather than
+    before it. A run that fails or is stopped meanwhile does not wait for it.
+    """
+
+    def __init__(self, config: Config):
+        self.config = config
+        self._locator: PoLocator | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def locator(self) -> PoLocator:
+        self.join()
+        if self._locator is None:
+            self._locator = PoLocator(self.config)
+        return self._locator
+
+    def locate(self, lang: Lang, source: Location) -> Location | None:
+        return self.locator.locate(lang, source)
+
+    def start(self, tags: set[str]) -> None:
+        langs = [lang for lang in self.config.languages if lang.tag in tags]
+
+        def load() -> None:
+            try:
+                locator = self._locator or PoLocator(self.config)
+                for lang in langs:
+                    locator.load(lang)
+                self._locator = locator
+            except BaseException as exc:  # raised in the run's own thread, by join
+                self._error = exc
+
+        self._thread = threading.Thread(target=load, name="a11y-tracer", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+            if self._error is not None:
+                raise self._error
+
+
+def _locators(config: Config, targets: Sequence[_Target], tracer: _Tracer
+              ) -> dict[str, Locate]:
     """Per rendered page: its source lines → today's entries in its language's catalog."""
-    entries = PoLocator(config)
     by_tag = {lang.tag: lang for lang in config.languages}
     out: dict[str, Locate] = {}
     for target in targets:
         lang = by_tag.get(target.language)
         if lang is not None and target.folder == "build":
-            out[target.page] = functools.partial(entries.locate, lang)
+            out[target.page] = functools.partial(tracer.locate, lang)
     return out
 
 

@@ -49,7 +49,7 @@ class LanguageConfig:
 @dataclass(frozen=True, slots=True)
 class A11yConfig:
     standard: str = "WCAG2AA"
-    concurrency: int = 2
+    concurrency: int | None = None  # None: one page per CPU (pipeline.a11y.default_concurrency)
     timeout: int = 60  # seconds per page, pa11y's own timeout
     run_timeout: int = 600  # seconds for the whole pa11y-ci run
     chromium: str = ""  # empty: $PIPELINE_CHROMIUM, $CHROME_PATH, then the system path

@@ -466,6 +466,9 @@ def _combine(config: Config, plan: Plan, files: Sequence[_ShardFile], total: int
         needs_review=tuple(f for p in pages for f in by_page[p][1]),
         results=tuple(by_page[p][2] for p in pages),
         pages=tuple(pages),
+        # as a build records it when every shard checked as many pages at once
+        concurrency=first.result.concurrency if len(
+            {item.result.concurrency for item in results if item.result}) == 1 else 0,
     )
     checked = {page: sha for item in files for page, sha in item.documents.items()}
     ran = tuple(page for item in files for page in item.ran)
@@ -558,5 +561,6 @@ def _result_from_json(data: Mapping[str, Any]) -> A11yResult:
         warnings_gate=bool(data["warnings_gate"]),
         chromium=str(data["chromium"]),
         baseline=str(baseline) if baseline is not None else None,
+        concurrency=int(data.get("concurrency", 0)),
     )
 

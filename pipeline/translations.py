@@ -177,6 +177,12 @@ class PoLocator:
         key = self._by_source.get(source)
         if key is None:
             return None
+        lines, display = self.load(lang)
+        line = lines.get(key)
+        return Location(display, line) if line else None
+
+    def load(self, lang: Lang) -> tuple[dict[tuple[str | None, str], int], str]:
+        """The language's catalog, parsed once: message → line, and the path shown."""
         known = self._catalogs.get(lang.code)
         if known is None:
             try:
@@ -187,6 +193,4 @@ class PoLocator:
             known = self._catalogs[lang.code] = (
                 {e.key: e.line for e in catalog.active} if catalog else {},
                 self.config.rel(self.config.po_path(lang)))
-        lines, display = known
-        line = lines.get(key)
-        return Location(display, line) if line else None
+        return known

@@ -143,6 +143,7 @@ class _Child:
         finally:
             os.close(self.fd)
             _, status = os.waitpid(self.pid, 0)
+            gc.unfreeze()
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             return None
         try:
@@ -154,6 +155,7 @@ class _Child:
         os.close(self.fd)
         os.kill(self.pid, signal.SIGKILL)  # not yet waited for: it exists, if only as a zombie
         os.waitpid(self.pid, 0)
+        gc.unfreeze()
 
 
 def _start(work: Callable[[], Any]) -> _Child:
@@ -161,6 +163,10 @@ def _start(work: Callable[[], Any]) -> _Child:
     # files (the root's lock).
     die_with_me = die_with_parent(signal.SIGKILL)
     read, write = os.pipe()
+    # Everything loaded so far goes to the permanent generation: no collection in either
+    # process walks (writes to) the objects the child shares copy-on-write. The parent
+    # takes them back once the child is gone (result, stop), so its garbage stays collectable.
+    gc.freeze()
     pid = os.fork()
     if pid:
         os.close(write)

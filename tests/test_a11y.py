@@ -25,6 +25,7 @@ import pytest
 from conftest import REPO, ROOTS, require_tool, run_cli
 from conftest import copy_shipped as shipped_content
 
+from pipeline import a11y
 from pipeline.a11y import (
     A11yResult,
     PageResult,
@@ -500,6 +501,7 @@ def test_template_defects_fail_with_page_language_selector_and_line(
     generated = json.loads((root / "output/.cache/a11y/pa11y-ci.json").read_text())
     assert (generated["defaults"]["standard"], generated["defaults"]["concurrency"]) == (
         "WCAG2AA", 1)
+    assert data["concurrency"] == 1  # recorded, as chosen
     assert len(generated["urls"]) == 3  # the two pages and this run's report
     for tag in ("en", "ar"):
         page = f"output/build/{tag}/first-visit.html"
@@ -585,6 +587,55 @@ def test_template_elements_trace_to_the_one_template_line() -> None:
     assert find_in_templates(plain, templates) is None  # in no template: no guess
     root = select_one(tree, "html")
     assert root is not None and find_in_templates(root, templates) == Location("t/base.html", 2)
+
+
+def test_catalogs_are_parsed_while_pa11y_ci_runs(make_root: MakeRoot,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tracing findings to .po lines parses the POT and the catalogs: after pa11y-ci has
+    started, not on the way to it; the findings are traced all the same."""
+    require_a11y_tools()
+    root = make_root("render-mini")
+    run_cli(root, "render", check=True)
+    events: list[str] = []
+    real_popen = a11y.subprocess.Popen
+
+    def popen(args: Any, *more: Any, **options: Any) -> Any:
+        process = real_popen(args, *more, **options)
+        if str(args[0]).endswith("pa11y-ci"):
+            events.append("pa11y-ci started")
+        return process
+
+    class Locator(a11y.PoLocator):
+        def __init__(self, config: Any):
+            events.append("POT parsed")
+            super().__init__(config)
+
+    monkeypatch.setattr(a11y.subprocess, "Popen", popen)
+    monkeypatch.setattr(a11y, "PoLocator", Locator)
+    config = load_config(root)
+    result = a11y.run_a11y(config, ["en/first-visit.html", "ar/first-visit.html"],
+                           write_reports=False)
+    assert events == ["pa11y-ci started", "POT parsed"]
+    assert result.concurrency == (config.a11y.concurrency or a11y.default_concurrency())
+    traced = [f for f in result.findings if f.details["page"].startswith("output/build/ar/")
+              and f.location is not None and f.location.path == AR_PO]
+    assert traced, [(f.code, f.location) for f in result.findings]
+
+
+def test_a_broken_pot_still_fails_the_run(make_root: MakeRoot) -> None:
+    """The POT is parsed while pa11y-ci runs; an error there fails the run all the same."""
+    require_a11y_tools()
+    root = make_root("render-mini")
+    run_cli(root, "render", check=True)
+    (root / "locales/messages.pot").write_text('msgid "unterminated\n', encoding="utf-8")
+    done = run_cli(root, "a11y", "en/first-visit.html", "ar/first-visit.html")
+    fails(done, "locales/messages.pot:")
+    report_says_failed(root)
+
+
+def test_concurrency_defaults_to_one_page_per_cpu() -> None:
+    assert a11y.default_concurrency() == max(1, min(len(os.sched_getaffinity(0)), 8))
+    assert load_config(ROOTS / "render-mini").a11y.concurrency is None
 
 
 def test_generated_config_follows_the_recipe() -> None:

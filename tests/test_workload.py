@@ -77,6 +77,24 @@ def test_no_child_left_behind() -> None:
         os.waitpid(-1, os.WNOHANG)
 
 
+def test_shared_objects_frozen_while_the_child_lives() -> None:
+    """Loaded objects sit in the permanent generation while the child shares them, and
+    come back to this process's collector after it, whether the child succeeded or not."""
+    def frozen(n: int) -> int:
+        return gc.get_freeze_count()
+
+    def fails(n: int) -> int:
+        if n == 2:
+            raise ValueError("mine")
+        return n
+
+    assert all(count > 0 for count in workload.map_split(frozen, [0, 1, 2, 3], split=True))
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(ValueError):
+        workload.map_split(fails, [0, 1, 2, 3], split=True)
+    assert gc.get_freeze_count() == 0
+
+
 def test_paused_gc_restores_the_collector() -> None:
     assert gc.isenabled()
     with workload.paused_gc():
