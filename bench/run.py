@@ -6,7 +6,7 @@ peers, one run each, capped (``bench.peers``) → fuzzy-match quality against
 msgmerge → the accessibility sample and the incremental build (``bench.a11y``) → a
 table on the terminal, ``bench/results/<date>.json`` (every run, medians, peak
 RSS, machine, versions, commit, load) and ``bench/results/<date>.md`` (the table
-the README quotes). Runs with other sizes than the default write ``<date>-<N>p.*``.
+docs/benchmarks.md quotes). Runs with other sizes than the default write ``<date>-<N>p.*``.
 
 ``--pages 100,1000,5000`` (or ``--curve``) measures each size in turn and writes the
 scale curve, with every size's record, to ``<date>-curve.*``. The work folder is

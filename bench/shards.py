@@ -13,7 +13,7 @@
 3. **Projections** for 8, 32 and 64 runners at 1,000 pages x 5 languages and 10,000 x
    10, from the measured time per document, with the assumptions in ``ASSUMPTIONS``.
 
-Writes ``bench/results/<date>-shards.json`` and ``.md`` (the table the README quotes).
+Writes ``bench/results/<date>-shards.json`` and ``.md`` (the table docs/benchmarks.md quotes).
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"{ASSUMPTIONS['transfer_mb_s']:.0f} MB/s each way, Chromium "
         f"{ASSUMPTIONS['chromium_start_s']:.0f} s per shard, the slowest shard "
         f"{ASSUMPTIONS['imbalance']:.2f} x the mean, the language indexes paginated like "
-        "the readability report (see README):",
+        "the readability report (see docs/ci.md):",
         "",
         "| runners | " + " | ".join(f"{k}: a11y stage | {k}: build → gate" for k in SCALES)
         + " |",
