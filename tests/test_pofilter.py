@@ -1,6 +1,6 @@
 """translate-toolkit's ``pofilter`` and ``pipeline check`` on the same catalogs.
 
-The contract: every finding of pofilter's with a check we cover (``COVERED``, docs/translators.md.s
+The contract: every finding of pofilter's with a check we cover (``COVERED``, docs/translators.md's
 comparison table) is also one of ours, on the same entry, except pofilter's documented
 false positives (``false_positive``). It is checked on the shipped catalogs, whatever
 their wording, and on ``tests/roots/pofilter-defects``, whose entries each carry one
