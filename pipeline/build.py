@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -729,8 +730,6 @@ def _finish_deferred(config: Config, deferred: Any, ran: Sequence[str],
 
 
 def _read_json(config: Config, path: Path) -> dict[str, Any]:
-    import json
-
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

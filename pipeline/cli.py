@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
-from pipeline.errors import PipelineError, Stopped
+from pipeline.errors import PipelineError, Stopped, format_message
+from pipeline.fsutil import ChangedMeanwhile, repository_prefix
 from pipeline.server import StaticServer
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -225,8 +226,6 @@ def init(state: State, lang: str) -> None:
 def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> None:
     """Merge the template into the catalogs (msgmerge --previous semantics)."""
     from pipeline.catalogs import update_catalogs
-    from pipeline.errors import format_message
-    from pipeline.fsutil import ChangedMeanwhile
 
     config = state.config()
     results = update_catalogs(config, state.langs(langs),
@@ -586,7 +585,6 @@ def gate(state: State, sources: tuple[Path, ...], no_publish: bool, wait: float)
 def _run_and_report(state: State, run: Callable[..., Any]) -> None:
     """Run ``build`` or ``gate`` with a progress log; print the summary (and, on GitHub
     Actions, the annotations); exit 1 unless published, passed or deferred."""
-    from pipeline.fsutil import repository_prefix
     from pipeline.reporters.annotations import gate_annotations
     from pipeline.reporters.build_text import build_summary
 
