@@ -49,8 +49,8 @@ def sample_pages(root: Path, pages: int) -> list[str]:
 
 
 def child(root: Path, pages_file: Path, concurrency: int) -> dict[str, Any]:
-    from pipeline.a11y import run_a11y
     from pipeline.config import load_config
+    from pipeline.stages.a11y import run_a11y
 
     pages = json.loads(pages_file.read_text(encoding="utf-8"))
     start = time.perf_counter()
@@ -77,9 +77,9 @@ def _stop_browsers(token: str) -> None:
 def bare_pa11y(root: Path, pages: list[str], concurrency: int, cap: float,
                work: Path) -> tuple[Run, int]:
     """pa11y-ci alone on the same URLs and config as ours."""
-    from pipeline.a11y import find_chromium, find_pa11y_ci, pa11y_config
     from pipeline.config import load_config
-    from pipeline.server import StaticServer
+    from pipeline.infra.server import StaticServer
+    from pipeline.stages.a11y import find_chromium, find_pa11y_ci, pa11y_config
 
     config = load_config(root)
     chromium, _ = find_chromium(config)
@@ -109,7 +109,7 @@ def bare_pa11y(root: Path, pages: list[str], concurrency: int, cap: float,
 def run(root: Path, work: Path, pages: int, cap: float,
         log: Callable[[str], None] = print) -> dict[str, Any]:
     """The a11y sample on ``root`` (rendered)."""
-    if not available("pipeline.a11y"):
+    if not available("pipeline.stages.a11y"):
         return {"missing": "not yet built"}
     if not (root / "output" / "build").is_dir():
         return {"missing": "no rendered site to check (render did not run)"}
@@ -118,8 +118,8 @@ def run(root: Path, work: Path, pages: int, cap: float,
 
 def sample(root: Path, work: Path, pages: int, cap: float,
            log: Callable[[str], None]) -> dict[str, Any]:
-    from pipeline.a11y import default_concurrency
     from pipeline.config import load_config
+    from pipeline.stages.a11y import default_concurrency
 
     concurrency = load_config(root).a11y.concurrency or default_concurrency()
     chosen = sample_pages(root, pages)

@@ -421,11 +421,11 @@ def _write_root(root: Path, pages: list[_Page]) -> None:
 
 def _write_catalogs(root: Path, seed: int) -> None:
     """The POT (our extract) and a ~90 % translated catalog per language."""
-    from pipeline.catalogs import new_catalog
     from pipeline.config import load_config
-    from pipeline.extract import extract
-    from pipeline.langs import parse_lang
-    from pipeline.pofile import read_po, write_po
+    from pipeline.po import read_po, write_po
+    from pipeline.stages.extract import extract
+    from pipeline.stages.update import new_catalog
+    from pipeline.text.langs import parse_lang
 
     config = load_config(root)
     pot = extract(config).catalog

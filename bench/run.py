@@ -126,7 +126,7 @@ class FuzzyCount:
 def fuzzy_quality(info: CorpusInfo, old_locales: Path, ours: Path | None,
                   msgmerge: Path | None) -> dict[str, FuzzyCount]:
     """How many changed paragraphs get a fuzzy suggestion, from us and from msgmerge."""
-    from pipeline.pofile import Catalog, read_po
+    from pipeline.po import Catalog, read_po
 
     counts = {"ours": FuzzyCount(), "msgmerge": FuzzyCount()}
     for lang in LANGUAGES:

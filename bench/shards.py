@@ -287,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     gate_s, output, code = pipeline(small, "gate", "--a11y-from", str(shards))
     if code not in (0, 1):
         raise SystemExit(output[-2000:])
-    from pipeline.a11y import default_concurrency
     from pipeline.config import load_config
+    from pipeline.stages.a11y import default_concurrency
 
     per_document = one["shard_s"][0] / documents
     result = {

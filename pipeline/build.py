@@ -23,17 +23,24 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline import __version__
-from pipeline.cache import BuildCache, digest, file_digest, load_cache, save_cache, tree_digest
 from pipeline.config import Config, LanguageConfig
 from pipeline.errors import PipelineError
-from pipeline.fsutil import ChangedMeanwhile
-from pipeline.glossary import GLOSSARY_FILE
-from pipeline.links import site_links
-from pipeline.lock import root_lock
+from pipeline.infra.cache import (
+    BuildCache,
+    digest,
+    file_digest,
+    load_cache,
+    save_cache,
+    tree_digest,
+)
+from pipeline.infra.fsutil import ChangedMeanwhile
+from pipeline.infra.lock import root_lock
 from pipeline.models import Finding, Location
-from pipeline.pages import PARSER, Page, parsed_pages, remember_pages
-from pipeline.pofile import Catalog
-from pipeline.translations import Completeness, PoLocator, Translations, page_messages
+from pipeline.po import Catalog
+from pipeline.text.glossary import GLOSSARY_FILE
+from pipeline.text.links import site_links
+from pipeline.text.pages import PARSER, Page, parsed_pages, remember_pages
+from pipeline.text.translations import Completeness, PoLocator, Translations, page_messages
 
 Log = Callable[[str, str], None]  # (stage, message)
 BUILD_JSON = "build.json"
@@ -221,13 +228,18 @@ def build(config: Config, *, force: bool = False, publish_site: bool = True,
 
 def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
            notes: list[str], trivial: bool, prefix: str, defer_a11y: bool) -> BuildResult:
-    from pipeline.a11y import gates as a11y_gates
-    from pipeline.a11y import run_a11y
-    from pipeline.catalogs import update_catalogs
-    from pipeline.checks import run_checks, write_qa_report
-    from pipeline.extract import extract
-    from pipeline.readability import ReadabilityResult, relocate, run_readability, write_reports
-    from pipeline.render import render_site
+    from pipeline.stages.a11y import gates as a11y_gates
+    from pipeline.stages.a11y import run_a11y
+    from pipeline.stages.check import run_checks, write_qa_report
+    from pipeline.stages.extract import extract
+    from pipeline.stages.readability import (
+        ReadabilityResult,
+        relocate,
+        run_readability,
+        write_reports,
+    )
+    from pipeline.stages.render import render_site
+    from pipeline.stages.update import update_catalogs
 
     cache = BuildCache() if force else load_cache(config.output_dir)
     if cache.pages[0] == PARSER:
@@ -345,7 +357,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         log("a11y", f"build {plan.build_id}: {len(plan.documents)} document(s) to check")
     _write_build_json(config, result)
     if verdict == "published" and publish_site:
-        from pipeline.publish import publish
+        from pipeline.stages.publish import publish
 
         log("publish", "publishing output/build")
         published = publish(config, {"build": {g.name: g.to_dict() for g in gates}})
@@ -470,7 +482,7 @@ def _relocator(config: Config) -> Callable[[Finding], Finding]:
     A page's HTML does not change when a translator's edit elsewhere moves catalog
     lines, so a reused finding's ``.po`` line is looked up again from its source line.
     """
-    from pipeline.translations import PoLocator
+    from pipeline.text.translations import PoLocator
 
     entries = PoLocator(config)
     by_tag = {lang.tag: lang for lang in config.languages}
@@ -490,11 +502,11 @@ def _relocator(config: Config) -> Callable[[Finding], Finding]:
 
 def _write_a11y_reports(config: Config, result: Any, checked: dict[str, str]) -> None:
     """The merged a11y reports; ``checked_sha256`` lets publish prove what was checked."""
-    from pipeline.a11y import report_paths
-    from pipeline.fsutil import write_text_atomic
+    from pipeline.infra.fsutil import write_text_atomic
     from pipeline.reporters.a11y_html import render_report
     from pipeline.reporters.json import dumps
     from pipeline.reporters.junit import a11y_junit
+    from pipeline.stages.a11y import report_paths
 
     paths = report_paths(config)
     # Publish proves with it that every published page was checked in its current form;
@@ -540,7 +552,7 @@ def _completeness_gate(config: Config, rendered: Any) -> Gate:
 
 
 def _a11y_reports(config: Config) -> tuple[str, ...]:
-    from pipeline.a11y import report_paths
+    from pipeline.stages.a11y import report_paths
 
     paths = report_paths(config)
     return tuple(config.rel(paths[name]) for name in ("a11y.html", "a11y.json"))
@@ -649,10 +661,10 @@ def gate(config: Config, sources: Sequence[Path], *, publish_site: bool = True,
 
 def _gate(config: Config, sources: Sequence[Path], *, publish_site: bool, log: _StageClock,
           notes: list[str], prefix: str) -> BuildResult:
-    from pipeline.a11y import _write_failure
-    from pipeline.a11y import gates as a11y_gates
     from pipeline.reporters.json import finding_from_json
     from pipeline.shards import merge_shards, plan_path, read_plan, verify_received
+    from pipeline.stages.a11y import _write_failure
+    from pipeline.stages.a11y import gates as a11y_gates
 
     log("gate", "reading the deferred build and the shards' results")
     plan = read_plan(config)
@@ -690,7 +702,7 @@ def _gate(config: Config, sources: Sequence[Path], *, publish_site: bool, log: _
                               _a11y_gate(config, a11y), notes, a11y)
     _write_build_json(config, replace(result, timings=(*before, *log.timings)))
     if result.verdict == "published" and publish_site:
-        from pipeline.publish import publish
+        from pipeline.stages.publish import publish
 
         log("publish", "publishing output/build")
         published = publish(config, {"build": {g.name: g.to_dict() for g in result.gates}},

@@ -23,8 +23,8 @@ import click
 
 from pipeline import __version__
 from pipeline.errors import PipelineError, Stopped, format_message
-from pipeline.fsutil import ChangedMeanwhile, repository_prefix
-from pipeline.server import StaticServer
+from pipeline.infra.fsutil import ChangedMeanwhile, repository_prefix
+from pipeline.infra.server import StaticServer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,7 +49,7 @@ class State:
         """Languages named on the command line (either code form), or None for all."""
         if not codes:
             return None
-        from pipeline.langs import parse_lang
+        from pipeline.text.langs import parse_lang
 
         # A typo is most likely one of the languages the project has.
         likely = self.config().all_languages
@@ -141,7 +141,7 @@ def holds_lock(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pipeline.lock import root_lock
+        from pipeline.infra.lock import root_lock
 
         config = click.get_current_context().find_object(State).config()  # type: ignore[union-attr]
         with root_lock(config.output_dir, config.rel(config.output_dir / ".lock")) as note:
@@ -191,7 +191,7 @@ pass_state = click.make_pass_decorator(State)
 @holds_lock
 def extract(state: State) -> None:
     """Extract pages and templates into locales/messages.pot."""
-    from pipeline.extract import extract as run
+    from pipeline.stages.extract import extract as run
 
     config = state.config()
     result = run(config)
@@ -207,8 +207,8 @@ def extract(state: State) -> None:
 @holds_lock
 def init(state: State, lang: str) -> None:
     """Create the catalog for LANG from the template (never overwrites)."""
-    from pipeline.catalogs import init_catalog
-    from pipeline.langs import parse_lang
+    from pipeline.stages.update import init_catalog
+    from pipeline.text.langs import parse_lang
 
     config = state.config()
     path = init_catalog(config, parse_lang(lang))
@@ -225,7 +225,7 @@ def init(state: State, lang: str) -> None:
 @holds_lock
 def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> None:
     """Merge the template into the catalogs (msgmerge --previous semantics)."""
-    from pipeline.catalogs import update_catalogs
+    from pipeline.stages.update import update_catalogs
 
     config = state.config()
     results = update_catalogs(config, state.langs(langs),
@@ -254,7 +254,7 @@ def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> 
 @holds_lock
 def compile_(state: State, langs: tuple[str, ...]) -> None:
     """Compile catalogs to .mo files (fuzzy entries are not used)."""
-    from pipeline.catalogs import compile_catalogs
+    from pipeline.stages.update import compile_catalogs
 
     for path, written in compile_catalogs(state.config(), state.langs(langs)):
         click.echo(f"{path}: {'written' if written else 'unchanged'}")
@@ -267,8 +267,8 @@ def compile_(state: State, langs: tuple[str, ...]) -> None:
 @handle_errors
 def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
     """Translated, fuzzy, untranslated and obsolete counts per language."""
-    from pipeline.catalogs import status as run
     from pipeline.reporters.terminal import table
+    from pipeline.stages.update import status as run
 
     stats = run(state.config(), state.langs(langs))
     if as_json:
@@ -290,8 +290,8 @@ def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
 @holds_lock
 def render(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as_json: bool) -> None:
     """Render the site to output/build/ (all languages, or only LANG…)."""
-    from pipeline.render import render_site
     from pipeline.reporters.terminal import table
+    from pipeline.stages.render import render_site
 
     result = render_site(state.config(), slugs or None, state.langs(langs))
     if as_json:
@@ -331,9 +331,9 @@ def check(state: State, langs: tuple[str, ...], ignore: tuple[str, ...], include
 
     Writes output/reports/qa.json; exit 1 when any error is found.
     """
-    from pipeline.checks import qa_document, run_checks, write_qa_report
     from pipeline.reporters.json import dumps
     from pipeline.reporters.terminal import finding_text
+    from pipeline.stages.check import qa_document, run_checks, write_qa_report
 
     config = state.config()
     result = run_checks(config, state.langs(langs), ignore=ignore, include_fuzzy=include_fuzzy)
@@ -383,10 +383,10 @@ def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as
     Writes output/reports/readability.json and readability.html.
     """
     from pipeline.errors import UsageError
-    from pipeline.readability import report_json, run_readability, write_reports
     from pipeline.reporters.readability_html import render_html
     from pipeline.reporters.readability_text import advice_summary, hardest_text, summary_table
     from pipeline.reporters.terminal import finding_text
+    from pipeline.stages.readability import report_json, run_readability, write_reports
 
     config = state.config()
     overrides: dict[str, float] = {}
@@ -448,11 +448,11 @@ def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path |
     when the shard's documents were checked, whatever they found ('pipeline gate'
     decides), 1 when they could not be.
     """
-    from pipeline.a11y import report_paths, run_a11y
-    from pipeline.fsutil import write_text_atomic
+    from pipeline.infra.fsutil import write_text_atomic
     from pipeline.reporters.a11y_text import a11y_text
     from pipeline.reporters.json import dumps
     from pipeline.reporters.junit import a11y_junit
+    from pipeline.stages.a11y import report_paths, run_a11y
 
     config = state.config()
     if shard_arg is not None:
@@ -507,8 +507,8 @@ def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path |
 def translate(state: State, lang: str, engine: str, memory: tuple[Path, ...], threshold: float,
               overwrite_fuzzy: bool, as_json: bool) -> None:
     """Pre-fill LANG's empty entries with an engine; creates the catalog if needed."""
-    from pipeline.langs import parse_lang
-    from pipeline.translate import prefill
+    from pipeline.stages.prefill import prefill
+    from pipeline.text.langs import parse_lang
 
     config = state.config()
     result = prefill(config, parse_lang(lang, likely=config.all_languages), engine, memory=memory,
@@ -627,7 +627,7 @@ def _run_and_report(state: State, run: Callable[..., Any]) -> None:
 @holds_lock
 def publish(state: State) -> None:
     """Publish output/build atomically to output/site (only a checked build)."""
-    from pipeline.publish import publish as run
+    from pipeline.stages.publish import publish as run
 
     config = state.config()
     result = run(config)

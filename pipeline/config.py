@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import PipelineError
-from pipeline.fsutil import read_text
-from pipeline.langs import Lang, parse_lang
+from pipeline.infra.fsutil import read_text
 from pipeline.models import Location
+from pipeline.text.langs import Lang, parse_lang
 
 FALLBACKS = ("source", "outdated")
 WITHDRAWN = ("warn", "block")
@@ -49,7 +49,7 @@ class LanguageConfig:
 @dataclass(frozen=True, slots=True)
 class A11yConfig:
     standard: str = "WCAG2AA"
-    concurrency: int | None = None  # None: one page per CPU (pipeline.a11y.default_concurrency)
+    concurrency: int | None = None  # None: from the core count (stages.a11y)
     timeout: int = 60  # seconds per page, pa11y's own timeout
     run_timeout: int = 600  # seconds for the whole pa11y-ci run
     chromium: str = ""  # empty: $PIPELINE_CHROMIUM, $CHROME_PATH, then the system path

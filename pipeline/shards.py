@@ -31,12 +31,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.a11y import A11yResult, PageResult, pending_report, run_a11y
 from pipeline.config import Config
 from pipeline.errors import PipelineError, UsageError
-from pipeline.fsutil import write_text_atomic
+from pipeline.infra.fsutil import write_text_atomic
 from pipeline.models import Location
 from pipeline.reporters.json import dumps, finding_from_json
+from pipeline.stages.a11y import A11yResult, PageResult, pending_report, run_a11y
 
 PLAN = "a11y-plan.json"
 FORMAT = 1
@@ -149,7 +149,7 @@ def report_page(config: Config) -> str:
 def plan_checks(config: Config) -> Plan:
     """The plan for the rendered build as it is now (``build`` left empty)."""
     from pipeline.build import a11y_documents
-    from pipeline.publish import hash_tree, new_build_id, sha256_file
+    from pipeline.stages.publish import hash_tree, new_build_id, sha256_file
 
     build = config.output_dir / "build"
     tree = hash_tree(build) if build.is_dir() else {}
@@ -213,7 +213,7 @@ def read_plan(config: Config) -> Plan:
 def verify_received(config: Config, plan: Plan) -> None:
     """The files here are the planned build's, byte for byte, and output/build holds
     nothing else (an extra page would be published unchecked)."""
-    from pipeline.publish import sha256_file
+    from pipeline.stages.publish import sha256_file
 
     for page, sha in sorted(plan.files.items()):
         path = config.root / page
@@ -286,8 +286,8 @@ def run_shard(config: Config, plan: Plan, shard: Shard, *, concurrency: int | No
               ) -> ShardRun:
     """pa11y on this shard's documents whose digest changed since the cache's results."""
     from pipeline.build import a11y_documents, cached_a11y, remember_a11y, use_a11y_cache
-    from pipeline.cache import load_cache, save_cache
-    from pipeline.publish import sha256_file
+    from pipeline.infra.cache import load_cache, save_cache
+    from pipeline.stages.publish import sha256_file
 
     verify_received(config, plan)
     split = plan.split(shard.total)

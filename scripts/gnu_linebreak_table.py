@@ -5,13 +5,13 @@
 ``msgcat`` wraps PO strings with libunistring's ``ulc_width_linebreaks``: Unicode line
 breaking (UAX #14, as libunistring implements it: its own pair table, not every rule
 of the standard) with column widths (``uc_width``: East Asian wide characters 2,
-combining marks 0). ``pipeline.linebreak`` redoes that in Python from this table: the
+combining marks 0). ``pipeline.po.linebreak`` redoes that in Python from this table: the
 line-breaking class and column width of every code point, and the pair table. They are
 read from the installed library (libunistring 1.0, Unicode 14.0, the one Debian 12's
 gettext 0.21 links), so the table is exactly what the ``msgcat`` of the tests uses.
 The layout of the class table is that of gnulib's ``lib/unilbrk/lbrkprop1.h`` for
 Unicode 14.0; the script checks it by comparing, on thousands of strings, the breaks
-that ``pipeline.linebreak`` finds with the table against the library's own
+that ``pipeline.po.linebreak`` finds with the table against the library's own
 ``u8_possible_linebreaks``. ``--check`` only compares the shipped file with a fresh one.
 """
 
@@ -114,7 +114,7 @@ _TRICKY = " a-,.\u200b\u200d\U0001F1E6\u05d0\u0301\u2028"
 def self_check(lib: ctypes.CDLL, ranges: list[tuple[int, int, str, int]]) -> None:
     """The breaks computed from the table are the library's, on every class mixed."""
     sys.path.insert(0, str(REPO))
-    from pipeline.linebreak import _table, possible_breaks
+    from pipeline.po.linebreak import _table, possible_breaks
 
     rng = random.Random(14)
     samples = [chr(rng.randint(first, last)) for first, last, _, _ in ranges

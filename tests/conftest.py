@@ -89,7 +89,7 @@ def lock_held_elsewhere(root: Path) -> Iterator[int]:
     """Another process holding the root's lock (as a running build would)."""
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from pipeline.lock import root_lock\n"
+         "import sys, time; from pathlib import Path; from pipeline.infra.lock import root_lock\n"
          "with root_lock(Path(sys.argv[1]), 'output/.lock'):\n"
          "    print('locked', flush=True); time.sleep(60)", str(root / "output")],
         stdout=subprocess.PIPE, text=True)

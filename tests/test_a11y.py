@@ -25,20 +25,20 @@ import pytest
 from conftest import REPO, ROOTS, require_tool, run_cli
 from conftest import copy_shipped as shipped_content
 
-from pipeline import a11y
-from pipeline.a11y import (
+from pipeline.config import load_config
+from pipeline.errors import PipelineError
+from pipeline.infra.server import StaticServer
+from pipeline.models import Finding, Location, frozen_details
+from pipeline.reporters.a11y_html import render_report
+from pipeline.stages import a11y
+from pipeline.stages.a11y import (
     A11yResult,
     PageResult,
     apply_baseline,
     load_baseline,
     pa11y_config,
 )
-from pipeline.config import load_config
-from pipeline.errors import PipelineError
-from pipeline.htmltree import find_in_templates, pa11y_selector, parse_html, select_one, trace
-from pipeline.models import Finding, Location, frozen_details
-from pipeline.reporters.a11y_html import render_report
-from pipeline.server import StaticServer
+from pipeline.text.htmltree import find_in_templates, pa11y_selector, parse_html, select_one, trace
 
 PA11Y_CI = REPO / "node_modules" / ".bin" / "pa11y-ci"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -652,7 +652,7 @@ def test_generated_config_follows_the_recipe() -> None:
 
 
 def test_what_gates() -> None:
-    from pipeline.a11y import gates
+    from pipeline.stages.a11y import gates
 
     def finding(severity: Any, **details: Any) -> Finding:
         return Finding("x", severity, "m", details=frozen_details(**details))

@@ -20,8 +20,8 @@ from conftest import REPO, ROOTS, msgfmt_check, require_tool, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.catalogs import best_match, merge, mo_bytes, similarity
-from pipeline.pofile import Catalog, Entry, read_po, write_po
+from pipeline.po import Catalog, Entry, read_po, write_po
+from pipeline.stages.update import best_match, merge, mo_bytes, similarity
 
 MakeRoot = Callable[[str], Path]
 PAGE = "source/pages/visit.md"

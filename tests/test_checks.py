@@ -1,4 +1,4 @@
-"""pipeline.checks and ``pipeline check``: translation QA on real fixture catalogs.
+"""pipeline.stages.check and ``pipeline check``: translation QA on real fixture catalogs.
 
 ``tests/roots/qa`` is a small clean site (es, ar, zh_Hans): no finding at all.
 ``tests/roots/qa-findings`` has catalogs where every entry lists, in a ``#. expect:``
@@ -18,7 +18,10 @@ from typing import Any
 import pytest
 from conftest import ROOTS, copy_shipped, msgfmt_check, run_cli
 
-from pipeline.checks import (
+from pipeline.config import load_config
+from pipeline.errors import PipelineError, UsageError
+from pipeline.po import Catalog, Entry, read_po, write_po
+from pipeline.stages.check import (
     CODES,
     FLAG_CODES,
     SOURCE_CODES,
@@ -28,11 +31,8 @@ from pipeline.checks import (
     html_found,
     run_checks,
 )
-from pipeline.config import load_config
-from pipeline.errors import PipelineError, UsageError
-from pipeline.glossary import parse_glossary
-from pipeline.langs import parse_lang
-from pipeline.pofile import Catalog, Entry, read_po, write_po
+from pipeline.text.glossary import parse_glossary
+from pipeline.text.langs import parse_lang
 
 FINDINGS = ROOTS / "qa-findings"
 # Codes of catalog entries (link-dead is about the source pages: tests/test_links.py).
@@ -194,7 +194,7 @@ def test_bracket_and_quote_findings_show_what_was_added() -> None:
 
 def test_pseudo_locales_skip_the_checks_their_transformation_trips() -> None:
     """en_XA brackets every message and may pad "one" with "öñé": not findings."""
-    from pipeline.translate import pseudo_text
+    from pipeline.stages.prefill import pseudo_text
 
     ctx = replace(_context(), lang=parse_lang("en_XA"))
     for source in ("Take step one", 'Press "Send" (below).', "Write to info@example.org."):
@@ -467,7 +467,7 @@ def test_remembered_findings_follow_their_entry_and_nothing_else(
         make_root: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The build's memo: an unchanged entry is not checked again, and the findings are
     exactly those of a run without the memo, at today's line, even after lines move."""
-    import pipeline.checks as checks
+    import pipeline.stages.check as checks
 
     root = make_root("qa-findings")
     config = load_config(root)

@@ -17,14 +17,14 @@ import yaml
 from conftest import REPO, ROOTS
 
 from pipeline.build import CODE_QUALITY_JSON, Gate
-from pipeline.checks import run_checks
 from pipeline.config import load_config
-from pipeline.fsutil import repository_prefix
+from pipeline.infra.fsutil import repository_prefix
 from pipeline.models import Finding, Location, frozen_details
 from pipeline.reporters.annotations import annotation, gate_annotations
 from pipeline.reporters.build_text import SHOWN, blocking_text
 from pipeline.reporters.codequality import code_quality
 from pipeline.reporters.json import dumps
+from pipeline.stages.check import run_checks
 
 FINDINGS = ROOTS / "qa-findings"
 GNU_LINE = re.compile(r"^locales/(es|fr|ar|zh_Hans)/LC_MESSAGES/messages\.po:[1-9][0-9]*: "

@@ -3,7 +3,7 @@
 The save is real: another process writes a temp file beside the catalog and renames it
 over the catalog, as Poedit does. It lands at the command's own hook point between
 reading the catalogs and writing them (``PIPELINE_HOOK=<point>=<command>``, see
-``pipeline.faults``), so no sleep has to hit the window. The save must survive, the
+``pipeline.infra.faults``), so no sleep has to hit the window. The save must survive, the
 command must say so and exit 1, and the catalogs nobody touched are still written.
 """
 
@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from conftest import msgfmt_check, run_cli
 
-from pipeline import catalogs, workload
-from pipeline.catalogs import update_catalogs
 from pipeline.config import load_config
-from pipeline.fsutil import TMP_MARK, ChangedMeanwhile, read_bytes_stamped, write_bytes_atomic
+from pipeline.infra import workload
+from pipeline.infra.fsutil import TMP_MARK, ChangedMeanwhile, read_bytes_stamped, write_bytes_atomic
+from pipeline.stages import update as catalogs
+from pipeline.stages.update import update_catalogs
 
 BASE = Path(__file__).parent / "corpus" / "bad" / "_base"
 ES = "locales/es/LC_MESSAGES/messages.po"
@@ -147,7 +148,7 @@ def test_a_save_during_the_builds_update_stops_the_build(tmp_path: Path) -> None
 def test_the_guard_holds_when_a_forked_child_read_the_catalog(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a big site update merges every other language in a forked child
-    (``pipeline.workload``): the stamp of what the child read travels back with its
+    (``pipeline.infra.workload``): the stamp of what the child read travels back with its
     merge, and the parent's write checks it."""
     root = copy_base(tmp_path)
     add_paragraph(root)

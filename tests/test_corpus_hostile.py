@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 from conftest import run_cli
 
-from pipeline.pofile import read_po, write_po
-from pipeline.server import HOST, StaticServer
+from pipeline.infra.server import HOST, StaticServer
+from pipeline.po import read_po, write_po
 
 HOSTILE = Path(__file__).parent / "corpus" / "hostile"
 CASES: dict[str, dict[str, Any]] = tomllib.loads((HOSTILE / "cases.toml").read_text("utf-8"))

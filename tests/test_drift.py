@@ -18,10 +18,10 @@ import pytest
 from conftest import ROOTS, require_tool, run_cli
 
 from pipeline.build import _completeness_gate
-from pipeline.catalogs import update_catalogs
 from pipeline.config import load_config
-from pipeline.extract import extract
-from pipeline.render import render_site
+from pipeline.stages.extract import extract
+from pipeline.stages.render import render_site
+from pipeline.stages.update import update_catalogs
 
 PAGE = "source/pages/blepharospasm.md"
 CHANGED = ("Most people need a new injection every three months.",

@@ -13,9 +13,9 @@ from conftest import run_cli
 
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
-from pipeline.extract import extract
-from pipeline.pages import inline_message, parse_page
-from pipeline.pofile import Catalog, Entry, read_po
+from pipeline.po import Catalog, Entry, read_po
+from pipeline.stages.extract import extract
+from pipeline.text.pages import inline_message, parse_page
 
 MakeRoot = Callable[[str], Path]
 PAGE = "source/pages/sample.md"
@@ -313,7 +313,7 @@ def test_a_saved_parse_is_reused_only_for_the_same_text(
         make_root: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """The build keeps parsed pages in its cache; a page is parsed again only when its
     text changed."""
-    from pipeline import pages as pages_module
+    from pipeline.text import pages as pages_module
 
     root = make_root("render-mini")
     config = load_config(root)

@@ -1,6 +1,6 @@
 """Faults: killed mid-write, two runs at once, a full disk, a crashing or unreachable a11y run.
 
-Killed mid-write uses the fault points of ``pipeline.fsutil.write_bytes_atomic``
+Killed mid-write uses the fault points of ``pipeline.infra.fsutil.write_bytes_atomic``
 (``PIPELINE_FAULT=write:before-rename`` / ``write:after-rename`` end the process with
 ``os._exit(137)``, as ``kill -9`` would, at the first file the command really changes);
 publish's own fault points are tested in test_build.py. The disk is really full (a
@@ -31,9 +31,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOTS, lock_held_elsewhere, msgfmt_check, require_tool, run_cli
 
-from pipeline.fsutil import TMP_MARK
-from pipeline.lock import LOCK_ENV, child_marker
-from pipeline.server import HOST, StaticServer
+from pipeline.infra.fsutil import TMP_MARK
+from pipeline.infra.lock import LOCK_ENV, child_marker
+from pipeline.infra.server import HOST, StaticServer
 
 BASE = Path(__file__).parent / "corpus" / "bad" / "_base"
 ES = "locales/es/LC_MESSAGES/messages.po"

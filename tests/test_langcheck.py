@@ -1,4 +1,4 @@
-"""Language and direction checks (pipeline.langcheck) on hand-written and really rendered pages.
+"""Language and direction checks (pipeline.stages.a11y.langcheck) on pages.
 
 No browser here: these checks read the HTML. The pa11y-ci run in test_a11y.py shows
 them reported and gating together with axe and htmlcs.
@@ -15,12 +15,12 @@ import pytest
 from conftest import ROOTS, copy_shipped
 
 from pipeline.config import load_config
-from pipeline.htmltree import parse_html
-from pipeline.langcheck import check_page
 from pipeline.models import Finding, Location
-from pipeline.pofile import read_po, write_po
-from pipeline.render import render_site
-from pipeline.translations import PoLocator
+from pipeline.po import read_po, write_po
+from pipeline.stages.a11y.langcheck import check_page
+from pipeline.stages.render import render_site
+from pipeline.text.htmltree import parse_html
+from pipeline.text.translations import PoLocator
 
 SITE = ROOTS / "a11y-site"
 AR_PO = "locales/ar/LC_MESSAGES/messages.po"

@@ -14,17 +14,17 @@ from pathlib import Path
 import pytest
 from conftest import copy_shipped
 
-from pipeline.checks import run_checks
 from pipeline.config import load_config
-from pipeline.htmltree import parse_html
-from pipeline.langcheck import check_page
-from pipeline.langs import parse_lang
-from pipeline.markup import inline_html, plain_text, translated_html
-from pipeline.pages import markdown
-from pipeline.pofile import read_po, write_po
-from pipeline.render import render_site
-from pipeline.translate import pseudo_text
-from pipeline.translations import Resolved
+from pipeline.po import read_po, write_po
+from pipeline.stages.a11y.langcheck import check_page
+from pipeline.stages.check import run_checks
+from pipeline.stages.prefill import pseudo_text
+from pipeline.stages.render import render_site
+from pipeline.text.htmltree import parse_html
+from pipeline.text.langs import parse_lang
+from pipeline.text.markup import inline_html, plain_text, translated_html
+from pipeline.text.pages import markdown
+from pipeline.text.translations import Resolved
 
 AR_PO = "locales/ar/LC_MESSAGES/messages.po"
 

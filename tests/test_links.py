@@ -16,15 +16,15 @@ from pathlib import Path
 import pytest
 from conftest import copy_shipped, dead_internal_links, require_tool, run_cli
 
-from pipeline.checks import run_checks
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
-from pipeline.htmltree import Element, parse_html
-from pipeline.links import SiteLinks, page_assets, site_links
 from pipeline.models import Location
-from pipeline.pages import load_pages
-from pipeline.render import render_site
-from pipeline.translations import Completeness
+from pipeline.stages.check import run_checks
+from pipeline.stages.render import render_site
+from pipeline.text.htmltree import Element, parse_html
+from pipeline.text.links import SiteLinks, page_assets, site_links
+from pipeline.text.pages import load_pages
+from pipeline.text.translations import Completeness
 
 MakeRoot = Callable[[str], Path]
 

@@ -6,8 +6,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it.token import Token
 
-from pipeline.markup import _render_inline, translated_children, translated_html
-from pipeline.pages import markdown
+from pipeline.text.markup import _render_inline, translated_children, translated_html
+from pipeline.text.pages import markdown
 
 
 def source_children(markdown_text: str) -> list[Token]:

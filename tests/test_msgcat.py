@@ -23,9 +23,9 @@ from conftest import REPO, ROOTS, require_tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.linebreak import line_breaks, possible_breaks
 from pipeline.models import Location
-from pipeline.pofile import Catalog, Entry, format_po, own_flags, parse_po, read_po
+from pipeline.po import Catalog, Entry, format_po, own_flags, parse_po, read_po
+from pipeline.po.linebreak import line_breaks, possible_breaks
 
 SHIPPED = sorted([REPO / "locales" / "messages.pot",
                   *(REPO / "locales").glob("*/LC_MESSAGES/messages.po")])

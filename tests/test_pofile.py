@@ -1,4 +1,4 @@
-"""pipeline.pofile: our PO reader/writer against polib, Babel, and hand-made broken files."""
+"""pipeline.po: our PO reader/writer against polib, Babel, and hand-made broken files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from pipeline.errors import PipelineError
 from pipeline.models import Location
-from pipeline.pofile import Catalog, Entry, format_po, parse_po, read_po, write_po
+from pipeline.po import Catalog, Entry, format_po, parse_po, read_po, write_po
 
 LONG = (
     "Hemifacial spasm is a neuromuscular disorder characterized by frequent involuntary "

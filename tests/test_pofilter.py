@@ -25,7 +25,9 @@ import polib
 import pytest
 from conftest import REPO, ROOTS, copy_shipped
 
-from pipeline.checks import (
+from pipeline.config import Config, load_config
+from pipeline.po import Entry, read_po
+from pipeline.stages.check import (
     CheckContext,
     is_name_like,
     make_context,
@@ -33,8 +35,6 @@ from pipeline.checks import (
     silencing_reason,
     text_facts,
 )
-from pipeline.config import Config, load_config
-from pipeline.pofile import Entry, read_po
 
 DEFECTS = ROOTS / "pofilter-defects"
 

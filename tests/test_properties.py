@@ -26,11 +26,11 @@ from test_corpus_hostile import INLINE_MARKDOWN, INVISIBLE, SCRIPT_URL, html_fil
 
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
-from pipeline.extract import extract
-from pipeline.langs import parse_lang
-from pipeline.pofile import Catalog, Entry, read_po, write_po
-from pipeline.render import render_site
-from pipeline.translate import prefill
+from pipeline.po import Catalog, Entry, read_po, write_po
+from pipeline.stages.extract import extract
+from pipeline.stages.prefill import prefill
+from pipeline.stages.render import render_site
+from pipeline.text.langs import parse_lang
 
 CORPUS = Path(__file__).parent / "corpus"
 BASE = CORPUS / "bad" / "_base"

@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from conftest import REPO, copy_shipped, require_tool, run_cli
 
-from pipeline import textmeasure as tm
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
-from pipeline.langs import parse_lang
 from pipeline.models import Location
-from pipeline.readability import PageReadability, run_readability, write_reports
 from pipeline.reporters.readability_html import render_html, render_page_html
+from pipeline.stages.readability import PageReadability, run_readability, write_reports
+from pipeline.text import measure as tm
+from pipeline.text.langs import parse_lang
 
 MakeRoot = Callable[[str], Path]
 ROOT = "readability-basic"
@@ -506,8 +506,8 @@ def test_a_big_sites_summary_comes_in_parts_that_pass_vnu_and_pa11y(
     """Over PART_ROWS pages the index gives a row per language and links to parts of
     the summary (pa11y takes minutes on a 1,000-row table, and checks the index again
     after every edit). Here PART_ROWS is 1, with two pages."""
-    from pipeline import a11y
     from pipeline.reporters import readability_html
+    from pipeline.stages import a11y
 
     java = require_tool("java")
     require_tool("chromium")
@@ -597,7 +597,7 @@ def test_proper_names_from_the_glossary_and_the_config_are_not_plain_language(
 
 
 def test_kept_glossary_terms_per_language() -> None:
-    from pipeline.glossary import kept_terms, parse_glossary
+    from pipeline.text.glossary import kept_terms, parse_glossary
 
     glossary = parse_glossary(
         "term,lang,translation\nBotox,*,Botox\nRiverside,es,riverside\n"
@@ -629,8 +629,8 @@ def test_proper_names_config_is_validated(make_root: MakeRoot, value: str,
 
 def test_a_terms_other_catalog_lines_follow_the_catalog(make_root: MakeRoot) -> None:
     """A cached result is pointed at today's catalog lines: the other uses too."""
-    from pipeline.readability import relocate
-    from pipeline.translations import PoLocator
+    from pipeline.stages.readability import relocate
+    from pipeline.text.translations import PoLocator
 
     root = make_root(ROOT)
     po = root / ES_PO

@@ -22,12 +22,12 @@ from conftest import REPO, copy_shipped, require_tool, run_cli
 
 from pipeline.config import Config, load_config
 from pipeline.errors import PipelineError
-from pipeline.langs import parse_lang
 from pipeline.models import Location
-from pipeline.pages import load_pages
-from pipeline.pofile import read_po, write_po
-from pipeline.render import RenderResult, render_page, render_site
-from pipeline.translations import PoLocator
+from pipeline.po import read_po, write_po
+from pipeline.stages.render import RenderResult, render_page, render_site
+from pipeline.text.langs import parse_lang
+from pipeline.text.pages import load_pages
+from pipeline.text.translations import PoLocator
 
 GOLDEN = Path(__file__).parent / "golden" / "render-mini"
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"

@@ -22,7 +22,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO, ROOTS, require_tool, run_cli
 
-from pipeline.a11y import A11yResult, PageResult
 from pipeline.build import a11y_documents
 from pipeline.cli import cli
 from pipeline.config import load_config
@@ -36,6 +35,7 @@ from pipeline.shards import (
     read_plan,
     write_plan,
 )
+from pipeline.stages.a11y import A11yResult, PageResult
 
 ShardDocs = dict[int, dict[str, Any]]
 

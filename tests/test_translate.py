@@ -1,4 +1,4 @@
-"""pipeline.translate and ``pipeline translate``: translation memory, pseudo-locales, plugins.
+"""pipeline.stages.prefill and ``pipeline translate``: translation memory, pseudo-locales, plugins.
 
 Real catalogs in ``tests/roots/qa`` (copied per test), real ``msgfmt --check`` on what
 is written, real ``pipeline render`` for the pseudo-locale leak test, and a real
@@ -23,13 +23,11 @@ from typing import Any
 import pytest
 from conftest import REPO, msgfmt_check, run_cli
 
-from pipeline.checks import placeholders, run_checks, targets
 from pipeline.config import load_config
 from pipeline.errors import PipelineError, UsageError
-from pipeline.langs import PSEUDO_BASES, parse_lang
-from pipeline.pages import markdown
-from pipeline.pofile import Catalog, Entry, read_po, write_po
-from pipeline.translate import (
+from pipeline.po import Catalog, Entry, read_po, write_po
+from pipeline.stages.check import placeholders, run_checks, targets
+from pipeline.stages.prefill import (
     COMPARE_LIMIT,
     TranslationMemory,
     Unit,
@@ -39,6 +37,8 @@ from pipeline.translate import (
     same_language,
     unregister_engine,
 )
+from pipeline.text.langs import PSEUDO_BASES, parse_lang
+from pipeline.text.pages import markdown
 
 ES = "locales/es/LC_MESSAGES/messages.po"
 ARRIVE = "Please arrive 15 minutes early. The visit takes about 45 minutes."

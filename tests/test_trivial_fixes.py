@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOTS, msgfmt_check, run_cli
 
-from pipeline.pofile import read_po
-from pipeline.trivial import trivial_change
+from pipeline.po import read_po
+from pipeline.text.trivial import trivial_change
 
 LANGS = ("es", "ar", "zh_Hans")
 PAGE = "source/pages/visit.md"

@@ -1,4 +1,4 @@
-"""pipeline.workload: a second process for half of the languages, the GC paused.
+"""pipeline.infra.workload: a second process for half of the languages, the GC paused.
 
 ``map_split`` must give exactly what a loop in one process gives: the same results in the
 same order, and the same error when an item fails, whichever process computed it. The
@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 from conftest import ROOTS
 
-from pipeline import checks, readability, workload
 from pipeline.config import load_config
+from pipeline.infra import workload
 from pipeline.models import Finding, Location, frozen_details
+from pipeline.stages import check as checks
+from pipeline.stages import readability
 
 PARENT = os.getpid()
 MakeRoot = Callable[[str], Path]
@@ -132,7 +134,8 @@ def test_readability_split_or_not_gives_the_same_result(monkeypatch: pytest.Monk
 
 def test_update_split_or_not_writes_the_same_catalogs(monkeypatch: pytest.MonkeyPatch,
                                                       tmp_path: Path) -> None:
-    from pipeline import catalogs, pofile
+    from pipeline import po as pofile
+    from pipeline.stages import update as catalogs
 
     texts = {}
     for threshold in (10**9, 0):
@@ -142,7 +145,7 @@ def test_update_split_or_not_writes_the_same_catalogs(monkeypatch: pytest.Monkey
         page.write_text(page.read_text(encoding="utf-8").replace(
             "fifteen minutes early", "twenty minutes early", 1), encoding="utf-8")
         config = load_config(root)
-        from pipeline.extract import extract
+        from pipeline.stages.extract import extract
 
         extract(config)
         monkeypatch.setattr(catalogs, "SPLIT_ENTRIES", threshold)
@@ -163,8 +166,8 @@ def test_update_split_or_not_writes_the_same_catalogs(monkeypatch: pytest.Monkey
 
 def test_update_split_refuses_a_broken_catalog_and_writes_nothing(
         monkeypatch: pytest.MonkeyPatch, make_root: MakeRoot) -> None:
-    from pipeline import catalogs
     from pipeline.errors import PipelineError
+    from pipeline.stages import update as catalogs
 
     root = make_root("translated")
     config = load_config(root)
@@ -182,7 +185,7 @@ def test_update_split_refuses_a_broken_catalog_and_writes_nothing(
 
 def test_render_split_or_not_writes_the_same_site(monkeypatch: pytest.MonkeyPatch,
                                                  tmp_path: Path) -> None:
-    from pipeline import render
+    from pipeline.stages import render
 
     trees = []
     for threshold in (10**9, 0):

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.fsutil import TMP_MARK, write_files_atomic
+from pipeline.infra.fsutil import TMP_MARK, write_files_atomic
 
 WRITE_THREE = """
 import sys
 from pathlib import Path
-from pipeline.fsutil import write_files_atomic
+from pipeline.infra.fsutil import write_files_atomic
 folder = Path(sys.argv[1])
 write_files_atomic([(folder / name, b"new " + name.encode(), name)
                     for name in ("a.html", "b.html", "c.html")])

@@ -24,7 +24,7 @@ from pipeline.models import Finding
 from pipeline.reporters.htmldoc import report_document
 
 if TYPE_CHECKING:
-    from pipeline.a11y import A11yResult
+    from pipeline.stages.a11y import A11yResult
 
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
@@ -81,7 +81,7 @@ def _plural(n: int, word: str) -> str:
 
 def render_report(result: A11yResult, *, pending: bool = False) -> str:
     """The report for ``result``; ``pending`` before pa11y-ci has run (results to come)."""
-    from pipeline.a11y import gates
+    from pipeline.stages.a11y import gates
 
     gating = result.gating
     if pending:

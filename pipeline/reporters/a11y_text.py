@@ -13,7 +13,7 @@ from pipeline.models import Finding
 from pipeline.reporters.terminal import finding_text
 
 if TYPE_CHECKING:
-    from pipeline.a11y import A11yResult
+    from pipeline.stages.a11y import A11yResult
 
 
 def a11y_finding_text(finding: Finding, *, needs_review: bool = False) -> str:

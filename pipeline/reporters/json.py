@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.fsutil import write_text_atomic
+from pipeline.infra.fsutil import write_text_atomic
 from pipeline.models import Finding, Location, frozen_details
 
 SCHEMA_VERSION = 1

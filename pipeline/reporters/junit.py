@@ -16,7 +16,7 @@ from pipeline.errors import PipelineError
 from pipeline.reporters.a11y_text import a11y_finding_text
 
 if TYPE_CHECKING:
-    from pipeline.a11y import A11yResult
+    from pipeline.stages.a11y import A11yResult
 
 SUITE = "pipeline a11y"
 # Characters XML 1.0 cannot hold at all (the controls other than tab, LF, CR).
@@ -33,7 +33,7 @@ def _tostring(root: ET.Element) -> str:
 
 
 def a11y_junit(result: A11yResult) -> str:
-    from pipeline.a11y import gates
+    from pipeline.stages.a11y import gates
 
     by_lang: dict[str, list[str]] = {}
     for page in result.results:

@@ -16,12 +16,11 @@ from collections.abc import Callable, Collection, Iterable
 from html import escape
 from pathlib import Path
 
-from pipeline import textmeasure as tm
 from pipeline.config import Config
-from pipeline.fsutil import write_text_atomic
-from pipeline.langs import Lang
+from pipeline.infra.fsutil import write_text_atomic
 from pipeline.models import Finding, Location
-from pipeline.readability import (
+from pipeline.reporters.htmldoc import report_document
+from pipeline.stages.readability import (
     REPORT_HTML,
     PageReadability,
     ReadabilityResult,
@@ -29,7 +28,8 @@ from pipeline.readability import (
     also_used,
     lines_text,
 )
-from pipeline.reporters.htmldoc import report_document
+from pipeline.text import measure as tm
+from pipeline.text.langs import Lang
 
 CSS = """
 :root { color: #1a1a1a; background: #ffffff; font-family: system-ui, sans-serif;

@@ -2,7 +2,7 @@
 
 The kernel drops the lock when its holder dies, so a killed build never leaves a
 lock that blocks the next one; the PID in the file only tells people who holds it.
-A killed run's children should die with it (``pipeline.a11y.run_pa11y_ci``); as a
+A killed run's children should die with it (``pipeline.stages.a11y.run_pa11y_ci``); as a
 net, they carry the lock's path in their environment (``child_marker``), and whoever
 takes the lock next stops any process still marked with it: while we hold the lock,
 no live run can own one.
@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.infra.procs import stop_marked
 from pipeline.models import Location
-from pipeline.procs import stop_marked
 
 LOCK_ENV = "PIPELINE_LOCK"
 

@@ -5,12 +5,12 @@ Input: the rendered pages under ``output/build/`` and the HTML reports under
 the catalog entry or the template behind each element, results per page and language)
 and ``output/reports/a11y.json``, ``a11y.junit.xml`` and ``a11y.html``.
 
-How: both folders are served on 127.0.0.1 (``pipeline.server``); a pa11y-ci config is
+How: both folders are served on 127.0.0.1 (``pipeline.infra.server``); a pa11y-ci config is
 generated (standard, runners axe and htmlcs, Chromium from the config or the
 environment, the launch flags of ``../shared/notes/pa11y.md``); ``pa11y-ci --json``
 runs in its own process group under a time limit, and is stopped with its browsers
 when the run is stopped (SIGTERM, SIGINT) or dies; its JSON is checked URL by URL.
-The language and direction checks of ``pipeline.langcheck`` run on the same pages
+The language and direction checks of ``pipeline.stages.a11y.langcheck`` run on the same pages
 and gate the same way. Anything that keeps a page from being checked — pa11y-ci or
 Chromium missing, a crash, a page that does not load or is not served 200, a missing
 result, a timeout, output that is not JSON, nothing to check — raises
@@ -42,18 +42,18 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError, Stopped
-from pipeline.fsutil import read_text, write_text_atomic
-from pipeline.htmltree import Element, Locate, pa11y_selector, parse_html, select_one, trace
-from pipeline.langcheck import RUNNER as LANGCHECK
-from pipeline.langcheck import check_page, element_context, lang_info
-from pipeline.langs import Lang
-from pipeline.lock import child_marker
+from pipeline.infra.fsutil import read_text, write_text_atomic
+from pipeline.infra.lock import child_marker
+from pipeline.infra.procs import die_with_parent, stop_marked
+from pipeline.infra.server import StaticServer
+from pipeline.infra.workload import cpus
 from pipeline.models import Finding, Location, Severity, frozen_details
-from pipeline.procs import die_with_parent, stop_marked
 from pipeline.reporters.json import dumps, finding_to_json
-from pipeline.server import StaticServer
-from pipeline.translations import PoLocator
-from pipeline.workload import cpus
+from pipeline.stages.a11y.langcheck import RUNNER as LANGCHECK
+from pipeline.stages.a11y.langcheck import check_page, element_context, lang_info
+from pipeline.text.htmltree import Element, Locate, pa11y_selector, parse_html, select_one, trace
+from pipeline.text.langs import Lang
+from pipeline.text.translations import PoLocator
 
 RUNNERS = ("axe", "htmlcs")
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -183,7 +183,7 @@ def find_pa11y_ci(config: Config) -> Path:
     env = os.environ.get("PIPELINE_PA11Y_CI")
     candidates = [Path(env)] if env else [
         config.root / "node_modules/.bin/pa11y-ci",
-        Path(__file__).resolve().parent.parent / "node_modules/.bin/pa11y-ci",
+        Path(__file__).resolve().parents[3] / "node_modules/.bin/pa11y-ci",
     ]
     if not env and (on_path := shutil.which("pa11y-ci")):
         candidates.append(Path(on_path))
@@ -383,7 +383,7 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
     Its output goes to files, not pipes: pa11y-ci calls ``process.exit`` right after
     printing, and Node cuts a pipe's output off at 64 KiB (a file is written in full).
     ``marker``: the environment entry by which the next run on the root finds what this
-    one left running if it is killed (``pipeline.lock.child_marker``). The kernel kills
+    one left running if it is killed (``pipeline.infra.lock.child_marker``). The kernel kills
     pa11y-ci when this process dies, even by SIGKILL (SIGTERM would not do: Puppeteer
     catches it, closes the browser and may leave pa11y-ci waiting forever), and the
     browser, which pa11y-ci drives through a pipe, exits when the pipe closes.

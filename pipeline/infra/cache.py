@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from pipeline import __version__
-from pipeline.fsutil import write_bytes_atomic
+from pipeline.infra.fsutil import write_bytes_atomic
 
 
 def _proxy(values: dict[str, Any]) -> MappingProxyType[str, Any]:

@@ -1,7 +1,7 @@
 """Child processes that must not outlive the run that started them (Linux ``/proc``).
 
 A run marks the children it starts with environment entries: pa11y-ci carries a token
-of its own run and the lock of the root it works for (``pipeline.lock.child_marker``),
+of its own run and the lock of the root it works for (``pipeline.infra.lock.child_marker``),
 and every process it starts inherits both. ``stop_marked`` finds processes by such an
 entry and stops them with their sessions: Chromium writes its helpers' titles over
 their environment, so a renderer shows no marker, but it lives in the session of the

@@ -17,7 +17,7 @@ language pointing to the source-language version. The switcher, hreflang links, 
 and indexes name only published pages. Output is deterministic and unchanged files are
 not rewritten.
 
-Links between pages (``pipeline.links``) lead to the reader's language where the target
+Links between pages (``pipeline.text.links``) lead to the reader's language where the target
 is published there, else to the source language's version with ``hreflang``. Every
 section the breadcrumbs name gets ``<tag>/<section path>/index.html`` (``section.html``)
 in each language one of its pages is published in, listing what is in it there.
@@ -50,10 +50,12 @@ from markupsafe import Markup, escape
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.fsutil import read_bytes, write_files_atomic
-from pipeline.langs import Lang
-from pipeline.links import SECTION_FILE, Section, SiteLinks, Target, page_assets, site_links
-from pipeline.markup import (
+from pipeline.infra.fsutil import read_bytes, write_files_atomic
+from pipeline.infra.workload import map_split, paused_gc
+from pipeline.models import Location
+from pipeline.text.langs import Lang
+from pipeline.text.links import SECTION_FILE, Section, SiteLinks, Target, page_assets, site_links
+from pipeline.text.markup import (
     PreparedBody,
     TranslatedHtml,
     attributes_html,
@@ -64,10 +66,8 @@ from pipeline.markup import (
     strip_bidi_controls,
     text_attributes,
 )
-from pipeline.models import Location
-from pipeline.pages import Link, Page, Text, load_pages
-from pipeline.translations import Completeness, Resolved, Translations, page_completeness
-from pipeline.workload import map_split, paused_gc
+from pipeline.text.pages import Link, Page, Text, load_pages
+from pipeline.text.translations import Completeness, Resolved, Translations, page_completeness
 
 BUILD = "build"
 STYLESHEET = "style.css"

@@ -32,9 +32,9 @@ from markdown_it.utils import OptionsDict, OptionsType
 from markupsafe import Markup, escape
 
 from pipeline.errors import PipelineError
-from pipeline.langs import Lang, parse_lang
 from pipeline.models import Location
-from pipeline.pages import (
+from pipeline.text.langs import Lang, parse_lang
+from pipeline.text.pages import (
     Block,
     Page,
     image_messages,
@@ -43,7 +43,7 @@ from pipeline.pages import (
     markdown,
     walk_blocks,
 )
-from pipeline.translations import Resolved
+from pipeline.text.translations import Resolved
 
 Resolve = Callable[[str, str | None], Resolved]
 Attrs = dict[str, str | int | float]  # a markdown-it token's attributes

@@ -24,16 +24,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline import textmeasure as tm
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.fsutil import read_text, write_text_atomic
-from pipeline.glossary import GlossaryTerm, kept_terms, load_glossary
-from pipeline.langs import Lang, parse_lang
+from pipeline.infra.fsutil import read_text, write_text_atomic
+from pipeline.infra.workload import map_split, paused_gc
 from pipeline.models import Finding, Location, Severity, frozen_details
-from pipeline.pages import Page, load_pages
-from pipeline.translations import PoLocator, Resolved, Translations
-from pipeline.workload import map_split, paused_gc
+from pipeline.text import measure as tm
+from pipeline.text.glossary import GlossaryTerm, kept_terms, load_glossary
+from pipeline.text.langs import Lang, parse_lang
+from pipeline.text.pages import Page, load_pages
+from pipeline.text.translations import PoLocator, Resolved, Translations
 
 REPORT_JSON = "reports/readability.json"
 REPORT_HTML = "reports/readability.html"

@@ -33,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pipeline.fsutil import write_text_atomic
+from pipeline.infra.fsutil import write_text_atomic
 
 # --- plain text -------------------------------------------------------------------------
 
@@ -54,7 +54,7 @@ def plain_text(markdown_text: str) -> str:
     """
     if _INLINE_SYNTAX.search(markdown_text) is None:
         return _SPACES.sub(" ", markdown_text).strip()
-    from pipeline.pages import markdown
+    from pipeline.text.pages import markdown
 
     out: list[str] = []
     for token in markdown(True).parseInline(markdown_text):

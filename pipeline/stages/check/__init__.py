@@ -17,7 +17,7 @@ language shows outdated translations (``fallback = "outdated"``) or when asked.
 
 The source pages are checked too, once, under the source language: a link that leads
 to no page, section, file or declared external path is a ``link-dead`` error
-(``pipeline.links``).
+(``pipeline.text.links``).
 """
 
 # Punctuation tables and messages use non-ASCII marks on purpose (Arabic, CJK, dashes).
@@ -41,16 +41,16 @@ from urllib.parse import unquote
 from markdown_it.token import Token
 
 from pipeline import __version__
-from pipeline.catalogs import load_catalog
 from pipeline.config import Config
 from pipeline.errors import PipelineError, UsageError
-from pipeline.glossary import GlossaryTerm, load_glossary
-from pipeline.langs import Lang, parse_lang
-from pipeline.links import dead_links, page_assets, site_links
+from pipeline.infra.workload import map_split, paused_gc
 from pipeline.models import Finding, Location, Severity, frozen_details
-from pipeline.pages import IMAGE_NOTES, load_pages, markdown
-from pipeline.pofile import Catalog, Entry
-from pipeline.workload import map_split, paused_gc
+from pipeline.po import Catalog, Entry
+from pipeline.stages.update import load_catalog
+from pipeline.text.glossary import GlossaryTerm, load_glossary
+from pipeline.text.langs import Lang, parse_lang
+from pipeline.text.links import dead_links, page_assets, site_links
+from pipeline.text.pages import IMAGE_NOTES, load_pages, markdown
 
 # From this many catalog entries on, a second process checks half of the languages.
 SPLIT_ENTRIES = 10_000

@@ -38,7 +38,7 @@ from urllib.parse import unquote
 from pipeline.config import Config
 from pipeline.errors import PipelineError
 from pipeline.models import Finding, Location, frozen_details
-from pipeline.pages import Link, Page, Text
+from pipeline.text.pages import Link, Page, Text
 
 Kind = Literal["page", "section", "home", "file", "kept", "dead"]
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")

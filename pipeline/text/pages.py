@@ -24,7 +24,7 @@ from mdit_py_plugins.attrs import attrs_plugin
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
-from pipeline.fsutil import read_text
+from pipeline.infra.fsutil import read_text
 from pipeline.models import Location
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

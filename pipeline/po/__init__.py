@@ -21,15 +21,15 @@ from itertools import pairwise
 from pathlib import Path
 
 from pipeline.errors import PipelineError
-from pipeline.fsutil import (
+from pipeline.infra.fsutil import (
     FileStamp,
     decode_utf8,
     read_bytes,
     read_bytes_stamped,
     write_text_atomic,
 )
-from pipeline.linebreak import line_breaks
 from pipeline.models import Location
+from pipeline.po.linebreak import line_breaks
 
 WIDTH = 79
 FUZZY = "fuzzy"
@@ -997,7 +997,7 @@ def _wrap_string(keyword: str, text: str, prefix: str = "", *, wrap: bool = True
     """Lay out ``keyword "text"`` as write-po.c's ``wrap`` does at width 79.
 
     The text is cut after each ``\\n``; each piece is escaped and broken where
-    libunistring allows (``pipeline.linebreak``), never inside an escape, a format
+    libunistring allows (``pipeline.po.linebreak``), never inside an escape, a format
     directive or before a final ``\\n``. When the whole does not fit on the keyword's
     line (or has a ``\\n`` before its end), the first line is ``keyword ""``.
     """

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.catalogs import load_catalog
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.langs import Lang
 from pipeline.models import Location
-from pipeline.pages import Page
-from pipeline.pofile import Catalog, Entry
+from pipeline.po import Catalog, Entry
+from pipeline.stages.update import load_catalog
+from pipeline.text.langs import Lang
+from pipeline.text.pages import Page
 
 State = Literal["source", "translated", "outdated", "fallback"]
 
@@ -156,7 +156,7 @@ class PoLocator:
     """
 
     def __init__(self, config: Config):
-        from pipeline.pofile import read_po
+        from pipeline.po import read_po
 
         self.config = config
         self._by_source: dict[Location, tuple[str | None, str]] = {}

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.fsutil import read_text
-from pipeline.langs import Lang, parse_lang
+from pipeline.infra.fsutil import read_text
 from pipeline.models import Location
+from pipeline.text.langs import Lang, parse_lang
 
 GLOSSARY_FILE = "glossary.csv"
 

@@ -16,10 +16,10 @@ from jinja2 import TemplateSyntaxError
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.fsutil import read_bytes, read_text
+from pipeline.infra.fsutil import read_bytes, read_text
 from pipeline.models import Location, Segment
-from pipeline.pages import Page, load_pages
-from pipeline.pofile import Catalog, Entry, format_po, po_date, write_po
+from pipeline.po import Catalog, Entry, format_po, po_date, write_po
+from pipeline.text.pages import Page, load_pages
 
 TEMPLATE_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
                      "npgettext": ((1, "c"), 2, 3)}

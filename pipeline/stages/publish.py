@@ -22,8 +22,8 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.faults import fault_point
-from pipeline.fsutil import write_text_atomic
+from pipeline.infra.faults import fault_point
+from pipeline.infra.fsutil import write_text_atomic
 from pipeline.models import Location
 
 KEEP_PREVIOUS = 1  # old builds kept beside the live one, for a quick rollback

@@ -3,7 +3,7 @@
 axe and HTML_CodeSniffer check that ``lang`` exists and is a valid code, not that it
 is *right*. Three checks on the rendered HTML, each finding traced through the render
 stage's ``data-src`` / ``data-po`` attributes to the Markdown line and the catalog
-entry (``pipeline.htmltree.trace``):
+entry (``pipeline.text.htmltree.trace``):
 
 ``dir-mismatch``
     ``dir`` disagrees with ``lang``: on ``<html>`` (``lang="ar"`` needs ``dir="rtl"``),
@@ -41,9 +41,9 @@ from functools import lru_cache
 from babel.core import get_global
 
 from pipeline.errors import PipelineError
-from pipeline.htmltree import VOID, Element, Locate, pa11y_selector, trace
-from pipeline.langs import Lang, parse_lang
 from pipeline.models import Finding, frozen_details
+from pipeline.text.htmltree import VOID, Element, Locate, pa11y_selector, trace
+from pipeline.text.langs import Lang, parse_lang
 
 RUNNER = "langcheck"
 CODES = ("dir-mismatch", "language-mismatch", "bidi-control")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import PipelineError
-from pipeline.faults import fault_point
+from pipeline.infra.faults import fault_point
 from pipeline.models import Location
 
 TMP_MARK = ".tmp-"

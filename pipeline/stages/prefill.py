@@ -45,15 +45,15 @@ from xml.parsers import expat
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 
-from pipeline.catalogs import load_pot, merge, new_catalog, read_catalog_stamped, similarity
-from pipeline.checks import PREFILL_MARK, check_entry, make_context, plural_values
 from pipeline.config import Config
 from pipeline.errors import PipelineError, UsageError
-from pipeline.faults import fault_point
-from pipeline.fsutil import NO_FILE, FileStamp, read_bytes
-from pipeline.langs import Lang
+from pipeline.infra.faults import fault_point
+from pipeline.infra.fsutil import NO_FILE, FileStamp, read_bytes
 from pipeline.models import Location
-from pipeline.pofile import FUZZY, Catalog, Entry, read_po, write_po
+from pipeline.po import FUZZY, Catalog, Entry, read_po, write_po
+from pipeline.stages.check import PREFILL_MARK, check_entry, make_context, plural_values
+from pipeline.stages.update import load_pot, merge, new_catalog, read_catalog_stamped, similarity
+from pipeline.text.langs import Lang
 
 ENTRY_POINT_GROUP = "pipeline.engines"
 BUILTIN_ENGINES = ("tm", "pseudo")
@@ -690,7 +690,7 @@ def _run_plugin(plugin: Engine, name: str, texts: list[str], source: Lang, lang:
 
 def _finish(catalog: Catalog, fills: list[Fill], lang: Lang, engine: str, path: Path,
             display: str, read: FileStamp, units: int) -> PrefillResult:
-    from pipeline.pofile import format_po, parse_po
+    from pipeline.po import format_po, parse_po
 
     fault_point("translate:before-write")  # tests: a translator saves the catalog meanwhile
     written = write_po(catalog, path, display, expect=read, doing="translating")

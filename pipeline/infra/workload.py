@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from pipeline.procs import die_with_parent
+from pipeline.infra.procs import die_with_parent
 
 T = TypeVar("T")
 R = TypeVar("R")

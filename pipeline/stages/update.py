@@ -21,12 +21,11 @@ from rapidfuzz.distance import Indel
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.faults import fault_point
-from pipeline.fsutil import NO_FILE, ChangedMeanwhile, FileStamp, write_bytes_atomic
-from pipeline.fuzzyindex import INDEX_MIN, CandidateIndex, index_for
-from pipeline.langs import Lang
+from pipeline.infra.faults import fault_point
+from pipeline.infra.fsutil import NO_FILE, ChangedMeanwhile, FileStamp, write_bytes_atomic
+from pipeline.infra.workload import map_split, paused_gc
 from pipeline.models import Location
-from pipeline.pofile import (
+from pipeline.po import (
     FUZZY,
     Catalog,
     Entry,
@@ -38,7 +37,8 @@ from pipeline.pofile import (
     remember_po,
     write_po,
 )
-from pipeline.workload import map_split, paused_gc
+from pipeline.text.fuzzyindex import INDEX_MIN, CandidateIndex, index_for
+from pipeline.text.langs import Lang
 
 # GNU msgmerge's FUZZY_THRESHOLD: below this similarity no translation is offered.
 FUZZY_THRESHOLD = 0.6
@@ -199,7 +199,7 @@ class _Matcher:
     possible length), tried in order of shared 4-grams, then file order; the first
     with the highest similarity wins, with a tiny bonus for a matching context.
     The similarity is computed for every entry by rapidfuzz (C++); for a large pool,
-    ``pipeline.fuzzyindex`` first finds a likely match whose similarity then serves
+    ``pipeline.text.fuzzyindex`` first finds a likely match whose similarity then serves
     as the cut-off, so the scan only returns entries that could beat it.
     """
 
@@ -333,10 +333,10 @@ def merge(po: Catalog, pot: Catalog, nplurals: int | None = None,
     if they had a translation and are dropped if not.
 
     ``trivial(ref)`` says the editor confirmed typo-level fixes for that message's
-    source: a match that differs only that way (``pipeline.trivial``) keeps its
+    source: a match that differs only that way (``pipeline.text.trivial``) keeps its
     translation as it was, not fuzzy, and is recorded in ``carried``.
     """
-    from pipeline.trivial import trivial_change
+    from pipeline.text.trivial import trivial_change
 
     forms = po.nplurals or nplurals or 2
     known: dict[tuple[str | None, str], Entry] = {}
@@ -386,7 +386,7 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
     """Merge the POT into each language's catalog; parse all before writing any.
 
     ``trivial_source_fixes``: the editor confirms that every changed message is a
-    typo-level fix (see ``pipeline.trivial``); pages can say so for themselves with
+    typo-level fix (see ``pipeline.text.trivial``); pages can say so for themselves with
     ``trivial_source_fixes: true`` in their front matter. ``remember``: later stages
     in this process read the catalogs (the build): on a big site they are parsed
     beside the merge, in both processes, instead of one by one afterwards.
@@ -449,7 +449,7 @@ def _trivial_scope(config: Config, everywhere: bool) -> Callable[[Entry], bool] 
     """Which template entries may keep their translation across a typo-level fix."""
     if everywhere:
         return lambda entry: True
-    from pipeline.pages import load_pages
+    from pipeline.text.pages import load_pages
 
     marked = {p.path for p in load_pages(config.pages_dir, config.root)
               if p.trivial_source_fixes}

@@ -1,0 +1,1 @@
+"""Infrastructure: files, locks, caches, child processes, workers, the preview server."""

@@ -1,0 +1,2 @@
+"""What the stages share about content: pages, Markdown, links, languages,
+translations, measuring."""
