@@ -12,6 +12,7 @@ parent dies, even by SIGKILL.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import time
@@ -28,8 +29,6 @@ def die_with_parent(sig: signal.Signals) -> Callable[[], None]:
     looked up here, before the fork, so that the child only makes two system calls."""
     parent = os.getpid()
     try:
-        import ctypes
-
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         return lambda: None

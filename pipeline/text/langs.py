@@ -14,6 +14,7 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.localedata import locale_identifiers
+from babel.messages.plurals import get_plural
 
 from pipeline.errors import PipelineError
 from pipeline.models import Location
@@ -96,8 +97,6 @@ _PLURAL_OVERRIDES = {
 
 @cache
 def _plural_forms_header(base: str) -> str:
-    from babel.messages.plurals import get_plural
-
     language = base.split("_")[0]
     if language in _PLURAL_OVERRIDES:
         return _PLURAL_OVERRIDES[language]
