@@ -422,9 +422,10 @@ def _write_root(root: Path, pages: list[_Page]) -> None:
 def _write_catalogs(root: Path, seed: int) -> None:
     """The POT (our extract) and a ~90 % translated catalog per language."""
     from pipeline.config import load_config
-    from pipeline.po import read_po, write_po
+    from pipeline.po.reader import read_po
+    from pipeline.po.writer import write_po
     from pipeline.stages.extract import extract
-    from pipeline.stages.update import new_catalog
+    from pipeline.text.catalogs import new_catalog
     from pipeline.text.langs import parse_lang
 
     config = load_config(root)

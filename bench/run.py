@@ -126,7 +126,8 @@ class FuzzyCount:
 def fuzzy_quality(info: CorpusInfo, old_locales: Path, ours: Path | None,
                   msgmerge: Path | None) -> dict[str, FuzzyCount]:
     """How many changed paragraphs get a fuzzy suggestion, from us and from msgmerge."""
-    from pipeline.po import Catalog, read_po
+    from pipeline.po.model import Catalog
+    from pipeline.po.reader import read_po
 
     counts = {"ours": FuzzyCount(), "msgmerge": FuzzyCount()}
     for lang in LANGUAGES:

@@ -33,10 +33,14 @@ from pipeline.infra.cache import (
     save_cache,
     tree_digest,
 )
-from pipeline.infra.fsutil import ChangedMeanwhile
+from pipeline.infra.fsutil import ChangedMeanwhile, write_text_atomic
 from pipeline.infra.lock import root_lock
 from pipeline.models import Finding, Location
-from pipeline.po import Catalog
+from pipeline.models.check import CheckResult
+from pipeline.po.model import Catalog
+from pipeline.reporters.json import dumps, qa_document
+from pipeline.stages.check import run_checks
+from pipeline.stages.update import update_catalogs
 from pipeline.text.glossary import GLOSSARY_FILE
 from pipeline.text.links import site_links
 from pipeline.text.pages import PARSER, Page, parsed_pages, remember_pages
@@ -44,6 +48,7 @@ from pipeline.text.translations import Completeness, PoLocator, Translations, pa
 
 Log = Callable[[str, str], None]  # (stage, message)
 BUILD_JSON = "build.json"
+QA_JSON = "qa.json"
 CODE_QUALITY_JSON = "codequality.json"
 
 
@@ -230,7 +235,6 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
            notes: list[str], trivial: bool, prefix: str, defer_a11y: bool) -> BuildResult:
     from pipeline.stages.a11y import gates as a11y_gates
     from pipeline.stages.a11y import run_a11y
-    from pipeline.stages.check import run_checks, write_qa_report
     from pipeline.stages.extract import extract
     from pipeline.stages.readability import (
         ReadabilityResult,
@@ -239,7 +243,6 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         write_reports,
     )
     from pipeline.stages.render import render_site
-    from pipeline.stages.update import update_catalogs
 
     cache = BuildCache() if force else load_cache(config.output_dir)
     if cache.pages[0] == PARSER:
@@ -567,7 +570,7 @@ def _a11y_gate(config: Config, a11y: Any) -> Gate:
                 a11y.gating, _a11y_reports(config))
 
 
-def _gates(config: Config, qa: Any, a11y: Any, rendered: Any, readability: Any,
+def _gates(config: Config, qa: CheckResult, a11y: Any, rendered: Any, readability: Any,
            reports: dict[str, tuple[str, ...]]) -> tuple[Gate, ...]:
     """Every gate; without ``a11y`` (deferred) the accessibility gate is left out."""
     over = [f"{p.slug} ({p.lang.code})" for p in readability.over_target]
@@ -585,7 +588,7 @@ def _gates(config: Config, qa: Any, a11y: Any, rendered: Any, readability: Any,
     )
 
 
-def _rows(config: Config, rendered: Any, qa: Any, readability: Any, a11y: Any
+def _rows(config: Config, rendered: Any, qa: CheckResult, readability: Any, a11y: Any
           ) -> tuple[LanguageRow, ...]:
     rows = []
     for lang in config.all_languages:
@@ -623,6 +626,13 @@ def _readability_text(scores: Sequence[Any]) -> str:
     if len(values) == 1:
         return f"{label} {mean:.1f}{suffix}"
     return f"{label} mean {mean:.1f} over {len(values)} pages{suffix}"
+
+
+def write_qa_report(config: Config, result: CheckResult) -> Path:
+    """``output/reports/qa.json``; unchanged bytes are not rewritten."""
+    path = config.output_dir / "reports" / QA_JSON
+    write_text_atomic(path, dumps(qa_document(result)), config.rel(path))
+    return path
 
 
 def _write_code_quality(config: Config, issues: Sequence[tuple[Finding, bool]],
@@ -690,7 +700,7 @@ def _gate(config: Config, sources: Sequence[Path], *, publish_site: bool, log: _
     _write_a11y_reports(config, a11y, dict(merged.checked))
     log("gate", f"{merged.shards} shard(s): pa11y ran on {len(merged.ran)} page(s); "
                 f"{len(a11y.gating)} blocking finding(s)")
-    qa_path = config.output_dir / "reports" / "qa.json"
+    qa_path = config.output_dir / "reports" / QA_JSON
     qa = [finding_from_json(f) for f in _read_json(config, qa_path).get("findings", [])]
     issues = [(f, config.gate.qa and f.severity == "error") for f in qa
               if f.severity != "notice"]
@@ -722,7 +732,7 @@ def _finish_deferred(config: Config, deferred: Any, ran: Sequence[str],
     gates = [a11y_gate]
     for item in deferred["gates"]:
         findings = qa_errors if item["name"] == "qa" else ()
-        reports = (config.rel(config.output_dir / "reports" / "qa.json"),) \
+        reports = (config.rel(config.output_dir / "reports" / QA_JSON),) \
             if item["name"] == "qa" else ()
         gates.append(Gate(item["name"], item["enabled"], item["passed"], item["detail"],
                           findings, reports))

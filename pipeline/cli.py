@@ -22,9 +22,17 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
+from pipeline.build import write_qa_report
 from pipeline.errors import PipelineError, Stopped, format_message
 from pipeline.infra.fsutil import ChangedMeanwhile, repository_prefix
 from pipeline.infra.server import StaticServer
+from pipeline.reporters.json import dumps, qa_document
+from pipeline.reporters.terminal import finding_text, table
+from pipeline.stages.check import error_codes, run_checks
+from pipeline.stages.prefill import prefill
+from pipeline.stages.update import compile_catalogs, init_catalog, update_catalogs
+from pipeline.stages.update import status as catalog_status
+from pipeline.text.langs import parse_lang
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -207,9 +215,6 @@ def extract(state: State) -> None:
 @holds_lock
 def init(state: State, lang: str) -> None:
     """Create the catalog for LANG from the template (never overwrites)."""
-    from pipeline.stages.update import init_catalog
-    from pipeline.text.langs import parse_lang
-
     config = state.config()
     path = init_catalog(config, parse_lang(lang))
     click.echo(f"{config.rel(path)}: created")
@@ -225,8 +230,6 @@ def init(state: State, lang: str) -> None:
 @holds_lock
 def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> None:
     """Merge the template into the catalogs (msgmerge --previous semantics)."""
-    from pipeline.stages.update import update_catalogs
-
     config = state.config()
     results = update_catalogs(config, state.langs(langs),
                               trivial_source_fixes=trivial_source_fixes)
@@ -254,8 +257,6 @@ def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> 
 @holds_lock
 def compile_(state: State, langs: tuple[str, ...]) -> None:
     """Compile catalogs to .mo files (fuzzy entries are not used)."""
-    from pipeline.stages.update import compile_catalogs
-
     for path, written in compile_catalogs(state.config(), state.langs(langs)):
         click.echo(f"{path}: {'written' if written else 'unchanged'}")
 
@@ -267,10 +268,7 @@ def compile_(state: State, langs: tuple[str, ...]) -> None:
 @handle_errors
 def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
     """Translated, fuzzy, untranslated and obsolete counts per language."""
-    from pipeline.reporters.terminal import table
-    from pipeline.stages.update import status as run
-
-    stats = run(state.config(), state.langs(langs))
+    stats = catalog_status(state.config(), state.langs(langs))
     if as_json:
         emit_json([s.to_dict() for s in stats])
         return
@@ -331,10 +329,6 @@ def check(state: State, langs: tuple[str, ...], ignore: tuple[str, ...], include
 
     Writes output/reports/qa.json; exit 1 when any error is found.
     """
-    from pipeline.reporters.json import dumps
-    from pipeline.reporters.terminal import finding_text
-    from pipeline.stages.check import qa_document, run_checks, write_qa_report
-
     config = state.config()
     result = run_checks(config, state.langs(langs), ignore=ignore, include_fuzzy=include_fuzzy)
     path = write_qa_report(config, result)
@@ -507,12 +501,10 @@ def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path |
 def translate(state: State, lang: str, engine: str, memory: tuple[Path, ...], threshold: float,
               overwrite_fuzzy: bool, as_json: bool) -> None:
     """Pre-fill LANG's empty entries with an engine; creates the catalog if needed."""
-    from pipeline.stages.prefill import prefill
-    from pipeline.text.langs import parse_lang
-
     config = state.config()
-    result = prefill(config, parse_lang(lang, likely=config.all_languages), engine, memory=memory,
-                     threshold=threshold, overwrite_fuzzy=overwrite_fuzzy)
+    result = prefill(config, parse_lang(lang, likely=config.all_languages), engine,
+                     vet=error_codes, memory=memory, threshold=threshold,
+                     overwrite_fuzzy=overwrite_fuzzy)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from conftest import copy_shipped, msgfmt_check, run_cli
 
-from pipeline.po import read_po
+from pipeline.po.reader import read_po
 
 MakeRoot = Callable[[str], Path]
 

@@ -20,8 +20,11 @@ from conftest import REPO, ROOTS, msgfmt_check, require_tool, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.po import Catalog, Entry, read_po, write_po
-from pipeline.stages.update import best_match, merge, mo_bytes, similarity
+from pipeline.po.mo import mo_bytes
+from pipeline.po.model import Catalog, Entry
+from pipeline.po.reader import read_po
+from pipeline.po.writer import write_po
+from pipeline.text.msgmerge import best_match, merge, similarity
 
 MakeRoot = Callable[[str], Path]
 PAGE = "source/pages/visit.md"

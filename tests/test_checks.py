@@ -20,17 +20,13 @@ from conftest import ROOTS, copy_shipped, msgfmt_check, run_cli
 
 from pipeline.config import load_config
 from pipeline.errors import PipelineError, UsageError
-from pipeline.po import Catalog, Entry, read_po, write_po
-from pipeline.stages.check import (
-    CODES,
-    FLAG_CODES,
-    SOURCE_CODES,
-    CheckContext,
-    check_catalog,
-    check_entry,
-    html_found,
-    run_checks,
-)
+from pipeline.po.model import Catalog, Entry
+from pipeline.po.reader import read_po
+from pipeline.po.writer import write_po
+from pipeline.stages.check import check_catalog, check_entry, run_checks
+from pipeline.stages.check.codes import CODES, FLAG_CODES, SOURCE_CODES
+from pipeline.stages.check.context import CheckContext
+from pipeline.stages.check.facts import html_found
 from pipeline.text.glossary import parse_glossary
 from pipeline.text.langs import parse_lang
 

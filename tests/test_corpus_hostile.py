@@ -29,7 +29,8 @@ import pytest
 from conftest import run_cli
 
 from pipeline.infra.server import HOST, StaticServer
-from pipeline.po import read_po, write_po
+from pipeline.po.reader import read_po
+from pipeline.po.writer import write_po
 
 HOSTILE = Path(__file__).parent / "corpus" / "hostile"
 CASES: dict[str, dict[str, Any]] = tomllib.loads((HOSTILE / "cases.toml").read_text("utf-8"))

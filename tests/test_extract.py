@@ -13,7 +13,8 @@ from conftest import run_cli
 
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
-from pipeline.po import Catalog, Entry, read_po
+from pipeline.po.model import Catalog, Entry
+from pipeline.po.reader import read_po
 from pipeline.stages.extract import extract
 from pipeline.text.pages import inline_message, parse_page
 

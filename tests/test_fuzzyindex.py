@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
-from pipeline.po import Entry
-from pipeline.stages.update import _Matcher
+from pipeline.po.model import Entry
 from pipeline.text.fuzzyindex import INDEX_MIN, CandidateIndex, index_for, tokens
+from pipeline.text.msgmerge import _Matcher
 
 SUBJECTS = ["The nurse", "Your doctor", "A specialist", "The clinic", "Our team", "The surgeon"]
 VERBS = ["may suggest", "will explain", "can arrange", "often recommends", "might review"]

@@ -16,7 +16,8 @@ from conftest import ROOTS, copy_shipped
 
 from pipeline.config import load_config
 from pipeline.models import Finding, Location
-from pipeline.po import read_po, write_po
+from pipeline.po.reader import read_po
+from pipeline.po.writer import write_po
 from pipeline.stages.a11y.langcheck import check_page
 from pipeline.stages.render import render_site
 from pipeline.text.htmltree import parse_html

@@ -15,7 +15,8 @@ import pytest
 from conftest import copy_shipped
 
 from pipeline.config import load_config
-from pipeline.po import read_po, write_po
+from pipeline.po.reader import read_po
+from pipeline.po.writer import write_po
 from pipeline.stages.a11y.langcheck import check_page
 from pipeline.stages.check import run_checks
 from pipeline.stages.prefill import pseudo_text

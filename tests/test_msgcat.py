@@ -24,8 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.models import Location
-from pipeline.po import Catalog, Entry, format_po, own_flags, parse_po, read_po
 from pipeline.po.linebreak import line_breaks, possible_breaks
+from pipeline.po.model import Catalog, Entry
+from pipeline.po.reader import parse_po, read_po
+from pipeline.po.writer import format_po, own_flags
 
 SHIPPED = sorted([REPO / "locales" / "messages.pot",
                   *(REPO / "locales").glob("*/LC_MESSAGES/messages.po")])

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 
 from pipeline.errors import PipelineError
 from pipeline.models import Location
-from pipeline.po import Catalog, Entry, format_po, parse_po, read_po, write_po
+from pipeline.po.model import Catalog, Entry
+from pipeline.po.reader import parse_po, read_po
+from pipeline.po.writer import format_po, write_po
 
 LONG = (
     "Hemifacial spasm is a neuromuscular disorder characterized by frequent involuntary "

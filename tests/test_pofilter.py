@@ -26,15 +26,13 @@ import pytest
 from conftest import REPO, ROOTS, copy_shipped
 
 from pipeline.config import Config, load_config
-from pipeline.po import Entry, read_po
-from pipeline.stages.check import (
-    CheckContext,
-    is_name_like,
-    make_context,
-    run_checks,
-    silencing_reason,
-    text_facts,
-)
+from pipeline.po.model import Entry
+from pipeline.po.reader import read_po
+from pipeline.stages.check import run_checks
+from pipeline.stages.check.context import CheckContext, make_context
+from pipeline.stages.check.facts import text_facts
+from pipeline.stages.check.silencing import silencing_reason
+from pipeline.stages.check.words import is_name_like
 
 DEFECTS = ROOTS / "pofilter-defects"
 

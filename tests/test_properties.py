@@ -26,7 +26,10 @@ from test_corpus_hostile import INLINE_MARKDOWN, INVISIBLE, SCRIPT_URL, html_fil
 
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
-from pipeline.po import Catalog, Entry, read_po, write_po
+from pipeline.po.model import Catalog, Entry
+from pipeline.po.reader import read_po
+from pipeline.po.writer import write_po
+from pipeline.stages.check import error_codes
 from pipeline.stages.extract import extract
 from pipeline.stages.prefill import prefill
 from pipeline.stages.render import render_site
@@ -224,7 +227,7 @@ def test_a_pseudo_translated_site_has_no_english_left(site: list[tuple[str, str]
             (root / f"source/pages/{slug}.md").write_text(text, "utf-8")
         config = load_config(root)
         extract(config)
-        prefill(config, parse_lang("en_XA"), "pseudo")
+        prefill(config, parse_lang("en_XA"), "pseudo", vet=error_codes)
         render_site(config)
         pages_seen = 0
         for page in sorted((root / "output/build/en-XA").glob("*.html")):

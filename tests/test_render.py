@@ -23,7 +23,8 @@ from conftest import REPO, copy_shipped, require_tool, run_cli
 from pipeline.config import Config, load_config
 from pipeline.errors import PipelineError
 from pipeline.models import Location
-from pipeline.po import read_po, write_po
+from pipeline.po.reader import read_po
+from pipeline.po.writer import write_po
 from pipeline.stages.render import RenderResult, render_page, render_site
 from pipeline.text.langs import parse_lang
 from pipeline.text.pages import load_pages

@@ -25,8 +25,12 @@ from conftest import REPO, msgfmt_check, run_cli
 
 from pipeline.config import load_config
 from pipeline.errors import PipelineError, UsageError
-from pipeline.po import Catalog, Entry, read_po, write_po
-from pipeline.stages.check import placeholders, run_checks, targets
+from pipeline.po.model import Catalog, Entry
+from pipeline.po.reader import read_po
+from pipeline.po.writer import write_po
+from pipeline.stages.check import error_codes, run_checks
+from pipeline.stages.check.facts import targets
+from pipeline.stages.check.placeholders import placeholders
 from pipeline.stages.prefill import (
     COMPARE_LIMIT,
     TranslationMemory,
@@ -85,7 +89,7 @@ def test_tm_fills_exact_and_fuzzy_matches_from_same_language_catalogs(make_root:
     _write_po(root, "locales/fr/LC_MESSAGES/messages.po", "fr", [
         Entry("Map of the clinic entrance", "Plan de l’entrée de la clinique")])
 
-    result = prefill(load_config(root), parse_lang("es"), "tm")
+    result = prefill(load_config(root), parse_lang("es"), "tm", vet=error_codes)
 
     assert (result.exact, result.fuzzy, result.created, result.written) == (2, 1, False, True)
     assert result.untranslated == 9
@@ -131,7 +135,7 @@ def test_tm_uses_the_catalogs_own_obsolete_entries_and_never_touches_translation
     write_po(replace(catalog, entries=tuple(entries)), root / ES, ES)
     config = load_config(root)
 
-    result = prefill(config, parse_lang("es"), "tm")
+    result = prefill(config, parse_lang("es"), "tm", vet=error_codes)
     got = _by_msgid(_catalog(root))
     assert [f.msgid for f in result.fills] == ["What should I bring?"]
     assert got["What should I bring?"].fuzzy
@@ -139,7 +143,7 @@ def test_tm_uses_the_catalogs_own_obsolete_entries_and_never_touches_translation
     assert got["Your First Visit"].msgstr == "Mi propia traducción"
     assert got["Skip to main content"].msgstr == "Ir al contenido"
 
-    again = prefill(config, parse_lang("es"), "tm", overwrite_fuzzy=True)
+    again = prefill(config, parse_lang("es"), "tm", vet=error_codes, overwrite_fuzzy=True)
     got = _by_msgid(_catalog(root))
     assert {f.msgid for f in again.fills} == {"What should I bring?", "Skip to main content"}
     assert got["Skip to main content"].msgstr == "Saltar ya al contenido principal"
@@ -155,10 +159,10 @@ def test_tm_threshold(make_root: Any) -> None:
     _write_po(root, "locales/es/LC_MESSAGES/archive.po", "es", [
         Entry(ARRIVE.replace("15", "20"), "Llegue 20 minutos antes.")])
     config = load_config(root)
-    assert prefill(config, parse_lang("es"), "tm", threshold=0.99).fills == ()
-    assert prefill(config, parse_lang("es"), "tm", threshold=0.9).fuzzy == 1
+    assert prefill(config, parse_lang("es"), "tm", vet=error_codes, threshold=0.99).fills == ()
+    assert prefill(config, parse_lang("es"), "tm", vet=error_codes, threshold=0.9).fuzzy == 1
     with pytest.raises(UsageError):
-        prefill(config, parse_lang("es"), "tm", threshold=1.5)
+        prefill(config, parse_lang("es"), "tm", vet=error_codes, threshold=1.5)
 
 
 def test_exact_match_that_fails_a_check_is_filled_fuzzy(make_root: Any) -> None:
@@ -167,7 +171,7 @@ def test_exact_match_that_fails_a_check_is_filled_fuzzy(make_root: Any) -> None:
     _write_po(root, "locales/es/LC_MESSAGES/archive.po", "es", [
         Entry("Skip to main content", "Saltar<script>x()</script> al contenido"),
         Entry("Last updated: %(date)s", "Actualizado: %(fecha)s", flags=("python-format",))])
-    prefill(load_config(root), parse_lang("es"), "tm")
+    prefill(load_config(root), parse_lang("es"), "tm", vet=error_codes)
     got = _by_msgid(_catalog(root))
     assert got["Skip to main content"].fuzzy
     assert got["Skip to main content"].translator_comments[-1].endswith(
@@ -332,11 +336,11 @@ def test_pseudo_catalog_keeps_placeholders_links_and_markup(make_root: Any, code
 def test_pseudo_catalog_follows_the_template(make_root: Any) -> None:
     root = make_root("qa")
     config = load_config(root)
-    prefill(config, parse_lang("en_XA"), "pseudo")
+    prefill(config, parse_lang("en_XA"), "pseudo", vet=error_codes)
     page = root / "source" / "pages" / "first-visit.md"
     page.write_text(page.read_text().replace("What should I bring?", "What do I bring?"))
     run_cli(root, "extract", check=True)
-    result = prefill(load_config(root), parse_lang("en_XA"), "pseudo")
+    result = prefill(load_config(root), parse_lang("en_XA"), "pseudo", vet=error_codes)
     assert [f.msgid for f in result.fills] == ["What do I bring?"]
     catalog = _catalog(root, "locales/en_XA/LC_MESSAGES/messages.po")
     assert catalog.obsolete == () and "What should I bring?" not in _by_msgid(catalog)
@@ -495,7 +499,7 @@ def test_registered_engine_fills_fuzzy_entries(make_root: Any) -> None:
     engine = Shouting()
     register_engine("shout", engine)
     try:
-        result = prefill(load_config(root), parse_lang("es"), "shout")
+        result = prefill(load_config(root), parse_lang("es"), "shout", vet=error_codes)
     finally:
         unregister_engine("shout")
     assert result.fuzzy == 12 and result.exact == 0 and result.untranslated == 0
@@ -524,7 +528,7 @@ def test_engine_that_misbehaves_writes_nothing(make_root: Any) -> None:
     register_engine("short", Short())
     try:
         with pytest.raises(PipelineError, match="returned list of 1 item"):
-            prefill(load_config(root), parse_lang("es"), "short")
+            prefill(load_config(root), parse_lang("es"), "short", vet=error_codes)
     finally:
         unregister_engine("short")
     assert (root / ES).read_bytes() == before

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOTS, msgfmt_check, run_cli
 
-from pipeline.po import read_po
+from pipeline.po.reader import read_po
 from pipeline.text.trivial import trivial_change
 
 LANGS = ("es", "ar", "zh_Hans")

@@ -18,6 +18,7 @@ from typing import Any
 
 from pipeline.infra.fsutil import write_text_atomic
 from pipeline.models import Finding, Location, frozen_details
+from pipeline.models.check import CheckResult
 
 SCHEMA_VERSION = 1
 
@@ -80,6 +81,11 @@ def findings_document(stage: str, findings: Iterable[Finding],
         "summary": {**counts, **_plain(dict(summary or {}))},
         "findings": items,
     }
+
+
+def qa_document(result: CheckResult) -> dict[str, Any]:
+    """The check stage's report (``qa.json``): its findings and per-language counts."""
+    return findings_document("qa", result.findings, result.summary())
 
 
 def dumps(data: Any) -> str:

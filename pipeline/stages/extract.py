@@ -18,7 +18,8 @@ from pipeline.config import Config
 from pipeline.errors import PipelineError
 from pipeline.infra.fsutil import read_bytes, read_text
 from pipeline.models import Location, Segment
-from pipeline.po import Catalog, Entry, format_po, po_date, write_po
+from pipeline.po.model import Catalog, Entry, po_date
+from pipeline.po.writer import format_po, write_po
 from pipeline.text.pages import Page, load_pages
 
 TEMPLATE_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),

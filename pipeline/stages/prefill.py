@@ -24,7 +24,7 @@ plugins
 
 Entries that already have a translation are never touched, unless
 ``overwrite_fuzzy`` is set, and then only the fuzzy ones. The catalog is written
-atomically (``pofile.write_po``) and only when it changed, and never over a version
+atomically (``po.writer.write_po``) and only when it changed, and never over a version
 someone saved after it was read (``fsutil.ChangedMeanwhile``).
 """
 
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -50,11 +50,16 @@ from pipeline.errors import PipelineError, UsageError
 from pipeline.infra.faults import fault_point
 from pipeline.infra.fsutil import NO_FILE, FileStamp, read_bytes
 from pipeline.models import Location
-from pipeline.po import FUZZY, Catalog, Entry, read_po, write_po
-from pipeline.stages.check import PREFILL_MARK, check_entry, make_context, plural_values
-from pipeline.stages.update import load_pot, merge, new_catalog, read_catalog_stamped, similarity
+from pipeline.models.prefill import Fill, PrefillResult
+from pipeline.po.model import FUZZY, PREFILL_MARK, Catalog, Entry, plural_values
+from pipeline.po.reader import parse_po, read_po
+from pipeline.po.writer import format_po, write_po
+from pipeline.text.catalogs import load_pot, new_catalog, read_catalog_stamped
 from pipeline.text.langs import Lang
+from pipeline.text.msgmerge import merge, similarity
 
+# The codes of the error-level checks an entry fails in its catalog (check.error_codes).
+Vet = Callable[[Config, Lang, Catalog, Entry], Sequence[str]]
 ENTRY_POINT_GROUP = "pipeline.engines"
 BUILTIN_ENGINES = ("tm", "pseudo")
 DEFAULT_THRESHOLD = 0.75
@@ -112,52 +117,6 @@ def load_engine(name: str) -> Engine:
         return engine
     known = ", ".join([*BUILTIN_ENGINES, *installed_engines()])
     raise UsageError(f"unknown engine {name!r}", hint=f"engines: {known}")
-
-
-# --- results -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Fill:
-    """One entry the engine filled."""
-
-    msgid: str
-    msgctxt: str | None
-    fuzzy: bool
-    score: float | None = None  # translation-memory similarity (1.0 = exact)
-    origin: str | None = None  # where the translation came from (path:line, engine)
-    line: int = 0  # the entry's msgid line in the written catalog
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"msgid": self.msgid, "msgctxt": self.msgctxt, "fuzzy": self.fuzzy,
-                "score": None if self.score is None else round(self.score, 3),
-                "origin": self.origin, "line": self.line}
-
-
-@dataclass(frozen=True, slots=True)
-class PrefillResult:
-    language: str
-    path: str
-    engine: str
-    created: bool
-    written: bool
-    fills: tuple[Fill, ...]
-    untranslated: int  # active entries still without a translation
-    memory_units: int = 0
-
-    @property
-    def exact(self) -> int:
-        return sum(1 for f in self.fills if not f.fuzzy)
-
-    @property
-    def fuzzy(self) -> int:
-        return sum(1 for f in self.fills if f.fuzzy)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"language": self.language, "path": self.path, "engine": self.engine,
-                "created": self.created, "written": self.written, "filled": self.exact,
-                "fuzzy": self.fuzzy, "untranslated": self.untranslated,
-                "memory_units": self.memory_units, "fills": [f.to_dict() for f in self.fills]}
 
 
 # --- translation memory ----------------------------------------------------------------------
@@ -575,13 +534,12 @@ def _fill_from_memory(entry: Entry, match: Match, nplurals: int) -> tuple[Entry,
     return filled, fill
 
 
-def _distrust_errors(config: Config, lang: Lang, catalog: Catalog, entry: Entry, fill: Fill
-                     ) -> tuple[Entry, Fill]:
+def _distrust_errors(config: Config, lang: Lang, catalog: Catalog, vet: Vet, entry: Entry,
+                     fill: Fill) -> tuple[Entry, Fill]:
     """An exact match that fails an error-level check is filled fuzzy, with the reason."""
     if fill.fuzzy:
         return entry, fill
-    errors = [f.code for f in check_entry(entry, make_context(config, lang, catalog))
-              if f.severity == "error"]
+    errors = vet(config, lang, catalog, entry)
     if not errors:
         return entry, fill
     note = entry.translator_comments[-1] + f"; made fuzzy: {', '.join(dict.fromkeys(errors))}"
@@ -597,10 +555,14 @@ def _plugin_texts(entry: Entry, values: tuple[tuple[int, ...], ...], nplurals: i
             for i in range(nplurals)]
 
 
-def prefill(config: Config, lang: Lang, engine: str, *, memory: Sequence[Path] = (),
+def prefill(config: Config, lang: Lang, engine: str, *, vet: Vet, memory: Sequence[Path] = (),
             threshold: float = DEFAULT_THRESHOLD, overwrite_fuzzy: bool = False
             ) -> PrefillResult:
-    """Fill ``lang``'s catalog with ``engine``; create the catalog from the template if needed."""
+    """Fill ``lang``'s catalog with ``engine``; create the catalog from the template if needed.
+
+    ``vet`` names the error-level checks an entry fails (the check stage's
+    ``error_codes``): an exact translation-memory match that fails one is filled fuzzy.
+    The caller passes it, so that one stage does not import another."""
     if not 0 < threshold <= 1:
         raise UsageError(f"--threshold must be in (0, 1], got {threshold:g}")
     if memory and engine != "tm":
@@ -646,7 +608,7 @@ def prefill(config: Config, lang: Lang, engine: str, *, memory: Sequence[Path] =
             done = _fill_from_memory(entry, match, nplurals) if match else None
             if done is None:
                 continue
-            filled, fill = _distrust_errors(config, lang, catalog, *done)
+            filled, fill = _distrust_errors(config, lang, catalog, vet, *done)
             entries[index] = filled
             fills.append(fill)
     elif plugin is not None:
@@ -690,8 +652,6 @@ def _run_plugin(plugin: Engine, name: str, texts: list[str], source: Lang, lang:
 
 def _finish(catalog: Catalog, fills: list[Fill], lang: Lang, engine: str, path: Path,
             display: str, read: FileStamp, units: int) -> PrefillResult:
-    from pipeline.po import format_po, parse_po
-
     fault_point("translate:before-write")  # tests: a translator saves the catalog meanwhile
     written = write_po(catalog, path, display, expect=read, doing="translating")
     created = read == NO_FILE

@@ -7,14 +7,16 @@ agree on what is translated, what falls back to the source and where each string
 
 from __future__ import annotations
 
+import gettext
 from dataclasses import dataclass
 from typing import Literal
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
 from pipeline.models import Location
-from pipeline.po import Catalog, Entry
-from pipeline.stages.update import load_catalog
+from pipeline.po.model import Catalog, Entry
+from pipeline.po.reader import read_po
+from pipeline.text.catalogs import load_catalog
 from pipeline.text.langs import Lang
 from pipeline.text.pages import Page
 
@@ -118,8 +120,6 @@ class Translations:
 
 def plural_index(lang: Lang, n: int) -> int:
     """Evaluate the language's gettext plural expression for ``n``."""
-    import gettext
-
     expression = lang.plural_forms.split("plural=", 1)[1].rstrip(";").strip()
     return int(gettext.c2py(expression)(n))
 
@@ -156,8 +156,6 @@ class PoLocator:
     """
 
     def __init__(self, config: Config):
-        from pipeline.po import read_po
-
         self.config = config
         self._by_source: dict[Location, tuple[str | None, str]] = {}
         if config.pot_path.is_file():

@@ -1,0 +1,222 @@
+"""GNU ``msgmerge --previous`` in Python: an old catalog + the template → the merged catalog.
+
+Translations kept; a changed source string becomes fuzzy with ``#| msgid`` and the
+closest old translation (GNU's similarity, above 0.6); removed entries that had a
+translation become obsolete ``#~`` (and come back when the text returns); untranslated
+ones are dropped; translator comments and flags survive. Used by the update stage and
+by pre-fill (a new or pseudo catalog is the template merged into an empty one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
+
+from pipeline.po.model import FUZZY, Catalog, Entry
+from pipeline.text.fuzzyindex import INDEX_MIN, CandidateIndex, index_for
+from pipeline.text.trivial import trivial_change
+
+# GNU msgmerge's FUZZY_THRESHOLD: below this similarity no translation is offered.
+FUZZY_THRESHOLD = 0.6
+FORMAT_FLAG_SUFFIX = "-format"
+
+
+def similarity(a: str, b: str) -> float:
+    """GNU ``fstrcmp``: 2 * LCS / total length, over the UTF-8 bytes (1.0 = equal)."""
+    return _fstrcmp(a.encode("utf-8"), b.encode("utf-8"))
+
+
+def _fstrcmp(a: bytes, b: bytes) -> float:
+    total = len(a) + len(b)
+    return (total - Indel.distance(a, b)) / total if total else 1.0
+
+
+class _Matcher:
+    """msgmerge's fuzzy search over the old entries that have a translation.
+
+    As in msgmerge (``msgl-fsearch.c``, searched without its heuristic for the
+    catalog's own entries): the candidates are the entries whose msgid shares a
+    character 4-gram with the new one (for msgids under 4 characters, all of a
+    possible length), tried in order of shared 4-grams, then file order; the first
+    with the highest similarity wins, with a tiny bonus for a matching context.
+    The similarity is computed for every entry by rapidfuzz (C++); for a large pool,
+    ``pipeline.text.fuzzyindex`` first finds a likely match whose similarity then serves
+    as the cut-off, so the scan only returns entries that could beat it.
+    """
+
+    def __init__(self, candidates: Iterable[Entry]):
+        entries = list(candidates)
+        numbered = [(n, e) for n, e in enumerate(entries) if e.msgid and _first_form(e)]
+        self.pool = [e for _, e in numbered]
+        self.keys = [e.msgid.encode("utf-8") for e in self.pool]
+        self.numbered = {n: position for position, (n, _) in enumerate(numbered)}
+        self.index: CandidateIndex | None = None
+        if len(self.pool) > INDEX_MIN:
+            self.index = index_for(tuple(e.msgid for e in entries))
+        self._grams: dict[int, frozenset[str]] = {}
+
+    def _grams_of(self, position: int) -> frozenset[str]:
+        grams = self._grams.get(position)
+        if grams is None:
+            text = self.pool[position].msgid
+            grams = self._grams[position] = frozenset(
+                text[i : i + 4] for i in range(len(text) - 3))
+        return grams
+
+    def best(self, msgid: str, msgctxt: str | None = None) -> tuple[Entry | None, float]:
+        if not self.pool:
+            return None, 0.0
+        target = msgid.encode("utf-8")
+        cutoff = FUZZY_THRESHOLD
+        if self.index is not None:
+            for number in self.index.candidates(msgid, self.numbered, len(self.pool)) or ():
+                cutoff = max(cutoff, _fstrcmp(target, self.keys[self.numbered[number]]))
+        # Below the cut-off by more than the context bonus, nothing can win.
+        hits = process.extract(target, self.keys, scorer=Indel.normalized_similarity,
+                               score_cutoff=cutoff - 1e-4, limit=None)
+        order: list[tuple[int, int]] = []
+        if len(msgid) >= 4:
+            query = [msgid[i : i + 4] for i in range(len(msgid) - 3)]
+            for _, _, position in hits:
+                grams = self._grams_of(position)
+                shared = sum(1 for gram in query if gram in grams)
+                if shared:
+                    order.append((-shared, position))
+        else:
+            order = [(len(self.keys[position]), position) for _, _, position in hits]
+        best: Entry | None = None
+        best_weight = FUZZY_THRESHOLD
+        for _, position in sorted(order):
+            entry = self.pool[position]
+            bonus = 0.00001 if entry.msgctxt is None or entry.msgctxt == msgctxt else 0.0
+            weight = _fstrcmp(target, self.keys[position])
+            if weight + bonus > best_weight:
+                best, best_weight = entry, weight + bonus
+        return best, (best_weight if best is not None else 0.0)
+
+
+def best_match(msgid: str, candidates: Iterable[Entry], msgctxt: str | None = None
+               ) -> tuple[Entry | None, float]:
+    """The old entry whose msgid is most like ``msgid`` (above msgmerge's threshold)."""
+    return _Matcher(candidates).best(msgid, msgctxt)
+
+
+def _first_form(entry: Entry) -> str:
+    """msgstr, or msgstr[0] of a plural entry: what gettext looks at to call it translated."""
+    if entry.msgid_plural is not None:
+        return entry.msgstr_plural[0] if entry.msgstr_plural else ""
+    return entry.msgstr
+
+
+def _is_format(flag: str) -> bool:
+    return flag.endswith(FORMAT_FLAG_SUFFIX)
+
+
+def _merge_flags(pot_flags: tuple[str, ...], old: Entry, fuzzy: bool) -> tuple[str, ...]:
+    """fuzzy from the merge, format flags from the template, the translator's own flags kept."""
+    flags = [FUZZY] if fuzzy else []
+    flags += [f for f in pot_flags if f != FUZZY]
+    flags += [f for f in old.flags if f != FUZZY and not _is_format(f) and f not in flags]
+    return tuple(flags)
+
+
+def _fit_plurals(forms: tuple[str, ...], nplurals: int) -> tuple[str, ...]:
+    return tuple(forms[:nplurals]) + ("",) * max(0, nplurals - len(forms))
+
+
+def _merge_entry(old: Entry, ref: Entry, forms: int, force_fuzzy: bool) -> Entry:
+    """GNU ``message_merge``: the template's msgid, references and comments; the old
+    translation, translator comments and fuzziness; ``#|`` from what was translated."""
+    fuzzy = old.fuzzy or force_fuzzy
+    if old.fuzzy:
+        previous = (old.previous_msgctxt, old.previous_msgid, old.previous_msgid_plural)
+    else:
+        previous = (old.msgctxt, old.msgid, old.msgid_plural)
+    msgstr = ""
+    plural: tuple[str, ...] = ()
+    if ref.msgid_plural is not None and old.msgid_plural is None:
+        plural = (old.msgstr,) * forms  # one translation for every form, to be reviewed
+        fuzzy = True
+    elif ref.msgid_plural is None and old.msgid_plural is not None:
+        msgstr = _first_form(old)
+        fuzzy = True
+    elif ref.msgid_plural is not None:
+        plural = _fit_plurals(old.msgstr_plural, forms)
+        fuzzy = fuzzy or ref.msgid_plural != old.msgid_plural
+    else:
+        msgstr = old.msgstr
+    merged = replace(
+        ref,
+        msgstr=msgstr,
+        msgstr_plural=plural,
+        translator_comments=old.translator_comments,
+        flags=_merge_flags(ref.flags, old, fuzzy),
+        obsolete=False,
+        line=0,
+    )
+    if fuzzy and _first_form(merged):
+        merged = replace(merged, previous_msgctxt=previous[0], previous_msgid=previous[1],
+                         previous_msgid_plural=previous[2])
+    else:
+        merged = replace(merged, previous_msgctxt=None, previous_msgid=None,
+                         previous_msgid_plural=None)
+    return merged
+
+
+def merge(po: Catalog, pot: Catalog, nplurals: int | None = None,
+          trivial: Callable[[Entry], bool] | None = None,
+          carried: list[tuple[str, str, str]] | None = None) -> Catalog:
+    """Merge ``pot`` into ``po`` the way ``msgmerge --previous`` does.
+
+    Exact (msgctxt, msgid) matches keep their translation, obsolete ones included
+    (they come back); other messages get the most similar old translation, fuzzy,
+    with ``#|`` the msgid it was made for; old entries used by neither become obsolete
+    if they had a translation and are dropped if not.
+
+    ``trivial(ref)`` says the editor confirmed typo-level fixes for that message's
+    source: a match that differs only that way (``pipeline.text.trivial``) keeps its
+    translation as it was, not fuzzy, and is recorded in ``carried``.
+    """
+    forms = po.nplurals or nplurals or 2
+    known: dict[tuple[str | None, str], Entry] = {}
+    for old in (*po.active, *po.obsolete):
+        known.setdefault(old.key, old)
+    matcher = _Matcher(po.entries)
+    used: set[int] = set()
+    entries: list[Entry] = []
+    for ref in pot.active:
+        exact = known.get(ref.key)
+        if exact is not None:
+            used.add(id(exact))
+            entries.append(_merge_entry(exact, ref, forms, force_fuzzy=False))
+            continue
+        match, _score = matcher.best(ref.msgid, ref.msgctxt)
+        if match is not None:
+            used.add(id(match))
+            why = (trivial_change(match.msgid, ref.msgid)
+                   if trivial is not None and trivial(ref) and match.msgctxt == ref.msgctxt
+                   and (match.msgid_plural is None) == (ref.msgid_plural is None) else None)
+            if why is not None and carried is not None:
+                carried.append((match.msgid, ref.msgid, why))
+            entries.append(_merge_entry(match, ref, forms, force_fuzzy=why is None))
+            continue
+        entries.append(replace(
+            ref,
+            msgstr="",
+            msgstr_plural=_fit_plurals((), forms) if ref.msgid_plural is not None else (),
+            flags=tuple(f for f in ref.flags if f != FUZZY),
+            previous_msgctxt=None, previous_msgid=None, previous_msgid_plural=None,
+            line=0,
+        ))
+    for old in po.entries:
+        if id(old) not in used and _first_form(old):
+            entries.append(replace(old, obsolete=True, locations=(), auto_comments=(), line=0))
+    merged = replace(po, entries=tuple(entries), header_line=0, header_lines=())
+    for name in ("POT-Creation-Date", "Report-Msgid-Bugs-To"):
+        value = pot.header_value(name)
+        if value is not None:
+            merged = merged.with_header(name, value)
+    return merged
