@@ -387,7 +387,8 @@ def _accessibility(config: Config, cache: BuildCache
     if todo:
         build = config.rel(config.output_dir / "build") + "/"
         result = _run_a11y(config, [p.removeprefix(build) for p in todo])
-        remember_a11y(config, cache, result, current)
+        report = {report_page(config): sha256_file(pending_report(config))}
+        remember_a11y(cache, result, {**current, **report})
     live = [p for p in cache.a11y_pages
             if p in current or p == f"{config.rel(reports)}/a11y.html"]
     merged = cached_a11y(config, cache, live)
@@ -431,16 +432,15 @@ def a11y_documents(config: Config) -> dict[str, str]:
     return current
 
 
-def remember_a11y(config: Config, cache: BuildCache, result: A11yResult,
-                  digests: dict[str, str]) -> None:
-    """Each page of a run's result, stored under its digest."""
+def remember_a11y(cache: BuildCache, result: A11yResult, digests: Mapping[str, str]) -> None:
+    """Each page of a run's result, stored under its digest (``digests``: every page's,
+    the a11y report's that of the pending one the run checked)."""
     findings = _by_page(result.findings)
     review = _by_page(result.needs_review)
     results = {r.page: r for r in result.results}
     for page in result.pages:
         pieces = (tuple(findings.get(page, ())), tuple(review.get(page, ())), results[page])
-        sha = digests.get(page) or _sha256(config.root / page)
-        cache.a11y_pages[page] = (sha, pieces)
+        cache.a11y_pages[page] = (digests[page], pieces)
     cache.a11y_meta = replace(result, findings=(), needs_review=(), results=(), pages=())
 
 
@@ -763,7 +763,7 @@ def run_shard(config: Config, plan: Plan, shard: Shard, *, concurrency: int | No
                           render_pending=_render_pending if check_report else None)
         if check_report:
             digests[report] = sha256_file(pending_report(config))
-        remember_a11y(config, cache, result, digests)
+        remember_a11y(cache, result, digests)
         save_cache(config.output_dir, cache)
         ran = result.pages
     if cache.a11y_meta is None:  # no document here, and no check ever ran on this root
