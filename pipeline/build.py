@@ -618,6 +618,11 @@ def _write_build_json(config: Config, result: BuildResult) -> None:
 
 
 # --- the accessibility check in shards -------------------------------------------------
+# 'pipeline build --defer-a11y' writes the plan (a11y-plan.json). On each CI runner,
+# 'pipeline a11y --shard I/N' (check_shard) verifies the files against it, checks its
+# share, reusing the build cache's result for a document whose digest did not change,
+# and writes a11y-shard-I-of-N.json: the build id, the shard, the sha256 of every
+# document it checked, and its findings. 'pipeline gate' (gate) merges them.
 
 
 def plan_checks(config: Config) -> Plan:

@@ -17,6 +17,8 @@ from pipeline.models.a11y import A11yResult, Shard
 
 @dataclass(frozen=True, slots=True)
 class Gate:
+    """One gate's decision: whether it passed, and whether that blocks publication."""
+
     name: str  # a11y, qa, completeness, readability
     enabled: bool
     passed: bool
