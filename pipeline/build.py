@@ -387,8 +387,10 @@ def _accessibility(config: Config, cache: BuildCache
     if todo:
         build = config.rel(config.output_dir / "build") + "/"
         result = _run_a11y(config, [p.removeprefix(build) for p in todo])
-        report = {report_page(config): sha256_file(pending_report(config))}
-        remember_a11y(cache, result, {**current, **report})
+        digests = dict(current)
+        if (report := report_page(config)) in result.pages:  # checked as it was pending
+            digests[report] = sha256_file(pending_report(config))
+        remember_a11y(cache, result, digests)
     live = [p for p in cache.a11y_pages
             if p in current or p == f"{config.rel(reports)}/a11y.html"]
     merged = cached_a11y(config, cache, live)
