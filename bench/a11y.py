@@ -54,7 +54,7 @@ def child(root: Path, pages_file: Path, concurrency: int) -> dict[str, Any]:
 
     pages = json.loads(pages_file.read_text(encoding="utf-8"))
     start = time.perf_counter()
-    result = run_a11y(load_config(root), pages, concurrency=concurrency, write_reports=False)
+    result = run_a11y(load_config(root), pages, concurrency=concurrency)
     return {"seconds": time.perf_counter() - start, "pages": len(result.pages),
             "passed": result.passed, "errors": result.count("error")}
 
@@ -79,7 +79,7 @@ def bare_pa11y(root: Path, pages: list[str], concurrency: int, cap: float,
     """pa11y-ci alone on the same URLs and config as ours."""
     from pipeline.config import load_config
     from pipeline.infra.server import StaticServer
-    from pipeline.stages.a11y import find_chromium, find_pa11y_ci, pa11y_config
+    from pipeline.stages.a11y.runner import find_chromium, find_pa11y_ci, pa11y_config
 
     config = load_config(root)
     chromium, _ = find_chromium(config)
@@ -119,7 +119,7 @@ def run(root: Path, work: Path, pages: int, cap: float,
 def sample(root: Path, work: Path, pages: int, cap: float,
            log: Callable[[str], None]) -> dict[str, Any]:
     from pipeline.config import load_config
-    from pipeline.stages.a11y import default_concurrency
+    from pipeline.stages.a11y.runner import default_concurrency
 
     concurrency = load_config(root).a11y.concurrency or default_concurrency()
     chosen = sample_pages(root, pages)

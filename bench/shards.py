@@ -95,7 +95,7 @@ def shard_jobs(root: Path, work: Path, total: int, at_once: bool) -> dict[str, A
 
 
 def split_quality(plan: dict[str, Any]) -> dict[str, Any]:
-    from pipeline.shards import assign
+    from pipeline.stages.a11y.shards import assign
 
     weights = {page: ms for page, _, ms in plan["documents"]}
     median = sorted(weights.values())[len(weights) // 2]
@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     if code not in (0, 1):
         raise SystemExit(output[-2000:])
     from pipeline.config import load_config
-    from pipeline.stages.a11y import default_concurrency
+    from pipeline.stages.a11y.runner import default_concurrency
 
     per_document = one["shard_s"][0] / documents
     result = {

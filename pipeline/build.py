@@ -6,25 +6,28 @@ re-scored nor re-checked by pa11y), decides the gates, writes
 ``output/reports/build.json`` and publishes only a build that passed.
 
 Past one machine, ``build(defer_a11y=True)`` stops before the a11y stage and records
-what it must check (``pipeline.shards``); the check runs in shards on other runners,
-and ``gate`` finishes the build from their results.
+what it must check (the plan, ``pipeline.stages.a11y.shards``); ``check_shard`` runs
+one shard's share on another runner, and ``gate`` finishes the build from every
+shard's result. The stages return results; the reports are written here (and by the
+CLI for a lone stage), through ``pipeline.reporters``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pipeline import __version__
 from pipeline.config import Config, LanguageConfig
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, Stopped
 from pipeline.infra.cache import (
     BuildCache,
     digest,
@@ -36,10 +39,21 @@ from pipeline.infra.cache import (
 from pipeline.infra.fsutil import ChangedMeanwhile, write_text_atomic
 from pipeline.infra.lock import root_lock
 from pipeline.models import Finding, Location
+from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile
+from pipeline.models.a11y import gates as a11y_gates
+from pipeline.models.build import BuildResult, Gate, LanguageRow, ShardRun, Verdict
 from pipeline.models.check import CheckResult
 from pipeline.po.model import Catalog
-from pipeline.reporters.json import dumps, qa_document
+from pipeline.reporters.a11y_html import render_failure, render_report
+from pipeline.reporters.a11y_json import a11y_document, a11y_from_document, failure_document
+from pipeline.reporters.codequality import code_quality
+from pipeline.reporters.json import dumps, finding_from_json, qa_document, write_report
+from pipeline.reporters.junit import a11y_junit, failure_junit
+from pipeline.stages.a11y import run_a11y
+from pipeline.stages.a11y.shards import Plan, estimated_ms, merge, report_page
+from pipeline.stages.a11y.targets import pending_report
 from pipeline.stages.check import run_checks
+from pipeline.stages.publish import hash_tree, new_build_id, publish, sha256_file
 from pipeline.stages.update import update_catalogs
 from pipeline.text.glossary import GLOSSARY_FILE
 from pipeline.text.links import site_links
@@ -50,85 +64,10 @@ Log = Callable[[str, str], None]  # (stage, message)
 BUILD_JSON = "build.json"
 QA_JSON = "qa.json"
 CODE_QUALITY_JSON = "codequality.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Gate:
-    name: str  # a11y, qa, completeness, readability
-    enabled: bool
-    passed: bool
-    detail: str
-    findings: tuple[Finding, ...] = ()  # what fails the gate, for the summary to show
-    reports: tuple[str, ...] = ()  # where all of them are listed
-
-    @property
-    def blocks(self) -> bool:
-        return self.enabled and not self.passed
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "enabled": self.enabled, "passed": self.passed,
-                "blocks": self.blocks, "detail": self.detail}
-
-
-@dataclass(frozen=True, slots=True)
-class LanguageRow:
-    """One line of the build summary."""
-
-    lang: str
-    tag: str
-    completeness: float  # mean over the language's pages, in %
-    published: int
-    left_out: tuple[str, ...]  # slugs not published (withdrawn ones included)
-    fallback: int
-    outdated: int
-    qa_errors: int
-    qa_warnings: int
-    readability: str  # "FK grade 10.8 (target ≤ 8)"
-    readability_met: bool | None
-    a11y_errors: int
-    withdrawn: tuple[str, ...] = ()  # slugs that left the language: their URLs serve a notice
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v)
-                for k, v in ((s, getattr(self, s)) for s in self.__slots__)}
-
-
-Verdict = Literal["published", "blocked", "deferred"]
-
-
-@dataclass(frozen=True, slots=True)
-class BuildResult:
-    # deferred: built, the accessibility check left to shards and 'pipeline gate'
-    verdict: Verdict
-    reasons: tuple[str, ...]
-    gates: tuple[Gate, ...]
-    languages: tuple[LanguageRow, ...]
-    rendered: tuple[str, ...]  # slugs re-rendered this time
-    a11y_checked: tuple[str, ...]  # pages pa11y ran on this time
-    a11y_reused: int  # pages whose earlier result was reused
-    notes: tuple[str, ...]
-    published_to: str | None
-    build_id: str | None
-    seconds: float = field(default=0.0, compare=False)
-    republished: bool = True  # False: the live site already was this build
-    # (stage, seconds): where a slow build spends its time, without a profiler.
-    timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict,
-            "reasons": list(self.reasons),
-            "gates": [g.to_dict() for g in self.gates],
-            "languages": [row.to_dict() for row in self.languages],
-            "rendered": list(self.rendered),
-            "a11y_checked": list(self.a11y_checked),
-            "a11y_reused": self.a11y_reused,
-            "notes": list(self.notes),
-            "published_to": self.published_to,
-            "build_id": self.build_id,
-            "republished": self.republished,
-            "seconds_by_stage": {stage: round(s, 3) for stage, s in self.timings},
-        }
+A11Y_REPORTS = ("a11y.json", "a11y.junit.xml", "a11y.html")
+PLAN = "a11y-plan.json"
+PLAN_FORMAT = 1  # of the plan and of the shards' result files
+_SHARD_FILE = re.compile(r"a11y-shard-([0-9]+)-of-([0-9]+)\.json$")
 
 
 def _quiet(stage: str, message: str) -> None:
@@ -233,8 +172,6 @@ def build(config: Config, *, force: bool = False, publish_site: bool = True,
 
 def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
            notes: list[str], trivial: bool, prefix: str, defer_a11y: bool) -> BuildResult:
-    from pipeline.stages.a11y import gates as a11y_gates
-    from pipeline.stages.a11y import run_a11y
     from pipeline.stages.extract import extract
     from pipeline.stages.readability import (
         ReadabilityResult,
@@ -324,12 +261,12 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # A document whose page kept its fingerprint kept its scores: not rendered again.
     write_reports(config, readability, fresh=set(rescore) | moved if same_pages else None)
 
-    a11y: Any = None
+    a11y: A11yResult | None = None
     checked: tuple[str, ...] = ()
     reused = 0
     if not defer_a11y:
         log("a11y", "checking accessibility")
-        a11y, checked, reused = _accessibility(config, cache, run_a11y)
+        a11y, checked, reused = _accessibility(config, cache)
         log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} "
                     f"earlier result(s); {len(a11y.gating)} blocking finding(s)")
 
@@ -351,8 +288,6 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
                          tuple(notes), None, None, timings=log.timings)
     if defer_a11y:
-        from pipeline.shards import plan_checks, write_plan
-
         log("a11y", "deferred: recording the documents to check and their hashes")
         plan = plan_checks(config)
         result = replace(result, build_id=plan.build_id, timings=log.timings)
@@ -360,8 +295,6 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         log("a11y", f"build {plan.build_id}: {len(plan.documents)} document(s) to check")
     _write_build_json(config, result)
     if verdict == "published" and publish_site:
-        from pipeline.stages.publish import publish
-
         log("publish", "publishing output/build")
         published = publish(config, {"build": {g.name: g.to_dict() for g in gates}})
         result = replace(result, published_to=config.rel(published.site),
@@ -374,8 +307,78 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     return result
 
 
-def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., Any]
-                   ) -> tuple[Any, tuple[str, ...], int]:
+# --- the accessibility check -----------------------------------------------------------
+
+
+def check_a11y(config: Config, pages: Sequence[str] | None = None, *,
+               standard: str | None = None, concurrency: int | None = None) -> A11yResult:
+    """``pipeline a11y``: the a11y stage on ``pages`` (None: every document), this run's
+    own report checked too, then its reports written."""
+    result = _run_a11y(config, pages, standard=standard, concurrency=concurrency)
+    write_a11y_reports(config, result)
+    return result
+
+
+def _run_a11y(config: Config, pages: Sequence[str] | None, *, standard: str | None = None,
+              concurrency: int | None = None, check_report: bool = True) -> A11yResult:
+    """The a11y stage; ``check_report``: this run's a11y.html is checked with the pages
+    (rendered pending). When the pages could not be checked, or the run was stopped,
+    the reports say so: no stale "passed" is left behind."""
+    try:
+        return run_a11y(config, pages, standard=standard, concurrency=concurrency,
+                        render_pending=_render_pending if check_report else None)
+    except PipelineError as exc:
+        write_a11y_failure(config, exc)
+        raise
+    except Stopped as exc:
+        write_a11y_failure(config, PipelineError(
+            f"the run was stopped by {exc.name} before it finished; nothing was checked",
+            hint="run the command again"))
+        raise
+
+
+def _render_pending(result: A11yResult) -> str:
+    return render_report(result, pending=True)
+
+
+def a11y_report_paths(config: Config) -> dict[str, Path]:
+    return {name: config.output_dir / "reports" / name for name in A11Y_REPORTS}
+
+
+def write_a11y_reports(config: Config, result: A11yResult,
+                       checked: Mapping[str, str] | None = None) -> None:
+    """a11y.json, a11y.junit.xml and a11y.html; a build's (``checked``: page → sha256 of
+    what was checked) adds ``checked_sha256``, by which publish proves that every
+    published page was checked in its current form."""
+    paths = a11y_report_paths(config)
+    document = a11y_document(result)
+    if checked is not None:
+        # The reports are not published (and are keyed with their line numbers masked).
+        build = config.rel(config.output_dir / "build") + "/"
+        document["checked_sha256"] = {p: sha for p, sha in checked.items()
+                                      if p.startswith(build)}
+    write_text_atomic(paths["a11y.json"], dumps(document), config.rel(paths["a11y.json"]))
+    write_text_atomic(paths["a11y.junit.xml"], a11y_junit(result),
+                      config.rel(paths["a11y.junit.xml"]))
+    write_text_atomic(paths["a11y.html"], render_report(result), config.rel(paths["a11y.html"]))
+
+
+def write_a11y_failure(config: Config, error: PipelineError) -> None:
+    """Replace the a11y reports with ones that say the check failed (never a stale pass)."""
+    paths = a11y_report_paths(config)
+    if not config.output_dir.is_dir():
+        return
+    with contextlib.suppress(PipelineError):
+        write_text_atomic(paths["a11y.json"], dumps(failure_document(error)),
+                          config.rel(paths["a11y.json"]))
+        write_text_atomic(paths["a11y.junit.xml"], failure_junit(error),
+                          config.rel(paths["a11y.junit.xml"]))
+        write_text_atomic(paths["a11y.html"], render_failure(error),
+                          config.rel(paths["a11y.html"]))
+
+
+def _accessibility(config: Config, cache: BuildCache
+                   ) -> tuple[A11yResult, tuple[str, ...], int]:
     """pa11y on pages whose HTML changed; earlier results for the rest."""
     reports = config.output_dir / "reports"
     use_a11y_cache(config, cache)
@@ -385,12 +388,15 @@ def _accessibility(config: Config, cache: BuildCache, run_a11y: Callable[..., An
     result = None
     if todo:
         build = config.rel(config.output_dir / "build") + "/"
-        result = run_a11y(config, [p.removeprefix(build) for p in todo])
-        remember_a11y(config, cache, result, current)
+        result = _run_a11y(config, [p.removeprefix(build) for p in todo])
+        digests = dict(current)
+        if (report := report_page(config)) in result.pages:  # checked as it was pending
+            digests[report] = sha256_file(pending_report(config))
+        remember_a11y(cache, result, digests)
     live = [p for p in cache.a11y_pages
             if p in current or p == f"{config.rel(reports)}/a11y.html"]
     merged = cached_a11y(config, cache, live)
-    _write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
+    write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
     # What pa11y ran on includes the a11y report itself, checked within the run: counted
     # like every other document, so the summary, a11y.json and a11y.html agree.
     checked = tuple(result.pages) if result is not None else ()
@@ -430,25 +436,25 @@ def a11y_documents(config: Config) -> dict[str, str]:
     return current
 
 
-def remember_a11y(config: Config, cache: BuildCache, result: Any,
-                  digests: dict[str, str]) -> None:
-    """Each page of a run's result, stored under its digest."""
+def remember_a11y(cache: BuildCache, result: A11yResult, digests: Mapping[str, str]) -> None:
+    """Each page of a run's result, stored under its digest (``digests``: every page's,
+    the a11y report's that of the pending one the run checked)."""
     findings = _by_page(result.findings)
     review = _by_page(result.needs_review)
     results = {r.page: r for r in result.results}
     for page in result.pages:
         pieces = (tuple(findings.get(page, ())), tuple(review.get(page, ())), results[page])
-        sha = digests.get(page) or _sha256(config.root / page)
-        cache.a11y_pages[page] = (sha, pieces)
+        cache.a11y_pages[page] = (digests[page], pieces)
     cache.a11y_meta = replace(result, findings=(), needs_review=(), results=(), pages=())
 
 
-def cached_a11y(config: Config, cache: BuildCache, pages: Sequence[str]) -> Any:
+def cached_a11y(config: Config, cache: BuildCache, pages: Sequence[str]) -> A11yResult:
     """One ``A11yResult`` of the cached results of ``pages``, in that order, each
     catalog finding pointed at today's line."""
     relocate = _relocator(config)
+    meta: A11yResult = cache.a11y_meta
     return replace(
-        cache.a11y_meta,
+        meta,
         findings=tuple(relocate(f) for p in pages for f in cache.a11y_pages[p][1][0]),
         needs_review=tuple(relocate(f) for p in pages for f in cache.a11y_pages[p][1][1]),
         results=tuple(cache.a11y_pages[p][1][2] for p in pages),
@@ -485,8 +491,6 @@ def _relocator(config: Config) -> Callable[[Finding], Finding]:
     A page's HTML does not change when a translator's edit elsewhere moves catalog
     lines, so a reused finding's ``.po`` line is looked up again from its source line.
     """
-    from pipeline.text.translations import PoLocator
-
     entries = PoLocator(config)
     by_tag = {lang.tag: lang for lang in config.languages}
 
@@ -501,26 +505,6 @@ def _relocator(config: Config) -> Callable[[Finding], Finding]:
         return replace(finding, location=where) if where else finding
 
     return relocate
-
-
-def _write_a11y_reports(config: Config, result: Any, checked: dict[str, str]) -> None:
-    """The merged a11y reports; ``checked_sha256`` lets publish prove what was checked."""
-    from pipeline.infra.fsutil import write_text_atomic
-    from pipeline.reporters.a11y_html import render_report
-    from pipeline.reporters.json import dumps
-    from pipeline.reporters.junit import a11y_junit
-    from pipeline.stages.a11y import report_paths
-
-    paths = report_paths(config)
-    # Publish proves with it that every published page was checked in its current form;
-    # the reports are not published (and are keyed with their line numbers masked).
-    build = config.rel(config.output_dir / "build") + "/"
-    document = {**result.to_dict(),
-                "checked_sha256": {p: sha for p, sha in checked.items() if p.startswith(build)}}
-    write_text_atomic(paths["a11y.json"], dumps(document), config.rel(paths["a11y.json"]))
-    write_text_atomic(paths["a11y.junit.xml"], a11y_junit(result),
-                      config.rel(paths["a11y.junit.xml"]))
-    write_text_atomic(paths["a11y.html"], render_report(result), config.rel(paths["a11y.html"]))
 
 
 def _shares(config: Config, item: Any) -> str:
@@ -555,13 +539,11 @@ def _completeness_gate(config: Config, rendered: Any) -> Gate:
 
 
 def _a11y_reports(config: Config) -> tuple[str, ...]:
-    from pipeline.stages.a11y import report_paths
-
-    paths = report_paths(config)
+    paths = a11y_report_paths(config)
     return tuple(config.rel(paths[name]) for name in ("a11y.html", "a11y.json"))
 
 
-def _a11y_gate(config: Config, a11y: Any) -> Gate:
+def _a11y_gate(config: Config, a11y: A11yResult) -> Gate:
     gating = len(a11y.gating)
     return Gate("a11y", config.gate.a11y, gating == 0,
                 f"{gating} accessibility finding(s) block publication "
@@ -570,8 +552,8 @@ def _a11y_gate(config: Config, a11y: Any) -> Gate:
                 a11y.gating, _a11y_reports(config))
 
 
-def _gates(config: Config, qa: CheckResult, a11y: Any, rendered: Any, readability: Any,
-           reports: dict[str, tuple[str, ...]]) -> tuple[Gate, ...]:
+def _gates(config: Config, qa: CheckResult, a11y: A11yResult | None, rendered: Any,
+           readability: Any, reports: dict[str, tuple[str, ...]]) -> tuple[Gate, ...]:
     """Every gate; without ``a11y`` (deferred) the accessibility gate is left out."""
     over = [f"{p.slug} ({p.lang.code})" for p in readability.over_target]
     qa_errors = qa.errors
@@ -588,8 +570,8 @@ def _gates(config: Config, qa: CheckResult, a11y: Any, rendered: Any, readabilit
     )
 
 
-def _rows(config: Config, rendered: Any, qa: CheckResult, readability: Any, a11y: Any
-          ) -> tuple[LanguageRow, ...]:
+def _rows(config: Config, rendered: Any, qa: CheckResult, readability: Any,
+          a11y: A11yResult | None) -> tuple[LanguageRow, ...]:
     rows = []
     for lang in config.all_languages:
         mine = [p for p in rendered.pages if p.lang == lang.code]
@@ -637,18 +619,250 @@ def write_qa_report(config: Config, result: CheckResult) -> Path:
 
 def _write_code_quality(config: Config, issues: Sequence[tuple[Finding, bool]],
                         prefix: str) -> None:
-    from pipeline.reporters.codequality import code_quality
-    from pipeline.reporters.json import write_report
-
     path = config.output_dir / "reports" / CODE_QUALITY_JSON
     write_report(path, code_quality(issues, prefix), config.rel(path))
 
 
 def _write_build_json(config: Config, result: BuildResult) -> None:
-    from pipeline.reporters.json import write_report
-
     path = config.output_dir / "reports" / BUILD_JSON
     write_report(path, result.to_dict(), config.rel(path))
+
+
+# --- the accessibility check in shards -------------------------------------------------
+# 'pipeline build --defer-a11y' writes the plan (a11y-plan.json). On each CI runner,
+# 'pipeline a11y --shard I/N' (check_shard) verifies the files against it, checks its
+# share, reusing the build cache's result for a document whose digest did not change,
+# and writes a11y-shard-I-of-N.json: the build id, the shard, the sha256 of every
+# document it checked, and its findings. 'pipeline gate' (gate) merges them.
+
+
+def plan_checks(config: Config) -> Plan:
+    """The plan for the rendered build as it is now (``build`` left empty)."""
+    build = config.output_dir / "build"
+    tree = hash_tree(build) if build.is_dir() else {}
+    if not any(rel.endswith(".html") for rel in tree):
+        raise PipelineError("nothing to check: no rendered pages",
+                            Location(config.rel(build)), "run 'pipeline build --defer-a11y'")
+    prefix = config.rel(build) + "/"
+    files = {prefix + rel: sha for rel, (sha, _) in tree.items()}
+    documents = []
+    for page in a11y_documents(config):
+        data = (config.root / page).read_bytes()
+        files.setdefault(page, hashlib.sha256(data).hexdigest())  # an HTML report
+        documents.append((page, len(data), estimated_ms(data)))
+    # Written by the merge: its size is not known yet; it lists findings, not pages.
+    documents.append((report_page(config), 0, estimated_ms(b"")))
+    qa = config.output_dir / "reports" / "qa.json"
+    if qa.is_file():
+        files[config.rel(qa)] = sha256_file(qa)
+    return Plan(new_build_id(tree), files, tuple(documents), {})
+
+
+def plan_path(config: Config) -> Path:
+    return config.output_dir / "reports" / PLAN
+
+
+def write_plan(config: Config, plan: Plan, build: Mapping[str, Any]) -> Path:
+    """Write the plan with the deferred build's summary; earlier shards' results in
+    output/reports are removed (they belong to another build)."""
+    reports = config.output_dir / "reports"
+    for old in reports.glob("a11y-shard-*-of-*.json"):
+        old.unlink(missing_ok=True)
+    path = plan_path(config)
+    write_text_atomic(path, dumps({
+        "format": PLAN_FORMAT, "build_id": plan.build_id, "files": dict(plan.files),
+        "documents": [list(document) for document in plan.documents], "build": dict(build),
+    }), config.rel(path))
+    return path
+
+
+def read_plan(config: Config) -> Plan:
+    path = plan_path(config)
+    where = Location(config.rel(path))
+    if not path.is_file():
+        raise PipelineError("no deferred build here: the accessibility plan is missing", where,
+                            "run 'pipeline build --defer-a11y' first (in CI: download the "
+                            "build job's artifact into output/)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = data["files"]
+        documents = tuple((str(page), int(size), int(ms)) for page, size, ms in data["documents"])
+        if (data["format"] != PLAN_FORMAT or not isinstance(data["build_id"], str)
+                or not isinstance(files, dict) or not isinstance(data["build"], dict)
+                or not all(isinstance(v, str) for v in files.values())):
+            raise ValueError("unexpected shape")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PipelineError(f"the accessibility plan is unreadable ({exc})", where,
+                            "run 'pipeline build --defer-a11y' again") from exc
+    return Plan(data["build_id"], files, documents, data["build"])
+
+
+def verify_received(config: Config, plan: Plan) -> None:
+    """The files here are the planned build's, byte for byte, and output/build holds
+    nothing else (an extra page would be published unchecked)."""
+    for page, sha in sorted(plan.files.items()):
+        path = config.root / page
+        if not path.is_file():
+            raise PipelineError(
+                f"this file of build {plan.build_id} is missing; nothing was checked",
+                Location(page), "pass the build job's whole output (output/build and "
+                "output/reports) to this job, as one artifact")
+        if sha256_file(path) != sha:
+            raise PipelineError(
+                f"this file differs from build {plan.build_id}'s (sha256 {sha[:12]}… "
+                "recorded); nothing was checked", Location(page),
+                "the artifact changed on the way or mixes two builds: pass the build job's "
+                "output unchanged")
+    build = config.output_dir / "build"
+    for path in sorted(build.rglob("*")):
+        if path.is_file() and config.rel(path) not in plan.files:
+            raise PipelineError(f"this file is not part of build {plan.build_id}; nothing "
+                                "was checked", Location(config.rel(path)),
+                                "pass the build job's output unchanged (a fresh output/build)")
+
+
+def shard_path(config: Config, shard: Shard) -> Path:
+    return config.output_dir / "reports" / shard.file_name
+
+
+def check_shard(config: Config, shard: Shard, *, concurrency: int | None = None
+                ) -> tuple[ShardRun, Path]:
+    """Check this shard's documents and write its result file; when they cannot be
+    checked, the file says so (the merge then names this shard) and the error is raised."""
+    build_id: str | None = None
+    try:
+        plan = read_plan(config)
+        build_id = plan.build_id
+        run = run_shard(config, plan, shard, concurrency=concurrency)
+    except PipelineError as exc:
+        path = shard_path(config, shard)
+        write_text_atomic(path, dumps({
+            "format": PLAN_FORMAT, "build_id": build_id, "shard": _shard_json(shard), "ok": False,
+            "error": {"message": exc.message, "hint": exc.hint,
+                      "location": str(exc.location) if exc.location else None},
+        }), config.rel(path))
+        raise
+    path = shard_path(config, shard)
+    write_text_atomic(path, dumps({
+        "format": PLAN_FORMAT, "build_id": run.build_id, "shard": _shard_json(shard), "ok": True,
+        "documents": dict(run.documents), "ran": list(run.ran), "a11y": a11y_document(run.result),
+    }), config.rel(path))
+    return run, path
+
+
+def _shard_json(shard: Shard) -> dict[str, int]:
+    return {"index": shard.index, "total": shard.total}
+
+
+def run_shard(config: Config, plan: Plan, shard: Shard, *, concurrency: int | None = None
+              ) -> ShardRun:
+    """pa11y on this shard's documents whose digest changed since the cache's results."""
+    verify_received(config, plan)
+    split = plan.split(shard.total)
+    mine = [page for page, _, _ in plan.documents if split[page] == shard.index]
+    report = report_page(config)
+    cache = load_cache(config.output_dir)
+    use_a11y_cache(config, cache)
+    chosen = set(mine)
+    digests = {page: digest for page, digest in a11y_documents(config).items()
+               if page in chosen}
+    todo = [page for page, digest in digests.items()
+            if cache.a11y_pages.get(page, ("",))[0] != digest]
+    holds_report = report in mine
+    check_report = holds_report and (bool(todo) or report not in cache.a11y_pages)
+    ran: tuple[str, ...] = ()
+    if todo or check_report:
+        build = config.rel(config.output_dir / "build") + "/"
+        # No reports here: the shard's result file says what it found, or why it failed.
+        result = run_a11y(config, [p.removeprefix(build) for p in todo],
+                          concurrency=concurrency,
+                          render_pending=_render_pending if check_report else None)
+        if check_report:
+            digests[report] = sha256_file(pending_report(config))
+        remember_a11y(cache, result, digests)
+        save_cache(config.output_dir, cache)
+        ran = result.pages
+    if cache.a11y_meta is None:  # no document here, and no check ever ran on this root
+        merged = A11yResult((), (), (), (), {}, "", (), config.a11y.standard,
+                            config.a11y.warnings_gate, "", None)
+    else:
+        merged = cached_a11y(config, cache, mine)
+    documents = {page: plan.files[page] for page in mine if page != report}
+    if holds_report:
+        documents[report] = cache.a11y_pages[report][0]
+    return ShardRun(shard, plan.build_id, merged, documents, ran)
+
+
+def shard_files(sources: Sequence[Path]) -> list[Path]:
+    """Every shard result in ``sources`` (files, or folders searched at any depth: a
+    CI's download step puts each artifact in a folder of its own)."""
+    found: list[Path] = []
+    for source in sources:
+        if source.is_file():
+            found.append(source)
+        elif source.is_dir():
+            found += sorted(p for p in source.rglob("a11y-shard-*-of-*.json") if p.is_file())
+        else:
+            raise PipelineError("no such file or folder", Location(str(source)),
+                                "pass the folder the shards' artifacts were downloaded to")
+    return found
+
+
+def merge_shards(config: Config, plan: Plan, sources: Sequence[Path]) -> Merged:
+    """The shards' results in ``sources`` as one ``A11yResult``
+    (``pipeline.stages.a11y.shards.merge``), or ``PipelineError`` naming the shard that
+    is corrupt, failed, stale, duplicated or missing."""
+    return merge(config, plan, [_read_shard(path) for path in shard_files(sources)],
+                 ", ".join(str(s) for s in sources))
+
+
+def _read_shard(path: Path) -> ShardFile:
+    """One shard's result; a file that is not one is corrupt, named by its shard."""
+    match = _SHARD_FILE.search(path.name)
+    named = f"shard {match.group(1)}/{match.group(2)}" if match else "a shard"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return _shard_from_json(path, data)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError
+            ) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PipelineError(f"{named}'s result is corrupt ({why}); nothing was published",
+                            Location(str(path)),
+                            "run that shard again (an interrupted upload or a file edited "
+                            "by hand)") from exc
+
+
+def _shard_from_json(path: Path, data: Any) -> ShardFile:
+    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
+        raise ValueError(f"not a shard result of format {PLAN_FORMAT}")
+    shard_data = data["shard"]
+    shard = Shard(int(shard_data["index"]), int(shard_data["total"]))
+    if not 1 <= shard.index <= shard.total:
+        raise ValueError(f"shard {shard} does not exist")
+    build_id = data["build_id"]
+    if build_id is not None and not isinstance(build_id, str):
+        raise ValueError("'build_id' is not a string")
+    if data["ok"] is False:
+        error = data["error"]
+        return ShardFile(path, shard, build_id, PipelineError(
+            str(error["message"]), hint=str(error["hint"]) if error.get("hint") else None),
+            {}, (), None)
+    if data["ok"] is not True:
+        raise ValueError("'ok' is neither true nor false")
+    documents = data["documents"]
+    if not isinstance(documents, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v)
+            for k, v in documents.items()):
+        raise ValueError("'documents' is not a table of sha256 digests")
+    ran = tuple(str(page) for page in data["ran"])
+    result = a11y_from_document(data["a11y"])
+    if set(result.pages) != set(documents) or {r.page for r in result.results} != set(documents):
+        raise ValueError("its results do not cover exactly the documents it names")
+    stray = {str(f.details.get("page")) for f in (*result.findings, *result.needs_review)}
+    if not stray <= set(documents):
+        raise ValueError(f"a finding names {sorted(stray - set(documents))[0]}, which it did "
+                         "not check")
+    return ShardFile(path, shard, build_id, None, documents, ran, result)
 
 
 # --- the gate of a build whose accessibility check ran in shards ----------------------------
@@ -657,7 +871,7 @@ def _write_build_json(config: Config, result: BuildResult) -> None:
 def gate(config: Config, sources: Sequence[Path], *, publish_site: bool = True,
          log: Log = _quiet, wait: float = 0.0, repository_prefix: str = "") -> BuildResult:
     """Finish a deferred build (``build(defer_a11y=True)``): merge the shards' results
-    (``pipeline.shards.merge_shards``, fail closed), write the accessibility reports,
+    (``merge_shards``, fail closed), write the accessibility reports,
     decide every gate as ``build`` does and publish when they pass."""
     started = time.monotonic()
     clock = _StageClock(log)
@@ -671,11 +885,6 @@ def gate(config: Config, sources: Sequence[Path], *, publish_site: bool = True,
 
 def _gate(config: Config, sources: Sequence[Path], *, publish_site: bool, log: _StageClock,
           notes: list[str], prefix: str) -> BuildResult:
-    from pipeline.reporters.json import finding_from_json
-    from pipeline.shards import merge_shards, plan_path, read_plan, verify_received
-    from pipeline.stages.a11y import _write_failure
-    from pipeline.stages.a11y import gates as a11y_gates
-
     log("gate", "reading the deferred build and the shards' results")
     plan = read_plan(config)
     deferred = plan.build
@@ -689,7 +898,7 @@ def _gate(config: Config, sources: Sequence[Path], *, publish_site: bool, log: _
         merged = merge_shards(config, plan, sources)
     except PipelineError as exc:
         # No stale pass left behind: the reports and build.json say why nothing published.
-        _write_failure(config, exc)
+        write_a11y_failure(config, exc)
         why = f"{exc.location}: {exc.message}" if exc.location else exc.message
         failed = Gate("a11y", True, False, f"the accessibility check failed: {why}", (),
                       _a11y_reports(config))
@@ -697,7 +906,7 @@ def _gate(config: Config, sources: Sequence[Path], *, publish_site: bool, log: _
                                                            notes), timings=before))
         raise
     a11y = merged.result
-    _write_a11y_reports(config, a11y, dict(merged.checked))
+    write_a11y_reports(config, a11y, merged.checked)
     log("gate", f"{merged.shards} shard(s): pa11y ran on {len(merged.ran)} page(s); "
                 f"{len(a11y.gating)} blocking finding(s)")
     qa_path = config.output_dir / "reports" / QA_JSON
@@ -712,8 +921,6 @@ def _gate(config: Config, sources: Sequence[Path], *, publish_site: bool, log: _
                               _a11y_gate(config, a11y), notes, a11y)
     _write_build_json(config, replace(result, timings=(*before, *log.timings)))
     if result.verdict == "published" and publish_site:
-        from pipeline.stages.publish import publish
-
         log("publish", "publishing output/build")
         published = publish(config, {"build": {g.name: g.to_dict() for g in result.gates}},
                             build_id=plan.build_id)
@@ -727,7 +934,7 @@ def _gate(config: Config, sources: Sequence[Path], *, publish_site: bool, log: _
 
 def _finish_deferred(config: Config, deferred: Any, ran: Sequence[str],
                      qa_errors: tuple[Finding, ...], a11y_gate: Gate, notes: list[str],
-                     a11y: Any = None) -> BuildResult:
+                     a11y: A11yResult | None = None) -> BuildResult:
     """The deferred build's summary (build.json) with the accessibility gate decided."""
     gates = [a11y_gate]
     for item in deferred["gates"]:

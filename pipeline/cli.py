@@ -20,13 +20,22 @@ from types import FrameType
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 
 from pipeline import __version__
-from pipeline.build import write_qa_report
-from pipeline.errors import PipelineError, Stopped, format_message
-from pipeline.infra.fsutil import ChangedMeanwhile, repository_prefix
+from pipeline.build import a11y_report_paths, check_a11y, check_shard, write_qa_report
+from pipeline.build import build as run_build
+from pipeline.build import gate as run_gate
+from pipeline.errors import PipelineError, Stopped, UsageError, format_message
+from pipeline.infra.fsutil import ChangedMeanwhile, repository_prefix, write_text_atomic
 from pipeline.infra.server import StaticServer
+from pipeline.models.a11y import Shard
+from pipeline.reporters.a11y_json import a11y_document
+from pipeline.reporters.a11y_text import a11y_text
+from pipeline.reporters.annotations import gate_annotations
+from pipeline.reporters.build_text import build_summary
 from pipeline.reporters.json import dumps, qa_document
+from pipeline.reporters.junit import a11y_junit
 from pipeline.reporters.terminal import finding_text, table
 from pipeline.stages.check import error_codes, run_checks
 from pipeline.stages.prefill import prefill
@@ -442,17 +451,8 @@ def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path |
     when the shard's documents were checked, whatever they found ('pipeline gate'
     decides), 1 when they could not be.
     """
-    from pipeline.infra.fsutil import write_text_atomic
-    from pipeline.reporters.a11y_text import a11y_text
-    from pipeline.reporters.json import dumps
-    from pipeline.reporters.junit import a11y_junit
-    from pipeline.stages.a11y import report_paths, run_a11y
-
     config = state.config()
     if shard_arg is not None:
-        from pipeline.errors import UsageError
-        from pipeline.shards import Shard, check_shard
-
         if pages or standard:
             raise UsageError("--shard checks the shard's share of the deferred build with "
                              "the configured standard: it takes no PAGES and no --standard",
@@ -468,15 +468,16 @@ def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path |
         click.echo(f"shard {run.shard} of build {run.build_id}: {len(run.documents)} "
                    f"document(s), pa11y ran on {len(run.ran)}; wrote {config.rel(path)}")
         return
-    result = run_a11y(config, pages or None, standard=standard.upper() if standard else None,
-                      concurrency=concurrency)
+    result = check_a11y(config, pages or None, standard=standard.upper() if standard else None,
+                        concurrency=concurrency)
     if junit_file is not None:
         write_text_atomic(junit_file, a11y_junit(result), str(junit_file))
     if as_json:
-        click.echo(dumps(result.to_dict()), nl=False)
+        click.echo(dumps(a11y_document(result)), nl=False)
     else:
         click.echo(a11y_text(result))
-        click.echo("reports: " + ", ".join(config.rel(p) for p in report_paths(config).values())
+        paths = a11y_report_paths(config).values()
+        click.echo("reports: " + ", ".join(config.rel(p) for p in paths)
                    + f" ({result.seconds:.1f} s)")
     if not result.passed:
         sys.exit(1)
@@ -544,10 +545,8 @@ def build(state: State, force: bool, no_publish: bool, wait: float,
 
     Exit 0 when published (or passed with --no-publish, or deferred), 1 when blocked.
     """
-    from pipeline.build import build as run
-
     _run_and_report(state, functools.partial(
-        run, force=force, publish_site=not no_publish, wait=wait,
+        run_build, force=force, publish_site=not no_publish, wait=wait,
         trivial_source_fixes=trivial_source_fixes, defer_a11y=defer_a11y))
 
 
@@ -568,23 +567,16 @@ def gate(state: State, sources: tuple[Path, ...], no_publish: bool, wait: float)
     corrupt, naming it. Exit 0 when published (or passed with --no-publish), 1 when
     blocked.
     """
-    from pipeline.build import gate as run
-
-    _run_and_report(state, functools.partial(run, sources=sources,
+    _run_and_report(state, functools.partial(run_gate, sources=sources,
                                              publish_site=not no_publish, wait=wait))
 
 
 def _run_and_report(state: State, run: Callable[..., Any]) -> None:
     """Run ``build`` or ``gate`` with a progress log; print the summary (and, on GitHub
     Actions, the annotations); exit 1 unless published, passed or deferred."""
-    from pipeline.reporters.annotations import gate_annotations
-    from pipeline.reporters.build_text import build_summary
-
     config = state.config()
     prefix = repository_prefix(config.root, os.environ)
     if sys.stderr.isatty():
-        from rich.console import Console
-
         console = Console(stderr=True)
         status = console.status("starting")
         status.start()

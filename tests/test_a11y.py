@@ -29,15 +29,13 @@ from pipeline.config import load_config
 from pipeline.errors import PipelineError
 from pipeline.infra.server import StaticServer
 from pipeline.models import Finding, Location, frozen_details
+from pipeline.models.a11y import A11yResult, PageResult, gates
 from pipeline.reporters.a11y_html import render_report
-from pipeline.stages import a11y
-from pipeline.stages.a11y import (
-    A11yResult,
-    PageResult,
-    apply_baseline,
-    load_baseline,
-    pa11y_config,
-)
+from pipeline.stages.a11y import findings as a11y_findings
+from pipeline.stages.a11y import run_a11y
+from pipeline.stages.a11y import runner as a11y_runner
+from pipeline.stages.a11y.baseline import apply_baseline, load_baseline
+from pipeline.stages.a11y.runner import default_concurrency, pa11y_config
 from pipeline.text.htmltree import find_in_templates, pa11y_selector, parse_html, select_one, trace
 
 PA11Y_CI = REPO / "node_modules" / ".bin" / "pa11y-ci"
@@ -597,7 +595,7 @@ def test_catalogs_are_parsed_while_pa11y_ci_runs(make_root: MakeRoot,
     root = make_root("render-mini")
     run_cli(root, "render", check=True)
     events: list[str] = []
-    real_popen = a11y.subprocess.Popen
+    real_popen = a11y_runner.subprocess.Popen
 
     def popen(args: Any, *more: Any, **options: Any) -> Any:
         process = real_popen(args, *more, **options)
@@ -605,18 +603,17 @@ def test_catalogs_are_parsed_while_pa11y_ci_runs(make_root: MakeRoot,
             events.append("pa11y-ci started")
         return process
 
-    class Locator(a11y.PoLocator):
+    class Locator(a11y_findings.PoLocator):
         def __init__(self, config: Any):
             events.append("POT parsed")
             super().__init__(config)
 
-    monkeypatch.setattr(a11y.subprocess, "Popen", popen)
-    monkeypatch.setattr(a11y, "PoLocator", Locator)
+    monkeypatch.setattr(a11y_runner.subprocess, "Popen", popen)
+    monkeypatch.setattr(a11y_findings, "PoLocator", Locator)
     config = load_config(root)
-    result = a11y.run_a11y(config, ["en/first-visit.html", "ar/first-visit.html"],
-                           write_reports=False)
+    result = run_a11y(config, ["en/first-visit.html", "ar/first-visit.html"])
     assert events == ["pa11y-ci started", "POT parsed"]
-    assert result.concurrency == (config.a11y.concurrency or a11y.default_concurrency())
+    assert result.concurrency == (config.a11y.concurrency or default_concurrency())
     traced = [f for f in result.findings if f.details["page"].startswith("output/build/ar/")
               and f.location is not None and f.location.path == AR_PO]
     assert traced, [(f.code, f.location) for f in result.findings]
@@ -634,7 +631,7 @@ def test_a_broken_pot_still_fails_the_run(make_root: MakeRoot) -> None:
 
 
 def test_concurrency_defaults_to_one_page_per_cpu() -> None:
-    assert a11y.default_concurrency() == max(1, min(len(os.sched_getaffinity(0)), 8))
+    assert default_concurrency() == max(1, min(len(os.sched_getaffinity(0)), 8))
     assert load_config(ROOTS / "render-mini").a11y.concurrency is None
 
 
@@ -652,8 +649,6 @@ def test_generated_config_follows_the_recipe() -> None:
 
 
 def test_what_gates() -> None:
-    from pipeline.stages.a11y import gates
-
     def finding(severity: Any, **details: Any) -> Finding:
         return Finding("x", severity, "m", details=frozen_details(**details))
 

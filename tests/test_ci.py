@@ -16,10 +16,11 @@ import pytest
 import yaml
 from conftest import REPO, ROOTS
 
-from pipeline.build import CODE_QUALITY_JSON, Gate
+from pipeline.build import CODE_QUALITY_JSON
 from pipeline.config import load_config
 from pipeline.infra.fsutil import repository_prefix
 from pipeline.models import Finding, Location, frozen_details
+from pipeline.models.build import Gate
 from pipeline.reporters.annotations import annotation, gate_annotations
 from pipeline.reporters.build_text import SHOWN, blocking_text
 from pipeline.reporters.codequality import code_quality

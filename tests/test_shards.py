@@ -22,20 +22,13 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO, ROOTS, require_tool, run_cli
 
-from pipeline.build import a11y_documents
+from pipeline.build import a11y_documents, merge_shards, plan_checks, read_plan, write_plan
 from pipeline.cli import cli
 from pipeline.config import load_config
 from pipeline.errors import UsageError
-from pipeline.shards import (
-    SLACK,
-    Shard,
-    assign,
-    merge_shards,
-    plan_checks,
-    read_plan,
-    write_plan,
-)
-from pipeline.stages.a11y import A11yResult, PageResult
+from pipeline.models.a11y import A11yResult, PageResult, Shard
+from pipeline.reporters.a11y_json import a11y_document
+from pipeline.stages.a11y.shards import SLACK, assign
 
 ShardDocs = dict[int, dict[str, Any]]
 
@@ -182,7 +175,8 @@ def test_sharded_runs_find_exactly_what_one_run_finds(
     assert sum(len(p["documents"]) for p in parts) == len(plan.documents)
     if total > 1:
         assert all(p["documents"] for p in parts)  # 9 documents: every shard has some
-    merged = merge_shards(config, plan, [collect(files, tmp_path / "shards")]).result.to_dict()
+    merged = a11y_document(merge_shards(config, plan,
+                                        [collect(files, tmp_path / "shards")]).result)
     assert unsharded["counts"]["gating"] > 5 and unsharded["counts"]["accepted"] == 1
     assert any(f["code"] == "baseline-unused" for f in unsharded["findings"])
     for key in ("findings", "needs_review", "results", "pages", "counts", "passed",
@@ -295,7 +289,7 @@ def crafted(root: Path, total: int = 2) -> ShardDocs:
                             "WCAG2AA", False, "/usr/bin/chromium", None)
         out[index] = {"format": 1, "build_id": plan.build_id,
                       "shard": {"index": index, "total": total}, "ok": True,
-                      "documents": documents, "ran": mine, "a11y": result.to_dict()}
+                      "documents": documents, "ran": mine, "a11y": a11y_document(result)}
     return out
 
 

@@ -17,14 +17,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from pipeline.errors import PipelineError
 from pipeline.models import Finding
+from pipeline.models.a11y import A11yResult, gates
 from pipeline.reporters.htmldoc import report_document
-
-if TYPE_CHECKING:
-    from pipeline.stages.a11y import A11yResult
 
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
@@ -81,8 +78,6 @@ def _plural(n: int, word: str) -> str:
 
 def render_report(result: A11yResult, *, pending: bool = False) -> str:
     """The report for ``result``; ``pending`` before pa11y-ci has run (results to come)."""
-    from pipeline.stages.a11y import gates
-
     gating = result.gating
     if pending:
         verdict, css = "Check in progress: pa11y-ci results are not in yet", "pending"

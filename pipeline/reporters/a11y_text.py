@@ -7,13 +7,9 @@ results are only counted here (a11y.json lists them; a11y.html lists those to re
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pipeline.models import Finding
+from pipeline.models.a11y import A11yResult
 from pipeline.reporters.terminal import finding_text
-
-if TYPE_CHECKING:
-    from pipeline.stages.a11y import A11yResult
 
 
 def a11y_finding_text(finding: Finding, *, needs_review: bool = False) -> str:

@@ -9,13 +9,10 @@ CR and LF; in a property value also ``:`` and ``,``, which separate properties.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from pipeline.models import Finding
+from pipeline.models.build import Gate
 from pipeline.reporters.build_text import GATE_LABELS, shown_findings
-
-if TYPE_CHECKING:
-    from pipeline.build import Gate
 
 # The runner knows error, warning and notice: the same words as our severities.
 _COMMAND = {"error": "error", "warning": "warning", "notice": "notice"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pipeline.build import BuildResult, Gate
 from pipeline.models import Finding
+from pipeline.models.build import BuildResult, Gate
 from pipeline.reporters.a11y_text import a11y_finding_text
 from pipeline.reporters.terminal import finding_text, table
 

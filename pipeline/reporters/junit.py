@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING
 
 from pipeline.errors import PipelineError
+from pipeline.models.a11y import A11yResult, gates
 from pipeline.reporters.a11y_text import a11y_finding_text
-
-if TYPE_CHECKING:
-    from pipeline.stages.a11y import A11yResult
 
 SUITE = "pipeline a11y"
 # Characters XML 1.0 cannot hold at all (the controls other than tab, LF, CR).
@@ -33,8 +30,6 @@ def _tostring(root: ET.Element) -> str:
 
 
 def a11y_junit(result: A11yResult) -> str:
-    from pipeline.stages.a11y import gates
-
     by_lang: dict[str, list[str]] = {}
     for page in result.results:
         by_lang.setdefault(page.language or "und", []).append(page.page)

@@ -1,0 +1,325 @@
+"""The tools behind the accessibility check: pa11y-ci, Chromium and axe-core's rules.
+
+Finds pa11y-ci and Chromium (the config, then the environment, then the defaults),
+writes pa11y-ci's config (standard, runners axe and htmlcs, the launch flags of
+``../shared/notes/pa11y.md``), runs ``pa11y-ci --json`` in its own process group under
+a time limit and stops it with its browsers when the run is stopped or dies, and
+checks its report URL by URL. Anything that keeps a page from being checked raises
+``PipelineError``: the gate fails closed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config
+from pipeline.errors import PipelineError, Stopped
+from pipeline.infra.procs import die_with_parent, stop_marked
+from pipeline.infra.server import StaticServer
+from pipeline.infra.workload import cpus
+from pipeline.models import Location
+from pipeline.stages.a11y.targets import Target
+
+RUNNERS = ("axe", "htmlcs")
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--no-sandbox",  # required as root; pa11y-ci exits 1 without it
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+# axe best-practice rules carry no WCAG tag; these report the same defect as an htmlcs
+# WCAG check on the same element, so they share its criterion for grouping.
+AXE_EXTRA_CRITERIA: Mapping[str, tuple[str, ...]] = {
+    "heading-order": ("1.3.1",),
+    "empty-heading": ("1.3.1",),
+}
+_AXE_TAG = re.compile(r"^wcag(\d)(\d)(\d+)$")
+
+
+# --- finding the tools -----------------------------------------------------------------
+
+def find_pa11y_ci(config: Config) -> Path:
+    """``$PIPELINE_PA11Y_CI``, else node_modules/.bin/pa11y-ci in the content root or
+    beside the pipeline package, else ``pa11y-ci`` on PATH."""
+    env = os.environ.get("PIPELINE_PA11Y_CI")
+    candidates = [Path(env)] if env else [
+        config.root / "node_modules/.bin/pa11y-ci",
+        Path(__file__).resolve().parents[3] / "node_modules/.bin/pa11y-ci",
+    ]
+    if not env and (on_path := shutil.which("pa11y-ci")):
+        candidates.append(Path(on_path))
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    where = f"$PIPELINE_PA11Y_CI={env}" if env else "node_modules/.bin/pa11y-ci"
+    raise PipelineError(
+        f"pa11y-ci is not installed ({where} not found); nothing was checked",
+        hint="run 'make install' (npm ci with PUPPETEER_SKIP_DOWNLOAD=1) in the project",
+    )
+
+
+def find_chromium(config: Config) -> tuple[str, str]:
+    """(path, where the setting came from): the config's ``[tool.pipeline.a11y] chromium``,
+    then ``$PIPELINE_CHROMIUM``, ``$CHROME_PATH``, then Debian's /usr/bin/chromium."""
+    for value, origin in (
+        (config.a11y.chromium, f"{config.file}: a11y.chromium"),
+        (os.environ.get("PIPELINE_CHROMIUM", ""), "$PIPELINE_CHROMIUM"),
+        (os.environ.get("CHROME_PATH", ""), "$CHROME_PATH"),
+        (DEFAULT_CHROMIUM, "the default path"),
+    ):
+        if not value:
+            continue
+        path = value if os.sep in value else (shutil.which(value) or value)
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise PipelineError(
+                f"Chromium not found at {value} (from {origin}); nothing was checked",
+                hint="install it (apt-get install -y chromium) or point "
+                "[tool.pipeline.a11y] chromium / $PIPELINE_CHROMIUM at the browser",
+            )
+        return path, origin
+    raise AssertionError("unreachable")
+
+
+def package_version(bin_path: Path) -> str:
+    package = bin_path.resolve().parent.parent / "package.json"
+    with contextlib.suppress(OSError, ValueError):
+        return str(json.loads(package.read_text(encoding="utf-8"))["version"])
+    return "unknown"
+
+
+_RULES_JS = r"""
+const base = process.argv[1];
+const pa11y = require.resolve('pa11y/package.json', {paths: [base]});
+const axe = require(require.resolve('axe-core', {paths: [pa11y]}));
+let htmlcs = 'unknown';
+try {
+  const sniffer = '@pa11y/html_codesniffer/package.json';
+  htmlcs = require(require.resolve(sniffer, {paths: [pa11y]})).version;
+} catch (e) {}
+const rules = {};
+for (const r of axe.getRules()) rules[r.ruleId] = r.tags;
+console.log(JSON.stringify({axe: axe.version, htmlcs, rules}));
+"""
+
+
+@lru_cache(maxsize=4)
+def axe_rules(pa11y_ci: Path) -> tuple[Mapping[str, tuple[str, ...]], Mapping[str, str]]:
+    """(axe rule id → WCAG success criteria, runner versions), asked of the installed axe."""
+    node = shutil.which("node")
+    if node is None:
+        raise PipelineError("node is not installed; pa11y-ci cannot run",
+                            hint="install Node.js 20 (make install does)")
+    package_dir = pa11y_ci.resolve().parent.parent
+    try:
+        done = subprocess.run([node, "-e", _RULES_JS, str(package_dir)], capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL)
+        data = json.loads(done.stdout)
+    except (subprocess.TimeoutExpired, ValueError) as exc:
+        raise PipelineError(f"cannot read axe-core's rules next to {pa11y_ci}: {exc}",
+                            hint="reinstall with 'make install'") from exc
+    if done.returncode != 0:
+        raise PipelineError(f"cannot read axe-core's rules: {done.stderr.strip()[-300:]}",
+                            hint="reinstall with 'make install'")
+    rules: dict[str, tuple[str, ...]] = {}
+    for rule, tags in data["rules"].items():
+        criteria = [".".join(m.groups()) for t in tags if (m := _AXE_TAG.match(t))]
+        rules[rule] = tuple(criteria) or AXE_EXTRA_CRITERIA.get(rule, ())
+    return rules, {"axe": str(data["axe"]), "htmlcs": str(data["htmlcs"])}
+
+
+def default_concurrency() -> int:
+    """Pages checked at once when neither the config nor the command line says: one per
+    CPU this process may use (each page keeps a core busy in Chromium), at most 8 (each
+    open page costs Chromium memory)."""
+    return max(1, min(cpus(), 8))
+
+
+# --- pa11y-ci --------------------------------------------------------------------------
+
+def pa11y_config(urls: Sequence[str], *, standard: str, chromium: str, timeout_s: int,
+                 concurrency: int) -> dict[str, Any]:
+    """The pa11y-ci JSON config (see ../shared/notes/pa11y.md for why each key)."""
+    return {
+        "defaults": {
+            "standard": standard,
+            "runners": list(RUNNERS),
+            "timeout": timeout_s * 1000,
+            "concurrency": concurrency,
+            "useIncognitoBrowserContext": False,  # true breaks concurrency > 1
+            "includeWarnings": True,
+            "includeNotices": True,
+            # pipe: DevTools over pa11y-ci's pipes, not a socket: Chromium exits when they
+            # close, so a pa11y-ci that is killed takes its browser with it.
+            "chromeLaunchConfig": {"executablePath": chromium, "args": list(CHROMIUM_ARGS),
+                                   "pipe": True},
+        },
+        "urls": [{"url": url} for url in urls],
+    }
+
+
+RUN_TOKEN_ENV = "PIPELINE_A11Y_RUN"
+
+
+def _stop(process: subprocess.Popen[str], token: str) -> None:
+    """Stop pa11y-ci, its process group, and every Chromium it started.
+
+    Puppeteer starts Chromium *detached* (a session of its own), so killing pa11y-ci's
+    group is not enough when it dies mid-launch: the browser processes carry this
+    run's unique token in their environment, and are found and stopped by it, with
+    the helpers in their sessions.
+    """
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=3)
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    stop_marked(RUN_TOKEN_ENV, token)
+
+
+def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium: str,
+                 display: str, marker: Mapping[str, str],
+                 started: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Run ``pa11y-ci --json --config FILE`` and return its parsed report, or raise.
+
+    Its output goes to files, not pipes: pa11y-ci calls ``process.exit`` right after
+    printing, and Node cuts a pipe's output off at 64 KiB (a file is written in full).
+    ``marker``: the environment entry by which the next run on the root finds what this
+    one left running if it is killed (``pipeline.infra.lock.child_marker``). The kernel kills
+    pa11y-ci when this process dies, even by SIGKILL (SIGTERM would not do: Puppeteer
+    catches it, closes the browser and may leave pa11y-ci waiting forever), and the
+    browser, which pa11y-ci drives through a pipe, exits when the pipe closes.
+    ``started``: called once pa11y-ci runs, before waiting for it.
+    """
+    token = uuid.uuid4().hex
+    env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1", "PUPPETEER_SKIP_CHROMIUM_DOWNLOAD": "1",
+           RUN_TOKEN_ENV: token, **marker}
+    out_file = config_file.with_name("pa11y-ci.out.json")
+    err_file = config_file.with_name("pa11y-ci.err.txt")
+    with open(out_file, "w+", encoding="utf-8") as out, \
+            open(err_file, "w+", encoding="utf-8") as err:
+        try:
+            process = subprocess.Popen(
+                [str(pa11y_ci), "--json", "--config", str(config_file)],
+                stdout=out, stderr=err, stdin=subprocess.DEVNULL, text=True, env=env,
+                cwd=config_file.parent, start_new_session=True,
+                preexec_fn=die_with_parent(signal.SIGKILL),
+            )
+        except OSError as exc:
+            raise PipelineError(f"cannot start pa11y-ci ({pa11y_ci}): {exc.strerror or exc}",
+                                hint="reinstall with 'make install'") from exc
+        try:
+            if started is not None:
+                started()
+            process.wait(timeout=run_timeout)
+        except subprocess.TimeoutExpired as exc:
+            _stop(process, token)
+            raise PipelineError(
+                f"pa11y-ci did not finish within {run_timeout:g} s and was stopped; "
+                "nothing was checked",
+                hint="raise [tool.pipeline.a11y] run_timeout, check fewer pages per run, "
+                "or raise concurrency",
+            ) from exc
+        except BaseException as exc:  # Stopped by SIGTERM or SIGINT, or a bug
+            _stop(process, token)
+            if isinstance(exc, Stopped):
+                exc.stopped.append("pa11y-ci and its browsers")
+            raise
+        _stop(process, token)  # a browser a crashed pa11y-ci left behind
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    tail = "\n".join(stderr.strip().splitlines()[-6:])
+    if process.returncode < 0:  # killed by a signal: a crash, the OOM killer, a kill -9
+        raise PipelineError(
+            f"pa11y-ci crashed (killed by {signal.Signals(-process.returncode).name}) before "
+            "it reported; nothing was checked", Location(display),
+            "run the command again; if it keeps crashing, run pa11y-ci by hand with this "
+            "config file to see why (memory: lower [tool.pipeline.a11y] concurrency)",
+        )
+    if process.returncode not in (0, 2):
+        if "launch the browser" in stderr or ("Browser" in stderr and "closed" in stderr):
+            raise PipelineError(
+                f"Chromium did not start ({chromium}); pa11y-ci exited "
+                f"{process.returncode}: {tail}",
+                hint="check the Chromium path ([tool.pipeline.a11y] chromium, "
+                "$PIPELINE_CHROMIUM, $CHROME_PATH) and that it runs headless",
+            )
+        raise PipelineError(f"pa11y-ci failed (exit {process.returncode}): {tail or stdout[:300]}",
+                            Location(display), "run it by hand with this config to see why")
+    text = stdout.strip()
+    if not text:
+        raise PipelineError(f"pa11y-ci printed no report (exit {process.returncode}): {tail}",
+                            Location(display))
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise PipelineError(f"pa11y-ci's output is not JSON ({exc}): {text[:120]!r}…",
+                            Location(display)) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+        raise PipelineError("pa11y-ci's report has no 'results' table", Location(display))
+    return data
+
+
+# --- its report ------------------------------------------------------------------------
+
+def results_by_page(report: Mapping[str, Any], targets: Sequence[Target],
+                    urls: Mapping[str, str], servers: Mapping[str, StaticServer],
+                    ) -> dict[str, list[Mapping[str, Any]]]:
+    """pa11y-ci's issues per page, once every URL came back, loaded, was served 200 and
+    has well-formed issues."""
+    results: Mapping[str, Any] = report["results"]
+    unknown = set(results) - set(urls.values())
+    if unknown:
+        raise PipelineError(f"pa11y-ci reported a URL it was not given: {sorted(unknown)[0]}")
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for target in targets:
+        url = urls[target.page]
+        where = Location(target.page)
+        if url not in results:
+            raise PipelineError("pa11y-ci returned no result for this page; it was not "
+                                "checked", where, "run again; if it persists, report it")
+        items = results[url]
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise PipelineError("pa11y-ci's result for this page is not a list of issues",
+                                where)
+        failed = [i for i in items if "code" not in i]
+        if failed:
+            raise PipelineError(
+                f"the page did not load in Chromium: {failed[0].get('message', '?')}; it was "
+                "not checked", where,
+                "open the page in a browser; if Chromium crashed ('Connection closed', 'Target "
+                "closed') run again; if the page is slow raise [tool.pipeline.a11y] timeout",
+            )
+        served = servers[target.folder].statuses(target.rel)
+        bad = [s for s in served if s.status != 200]
+        if bad:
+            raise PipelineError(
+                f"the page was served {bad[0].status} ({bad[0].reason}), not the page; "
+                "it was not checked", where, "the server refuses paths that lead outside "
+                "output/build and output/reports (a symlink, ..): render real files",
+            )
+        if not served:
+            raise PipelineError("Chromium never asked the server for this page; it was not "
+                                "checked", where)
+        out[target.page] = items
+    return out
+
