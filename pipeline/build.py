@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -33,10 +33,14 @@ from pipeline.infra.cache import (
     save_cache,
     tree_digest,
 )
-from pipeline.infra.fsutil import ChangedMeanwhile
+from pipeline.infra.fsutil import ChangedMeanwhile, atomic_text_stream, write_text_atomic
 from pipeline.infra.lock import root_lock
 from pipeline.models import Finding, Location
+from pipeline.models.readability import PageReadability, ReadabilityResult
 from pipeline.po import Catalog
+from pipeline.reporters import readability_html
+from pipeline.reporters.readability_json import json_pieces
+from pipeline.stages.readability import relocate, run_readability
 from pipeline.text.glossary import GLOSSARY_FILE
 from pipeline.text.links import site_links
 from pipeline.text.pages import PARSER, Page, parsed_pages, remember_pages
@@ -232,12 +236,6 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     from pipeline.stages.a11y import run_a11y
     from pipeline.stages.check import run_checks, write_qa_report
     from pipeline.stages.extract import extract
-    from pipeline.stages.readability import (
-        ReadabilityResult,
-        relocate,
-        run_readability,
-        write_reports,
-    )
     from pipeline.stages.render import render_site
     from pipeline.stages.update import update_catalogs
 
@@ -301,7 +299,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     log("readability", f"scoring {len(rescore)} page(s)")
     fresh = run_readability(config, slugs=rescore) if rescore else None
     entries = PoLocator(config)
-    by_slug: dict[str, tuple[Any, ...]] = {}
+    by_slug: dict[str, tuple[PageReadability, ...]] = {}
     moved: set[str] = set()  # unchanged pages whose catalog lines moved
     for slug in slugs:
         if slug not in rescore:
@@ -310,7 +308,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
             if by_slug[slug] != before:
                 moved.add(slug)
     if fresh is not None:
-        grouped: dict[str, list[Any]] = {slug: [] for slug in rescore}
+        grouped: dict[str, list[PageReadability]] = {slug: [] for slug in rescore}
         for scored_page in fresh.pages:
             grouped.setdefault(scored_page.slug, []).append(scored_page)
         by_slug.update((slug, tuple(grouped[slug])) for slug in rescore)
@@ -319,7 +317,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                     key=lambda p: (p.page, order.get(p.lang.code, 99)))
     readability = ReadabilityResult(config.all_languages, config.source_language, tuple(scored))
     # A document whose page kept its fingerprint kept its scores: not rendered again.
-    write_reports(config, readability, fresh=set(rescore) | moved if same_pages else None)
+    write_readability_reports(config, readability,
+                              fresh=set(rescore) | moved if same_pages else None)
 
     a11y: Any = None
     checked: tuple[str, ...] = ()
@@ -612,7 +611,7 @@ def _rows(config: Config, rendered: Any, qa: Any, readability: Any, a11y: Any
     return tuple(rows)
 
 
-def _readability_text(scores: Sequence[Any]) -> str:
+def _readability_text(scores: Sequence[PageReadability]) -> str:
     values = [(p, p.primary) for p in scores if p.primary is not None]
     if not values:
         return "n/a"
@@ -623,6 +622,43 @@ def _readability_text(scores: Sequence[Any]) -> str:
     if len(values) == 1:
         return f"{label} {mean:.1f}{suffix}"
     return f"{label} mean {mean:.1f} over {len(values)} pages{suffix}"
+
+
+READABILITY_JSON = "readability.json"
+
+
+def write_readability_reports(config: Config, result: ReadabilityResult,
+                              fresh: Collection[str] | None = None) -> tuple[Path, Path]:
+    """Write ``output/reports/readability.json``, the ``.html`` index, its parts (a big
+    site's summary) and one ``readability/<slug>.html`` per page; delete the documents of
+    pages no longer in ``result``. Unchanged files are not rewritten; with ``fresh``, only
+    those slugs' documents are rendered again (another page's document is as it was: its
+    scores did not change). Returns the JSON report's and the HTML index's paths."""
+    reports = config.output_dir / "reports"
+    json_path = reports / READABILITY_JSON
+    # Streamed: on a big site the text is tens of megabytes.
+    with atomic_text_stream(json_path, config.rel(json_path)) as stream:
+        stream.writelines(json_pieces(result))
+    index = reports / readability_html.INDEX
+    folder = reports / readability_html.DETAILS
+    write_text_atomic(index, readability_html.render_html(result), config.rel(index))
+    written = {index}
+    for number in range(1, readability_html.part_count(result) + 1):
+        path = folder / readability_html.part_name(number)
+        write_text_atomic(path, readability_html.render_part_html(result, number),
+                          config.rel(path))
+        written.add(path)
+    for page, rows in readability_html.by_page(result.pages):
+        path = folder / readability_html.detail_name(rows[0].slug)
+        if fresh is None or rows[0].slug in fresh or not path.is_file():
+            write_text_atomic(path, readability_html.render_page_html(page, rows),
+                              config.rel(path))
+        written.add(path)
+    if folder.is_dir():
+        for stale in sorted(set(folder.glob("*.html")) - written):
+            if not stale.name.startswith("."):  # a concurrent write's temp file
+                stale.unlink(missing_ok=True)
+    return json_path, index
 
 
 def _write_code_quality(config: Config, issues: Sequence[tuple[Finding, bool]],

@@ -22,9 +22,15 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
-from pipeline.errors import PipelineError, Stopped, format_message
+from pipeline.build import write_readability_reports
+from pipeline.errors import PipelineError, Stopped, UsageError, format_message
 from pipeline.infra.fsutil import ChangedMeanwhile, repository_prefix
 from pipeline.infra.server import StaticServer
+from pipeline.reporters.readability_html import render_html
+from pipeline.reporters.readability_json import json_pieces
+from pipeline.reporters.readability_text import advice_summary, hardest_text, summary_table
+from pipeline.reporters.terminal import finding_text
+from pipeline.stages.readability import run_readability
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -382,12 +388,6 @@ def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as
 
     Writes output/reports/readability.json and readability.html.
     """
-    from pipeline.errors import UsageError
-    from pipeline.reporters.readability_html import render_html
-    from pipeline.reporters.readability_text import advice_summary, hardest_text, summary_table
-    from pipeline.reporters.terminal import finding_text
-    from pipeline.stages.readability import report_json, run_readability, write_reports
-
     config = state.config()
     overrides: dict[str, float] = {}
     for item in targets:
@@ -399,9 +399,10 @@ def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as
                              "es=60") from None
     result = run_readability(config, state.langs(langs), slugs or None, targets=overrides,
                              fail_over_target=fail_over_target)
-    json_path, html_path = write_reports(config, result)
+    json_path, html_path = write_readability_reports(config, result)
     if as_json:
-        click.echo(report_json(result), nl=False)
+        for piece in json_pieces(result):  # tens of megabytes on a big site: not one string
+            click.echo(piece, nl=False)
     elif as_html:
         click.echo(render_html(result), nl=False)
     else:
