@@ -27,6 +27,7 @@ from test_corpus_hostile import INLINE_MARKDOWN, INVISIBLE, SCRIPT_URL, html_fil
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
 from pipeline.po import Catalog, Entry, read_po, write_po
+from pipeline.reporters.json import Streamed, iter_dumps
 from pipeline.stages.extract import extract
 from pipeline.stages.prefill import prefill
 from pipeline.stages.render import render_site
@@ -319,3 +320,20 @@ def test_report_json_is_the_standard_librarys_byte_for_byte(value: object) -> No
 
     expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     assert dumps(value) == expected
+
+
+def _streamed(value: object) -> object:
+    """``value`` with every list under a dict made a ``Streamed`` generator."""
+    if isinstance(value, dict):
+        return {k: Streamed(_streamed(v) for v in item) if isinstance(item, list)
+                else _streamed(item) for k, item in value.items()}
+    if isinstance(value, list):
+        return [_streamed(v) for v in value]
+    return value
+
+
+@given(value=JSON_VALUES)
+def test_streamed_report_json_is_the_same_text(value: object) -> None:
+    expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    assert "".join(iter_dumps(value)) == expected
+    assert "".join(iter_dumps(_streamed(value))) == expected
