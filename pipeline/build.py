@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,24 +36,30 @@ from pipeline.infra.cache import (
     save_cache,
     tree_digest,
 )
-from pipeline.infra.fsutil import ChangedMeanwhile, write_text_atomic
+from pipeline.infra.fsutil import ChangedMeanwhile, atomic_text_stream, write_text_atomic
 from pipeline.infra.lock import root_lock
 from pipeline.models import Finding, Location
 from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile
 from pipeline.models.a11y import gates as a11y_gates
 from pipeline.models.build import BuildResult, Gate, LanguageRow, ShardRun, Verdict
 from pipeline.models.check import CheckResult
+from pipeline.models.readability import PageReadability, ReadabilityResult
 from pipeline.po.model import Catalog
+from pipeline.reporters import readability_html
 from pipeline.reporters.a11y_html import render_failure, render_report
 from pipeline.reporters.a11y_json import a11y_document, a11y_from_document, failure_document
 from pipeline.reporters.codequality import code_quality
 from pipeline.reporters.json import dumps, finding_from_json, qa_document, write_report
 from pipeline.reporters.junit import a11y_junit, failure_junit
+from pipeline.reporters.readability_json import json_pieces
 from pipeline.stages.a11y import run_a11y
 from pipeline.stages.a11y.shards import Plan, estimated_ms, merge, report_page
 from pipeline.stages.a11y.targets import pending_report
 from pipeline.stages.check import run_checks
+from pipeline.stages.extract import extract
 from pipeline.stages.publish import hash_tree, new_build_id, publish, sha256_file
+from pipeline.stages.readability import relocate, run_readability
+from pipeline.stages.render import render_site
 from pipeline.stages.update import update_catalogs
 from pipeline.text.glossary import GLOSSARY_FILE
 from pipeline.text.links import site_links
@@ -172,14 +178,6 @@ def build(config: Config, *, force: bool = False, publish_site: bool = True,
 
 def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
            notes: list[str], trivial: bool, prefix: str, defer_a11y: bool) -> BuildResult:
-    from pipeline.stages.extract import extract
-    from pipeline.stages.readability import (
-        ReadabilityResult,
-        relocate,
-        run_readability,
-        write_reports,
-    )
-    from pipeline.stages.render import render_site
 
     cache = BuildCache() if force else load_cache(config.output_dir)
     if cache.pages[0] == PARSER:
@@ -241,7 +239,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     log("readability", f"scoring {len(rescore)} page(s)")
     fresh = run_readability(config, slugs=rescore) if rescore else None
     entries = PoLocator(config)
-    by_slug: dict[str, tuple[Any, ...]] = {}
+    by_slug: dict[str, tuple[PageReadability, ...]] = {}
     moved: set[str] = set()  # unchanged pages whose catalog lines moved
     for slug in slugs:
         if slug not in rescore:
@@ -250,7 +248,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
             if by_slug[slug] != before:
                 moved.add(slug)
     if fresh is not None:
-        grouped: dict[str, list[Any]] = {slug: [] for slug in rescore}
+        grouped: dict[str, list[PageReadability]] = {slug: [] for slug in rescore}
         for scored_page in fresh.pages:
             grouped.setdefault(scored_page.slug, []).append(scored_page)
         by_slug.update((slug, tuple(grouped[slug])) for slug in rescore)
@@ -259,7 +257,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                     key=lambda p: (p.page, order.get(p.lang.code, 99)))
     readability = ReadabilityResult(config.all_languages, config.source_language, tuple(scored))
     # A document whose page kept its fingerprint kept its scores: not rendered again.
-    write_reports(config, readability, fresh=set(rescore) | moved if same_pages else None)
+    write_readability_reports(config, readability,
+                              fresh=set(rescore) | moved if same_pages else None)
 
     a11y: A11yResult | None = None
     checked: tuple[str, ...] = ()
@@ -597,7 +596,7 @@ def _rows(config: Config, rendered: Any, qa: CheckResult, readability: Any,
     return tuple(rows)
 
 
-def _readability_text(scores: Sequence[Any]) -> str:
+def _readability_text(scores: Sequence[PageReadability]) -> str:
     values = [(p, p.primary) for p in scores if p.primary is not None]
     if not values:
         return "n/a"
@@ -615,6 +614,43 @@ def write_qa_report(config: Config, result: CheckResult) -> Path:
     path = config.output_dir / "reports" / QA_JSON
     write_text_atomic(path, dumps(qa_document(result)), config.rel(path))
     return path
+
+
+READABILITY_JSON = "readability.json"
+
+
+def write_readability_reports(config: Config, result: ReadabilityResult,
+                              fresh: Collection[str] | None = None) -> tuple[Path, Path]:
+    """Write ``output/reports/readability.json``, the ``.html`` index, its parts (a big
+    site's summary) and one ``readability/<slug>.html`` per page; delete the documents of
+    pages no longer in ``result``. Unchanged files are not rewritten; with ``fresh``, only
+    those slugs' documents are rendered again (another page's document is as it was: its
+    scores did not change). Returns the JSON report's and the HTML index's paths."""
+    reports = config.output_dir / "reports"
+    json_path = reports / READABILITY_JSON
+    # Streamed: on a big site the text is tens of megabytes.
+    with atomic_text_stream(json_path, config.rel(json_path)) as stream:
+        stream.writelines(json_pieces(result))
+    index = reports / readability_html.INDEX
+    folder = reports / readability_html.DETAILS
+    write_text_atomic(index, readability_html.render_html(result), config.rel(index))
+    written = {index}
+    for number in range(1, readability_html.part_count(result) + 1):
+        path = folder / readability_html.part_name(number)
+        write_text_atomic(path, readability_html.render_part_html(result, number),
+                          config.rel(path))
+        written.add(path)
+    for page, rows in readability_html.by_page(result.pages):
+        path = folder / readability_html.detail_name(rows[0].slug)
+        if fresh is None or rows[0].slug in fresh or not path.is_file():
+            write_text_atomic(path, readability_html.render_page_html(page, rows),
+                              config.rel(path))
+        written.add(path)
+    if folder.is_dir():
+        for stale in sorted(set(folder.glob("*.html")) - written):
+            if not stale.name.startswith("."):  # a concurrent write's temp file
+                stale.unlink(missing_ok=True)
+    return json_path, index
 
 
 def _write_code_quality(config: Config, issues: Sequence[tuple[Finding, bool]],

@@ -23,7 +23,13 @@ import click
 from rich.console import Console
 
 from pipeline import __version__
-from pipeline.build import a11y_report_paths, check_a11y, check_shard, write_qa_report
+from pipeline.build import (
+    a11y_report_paths,
+    check_a11y,
+    check_shard,
+    write_qa_report,
+    write_readability_reports,
+)
 from pipeline.build import build as run_build
 from pipeline.build import gate as run_gate
 from pipeline.errors import PipelineError, Stopped, UsageError, format_message
@@ -36,9 +42,13 @@ from pipeline.reporters.annotations import gate_annotations
 from pipeline.reporters.build_text import build_summary
 from pipeline.reporters.json import dumps, qa_document
 from pipeline.reporters.junit import a11y_junit
+from pipeline.reporters.readability_html import render_html
+from pipeline.reporters.readability_json import json_pieces
+from pipeline.reporters.readability_text import advice_summary, hardest_text, summary_table
 from pipeline.reporters.terminal import finding_text, table
 from pipeline.stages.check import error_codes, run_checks
 from pipeline.stages.prefill import prefill
+from pipeline.stages.readability import run_readability
 from pipeline.stages.update import compile_catalogs, init_catalog, update_catalogs
 from pipeline.stages.update import status as catalog_status
 from pipeline.text.langs import parse_lang
@@ -385,12 +395,6 @@ def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as
 
     Writes output/reports/readability.json and readability.html.
     """
-    from pipeline.errors import UsageError
-    from pipeline.reporters.readability_html import render_html
-    from pipeline.reporters.readability_text import advice_summary, hardest_text, summary_table
-    from pipeline.reporters.terminal import finding_text
-    from pipeline.stages.readability import report_json, run_readability, write_reports
-
     config = state.config()
     overrides: dict[str, float] = {}
     for item in targets:
@@ -402,9 +406,10 @@ def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as
                              "es=60") from None
     result = run_readability(config, state.langs(langs), slugs or None, targets=overrides,
                              fail_over_target=fail_over_target)
-    json_path, html_path = write_reports(config, result)
+    json_path, html_path = write_readability_reports(config, result)
     if as_json:
-        click.echo(report_json(result), nl=False)
+        for piece in json_pieces(result):  # tens of megabytes on a big site: not one string
+            click.echo(piece, nl=False)
     elif as_html:
         click.echo(render_html(result), nl=False)
     else:

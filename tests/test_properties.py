@@ -29,6 +29,7 @@ from pipeline.errors import PipelineError
 from pipeline.po.model import Catalog, Entry
 from pipeline.po.reader import read_po
 from pipeline.po.writer import write_po
+from pipeline.reporters.json import Streamed, iter_dumps
 from pipeline.stages.check import error_codes
 from pipeline.stages.extract import extract
 from pipeline.stages.prefill import prefill
@@ -322,3 +323,20 @@ def test_report_json_is_the_standard_librarys_byte_for_byte(value: object) -> No
 
     expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     assert dumps(value) == expected
+
+
+def _streamed(value: object) -> object:
+    """``value`` with every list under a dict made a ``Streamed`` generator."""
+    if isinstance(value, dict):
+        return {k: Streamed(_streamed(v) for v in item) if isinstance(item, list)
+                else _streamed(item) for k, item in value.items()}
+    if isinstance(value, list):
+        return [_streamed(v) for v in value]
+    return value
+
+
+@given(value=JSON_VALUES)
+def test_streamed_report_json_is_the_same_text(value: object) -> None:
+    expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    assert "".join(iter_dumps(value)) == expected
+    assert "".join(iter_dumps(_streamed(value))) == expected

@@ -8,8 +8,10 @@ and the shipped clinic page."""
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,16 +19,35 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import polib
 import pytest
 from conftest import REPO, copy_shipped, require_tool, run_cli
+from textstat.textstat import textstatistics
 
+from pipeline.build import write_readability_reports
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
 from pipeline.models import Location
+from pipeline.models.readability import Counts, PageReadability
+from pipeline.reporters import readability_html
 from pipeline.reporters.readability_html import render_html, render_page_html
-from pipeline.stages.readability import PageReadability, run_readability, write_reports
-from pipeline.text import measure as tm
+from pipeline.stages import a11y
+from pipeline.stages.readability import relocate, run_readability
+from pipeline.text.glossary import kept_terms, parse_glossary
 from pipeline.text.langs import parse_lang
+from pipeline.text.measure import plain_text
+from pipeline.text.measure.advice import passive_phrases
+from pipeline.text.measure.formulas import scores
+from pipeline.text.measure.scripts import arabic_word, chinese_units, common_chinese_characters
+from pipeline.text.measure.sentences import measure_sentence, split_sentences, total
+from pipeline.text.measure.syllables import (
+    ensure_cmudict,
+    french_syllables,
+    spanish_syllables,
+    syllables,
+)
+from pipeline.text.measure.words import words
+from pipeline.text.translations import PoLocator
 
 MakeRoot = Callable[[str], Path]
 ROOT = "readability-basic"
@@ -36,13 +57,13 @@ ES_PO = "locales/es/LC_MESSAGES/messages.po"
 
 @pytest.fixture(scope="module", autouse=True)
 def cmudict_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    tm.ensure_cmudict(tmp_path_factory.mktemp("cache"))
+    ensure_cmudict(tmp_path_factory.mktemp("cache"))
 
 
-def measure(blocks: list[str], lang: str) -> tuple[list[str], tm.Counts, dict[str, float]]:
-    sentences = [s for block in blocks for s in tm.split_sentences(block, lang)]
-    counts = tm.total(tm.measure_sentence(s, lang) for s in sentences)
-    return sentences, counts, {s.formula.key: s.value for s in tm.scores(counts, lang)}
+def measure(blocks: list[str], lang: str) -> tuple[list[str], Counts, dict[str, float]]:
+    sentences = [s for block in blocks for s in split_sentences(block, lang)]
+    counts = total(measure_sentence(s, lang) for s in sentences)
+    return sentences, counts, {s.formula.key: s.value for s in scores(counts, lang)}
 
 
 def row(result_pages: tuple[PageReadability, ...], code: str) -> PageReadability:
@@ -80,8 +101,6 @@ def test_english_known_text_counts_and_scores() -> None:
 
 
 def test_english_formulas_agree_with_textstat_where_its_sentence_count_is_right() -> None:
-    from textstat.textstat import textstatistics
-
     text = "What is a spasm? A spasm is a sudden movement. It is not dangerous."
     english = textstatistics()
     english.set_lang("en_US")
@@ -93,7 +112,7 @@ def test_english_formulas_agree_with_textstat_where_its_sentence_count_is_right(
     assert s["dale-chall"] == pytest.approx(english.dale_chall_readability_score(text))
     # ...and where it is wrong: a two-word heading is dropped by textstat, kept by us.
     assert english.sentence_count("Hemifacial Spasm. It is a disorder of a nerve.") == 1
-    assert len(tm.split_sentences("Hemifacial Spasm", "en")) == 1
+    assert len(split_sentences("Hemifacial Spasm", "en")) == 1
 
 
 def test_spanish_known_text_counts_and_scores() -> None:
@@ -115,7 +134,7 @@ def test_spanish_known_text_counts_and_scores() -> None:
     assert s["fernandez-huerta"] == pytest.approx(80.38, abs=1e-4)
     # LIX = 6.3333 + 100*7/19 = 6.3333 + 36.8421 = 43.1754
     assert s["lix"] == pytest.approx(43.1754, abs=1e-4)
-    assert tm.scores(c, "es")[0].band == "bastante fácil (fairly easy)"
+    assert scores(c, "es")[0].band == "bastante fácil (fairly easy)"
 
 
 @pytest.mark.parametrize(("word", "count"), [
@@ -124,7 +143,7 @@ def test_spanish_known_text_counts_and_scores() -> None:
     ("y", 1), ("que", 1), ("reyes", 2), ("oído", 3),
 ])
 def test_spanish_syllables_hiatus_and_diphthongs(word: str, count: int) -> None:
-    assert tm.spanish_syllables(word) == count
+    assert spanish_syllables(word) == count
 
 
 @pytest.mark.parametrize(("word", "count"), [
@@ -132,22 +151,22 @@ def test_spanish_syllables_hiatus_and_diphthongs(word: str, count: int) -> None:
     ("réaction", 3), ("naïf", 2), ("l'hôpital", 3), ("aujourd'hui", 3), ("eau", 1),
 ])
 def test_french_syllables(word: str, count: int) -> None:
-    assert tm.french_syllables(word) == count
+    assert french_syllables(word) == count
 
 
 def test_english_sentence_splitting_abbreviations_initials_decimals() -> None:
     text = ("Take 2.5 mg a day, e.g. with food. Dr. Lee and J. R. Smith agree! "
             "Is it safe? yes, mostly. It works (usually). Then stop.")
-    assert tm.split_sentences(text, "en") == [
+    assert split_sentences(text, "en") == [
         "Take 2.5 mg a day, e.g. with food.", "Dr. Lee and J. R. Smith agree!",
         "Is it safe? yes, mostly.", "It works (usually).", "Then stop."]
-    assert tm.words("Take 2.5 mg, e.g. middle-aged can't") == [
+    assert words("Take 2.5 mg, e.g. middle-aged can't") == [
         "Take", "2.5", "mg", "e.g", "middle-aged", "can't"]
 
 
 def test_chinese_sentence_splitting_and_characters() -> None:
     text = "面肌痉挛是一种疾病。它会影响脸部肌肉！怎么治疗？“医生说：可以。”NINDS在研究"
-    assert tm.split_sentences(text, "zh_Hans") == [
+    assert split_sentences(text, "zh_Hans") == [
         "面肌痉挛是一种疾病。", "它会影响脸部肌肉！", "怎么治疗？", "“医生说：可以。”",
         "NINDS在研究"]
     # 9 + 8 + 4 characters; 痉 and 挛 are outside the 2,500 most common characters.
@@ -157,12 +176,12 @@ def test_chinese_sentence_splitting_and_characters() -> None:
     assert s["uncommon-characters"] == pytest.approx(200 / 21)  # 9.52 %
     assert "lix" not in s and "flesch-reading-ease" not in s
     # A run of Latin letters or digits is one unit.
-    assert tm.chinese_units("NINDS在2026年") == ["NINDS", "在", "2026", "年"]
-    assert len(tm.common_chinese_characters()) == 2500
+    assert chinese_units("NINDS在2026年") == ["NINDS", "在", "2026", "年"]
+    assert len(common_chinese_characters()) == 2500
 
 
 def test_arabic_scored_with_osman_with_and_without_diacritics() -> None:
-    assert tm.split_sentences("هل هذا صحيح؟ نعم. شكرا!", "ar") == [
+    assert split_sentences("هل هذا صحيح؟ نعم. شكرا!", "ar") == [
         "هل هذا صحيح؟", "نعم.", "شكرا!"]
     # With diacritics: ذَهَبَ 3 short vowels = 3; الوَلَدُ 3; إِلَى 2 (ى is no long-vowel
     # seat); المَدْرَسَةِ 4 (sukun is no vowel) -> 12 syllables, 4 words, 1 sentence;
@@ -181,21 +200,21 @@ def test_arabic_scored_with_osman_with_and_without_diacritics() -> None:
     assert s["osman"] == pytest.approx(100.007, abs=1e-4)
     assert list(s) == ["osman", "lix"]  # never an English formula on Arabic text
     # One damma to tell a homograph apart is not a vowelled word: ي ج ر ي = 4 letters.
-    assert tm.arabic_word("يُجري") == (4, False)
+    assert arabic_word("يُجري") == (4, False)
 
 
 def test_markdown_becomes_what_a_reader_reads() -> None:
-    assert tm.plain_text("[Contact us today](/contact/) for **an** `appointment`.") == (
+    assert plain_text("[Contact us today](/contact/) for **an** `appointment`.") == (
         "Contact us today for an appointment.")
 
 
 def test_passive_voice_heuristic() -> None:
-    assert tm.passive_phrases("It is caused by a nerve. It was not always done.", "en") == [
+    assert passive_phrases("It is caused by a nerve. It was not always done.", "en") == [
         "is caused", "was not always done"]
-    assert tm.passive_phrases("Some will be relatively free. We need help.", "en") == []
-    assert tm.passive_phrases("Los resultados son enviados por el laboratorio.", "es") == [
+    assert passive_phrases("Some will be relatively free. We need help.", "en") == []
+    assert passive_phrases("Los resultados son enviados por el laboratorio.", "es") == [
         "son enviados"]
-    assert tm.passive_phrases("Le spasme est causé par un nerf.", "fr") == []
+    assert passive_phrases("Le spasme est causé par un nerf.", "fr") == []
 
 
 # --- the stage on a fixture root -------------------------------------------------------------
@@ -273,8 +292,6 @@ def test_over_target_is_a_warning_or_an_error(make_root: MakeRoot) -> None:
 
 
 def test_a_language_shown_entirely_in_fallback_is_not_scored(make_root: MakeRoot) -> None:
-    import polib
-
     root = make_root(ROOT)
     po = polib.pofile(str(root / ES_PO))
     for entry in po:
@@ -323,16 +340,16 @@ def test_runs_offline_with_socket_blocked(make_root: MakeRoot, tmp_path: Path) -
     report = json.loads(done.stdout)
     english = next(r for r in report["results"] if r["lang"] == "en")
     assert english["formula"] == "Flesch–Kincaid grade" and english["score"] is not None
-    assert tm.syllables("idea", "en") == 3  # CMU (pyphen alone says 1)
+    assert syllables("idea", "en") == 3  # CMU (pyphen alone says 1)
 
 
 def test_reports_are_deterministic_and_not_rewritten(make_root: MakeRoot) -> None:
     root = make_root(ROOT)
     config = load_config(root)
-    json_path, html_path = write_reports(config, run_readability(config))
+    json_path, html_path = write_readability_reports(config, run_readability(config))
     first = (json_path.read_bytes(), html_path.read_bytes())
     stamps = (json_path.stat().st_mtime_ns, html_path.stat().st_mtime_ns)
-    write_reports(config, run_readability(config))
+    write_readability_reports(config, run_readability(config))
     assert (json_path.read_bytes(), html_path.read_bytes()) == first
     assert (json_path.stat().st_mtime_ns, html_path.stat().st_mtime_ns) == stamps
     data = json.loads(first[0])
@@ -356,7 +373,7 @@ def test_html_report_has_one_detail_document_per_page(make_root: MakeRoot) -> No
     root = make_root(ROOT)
     other = add_parking_page(root)
     config = load_config(root)
-    _, index_path = write_reports(config, run_readability(config))
+    _, index_path = write_readability_reports(config, run_readability(config))
     folder = index_path.parent / "readability"
     details = sorted(p.name for p in folder.iterdir())
     assert details == ["other-visit.html", "your-visit.html"]
@@ -368,11 +385,11 @@ def test_html_report_has_one_detail_document_per_page(make_root: MakeRoot) -> No
     assert "<mark>Los resultados de sus pruebas" in visit.read_text(encoding="utf-8")
     assert "Park behind the clinic" in (folder / "other-visit.html").read_text(encoding="utf-8")
     stamps = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
-    write_reports(config, run_readability(config))
+    write_readability_reports(config, run_readability(config))
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns)
             for p in folder.iterdir()} == stamps
     other.unlink()
-    _, index_path = write_reports(config, run_readability(config))
+    _, index_path = write_readability_reports(config, run_readability(config))
     assert sorted(p.name for p in folder.iterdir()) == ["your-visit.html"]
     assert "other-visit" not in index_path.read_text(encoding="utf-8")
     assert (visit.read_bytes(), visit.stat().st_mtime_ns) == stamps["your-visit.html"]
@@ -382,7 +399,7 @@ def test_html_report_is_valid_and_accessible_by_construction(make_root: MakeRoot
     java = require_tool("java")
     root = make_root(ROOT)
     config = load_config(root)
-    _, index_path = write_reports(config, run_readability(config))
+    _, index_path = write_readability_reports(config, run_readability(config))
     detail_path = index_path.parent / "readability" / "your-visit.html"
     vnu = REPO / "node_modules/vnu-jar/build/dist/vnu.jar"
     assert vnu.is_file(), "vnu-jar is missing; 'make test' installs it"
@@ -412,7 +429,7 @@ def test_html_report_passes_pa11y_wcag2aa_with_axe_and_htmlcs(make_root: MakeRoo
     assert pa11y.is_file(), "pa11y-ci is missing; 'make test' installs it"
     root = make_root(ROOT)
     config = load_config(root)
-    _, index_path = write_reports(config, run_readability(config))
+    _, index_path = write_readability_reports(config, run_readability(config))
     detail_path = index_path.parent / "readability" / "your-visit.html"
     settings = {
         "defaults": {"standard": "WCAG2AA", "runners": ["axe", "htmlcs"], "timeout": 120000,
@@ -506,16 +523,13 @@ def test_a_big_sites_summary_comes_in_parts_that_pass_vnu_and_pa11y(
     """Over PART_ROWS pages the index gives a row per language and links to parts of
     the summary (pa11y takes minutes on a 1,000-row table, and checks the index again
     after every edit). Here PART_ROWS is 1, with two pages."""
-    from pipeline.reporters import readability_html
-    from pipeline.stages import a11y
-
     java = require_tool("java")
     require_tool("chromium")
     monkeypatch.setattr(readability_html, "PART_ROWS", 1)
     root = make_root(ROOT)
     add_parking_page(root)
     config = load_config(root)
-    _, index_path = write_reports(config, run_readability(config))
+    _, index_path = write_readability_reports(config, run_readability(config))
     folder = index_path.parent / "readability"
     assert sorted(p.name for p in folder.iterdir()) == [
         "_pages-1.html", "_pages-2.html", "other-visit.html", "your-visit.html"]
@@ -540,7 +554,7 @@ def test_a_big_sites_summary_comes_in_parts_that_pass_vnu_and_pa11y(
         f"{f.location}: {f.message}" for f in result.gating]
     # Back under the limit: the parts go, the index has every row again.
     monkeypatch.setattr(readability_html, "PART_ROWS", 100)
-    _, index_path = write_reports(config, run_readability(config))
+    _, index_path = write_readability_reports(config, run_readability(config))
     assert sorted(p.name for p in folder.iterdir()) == ["other-visit.html", "your-visit.html"]
     assert 'href="readability/your-visit.html"' in index_path.read_text(encoding="utf-8")
 
@@ -597,8 +611,6 @@ def test_proper_names_from_the_glossary_and_the_config_are_not_plain_language(
 
 
 def test_kept_glossary_terms_per_language() -> None:
-    from pipeline.text.glossary import kept_terms, parse_glossary
-
     glossary = parse_glossary(
         "term,lang,translation\nBotox,*,Botox\nRiverside,es,riverside\n"
         "botulinum toxin,es,toxina botulínica\n", "locales/glossary.csv")
@@ -629,9 +641,6 @@ def test_proper_names_config_is_validated(make_root: MakeRoot, value: str,
 
 def test_a_terms_other_catalog_lines_follow_the_catalog(make_root: MakeRoot) -> None:
     """A cached result is pointed at today's catalog lines: the other uses too."""
-    from pipeline.stages.readability import relocate
-    from pipeline.text.translations import PoLocator
-
     root = make_root(ROOT)
     po = root / ES_PO
     po.write_text(po.read_text(encoding="utf-8").replace(
@@ -665,9 +674,6 @@ def test_a_repeated_sentence_is_listed_once_among_the_hardest(make_root: MakeRoo
 def _advice_items(html: str) -> list[str]:
     """The advice items of a detail document as a reader sees them: tags dropped, <q> as
     curly quotes, entities decoded."""
-    import html as html_module
-    import re
-
     items = []
     for section in re.findall(r"<h4>Advice for [^<]*</h4>\s*<ul>(.*?)</ul>", html, re.S):
         for item in re.findall(r"<li>(.*?)</li>", section, re.S):
@@ -677,8 +683,6 @@ def _advice_items(html: str) -> list[str]:
 
 
 def test_advice_is_written_in_clean_sentences(shipped: Path) -> None:
-    import re
-
     config = load_config(shipped)
     result = run_readability(config)
     html = render_page_html(SHIPPED_PAGE, list(result.pages))
@@ -700,8 +704,6 @@ def test_advice_is_written_in_clean_sentences(shipped: Path) -> None:
 
 
 def test_hardest_list_shows_each_paragraph_once(shipped: Path) -> None:
-    import re
-
     (en,) = run_readability(load_config(shipped), [parse_lang("en")]).pages
     html = render_page_html(SHIPPED_PAGE, [en])
     listed = re.search(r"<h4>Hardest sentences in English</h4>\s*<ol>(.*?)</ol>", html, re.S)
@@ -748,12 +750,10 @@ const puppeteer = require(process.argv[2]);
 def test_report_widths_at_320_and_1280_px(shipped: Path, tmp_path: Path) -> None:
     """No sideways scrolling on a 320 px phone (tables scroll in their own region);
     lines of prose at most about 70 characters on a 1,280 px screen."""
-    import re
-
     node = require_tool("node")
     chromium = require_tool("chromium")
     config = load_config(shipped)
-    _, index = write_reports(config, run_readability(config))
+    _, index = write_readability_reports(config, run_readability(config))
     detail = index.parent / "readability" / "hemifacial-spasm.html"
     script = tmp_path / "widths.js"
     script.write_text(WIDTHS_JS, encoding="utf-8")

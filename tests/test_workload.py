@@ -22,6 +22,7 @@ from pipeline.config import load_config
 from pipeline.infra import workload
 from pipeline.models import Finding, Location, frozen_details
 from pipeline.reporters.json import qa_document
+from pipeline.reporters.readability_json import render_json
 from pipeline.stages import check as checks
 from pipeline.stages import readability
 
@@ -130,7 +131,7 @@ def test_readability_split_or_not_gives_the_same_result(monkeypatch: pytest.Monk
     monkeypatch.setattr(readability, "SPLIT_PAGES", 0)
     split = readability.run_readability(config)
     assert split == alone and len(split.languages) > 2
-    assert readability.report_json(split) == readability.report_json(alone)
+    assert render_json(split) == render_json(alone)
 
 
 def test_update_split_or_not_writes_the_same_catalogs(monkeypatch: pytest.MonkeyPatch,

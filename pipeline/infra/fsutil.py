@@ -13,9 +13,10 @@ import errno
 import hashlib
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from pipeline.errors import PipelineError
 from pipeline.infra.faults import fault_point
@@ -150,6 +151,55 @@ def _write_error(exc: OSError, display: str) -> PipelineError:
 def write_text_atomic(path: Path, text: str, display: str | None = None, *,
                       expect: FileStamp | None = None, doing: str = "updating") -> bool:
     return write_bytes_atomic(path, text.encode("utf-8"), display, expect=expect, doing=doing)
+
+
+@contextlib.contextmanager
+def atomic_text_stream(path: Path, display: str | None = None) -> Iterator[TextIO]:
+    """``write_text_atomic`` for text made in pieces (a big report): a UTF-8 stream to a
+    temp file beside ``path``, which replaces ``path`` when the block ends, so the text is
+    never whole in memory. A file that already held these bytes is left as it was (its
+    mtime too); an error in the block leaves it as it was, and no temp file."""
+    remove_stale_temps(path)
+    name = display or str(path)
+    tmp = _tmp_name(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+            stream.flush()
+            if path.is_file() and _same_bytes(tmp, path):
+                tmp.unlink()
+                return
+            os.fsync(stream.fileno())
+        if path.exists():
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, path.stat().st_mode & 0o7777)
+        fault_point("write:before-rename")  # tests: killed with the new bytes in the temp
+        os.replace(tmp, path)
+        fault_point("write:after-rename")
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise _write_error(exc, name) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _same_bytes(one: Path, other: Path) -> bool:
+    """Whether two files hold the same bytes, read a block at a time (not
+    ``filecmp.cmp``: it remembers outcomes by size and mtime, and a temp file reused
+    within one mtime tick would be taken for the earlier one)."""
+    with open(one, "rb") as first, open(other, "rb") as second:
+        if os.fstat(first.fileno()).st_size != os.fstat(second.fileno()).st_size:
+            return False
+        while True:
+            block = first.read(1 << 20)
+            if block != second.read(1 << 20):
+                return False
+            if not block:
+                return True
 
 
 def write_files_atomic(files: Sequence[tuple[Path, bytes, str]]) -> list[bool]:

@@ -3,7 +3,9 @@ and ``finding_from_json`` to read one back (the sharded accessibility check's me
 
 Any stage can use it: ``findings_document("qa", findings, summary)`` gives a plain
 dict, ``dumps`` the text (sorted keys, UTF-8, one trailing newline, so an unchanged
-result is byte-identical), ``write_report`` writes it atomically.
+result is byte-identical), ``write_report`` writes it atomically. ``iter_dumps`` gives
+the same text in pieces for a stream, making a ``Streamed`` list's items only as they
+are written: a big report is never whole in memory.
 
 Each finding carries both ``location`` (``path:line``, as printed for people) and the
 separate ``path`` and ``line`` a CI annotation needs.
@@ -12,7 +14,7 @@ separate ``path`` and ``line`` a CI annotation needs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +71,19 @@ def _frozen(value: Any) -> Any:
 
 
 def findings_document(stage: str, findings: Iterable[Finding],
-                      summary: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """``{"stage", "version", "summary", "findings"}`` with severity counts in the summary."""
-    items = [finding_to_json(f) for f in findings]
+                      summary: Mapping[str, Any] | None = None, *,
+                      streamed: bool = False) -> dict[str, Any]:
+    """``{"stage", "version", "summary", "findings"}`` with severity counts in the summary.
+
+    ``streamed``: the findings as a ``Streamed`` list, each made as ``iter_dumps``
+    writes it."""
+    findings = tuple(findings)
+    items: list[dict[str, Any]] | Streamed = (
+        Streamed(map(finding_to_json, findings)) if streamed
+        else [finding_to_json(f) for f in findings])
     counts = {"errors": 0, "warnings": 0, "notices": 0}
-    for item in items:
-        counts[item["severity"] + "s"] += 1
+    for finding in findings:
+        counts[finding.severity + "s"] += 1
     return {
         "stage": stage,
         "version": SCHEMA_VERSION,
@@ -100,6 +109,68 @@ def dumps(data: Any) -> str:
         return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     out.append("\n")
     return "".join(out)
+
+
+class Streamed:
+    """A list in a document for ``iter_dumps``, its items made (and dropped) one at a
+    time as the text is written; a dict's value, read once."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: Iterable[Any]):
+        self.items = items
+
+
+def iter_dumps(data: Any) -> Iterator[str]:
+    """The text of ``dumps(data)``, in pieces: for a document too big to hold whole as
+    text, written to a stream. A ``Streamed`` value (in dicts only) is written item by
+    item; everything else one piece per ``Streamed`` item or dict value."""
+    yield from _pieces(data, "\n")
+    yield "\n"
+
+
+def _pieces(value: Any, newline: str) -> Iterator[str]:
+    if type(value) is Streamed:
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value.items:
+            yield separator + _text(item, inner)
+            separator = "," + inner
+        yield "[]" if separator[0] == "[" else newline + "]"
+    elif (type(value) is dict and value and all(type(k) is str for k in value)
+          and _holds_streamed(value)):
+        inner = newline + "  "
+        separator = "{" + inner
+        for key in sorted(value):
+            yield separator + _string(key) + ": "
+            yield from _pieces(value[key], inner)
+            separator = "," + inner
+        yield newline + "}"
+    else:
+        yield _text(value, newline)
+
+
+def _holds_streamed(value: dict[str, Any]) -> bool:
+    return any(type(v) is Streamed or (type(v) is dict and _holds_streamed(v))
+               for v in value.values())
+
+
+def _text(value: Any, newline: str) -> str:
+    """``value`` as ``dumps`` writes it at the indentation ``newline`` (no final newline)."""
+    out: list[str] = []
+    try:
+        _encode(value, newline, out)
+    except _Unusual:
+        # The standard library's text, indented: a string in it never holds a raw "\n".
+        return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True,
+                          default=_listed).replace("\n", newline)
+    return "".join(out)
+
+
+def _listed(value: Any) -> list[Any]:
+    if type(value) is Streamed:
+        return list(value.items)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 class _Unusual(Exception):

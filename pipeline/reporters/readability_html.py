@@ -12,24 +12,22 @@ its file (the build re-checks only changed documents for accessibility).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from html import escape
-from pathlib import Path
 
-from pipeline.config import Config
-from pipeline.infra.fsutil import write_text_atomic
 from pipeline.models import Finding, Location
-from pipeline.reporters.htmldoc import report_document
-from pipeline.stages.readability import (
-    REPORT_HTML,
+from pipeline.models.readability import (
+    Formula,
     PageReadability,
     ReadabilityResult,
     SentenceScore,
     also_used,
     lines_text,
 )
-from pipeline.text import measure as tm
+from pipeline.reporters.htmldoc import report_document
 from pipeline.text.langs import Lang
+from pipeline.text.measure.formulas import FORMULAS, profile
+from pipeline.text.measure.words import language_of
 
 CSS = """
 :root { color: #1a1a1a; background: #ffffff; font-family: system-ui, sans-serif;
@@ -76,39 +74,11 @@ TRACK_X = 8
 TRACK_WIDTH = 480
 
 
+INDEX = "readability.html"  # in output/reports/
 DETAILS = "readability"  # the detail documents' folder, beside the index
 
 
-def write_html_reports(config: Config, result: ReadabilityResult,
-                       fresh: Collection[str] | None = None) -> tuple[Path, ...]:
-    """Write the index and one detail document per page; delete detail documents of
-    pages no longer in ``result``. Unchanged files are not rewritten. Returns the
-    report's paths, the index first.
-
-    ``fresh``: the slugs whose scores are new; another page's existing document is
-    left as it is (the build knows its scores, and so its document, did not change).
-    """
-    index = config.output_dir / REPORT_HTML
-    folder = index.parent / DETAILS
-    write_text_atomic(index, render_html(result), config.rel(index))
-    paths = [index]
-    for number in range(1, len(_parts(result)) + 1):
-        path = folder / _part_name(number)
-        write_text_atomic(path, render_part_html(result, number), config.rel(path))
-        paths.append(path)
-    for page, rows in _by_page(result.pages):
-        path = folder / _detail_name(rows[0].slug)
-        if fresh is None or rows[0].slug in fresh or not path.is_file():
-            write_text_atomic(path, render_page_html(page, rows), config.rel(path))
-        paths.append(path)
-    if folder.is_dir():
-        for stale in sorted(set(folder.glob("*.html")) - set(paths)):
-            if not stale.name.startswith("."):  # a concurrent write's temp file
-                stale.unlink(missing_ok=True)
-    return tuple(paths)
-
-
-def _detail_name(slug: str) -> str:
+def detail_name(slug: str) -> str:
     return f"{slug}.html"
 
 
@@ -118,13 +88,19 @@ def _detail_name(slug: str) -> str:
 PART_ROWS = 100
 
 
-def _part_name(number: int) -> str:
+def part_name(number: int) -> str:
     return f"_pages-{number}.html"  # a slug has no "_": never a page's document name
+
+
+def part_count(result: ReadabilityResult) -> int:
+    """How many parts the summary comes in (``render_part_html``): 0 when the index
+    holds every row."""
+    return len(_parts(result))
 
 
 def _parts(result: ReadabilityResult) -> list[list[tuple[str, list[PageReadability]]]]:
     """The summary rows in parts of ``PART_ROWS`` pages; none when one table holds all."""
-    pages = _by_page(result.pages)
+    pages = by_page(result.pages)
     if len(pages) <= PART_ROWS:
         return []
     return [pages[i:i + PART_ROWS] for i in range(0, len(pages), PART_ROWS)]
@@ -141,7 +117,7 @@ def render_html(result: ReadabilityResult) -> str:
     return _document("Readability report", [
         "<h1>Readability report</h1>",
         *_introduction(result),
-        *(_overview(result, parts) if parts else _summary(result, _by_page(result.pages))),
+        *(_overview(result, parts) if parts else _summary(result, by_page(result.pages))),
     ])
 
 
@@ -153,7 +129,7 @@ def render_part_html(result: ReadabilityResult, number: int) -> str:
     total = sum(len(part) for part in parts)
     heading = f"Readability: pages {first} to {first + len(pages) - 1} of {total}"
     return _document(heading, [
-        f'<p><a href="../{escape(REPORT_HTML.rpartition("/")[2])}">All pages: the '
+        f'<p><a href="../{INDEX}">All pages: the '
         "readability report and how to read it</a></p>",
         f"<h1>{escape(heading)}</h1>",
         *_summary(result, pages, details=""),
@@ -185,7 +161,7 @@ def _overview(result: ReadabilityResult,
         first = (number - 1) * PART_ROWS + 1
         over = sum(1 for _, rows in part for r in rows if r.met is False)
         out.append(
-            f'<li><a href="{DETAILS}/{_part_name(number)}">Pages {first} to '
+            f'<li><a href="{DETAILS}/{part_name(number)}">Pages {first} to '
             f"{first + len(part) - 1}</a>: {escape(_title(part[0][1]))} to "
             f"{escape(_title(part[-1][1]))}; {over} page-language(s) over target</li>")
     out.append("</ul>")
@@ -196,7 +172,7 @@ def render_page_html(page: str, rows: list[PageReadability]) -> str:
     """One page's detail document (``rows``: that page in each language, config order)."""
     slug = rows[0].slug
     return _document(f"Readability: {slug}", [
-        f'<p><a href="../{escape(REPORT_HTML.rpartition("/")[2])}">All pages: the '
+        f'<p><a href="../{INDEX}">All pages: the '
         "readability report and how to read it</a></p>",
         f"<h1>Readability: <code>{escape(slug)}</code></h1>",
         *_page_table(rows),
@@ -204,7 +180,8 @@ def render_page_html(page: str, rows: list[PageReadability]) -> str:
     ])
 
 
-def _by_page(rows: Iterable[PageReadability]) -> list[tuple[str, list[PageReadability]]]:
+def by_page(rows: Iterable[PageReadability]) -> list[tuple[str, list[PageReadability]]]:
+    """The rows page by page: (the page's path, its rows in the order given)."""
     out: dict[str, list[PageReadability]] = {}
     for row in rows:
         out.setdefault(row.page, []).append(row)
@@ -240,13 +217,13 @@ def _status_html(row: PageReadability) -> str:
 def _introduction(result: ReadabilityResult) -> list[str]:
     items = []
     for lang in result.languages:
-        profile = tm.profile(lang.base)
-        names = ", ".join(tm.FORMULAS[k].name for k in profile.formulas)
+        scale = profile(lang.base)
+        names = ", ".join(FORMULAS[k].name for k in scale.formulas)
         items.append(
             f"<li>{escape(_name(lang))}: {escape(names)}. The target is on "
-            f"{escape(tm.FORMULAS[profile.primary].name)} (default "
-            f"{'≥' if tm.FORMULAS[profile.primary].higher_is_easier else '≤'} "
-            f"{profile.target:g}: {escape(profile.why)}).</li>")
+            f"{escape(FORMULAS[scale.primary].name)} (default "
+            f"{'≥' if FORMULAS[scale.primary].higher_is_easier else '≤'} "
+            f"{scale.target:g}: {escape(scale.why)}).</li>")
     return [
         "<h2>How to read this report</h2>",
         "<p>Each page is scored in each language with formulas made for that language; "
@@ -297,7 +274,7 @@ def _summary(result: ReadabilityResult, pages: list[tuple[str, list[PageReadabil
             cells.append(f"<td>{score}{own}: {_status_html(row)}</td>")
         out.append(
             "<tr>"
-            f'<th scope="row"><a href="{details}{_detail_name(rows[0].slug)}">'
+            f'<th scope="row"><a href="{details}{detail_name(rows[0].slug)}">'
             f"{escape(_title(rows))}</a> <code>{escape(rows[0].slug)}</code></th>"
             + "".join(cells) + "</tr>")
     out += ["</tbody>", "</table>", "</div>"]
@@ -343,7 +320,7 @@ def _page_table(rows: list[PageReadability]) -> list[str]:
         primary = row.primary
         lix = next((s for s in row.scores if s.formula.key == "lix"), None)
         long_words = ("—" if row.unit == "characters" else
-                      str(row.counts.arabic_long_words if tm.language_of(row.lang.base) == "ar"
+                      str(row.counts.arabic_long_words if language_of(row.lang.base) == "ar"
                           else row.counts.polysyllables))
         out.append(
             "<tr>"
@@ -382,7 +359,7 @@ def _page_section(page: str, rows: list[PageReadability]) -> list[str]:
     return out
 
 
-def _ease(formula: tm.Formula, value: float) -> float:
+def _ease(formula: Formula, value: float) -> float:
     """0 (hardest end of the chart) … 1 (easiest end), clamped."""
     position = (value - formula.low) / (formula.high - formula.low)
     position = min(1.0, max(0.0, position))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from pipeline.models.readability import PageReadability, ReadabilityResult
 from pipeline.reporters.terminal import table
-from pipeline.stages.readability import PageReadability, ReadabilityResult
 
 
 def _met(row: PageReadability) -> str:

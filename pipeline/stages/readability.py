@@ -2,9 +2,9 @@
 
 Input: the config, the source pages and each language's catalog (through
 ``translations.Translations``, so the text is exactly what the renderer shows, fallbacks
-included). Output: a ``ReadabilityResult`` of frozen dataclasses; ``write_reports``
-writes ``output/reports/readability.json`` and ``readability.html``. Catalogs are only
-read: no score is ever written into them.
+included). Output: a ``ReadabilityResult`` (``pipeline.models.readability``); the build and the
+CLI write it as ``output/reports/readability.json`` and ``readability.html``. Catalogs
+are only read: no score is ever written into them.
 
 What counts (``../shared/CONVENTIONS.md``): the page's blocks as a reader reads them
 (H1, headings, body, call to action; image alt text and the chrome — breadcrumb,
@@ -19,166 +19,45 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.infra.fsutil import read_text, write_text_atomic
+from pipeline.infra.fsutil import read_text
 from pipeline.infra.workload import map_split, paused_gc
 from pipeline.models import Finding, Location, Severity, frozen_details
-from pipeline.text import measure as tm
+from pipeline.models.readability import (
+    Counts,
+    PageReadability,
+    ReadabilityResult,
+    Score,
+    SentenceScore,
+    Target,
+    also_used,
+    lines_text,
+)
 from pipeline.text.glossary import GlossaryTerm, kept_terms, load_glossary
 from pipeline.text.langs import Lang, parse_lang
+from pipeline.text.measure import plain_text
+from pipeline.text.measure.advice import passive_phrases, plain_word_pattern, shipped_plain_words
+from pipeline.text.measure.formulas import FORMULAS, OTHER, profile, scores
+from pipeline.text.measure.sentences import (
+    measure_sentence,
+    sentence_load,
+    split_sentences,
+    total,
+)
+from pipeline.text.measure.syllables import ensure_cmudict
+from pipeline.text.measure.words import language_of, words
 from pipeline.text.pages import Page, load_pages
 from pipeline.text.translations import PoLocator, Resolved, Translations
 
-REPORT_JSON = "reports/readability.json"
-REPORT_HTML = "reports/readability.html"
 CHARS_PER_WORD_ZH = 1.6  # long-sentence limit for Chinese: words limit times this, in characters
 # From this many pages times languages on, a second process scores half of the languages.
 SPLIT_PAGES = 1_000
 SCORED_KINDS = ("heading", "paragraph", "list-item", "table-header", "table-cell", "quote")
 
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """The score a page should reach, on its language's primary scale."""
-
-    formula: tm.Formula
-    value: float
-    origin: str  # "default", "config" or "command line"
-    why: str = ""
-
-    def met_by(self, value: float) -> bool:
-        if self.formula.higher_is_easier:
-            return value >= self.value
-        return value <= self.value
-
-    @property
-    def text(self) -> str:
-        return f"{'≥' if self.formula.higher_is_easier else '≤'} {self.value:g}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"formula": self.formula.name, "key": self.formula.key, "value": self.value,
-                "direction": "min" if self.formula.higher_is_easier else "max",
-                "origin": self.origin, "why": self.why}
-
-
-@dataclass(frozen=True, slots=True)
-class SentenceScore:
-    """One sentence as a reader of the language gets it, with where to change it."""
-
-    text: str
-    lang: Lang  # the language the sentence is in
-    counts: tm.Counts
-    load: int  # ranking key: words + syllables (Chinese: characters + uncommon ones)
-    source: Location  # the page line of the block
-    po: Location | None  # the catalog entry shown, if any
-    state: str  # source, translated, outdated
-    block: str  # the whole block's plain text, for context
-    start: int  # where the sentence starts in ``block``
-
-    @property
-    def location(self) -> Location:
-        """Where to fix it: the .po entry for a translation, else the page line."""
-        return self.po if self.po is not None and self.state != "source" else self.source
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "lang": self.lang.code, "words": self.counts.words,
-                "syllables": self.counts.syllables, "load": self.load,
-                "source": str(self.source), "po": str(self.po) if self.po else None,
-                "state": self.state}
-
-
-@dataclass(frozen=True, slots=True)
-class PageReadability:
-    """One page in one language."""
-
-    page: str  # path relative to the content root
-    slug: str
-    title: str  # as the reader of this language sees it
-    lang: Lang
-    counts: tm.Counts  # of the text scored (the language's own text)
-    scores: tuple[tm.Score, ...]  # primary formula first
-    target: Target
-    met: bool | None  # None: nothing in this language to score yet
-    blocks: int
-    fallback_blocks: int  # shown in the source language, not scored here
-    fallback_words: int
-    hardest: tuple[SentenceScore, ...]
-    findings: tuple[Finding, ...]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def primary(self) -> tm.Score | None:
-        for score in self.scores:
-            if score.formula.key == self.target.formula.key:
-                return score
-        return None
-
-    @property
-    def scored_blocks(self) -> int:
-        return self.blocks - self.fallback_blocks
-
-    @property
-    def unit(self) -> str:
-        return "characters" if tm.language_of(self.lang.base) == "zh" else "words"
-
-    def to_dict(self) -> dict[str, Any]:
-        primary = self.primary
-        return {
-            "page": self.page, "slug": self.slug, "title": self.title,
-            "lang": self.lang.code, "tag": self.lang.tag, "unit": self.unit,
-            "score": round(primary.value, 2) if primary else None,
-            "formula": self.target.formula.name, "target": self.target.to_dict(),
-            "met": self.met, "counts": self.counts.to_dict(),
-            "scores": [s.to_dict() for s in self.scores],
-            "blocks": self.blocks, "fallback_blocks": self.fallback_blocks,
-            "fallback_words": self.fallback_words,
-            "hardest": [s.to_dict() for s in self.hardest],
-            "findings": len(self.findings), "notes": list(self.notes),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ReadabilityResult:
-    languages: tuple[Lang, ...]
-    source_language: Lang
-    pages: tuple[PageReadability, ...]  # page by page, languages in config order
-
-    @property
-    def findings(self) -> tuple[Finding, ...]:
-        return tuple(f for p in self.pages for f in p.findings)
-
-    @property
-    def over_target(self) -> tuple[PageReadability, ...]:
-        return tuple(p for p in self.pages if p.met is False)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON report: the shared findings document plus one entry per page and language."""
-        from pipeline.reporters.json import findings_document
-
-        summary = {"pages": len({p.page for p in self.pages}),
-                   "languages": [lang.code for lang in self.languages],
-                   "over_target": [f"{p.slug}:{p.lang.code}" for p in self.over_target]}
-        document = findings_document("readability", self.findings, summary)
-        document["source_language"] = self.source_language.code
-        document["formulas"] = {lang.code: _formula_notes(lang) for lang in self.languages}
-        document["results"] = [p.to_dict() for p in self.pages]
-        return document
-
-
-def _formula_notes(lang: Lang) -> dict[str, Any]:
-    profile = tm.profile(lang.base)
-    return {"formulas": [tm.FORMULAS[k].name for k in profile.formulas],
-            "primary": tm.FORMULAS[profile.primary].name, "default_target": profile.target,
-            "why": profile.why}
-
-
-# --- the stage ----------------------------------------------------------------------------
 
 
 def relocate(page: PageReadability, entries: PoLocator) -> PageReadability:
@@ -220,7 +99,7 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
     ``fail_over_target`` makes ``over-target`` findings errors instead of warnings.
     """
     with paused_gc():
-        tm.ensure_cmudict(config.output_dir / ".cache")
+        ensure_cmudict(config.output_dir / ".cache")
         langs = _languages(config, languages)
         pages = _pages(config, slugs)
         extra_words = _extra_plain_words(config)
@@ -230,12 +109,12 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
 
         def score(lang: Lang) -> list[PageReadability]:
             translations = Translations.load(config, lang)
-            words_to_avoid = {**tm.shipped_plain_words(tm.language_of(lang.base)),
-                              **extra_words.get(tm.language_of(lang.base), {})}
+            words_to_avoid = {**shipped_plain_words(language_of(lang.base)),
+                              **extra_words.get(language_of(lang.base), {})}
             plain = {" ".join(k.lower().split()): v for k, v in words_to_avoid.items() if v}
             names = _proper_names(config, glossary, lang)
-            checker = _Advice(config, lang, tm.plain_word_pattern(plain), plain,
-                              tm.plain_word_pattern(names))
+            checker = _Advice(config, lang, plain_word_pattern(plain), plain,
+                              plain_word_pattern(names))
             target = _target(config, lang, overrides)
             return [_score_page(config, page, lang, translations, target, checker,
                                 fail_over_target, blocks) for page in pages]
@@ -279,14 +158,14 @@ def _pages(config: Config, slugs: Sequence[str] | None) -> list[Page]:
 
 
 def _target(config: Config, lang: Lang, overrides: Mapping[str, float]) -> Target:
-    profile = tm.profile(lang.base)
-    formula = tm.FORMULAS[profile.primary]
+    scale = profile(lang.base)
+    formula = FORMULAS[scale.primary]
     if lang.code in overrides:
-        return Target(formula, overrides[lang.code], "command line", profile.why)
+        return Target(formula, overrides[lang.code], "command line", scale.why)
     configured = config.lang_config(lang).readability_target
     if configured is not None:
-        return Target(formula, configured, "config", profile.why)
-    return Target(formula, profile.target, "default", profile.why)
+        return Target(formula, configured, "config", scale.why)
+    return Target(formula, scale.target, "default", scale.why)
 
 
 def _extra_plain_words(config: Config) -> dict[str, dict[str, str]]:
@@ -306,7 +185,7 @@ def _extra_plain_words(config: Config) -> dict[str, dict[str, str]]:
                 f"[{code}] must be a table of word = \"plainer word\"", Location(display),
                 'write e.g.\n    [en]\n    utilize = "use"',
             )
-        out.setdefault(tm.language_of(code), {}).update({str(k): v for k, v in table.items()})
+        out.setdefault(language_of(code), {}).update({str(k): v for k, v in table.items()})
     return out
 
 
@@ -319,7 +198,7 @@ def _proper_names(config: Config, glossary: Sequence[GlossaryTerm], lang: Lang
             *config.readability.proper_names)
 
 
-_Sentence = tuple[str, int, tm.Counts, int]  # text, start in the block, counts, load
+_Sentence = tuple[str, int, Counts, int]  # text, start in the block, counts, load
 
 
 class _BlockMeasures:
@@ -333,7 +212,7 @@ class _BlockMeasures:
     def words(self, text: str) -> int:
         count = self._words.get(text)
         if count is None:
-            count = self._words[text] = len(tm.words(text))
+            count = self._words[text] = len(words(text))
         return count
 
     def sentences(self, text: str, lang: str) -> tuple[_Sentence, ...]:
@@ -342,11 +221,11 @@ class _BlockMeasures:
         if measured is None:
             out: list[_Sentence] = []
             position = 0
-            for sentence in tm.split_sentences(text, lang):
+            for sentence in split_sentences(text, lang):
                 start = max(text.find(sentence, position), 0)
                 position = start + len(sentence)
-                counts = tm.measure_sentence(sentence, lang)
-                out.append((sentence, start, counts, tm.sentence_load(counts, lang)))
+                counts = measure_sentence(sentence, lang)
+                out.append((sentence, start, counts, sentence_load(counts, lang)))
             measured = self._sentences[(text, lang)] = tuple(out)
         return measured
 
@@ -367,7 +246,7 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
             continue
         blocks += 1
         resolved = translations.resolve(block.msgid, block.msgctxt)
-        text = tm.plain_text(resolved.text)
+        text = plain_text(resolved.text)
         if resolved.is_fallback:
             fallback_blocks += 1
             fallback_words += measures.words(text)
@@ -386,19 +265,20 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
                 terms.setdefault(key, []).append((word, where, source))
     findings = [checker.plain_language(terms[f], page.path) if isinstance(f, str) else f
                 for f in advice]
-    counts = tm.total(m[2] for m, _, _, _ in sentences)
+    counts = total(m[2] for m, _, _, _ in sentences)
     # A pseudo-locale's text is a test rendering, not a language: no formula fits it.
-    scores = () if lang.is_pseudo else tm.scores(counts, lang.base)
-    primary = next((s for s in scores if s.formula.key == target.formula.key), None)
+    page_scores = () if lang.is_pseudo else scores(counts, lang.base)
+    primary = next((s for s in page_scores if s.formula.key == target.formula.key), None)
     met = target.met_by(primary.value) if primary else None
     hardest = _hardest(sentences, config.readability.hardest_sentences)
-    title = tm.plain_text(translations.resolve(page.title.value).text)
+    title = plain_text(translations.resolve(page.title.value).text)
     result_findings = _page_findings(config, page, lang, translations, target, primary, met,
                                      blocks, fallback_blocks, fail_over_target)
     notes = _notes(lang, counts)
     return PageReadability(
-        page=page.path, slug=page.slug, title=title, lang=lang, counts=counts, scores=scores,
-        target=target, met=met, blocks=blocks, fallback_blocks=fallback_blocks,
+        page=page.path, slug=page.slug, title=title, lang=lang,
+        unit="characters" if language_of(lang.base) == "zh" else "words", counts=counts,
+        scores=page_scores, target=target, met=met, blocks=blocks, fallback_blocks=fallback_blocks,
         fallback_words=fallback_words,
         hardest=tuple(SentenceScore(sentence, lang, sentence_counts, load, source, resolved.po,
                                     resolved.state, text, start)
@@ -425,12 +305,12 @@ def _hardest(sentences: Sequence[tuple[_Sentence, Resolved, str, Location]], lim
     return out
 
 
-def _notes(lang: Lang, counts: tm.Counts) -> tuple[str, ...]:
-    language = tm.language_of(lang.base)
+def _notes(lang: Lang, counts: Counts) -> tuple[str, ...]:
+    language = language_of(lang.base)
     notes: list[str] = []
     if lang.is_pseudo:
         return (f"{lang.code} is a pseudo-locale (a test rendering of "
-                f"{tm.language_of(lang.base)}): counted, not scored.",)
+                f"{language_of(lang.base)}): counted, not scored.",)
     if language == "ar" and counts.undiacritized_words:
         notes.append(
             f"{counts.undiacritized_words} of {counts.words} words are written without "
@@ -441,13 +321,13 @@ def _notes(lang: Lang, counts: tm.Counts) -> tuple[str, ...]:
         notes.append("Chinese has no syllable formula: the score is the average sentence "
                      "length in characters; uncommon characters are those outside the 2,500 "
                      "most common. LIX is not defined for unspaced text.")
-    if tm.profile(lang.base) is tm.OTHER:
+    if profile(lang.base) is OTHER:
         notes.append(f"No validated formula for {lang.english_name}: LIX only.")
     return tuple(notes)
 
 
 def _page_findings(config: Config, page: Page, lang: Lang, translations: Translations,
-                   target: Target, primary: tm.Score | None, met: bool | None, blocks: int,
+                   target: Target, primary: Score | None, met: bool | None, blocks: int,
                    fallback_blocks: int, fail_over_target: bool) -> list[Finding]:
     out: list[Finding] = []
     first_line = page.blocks[0].line if page.blocks else 1
@@ -491,7 +371,7 @@ class _Advice:
         self.plain = plain
         self.names = names
         words = config.readability.long_sentence_words
-        self.chinese = tm.language_of(lang.base) == "zh"
+        self.chinese = language_of(lang.base) == "zh"
         self.limit = round(words * CHARS_PER_WORD_ZH) if self.chinese else words
         self._passives: dict[str, list[str]] = {}
         self._plain_words: dict[str, list[str]] = {}
@@ -499,7 +379,7 @@ class _Advice:
     def passives(self, text: str) -> list[str]:
         found = self._passives.get(text)
         if found is None:
-            found = self._passives[text] = tm.passive_phrases(text, self.lang.base)
+            found = self._passives[text] = passive_phrases(text, self.lang.base)
         return found
 
     def plain_words(self, text: str) -> list[str]:
@@ -573,43 +453,3 @@ def _plain_message(word: str, plainer: str, location: Location, also: Sequence[L
 
 def _quoted(text: str) -> str:
     return f'"{text}"'
-
-
-def also_used(finding: Finding) -> list[Location]:
-    """A plain-language notice's other uses of its term (where to fix each)."""
-    return [Location(path, int(line)) for path, _, line in
-            (where.rpartition(":") for where in finding.details.get("also", ()))]
-
-
-def lines_text(first: Location, others: Sequence[Location]) -> str:
-    """``line 20`` / ``lines 20, 22 and 26`` of ``first``'s file, or the locations in
-    full when some are in another file."""
-    same = all(o.path == first.path for o in others)
-    names = [str(o.line) if same else str(o) for o in others]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    if not same:
-        return listed
-    return ("line " if len(names) == 1 else "lines ") + listed
-
-
-# --- reports ------------------------------------------------------------------------------
-
-
-def report_json(result: ReadabilityResult) -> str:
-    from pipeline.reporters.json import dumps
-
-    return dumps(result.to_dict())
-
-
-def write_reports(config: Config, result: ReadabilityResult,
-                  fresh: Collection[str] | None = None) -> tuple[Path, Path]:
-    """Write ``output/reports/readability.json``, the ``.html`` index and one
-    ``readability/<slug>.html`` per page (unchanged files untouched; with ``fresh``,
-    only those slugs' documents are rendered again); returns the JSON report's and the
-    HTML index's paths."""
-    from pipeline.reporters.readability_html import write_html_reports
-
-    json_path = config.output_dir / REPORT_JSON
-    write_text_atomic(json_path, report_json(result), config.rel(json_path))
-    html_path = write_html_reports(config, result, fresh)[0]
-    return json_path, html_path

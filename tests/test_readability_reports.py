@@ -1,0 +1,128 @@
+"""The readability reports of a big site: the JSON is written in pieces to an atomic temp
+file (``infra.fsutil.atomic_text_stream``), never whole in memory, and its bytes are the
+standard library's rendering of the whole document."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_config
+from pipeline.errors import PipelineError
+from pipeline.infra.fsutil import TMP_MARK, atomic_text_stream
+from pipeline.models.readability import ReadabilityResult
+from pipeline.reporters.json import findings_document
+from pipeline.reporters.readability_json import json_pieces, render_json
+from pipeline.stages.readability import run_readability
+from pipeline.text.measure.formulas import FORMULAS, profile
+
+MakeRoot = Callable[[str], Path]
+
+
+def temps(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if TMP_MARK in p.name)
+
+
+def big_site(result: ReadabilityResult, copies: int) -> ReadabilityResult:
+    """``result``'s pages again ``copies`` times, as other pages."""
+    return replace(result, pages=tuple(
+        replace(p, page=f"source/pages/p{n}.md", slug=f"p{n}")
+        for n in range(copies) for p in result.pages))
+
+
+def whole_document(result: ReadabilityResult) -> str:
+    """The report as the standard library writes the whole document at once."""
+    summary = {"pages": len({p.page for p in result.pages}),
+               "languages": [lang.code for lang in result.languages],
+               "over_target": [f"{p.slug}:{p.lang.code}" for p in result.over_target]}
+    document = findings_document("readability", result.findings, summary)
+    document["source_language"] = result.source_language.code
+    document["formulas"] = {
+        lang.code: {"formulas": [FORMULAS[k].name for k in profile(lang.base).formulas],
+                    "primary": FORMULAS[profile(lang.base).primary].name,
+                    "default_target": profile(lang.base).target,
+                    "why": profile(lang.base).why}
+        for lang in result.languages}
+    document["results"] = [p.to_dict() for p in result.pages]
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def test_a_big_report_is_streamed_not_held_whole(make_root: MakeRoot, tmp_path: Path) -> None:
+    result = big_site(run_readability(load_config(make_root("readability-basic"))), 300)
+    assert len(result.pages) == 1200 and result.findings
+    path = tmp_path / "readability.json"
+    tracemalloc.start()
+    try:
+        with atomic_text_stream(path, "readability.json") as stream:
+            stream.writelines(json_pieces(result))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    text = path.read_text(encoding="utf-8")
+    assert text == whole_document(result) == render_json(result)
+    # Held at once: one page's entry, the findings' list of objects, the file's buffer;
+    # the text alone is several megabytes.
+    assert len(text.encode()) > 3_000_000
+    assert peak < len(text.encode()) / 5, (peak, len(text.encode()))
+    assert temps(tmp_path) == []
+
+
+def test_a_stream_leaves_an_unchanged_file_alone_and_a_failed_one_as_it_was(
+        tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    with atomic_text_stream(path) as stream:
+        stream.writelines(["{", "}\n"])
+    assert path.read_text(encoding="utf-8") == "{}\n"
+    mtime = path.stat().st_mtime_ns
+    with atomic_text_stream(path) as stream:
+        stream.writelines(["{", "}\n"])
+    assert path.stat().st_mtime_ns == mtime and temps(tmp_path) == []
+
+    def pieces() -> list[str]:
+        raise RuntimeError("the reporter failed half way")
+
+    with pytest.raises(RuntimeError), atomic_text_stream(path) as stream:
+        stream.write('{"half": ')
+        stream.writelines(pieces())
+    assert path.read_text(encoding="utf-8") == "{}\n" and temps(tmp_path) == []
+    # A temp file that cannot be created: a folder has its name.
+    (tmp_path / f".report.json{TMP_MARK}{os.getpid()}").mkdir()
+    with pytest.raises(PipelineError) as caught, atomic_text_stream(path, "report.json"):
+        pass
+    assert caught.value.message == "cannot write file: Is a directory; the file was not changed"
+    assert str(caught.value.location) == "report.json"
+    assert path.read_text(encoding="utf-8") == "{}\n"
+
+
+WRITE_STREAM = """
+import sys
+from pathlib import Path
+from pipeline.infra.fsutil import atomic_text_stream
+with atomic_text_stream(Path(sys.argv[1])) as stream:
+    stream.writelines(["new ", "text"])
+"""
+
+
+def test_killed_before_the_rename_the_old_report_is_whole(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    path.write_text("old text", encoding="utf-8")
+    killed = subprocess.run([sys.executable, "-c", WRITE_STREAM, str(path)],
+                            env={"PIPELINE_FAULT": "write:before-rename",
+                                 "PATH": "/usr/bin:/bin"},
+                            capture_output=True, text=True)
+    assert killed.returncode == 137, killed.stderr
+    assert path.read_text(encoding="utf-8") == "old text"
+    (left,) = temps(tmp_path)
+    assert (tmp_path / left).read_text(encoding="utf-8") == "new text"  # whole, synced
+    done = subprocess.run([sys.executable, "-c", WRITE_STREAM, str(path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert path.read_text(encoding="utf-8") == "new text" and temps(tmp_path) == []
