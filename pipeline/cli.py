@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import signal
 import sys
@@ -16,17 +15,48 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import FrameType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
 import click
+from rich.console import Console
 
 from pipeline import __version__
-from pipeline.errors import PipelineError, Stopped, format_message
-from pipeline.infra.fsutil import ChangedMeanwhile, repository_prefix
+from pipeline.build import build as run_build
+from pipeline.build import gate as run_gate
+from pipeline.config import load_config
+from pipeline.errors import PipelineError, Stopped, UsageError, format_message
+from pipeline.infra.fsutil import ChangedMeanwhile, repository_prefix, write_text_atomic
+from pipeline.infra.lock import root_lock
 from pipeline.infra.server import StaticServer
+from pipeline.reporters.a11y_text import a11y_text
+from pipeline.reporters.annotations import gate_annotations
+from pipeline.reporters.build_text import build_summary
+from pipeline.reporters.json import dumps
+from pipeline.reporters.junit import a11y_junit
+from pipeline.reporters.readability_html import render_html
+from pipeline.reporters.readability_text import advice_summary, hardest_text, summary_table
+from pipeline.reporters.terminal import finding_text, table
+from pipeline.shards import Shard, check_shard
+from pipeline.stages.a11y import report_paths, run_a11y
+from pipeline.stages.check import qa_document, run_checks, write_qa_report
+from pipeline.stages.extract import extract as run_extract
+from pipeline.stages.prefill import prefill
+from pipeline.stages.publish import publish as run_publish
+from pipeline.stages.readability import report_json, run_readability, write_reports
+from pipeline.stages.render import render_site
+from pipeline.stages.update import compile_catalogs, init_catalog, update_catalogs
+from pipeline.stages.update import status as catalog_status
+from pipeline.text.langs import parse_lang
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from pipeline.build import BuildResult, Log
+    from pipeline.config import Config
+    from pipeline.text.langs import Lang
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class State:
@@ -34,23 +64,19 @@ class State:
         self.root = root
         self.debug = debug
         self.root_given = root_given  # --root was on the command line, not the default
-        self._config: Any = None
+        self._config: Config | None = None
         self.site_before: str | None = None  # where output/site pointed when the run began
 
-    def config(self) -> Any:
-        from pipeline.config import load_config
-
+    def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.root)
             self.site_before = self.live_site()
         return self._config
 
-    def langs(self, codes: tuple[str, ...]) -> Any:
+    def langs(self, codes: tuple[str, ...]) -> tuple[Lang, ...] | None:
         """Languages named on the command line (either code form), or None for all."""
         if not codes:
             return None
-        from pipeline.text.langs import parse_lang
-
         # A typo is most likely one of the languages the project has.
         likely = self.config().all_languages
         return tuple(parse_lang(code, likely=likely) for code in codes)
@@ -102,11 +128,11 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(sig, signal.SIG_DFL if was is None else was)
 
 
-def handle_errors(func: F) -> F:
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn PipelineError (and anything unexpected) into a message and an exit status."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         state = click.get_current_context().find_object(State)
         with stop_on_signals():
             try:
@@ -131,29 +157,31 @@ def handle_errors(func: F) -> F:
                            err=True)
                 sys.exit(1)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def holds_lock(func: F) -> F:
+def holds_lock(func: Callable[P, R]) -> Callable[P, R]:
     """A command that writes into the content root holds its lock (``output/.lock``) while
     it runs, as ``build`` does: a second writer is refused with the holder's PID instead of
     interleaving its writes (two renders, an update under a build). ``status`` only reads."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pipeline.infra.lock import root_lock
-
-        config = click.get_current_context().find_object(State).config()  # type: ignore[union-attr]
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        config = current_state().config()
         with root_lock(config.output_dir, config.rel(config.output_dir / ".lock")) as note:
             if note:
                 click.echo(f"pipeline: {note}", err=True)
             return func(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+def current_state() -> State:
+    """The State the group put on the context (every command runs under the group)."""
+    state = click.get_current_context().find_object(State)
+    if state is None:
+        raise RuntimeError("a pipeline command ran outside the 'pipeline' group")
+    return state
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -191,10 +219,8 @@ pass_state = click.make_pass_decorator(State)
 @holds_lock
 def extract(state: State) -> None:
     """Extract pages and templates into locales/messages.pot."""
-    from pipeline.stages.extract import extract as run
-
     config = state.config()
-    result = run(config)
+    result = run_extract(config)
     verb = "wrote" if result.written else "unchanged"
     click.echo(f"{config.rel(config.pot_path)}: {verb}, {len(result.catalog.active)} messages "
                f"from {len(result.pages)} page(s)")
@@ -207,9 +233,6 @@ def extract(state: State) -> None:
 @holds_lock
 def init(state: State, lang: str) -> None:
     """Create the catalog for LANG from the template (never overwrites)."""
-    from pipeline.stages.update import init_catalog
-    from pipeline.text.langs import parse_lang
-
     config = state.config()
     path = init_catalog(config, parse_lang(lang))
     click.echo(f"{config.rel(path)}: created")
@@ -225,8 +248,6 @@ def init(state: State, lang: str) -> None:
 @holds_lock
 def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> None:
     """Merge the template into the catalogs (msgmerge --previous semantics)."""
-    from pipeline.stages.update import update_catalogs
-
     config = state.config()
     results = update_catalogs(config, state.langs(langs),
                               trivial_source_fixes=trivial_source_fixes)
@@ -254,8 +275,6 @@ def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> 
 @holds_lock
 def compile_(state: State, langs: tuple[str, ...]) -> None:
     """Compile catalogs to .mo files (fuzzy entries are not used)."""
-    from pipeline.stages.update import compile_catalogs
-
     for path, written in compile_catalogs(state.config(), state.langs(langs)):
         click.echo(f"{path}: {'written' if written else 'unchanged'}")
 
@@ -267,12 +286,9 @@ def compile_(state: State, langs: tuple[str, ...]) -> None:
 @handle_errors
 def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
     """Translated, fuzzy, untranslated and obsolete counts per language."""
-    from pipeline.reporters.terminal import table
-    from pipeline.stages.update import status as run
-
-    stats = run(state.config(), state.langs(langs))
+    stats = catalog_status(state.config(), state.langs(langs))
     if as_json:
-        emit_json([s.to_dict() for s in stats])
+        click.echo(dumps([s.to_dict() for s in stats]), nl=False)
         return
     rows = [(s.language, s.translated, s.fuzzy, s.untranslated, s.obsolete, s.total,
              f"{s.percent:.1f} %") for s in stats]
@@ -290,12 +306,9 @@ def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
 @holds_lock
 def render(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as_json: bool) -> None:
     """Render the site to output/build/ (all languages, or only LANG…)."""
-    from pipeline.reporters.terminal import table
-    from pipeline.stages.render import render_site
-
     result = render_site(state.config(), slugs or None, state.langs(langs))
     if as_json:
-        emit_json(result.to_dict())
+        click.echo(dumps(result.to_dict()), nl=False)
         return
     rows = [(s.tag, s.published, s.left_out, s.translated, s.outdated, s.fallback)
             for s in result.languages()]
@@ -331,10 +344,6 @@ def check(state: State, langs: tuple[str, ...], ignore: tuple[str, ...], include
 
     Writes output/reports/qa.json; exit 1 when any error is found.
     """
-    from pipeline.reporters.json import dumps
-    from pipeline.reporters.terminal import finding_text
-    from pipeline.stages.check import qa_document, run_checks, write_qa_report
-
     config = state.config()
     result = run_checks(config, state.langs(langs), ignore=ignore, include_fuzzy=include_fuzzy)
     path = write_qa_report(config, result)
@@ -382,12 +391,6 @@ def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as
 
     Writes output/reports/readability.json and readability.html.
     """
-    from pipeline.errors import UsageError
-    from pipeline.reporters.readability_html import render_html
-    from pipeline.reporters.readability_text import advice_summary, hardest_text, summary_table
-    from pipeline.reporters.terminal import finding_text
-    from pipeline.stages.readability import report_json, run_readability, write_reports
-
     config = state.config()
     overrides: dict[str, float] = {}
     for item in targets:
@@ -448,17 +451,8 @@ def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path |
     when the shard's documents were checked, whatever they found ('pipeline gate'
     decides), 1 when they could not be.
     """
-    from pipeline.infra.fsutil import write_text_atomic
-    from pipeline.reporters.a11y_text import a11y_text
-    from pipeline.reporters.json import dumps
-    from pipeline.reporters.junit import a11y_junit
-    from pipeline.stages.a11y import report_paths, run_a11y
-
     config = state.config()
     if shard_arg is not None:
-        from pipeline.errors import UsageError
-        from pipeline.shards import Shard, check_shard
-
         if pages or standard:
             raise UsageError("--shard checks the shard's share of the deferred build with "
                              "the configured standard: it takes no PAGES and no --standard",
@@ -507,14 +501,11 @@ def a11y(state: State, pages: tuple[str, ...], as_json: bool, junit_file: Path |
 def translate(state: State, lang: str, engine: str, memory: tuple[Path, ...], threshold: float,
               overwrite_fuzzy: bool, as_json: bool) -> None:
     """Pre-fill LANG's empty entries with an engine; creates the catalog if needed."""
-    from pipeline.stages.prefill import prefill
-    from pipeline.text.langs import parse_lang
-
     config = state.config()
     result = prefill(config, parse_lang(lang, likely=config.all_languages), engine, memory=memory,
                      threshold=threshold, overwrite_fuzzy=overwrite_fuzzy)
     if as_json:
-        emit_json(result.to_dict())
+        click.echo(dumps(result.to_dict()), nl=False)
         return
     for fill in result.fills:
         if fill.origin == "pseudo":
@@ -552,10 +543,8 @@ def build(state: State, force: bool, no_publish: bool, wait: float,
 
     Exit 0 when published (or passed with --no-publish, or deferred), 1 when blocked.
     """
-    from pipeline.build import build as run
-
     _run_and_report(state, functools.partial(
-        run, force=force, publish_site=not no_publish, wait=wait,
+        run_build, force=force, publish_site=not no_publish, wait=wait,
         trivial_source_fixes=trivial_source_fixes, defer_a11y=defer_a11y))
 
 
@@ -576,23 +565,22 @@ def gate(state: State, sources: tuple[Path, ...], no_publish: bool, wait: float)
     corrupt, naming it. Exit 0 when published (or passed with --no-publish), 1 when
     blocked.
     """
-    from pipeline.build import gate as run
-
-    _run_and_report(state, functools.partial(run, sources=sources,
+    _run_and_report(state, functools.partial(run_gate, sources=sources,
                                              publish_site=not no_publish, wait=wait))
 
 
-def _run_and_report(state: State, run: Callable[..., Any]) -> None:
+class _Run(Protocol):
+    """``pipeline.build.build`` or ``gate``, every option but these already given."""
+
+    def __call__(self, config: Config, *, log: Log, repository_prefix: str) -> BuildResult: ...
+
+
+def _run_and_report(state: State, run: _Run) -> None:
     """Run ``build`` or ``gate`` with a progress log; print the summary (and, on GitHub
     Actions, the annotations); exit 1 unless published, passed or deferred."""
-    from pipeline.reporters.annotations import gate_annotations
-    from pipeline.reporters.build_text import build_summary
-
     config = state.config()
     prefix = repository_prefix(config.root, os.environ)
     if sys.stderr.isatty():
-        from rich.console import Console
-
         console = Console(stderr=True)
         status = console.status("starting")
         status.start()
@@ -627,10 +615,8 @@ def _run_and_report(state: State, run: Callable[..., Any]) -> None:
 @holds_lock
 def publish(state: State) -> None:
     """Publish output/build atomically to output/site (only a checked build)."""
-    from pipeline.stages.publish import publish as run
-
     config = state.config()
-    result = run(config)
+    result = run_publish(config)
     state_word = "published" if result.changed else "already published"
     click.echo(f"{state_word}: {config.rel(result.site)} -> {result.target.name} "
                f"({result.files} files)")
