@@ -60,7 +60,9 @@ R = TypeVar("R")
 
 
 class State:
-    def __init__(self, root: Path, debug: bool, root_given: bool = False):
+    """What the group's options give every command; the configuration, loaded once."""
+
+    def __init__(self, root: Path, debug: bool, root_given: bool = False) -> None:
         self.root = root
         self.debug = debug
         self.root_given = root_given  # --root was on the command line, not the default
