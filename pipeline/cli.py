@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import signal
 import sys
@@ -16,8 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import FrameType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
 import click
 from rich.console import Console
@@ -32,8 +30,10 @@ from pipeline.build import (
 )
 from pipeline.build import build as run_build
 from pipeline.build import gate as run_gate
+from pipeline.config import load_config
 from pipeline.errors import PipelineError, Stopped, UsageError, format_message
 from pipeline.infra.fsutil import ChangedMeanwhile, repository_prefix, write_text_atomic
+from pipeline.infra.lock import root_lock
 from pipeline.infra.server import StaticServer
 from pipeline.models.a11y import Shard
 from pipeline.reporters.a11y_json import a11y_document
@@ -47,37 +47,47 @@ from pipeline.reporters.readability_json import json_pieces
 from pipeline.reporters.readability_text import advice_summary, hardest_text, summary_table
 from pipeline.reporters.terminal import finding_text, table
 from pipeline.stages.check import error_codes, run_checks
+from pipeline.stages.extract import extract as run_extract
 from pipeline.stages.prefill import prefill
+from pipeline.stages.publish import publish as run_publish
 from pipeline.stages.readability import run_readability
+from pipeline.stages.render import render_site
 from pipeline.stages.update import compile_catalogs, init_catalog, update_catalogs
 from pipeline.stages.update import status as catalog_status
 from pipeline.text.langs import parse_lang
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from pipeline.build import Log
+    from pipeline.config import Config
+    from pipeline.models.build import BuildResult
+    from pipeline.text.langs import Lang
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class State:
-    def __init__(self, root: Path, debug: bool, root_given: bool = False):
+    """What the group's options give every command; the configuration, loaded once."""
+
+    def __init__(self, root: Path, debug: bool, root_given: bool = False) -> None:
         self.root = root
         self.debug = debug
         self.root_given = root_given  # --root was on the command line, not the default
-        self._config: Any = None
+        self._config: Config | None = None
         self.site_before: str | None = None  # where output/site pointed when the run began
 
-    def config(self) -> Any:
-        from pipeline.config import load_config
-
+    def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.root)
             self.site_before = self.live_site()
         return self._config
 
-    def langs(self, codes: tuple[str, ...]) -> Any:
+    def langs(self, codes: tuple[str, ...]) -> tuple[Lang, ...] | None:
         """Languages named on the command line (either code form), or None for all."""
         if not codes:
             return None
-        from pipeline.text.langs import parse_lang
-
         # A typo is most likely one of the languages the project has.
         likely = self.config().all_languages
         return tuple(parse_lang(code, likely=likely) for code in codes)
@@ -129,11 +139,11 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(sig, signal.SIG_DFL if was is None else was)
 
 
-def handle_errors(func: F) -> F:
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn PipelineError (and anything unexpected) into a message and an exit status."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         state = click.get_current_context().find_object(State)
         with stop_on_signals():
             try:
@@ -158,29 +168,31 @@ def handle_errors(func: F) -> F:
                            err=True)
                 sys.exit(1)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def holds_lock(func: F) -> F:
+def holds_lock(func: Callable[P, R]) -> Callable[P, R]:
     """A command that writes into the content root holds its lock (``output/.lock``) while
     it runs, as ``build`` does: a second writer is refused with the holder's PID instead of
     interleaving its writes (two renders, an update under a build). ``status`` only reads."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pipeline.infra.lock import root_lock
-
-        config = click.get_current_context().find_object(State).config()  # type: ignore[union-attr]
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        config = current_state().config()
         with root_lock(config.output_dir, config.rel(config.output_dir / ".lock")) as note:
             if note:
                 click.echo(f"pipeline: {note}", err=True)
             return func(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+def current_state() -> State:
+    """The State the group put on the context (every command runs under the group)."""
+    state = click.get_current_context().find_object(State)
+    if state is None:
+        raise RuntimeError("a pipeline command ran outside the 'pipeline' group")
+    return state
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -218,10 +230,8 @@ pass_state = click.make_pass_decorator(State)
 @holds_lock
 def extract(state: State) -> None:
     """Extract pages and templates into locales/messages.pot."""
-    from pipeline.stages.extract import extract as run
-
     config = state.config()
-    result = run(config)
+    result = run_extract(config)
     verb = "wrote" if result.written else "unchanged"
     click.echo(f"{config.rel(config.pot_path)}: {verb}, {len(result.catalog.active)} messages "
                f"from {len(result.pages)} page(s)")
@@ -289,7 +299,7 @@ def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
     """Translated, fuzzy, untranslated and obsolete counts per language."""
     stats = catalog_status(state.config(), state.langs(langs))
     if as_json:
-        emit_json([s.to_dict() for s in stats])
+        click.echo(dumps([s.to_dict() for s in stats]), nl=False)
         return
     rows = [(s.language, s.translated, s.fuzzy, s.untranslated, s.obsolete, s.total,
              f"{s.percent:.1f} %") for s in stats]
@@ -307,12 +317,9 @@ def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
 @holds_lock
 def render(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as_json: bool) -> None:
     """Render the site to output/build/ (all languages, or only LANG…)."""
-    from pipeline.reporters.terminal import table
-    from pipeline.stages.render import render_site
-
     result = render_site(state.config(), slugs or None, state.langs(langs))
     if as_json:
-        emit_json(result.to_dict())
+        click.echo(dumps(result.to_dict()), nl=False)
         return
     rows = [(s.tag, s.published, s.left_out, s.translated, s.outdated, s.fallback)
             for s in result.languages()]
@@ -512,7 +519,7 @@ def translate(state: State, lang: str, engine: str, memory: tuple[Path, ...], th
                      vet=error_codes, memory=memory, threshold=threshold,
                      overwrite_fuzzy=overwrite_fuzzy)
     if as_json:
-        emit_json(result.to_dict())
+        click.echo(dumps(result.to_dict()), nl=False)
         return
     for fill in result.fills:
         if fill.origin == "pseudo":
@@ -576,7 +583,13 @@ def gate(state: State, sources: tuple[Path, ...], no_publish: bool, wait: float)
                                              publish_site=not no_publish, wait=wait))
 
 
-def _run_and_report(state: State, run: Callable[..., Any]) -> None:
+class _Run(Protocol):
+    """``pipeline.build.build`` or ``gate``, every option but these already given."""
+
+    def __call__(self, config: Config, *, log: Log, repository_prefix: str) -> BuildResult: ...
+
+
+def _run_and_report(state: State, run: _Run) -> None:
     """Run ``build`` or ``gate`` with a progress log; print the summary (and, on GitHub
     Actions, the annotations); exit 1 unless published, passed or deferred."""
     config = state.config()
@@ -616,10 +629,8 @@ def _run_and_report(state: State, run: Callable[..., Any]) -> None:
 @holds_lock
 def publish(state: State) -> None:
     """Publish output/build atomically to output/site (only a checked build)."""
-    from pipeline.stages.publish import publish as run
-
     config = state.config()
-    result = run(config)
+    result = run_publish(config)
     state_word = "published" if result.changed else "already published"
     click.echo(f"{state_word}: {config.rel(result.site)} -> {result.target.name} "
                f"({result.files} files)")

@@ -5,14 +5,18 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 ROOTS = Path(__file__).resolve().parent / "roots"
@@ -61,16 +65,62 @@ def copy_shipped(root: Path) -> Path:
     return root
 
 
-def run_cli(root: Path, *args: str, env: dict[str, str] | None = None,
+def run_cli(root: Path, *args: str, env: Mapping[str, str | None] | None = None,
             check: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run the real console entry point as a user would."""
+    """``pipeline --root ROOT ARGS``, in this process (``invoke_cli``)."""
+    return invoke_cli("--root", str(root), *args, env=env, check=check)
+
+
+def invoke_cli(*args: str, env: Mapping[str, str | None] | None = None,
+               cwd: Path | None = None, check: bool = False
+               ) -> subprocess.CompletedProcess[str]:
+    """``pipeline ARGS`` in this process, through the console entry point (``main``: its
+    messages, hints and exit statuses), stdout and stderr captured apart by Click's
+    CliRunner. ``env`` is set (None: unset) for the call only, and the environment is as
+    it was afterwards. An exception that escapes ``main`` (``--debug``) fails the test
+    with its traceback. A test about the process itself (a kill, a signal, a traceback
+    printed by the interpreter, the environment read at start-up) uses
+    ``run_cli_process``."""
+    assert not env or "PIPELINE_FAULT" not in env, "a fault point kills the process: " \
+        "use run_cli_process"
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    environ = dict(os.environ)
+    try:
+        with contextlib.ExitStack() as stack:
+            if cwd is not None:
+                stack.enter_context(contextlib.chdir(cwd))
+            out, err, _ = stack.enter_context(CliRunner().isolation(env=env))
+            status = main(list(args))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            result = subprocess.CompletedProcess(["pipeline", *args], status,
+                                                 out.getvalue().decode(), err.getvalue().decode())
+    finally:
+        # What a run sets for its own children (NLTK_DATA) leaves with it, as a process's would.
+        for key in os.environ.keys() - environ.keys():
+            del os.environ[key]
+        os.environ.update(environ)
+    for sig, handler in handlers.items():
+        assert signal.getsignal(sig) is handler, f"the command left its {sig.name} handler"
+    return _checked(result, check)
+
+
+def run_cli_process(root: Path, *args: str, env: dict[str, str] | None = None,
+                    check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the real console entry point in a process of its own, as a user would."""
     full_env = {**os.environ, **(env or {})}
     result = subprocess.run(
         [sys.executable, "-m", "pipeline", "--root", str(root), *args],
         capture_output=True, text=True, env=full_env, timeout=900,
     )
+    return _checked(result, check)
+
+
+def _checked(result: subprocess.CompletedProcess[str], check: bool
+             ) -> subprocess.CompletedProcess[str]:
     if check and result.returncode != 0:
-        raise AssertionError(f"pipeline {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(f"{' '.join(map(str, result.args))} failed:\n{result.stdout}\n"
+                             f"{result.stderr}")
     return result
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, ROOTS, require_tool, run_cli
+from conftest import REPO, ROOTS, require_tool, run_cli, run_cli_process
 from conftest import copy_shipped as shipped_content
 
 from pipeline.config import load_config
@@ -352,7 +352,8 @@ def test_a_pa11y_ci_timeout_fails_closed_and_leaves_no_browser(make_root: MakeRo
     with (root / "pyproject.toml").open("a", encoding="utf-8") as handle:
         handle.write("run_timeout = 1\n")
     marker = uuid.uuid4().hex
-    done = run_cli(root, "a11y", env={"A11Y_TEST_MARKER": marker})
+    # A process of its own: what it leaves running is what the test looks for.
+    done = run_cli_process(root, "a11y", env={"A11Y_TEST_MARKER": marker})
     fails(done, "pa11y-ci did not finish within 1 s and was stopped")
     deadline = time.monotonic() + 10
     while (left := processes_with(marker)) and time.monotonic() < deadline:

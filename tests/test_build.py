@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOTS, dead_internal_links, lock_held_elsewhere, require_tool, run_cli
+from conftest import (
+    ROOTS,
+    dead_internal_links,
+    lock_held_elsewhere,
+    require_tool,
+    run_cli,
+    run_cli_process,
+)
 
 from pipeline.cli import cli
 from pipeline.config import load_config
@@ -300,7 +307,7 @@ def test_killed_publish_leaves_old_or_new_site(built: Path, tmp_path: Path, poin
     old = tree_hashes(root / "output/site")
     # A new build: change the checked tree's bytes without changing what pa11y saw.
     (root / "output/build/robots.txt").write_text("User-agent: *\n")
-    result = run_cli(root, "publish", env={"PIPELINE_FAULT": point})
+    result = run_cli_process(root, "publish", env={"PIPELINE_FAULT": point})
     assert result.returncode == 137
     now = tree_hashes(root / "output/site")
     new_files = set(now) - set(old)

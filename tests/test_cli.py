@@ -1,21 +1,30 @@
-"""The command line around the catalog commands: --root, python -m, configuration errors."""
+"""The command line around the catalog commands: --root, python -m, configuration errors.
+
+In-process through the console entry point (conftest's ``invoke_cli``), except where the
+process itself is the subject: ``python -m`` and the console script, the traceback the
+interpreter prints under ``--debug``, and ``serve`` stopped by Ctrl-C.
+"""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, invoke_cli, run_cli, run_cli_process
+
+from pipeline.cli import cli
+from pipeline.config import load_config
 
 MakeRoot = Callable[[str], Path]
 
 
 def run_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return invoke_cli(*args, cwd=cwd)
 
 
 def test_root_option_works_from_another_directory(make_root: MakeRoot, tmp_path: Path) -> None:
@@ -39,7 +48,8 @@ def test_default_root_is_the_current_directory(make_root: MakeRoot) -> None:
 
 
 def test_python_dash_m_and_the_console_script(tmp_path: Path) -> None:
-    version = run_in(tmp_path, "--version")
+    version = subprocess.run([sys.executable, "-m", "pipeline", "--version"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=300)
     assert version.returncode == 0
     assert version.stdout.startswith("pipeline, version ")
     script = Path(sys.executable).parent / "pipeline"
@@ -52,7 +62,8 @@ def test_python_dash_m_and_the_console_script(tmp_path: Path) -> None:
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     result = run_in(tmp_path, "no-such-command")
     assert result.returncode == 2
-    assert "Traceback" not in result.stderr
+    assert result.stderr == ("pipeline: No such command 'no-such-command'.\n"
+                             "  hint: run 'pipeline --help' to see what it accepts\n")
 
 
 def test_no_configuration(tmp_path: Path) -> None:
@@ -158,7 +169,7 @@ def test_pyproject_without_a_pipeline_table_defers_to_pipeline_toml(
 def test_debug_shows_the_traceback(make_root: MakeRoot) -> None:
     root = make_root("broken-po")
     quiet = run_cli(root, "status")
-    loud = run_cli(root, "--debug", "status")
+    loud = run_cli_process(root, "--debug", "status")  # the interpreter prints it
     assert quiet.returncode == 1 and "Traceback" not in quiet.stderr
     assert loud.returncode != 0 and "Traceback" in loud.stderr
 
@@ -168,18 +179,13 @@ def test_the_shipped_repository_is_a_content_root() -> None:
     assert result.returncode == 0, result.stderr
 
 
-# --- errors that guess better (in-process: click's CliRunner streams around main()) ------
+# --- errors that guess better ------------------------------------------------------------
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
-    """``pipeline ARGS`` through the console entry point: (exit status, stdout, stderr)."""
-    from click.testing import CliRunner
-
-    from pipeline.cli import main
-
-    with CliRunner().isolation() as (out, err, _):
-        status = main(list(args))
-    return status, out.getvalue().decode(), err.getvalue().decode()
+    """``pipeline ARGS``: (exit status, stdout, stderr)."""
+    done = invoke_cli(*args)
+    return done.returncode, done.stdout, done.stderr
 
 
 @pytest.mark.parametrize(("code", "hint"), [
@@ -226,8 +232,6 @@ def test_root_is_accepted_after_the_command(make_root: MakeRoot, tmp_path: Path,
 
 
 def test_every_command_takes_root_after_its_name() -> None:
-    from pipeline.cli import cli
-
     for name, command in cli.commands.items():
         assert any("--root" in p.opts for p in command.params), name
         status, out, _ = invoke(name, "--help")
@@ -258,8 +262,6 @@ def test_unknown_key_hints(tmp_path: Path, config: str, expected: str) -> None:
 
 
 def test_pyproject_form_of_the_pseudo_locale_snippet_is_accepted(tmp_path: Path) -> None:
-    from pipeline.config import load_config
-
     snippet = 'languages = ["es", "fr", "ar", "zh_Hans", "en_XA", "ar_XB"]\n'
     (tmp_path / "pipeline.toml").write_text(snippet, encoding="utf-8")
     top_level = load_config(tmp_path).languages
@@ -282,9 +284,6 @@ def test_serve_without_a_site_says_what_to_run(make_root: MakeRoot) -> None:
 
 def test_serve_shows_the_site_and_the_reports_until_stopped(make_root: MakeRoot) -> None:
     """A real process: the URLs it prints answer, and Ctrl-C (SIGINT) ends it cleanly."""
-    import signal
-    import urllib.request
-
     root = make_root("translated")
     for folder, name, text in (("site-1", "index.html", "<!DOCTYPE html><title>site</title>"),
                                ("reports", "a11y.html", "<!DOCTYPE html><title>a11y</title>")):

@@ -3,10 +3,11 @@
 Each case in ``tests/corpus/bad/cases.toml`` is a copy of ``tests/corpus/bad/_base/``
 (a small, valid content root) with the case's files laid over it: the broken file(s)
 under ``<case>/root/``, and anything else in ``<case>/`` (a file a symlink points to)
-next to the root. The real command runs in a subprocess and must give the exact first
-line ``path:line: message``, a ``hint:`` line, the exit status, no traceback, and change
-no file (hash, mtime and mode of everything in the root before and after; only the
-lock file and the cache may appear).
+next to the root. The command runs through the console entry point (in this process;
+in a process of its own without the capabilities that bypass file permissions for the
+``unprivileged`` cases) and must give the exact first line ``path:line: message``, a
+``hint:`` line, the exit status, no traceback, and change no file (hash, mtime and mode
+of everything in the root before and after; only the lock file and the cache may appear).
 
 A case with ``exit = 0`` is an input we accept (a BOM, CRLF line ends, a 10 MB entry):
 the command succeeds and, being a read-only command, still changes nothing.

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,18 +124,12 @@ def test_extract_twice_changes_no_byte_and_no_mtime(make_root: MakeRoot) -> None
     assert run_cli(root, "extract").returncode == 0
     first = pot.read_bytes()
     os.utime(pot, ns=(1_000_000_000, 1_000_000_000))
-    env_unset = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
-    for env in ({"SOURCE_DATE_EPOCH": "86400"}, {"SOURCE_DATE_EPOCH": "172800"}, None):
-        result = run_cli(root, "extract", env=env) if env else _run_without_epoch(root, env_unset)
+    for epoch in ("86400", "172800", None):
+        result = run_cli(root, "extract", env={"SOURCE_DATE_EPOCH": epoch})
         assert result.returncode == 0, result.stderr
         assert "unchanged" in result.stdout
         assert pot.read_bytes() == first
         assert pot.stat().st_mtime_ns == 1_000_000_000
-
-
-def _run_without_epoch(root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pipeline", "--root", str(root), "extract"],
-                          capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_source_date_epoch_sets_the_creation_date(make_root: MakeRoot) -> None:

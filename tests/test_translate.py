@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, msgfmt_check, run_cli
+from conftest import REPO, msgfmt_check, run_cli, run_cli_process
 
 from pipeline.config import load_config
 from pipeline.errors import PipelineError, UsageError
@@ -552,7 +552,8 @@ def test_entry_point_plugin_is_found_by_name(make_root: Any, tmp_path: Path) -> 
                                           encoding="utf-8")
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(site),
                                                        os.environ.get("PYTHONPATH")]))}
-    result = run_cli(root, "translate", "es", "--engine", "shout", env=env)
+    # PYTHONPATH is read when the interpreter starts: a process of its own.
+    result = run_cli_process(root, "translate", "es", "--engine", "shout", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith(f"{ES}: written; shout: 0 filled, 12 fuzzy; "
                                            "0 untranslated")
