@@ -63,8 +63,9 @@ from pipeline.stages.render import render_site
 from pipeline.stages.update import update_catalogs
 from pipeline.text.glossary import GLOSSARY_FILE
 from pipeline.text.links import site_links
-from pipeline.text.pages import PARSER, Page, parsed_pages, remember_pages
+from pipeline.text.pages import PARSER, Page
 from pipeline.text.translations import Completeness, PoLocator, Translations, page_messages
+from pipeline.workspace import Workspace
 
 Log = Callable[[str, str], None]  # (stage, message)
 BUILD_JSON = "build.json"
@@ -180,16 +181,17 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
            notes: list[str], trivial: bool, prefix: str, defer_a11y: bool) -> BuildResult:
 
     cache = BuildCache() if force else load_cache(config.output_dir)
-    if cache.pages[0] == PARSER:
-        remember_pages(cache.pages[1])
+    # What the stages share in memory (pipeline.workspace): the pages parsed by the
+    # last build (their text unchanged) are not parsed again.
+    ws = Workspace(pages=cache.pages[1] if cache.pages[0] == PARSER else None)
 
     log("extract", "extracting pages and templates")
-    extracted = extract(config)
+    extracted = extract(config, ws=ws)
     log("extract", f"{len(extracted.catalog.active)} messages from {len(extracted.pages)} "
                    f"page(s){'' if extracted.written else ' (template unchanged)'}")
 
     log("update", "merging the template into the catalogs")
-    updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True)
+    updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True, ws=ws)
     saved = [ChangedMeanwhile(u.path, "updating") for u in updates if u.changed_meanwhile]
     for error in saved[:-1]:  # the last one stops the build, with the hint they share
         log("update", f"{error.location}: {error.message}")
@@ -202,7 +204,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                           f"{len(update.carried_over)} kept across a typo fix")
 
     log("check", "checking translations")
-    qa = run_checks(config, memo=cache.qa)  # entries unchanged since the last build: reused
+    qa = run_checks(config, memo=cache.qa, ws=ws)  # unchanged entries: reused from the last
     qa_report = config.rel(write_qa_report(config, qa))
     # QA and a11y findings with whether each blocks publication; written now with QA's
     # alone, so a later stage that fails leaves no earlier build's issues in the file.
@@ -211,7 +213,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     _write_code_quality(config, issues, prefix)
     log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
 
-    translations = {lang.code: Translations.load(config, lang)
+    translations = {lang.code: Translations.load(config, lang, ws)
                     for lang in config.all_languages}
     fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, translations)
     slugs = [p.slug for p in extracted.pages]
@@ -223,7 +225,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # again, and a page whose link target changed languages is rendered again.
     known = {s: cache.completeness[s] for s in slugs
              if s in cache.completeness} if same_pages else None
-    rendered = render_site(config, None if not same_pages else changed, known=known)
+    rendered = render_site(config, None if not same_pages else changed, known=known, ws=ws)
+    ws.release_tokens()  # only rendering reads the pages' tokens
     for item in rendered.pages:
         if not item.published:
             log("render", f"{item.tag}/{item.slug}.html "
@@ -237,8 +240,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     rescore = changed if cache.readability_key == inputs else slugs
     cache.readability_key = inputs
     log("readability", f"scoring {len(rescore)} page(s)")
-    fresh = run_readability(config, slugs=rescore) if rescore else None
-    entries = PoLocator(config)
+    fresh = run_readability(config, slugs=rescore, ws=ws) if rescore else None
+    entries = PoLocator(config, ws)
     by_slug: dict[str, tuple[PageReadability, ...]] = {}
     moved: set[str] = set()  # unchanged pages whose catalog lines moved
     for slug in slugs:
@@ -265,7 +268,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     reused = 0
     if not defer_a11y:
         log("a11y", "checking accessibility")
-        a11y, checked, reused = _accessibility(config, cache)
+        a11y, checked, reused = _accessibility(config, cache, ws)
         log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} "
                     f"earlier result(s); {len(a11y.gating)} blocking finding(s)")
 
@@ -277,7 +280,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     reasons = tuple(g.detail for g in gates if g.blocks)
     verdict: Verdict = "deferred" if defer_a11y else ("blocked" if reasons else "published")
     cache.fingerprints = fingerprints
-    cache.pages = (PARSER, parsed_pages(extracted.pages))
+    cache.pages = (PARSER, ws.parsed_pages(extracted.pages))
     cache.completeness = {}
     for item in rendered.pages:
         cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(
@@ -319,13 +322,14 @@ def check_a11y(config: Config, pages: Sequence[str] | None = None, *,
 
 
 def _run_a11y(config: Config, pages: Sequence[str] | None, *, standard: str | None = None,
-              concurrency: int | None = None, check_report: bool = True) -> A11yResult:
+              concurrency: int | None = None, check_report: bool = True,
+              ws: Workspace | None = None) -> A11yResult:
     """The a11y stage; ``check_report``: this run's a11y.html is checked with the pages
     (rendered pending). When the pages could not be checked, or the run was stopped,
     the reports say so: no stale "passed" is left behind."""
     try:
         return run_a11y(config, pages, standard=standard, concurrency=concurrency,
-                        render_pending=_render_pending if check_report else None)
+                        render_pending=_render_pending if check_report else None, ws=ws)
     except PipelineError as exc:
         write_a11y_failure(config, exc)
         raise
@@ -376,7 +380,7 @@ def write_a11y_failure(config: Config, error: PipelineError) -> None:
                           config.rel(paths["a11y.html"]))
 
 
-def _accessibility(config: Config, cache: BuildCache
+def _accessibility(config: Config, cache: BuildCache, ws: Workspace
                    ) -> tuple[A11yResult, tuple[str, ...], int]:
     """pa11y on pages whose HTML changed; earlier results for the rest."""
     reports = config.output_dir / "reports"
@@ -387,14 +391,14 @@ def _accessibility(config: Config, cache: BuildCache
     result = None
     if todo:
         build = config.rel(config.output_dir / "build") + "/"
-        result = _run_a11y(config, [p.removeprefix(build) for p in todo])
+        result = _run_a11y(config, [p.removeprefix(build) for p in todo], ws=ws)
         digests = dict(current)
         if (report := report_page(config)) in result.pages:  # checked as it was pending
             digests[report] = sha256_file(pending_report(config))
         remember_a11y(cache, result, digests)
     live = [p for p in cache.a11y_pages
             if p in current or p == f"{config.rel(reports)}/a11y.html"]
-    merged = cached_a11y(config, cache, live)
+    merged = cached_a11y(config, cache, live, ws)
     write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
     # What pa11y ran on includes the a11y report itself, checked within the run: counted
     # like every other document, so the summary, a11y.json and a11y.html agree.
@@ -447,10 +451,11 @@ def remember_a11y(cache: BuildCache, result: A11yResult, digests: Mapping[str, s
     cache.a11y_meta = replace(result, findings=(), needs_review=(), results=(), pages=())
 
 
-def cached_a11y(config: Config, cache: BuildCache, pages: Sequence[str]) -> A11yResult:
+def cached_a11y(config: Config, cache: BuildCache, pages: Sequence[str],
+                ws: Workspace | None = None) -> A11yResult:
     """One ``A11yResult`` of the cached results of ``pages``, in that order, each
-    catalog finding pointed at today's line."""
-    relocate = _relocator(config)
+    catalog finding pointed at today's line (catalogs read through ``ws``)."""
+    relocate = _relocator(config, ws or Workspace())
     meta: A11yResult = cache.a11y_meta
     return replace(
         meta,
@@ -484,13 +489,13 @@ def _by_page(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
     return out
 
 
-def _relocator(config: Config) -> Callable[[Finding], Finding]:
+def _relocator(config: Config, ws: Workspace) -> Callable[[Finding], Finding]:
     """Point a (possibly cached) finding at today's line of its catalog entry.
 
     A page's HTML does not change when a translator's edit elsewhere moves catalog
     lines, so a reused finding's ``.po`` line is looked up again from its source line.
     """
-    entries = PoLocator(config)
+    entries = PoLocator(config, ws)
     by_tag = {lang.tag: lang for lang in config.languages}
 
     def relocate(finding: Finding) -> Finding:

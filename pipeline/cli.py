@@ -55,6 +55,7 @@ from pipeline.stages.render import render_site
 from pipeline.stages.update import compile_catalogs, init_catalog, update_catalogs
 from pipeline.stages.update import status as catalog_status
 from pipeline.text.langs import parse_lang
+from pipeline.workspace import Workspace
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -231,7 +232,7 @@ pass_state = click.make_pass_decorator(State)
 def extract(state: State) -> None:
     """Extract pages and templates into locales/messages.pot."""
     config = state.config()
-    result = run_extract(config)
+    result = run_extract(config, ws=Workspace())
     verb = "wrote" if result.written else "unchanged"
     click.echo(f"{config.rel(config.pot_path)}: {verb}, {len(result.catalog.active)} messages "
                f"from {len(result.pages)} page(s)")
@@ -245,7 +246,7 @@ def extract(state: State) -> None:
 def init(state: State, lang: str) -> None:
     """Create the catalog for LANG from the template (never overwrites)."""
     config = state.config()
-    path = init_catalog(config, parse_lang(lang))
+    path = init_catalog(config, parse_lang(lang), ws=Workspace())
     click.echo(f"{config.rel(path)}: created")
 
 
@@ -261,7 +262,7 @@ def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> 
     """Merge the template into the catalogs (msgmerge --previous semantics)."""
     config = state.config()
     results = update_catalogs(config, state.langs(langs),
-                              trivial_source_fixes=trivial_source_fixes)
+                              trivial_source_fixes=trivial_source_fixes, ws=Workspace())
     for r in results:
         if r.changed_meanwhile:
             continue
@@ -286,7 +287,7 @@ def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> 
 @holds_lock
 def compile_(state: State, langs: tuple[str, ...]) -> None:
     """Compile catalogs to .mo files (fuzzy entries are not used)."""
-    for path, written in compile_catalogs(state.config(), state.langs(langs)):
+    for path, written in compile_catalogs(state.config(), state.langs(langs), ws=Workspace()):
         click.echo(f"{path}: {'written' if written else 'unchanged'}")
 
 
@@ -297,7 +298,7 @@ def compile_(state: State, langs: tuple[str, ...]) -> None:
 @handle_errors
 def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
     """Translated, fuzzy, untranslated and obsolete counts per language."""
-    stats = catalog_status(state.config(), state.langs(langs))
+    stats = catalog_status(state.config(), state.langs(langs), ws=Workspace())
     if as_json:
         click.echo(dumps([s.to_dict() for s in stats]), nl=False)
         return
@@ -317,7 +318,7 @@ def status(state: State, langs: tuple[str, ...], as_json: bool) -> None:
 @holds_lock
 def render(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as_json: bool) -> None:
     """Render the site to output/build/ (all languages, or only LANG…)."""
-    result = render_site(state.config(), slugs or None, state.langs(langs))
+    result = render_site(state.config(), slugs or None, state.langs(langs), ws=Workspace())
     if as_json:
         click.echo(dumps(result.to_dict()), nl=False)
         return
@@ -356,7 +357,8 @@ def check(state: State, langs: tuple[str, ...], ignore: tuple[str, ...], include
     Writes output/reports/qa.json; exit 1 when any error is found.
     """
     config = state.config()
-    result = run_checks(config, state.langs(langs), ignore=ignore, include_fuzzy=include_fuzzy)
+    result = run_checks(config, state.langs(langs), ignore=ignore, include_fuzzy=include_fuzzy,
+                        ws=Workspace())
     path = write_qa_report(config, result)
     if as_json:
         click.echo(dumps(qa_document(result)), nl=False)
@@ -412,7 +414,7 @@ def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as
             raise UsageError(f"--target {item!r}: expected VALUE or LANG=VALUE, e.g. 8 or "
                              "es=60") from None
     result = run_readability(config, state.langs(langs), slugs or None, targets=overrides,
-                             fail_over_target=fail_over_target)
+                             fail_over_target=fail_over_target, ws=Workspace())
     json_path, html_path = write_readability_reports(config, result)
     if as_json:
         for piece in json_pieces(result):  # tens of megabytes on a big site: not one string
@@ -515,9 +517,10 @@ def translate(state: State, lang: str, engine: str, memory: tuple[Path, ...], th
               overwrite_fuzzy: bool, as_json: bool) -> None:
     """Pre-fill LANG's empty entries with an engine; creates the catalog if needed."""
     config = state.config()
+    ws = Workspace()  # the catalogs, and the messages pre-fill checks
     result = prefill(config, parse_lang(lang, likely=config.all_languages), engine,
-                     vet=error_codes, memory=memory, threshold=threshold,
-                     overwrite_fuzzy=overwrite_fuzzy)
+                     vet=functools.partial(error_codes, ws=ws), memory=memory,
+                     threshold=threshold, overwrite_fuzzy=overwrite_fuzzy, ws=ws)
     if as_json:
         click.echo(dumps(result.to_dict()), nl=False)
         return

@@ -605,9 +605,9 @@ def test_catalogs_are_parsed_while_pa11y_ci_runs(make_root: MakeRoot,
         return process
 
     class Locator(a11y_findings.PoLocator):
-        def __init__(self, config: Any):
+        def __init__(self, config: Any, ws: Any):
             events.append("POT parsed")
-            super().__init__(config)
+            super().__init__(config, ws)
 
     monkeypatch.setattr(a11y_runner.subprocess, "Popen", popen)
     monkeypatch.setattr(a11y_findings, "PoLocator", Locator)

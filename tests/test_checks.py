@@ -26,9 +26,9 @@ from pipeline.po.writer import write_po
 from pipeline.stages.check import check_catalog, check_entry, run_checks
 from pipeline.stages.check.codes import CODES, FLAG_CODES, SOURCE_CODES
 from pipeline.stages.check.context import CheckContext
-from pipeline.stages.check.facts import html_found
 from pipeline.text.glossary import parse_glossary
 from pipeline.text.langs import parse_lang
+from pipeline.text.messages import Messages
 
 FINDINGS = ROOTS / "qa-findings"
 # Codes of catalog entries (link-dead is about the source pages: tests/test_links.py).
@@ -199,6 +199,9 @@ def test_pseudo_locales_skip_the_checks_their_transformation_trips() -> None:
 
 
 def test_html_found_sees_through_obfuscation() -> None:
+    def html_found(text: str) -> list[str]:
+        return list(Messages().facts(text).html)
+
     assert html_found("plain text, less than <5") == []
     assert html_found("[x](/a/) and <info@example.org>") == []
     assert html_found("Data: 2026") == []

@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 
 from pipeline.po.model import Entry
-from pipeline.text.fuzzyindex import INDEX_MIN, CandidateIndex, index_for, tokens
+from pipeline.text.fuzzyindex import INDEX_MIN, CandidateIndex, tokens
 from pipeline.text.msgmerge import _Matcher
+from pipeline.workspace import Workspace
 
 SUBJECTS = ["The nurse", "Your doctor", "A specialist", "The clinic", "Our team", "The surgeon"]
 VERBS = ["may suggest", "will explain", "can arrange", "often recommends", "might review"]
@@ -76,8 +77,10 @@ def test_candidates_only_from_allowed_entries_and_at_most_firstfew() -> None:
 
 def test_one_index_for_the_languages_of_one_update() -> None:
     msgids = tuple(e.msgid for e in pool(250))
-    assert index_for(msgids) is index_for(tuple(msgids))
-    assert index_for(msgids[1:]) is not index_for(msgids)
+    ws = Workspace()
+    assert ws.fuzzy_index(msgids) is ws.fuzzy_index(tuple(msgids))
+    assert ws.fuzzy_index(msgids[1:]) is not ws.fuzzy_index(msgids)
+    assert Workspace().fuzzy_index(msgids) is not ws.fuzzy_index(msgids)  # nothing global
 
 
 def test_tokens_words_pairs_and_cjk() -> None:

@@ -22,6 +22,7 @@ from pipeline.stages.a11y.langcheck import check_page
 from pipeline.stages.render import render_site
 from pipeline.text.htmltree import parse_html
 from pipeline.text.translations import PoLocator
+from pipeline.workspace import Workspace
 
 SITE = ROOTS / "a11y-site"
 AR_PO = "locales/ar/LC_MESSAGES/messages.po"
@@ -41,7 +42,7 @@ def check(rel: str, root: Path = SITE) -> list[Finding]:
         config = load_config(root)
         lang = next((lg for lg in config.languages if lg.tag == folder), None)
         if lang is not None:
-            locate = functools.partial(PoLocator(config).locate, lang)
+            locate = functools.partial(PoLocator(config, Workspace()).locate, lang)
     return check_page(parse_html(path.read_text(encoding="utf-8")),
                       f"output/build/{rel}", expected_lang=folder, templates=templates,
                       locate=locate)

@@ -24,6 +24,7 @@ from pipeline.stages.render import render_site
 from pipeline.text.htmltree import parse_html
 from pipeline.text.langs import parse_lang
 from pipeline.text.markup import inline_html, plain_text, translated_html
+from pipeline.text.messages import Messages
 from pipeline.text.pages import markdown
 from pipeline.text.translations import Resolved
 
@@ -42,12 +43,13 @@ AR_PO = "locales/ar/LC_MESSAGES/messages.po"
     ("NINDS{lang=en}", "NINDS{lang=en}"),  # not attached: text (QA reports it)
 ])
 def test_a_mark_becomes_a_span_with_the_languages_direction(text: str, html: str) -> None:
-    assert translated_html(text, [], False) == html
+    assert translated_html(text, [], False, Messages()) == html
 
 
 def test_a_mark_around_a_link_keeps_the_sources_address() -> None:
     source = markdown(False).parseInline("[NINDS](/research/)")[0].children or []
-    got = translated_html("[[NINDS](https://evil.example/)]{lang=en}", list(source), False)
+    got = translated_html("[[NINDS](https://evil.example/)]{lang=en}", list(source), False,
+                          Messages())
     assert got == '<span lang="en" dir="ltr"><a href="/research/">NINDS</a></span>'
 
 

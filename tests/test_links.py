@@ -25,6 +25,7 @@ from pipeline.text.htmltree import Element, parse_html
 from pipeline.text.links import SiteLinks, page_assets, site_links
 from pipeline.text.pages import load_pages
 from pipeline.text.translations import Completeness
+from pipeline.workspace import Workspace
 
 MakeRoot = Callable[[str], Path]
 
@@ -36,7 +37,7 @@ def mini(make_root: MakeRoot) -> Path:
 
 def links_of(root: Path) -> SiteLinks:
     config = load_config(root)
-    return site_links(config, load_pages(config.pages_dir, config.root),
+    return site_links(config, load_pages(config.pages_dir, config.root, Workspace()),
                       [name for name, _ in page_assets(config)])
 
 

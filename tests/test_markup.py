@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from markdown_it.token import Token
 
 from pipeline.text.markup import _render_inline, translated_children, translated_html
+from pipeline.text.messages import Messages
 from pipeline.text.pages import markdown
 
 
@@ -32,5 +33,6 @@ TEXT = st.text(st.one_of(st.sampled_from("abc XYZ éü 中文 عربي.,;'?\"()/
 def test_translated_html_is_markdown_its_rendering(text: str, source: str) -> None:
     """The plain-text shortcut (no markdown-it parse) gives the same HTML as the parse."""
     children = source_children(source)
-    full = _render_inline(translated_children(text, children, lone_image=False))
-    assert translated_html(text, children, lone_image=False) == full
+    messages = Messages()
+    full = _render_inline(translated_children(text, children, False, messages))
+    assert translated_html(text, children, False, messages) == full

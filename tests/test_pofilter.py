@@ -30,7 +30,6 @@ from pipeline.po.model import Entry
 from pipeline.po.reader import read_po
 from pipeline.stages.check import run_checks
 from pipeline.stages.check.context import CheckContext, make_context
-from pipeline.stages.check.facts import text_facts
 from pipeline.stages.check.silencing import silencing_reason
 from pipeline.stages.check.words import is_name_like
 
@@ -137,7 +136,7 @@ def _number_forms(text: str) -> str:
 def _short(entry: Entry, ctx: CheckContext) -> bool:
     """Lengths are compared from ``length_min`` characters on: short labels vary most
     (是 for "Yes")."""
-    return all(text_facts(source).visible_length < ctx.length_min
+    return all(ctx.messages.facts(source).visible_length < ctx.length_min
                for source, _ in _pairs(entry, ctx))
 
 

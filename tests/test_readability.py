@@ -35,7 +35,6 @@ from pipeline.stages import a11y
 from pipeline.stages.readability import relocate, run_readability
 from pipeline.text.glossary import kept_terms, parse_glossary
 from pipeline.text.langs import parse_lang
-from pipeline.text.measure import plain_text
 from pipeline.text.measure.advice import passive_phrases
 from pipeline.text.measure.formulas import scores
 from pipeline.text.measure.scripts import arabic_word, chinese_units, common_chinese_characters
@@ -47,7 +46,9 @@ from pipeline.text.measure.syllables import (
     syllables,
 )
 from pipeline.text.measure.words import words
+from pipeline.text.messages import Messages
 from pipeline.text.translations import PoLocator
+from pipeline.workspace import Workspace
 
 MakeRoot = Callable[[str], Path]
 ROOT = "readability-basic"
@@ -204,7 +205,7 @@ def test_arabic_scored_with_osman_with_and_without_diacritics() -> None:
 
 
 def test_markdown_becomes_what_a_reader_reads() -> None:
-    assert plain_text("[Contact us today](/contact/) for **an** `appointment`.") == (
+    assert Messages().plain("[Contact us today](/contact/) for **an** `appointment`.") == (
         "Contact us today for an appointment.")
 
 
@@ -653,7 +654,7 @@ def test_a_terms_other_catalog_lines_follow_the_catalog(make_root: MakeRoot) -> 
     assert term.details["also"] == (f"{ES_PO}:41",)
     assert term.message.endswith("; also on line 41")
     po.write_text("# moved\n# down\n" + po.read_text(encoding="utf-8"), encoding="utf-8")
-    (moved,) = [f for f in relocate(es, PoLocator(config)).findings
+    (moved,) = [f for f in relocate(es, PoLocator(config, Workspace())).findings
                 if f.code == "plain-language"]
     assert moved.location == Location(ES_PO, 38)
     assert moved.details["also"] == (f"{ES_PO}:43",)

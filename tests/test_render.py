@@ -29,6 +29,7 @@ from pipeline.stages.render import RenderResult, render_page, render_site
 from pipeline.text.langs import parse_lang
 from pipeline.text.pages import load_pages
 from pipeline.text.translations import PoLocator
+from pipeline.workspace import Workspace
 
 GOLDEN = Path(__file__).parent / "golden" / "render-mini"
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -349,7 +350,7 @@ def test_fallback_text_is_marked_english(mini: Path) -> None:
     assert fallback.text == "Call reception if you are running late."
     assert fallback.attrs["data-src"] == "source/pages/opening-hours.md:11"
     assert "data-po" not in fallback.attrs  # catalog lines are looked up, not baked in
-    locator = PoLocator(load_config(mini))
+    locator = PoLocator(load_config(mini), Workspace())
     where = locator.locate(parse_lang("ar"), Location("source/pages/opening-hours.md", 11))
     assert where is not None and where.path == "locales/ar/LC_MESSAGES/messages.po"
     assert fallback.find_all("a")[0].attrs["href"] == "tel:+441234567890"
@@ -372,7 +373,7 @@ def test_blocks_and_front_matter_carry_source_and_po_lines(mini: Path) -> None:
     render(mini)
     po = (mini / "locales/ar/LC_MESSAGES/messages.po").read_text(encoding="utf-8").split("\n")
     tree = parse_html(build(mini) / "ar" / "first-visit.html")
-    locator, arabic = PoLocator(load_config(mini)), parse_lang("ar")
+    locator, arabic = PoLocator(load_config(mini), Workspace()), parse_lang("ar")
     marked = [n for n in tree.iter() if "data-src" in n.attrs]
     assert {n.tag for n in marked} >= {"h1", "h2", "p", "li", "th", "td", "a", "span"}
     for node in marked:
@@ -570,7 +571,8 @@ def test_render_a_subset_of_pages_and_languages(mini: Path) -> None:
 
 def test_render_page_is_pure(mini: Path) -> None:
     config = load_config(mini)
-    page = next(p for p in load_pages(config.pages_dir, mini) if p.slug == "first-visit")
+    page = next(p for p in load_pages(config.pages_dir, mini, Workspace())
+                if p.slug == "first-visit")
     html = render_page(config, page, parse_lang("ar"))
     assert html.startswith('<!DOCTYPE html>\n<html lang="ar" dir="rtl">')
     assert "14 مارس 2026" in html

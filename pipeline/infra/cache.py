@@ -45,7 +45,9 @@ class BuildCache:
     readability_key: str = ""  # the glossary and word list the advice depends on
     completeness: dict[str, Any] = field(default_factory=dict)  # slug → {lang: Completeness}
     qa: dict[str, Any] = field(default_factory=dict)  # lang → checks.Memo (entry → findings)
-    pages: tuple[str, dict[Any, Any]] = ("", {})  # (pages.PARSER, pages.parsed_pages())
+    # (text.pages.PARSER, Workspace.parsed_pages()): each page's Page by its path and
+    # text digest, without its tokens; the next build's workspace starts from them.
+    pages: tuple[str, dict[Any, Any]] = ("", {})
     a11y_key: str = ""  # settings the a11y results depend on
     a11y_pages: dict[str, Any] = field(default_factory=dict)  # page → (sha256, pieces)
     a11y_meta: Any = None  # the last A11yResult (runner versions, chromium, …)

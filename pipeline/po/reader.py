@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import gettext
-import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -552,45 +551,16 @@ def _charset_error(charset: str, where: Location) -> PipelineError:
     )
 
 
-# The last catalog parsed under each name, with its content hash: in one build
-# several stages read the same four catalogs (0.5 s each at 12,000 entries). A
-# Catalog is immutable, so handing out the same object again is safe; a file that
-# changed replaces its old version, so no stale catalog is kept alive.
-_PARSED: dict[str, tuple[bytes, Catalog]] = {}
-_PARSED_MAX = 32
-
-
 def read_po(file: Path, display: str) -> Catalog:
-    """Read a PO/POT file: UTF-8 with or without a BOM, LF or CRLF line ends."""
-    return _catalog_of(read_bytes(file, display), display)
+    """Read a PO/POT file: UTF-8 with or without a BOM, LF or CRLF line ends. (A build
+    reads each catalog through its workspace, which parses an unchanged file once.)"""
+    return parse_po_bytes(read_bytes(file, display), display)
 
 
 def read_po_stamped(file: Path, display: str) -> tuple[Catalog, FileStamp]:
     """``read_po``, and the file's stamp for a write that must not replace a newer save."""
     data, stamp = read_bytes_stamped(file, display)
-    return _catalog_of(data, display), stamp
-
-
-def _catalog_of(data: bytes, display: str) -> Catalog:
-    known = _PARSED.get(display)
-    if known is not None and known[0] == _digest(data):
-        return known[1]
-    catalog = parse_po_bytes(data, display)
-    remember_po(display, data, catalog)
-    return catalog
-
-
-def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def remember_po(display: str, data: bytes, catalog: Catalog) -> None:
-    """``catalog`` is what ``parse_po_bytes(data, display)`` gives: the next ``read_po``
-    of a file holding ``data`` returns it without parsing."""
-    _PARSED.pop(display, None)
-    if len(_PARSED) >= _PARSED_MAX:
-        del _PARSED[next(iter(_PARSED))]
-    _PARSED[display] = (_digest(data), catalog)
+    return parse_po_bytes(data, display), stamp
 
 
 def parse_po_bytes(data: bytes, display: str) -> Catalog:

@@ -21,6 +21,7 @@ from pipeline.models import Location, Segment
 from pipeline.po.model import Catalog, Entry, po_date
 from pipeline.po.writer import format_po, write_po
 from pipeline.text.pages import Page, load_pages
+from pipeline.workspace import Workspace
 
 TEMPLATE_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
                      "npgettext": ((1, "c"), 2, 3)}
@@ -162,9 +163,10 @@ def build_pot(config: Config, segments: list[Segment], date: str) -> Catalog:
     )
 
 
-def extract(config: Config) -> ExtractResult:
-    """Extract the POT. When only the date would change, the file is left alone."""
-    pages = load_pages(config.pages_dir, config.root)
+def extract(config: Config, *, ws: Workspace | None = None) -> ExtractResult:
+    """Extract the POT. When only the date would change, the file is left alone. The
+    pages are parsed through ``ws`` (a workspace of its own when None)."""
+    pages = load_pages(config.pages_dir, config.root, ws or Workspace())
     segments = collect_segments(config, pages)
     display = config.rel(config.pot_path)
     if config.pot_path.is_file():

@@ -57,6 +57,7 @@ from pipeline.po.writer import format_po, write_po
 from pipeline.text.catalogs import load_pot, new_catalog, read_catalog_stamped
 from pipeline.text.langs import Lang
 from pipeline.text.msgmerge import merge, similarity
+from pipeline.workspace import Workspace
 
 # The codes of the error-level checks an entry fails in its catalog (check.error_codes).
 Vet = Callable[[Config, Lang, Catalog, Entry], Sequence[str]]
@@ -556,13 +557,15 @@ def _plugin_texts(entry: Entry, values: tuple[tuple[int, ...], ...], nplurals: i
 
 
 def prefill(config: Config, lang: Lang, engine: str, *, vet: Vet, memory: Sequence[Path] = (),
-            threshold: float = DEFAULT_THRESHOLD, overwrite_fuzzy: bool = False
-            ) -> PrefillResult:
-    """Fill ``lang``'s catalog with ``engine``; create the catalog from the template if needed.
+            threshold: float = DEFAULT_THRESHOLD, overwrite_fuzzy: bool = False,
+            ws: Workspace | None = None) -> PrefillResult:
+    """Fill ``lang``'s catalog with ``engine``; create the catalog from the template if
+    needed. Catalogs and messages are read through ``ws`` (one of its own when None).
 
     ``vet`` names the error-level checks an entry fails (the check stage's
     ``error_codes``): an exact translation-memory match that fails one is filled fuzzy.
     The caller passes it, so that one stage does not import another."""
+    ws = ws or Workspace()
     if not 0 < threshold <= 1:
         raise UsageError(f"--threshold must be in (0, 1], got {threshold:g}")
     if memory and engine != "tm":
@@ -575,14 +578,14 @@ def prefill(config: Config, lang: Lang, engine: str, *, vet: Vet, memory: Sequen
     plugin = None if engine in BUILTIN_ENGINES else load_engine(engine)
     path = config.po_path(lang)
     display = config.rel(path)
-    existing, stamp = read_catalog_stamped(config, lang)
+    existing, stamp = read_catalog_stamped(config, lang, ws)
     extra: list[Unit] = []
     for file in memory:
         extra += memory_file(file, config.rel(file), config.source_language, lang)
 
     if engine == "pseudo":
-        pot = load_pot(config)
-        base = (merge(existing, pot, lang.nplurals) if existing is not None
+        pot = load_pot(config, ws)
+        base = (merge(existing, pot, lang.nplurals, ws=ws) if existing is not None
                 else new_catalog(config, lang, pot))
         catalog = pseudo_catalog(base, lang)
         before = {e.key: e for e in (existing.active if existing else ())}
@@ -592,7 +595,8 @@ def prefill(config: Config, lang: Lang, engine: str, *, vet: Vet, memory: Sequen
                    or before[e.key].msgstr_plural != e.msgstr_plural or before[e.key].fuzzy]
         return _finish(catalog, changed, lang, engine, path, display, stamp, 0)
 
-    catalog = existing if existing is not None else new_catalog(config, lang, load_pot(config))
+    catalog = existing if existing is not None else new_catalog(config, lang,
+                                                                load_pot(config, ws))
     nplurals = catalog.nplurals or lang.nplurals
     values = plural_values(catalog.header_value("Plural-Forms") or lang.plural_forms, nplurals)
     todo = [i for i, e in enumerate(catalog.entries) if needs_fill(e, overwrite_fuzzy)]

@@ -39,7 +39,6 @@ from pipeline.models.readability import (
 )
 from pipeline.text.glossary import GlossaryTerm, kept_terms, load_glossary
 from pipeline.text.langs import Lang, parse_lang
-from pipeline.text.measure import plain_text
 from pipeline.text.measure.advice import passive_phrases, plain_word_pattern, shipped_plain_words
 from pipeline.text.measure.formulas import FORMULAS, OTHER, profile, scores
 from pipeline.text.measure.sentences import (
@@ -50,8 +49,10 @@ from pipeline.text.measure.sentences import (
 )
 from pipeline.text.measure.syllables import ensure_cmudict
 from pipeline.text.measure.words import language_of, words
+from pipeline.text.messages import Messages
 from pipeline.text.pages import Page, load_pages
 from pipeline.text.translations import PoLocator, Resolved, Translations
+from pipeline.workspace import Workspace
 
 CHARS_PER_WORD_ZH = 1.6  # long-sentence limit for Chinese: words limit times this, in characters
 # From this many pages times languages on, a second process scores half of the languages.
@@ -92,23 +93,26 @@ def relocate(page: PageReadability, entries: PoLocator) -> PageReadability:
 def run_readability(config: Config, languages: Sequence[Lang] | None = None,
                     slugs: Sequence[str] | None = None, *,
                     targets: Mapping[str, float] | None = None,
-                    fail_over_target: bool = False) -> ReadabilityResult:
+                    fail_over_target: bool = False,
+                    ws: Workspace | None = None) -> ReadabilityResult:
     """Score every page (or ``slugs``) in every language (or ``languages``).
 
     ``targets`` overrides a language's target (gettext code → value on its own scale);
     ``fail_over_target`` makes ``over-target`` findings errors instead of warnings.
+    Pages, catalogs and messages are read through ``ws`` (one of its own when None).
     """
+    ws = ws or Workspace()
     with paused_gc():
         ensure_cmudict(config.output_dir / ".cache")
         langs = _languages(config, languages)
-        pages = _pages(config, slugs)
+        pages = _pages(config, slugs, ws)
         extra_words = _extra_plain_words(config)
         glossary = load_glossary(config)
         overrides = {parse_lang(code).code: value for code, value in (targets or {}).items()}
         blocks = _BlockMeasures()
 
         def score(lang: Lang) -> list[PageReadability]:
-            translations = Translations.load(config, lang)
+            translations = Translations.load(config, lang, ws)
             words_to_avoid = {**shipped_plain_words(language_of(lang.base)),
                               **extra_words.get(language_of(lang.base), {})}
             plain = {" ".join(k.lower().split()): v for k, v in words_to_avoid.items() if v}
@@ -117,7 +121,7 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
                               plain_word_pattern(names))
             target = _target(config, lang, overrides)
             return [_score_page(config, page, lang, translations, target, checker,
-                                fail_over_target, blocks) for page in pages]
+                                fail_over_target, blocks, ws.messages) for page in pages]
 
         # Languages are independent: with a second CPU, a child scores half of them.
         split = len(pages) * len(langs) >= SPLIT_PAGES
@@ -145,8 +149,8 @@ def _languages(config: Config, languages: Sequence[Lang] | None) -> list[Lang]:
     return sorted(out, key=configured.index)
 
 
-def _pages(config: Config, slugs: Sequence[str] | None) -> list[Page]:
-    pages = list(load_pages(config.pages_dir, config.root))
+def _pages(config: Config, slugs: Sequence[str] | None, ws: Workspace) -> list[Page]:
+    pages = list(load_pages(config.pages_dir, config.root, ws))
     if not slugs:
         return pages
     by_slug = {p.slug: p for p in pages}
@@ -232,7 +236,7 @@ class _BlockMeasures:
 
 def _score_page(config: Config, page: Page, lang: Lang, translations: Translations,
                 target: Target, checker: _Advice, fail_over_target: bool,
-                measures: _BlockMeasures) -> PageReadability:
+                measures: _BlockMeasures, messages: Messages) -> PageReadability:
     # Each sentence as (its measures, its block's resolved text and page line); only the
     # hardest few become SentenceScores.
     sentences: list[tuple[_Sentence, Resolved, str, Location]] = []
@@ -246,7 +250,7 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
             continue
         blocks += 1
         resolved = translations.resolve(block.msgid, block.msgctxt)
-        text = plain_text(resolved.text)
+        text = messages.plain(resolved.text)
         if resolved.is_fallback:
             fallback_blocks += 1
             fallback_words += measures.words(text)
@@ -271,7 +275,7 @@ def _score_page(config: Config, page: Page, lang: Lang, translations: Translatio
     primary = next((s for s in page_scores if s.formula.key == target.formula.key), None)
     met = target.met_by(primary.value) if primary else None
     hardest = _hardest(sentences, config.readability.hardest_sentences)
-    title = plain_text(translations.resolve(page.title.value).text)
+    title = messages.plain(translations.resolve(page.title.value).text)
     result_findings = _page_findings(config, page, lang, translations, target, primary, met,
                                      blocks, fallback_blocks, fail_over_target)
     notes = _notes(lang, counts)

@@ -68,6 +68,7 @@ from pipeline.text.markup import (
 )
 from pipeline.text.pages import Link, Page, Text, load_pages
 from pipeline.text.translations import Completeness, Resolved, Translations, page_completeness
+from pipeline.workspace import Workspace
 
 BUILD = "build"
 STYLESHEET = "style.css"
@@ -260,10 +261,13 @@ def _placeholders_fit(english: str, text: str) -> bool:
 
 
 class SiteRenderer:
-    """Templates and catalogs of one content root, loaded once and reused for every page."""
+    """Templates and catalogs of one content root, loaded once and reused for every page;
+    pages, catalogs and translations' Markdown come from ``ws``."""
 
-    def __init__(self, config: Config, links: SiteLinks | None = None):
+    def __init__(self, config: Config, links: SiteLinks | None = None,
+                 ws: Workspace | None = None):
         self.config = config
+        self.ws = ws or Workspace()
         self._links = links
         # Where pages and sections are published; None: everywhere (a draft's links,
         # before the site's plan is known).
@@ -274,7 +278,7 @@ class SiteRenderer:
         # translations as HTML, and the last page's parsed body (by its links' addresses).
         self._site_names: dict[str, TextItem] = {}
         self._dates: dict[tuple[dt.date, str], str] = {}
-        self._translated = TranslatedHtml()
+        self._translated = TranslatedHtml(self.ws.messages)
         self._body: tuple[Page, dict[tuple[tuple[str, str], ...], PreparedBody]] | None = None
 
     @property
@@ -282,7 +286,7 @@ class SiteRenderer:
         """The site's links (loaded from the pages folder when not given)."""
         if self._links is None:
             self._links = site_links(
-                self.config, load_pages(self.config.pages_dir, self.config.root),
+                self.config, load_pages(self.config.pages_dir, self.config.root, self.ws),
                 [name for name, _ in page_assets(self.config)])
         return self._links
 
@@ -294,7 +298,7 @@ class SiteRenderer:
                 raise PipelineError(
                     f"no catalog for {lang.code}", Location(self.config.rel(path)),
                     f"run 'pipeline init {lang.code}' (or remove it from 'languages')")
-            self._translations[lang.code] = Translations.load(self.config, lang)
+            self._translations[lang.code] = Translations.load(self.config, lang, self.ws)
         return self._translations[lang.code]
 
     def _env(self, lang: Lang) -> tuple[Environment, _Gettext]:
@@ -643,9 +647,9 @@ class SiteRenderer:
 
 
 def render_page(config: Config, page: Page, lang: Lang,
-                published: Sequence[Lang] | None = None) -> str:
+                published: Sequence[Lang] | None = None, *, ws: Workspace | None = None) -> str:
     """The HTML of one page in one language, written nowhere (for tests and previews)."""
-    return SiteRenderer(config).page(page, lang, published or config.all_languages).html
+    return SiteRenderer(config, ws=ws).page(page, lang, published or config.all_languages).html
 
 
 # --- the site ------------------------------------------------------------------------
@@ -707,8 +711,8 @@ def sitemap_xml(entries: Iterable[tuple[str, Sequence[tuple[str, str]]]]) -> str
 
 def render_site(config: Config, slugs: Sequence[str] | None = None,
                 langs: Sequence[Lang] | None = None, *,
-                known: Mapping[str, Mapping[str, Completeness]] | None = None
-                ) -> RenderResult:
+                known: Mapping[str, Mapping[str, Completeness]] | None = None,
+                ws: Workspace | None = None) -> RenderResult:
     """Render the site; ``slugs`` / ``langs`` limit which pages are (re)written.
 
     Publication is always decided for every page and language, so the switcher,
@@ -716,8 +720,10 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     ``known`` gives every page's completeness at the last render (the build's cache);
     pages outside ``slugs`` are taken to be unchanged since: they are not rendered again
     just to measure it, but they are when a page they link to changed languages.
+    Pages, catalogs and messages are read through ``ws`` (one of its own when None).
     """
-    pages = load_pages(config.pages_dir, config.root)
+    ws = ws or Workspace()
+    pages = load_pages(config.pages_dir, config.root, ws)
     by_slug = {p.slug: p for p in pages}
     for slug in slugs or ():
         if slug not in by_slug:
@@ -735,7 +741,7 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
 
     asset_files = page_assets(config)
     links = site_links(config, pages, [name for name, _ in asset_files])
-    renderer = SiteRenderer(config, links)
+    renderer = SiteRenderer(config, links, ws)
     everywhere = tuple(config.all_languages)
 
     def published_in(statuses: Mapping[str, Completeness]) -> list[Lang]:
@@ -787,7 +793,7 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     langs_by_code = {lg.code: lg for lg in everywhere}
     redo = {key for key in html if renderer.falls_back(by_slug[key[0]], langs_by_code[key[1]])}
     if known is not None:  # unchanged pages whose links now lead elsewhere
-        renderer_before = SiteRenderer(config, links)
+        renderer_before = SiteRenderer(config, links, ws)
         renderer_before.available = availability(links, {
             slug: published_in(statuses) for slug, statuses in known.items()
             if configured <= set(statuses)})

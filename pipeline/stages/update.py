@@ -25,7 +25,7 @@ from pipeline.models import Location
 from pipeline.models.update import Stats, UpdateResult
 from pipeline.po.mo import mo_bytes
 from pipeline.po.model import Catalog, Entry
-from pipeline.po.reader import parse_po_bytes, remember_po
+from pipeline.po.reader import parse_po_bytes
 from pipeline.po.writer import format_po, write_po
 from pipeline.text.catalogs import (
     load_catalog,
@@ -37,6 +37,7 @@ from pipeline.text.catalogs import (
 from pipeline.text.langs import Lang
 from pipeline.text.msgmerge import merge
 from pipeline.text.pages import load_pages
+from pipeline.workspace import Workspace
 
 # From this many template entries x languages on, a forked child merges every other
 # language (as for the checks).
@@ -58,7 +59,7 @@ def target_languages(config: Config, languages: tuple[Lang, ...] | None) -> tupl
     return chosen
 
 
-def init_catalog(config: Config, lang: Lang) -> Path:
+def init_catalog(config: Config, lang: Lang, *, ws: Workspace | None = None) -> Path:
     """Create ``lang``'s catalog from the template; never overwrites one."""
     (lang,) = target_languages(config, (lang,))
     path = config.po_path(lang)
@@ -68,7 +69,7 @@ def init_catalog(config: Config, lang: Lang) -> Path:
             Location(config.rel(path)),
             "use 'pipeline update' to bring it up to date with the template",
         )
-    catalog = new_catalog(config, lang, load_pot(config))
+    catalog = new_catalog(config, lang, load_pot(config, ws or Workspace()))
     fault_point("init:before-write")  # tests: a catalog appears meanwhile
     try:
         write_po(catalog, path, config.rel(path), expect=NO_FILE, doing="creating it")
@@ -83,18 +84,19 @@ def init_catalog(config: Config, lang: Lang) -> Path:
 
 
 def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
-                    *, trivial_source_fixes: bool = False, remember: bool = False
-                    ) -> list[UpdateResult]:
+                    *, trivial_source_fixes: bool = False, remember: bool = False,
+                    ws: Workspace | None = None) -> list[UpdateResult]:
     """Merge the POT into each language's catalog; parse all before writing any.
 
     ``trivial_source_fixes``: the editor confirms that every changed message is a
     typo-level fix (see ``pipeline.text.trivial``); pages can say so for themselves with
     ``trivial_source_fixes: true`` in their front matter. ``remember``: later stages
-    in this process read the catalogs (the build): on a big site they are parsed
-    beside the merge, in both processes, instead of one by one afterwards.
+    read the catalogs from ``ws`` (the build): on a big site they are parsed beside the
+    merge, in both processes, instead of one by one afterwards.
     """
-    pot = load_pot(config)
-    trivial = _trivial_scope(config, trivial_source_fixes)
+    ws = ws or Workspace()
+    pot = load_pot(config, ws)
+    trivial = _trivial_scope(config, trivial_source_fixes, ws)
     langs = target_languages(config, languages)
     split = len(pot.entries) * len(langs) >= SPLIT_ENTRIES
 
@@ -104,12 +106,12 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
         stamp of the file as read (in whichever process read it)."""
         path = config.po_path(lang)
         display = config.rel(path)
-        po, stamp = read_catalog_stamped(config, lang)
+        po, stamp = read_catalog_stamped(config, lang, ws)
         if po is not None and not po.header:  # a hand-made catalog without a header
             po = replace(po, header=new_header(config, lang, pot))
         carried: list[tuple[str, str, str]] = []
         merged = (new_catalog(config, lang, pot) if po is None
-                  else merge(po, pot, lang.nplurals, trivial, carried))
+                  else merge(po, pot, lang.nplurals, trivial, carried, ws=ws))
         before = {e.key: e for e in (po.entries if po else ())}
         text = format_po(merged)
         summary = UpdateResult(
@@ -142,16 +144,17 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
             results.append(replace(summary, changed_meanwhile=True))
             continue
         if parsed is not None:
-            remember_po(summary.path, data, parsed)
+            ws.remember_catalog(summary.path, data, parsed)
         results.append(replace(summary, written=written))
     return results
 
 
-def _trivial_scope(config: Config, everywhere: bool) -> Callable[[Entry], bool] | None:
+def _trivial_scope(config: Config, everywhere: bool, ws: Workspace
+                   ) -> Callable[[Entry], bool] | None:
     """Which template entries may keep their translation across a typo-level fix."""
     if everywhere:
         return lambda entry: True
-    marked = {p.path for p in load_pages(config.pages_dir, config.root)
+    marked = {p.path for p in load_pages(config.pages_dir, config.root, ws)
               if p.trivial_source_fixes}
     if not marked:
         return None
@@ -166,18 +169,21 @@ def catalog_stats(catalog: Catalog, language: str, path: str) -> Stats:
                  len(catalog.obsolete))
 
 
-def status(config: Config, languages: tuple[Lang, ...] | None = None) -> list[Stats]:
+def status(config: Config, languages: tuple[Lang, ...] | None = None, *,
+           ws: Workspace | None = None) -> list[Stats]:
+    ws = ws or Workspace()
     out = []
     for lang in target_languages(config, languages):
-        catalog = load_catalog(config, lang)
+        catalog = load_catalog(config, lang, ws)
         out.append(catalog_stats(catalog, lang.code, config.rel(config.po_path(lang))))
     return out
 
 
-def compile_catalogs(config: Config, languages: tuple[Lang, ...] | None = None
-                     ) -> list[tuple[str, bool]]:
+def compile_catalogs(config: Config, languages: tuple[Lang, ...] | None = None, *,
+                     ws: Workspace | None = None) -> list[tuple[str, bool]]:
     """Write each catalog's ``.mo`` beside it; every catalog is parsed before any is written."""
-    loaded = [(lang, load_catalog(config, lang))
+    ws = ws or Workspace()
+    loaded = [(lang, load_catalog(config, lang, ws))
               for lang in target_languages(config, languages)]
     out = []
     for lang, catalog in loaded:

@@ -11,8 +11,9 @@ finds the paragraph it was edited from among the first few (at least 10, or √N
 the scan only has to return entries that could beat it.
 
 The index is built over every msgid of the old catalog and shared by the languages
-of one ``update`` (their old catalogs come from the same template), and the ranking
-of one new msgid is computed once for all of them; each language then keeps the
+of one ``update`` (their old catalogs come from the same template; the build's
+``Workspace.fuzzy_index`` keeps it), and the ranking of one new msgid is computed
+once for all of them; each language then keeps the
 first few among its own translated entries. Queries with fewer than
 ``SHORT_TOKENS`` tokens get no candidates: the caller compares with everything, as
 msgmerge does for strings under 4 characters.
@@ -97,16 +98,4 @@ class CandidateIndex:
         return out
 
 
-_CACHE: dict[tuple[str, ...], CandidateIndex] = {}
-
-
-def index_for(msgids: tuple[str, ...]) -> CandidateIndex:
-    """The index for these msgids, reused while the same old catalog is merged again."""
-    index = _CACHE.get(msgids)
-    if index is None:
-        _CACHE.clear()  # one old catalog at a time: the languages of one update
-        index = _CACHE[msgids] = CandidateIndex(msgids)
-    return index
-
-
-__all__ = ["INDEX_MIN", "SHORT_TOKENS", "CandidateIndex", "index_for", "tokens"]
+__all__ = ["INDEX_MIN", "SHORT_TOKENS", "CandidateIndex", "tokens"]

@@ -1,7 +1,8 @@
 """Safe HTML for one page's content: source Markdown + resolved messages → HTML blocks.
 
-The body is parsed from the source page exactly as extraction parses it
-(``pages.walk_blocks``), so every block finds its message. A translation is parsed
+The body is not parsed again: the ``Page`` keeps the tokens of the parse that made its
+blocks and, for each block, the token of its inline run, so every block has its place
+by construction. A translation is parsed (once, ``pipeline.text.messages``)
 as inline Markdown with raw HTML disabled and rendered by markdown-it, which escapes
 all text; link targets and image sources come from the *source* block by position,
 never from the translation, and a link keeps a title only where the source's has one.
@@ -20,7 +21,7 @@ Babel does not know shows its text unmarked. Link addresses go through the calle
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import cast
@@ -34,15 +35,8 @@ from markupsafe import Markup, escape
 from pipeline.errors import PipelineError
 from pipeline.models import Location
 from pipeline.text.langs import Lang, parse_lang
-from pipeline.text.pages import (
-    Block,
-    Page,
-    image_messages,
-    image_only,
-    inline_message,
-    markdown,
-    walk_blocks,
-)
+from pipeline.text.messages import Messages
+from pipeline.text.pages import Block, Page, image_only, markdown
 from pipeline.text.translations import Resolved
 
 Resolve = Callable[[str, str | None], Resolved]
@@ -158,44 +152,48 @@ class PreparedBody:
 
 
 def prepare_body(page: Page, link_attrs: LinkAttrs | None = None) -> PreparedBody:
-    """Parse ``page``'s body and render what is the same in every language; each link's
-    attributes come from ``link_attrs`` (default: its href as written)."""
-    md = markdown(True)
-    tokens = md.parse(page.body)
-    position = {id(token): i for i, token in enumerate(tokens)}
-    pending: Iterator[Block] = iter(page.blocks)
+    """Render what is the same in every language of ``page``'s body, from the tokens of
+    its parse and its index from block to token; each link's attributes come from
+    ``link_attrs`` (default: its href as written)."""
+    # The page's tokens serve every render of it (and every language's links): a token
+    # changed here is a copy, in this list only.
+    tokens = list(page.tokens.get())
+    copied: set[int] = set()
+
+    def own(index: int) -> Token:
+        if index not in copied:
+            tokens[index] = _copy(tokens[index])
+            copied.add(index)
+        return tokens[index]
+
+    by_run: dict[int, list[Block]] = {}
+    for block, index in zip(page.blocks, page.block_tokens, strict=True):
+        by_run.setdefault(index, []).append(block)
+    bare = dict(page.bare_runs)
     found: list[tuple[list[Block], int, int, list[Token], bool]] = []
-    for inline, _kind, _level, line0 in walk_blocks(tokens):
-        source_children = safe_source_children(inline.children or [])
+    for index in sorted({*by_run, *bare}):
+        children = tokens[index].children or []
+        source = safe_source_children(children)
         if link_attrs is not None:
-            for token in source_children:
-                if token.type == "link_open":
-                    title = token.attrs.get("title")
-                    token.attrs = {**link_attrs(str(token.attrs.get("href", ""))),
-                                   **({"title": title} if title is not None else {})}
-        image = image_only(inline.children)  # unfiltered, exactly as extraction sees it
-        messages = (image_messages(image) if image is not None
-                    else (("", inline_message(inline.content)),))
-        inline.children = source_children  # a language replaces it where it translates
-        if not any(msgid.strip() for _, msgid in messages):
+            source = [_with_link_attrs(t, link_attrs) if t.type == "link_open" else t
+                      for t in source]
+        target = _attribute_target(tokens, index, own)
+        blocks = by_run.get(index)
+        if blocks is None:
             # E.g. a decorative image: nothing to translate, the same in every language,
             # but a finding about it must still name its line of the page.
-            target = tokens[_attribute_target(tokens, position[id(inline)])]
-            target.attrSet("data-src", str(page.location(page.body_line + line0)))
+            own(index).children = source
+            own(target).attrSet("data-src", str(page.location(bare[index])))
             continue
-        blocks: list[Block] = []
-        for kind, msgid in messages:
-            block = next(pending, None)
-            if block is None or block.msgid != msgid or (kind and block.kind != kind) or (
-                    block.line != page.body_line + line0):
-                raise PipelineError(  # pages.py and this walk disagree: a bug, not bad input
-                    "internal error: rendering and extraction disagree on a block",
-                    page.location(page.body_line + line0),
-                )
-            blocks.append(block)
-        index = position[id(inline)]
-        found.append((blocks, index, _attribute_target(tokens, index), source_children,
-                      image is not None))
+        # A lone image: judged on its children as extraction saw them, unfiltered.
+        found.append((blocks, index, target, source, image_only(children) is not None))
+    inlines = {inline for _, inline, _, _, _ in found}
+    targets = {target for _, _, target, _, _ in found}
+    for index, token in enumerate(tokens):
+        if index in targets:
+            own(index)  # its frame's attributes are taken off and put back
+        elif index not in inlines and "style" in token.attrs:
+            _align_class(own(index).attrs)
     kept_at: dict[int, int] = {}
     kept: list[Token] = []
     for index, token in enumerate(tokens):
@@ -207,15 +205,28 @@ def prepare_body(page: Page, link_attrs: LinkAttrs | None = None) -> PreparedBod
               tuple(source), _render_inline(source), lone_image, _takes(source, lone_image),
               blocks[1] if len(blocks) > 1 else None)
         for blocks, inline, target, source, lone_image in found)
-    per_language = {s.inline for s in slots} | {s.target for s in slots}
-    for index, token in enumerate(kept):
-        if index not in per_language:
-            _align_class(token.attrs)
+    in_slots = {kept_at[i] for i in inlines | targets}
     options = _html_options()
-    pieces = tuple("" if index in per_language else _render_token(kept, index, options)
+    pieces = tuple("" if index in in_slots else _render_token(kept, index, options)
                    for index in range(len(kept)))
     frames = {s.target: _frame(kept, s.target, options) for s in slots}
     return PreparedBody(pieces, slots, frames)
+
+
+def _copy(token: Token) -> Token:
+    copy = token.copy()
+    copy.attrs = dict(token.attrs)
+    return copy
+
+
+def _with_link_attrs(link: Token, link_attrs: LinkAttrs) -> Token:
+    """A copy of a source link with the attributes ``link_attrs`` gives its href (and
+    its own title)."""
+    title = link.attrs.get("title")
+    copy = link.copy()
+    copy.attrs = {**link_attrs(str(link.attrs.get("href", ""))),
+                  **({"title": title} if title is not None else {})}
+    return copy
 
 
 def render_body(body: PreparedBody, lang: Lang, resolve: Resolve,
@@ -249,15 +260,17 @@ def render_body(body: PreparedBody, lang: Lang, resolve: Resolve,
 
 
 class TranslatedHtml:
-    """Translations as inline HTML, each parsed once per run.
+    """Translations as inline HTML, each rendered once per run.
 
     The HTML of a translation depends only on its text and on what it takes from the
     source block (link targets and titles, image sources), so a text shown on several
-    pages with the same links is parsed once. Plain text is not kept: escaping it
-    again is cheaper than keeping it.
+    pages with the same links is rendered once; ``messages`` parses it (once per
+    build: the checks parsed most translations already). Plain text is not kept:
+    escaping it again is cheaper than keeping it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, messages: Messages) -> None:
+        self.messages = messages
         self._html: dict[tuple[object, ...], str] = {}
 
     def html(self, text: str, slot: _Slot) -> str:
@@ -268,7 +281,7 @@ class TranslatedHtml:
         key = (text, slot.takes)
         html = self._html.get(key)
         if html is None:
-            html = translated_html(text, list(slot.source), slot.lone_image)
+            html = translated_html(text, list(slot.source), slot.lone_image, self.messages)
             self._html[key] = html
         return html
 
@@ -297,12 +310,13 @@ class TranslatedHtml:
 _SHOWN = ("translated", "outdated")  # the states in which a translation is shown
 
 
-def translated_html(text: str, source: list[Token], lone_image: bool) -> str:
+def translated_html(text: str, source: list[Token], lone_image: bool,
+                    messages: Messages) -> str:
     """A translation as inline HTML: ``translated_children`` rendered."""
     plain = None if lone_image else _plain_html(text)
     if plain is not None:
         return plain
-    return _render_inline(translated_children(text, source, lone_image))
+    return _render_inline(translated_children(text, source, lone_image, messages))
 
 
 def _plain_html(text: str) -> str | None:
@@ -385,14 +399,15 @@ def _align_class(attrs: Attrs) -> None:
         attrs["class"] = ALIGN_CLASSES[str(style)]
 
 
-def translated_children(text: str, source: list[Token], lone_image: bool) -> list[Token]:
-    """Inline tokens for a translation: its text and emphasis, the source's URLs."""
+def translated_children(text: str, source: list[Token], lone_image: bool,
+                        messages: Messages) -> list[Token]:
+    """Inline tokens for a translation: its text and emphasis, the source's URLs (its
+    parse, from ``messages``, is shared: what changes is copied)."""
     text = strip_bidi_controls(text)
     if lone_image:
         return translated_image(source[0], LANG_MARK.sub(r"\1", text),
                                 source[0].attrs.get("title"))
-    parsed = markdown(False).parseInline(text)
-    children = parsed[0].children or [] if parsed else []
+    children = messages.tokens(text)
     source_links = [t for t in source if t.type == "link_open"]
     source_images = [t for t in source if t.type == "image"]
     out: list[Token] = []
@@ -470,7 +485,8 @@ def _lang_mark(token: Token, out: list[Token], kept: list[bool]) -> None:
 
 
 def safe_source_children(children: list[Token]) -> list[Token]:
-    """The source's own inline tokens minus HTML comments and unsafe URLs."""
+    """The source's own inline tokens minus HTML comments and unsafe URLs. An image is
+    a copy: rendering one sets its ``alt`` (the page's tokens stay as parsed)."""
     out: list[Token] = []
     kept_links: list[bool] = []
     kept_spans: list[bool] = []
@@ -488,8 +504,9 @@ def safe_source_children(children: list[Token]) -> list[Token]:
         elif token.type == "link_close":
             if kept_links.pop() if kept_links else False:
                 out.append(token)
-        elif token.type == "image" and not is_safe_url(str(token.attrs.get("src", ""))):
-            out.append(_as_text(token))
+        elif token.type == "image":
+            out.append(_copy(token) if is_safe_url(str(token.attrs.get("src", "")))
+                       else _as_text(token))
         else:
             out.append(token)
     return out
@@ -507,23 +524,22 @@ def _html_options() -> OptionsDict:
     return OptionsDict(cast(OptionsType, {**markdown(False).options, "xhtmlOut": False}))
 
 
-def _attribute_target(tokens: list[Token], index: int) -> int:
+def _attribute_target(tokens: list[Token], index: int, own: Callable[[int], Token]) -> int:
     """The element that takes the attributes of the inline run at ``index``.
 
     A paragraph in a tight list is not rendered (hidden); its list item takes the
     attributes when the paragraph is all it holds, otherwise the paragraph becomes a
-    ``<span>`` (changed here, in ``tokens``) so the attributes do not spill onto a
-    nested list.
+    ``<span>`` (changed here, in ``tokens``, on copies ``own`` makes) so the attributes
+    do not spill onto a nested list.
     """
     opener = tokens[index - 1]
     if opener.hidden and opener.type == "paragraph_open":
-        closer = tokens[index + 1]
         item = tokens[index - 2] if index >= 2 else None
         after = tokens[index + 2] if index + 2 < len(tokens) else None
         if (item is not None and item.type == "list_item_open"
                 and after is not None and after.type == "list_item_close"):
             return index - 2
-        for token in (opener, closer):
+        for token in (own(index - 1), own(index + 1)):
             token.hidden = False
             token.tag = "span"
             token.block = False

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
 from pipeline.po.model import FUZZY, Catalog, Entry
-from pipeline.text.fuzzyindex import INDEX_MIN, CandidateIndex, index_for
+from pipeline.text.fuzzyindex import INDEX_MIN, CandidateIndex
 from pipeline.text.trivial import trivial_change
+
+if TYPE_CHECKING:
+    from pipeline.workspace import Workspace
 
 # GNU msgmerge's FUZZY_THRESHOLD: below this similarity no translation is offered.
 FUZZY_THRESHOLD = 0.6
@@ -47,7 +51,8 @@ class _Matcher:
     as the cut-off, so the scan only returns entries that could beat it.
     """
 
-    def __init__(self, candidates: Iterable[Entry]):
+    def __init__(self, candidates: Iterable[Entry],
+                 index: Callable[[tuple[str, ...]], CandidateIndex] = CandidateIndex):
         entries = list(candidates)
         numbered = [(n, e) for n, e in enumerate(entries) if e.msgid and _first_form(e)]
         self.pool = [e for _, e in numbered]
@@ -55,7 +60,7 @@ class _Matcher:
         self.numbered = {n: position for position, (n, _) in enumerate(numbered)}
         self.index: CandidateIndex | None = None
         if len(self.pool) > INDEX_MIN:
-            self.index = index_for(tuple(e.msgid for e in entries))
+            self.index = index(tuple(e.msgid for e in entries))
         self._grams: dict[int, frozenset[str]] = {}
 
     def _grams_of(self, position: int) -> frozenset[str]:
@@ -168,7 +173,8 @@ def _merge_entry(old: Entry, ref: Entry, forms: int, force_fuzzy: bool) -> Entry
 
 def merge(po: Catalog, pot: Catalog, nplurals: int | None = None,
           trivial: Callable[[Entry], bool] | None = None,
-          carried: list[tuple[str, str, str]] | None = None) -> Catalog:
+          carried: list[tuple[str, str, str]] | None = None, *,
+          ws: Workspace | None = None) -> Catalog:
     """Merge ``pot`` into ``po`` the way ``msgmerge --previous`` does.
 
     Exact (msgctxt, msgid) matches keep their translation, obsolete ones included
@@ -184,7 +190,9 @@ def merge(po: Catalog, pot: Catalog, nplurals: int | None = None,
     known: dict[tuple[str | None, str], Entry] = {}
     for old in (*po.active, *po.obsolete):
         known.setdefault(old.key, old)
-    matcher = _Matcher(po.entries)
+    # The languages of one update merge from old catalogs of the same template: the
+    # workspace keeps the index over their msgids for the next one.
+    matcher = _Matcher(po.entries, ws.fuzzy_index if ws is not None else CandidateIndex)
     used: set[int] = set()
     entries: list[Entry] = []
     for ref in pot.active:

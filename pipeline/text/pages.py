@@ -1,7 +1,10 @@
 """Source pages: ``source/pages/*.md`` → ``Page`` (front matter + Markdown blocks with lines).
 
 Extraction, rendering and readability all walk a page through this module, so the
-msgid of a block is computed in one place and the three stages always agree.
+msgid of a block is computed in one place and the three stages always agree. A page
+is parsed once per build (``pipeline.workspace.Workspace.page``): its ``Page`` keeps
+the body's markdown-it tokens and, for each block, the token of its inline run, which
+the renderer uses instead of parsing the body again.
 """
 
 from __future__ import annotations
@@ -9,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import markdown_it
 import mdit_py_plugins
@@ -26,6 +29,9 @@ from pipeline import __version__
 from pipeline.errors import PipelineError
 from pipeline.infra.fsutil import read_text
 from pipeline.models import Location
+
+if TYPE_CHECKING:
+    from pipeline.workspace import Workspace
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CONTEXT_MARKER = re.compile(r"^<!--\s*msgctxt:\s*(.+?)\s*-->\s*$")
@@ -69,6 +75,34 @@ class Block:
     level: int = 0  # heading level
 
 
+class BodyTokens:
+    """A page body's markdown-it block tokens, from the parse that made its ``Page``.
+
+    Shared and read-only: whoever changes tokens copies them first. Not pickled (1,000
+    pages' tokens take a second each way, as long as parsing them): a ``Page`` read back
+    from the build cache parses its body again the first time its tokens are asked for,
+    which only the renderer does, for the pages it renders. ``release`` drops them
+    (the build does after rendering) and they are parsed again if asked for.
+    """
+
+    __slots__ = ("_body", "_tokens")
+
+    def __init__(self, body: str, tokens: Sequence[Token] | None = None) -> None:
+        self._body = body
+        self._tokens = tuple(tokens) if tokens is not None else None
+
+    def get(self) -> tuple[Token, ...]:
+        if self._tokens is None:
+            self._tokens = tuple(markdown(True).parse(self._body))
+        return self._tokens
+
+    def release(self) -> None:
+        self._tokens = None
+
+    def __reduce__(self) -> tuple[type[BodyTokens], tuple[str]]:
+        return BodyTokens, (self._body,)
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     path: str  # relative to the content root
@@ -84,6 +118,15 @@ class Page:
     # The editor confirms this page's pending edits are typo-level: translations carry over.
     trivial_source_fixes: bool = False
     links: tuple[BodyLink, ...] = ()  # the body's links, in order
+    # The body's tokens, and the index from block to token: ``tokens.get()[i]`` with
+    # ``i = block_tokens[n]`` is the inline run of ``blocks[n]`` (a lone image's alt
+    # text and title share theirs).
+    tokens: BodyTokens = field(default_factory=lambda: BodyTokens(""), compare=False,
+                               repr=False)
+    block_tokens: tuple[int, ...] = ()
+    # (token index, 1-based line) of the inline runs without a message (a decorative
+    # image): the renderer still marks their line.
+    bare_runs: tuple[tuple[int, int], ...] = ()
 
     def location(self, line: int) -> Location:
         return Location(self.path, line)
@@ -424,8 +467,11 @@ def parse_page(text: str, path: str) -> Page:
         raise PipelineError("front matter 'trivial_source_fixes' must be true or false",
                             Location(path, lines["trivial_source_fixes"][0]))
     body = "\n".join(text.split("\n")[body_line - 1 :])
+    tokens = markdown(True).parse(body)
     links: list[BodyLink] = []
-    blocks = tuple(_blocks(body, body_line, path, links))
+    block_tokens: list[int] = []
+    bare_runs: list[tuple[int, int]] = []
+    blocks = tuple(_blocks(tokens, body_line, path, links, block_tokens, bare_runs))
     headings = [b for b in blocks if b.kind == "heading" and b.level == 1]
     if not headings:
         raise PipelineError(
@@ -450,12 +496,17 @@ def parse_page(text: str, path: str) -> Page:
         blocks=blocks,
         trivial_source_fixes=trivial,
         links=tuple(links),
+        tokens=BodyTokens(body, tokens),
+        block_tokens=tuple(block_tokens),
+        bare_runs=tuple(bare_runs),
     )
 
 
-def _blocks(body: str, body_line: int, path: str, links: list[BodyLink]) -> Iterator[Block]:
-    """The body's translatable blocks; its links are appended to ``links``."""
-    tokens = markdown(True).parse(body)
+def _blocks(tokens: list[Token], body_line: int, path: str, links: list[BodyLink],
+            block_tokens: list[int], bare_runs: list[tuple[int, int]]) -> Iterator[Block]:
+    """The body's translatable blocks; its links are appended to ``links``, the token
+    index of each block's inline run to ``block_tokens``, runs without a message (index,
+    line) to ``bare_runs``."""
     position = {id(token): index for index, token in enumerate(tokens)}
     for token in tokens:
         if token.type == "html_block" and not token.content.strip().startswith("<!--"):
@@ -470,7 +521,8 @@ def _blocks(body: str, body_line: int, path: str, links: list[BodyLink]) -> Iter
                    if c.type == "html_inline"):
             raise PipelineError("raw HTML is not allowed in pages", Location(path, line),
                                 "use Markdown; the renderer adds the page's HTML")
-        context = _pending_context(tokens, position[id(inline)])
+        index = position[id(inline)]
+        context = _pending_context(tokens, index)
         links += [BodyLink(href, _link_line(inline.content, href, line))
                   for href in link_urls(inline.children)]
         image = image_only(inline.children)
@@ -478,13 +530,16 @@ def _blocks(body: str, body_line: int, path: str, links: list[BodyLink]) -> Iter
             # A lone image has two messages: its alt text (none for a decorative image)
             # and its title, the tooltip, with the same reference and context.
             src = str(image.attrs.get("src", ""))
-            for kind, msgid in image_messages(image):
-                yield Block(kind, msgid, line, f"{IMAGE_NOTES[kind]}{src})", context, level)
-            continue
-        msgid = inline_message(inline.content)
-        if msgid:
-            yield Block(kind, msgid, line, _describe(kind, inline.children, level), context,
-                        level)
+            found = [Block(kind, msgid, line, f"{IMAGE_NOTES[kind]}{src})", context, level)
+                     for kind, msgid in image_messages(image)]
+        else:
+            msgid = inline_message(inline.content)
+            found = [Block(kind, msgid, line, _describe(kind, inline.children, level),
+                           context, level)] if msgid else []
+        if not found:
+            bare_runs.append((index, line))
+        block_tokens += [index] * len(found)
+        yield from found
 
 
 def _link_line(content: str, href: str, first: int) -> int:
@@ -507,47 +562,20 @@ def _pending_context(tokens: list[Token], index: int) -> str | None:
     return None
 
 
-# (path, digest of the text) → its Page. Pages are frozen: a build's stages share one
-# parse of each page, and the build keeps them in its cache for the next build (parsing
-# 1,000 pages with markdown-it takes about a second; reading them back, a tenth).
-_PARSED: dict[tuple[str, bytes], Page] = {}
-_PARSED_MAX = 20_000
-# Who parsed, and the shape of Page (bumped when it gains a field): a cached Page from
-# another parser or of another shape is not used. The parser's own source is part of
-# it too, so a change to this module invalidates old parses even when the package
-# version stays the same.
-PAGE_MODEL = 2
+# Who parsed, and the shape of Page (bumped when it gains a field): a parsed Page kept
+# in the build cache from another parser or of another shape is not used. The parser's
+# own source is part of it too, so a change to this module invalidates old parses even
+# when the package version stays the same.
+PAGE_MODEL = 3  # 3: the body's tokens and the index from block to token
 PARSER = (f"pipeline {__version__} "
           f"{hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8).hexdigest()}, "
           f"markdown-it-py {markdown_it.__version__}, "
           f"mdit-py-plugins {mdit_py_plugins.__version__}, page model {PAGE_MODEL}")
 
 
-def _parse_cached(text: str, path: str) -> Page:
-    key = (path, hashlib.blake2b(text.encode("utf-8", "surrogatepass"),
-                                 digest_size=16).digest())
-    page = _PARSED.get(key)
-    if page is None:
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        page = _PARSED[key] = parse_page(text, path)
-    return page
-
-
-def parsed_pages(pages: Iterable[Page]) -> dict[tuple[str, bytes], Page]:
-    """The parses of ``pages``, for ``remember_pages`` in a later process."""
-    wanted = {id(page) for page in pages}
-    return {key: page for key, page in _PARSED.items() if id(page) in wanted}
-
-
-def remember_pages(parsed: dict[tuple[str, bytes], Page]) -> None:
-    """Parses saved by ``parsed_pages`` (same ``PARSER``): a page whose text is unchanged
-    is not parsed again."""
-    _PARSED.update(parsed)
-
-
-def load_pages(pages_dir: Path, root: Path) -> tuple[Page, ...]:
-    """All pages under ``pages_dir``, sorted by path; duplicate slugs are an error."""
+def load_pages(pages_dir: Path, root: Path, ws: Workspace) -> tuple[Page, ...]:
+    """All pages under ``pages_dir``, sorted by path; duplicate slugs are an error.
+    Each file is read every time, and parsed only if ``ws`` has not parsed its text yet."""
     if not pages_dir.is_dir():
         raise PipelineError("pages directory not found", Location(_rel(pages_dir, root)),
                             "set 'pages' in [tool.pipeline] or create the directory")
@@ -561,7 +589,7 @@ def load_pages(pages_dir: Path, root: Path) -> tuple[Page, ...]:
                 "replace the link with the page itself: the pipeline reads and writes only "
                 "inside the content root")
         rel = _rel(file, root)
-        page = _parse_cached(read_text(file, rel), rel)
+        page = ws.page(read_text(file, rel), rel)
         if page.slug in slugs:
             raise PipelineError(
                 f"duplicate slug {page.slug!r}, also used by {slugs[page.slug]}",

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
 from pipeline.models import Location
 from pipeline.po.model import Catalog, Entry
-from pipeline.po.reader import read_po
 from pipeline.text.catalogs import load_catalog
 from pipeline.text.langs import Lang
 from pipeline.text.pages import Page
+
+if TYPE_CHECKING:
+    from pipeline.workspace import Workspace
 
 State = Literal["source", "translated", "outdated", "fallback"]
 
@@ -75,10 +77,11 @@ class Translations:
         )
 
     @classmethod
-    def load(cls, config: Config, lang: Lang) -> Translations:
+    def load(cls, config: Config, lang: Lang, ws: Workspace) -> Translations:
+        """``lang``'s catalog, read through ``ws`` (parsed once per build)."""
         if lang.code == config.source_language.code:
             return cls(config, lang, None)
-        return cls(config, lang, load_catalog(config, lang))
+        return cls(config, lang, load_catalog(config, lang, ws))
 
     @property
     def is_source(self) -> bool:
@@ -155,11 +158,12 @@ class PoLocator:
     today: the template's references map each source line to its message.
     """
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, ws: Workspace):
         self.config = config
+        self.ws = ws
         self._by_source: dict[Location, tuple[str | None, str]] = {}
         if config.pot_path.is_file():
-            pot = read_po(config.pot_path, config.rel(config.pot_path))
+            pot = ws.read_po(config.pot_path, config.rel(config.pot_path))
             for entry in pot.active:
                 for location in entry.locations:
                     self._by_source.setdefault(location, entry.key)
@@ -184,7 +188,7 @@ class PoLocator:
         known = self._catalogs.get(lang.code)
         if known is None:
             try:
-                catalog = load_catalog(self.config, lang)
+                catalog = load_catalog(self.config, lang, self.ws)
             except PipelineError:  # a missing or broken catalog is reported by its own stage
                 catalog = None
             # The path shown is worked out once: config.rel resolves it on the disk.

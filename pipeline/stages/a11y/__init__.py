@@ -66,6 +66,7 @@ from pipeline.stages.a11y.targets import (
     target,
 )
 from pipeline.text.htmltree import Element, parse_html
+from pipeline.workspace import Workspace
 
 RenderPending = Callable[[A11yResult], str]
 
@@ -78,6 +79,7 @@ def run_a11y(
     concurrency: int | None = None,
     today: dt.date | None = None,
     render_pending: RenderPending | None = None,
+    ws: Workspace | None = None,
 ) -> A11yResult:
     """Check ``pages`` (paths relative to output/build, or to the content root for
     output/reports/…; None: every page in output/build and every HTML report) with
@@ -88,17 +90,20 @@ def run_a11y(
     (alone when ``pages`` is empty), as ``output/reports/a11y.html``, so the report the
     caller then writes from the same template is checked as published.
 
+    Findings are traced to catalog entries read through ``ws`` (one of its own when None).
+
     Raises ``PipelineError`` whenever a page could not be checked (fail closed).
     """
     started = time.monotonic()
     result = _run(config, pages, standard or config.a11y.standard,
                   concurrency or config.a11y.concurrency or default_concurrency(),
-                  today or dt.date.today(), render_pending)
+                  today or dt.date.today(), render_pending, ws or Workspace())
     return replace(result, seconds=time.monotonic() - started)
 
 
 def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency: int,
-         today: dt.date, render_pending: RenderPending | None) -> A11yResult:
+         today: dt.date, render_pending: RenderPending | None, ws: Workspace
+         ) -> A11yResult:
     baseline = load_baseline(config)
     pa11y_ci = find_pa11y_ci(config)
     chromium, _origin = find_chromium(config)
@@ -114,7 +119,7 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
             hint="run 'pipeline render' first",
         )
     templates = read_templates(config)
-    tracer = Tracer(config)
+    tracer = Tracer(config, ws)
     locate = locators(config, targets, tracer)
 
     trees: dict[str, Element] = {}

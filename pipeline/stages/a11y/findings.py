@@ -17,7 +17,7 @@ import threading
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
@@ -30,6 +30,9 @@ from pipeline.stages.a11y.targets import Target
 from pipeline.text.htmltree import Element, Locate, pa11y_selector, select_one, trace
 from pipeline.text.langs import Lang
 from pipeline.text.translations import PoLocator
+
+if TYPE_CHECKING:
+    from pipeline.workspace import Workspace
 
 SEVERITY_RANK: Mapping[str, int] = {"error": 3, "warning": 2, "notice": 1}
 _HTMLCS_SC = re.compile(r"Guideline\d+_\d+\.(\d+)_(\d+)_(\d+)")
@@ -212,8 +215,9 @@ class Tracer:
     before it. A run that fails or is stopped meanwhile does not wait for it.
     """
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, ws: Workspace):
         self.config = config
+        self.ws = ws  # the catalogs are read through it
         self._locator: PoLocator | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -222,7 +226,7 @@ class Tracer:
     def locator(self) -> PoLocator:
         self.join()
         if self._locator is None:
-            self._locator = PoLocator(self.config)
+            self._locator = PoLocator(self.config, self.ws)
         return self._locator
 
     def locate(self, lang: Lang, source: Location) -> Location | None:
@@ -233,7 +237,7 @@ class Tracer:
 
         def load() -> None:
             try:
-                locator = self._locator or PoLocator(self.config)
+                locator = self._locator or PoLocator(self.config, self.ws)
                 for lang in langs:
                     locator.load(lang)
                 self._locator = locator

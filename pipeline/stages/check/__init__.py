@@ -9,8 +9,9 @@ The checks are a list of small functions ``(entry, context) -> Iterator[Finding]
 (``CHECKS``), one module per rule family: ``links`` (URLs, addresses), ``markup``
 (inline markup, blocks, HTML, bidi controls, line breaks), ``langmarks``,
 ``placeholders`` (and numbers), ``punctuation`` (and brackets, quotes), ``words``
-(same as source, length, repeats, blank, merge conflicts) and ``glossary``; they read
-each message through ``facts`` and get the catalog's ``context``. Each code they yield
+(same as source, length, repeats, blank, merge conflicts) and ``glossary``; they get
+the catalog's ``context`` and read a message's Markdown from ``context.messages`` (the
+build workspace's ``pipeline.text.messages.Messages``: each text parsed once). Each code they yield
 is listed in ``codes.CODES`` with its severity. A
 translator silences a code on one entry with the flag ``#, no-check-<code>`` plus a
 translator comment saying why; CI ignores codes with ``[tool.pipeline.check] ignore``
@@ -66,6 +67,7 @@ from pipeline.text.glossary import GlossaryTerm, load_glossary
 from pipeline.text.langs import Lang
 from pipeline.text.links import dead_links, page_assets, site_links
 from pipeline.text.pages import load_pages
+from pipeline.workspace import Workspace
 
 # From this many catalog entries on, a second process checks half of the languages.
 SPLIT_ENTRIES = 10_000
@@ -109,10 +111,12 @@ def should_check(entry: Entry, include_fuzzy: bool) -> bool:
     return include_fuzzy or not entry.fuzzy
 
 
-def error_codes(config: Config, lang: Lang, catalog: Catalog, entry: Entry) -> list[str]:
+def error_codes(config: Config, lang: Lang, catalog: Catalog, entry: Entry, *,
+                ws: Workspace | None = None) -> list[str]:
     """The codes of the error-level checks ``entry`` fails in ``catalog``, once each: what
-    pre-fill asks before it trusts an exact translation-memory match."""
-    found = check_entry(entry, make_context(config, lang, catalog))
+    pre-fill asks before it trusts an exact translation-memory match (messages read
+    through ``ws``, one of its own when None)."""
+    found = check_entry(entry, make_context(config, lang, catalog, ws=ws))
     return list(dict.fromkeys(f.code for f in found if f.severity == "error"))
 
 
@@ -164,12 +168,14 @@ def _at_line(findings: tuple[Finding, ...], path: str, was: int, now: int
 
 def check_catalog(config: Config, lang: Lang, catalog: Catalog, *,
                   glossary: tuple[GlossaryTerm, ...] = (), ignore: Iterable[str] = (),
-                  include_fuzzy: bool = False, memo: Memo | None = None
+                  include_fuzzy: bool = False, memo: Memo | None = None,
+                  ws: Workspace | None = None
                   ) -> tuple[list[Finding], LanguageSummary, Memo]:
     """One catalog's findings and summary; with ``memo`` (the last run's third value), an
     entry unchanged since then is not checked again: its findings are reused, at its
     line of today. The third value is the memo for the next run."""
-    ctx = make_context(config, lang, catalog, glossary if config.check.glossary else ())
+    ctx = make_context(config, lang, catalog, glossary if config.check.glossary else (),
+                       ws=ws)
     context = repr((__version__, ctx)).encode("utf-8", "surrogatepass")
     fuzzy = include_fuzzy or config.lang_config(lang).fallback == "outdated"
     skip = frozenset(ignore)
@@ -197,11 +203,11 @@ def check_catalog(config: Config, lang: Lang, catalog: Catalog, *,
     return findings, summary, now
 
 
-def check_pages(config: Config, ignore: Iterable[str] = ()
+def check_pages(config: Config, ignore: Iterable[str] = (), *, ws: Workspace | None = None
                 ) -> tuple[list[Finding], LanguageSummary]:
     """The source pages' findings (their links) and their summary, under the source
     language; ``checked`` counts the links."""
-    pages = load_pages(config.pages_dir, config.root)
+    pages = load_pages(config.pages_dir, config.root, ws or Workspace())
     links = site_links(config, pages, [name for name, _ in page_assets(config)])
     skip = frozenset(ignore)
     findings = [f for f in dead_links(links) if f.code not in skip]
@@ -214,14 +220,17 @@ def check_pages(config: Config, ignore: Iterable[str] = ()
 
 def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
                ignore: Iterable[str] = (), include_fuzzy: bool = False,
-               memo: dict[str, Memo] | None = None) -> CheckResult:
+               memo: dict[str, Memo] | None = None,
+               ws: Workspace | None = None) -> CheckResult:
     """Check the catalogs of ``languages`` (default: the configured ones), and the source
     pages when the source language is one of them (default: it is).
 
     ``ignore`` adds codes to ``[tool.pipeline.check] ignore``. Every catalog is read
     (and a broken one reported) before anything is checked. ``memo`` (language → what
     ``check_catalog`` remembered; the build keeps it in its cache) is read and updated.
+    Pages, catalogs and messages are read through ``ws`` (one of its own when None).
     """
+    ws = ws or Workspace()
     section = "tool.pipeline" if config.file == "pyproject.toml" else "pipeline"
     skip = (validate_ignore(config.check.ignore, f"{section}.check.ignore", config.file)
             + validate_ignore(ignore, "--ignore"))
@@ -237,20 +246,20 @@ def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
                 raise PipelineError("no catalog for this language",
                                     Location(config.rel(path)),
                                     f"run 'pipeline init {lang.code}' or 'pipeline update'")
-            catalogs.append((lang, load_catalog(config, lang)))
+            catalogs.append((lang, load_catalog(config, lang, ws)))
         glossary = load_glossary(config) if config.check.glossary else ()
 
         def check(job: tuple[Lang, Catalog]) -> tuple[list[Finding], LanguageSummary, Memo]:
             return check_catalog(config, job[0], job[1], glossary=glossary, ignore=skip,
                                  include_fuzzy=include_fuzzy,
-                                 memo=None if memo is None else memo.get(job[0].code))
+                                 memo=None if memo is None else memo.get(job[0].code), ws=ws)
 
         # Languages are independent: with a second CPU, a child checks half of them.
         entries = sum(len(catalog.entries) for _, catalog in catalogs)
         findings: list[Finding] = []
         summaries: list[LanguageSummary] = []
         if with_pages:
-            found_in_pages, pages_summary = check_pages(config, skip)
+            found_in_pages, pages_summary = check_pages(config, skip, ws=ws)
             findings += found_in_pages
             summaries.append(pages_summary)
         for (lang, _), (found, summary, remembered) in zip(

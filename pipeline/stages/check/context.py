@@ -10,16 +10,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.config import Config
 from pipeline.models import Finding, Location, Severity, frozen_details
 from pipeline.po.model import Catalog, Entry, plural_values
 from pipeline.stages.check.codes import CODES
-from pipeline.stages.check.facts import text_facts
+from pipeline.stages.check.facts import _glossary_entries, _GlossaryEntry
 from pipeline.text.glossary import GlossaryTerm
 from pipeline.text.langs import Lang
+from pipeline.text.messages import Messages
+from pipeline.workspace import Workspace
 
 # Default length-ratio bounds for languages whose script needs far fewer characters than
 # English (CJK: one character per syllable or word; Arabic, Persian, Hebrew: short vowels
@@ -56,6 +58,15 @@ class CheckContext:
     catalog_nplurals: int | None = None  # what the catalog's Plural-Forms header says
     plural_values: tuple[tuple[int, ...], ...] = ()  # sample n for each plural form
     templates: str = ""  # the templates folder: its text is not Markdown
+    # Message texts as Markdown, each parsed once (the build's, ``Workspace.messages``).
+    messages: Messages = field(default_factory=Messages, repr=False, compare=False)
+    # ``glossary`` grouped by term, once per context (``__post_init__``).
+    terms: tuple[_GlossaryEntry, ...] = field(default=(), init=False, repr=False,
+                                              compare=False)
+
+    def __post_init__(self) -> None:
+        if self.glossary:
+            object.__setattr__(self, "terms", _glossary_entries(self.glossary))
 
     def finding(self, entry: Entry, code: str, message: str, hint: str | None,
                 severity: Severity | None = None, related: tuple[Location, ...] = (),
@@ -92,7 +103,8 @@ def length_ratio_for(config: Config, lang: Lang) -> tuple[float, float]:
 
 
 def make_context(config: Config, lang: Lang, catalog: Catalog,
-                 glossary: tuple[GlossaryTerm, ...] = ()) -> CheckContext:
+                 glossary: tuple[GlossaryTerm, ...] = (), *,
+                 ws: Workspace | None = None) -> CheckContext:
     forms = catalog.header_value("Plural-Forms") or lang.plural_forms
     catalog_n = catalog.nplurals
     return CheckContext(
@@ -107,6 +119,7 @@ def make_context(config: Config, lang: Lang, catalog: Catalog,
         catalog_nplurals=catalog_n,
         plural_values=plural_values(forms, catalog_n or lang.nplurals),
         templates=config.templates,
+        messages=(ws or Workspace()).messages,
     )
 
 
@@ -147,10 +160,10 @@ def _translations(entry: Entry) -> tuple[str, ...]:
 _LOOSE_MARK = re.compile(r"\{\s*lang\s*=[^{}]*\}")
 
 
-def _syntax_left_as_text(form: Form) -> bool:
+def _syntax_left_as_text(form: Form, ctx: CheckContext) -> bool:
     """A broken link, raw HTML or a loose language mark shows its brackets, quotes and
     URLs as text: link-missing, html-added and lang-mark report it, and an error is
     enough for one mistake."""
-    source, translation = text_facts(form.source), text_facts(form.translation)
+    source, translation = ctx.messages.facts(form.source), ctx.messages.facts(form.translation)
     return (len(translation.links) < len(source.links) or bool(translation.html)
             or bool(_LOOSE_MARK.search(translation.visible)))

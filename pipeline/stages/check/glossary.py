@@ -10,18 +10,16 @@ from collections.abc import Iterator
 from pipeline.models import Finding
 from pipeline.po.model import Entry
 from pipeline.stages.check.context import CheckContext
-from pipeline.stages.check.facts import _glossary_entries, text_facts
 
 
 def check_glossary(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """A glossary term in the source is translated with one of its approved translations."""
     if not ctx.glossary or ctx.lang.is_pseudo:
         return  # a pseudo-locale transforms every word, names included
-    terms = _glossary_entries(ctx.glossary)
     for form in ctx.forms(entry):
-        source = text_facts(form.source).folded
-        translation = text_facts(form.translation).folded
-        for term in terms:
+        source = ctx.messages.facts(form.source).folded
+        translation = ctx.messages.facts(form.translation).folded
+        for term in ctx.terms:
             # The pattern matches the folded term as it is: only a text holding it can match.
             if term.folded not in source or not term.pattern.search(source):
                 continue

@@ -14,8 +14,8 @@ from pipeline.errors import PipelineError
 from pipeline.models import Finding
 from pipeline.po.model import Entry
 from pipeline.stages.check.context import _LOOSE_MARK, CheckContext
-from pipeline.stages.check.facts import _visible, inline_tokens
 from pipeline.text.langs import parse_lang
+from pipeline.text.messages import visible
 
 LANG_MARK_HINT = ("write the language only, right after the phrase in brackets: "
                   "[NINDS]{lang=en}; the direction (dir) follows from the language")
@@ -27,13 +27,13 @@ def check_lang_marks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     for form in ctx.forms(entry):
         if "{" not in form.translation:
             continue
-        tokens = inline_tokens(form.translation)
+        tokens = ctx.messages.tokens(form.translation)
         marks = [i for i, t in enumerate(tokens) if t.type == "span_open"]
         template = bool(marks) and bool(ctx.templates) and all(
             loc.path.startswith(ctx.templates.rstrip("/") + "/") for loc in entry.locations)
         for index in marks:
             token = tokens[index]
-            text = _visible(_span_children(tokens, index))
+            text = visible(_span_children(tokens, index))
             extra = sorted(dict(token.meta.get("insecure_attrs", {})))
             lang = str(token.attrs.get("lang", ""))
             if template:

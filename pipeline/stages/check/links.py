@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pipeline.models import Finding
 from pipeline.po.model import Entry
 from pipeline.stages.check.context import CheckContext, _syntax_left_as_text, _texts, _unmatched
-from pipeline.stages.check.facts import inline_tokens, text_facts
+from pipeline.text.messages import Messages
 
 
 def check_links(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Links keep their URLs (the renderer takes them from the source); none lost or added."""
     for form in ctx.forms(entry):
-        source, translation = text_facts(form.source), text_facts(form.translation)
+        source, translation = ctx.messages.facts(form.source), ctx.messages.facts(form.translation)
         missing, extra = _unmatched(source.links, translation.links)
         for old, new in zip(missing, extra, strict=False):
             yield ctx.finding(
@@ -48,13 +48,13 @@ _ADDRESS = re.compile(r"(?:https?|ftp)://[\w\-.~:/?#\[\]@!$&'()*+,;=%]+"
                       r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 
 
-def _addresses(text: str) -> list[str]:
+def _addresses(text: str, messages: Messages) -> list[str]:
     if "@" not in text and "://" not in text and "www." not in text:
         return []
     out: list[str] = []
     autolink = False
     # Raw HTML is not text (html-added reports it in a translation): its URLs are skipped.
-    for token in inline_tokens(text, html_enabled="<" in text):
+    for token in messages.tokens(text, html=True):
         if token.type in ("link_open", "link_close"):
             autolink = token.type == "link_open" and token.markup == "autolink"
         elif token.type == "text" and not autolink:
@@ -72,9 +72,10 @@ def check_addresses(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
             "@" in t or "://" in t or "www." in t for t in _texts(entry)):
         return  # a pseudo-locale transforms every word it does not keep for the renderer
     for form in ctx.forms(entry):
-        if _syntax_left_as_text(form):
+        if _syntax_left_as_text(form, ctx):
             continue
-        missing, extra = _unmatched(_addresses(form.source), _addresses(form.translation))
+        missing, extra = _unmatched(_addresses(form.source, ctx.messages),
+                                    _addresses(form.translation, ctx.messages))
         for old, new in zip(missing, extra, strict=False):
             yield ctx.finding(
                 entry, "url-changed", form.label(f'address changed: "{old}" → "{new}"'),

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pipeline.models import Finding
 from pipeline.po.model import Entry
 from pipeline.stages.check.context import CheckContext, _texts
-from pipeline.stages.check.facts import _EMPHASIS, inline_tokens, text_facts
+from pipeline.stages.check.facts import _EMPHASIS
 from pipeline.text.pages import IMAGE_NOTES
 
 
@@ -29,7 +29,7 @@ def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Inline markup is balanced and matches the source's (emphasis, bold, code, images)."""
     plain = _plain_text_entry(entry)
     for form in ctx.forms(entry):
-        source, translation = text_facts(form.source), text_facts(form.translation)
+        source, translation = ctx.messages.facts(form.source), ctx.messages.facts(form.translation)
         stray = translation.stray - source.stray if translation.stray else translation.stray
         if stray:
             shown = ", ".join(f"'{m}'" for m in sorted(stray))
@@ -77,10 +77,10 @@ def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
 def check_blocks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """No block structure the source does not have: a translation is one block's inside."""
     for form in ctx.forms(entry):
-        structure = text_facts(form.translation).blocks
+        structure = ctx.messages.facts(form.translation).blocks
         if not structure:
             continue
-        allowed = Counter(kind for kind, _, _ in text_facts(form.source).blocks)
+        allowed = Counter(kind for kind, _, _ in ctx.messages.facts(form.source).blocks)
         added = []
         for kind, line, text in structure:
             if allowed[kind] > 0:
@@ -99,10 +99,10 @@ def check_blocks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
 def check_html(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """No raw HTML, scripts, handlers, CSS or script URLs the source does not have."""
     for form in ctx.forms(entry):
-        found = text_facts(form.translation).html
+        found = ctx.messages.facts(form.translation).html
         if not found:
             continue
-        source = Counter(text_facts(form.source).html)
+        source = Counter(ctx.messages.facts(form.source).html)
         added = [what for what in found
                  if source[what] == 0 or not what.startswith(("an HTML tag", "raw HTML"))]
         if added:
@@ -118,10 +118,10 @@ def check_html_kept(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     if "<" not in entry.msgid and "<" not in (entry.msgid_plural or ""):
         return
     for form in ctx.forms(entry):
-        source = text_facts(form.source).html
+        source = ctx.messages.facts(form.source).html
         if not source:
             continue
-        dropped = Counter(source) - Counter(text_facts(form.translation).html)
+        dropped = Counter(source) - Counter(ctx.messages.facts(form.translation).html)
         if dropped:
             yield ctx.finding(
                 entry, "markup-mismatch",
@@ -154,8 +154,8 @@ def check_line_breaks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     if not any("\n" in t for t in _texts(entry)):
         return
     for form in ctx.forms(entry):
-        source = sum(t.type == "hardbreak" for t in inline_tokens(form.source))
-        breaks = sum(t.type == "hardbreak" for t in inline_tokens(form.translation))
+        source = sum(t.type == "hardbreak" for t in ctx.messages.tokens(form.source))
+        breaks = sum(t.type == "hardbreak" for t in ctx.messages.tokens(form.translation))
         if breaks != source:
             yield ctx.finding(
                 entry, "markup-mismatch",

@@ -10,12 +10,11 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
-from functools import lru_cache
 
 from pipeline.models import Finding
 from pipeline.po.model import Entry
 from pipeline.stages.check.context import CheckContext, Form, _unmatched
-from pipeline.stages.check.facts import text_facts
+from pipeline.text.messages import Messages
 
 _PRINTF = re.compile(r"%(?:\((?P<name>[^()]*)\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
                      r"(?P<conv>[diouxXeEfFgGcrsa%])")
@@ -29,7 +28,6 @@ def placeholders(text: str, printf: bool) -> tuple[list[str], list[str]]:
     return list(named), list(positional)
 
 
-@lru_cache(maxsize=1 << 14)
 def _placeholders(text: str, printf: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if "%" not in text and "{" not in text:
         return (), ()
@@ -102,14 +100,9 @@ def check_placeholders(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
 _DIGITS = re.compile(r"\d+")
 
 
-def numbers(text: str, printf: bool) -> Counter[str]:
+def _numbers(text: str, printf: bool, messages: Messages) -> Counter[str]:
     """Digit runs a reader sees, as ASCII (Arabic-Indic and full-width digits included)."""
-    return Counter(_numbers(text, printf))
-
-
-@lru_cache(maxsize=1 << 14)
-def _numbers(text: str, printf: bool) -> Counter[str]:  # never changed: see numbers()
-    shown = text_facts(text).visible
+    shown = messages.facts(text).visible
     if _DIGITS.search(shown) is None:
         return Counter()
     shown = (_PRINTF if printf else _NAMED).sub(" ", shown)
@@ -122,10 +115,10 @@ def check_numbers(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Every number of the source appears in the translation (in any digits)."""
     printf = _is_printf(entry)
     for form in ctx.forms(entry):
-        source = _numbers(form.source, printf)
+        source = _numbers(form.source, printf, ctx.messages)
         if not source:
             continue
-        missing = source - _numbers(form.translation, printf)
+        missing = source - _numbers(form.translation, printf, ctx.messages)
         if missing:
             shown = ", ".join(sorted(missing.elements(), key=lambda n: (len(n), n)))
             yield ctx.finding(

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 
 from pipeline.models import Finding
 from pipeline.po.model import Entry
 from pipeline.stages.check.context import CheckContext, _syntax_left_as_text, _texts
-from pipeline.stages.check.facts import _visible, inline_tokens, text_facts
 from pipeline.stages.check.placeholders import _BRACE, _NAMED, _PRINTF, _is_printf
+from pipeline.text.messages import Messages, visible
 
 _DEFAULT_ALLOWED: dict[str, tuple[str, ...]] = {
     "full stop": (".",), "question mark": ("?",), "exclamation mark": ("!",), "colon": (":",),
@@ -44,8 +43,8 @@ def check_punctuation(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                     form.label(f"{edge} whitespace differs from the source "
                                f"({'none' if not source_space else 'some'} in the source)"),
                     f"keep the source's {edge} spaces and line breaks exactly")
-        source_class, _ = text_facts(form.source).ending
-        cls, mark = text_facts(form.translation).ending
+        source_class, _ = ctx.messages.facts(form.source).ending
+        cls, mark = ctx.messages.facts(form.translation).ending
         if cls != source_class:
             if source_class is None:
                 message = f"the translation ends with a {cls} ({mark}), the source does not"
@@ -72,13 +71,12 @@ def check_punctuation(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 f"add {opener} where the question or exclamation begins")
 
 
-@lru_cache(maxsize=1 << 14)
-def _plain(text: str, printf: bool) -> str:
+def _plain(text: str, printf: bool, messages: Messages) -> str:
     """What a reader sees of ``text`` with its placeholders blanked: the parentheses of
     ``%(name)s`` and the braces of ``{name}`` are syntax, not brackets."""
     # HTML (a template message's <abbr title="…">) is not text: its quotes belong to attributes.
-    shown = _visible(inline_tokens(text, html_enabled=True)) if "<" in text else (
-        text_facts(text).visible)
+    shown = visible(messages.tokens(text, html=True)) if "<" in text else (
+        messages.facts(text).visible)
     if "%" not in shown and "{" not in shown:
         return shown
     return _BRACE.sub(" ", (_PRINTF if printf else _NAMED).sub(" ", shown))
@@ -131,10 +129,10 @@ def check_brackets(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
         return  # a pseudo-locale brackets every message on purpose
     printf = _is_printf(entry)
     for form in ctx.forms(entry):
-        if _syntax_left_as_text(form):
+        if _syntax_left_as_text(form, ctx):
             continue
-        source_counts = _bracket_counts(_plain(form.source, printf))
-        counts = _bracket_counts(_plain(form.translation, printf))
+        source_counts = _bracket_counts(_plain(form.source, printf, ctx.messages))
+        counts = _bracket_counts(_plain(form.translation, printf, ctx.messages))
         if counts == source_counts:
             continue
         for (name, opens, closes), (s_open, s_close), (t_open, t_close) in zip(
@@ -146,7 +144,7 @@ def check_brackets(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                            f"{opens[0]} and {t_close} × {closes[0]}")
                 hint = f"close every bracket you open ({opens[0]} {closes[0]})"
             elif t_open + t_close > s_open + s_close:
-                shown = text_facts(form.translation).visible
+                shown = ctx.messages.facts(form.translation).visible
                 message = (f"the translation adds {name} brackets: "
                            f"{_pairs(max(t_open, t_close))}, the source has "
                            f"{_pairs(max(s_open, s_close))}"
@@ -182,9 +180,9 @@ def check_quotes(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
         return
     printf = _is_printf(entry)
     for form in ctx.forms(entry):
-        shown = _plain(form.translation, printf)
-        source, marks = _quotes(_plain(form.source, printf)), _quotes(shown)
-        if marks == source or _syntax_left_as_text(form):
+        shown = _plain(form.translation, printf, ctx.messages)
+        source, marks = _quotes(_plain(form.source, printf, ctx.messages)), _quotes(shown)
+        if marks == source or _syntax_left_as_text(form, ctx):
             continue
         if marks % 2 and not source % 2:
             message = f"the translation's quotation marks do not pair up: {marks} marks"

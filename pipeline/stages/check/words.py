@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pipeline.models import Finding
 from pipeline.po.model import Entry
 from pipeline.stages.check.context import CheckContext, _translations
-from pipeline.stages.check.facts import _fold, text_facts, visible_text
+from pipeline.text.messages import fold
 
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*")
@@ -23,16 +23,16 @@ _ONLY_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*://\S+|\S+@\S+\.\w+|/\S*)\s*$",
 def is_name_like(text: str, ctx: CheckContext) -> bool:
     """Text that may rightly stay as it is: no letters, acronyms, the site name, URLs,
     glossary terms whose approved translation is the term itself."""
-    shown = visible_text(text)
+    shown = ctx.messages.facts(text).visible
     if not _LETTER.search(shown) or _ONLY_URL.match(shown):
         return True
     words = _WORD.findall(shown)
     if words and all(w.isupper() and len(_LETTER.findall(w)) >= 2 for w in words):
         return True
-    folded = _fold(shown)
-    if ctx.site_title and folded == _fold(ctx.site_title):
+    folded = fold(shown)
+    if ctx.site_title and folded == fold(ctx.site_title):
         return True
-    return any(_fold(t.term) == folded and _fold(t.translation) == folded for t in ctx.glossary)
+    return any(fold(t.term) == folded and fold(t.translation) == folded for t in ctx.glossary)
 
 
 def check_same_as_source(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
@@ -40,7 +40,7 @@ def check_same_as_source(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     if ctx.lang.base.split("_")[0] == ctx.source_language.base.split("_")[0]:
         return  # en_GB from en, or a pseudo-locale: equal text is expected
     for form in ctx.forms(entry):
-        if text_facts(form.translation).folded != text_facts(form.source).folded:
+        if ctx.messages.facts(form.translation).folded != ctx.messages.facts(form.source).folded:
             continue
         if is_name_like(form.source, ctx):
             continue
@@ -54,10 +54,10 @@ def check_length(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Visible length within the language's tolerance of the source's (long strings only)."""
     low, high = ctx.length_ratio
     for form in ctx.forms(entry):
-        source = text_facts(form.source).visible_length
+        source = ctx.messages.facts(form.source).visible_length
         if source < max(ctx.length_min, 1):
             continue
-        ratio = text_facts(form.translation).visible_length / source
+        ratio = ctx.messages.facts(form.translation).visible_length / source
         if low <= ratio <= high:
             continue
         longer = ratio > high
@@ -85,12 +85,12 @@ def check_repeated_words(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     name such as "Bora Bora") or the language's grammar does (French "nous nous")."""
     if ctx.lang.is_pseudo:
         return  # its padding words may follow the same word of the source
-    if not any(_repeats(text_facts(t).visible) for t in _translations(entry) if t):
+    if not any(_repeats(ctx.messages.facts(t).visible) for t in _translations(entry) if t):
         return  # the source is read only when a translation repeats a word
     valid = _VALID_REPEATS.get(ctx.lang.base.split("_")[0], frozenset())
     for form in ctx.forms(entry):
-        shown = text_facts(form.translation).visible
-        repeated = _repeats(shown) - _repeats(text_facts(form.source).visible) - valid
+        shown = ctx.messages.facts(form.translation).visible
+        repeated = _repeats(shown) - _repeats(ctx.messages.facts(form.source).visible) - valid
         if not repeated:
             continue
         words = sorted(repeated)

@@ -12,42 +12,8 @@ a reader gets. One module per concern, each using only those above it:
 * ``formulas``: counts → scores, and which formulas score which language;
 * ``advice``: passive voice, and the lists of words with plainer alternatives.
 
-This module turns a message's inline Markdown into the plain text they measure.
+Markdown becomes plain text in ``pipeline.text.messages`` (``Messages.plain``, kept by
+the build's workspace): these modules measure text that is plain already.
 """
 
 # ruff: noqa: RUF002 -- an en dash in a name
-
-from __future__ import annotations
-
-import re
-from functools import lru_cache
-
-from pipeline.text.pages import markdown
-
-# --- plain text -------------------------------------------------------------------------
-
-
-# The characters an inline rule of the pages' Markdown dialect can start at (line breaks,
-# escapes, code, emphasis, links, images, autolinks, HTML, entities), and the two that
-# its normalization rewrites (CR, NUL). Text without any of them parses to one text token
-# holding all of it.
-_INLINE_SYNTAX = re.compile(r"[\n\r\0\\`*_&<!\[\]]")
-_SPACES = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=65536)
-def plain_text(markdown_text: str) -> str:
-    """Inline Markdown → what a reader reads: link text kept, URLs and markers dropped.
-
-    Memoized: a block that falls back to the source is the same text in every language.
-    """
-    if _INLINE_SYNTAX.search(markdown_text) is None:
-        return _SPACES.sub(" ", markdown_text).strip()
-    out: list[str] = []
-    for token in markdown(True).parseInline(markdown_text):
-        for child in token.children or []:
-            if child.type in ("text", "code_inline"):
-                out.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                out.append(" ")
-    return _SPACES.sub(" ", "".join(out)).strip()

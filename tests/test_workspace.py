@@ -1,0 +1,195 @@
+"""The workspace: what a build keeps, parsed once per build, and nothing kept beyond it."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import re
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOTS
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from pipeline import workspace
+from pipeline.build import build
+from pipeline.config import load_config
+from pipeline.po.model import Catalog
+from pipeline.stages.render import render_site
+from pipeline.text.markup import prepare_body
+from pipeline.text.messages import Messages
+from pipeline.text.pages import Page, inline_message, load_pages, markdown, parse_page
+
+MakeRoot = Callable[[str], Path]
+
+
+def _digest(data: str | bytes) -> str:
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    return hashlib.sha256(raw).hexdigest()
+
+
+def test_a_build_parses_each_page_catalog_and_message_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(ROOTS / "build-site", root)
+    pages: Counter[tuple[str, str]] = Counter()
+    catalogs: Counter[tuple[str, str]] = Counter()
+    bodies: Counter[str] = Counter()
+    inline: Counter[tuple[bool, str]] = Counter()
+    real_page, real_po = workspace.parse_page, workspace.parse_po_bytes
+    real_parse, real_inline = MarkdownIt.parse, MarkdownIt.parseInline
+
+    def parse_page_counted(text: str, path: str) -> Page:
+        pages[(path, _digest(text))] += 1
+        return real_page(text, path)
+
+    def parse_po_counted(data: bytes, display: str) -> Catalog:
+        catalogs[(display, _digest(data))] += 1
+        return real_po(data, display)
+
+    def parse_counted(md: MarkdownIt, src: str, env: Any = None) -> list[Token]:
+        bodies[src] += 1
+        return real_parse(md, src, env)
+
+    def inline_counted(md: MarkdownIt, src: str, env: Any = None) -> list[Token]:
+        inline[(bool(md.options["html"]), src)] += 1
+        return real_inline(md, src, env)
+
+    monkeypatch.setattr(workspace, "parse_page", parse_page_counted)
+    monkeypatch.setattr(workspace, "parse_po_bytes", parse_po_counted)
+    monkeypatch.setattr(MarkdownIt, "parse", parse_counted)
+    monkeypatch.setattr(MarkdownIt, "parseInline", inline_counted)
+    result = build(load_config(root), defer_a11y=True)
+    assert result.verdict == "deferred"
+    page_files = list((root / "source/pages").rglob("*.md"))
+    assert len(pages) == len(page_files) and set(pages.values()) == {1}
+    # Every catalog and the template: read by several stages, each version parsed once
+    # (a catalog update rewrote is a new version).
+    assert {display for display, _ in catalogs} == {
+        "locales/messages.pot", "locales/es/LC_MESSAGES/messages.po",
+        "locales/fr/LC_MESSAGES/messages.po"}
+    assert set(catalogs.values()) == {1}
+    # A page body by its one parse (the renderer uses its tokens); a message's block
+    # structure ("x\n" + text) once; a message's inline Markdown once.
+    assert bodies and set(bodies.values()) == {1}
+    assert inline and set(inline.values()) == {1}
+
+    # The next build starts from the parsed pages the build cache kept: none is parsed.
+    pages.clear()
+    build(load_config(root), defer_a11y=True)
+    assert not pages
+
+
+def test_the_page_keeps_its_tokens_and_an_index_from_block_to_token() -> None:
+    page = parse_page(
+        "---\ntitle: T\nslug: t\n---\n\n# Title\n\n- one\n- two **bold**\n\n"
+        "![](/deco.png)\n\n![A map](/map.png \"Map\")\n\n| a | b |\n|---|---|\n| c | d |\n",
+        "p.md")
+    tokens = page.tokens.get()
+    assert [t.type for t in tokens] == [t.type for t in markdown(True).parse(page.body)]
+    assert len(page.block_tokens) == len(page.blocks)
+    for block, index in zip(page.blocks, page.block_tokens, strict=True):
+        run = tokens[index]
+        assert run.type == "inline"
+        assert page.body_line + (run.map or [0])[0] == block.line
+        if not block.kind.startswith("image-"):
+            assert inline_message(run.content) == block.msgid
+    # The map's alt text and title are two messages of one run; the decorative image
+    # has none, and its line is kept for the renderer.
+    alt, title = (i for i, b in enumerate(page.blocks) if b.kind.startswith("image-"))
+    assert page.block_tokens[alt] == page.block_tokens[title]
+    (bare, line), = page.bare_runs
+    assert tokens[bare].children and tokens[bare].children[0].type == "image"
+    assert line == page.body_line + 6
+
+
+def _snapshot(tokens: tuple[Token, ...]) -> list[Any]:
+    return [(t.type, t.tag, dict(t.attrs), t.hidden, t.block, t.content,
+             [(c.type, dict(c.attrs), c.content) for c in t.children or []]) for t in tokens]
+
+
+def test_rendering_leaves_the_pages_tokens_as_parsed(make_root: MakeRoot) -> None:
+    """The renderer copies what it changes (link targets, tight-list paragraphs, table
+    alignment, data-src): the page's parse serves every language and every render."""
+    root = make_root("render-mini")
+    config = load_config(root)
+    ws = workspace.Workspace()
+    pages = load_pages(config.pages_dir, root, ws)
+    before = {p.path: _snapshot(p.tokens.get()) for p in pages}
+    first = {p.path: prepare_body(p, lambda href: {"href": "x/" + href}) for p in pages}
+    render_site(config, ws=ws)
+    assert {p.path: _snapshot(p.tokens.get()) for p in pages} == before
+    again = {p.path: prepare_body(p, lambda href: {"href": "x/" + href}) for p in pages}
+    assert again == first
+
+
+def test_pickled_pages_leave_their_tokens_behind() -> None:
+    page = parse_page("---\ntitle: T\nslug: t\n---\n\n# Title\n\nA [link](/a/).\n", "p.md")
+    bytes_with_tokens = len(pickle.dumps(page.tokens.get()))
+    back = pickle.loads(pickle.dumps(page))
+    assert back == page
+    assert len(pickle.dumps(page)) < bytes_with_tokens
+    assert _snapshot(back.tokens.get()) == _snapshot(page.tokens.get())
+    page.tokens.release()
+    assert _snapshot(page.tokens.get()) == _snapshot(back.tokens.get())  # parsed again
+
+
+def test_a_catalog_is_parsed_again_only_when_its_bytes_change(
+        make_root: MakeRoot, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_root("translated")
+    path = next((root / "locales").rglob("*.po"))
+    ws = workspace.Workspace()
+    first = ws.read_po(path, "x.po")
+    assert ws.read_po(path, "x.po") is first
+    assert ws.read_po_stamped(path, "x.po")[0] is first
+    path.write_bytes(path.read_bytes() + b'\nmsgid "new"\nmsgstr ""\n')
+    changed = ws.read_po(path, "x.po")
+    assert changed is not first and changed.entries[-1].msgid == "new"
+    assert workspace.Workspace().read_po(path, "x.po") is not changed  # nothing global
+
+
+# Text that is mostly plain, with now and then a character that may start Markdown.
+TEXT = st.text(st.one_of(st.sampled_from("abc XYZ éü 中文 عربي.,;'?\"()/|#-+=%$@{}~:>^"),
+                         st.characters(codec="utf-8")), max_size=40)
+
+
+def _shape(tokens: Any) -> list[Any]:
+    return [(t.type, t.tag, t.nesting, dict(t.attrs), t.content, t.markup, t.info,
+             _shape(t.children or [])) for t in tokens]
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=TEXT)
+@example(text="50 % of {name} - #1 ~ a: b > c")
+@example(text="")
+@example(text=" spaces ")
+@example(text="<b>bold</b> [x](/y/)")
+def test_a_messages_parse_is_markdown_its_own(text: str) -> None:
+    """The shortcut for texts no inline rule can start in, and one parse for both HTML
+    settings where the text has no "<", give exactly markdown-it's tokens."""
+    messages = Messages()
+    for html in (False, True):
+        parsed = markdown(html).parseInline(text)
+        expected = parsed[0].children or [] if parsed else []
+        assert _shape(messages.tokens(text, html)) == _shape(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TEXT)
+@example(text="[Contact us](/contact/) <b>now</b> `code`\nnext  \nline")
+def test_plain_text_reads_the_html_parse(text: str) -> None:
+    out = []
+    for token in markdown(True).parseInline(text):
+        for child in token.children or []:
+            if child.type in ("text", "code_inline"):
+                out.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                out.append(" ")
+    assert Messages().plain(text) == re.sub(r"\s+", " ", "".join(out)).strip()
