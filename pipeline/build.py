@@ -60,7 +60,7 @@ from pipeline.stages.extract import extract
 from pipeline.stages.publish import hash_tree, new_build_id, publish, sha256_file
 from pipeline.stages.readability import relocate, run_readability
 from pipeline.stages.render import render_site
-from pipeline.stages.update import update_catalogs
+from pipeline.stages.update import UpdateMemo, update_catalogs
 from pipeline.text.glossary import GLOSSARY_FILE
 from pipeline.text.links import site_links
 from pipeline.text.pages import PARSER, Page, parsed_pages, remember_pages
@@ -189,7 +189,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                    f"page(s){'' if extracted.written else ' (template unchanged)'}")
 
     log("update", "merging the template into the catalogs")
-    updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True)
+    if cache.catalogs is None:
+        cache.catalogs = UpdateMemo()
+    updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True,
+                              memo=cache.catalogs, pages=extracted.pages)
     saved = [ChangedMeanwhile(u.path, "updating") for u in updates if u.changed_meanwhile]
     for error in saved[:-1]:  # the last one stops the build, with the hint they share
         log("update", f"{error.location}: {error.message}")

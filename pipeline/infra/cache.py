@@ -33,7 +33,7 @@ def _reduce_proxy(proxy: MappingProxyType[str, Any]) -> tuple[Any, tuple[dict[st
 # Findings carry read-only mappings; pickle them as the dicts they wrap.
 copyreg.pickle(MappingProxyType, _reduce_proxy)
 
-CACHE_FORMAT = 5  # 5: Completeness counts stale and own translations
+CACHE_FORMAT = 6  # 6: the catalogs as update last left them
 
 
 @dataclass
@@ -46,6 +46,7 @@ class BuildCache:
     completeness: dict[str, Any] = field(default_factory=dict)  # slug → {lang: Completeness}
     qa: dict[str, Any] = field(default_factory=dict)  # lang → checks.Memo (entry → findings)
     pages: tuple[str, dict[Any, Any]] = ("", {})  # (pages.PARSER, pages.parsed_pages())
+    catalogs: Any = None  # update.UpdateMemo: the template and catalogs, parsed
     a11y_key: str = ""  # settings the a11y results depend on
     a11y_pages: dict[str, Any] = field(default_factory=dict)  # page → (sha256, pieces)
     a11y_meta: Any = None  # the last A11yResult (runner versions, chromium, …)
