@@ -29,6 +29,7 @@ from pipeline import __version__
 from pipeline.config import Config, LanguageConfig
 from pipeline.errors import PipelineError, Stopped
 from pipeline.infra.cache import (
+    PARTS,
     BuildCache,
     digest,
     file_digest,
@@ -179,9 +180,11 @@ def build(config: Config, *, force: bool = False, publish_site: bool = True,
 def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
            notes: list[str], trivial: bool, prefix: str, defer_a11y: bool) -> BuildResult:
 
-    cache = BuildCache() if force else load_cache(config.output_dir)
-    if cache.pages[0] == PARSER:
-        remember_pages(cache.pages[1])
+    # A deferred build leaves the accessibility results to the shards: not read here.
+    cache = BuildCache() if force else load_cache(
+        config.output_dir, [part for part in PARTS if part != "a11y" or not defer_a11y])
+    if cache.page_parser == PARSER:
+        remember_pages(cache.pages)
 
     log("extract", "extracting pages and templates")
     extracted = extract(config)
@@ -191,8 +194,11 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     log("update", "merging the template into the catalogs")
     if cache.catalogs is None:
         cache.catalogs = UpdateMemo()
+    revision = cache.catalogs.revision
     updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True,
                               memo=cache.catalogs, pages=extracted.pages)
+    if cache.catalogs.revision != revision:
+        cache.touch("catalogs")
     saved = [ChangedMeanwhile(u.path, "updating") for u in updates if u.changed_meanwhile]
     for error in saved[:-1]:  # the last one stops the build, with the hint they share
         log("update", f"{error.location}: {error.message}")
@@ -205,7 +211,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                           f"{len(update.carried_over)} kept across a typo fix")
 
     log("check", "checking translations")
+    memo_before = dict(cache.qa)
     qa = run_checks(config, memo=cache.qa)  # entries unchanged since the last build: reused
+    if cache.qa != memo_before:
+        cache.touch("qa")
     qa_report = config.rel(write_qa_report(config, qa))
     # QA and a11y findings with whether each blocks publication; written now with QA's
     # alone, so a later stage that fails leaves no earlier build's issues in the file.
@@ -280,13 +289,18 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     reasons = tuple(g.detail for g in gates if g.blocks)
     verdict: Verdict = "deferred" if defer_a11y else ("blocked" if reasons else "published")
     cache.fingerprints = fingerprints
-    cache.pages = (PARSER, parsed_pages(extracted.pages))
+    cache.page_parser = PARSER
+    cache.pages = parsed_pages(extracted.pages)
     cache.completeness = {}
     for item in rendered.pages:
         cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(
             item.translated, item.outdated, item.fallback, item.total, item.stale,
             item.own_started)
-    cache.readability = {s: by_slug.get(s, ()) for s in slugs}
+    # As scored, not as relocated (relocate works from the source lines): an unchanged
+    # page keeps the very object read, and the cache file holding it is not rewritten.
+    rescored = set(rescore)
+    cache.readability = {s: by_slug.get(s, ()) if s in rescored
+                         else cache.readability.get(s, ()) for s in slugs}
     result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
                          tuple(notes), None, None, timings=log.timings)
     if defer_a11y:
@@ -800,7 +814,7 @@ def run_shard(config: Config, plan: Plan, shard: Shard, *, concurrency: int | No
     split = plan.split(shard.total)
     mine = [page for page, _, _ in plan.documents if split[page] == shard.index]
     report = report_page(config)
-    cache = load_cache(config.output_dir)
+    cache = load_cache(config.output_dir, ["a11y"])  # the rest is the build's business
     use_a11y_cache(config, cache)
     chosen = set(mine)
     digests = {page: digest for page, digest in a11y_documents(config).items()

@@ -3,6 +3,7 @@ merged, formatted and parsed, and the catalogs are byte for byte those of a full
 
 from __future__ import annotations
 
+import pickle
 import random
 import shutil
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from test_catalogs import (
 )
 
 from pipeline.config import load_config
+from pipeline.infra.workload import dumps
 from pipeline.models import Location
 from pipeline.models.update import UpdateResult
 from pipeline.po.blocks import moved, read_blockwise
@@ -84,6 +86,8 @@ def assert_same(incremental: Path, full: Path, memo: UpdateMemo) -> None:
     assert memo.template is not None
     pot = (incremental / "locales" / "messages.pot").read_bytes()
     assert memo.template.catalog == parse_po_bytes(pot, "locales/messages.pot")
+    # As the build cache keeps it: packed relative to the template, the same unpacked.
+    assert pickle.loads(dumps(memo)) == memo
 
 
 def twin(make_root: MakeRoot, tmp_path: Path) -> tuple[Path, Path]:

@@ -75,7 +75,8 @@ def _init_fields(cls: type[Any]) -> tuple[str, ...] | None:
     if cls in _init_fields_of:
         return _init_fields_of[cls]
     names: tuple[str, ...] | None = None
-    if dataclasses.is_dataclass(cls) and not hasattr(cls, "__post_init__"):
+    if (dataclasses.is_dataclass(cls) and not hasattr(cls, "__post_init__")
+            and "__reduce__" not in vars(cls)):  # a class that says how, pickled so
         fields = dataclasses.fields(cls)
         if all(f.init for f in fields):
             names = tuple(f.name for f in fields)
@@ -85,8 +86,9 @@ def _init_fields(cls: type[Any]) -> tuple[str, ...] | None:
 
 class _Pickler(pickle.Pickler):
     """Pickles Finding.details (a read-only MappingProxyType, which pickle refuses as it
-    is), and dataclasses as their __init__ arguments: the default, one field at a time
-    through __setstate__, unpickles 20 times slower."""
+    is), and dataclasses as their __init__ arguments (but those with a ``__reduce__`` of
+    their own): the default, one field at a time through __setstate__, unpickles 20
+    times slower."""
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, MappingProxyType):
@@ -97,7 +99,8 @@ class _Pickler(pickle.Pickler):
         return _dataclass, (type(obj), tuple(getattr(obj, name) for name in names))
 
 
-def _dumps(value: Any) -> bytes:
+def dumps(value: Any) -> bytes:
+    """``pickle.dumps``, with the read-only mappings and fast dataclasses of ``_Pickler``."""
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
     return buffer.getvalue()
@@ -175,7 +178,7 @@ def _start(work: Callable[[], Any]) -> _Child:
     try:
         os.close(read)
         die_with_me()
-        data = memoryview(_dumps(work()))
+        data = memoryview(dumps(work()))
         while data:
             data = data[os.write(write, data):]
         status = 0

@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
@@ -127,6 +128,81 @@ class UpdateMemo:
 
     template: TemplateMemo | None = None
     catalogs: dict[str, CatalogMemo] = field(default_factory=dict)  # language code → memo
+    revision: int = 0  # counts the changes: the cache writes the memo again when it moved
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled compactly: a catalog's entry as the template entry it shares its
+        msgid, references and comments with, plus what is its own (the catalogs of five
+        languages took 32 MB as plain objects, and the longest to read of the cache)."""
+        template = self.template
+        if template is None:
+            return (UpdateMemo, (None, {}, self.revision))
+        refs = {e.key: n for n, e in enumerate(template.catalog.entries) if not e.obsolete}
+        catalogs = {code: (m.digest, _packed(m.catalog, template.catalog.entries, refs),
+                           m.starts, m.template, m.forms, m.unstable)
+                    for code, m in self.catalogs.items() if m.template == template.digest}
+        return (_unpacked_memo, (self.revision, template.digest,
+                                 _packed(template.catalog, (), {}), template.blocks,
+                                 catalogs))
+
+
+Packed = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]  # (header fields, entries)
+
+
+def _packed(catalog: Catalog, refs: tuple[Entry, ...], at: dict[Key, int]) -> Packed:
+    """``catalog`` as plain tuples; an entry whose msgid, context, plural, references
+    and comments are those of the template entry ``at`` its key, by that entry's index."""
+    entries: list[tuple[Any, ...]] = []
+    for e in catalog.entries:
+        n = at.get(e.key, -1) if not e.obsolete else -1
+        ref = refs[n] if n >= 0 else None
+        own = (e.msgstr, e.msgstr_plural, e.translator_comments, e.flags, e.previous_msgctxt,
+               e.previous_msgid, e.previous_msgid_plural, e.obsolete, e.line)
+        if ref is not None and (e.msgid_plural, e.locations, e.auto_comments) == (
+                ref.msgid_plural, ref.locations, ref.auto_comments):
+            entries.append((n, *own))
+        else:
+            entries.append((-1, e.msgid, e.msgctxt, e.msgid_plural,
+                            tuple((x.path, x.line) for x in e.locations), e.auto_comments,
+                            *own))
+    head = (catalog.header_comments, catalog.header, catalog.header_flags, catalog.header_line,
+            catalog.path, catalog.header_lines)
+    return head, tuple(entries)
+
+
+def _unpacked(packed: Packed, refs: tuple[Entry, ...]) -> Catalog:
+    head, packed_entries = packed
+    entries: list[Entry] = []
+    for item in packed_entries:
+        if item[0] >= 0:
+            ref = refs[item[0]]
+            (msgstr, plural, comments, flags, previous_msgctxt, previous_msgid,
+             previous_plural, obsolete, line) = item[1:]
+            entries.append(Entry(ref.msgid, msgstr, ref.msgctxt, ref.msgid_plural, plural,
+                                 ref.locations, ref.auto_comments, comments, flags,
+                                 previous_msgctxt, previous_msgid, previous_plural,
+                                 obsolete, line))
+        else:
+            (msgid, msgctxt, msgid_plural, locations, auto_comments, msgstr, plural, comments,
+             flags, previous_msgctxt, previous_msgid, previous_plural, obsolete,
+             line) = item[1:]
+            entries.append(Entry(msgid, msgstr, msgctxt, msgid_plural, plural,
+                                 tuple(Location(path, n) for path, n in locations),
+                                 auto_comments, comments, flags, previous_msgctxt,
+                                 previous_msgid, previous_plural, obsolete, line))
+    comments, header, flags, header_line, path, header_lines = head
+    return Catalog(comments, header, flags, tuple(entries), header_line, path, header_lines)
+
+
+def _unpacked_memo(revision: int, digest: bytes, template: Packed, blocks: BlockIndex | None,
+                   catalogs: dict[str, tuple[Any, ...]]) -> UpdateMemo:
+    pot = _unpacked(template, ())
+    return UpdateMemo(
+        TemplateMemo(digest, pot, blocks),
+        {code: CatalogMemo(m_digest, _unpacked(packed, pot.entries), starts, m_template,
+                           forms, unstable)
+         for code, (m_digest, packed, starts, m_template, forms, unstable) in catalogs.items()},
+        revision)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +234,12 @@ def _read_template(config: Config, memo: UpdateMemo | None
                           if before is not None and before.blocks is not None else None)
     if read is None:
         memo.template = TemplateMemo(digest, parse_po_bytes(data, display), None)
+        memo.revision += 1
         remember_po(display, data, memo.template.catalog)
         return memo.template.catalog, frozenset()
     pot, blocks = read
     memo.template = TemplateMemo(digest, pot, blocks)
+    memo.revision += 1
     remember_po(display, data, pot)
     if before is None or before.blocks is None:
         return pot, frozenset()
@@ -281,16 +359,22 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
                                          expect=done.stamp, doing="updating")
         except ChangedMeanwhile:
             results.append(replace(summary, changed_meanwhile=True))
-            if memo is not None:
-                memo.catalogs.pop(lang.code, None)
+            if memo is not None and memo.catalogs.pop(lang.code, None) is not None:
+                memo.revision += 1
             continue
-        if done.parsed is not None:
-            remember_po(summary.path, done.data, done.parsed)
+        parsed = done.parsed
         if memo is not None:
-            if done.memo is not None:
+            before = memo.catalogs.get(lang.code)
+            if done.memo is None:
+                if memo.catalogs.pop(lang.code, None) is not None:
+                    memo.revision += 1
+            elif before is None or replace(before, catalog=done.memo.catalog) != done.memo:
                 memo.catalogs[lang.code] = done.memo
-            else:
-                memo.catalogs.pop(lang.code, None)
+                memo.revision += 1
+            else:  # the same file, read the same way: the memo's parse stands
+                parsed = before.catalog
+        if parsed is not None:
+            remember_po(summary.path, done.data, parsed)
         results.append(replace(summary, written=written))
     return results
 
