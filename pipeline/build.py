@@ -37,6 +37,7 @@ from pipeline.infra.cache import (
     save_cache,
     tree_digest,
 )
+from pipeline.infra.digests import FileFacts, facts_file, sha256_hex, tree_files
 from pipeline.infra.fsutil import ChangedMeanwhile, atomic_text_stream, write_text_atomic
 from pipeline.infra.lock import root_lock
 from pipeline.models import Finding, Location
@@ -150,10 +151,6 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
     return out
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 # --- the build ----------------------------------------------------------------------------
 
 
@@ -185,6 +182,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         config.output_dir, [part for part in PARTS if part != "a11y" or not defer_a11y])
     if cache.page_parser == PARSER:
         remember_pages(cache.pages)
+    facts = FileFacts(facts_file(config.output_dir))  # files' digests, by their stat
 
     log("extract", "extracting pages and templates")
     extracted = extract(config)
@@ -277,7 +275,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     reused = 0
     if not defer_a11y:
         log("a11y", "checking accessibility")
-        a11y, checked, reused = _accessibility(config, cache)
+        a11y, checked, reused = _accessibility(config, cache, facts)
         log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} "
                     f"earlier result(s); {len(a11y.gating)} blocking finding(s)")
 
@@ -305,7 +303,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                          tuple(notes), None, None, timings=log.timings)
     if defer_a11y:
         log("a11y", "deferred: recording the documents to check and their hashes")
-        plan = plan_checks(config)
+        plan = plan_checks(config, facts)
         result = replace(result, build_id=plan.build_id, timings=log.timings)
         write_plan(config, plan, result.to_dict())
         log("a11y", f"build {plan.build_id}: {len(plan.documents)} document(s) to check")
@@ -319,6 +317,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         _write_build_json(config, result)
     elif verdict == "blocked":
         log("publish", "blocked; the published site is unchanged")
+    facts.save()
     save_cache(config.output_dir, cache)
     return result
 
@@ -393,12 +392,12 @@ def write_a11y_failure(config: Config, error: PipelineError) -> None:
                           config.rel(paths["a11y.html"]))
 
 
-def _accessibility(config: Config, cache: BuildCache
+def _accessibility(config: Config, cache: BuildCache, facts: FileFacts
                    ) -> tuple[A11yResult, tuple[str, ...], int]:
     """pa11y on pages whose HTML changed; earlier results for the rest."""
     reports = config.output_dir / "reports"
-    use_a11y_cache(config, cache)
-    current = a11y_documents(config)
+    use_a11y_cache(config, cache, facts)
+    current = a11y_documents(config, facts)
     todo = [page for page, sha in current.items()
             if cache.a11y_pages.get(page, ("",))[0] != sha]
     result = None
@@ -419,18 +418,22 @@ def _accessibility(config: Config, cache: BuildCache
     return merged, checked, len(live) - len(checked)
 
 
-def use_a11y_cache(config: Config, cache: BuildCache) -> None:
+def use_a11y_cache(config: Config, cache: BuildCache, facts: FileFacts | None = None) -> None:
     """Keep the cache's accessibility results only if they were made under the same
-    settings, stylesheets and images, on the same day (baseline expiry dates)."""
+    settings, stylesheets and images, on the same day (baseline expiry dates).
+    ``facts``: the build's (else read and saved here)."""
     build = config.output_dir / "build"
     baseline = config.root / config.a11y.baseline
     # Stylesheets and images change what pa11y sees without changing a page's HTML.
     # Every language holds the same copy of an image: counted once, so a language that
     # loses its last page (and its copies) does not send every other page to pa11y.
     tags = {lang.tag for lang in config.all_languages}
-    assets = sorted({f"{_without_tag(p.relative_to(build).as_posix(), tags)}:{_sha256(p)}"
-                     for p in build.rglob("*")
-                     if p.is_file() and p.suffix not in (".html", ".xml", ".json")})
+    known = facts or FileFacts(facts_file(config.output_dir))
+    assets = sorted({f"{_without_tag(rel, tags)}:{known.get(path, 'sha256', sha256_hex, info)}"
+                     for rel, path, info in tree_files(build)
+                     if not rel.endswith((".html", ".xml", ".json"))})
+    if facts is None:
+        known.save()
     key = digest(__version__, file_digest(config.root / config.file), file_digest(baseline),
                  dt.date.today().isoformat(), *assets)
     if cache.a11y_key != key:
@@ -438,17 +441,21 @@ def use_a11y_cache(config: Config, cache: BuildCache) -> None:
         cache.a11y_key = key
 
 
-def a11y_documents(config: Config) -> dict[str, str]:
+def a11y_documents(config: Config, facts: FileFacts | None = None) -> dict[str, str]:
     """Every document pa11y checks (but this run's a11y.html), in report order → the
-    digest its cached result is keyed by."""
-    build = config.output_dir / "build"
-    reports = config.output_dir / "reports"
+    digest its cached result is keyed by. ``facts``: the build's (else read and saved
+    here): a document unchanged since it was last hashed is not read again."""
+    known = facts or FileFacts(facts_file(config.output_dir))
     current: dict[str, str] = {}
-    for path in sorted(build.rglob("*.html")):
-        current[config.rel(path)] = _sha256(path)
-    for path in sorted(reports.rglob("*.html")):  # the readability report is a folder too
-        if path != reports / "a11y.html":
-            current[config.rel(path)] = _report_digest(path)
+    for kind, folder, digest_of in (("sha256", "build", sha256_hex),
+                                    ("a11y-report", "reports", _report_digest)):
+        prefix = config.rel(config.output_dir / folder) + "/"
+        # The readability report is a folder of documents too.
+        for rel, path, info in tree_files(config.output_dir / folder):
+            if rel.endswith(".html") and (folder, rel) != ("reports", "a11y.html"):
+                current[prefix + rel] = known.get(path, kind, digest_of, info)
+    if facts is None:
+        known.save()
     return current
 
 
@@ -481,12 +488,12 @@ def cached_a11y(config: Config, cache: BuildCache, pages: Sequence[str]) -> A11y
 _PO_LINE = re.compile(rb"(\.po):[0-9]+")
 
 
-def _report_digest(path: Path) -> str:
+def _report_digest(data: bytes) -> str:
     """What pa11y's result for a report document depends on: its bytes with the catalog
     line numbers masked. A catalog edit moves the lines of every entry below it, which
     changes the text of many pages' readability documents but nothing pa11y checks;
     without the mask, one edited paragraph would send hundreds of reports to pa11y."""
-    return hashlib.sha256(_PO_LINE.sub(rb"\1:N", path.read_bytes())).hexdigest()
+    return hashlib.sha256(_PO_LINE.sub(rb"\1:N", data)).hexdigest()
 
 
 def _without_tag(rel: str, tags: set[str]) -> str:
@@ -689,25 +696,30 @@ def _write_build_json(config: Config, result: BuildResult) -> None:
 # document it checked, and its findings. 'pipeline gate' (gate) merges them.
 
 
-def plan_checks(config: Config) -> Plan:
-    """The plan for the rendered build as it is now (``build`` left empty)."""
+def plan_checks(config: Config, facts: FileFacts | None = None) -> Plan:
+    """The plan for the rendered build as it is now (``build`` left empty). ``facts``:
+    the build's; a file unchanged since it was last read is not read again."""
+    known = facts or FileFacts(facts_file(config.output_dir))
     build = config.output_dir / "build"
-    tree = hash_tree(build) if build.is_dir() else {}
+    tree = hash_tree(build, known) if build.is_dir() else {}
     if not any(rel.endswith(".html") for rel in tree):
         raise PipelineError("nothing to check: no rendered pages",
                             Location(config.rel(build)), "run 'pipeline build --defer-a11y'")
     prefix = config.rel(build) + "/"
     files = {prefix + rel: sha for rel, (sha, _) in tree.items()}
     documents = []
-    for page in a11y_documents(config):
-        data = (config.root / page).read_bytes()
-        files.setdefault(page, hashlib.sha256(data).hexdigest())  # an HTML report
-        documents.append((page, len(data), estimated_ms(data)))
+    for page in a11y_documents(config, known):
+        path = config.root / page
+        info = path.stat()
+        files.setdefault(page, known.get(path, "sha256", sha256_hex, info))  # a report
+        documents.append((page, info.st_size, known.get(path, "a11y-ms", estimated_ms, info)))
     # Written by the merge: its size is not known yet; it lists findings, not pages.
     documents.append((report_page(config), 0, estimated_ms(b"")))
     qa = config.output_dir / "reports" / "qa.json"
     if qa.is_file():
         files[config.rel(qa)] = sha256_file(qa)
+    if facts is None:
+        known.save()
     return Plan(new_build_id(tree), files, tuple(documents), {})
 
 
