@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_cli_process
 
 from pipeline.infra.cache import MANIFEST, PARTS, BuildCache, cache_dir, load_cache, save_cache
 
@@ -98,8 +97,8 @@ def test_killed_before_the_manifest_the_last_cache_stands(make_root: object,
     assert run_cli(root, "build", "--defer-a11y").returncode == 0
     page = root / PAGE
     page.write_text(page.read_text().replace("Eye drops can help.", "Eye drops may help."))
-    killed = run_cli(root, "build", "--defer-a11y",
-                     env={**os.environ, "PIPELINE_FAULT": "cache:before-manifest"})
+    killed = run_cli_process(root, "build", "--defer-a11y",
+                             env={"PIPELINE_FAULT": "cache:before-manifest"})
     assert killed.returncode == 137
     assert run_cli(root, "build", "--defer-a11y").returncode == 0
     clean = tmp_path / "clean"
