@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
+import os
 import pickle
 import zlib
 from collections.abc import Callable, Iterable
@@ -26,9 +28,11 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pipeline import __version__
+from pipeline.errors import PipelineError
 from pipeline.infra.faults import fault_point
-from pipeline.infra.fsutil import write_bytes_atomic, write_text_atomic
-from pipeline.infra.workload import dumps
+from pipeline.infra.fsutil import TMP_MARK, write_text_atomic
+from pipeline.infra.workload import Writable, dump
+from pipeline.models import Location
 
 CACHE_FORMAT = 7  # 7: in parts, with a manifest
 MANIFEST = "manifest.json"
@@ -128,6 +132,23 @@ PARTS = tuple(dict.fromkeys(f.part for f in _FIELDS.values()))
 _PER_PAGE = {f.part: name for name, f in _FIELDS.items() if isinstance(f, _PerPage)}
 
 
+class _Hashing(io.RawIOBase):
+    """A binary stream that hashes what it passes on."""
+
+    def __init__(self, stream: Writable, hasher: Any) -> None:
+        super().__init__()
+        self.stream = stream
+        self.hasher = hasher
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.hasher.update(data)
+        self.stream.write(data)
+        return len(data)
+
+
 def cache_dir(output_dir: Path) -> Path:
     return output_dir / ".cache" / "build"
 
@@ -168,13 +189,32 @@ def save_cache(output_dir: Path, cache: BuildCache) -> None:
     """Write the parts that changed, then the manifest; remove the files no longer named."""
     folder = cache_dir(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f"*{TMP_MARK}*"):  # left by a build killed while saving
+        with contextlib.suppress(OSError):
+            stale.unlink()
     files = {part: list(names) for part, names in cache._files.items()}
 
     def write(part: str, values: dict[Any, Any]) -> str:
-        data = dumps(values)
-        name = f"{part}-{hashlib.sha256(data).hexdigest()[:20]}.pickle"
-        if not (folder / name).is_file():
-            write_bytes_atomic(folder / name, data, name)
+        # Pickled straight into a temp file (a big site's part is tens of megabytes,
+        # better not held twice), named by its digest once whole and on disk.
+        tmp = folder / f".{part}{TMP_MARK}{os.getpid()}"
+        hasher = hashlib.sha256()
+        try:
+            with open(tmp, "wb") as handle:
+                dump(values, _Hashing(handle, hasher))
+                handle.flush()
+                os.fsync(handle.fileno())
+            name = f"{part}-{hasher.hexdigest()[:20]}.pickle"
+            if (folder / name).is_file():
+                tmp.unlink()
+            else:
+                os.replace(tmp, folder / name)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise PipelineError(f"cannot write the build cache: {exc.strerror or exc}",
+                                Location(str(folder)),
+                                "check the disk space and the folder's permissions") from exc
         return name
 
     for part in PARTS:

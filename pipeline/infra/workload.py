@@ -29,7 +29,7 @@ import pickle
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pipeline.infra.procs import die_with_parent
 
@@ -99,6 +99,15 @@ class _Pickler(pickle.Pickler):
         return _dataclass, (type(obj), tuple(getattr(obj, name) for name in names))
 
 
+class Writable(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
+def dump(value: Any, stream: Writable) -> None:
+    """``pickle.dump`` with ``_Pickler``."""
+    _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+
+
 def dumps(value: Any) -> bytes:
     """``pickle.dumps``, with the read-only mappings and fast dataclasses of ``_Pickler``."""
     buffer = io.BytesIO()
@@ -139,20 +148,21 @@ class _Child:
 
     def result(self) -> Any:
         """The child's value, or None when it failed."""
-        chunks: list[bytes] = []
+        value: Any = None
         try:
-            while chunk := os.read(self.fd, 1 << 20):
-                chunks.append(chunk)
+            # Unpickled as it arrives: the bytes are never all held at once (the catalogs
+            # of a 5,000-page site are 150 MB of them).
+            with os.fdopen(self.fd, "rb", buffering=1 << 20, closefd=False) as stream:
+                value = pickle.load(stream)
+        except Exception:  # a truncated or broken result: do the work here instead
+            value = None
         finally:
             os.close(self.fd)
             _, status = os.waitpid(self.pid, 0)
             gc.unfreeze()
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             return None
-        try:
-            return pickle.loads(b"".join(chunks))
-        except Exception:  # a truncated or broken result: do the work here instead
-            return None
+        return value
 
     def stop(self) -> None:
         os.close(self.fd)
@@ -178,9 +188,11 @@ def _start(work: Callable[[], Any]) -> _Child:
     try:
         os.close(read)
         die_with_me()
-        data = memoryview(dumps(work()))
-        while data:
-            data = data[os.write(write, data):]
+        result = work()
+        # Pickled into the pipe as it goes (a failure half-way leaves a broken stream,
+        # which the parent refuses): the bytes are never all held at once either.
+        with os.fdopen(write, "wb", buffering=1 << 20) as stream:
+            dump(result, stream)
         status = 0
     finally:
         os._exit(status)
