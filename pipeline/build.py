@@ -29,6 +29,7 @@ from pipeline import __version__
 from pipeline.config import Config, LanguageConfig
 from pipeline.errors import PipelineError, Stopped
 from pipeline.infra.cache import (
+    PARTS,
     BuildCache,
     digest,
     file_digest,
@@ -36,7 +37,13 @@ from pipeline.infra.cache import (
     save_cache,
     tree_digest,
 )
-from pipeline.infra.fsutil import ChangedMeanwhile, atomic_text_stream, write_text_atomic
+from pipeline.infra.digests import FileFacts, facts_file, sha256_hex, tree_files
+from pipeline.infra.fsutil import (
+    ChangedMeanwhile,
+    atomic_text_stream,
+    write_files_atomic,
+    write_text_atomic,
+)
 from pipeline.infra.lock import root_lock
 from pipeline.models import Finding, Location
 from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile
@@ -60,7 +67,7 @@ from pipeline.stages.extract import extract
 from pipeline.stages.publish import hash_tree, new_build_id, publish, sha256_file
 from pipeline.stages.readability import relocate, run_readability
 from pipeline.stages.render import render_site
-from pipeline.stages.update import update_catalogs
+from pipeline.stages.update import UpdateMemo, update_catalogs
 from pipeline.text.glossary import GLOSSARY_FILE
 from pipeline.text.links import site_links
 from pipeline.text.pages import PARSER, Page
@@ -150,10 +157,6 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
     return out
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 # --- the build ----------------------------------------------------------------------------
 
 
@@ -180,10 +183,13 @@ def build(config: Config, *, force: bool = False, publish_site: bool = True,
 def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
            notes: list[str], trivial: bool, prefix: str, defer_a11y: bool) -> BuildResult:
 
-    cache = BuildCache() if force else load_cache(config.output_dir)
+    # A deferred build leaves the accessibility results to the shards: not read here.
+    cache = BuildCache() if force else load_cache(
+        config.output_dir, [part for part in PARTS if part != "a11y" or not defer_a11y])
     # What the stages share in memory (pipeline.workspace): the pages parsed by the
     # last build (their text unchanged) are not parsed again.
-    ws = Workspace(pages=cache.pages[1] if cache.pages[0] == PARSER else None)
+    ws = Workspace(pages=cache.pages if cache.page_parser == PARSER else None)
+    facts = FileFacts(facts_file(config.output_dir))  # files' digests, by their stat
 
     log("extract", "extracting pages and templates")
     extracted = extract(config, ws=ws)
@@ -191,7 +197,14 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                    f"page(s){'' if extracted.written else ' (template unchanged)'}")
 
     log("update", "merging the template into the catalogs")
-    updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True, ws=ws)
+    if cache.catalogs is None:
+        cache.catalogs = UpdateMemo()
+    revision = cache.catalogs.revision
+    # The memo's template and catalogs, still as on disk, go to the workspace unparsed.
+    updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True,
+                              memo=cache.catalogs, pages=extracted.pages, ws=ws)
+    if cache.catalogs.revision != revision:
+        cache.touch("catalogs")
     saved = [ChangedMeanwhile(u.path, "updating") for u in updates if u.changed_meanwhile]
     for error in saved[:-1]:  # the last one stops the build, with the hint they share
         log("update", f"{error.location}: {error.message}")
@@ -204,7 +217,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                           f"{len(update.carried_over)} kept across a typo fix")
 
     log("check", "checking translations")
+    memo_before = dict(cache.qa)
     qa = run_checks(config, memo=cache.qa, ws=ws)  # unchanged entries: reused from the last
+    if cache.qa != memo_before:
+        cache.touch("qa")
     qa_report = config.rel(write_qa_report(config, qa))
     # QA and a11y findings with whether each blocks publication; written now with QA's
     # alone, so a later stage that fails leaves no earlier build's issues in the file.
@@ -268,7 +284,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     reused = 0
     if not defer_a11y:
         log("a11y", "checking accessibility")
-        a11y, checked, reused = _accessibility(config, cache, ws)
+        a11y, checked, reused = _accessibility(config, cache, ws, facts)
         log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} "
                     f"earlier result(s); {len(a11y.gating)} blocking finding(s)")
 
@@ -280,18 +296,23 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     reasons = tuple(g.detail for g in gates if g.blocks)
     verdict: Verdict = "deferred" if defer_a11y else ("blocked" if reasons else "published")
     cache.fingerprints = fingerprints
-    cache.pages = (PARSER, ws.parsed_pages(extracted.pages))
+    cache.page_parser = PARSER
+    cache.pages = ws.parsed_pages(extracted.pages)
     cache.completeness = {}
     for item in rendered.pages:
         cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(
             item.translated, item.outdated, item.fallback, item.total, item.stale,
             item.own_started)
-    cache.readability = {s: by_slug.get(s, ()) for s in slugs}
+    # As scored, not as relocated (relocate works from the source lines): an unchanged
+    # page keeps the very object read, and the cache file holding it is not rewritten.
+    rescored = set(rescore)
+    cache.readability = {s: by_slug.get(s, ()) if s in rescored
+                         else cache.readability.get(s, ()) for s in slugs}
     result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
                          tuple(notes), None, None, timings=log.timings)
     if defer_a11y:
         log("a11y", "deferred: recording the documents to check and their hashes")
-        plan = plan_checks(config)
+        plan = plan_checks(config, facts)
         result = replace(result, build_id=plan.build_id, timings=log.timings)
         write_plan(config, plan, result.to_dict())
         log("a11y", f"build {plan.build_id}: {len(plan.documents)} document(s) to check")
@@ -305,6 +326,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         _write_build_json(config, result)
     elif verdict == "blocked":
         log("publish", "blocked; the published site is unchanged")
+    facts.save()
     save_cache(config.output_dir, cache)
     return result
 
@@ -380,12 +402,12 @@ def write_a11y_failure(config: Config, error: PipelineError) -> None:
                           config.rel(paths["a11y.html"]))
 
 
-def _accessibility(config: Config, cache: BuildCache, ws: Workspace
+def _accessibility(config: Config, cache: BuildCache, ws: Workspace, facts: FileFacts
                    ) -> tuple[A11yResult, tuple[str, ...], int]:
     """pa11y on pages whose HTML changed; earlier results for the rest."""
     reports = config.output_dir / "reports"
-    use_a11y_cache(config, cache)
-    current = a11y_documents(config)
+    use_a11y_cache(config, cache, facts)
+    current = a11y_documents(config, facts)
     todo = [page for page, sha in current.items()
             if cache.a11y_pages.get(page, ("",))[0] != sha]
     result = None
@@ -406,18 +428,22 @@ def _accessibility(config: Config, cache: BuildCache, ws: Workspace
     return merged, checked, len(live) - len(checked)
 
 
-def use_a11y_cache(config: Config, cache: BuildCache) -> None:
+def use_a11y_cache(config: Config, cache: BuildCache, facts: FileFacts | None = None) -> None:
     """Keep the cache's accessibility results only if they were made under the same
-    settings, stylesheets and images, on the same day (baseline expiry dates)."""
+    settings, stylesheets and images, on the same day (baseline expiry dates).
+    ``facts``: the build's (else read and saved here)."""
     build = config.output_dir / "build"
     baseline = config.root / config.a11y.baseline
     # Stylesheets and images change what pa11y sees without changing a page's HTML.
     # Every language holds the same copy of an image: counted once, so a language that
     # loses its last page (and its copies) does not send every other page to pa11y.
     tags = {lang.tag for lang in config.all_languages}
-    assets = sorted({f"{_without_tag(p.relative_to(build).as_posix(), tags)}:{_sha256(p)}"
-                     for p in build.rglob("*")
-                     if p.is_file() and p.suffix not in (".html", ".xml", ".json")})
+    known = facts or FileFacts(facts_file(config.output_dir))
+    assets = sorted({f"{_without_tag(rel, tags)}:{known.get(path, 'sha256', sha256_hex, info)}"
+                     for rel, path, info in tree_files(build)
+                     if not rel.endswith((".html", ".xml", ".json"))})
+    if facts is None:
+        known.save()
     key = digest(__version__, file_digest(config.root / config.file), file_digest(baseline),
                  dt.date.today().isoformat(), *assets)
     if cache.a11y_key != key:
@@ -425,17 +451,21 @@ def use_a11y_cache(config: Config, cache: BuildCache) -> None:
         cache.a11y_key = key
 
 
-def a11y_documents(config: Config) -> dict[str, str]:
+def a11y_documents(config: Config, facts: FileFacts | None = None) -> dict[str, str]:
     """Every document pa11y checks (but this run's a11y.html), in report order → the
-    digest its cached result is keyed by."""
-    build = config.output_dir / "build"
-    reports = config.output_dir / "reports"
+    digest its cached result is keyed by. ``facts``: the build's (else read and saved
+    here): a document unchanged since it was last hashed is not read again."""
+    known = facts or FileFacts(facts_file(config.output_dir))
     current: dict[str, str] = {}
-    for path in sorted(build.rglob("*.html")):
-        current[config.rel(path)] = _sha256(path)
-    for path in sorted(reports.rglob("*.html")):  # the readability report is a folder too
-        if path != reports / "a11y.html":
-            current[config.rel(path)] = _report_digest(path)
+    for kind, folder, digest_of in (("sha256", "build", sha256_hex),
+                                    ("a11y-report", "reports", _report_digest)):
+        prefix = config.rel(config.output_dir / folder) + "/"
+        # The readability report is a folder of documents too.
+        for rel, path, info in tree_files(config.output_dir / folder):
+            if rel.endswith(".html") and (folder, rel) != ("reports", "a11y.html"):
+                current[prefix + rel] = known.get(path, kind, digest_of, info)
+    if facts is None:
+        known.save()
     return current
 
 
@@ -469,12 +499,12 @@ def cached_a11y(config: Config, cache: BuildCache, pages: Sequence[str],
 _PO_LINE = re.compile(rb"(\.po):[0-9]+")
 
 
-def _report_digest(path: Path) -> str:
+def _report_digest(data: bytes) -> str:
     """What pa11y's result for a report document depends on: its bytes with the catalog
     line numbers masked. A catalog edit moves the lines of every entry below it, which
     changes the text of many pages' readability documents but nothing pa11y checks;
     without the mask, one edited paragraph would send hundreds of reports to pa11y."""
-    return hashlib.sha256(_PO_LINE.sub(rb"\1:N", path.read_bytes())).hexdigest()
+    return hashlib.sha256(_PO_LINE.sub(rb"\1:N", data)).hexdigest()
 
 
 def _without_tag(rel: str, tags: set[str]) -> str:
@@ -638,24 +668,51 @@ def write_readability_reports(config: Config, result: ReadabilityResult,
         stream.writelines(json_pieces(result))
     index = reports / readability_html.INDEX
     folder = reports / readability_html.DETAILS
-    write_text_atomic(index, readability_html.render_html(result), config.rel(index))
+    shown = config.rel(folder) + "/"
+    # Written some megabytes at a time, with one flush to disk each: an edit that moves
+    # catalog lines changes a thousand documents (one fsync each took 1 to 2 s).
+    batch = _Batch()
+    batch.add(index, readability_html.render_html(result).encode("utf-8"), config.rel(index))
     written = {index}
     for number in range(1, readability_html.part_count(result) + 1):
-        path = folder / readability_html.part_name(number)
-        write_text_atomic(path, readability_html.render_part_html(result, number),
-                          config.rel(path))
-        written.add(path)
+        name = readability_html.part_name(number)
+        batch.add(folder / name, readability_html.render_part_html(result, number)
+                  .encode("utf-8"), shown + name)
+        written.add(folder / name)
     for page, rows in readability_html.by_page(result.pages):
-        path = folder / readability_html.detail_name(rows[0].slug)
+        name = readability_html.detail_name(rows[0].slug)
+        path = folder / name
         if fresh is None or rows[0].slug in fresh or not path.is_file():
-            write_text_atomic(path, readability_html.render_page_html(page, rows),
-                              config.rel(path))
+            batch.add(path, readability_html.render_page_html(page, rows).encode("utf-8"),
+                      shown + name)
         written.add(path)
+    batch.flush()
     if folder.is_dir():
         for stale in sorted(set(folder.glob("*.html")) - written):
             if not stale.name.startswith("."):  # a concurrent write's temp file
                 stale.unlink(missing_ok=True)
     return json_path, index
+
+
+class _Batch:
+    """Files written ``write_files_atomic`` at a time, about ``LIMIT`` bytes each time."""
+
+    LIMIT = 8 << 20
+
+    def __init__(self) -> None:
+        self.files: list[tuple[Path, bytes, str]] = []
+        self.size = 0
+
+    def add(self, path: Path, data: bytes, display: str) -> None:
+        self.files.append((path, data, display))
+        self.size += len(data)
+        if self.size >= self.LIMIT:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.files:
+            write_files_atomic(self.files)
+        self.files, self.size = [], 0
 
 
 def _write_code_quality(config: Config, issues: Sequence[tuple[Finding, bool]],
@@ -677,25 +734,30 @@ def _write_build_json(config: Config, result: BuildResult) -> None:
 # document it checked, and its findings. 'pipeline gate' (gate) merges them.
 
 
-def plan_checks(config: Config) -> Plan:
-    """The plan for the rendered build as it is now (``build`` left empty)."""
+def plan_checks(config: Config, facts: FileFacts | None = None) -> Plan:
+    """The plan for the rendered build as it is now (``build`` left empty). ``facts``:
+    the build's; a file unchanged since it was last read is not read again."""
+    known = facts or FileFacts(facts_file(config.output_dir))
     build = config.output_dir / "build"
-    tree = hash_tree(build) if build.is_dir() else {}
+    tree = hash_tree(build, known) if build.is_dir() else {}
     if not any(rel.endswith(".html") for rel in tree):
         raise PipelineError("nothing to check: no rendered pages",
                             Location(config.rel(build)), "run 'pipeline build --defer-a11y'")
     prefix = config.rel(build) + "/"
     files = {prefix + rel: sha for rel, (sha, _) in tree.items()}
     documents = []
-    for page in a11y_documents(config):
-        data = (config.root / page).read_bytes()
-        files.setdefault(page, hashlib.sha256(data).hexdigest())  # an HTML report
-        documents.append((page, len(data), estimated_ms(data)))
+    for page in a11y_documents(config, known):
+        path = config.root / page
+        info = path.stat()
+        files.setdefault(page, known.get(path, "sha256", sha256_hex, info))  # a report
+        documents.append((page, info.st_size, known.get(path, "a11y-ms", estimated_ms, info)))
     # Written by the merge: its size is not known yet; it lists findings, not pages.
     documents.append((report_page(config), 0, estimated_ms(b"")))
     qa = config.output_dir / "reports" / "qa.json"
     if qa.is_file():
         files[config.rel(qa)] = sha256_file(qa)
+    if facts is None:
+        known.save()
     return Plan(new_build_id(tree), files, tuple(documents), {})
 
 
@@ -802,7 +864,7 @@ def run_shard(config: Config, plan: Plan, shard: Shard, *, concurrency: int | No
     split = plan.split(shard.total)
     mine = [page for page, _, _ in plan.documents if split[page] == shard.index]
     report = report_page(config)
-    cache = load_cache(config.output_dir)
+    cache = load_cache(config.output_dir, ["a11y"])  # the rest is the build's business
     use_a11y_cache(config, cache)
     chosen = set(mine)
     digests = {page: digest for page, digest in a11y_documents(config).items()

@@ -91,6 +91,10 @@ class Workspace:
         data, stamp = read_bytes_stamped(file, display)
         return self._catalog(data, display), stamp
 
+    def parse_po(self, data: bytes, display: str) -> Catalog:
+        """``pipeline.po.parse_po_bytes``, parsing ``data`` only if it is new here."""
+        return self._catalog(data, display)
+
     def remember_catalog(self, display: str, data: bytes, catalog: Catalog) -> None:
         """``catalog`` is what ``parse_po_bytes(data, display)`` gives: the next read of
         a file holding ``data`` returns it without parsing."""

@@ -21,7 +21,9 @@ from markdown_it.token import Token
 from pipeline import workspace
 from pipeline.build import build
 from pipeline.config import load_config
+from pipeline.po.blocks import BlockIndex
 from pipeline.po.model import Catalog
+from pipeline.stages import update
 from pipeline.stages.render import render_site
 from pipeline.text.markup import prepare_body
 from pipeline.text.messages import Messages
@@ -54,6 +56,16 @@ def test_a_build_parses_each_page_catalog_and_message_once(
         catalogs[(display, _digest(data))] += 1
         return real_po(data, display)
 
+    real_blockwise = update.read_blockwise
+
+    def blockwise_counted(data: bytes, display: str,
+                          before: tuple[Catalog, BlockIndex] | None
+                          ) -> tuple[Catalog, BlockIndex] | None:
+        read = real_blockwise(data, display, before)
+        if read is not None:  # update reads the template block by block
+            catalogs[(display, _digest(data))] += 1
+        return read
+
     def parse_counted(md: MarkdownIt, src: str, env: Any = None) -> list[Token]:
         bodies[src] += 1
         return real_parse(md, src, env)
@@ -64,6 +76,7 @@ def test_a_build_parses_each_page_catalog_and_message_once(
 
     monkeypatch.setattr(workspace, "parse_page", parse_page_counted)
     monkeypatch.setattr(workspace, "parse_po_bytes", parse_po_counted)
+    monkeypatch.setattr(update, "read_blockwise", blockwise_counted)
     monkeypatch.setattr(MarkdownIt, "parse", parse_counted)
     monkeypatch.setattr(MarkdownIt, "parseInline", inline_counted)
     result = build(load_config(root), defer_a11y=True)
@@ -81,10 +94,13 @@ def test_a_build_parses_each_page_catalog_and_message_once(
     assert bodies and set(bodies.values()) == {1}
     assert inline and set(inline.values()) == {1}
 
-    # The next build starts from the parsed pages the build cache kept: none is parsed.
+    # The next build starts from the parsed pages and catalogs the build cache kept:
+    # none is parsed.
     pages.clear()
+    catalogs.clear()
     build(load_config(root), defer_a11y=True)
     assert not pages
+    assert not catalogs
 
 
 def test_the_page_keeps_its_tokens_and_an_index_from_block_to_token() -> None:

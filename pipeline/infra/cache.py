@@ -1,77 +1,250 @@
-"""The build cache: ``output/.cache/build.pickle`` keyed by content hashes.
+"""The build cache: ``output/.cache/build/``, keyed by content hashes.
 
 Each page gets a fingerprint of everything its rendered HTML depends on (its source,
 the templates, the configuration, and the text every language resolves for it); an
 unchanged fingerprint means the page's languages are not re-rendered, re-scored or
 re-checked. Accessibility results are keyed by the sha256 of the HTML that was checked.
 A cache that cannot be read is ignored (a full build), never trusted.
+
+The cache is split into parts (the readability results, the QA memo, the parsed pages,
+the catalogs, the accessibility results, and the rest), one pickle each, named by a
+digest of its bytes, and ``manifest.json``, which names each part's file and is written
+last: a build reads only the parts it uses and writes only those it changed (an edit
+used to load and save 60 MB, 2 s of a 15 s build), and a build stopped between two
+writes leaves the last manifest and the files it names as they were.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copyreg
 import hashlib
+import io
+import json
+import os
 import pickle
-from dataclasses import dataclass, field
+import zlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pipeline import __version__
-from pipeline.infra.fsutil import write_bytes_atomic
+from pipeline.errors import PipelineError
+from pipeline.infra.faults import fault_point
+from pipeline.infra.fsutil import TMP_MARK, write_text_atomic
+from pipeline.infra.workload import Writable, dump
+from pipeline.models import Location
+
+CACHE_FORMAT = 7  # 7: in parts, with a manifest
+MANIFEST = "manifest.json"
+SHARDS = 16  # files of a per-page part: an edit rewrites the one its page falls in
+
+T = TypeVar("T")
 
 
-def _proxy(values: dict[str, Any]) -> MappingProxyType[str, Any]:
-    return MappingProxyType(values)
+class _Field(Generic[T]):
+    """A value of the cache, kept in one of its parts."""
+
+    def __init__(self, part: str, default: Callable[[], T]) -> None:
+        self.part = part
+        self.default = default
+        self.name = ""
+
+    def __set_name__(self, owner: type[BuildCache], name: str) -> None:
+        self.name = name
+
+    def __get__(self, cache: BuildCache, owner: type[BuildCache]) -> T:
+        values = cache._part(self.part)
+        if self.name not in values:
+            values[self.name] = self.default()
+        value: T = values[self.name]
+        return value
+
+    def __set__(self, cache: BuildCache, value: T) -> None:
+        cache._part(self.part)[self.name] = value
+        cache.touch(self.name)
 
 
-def _reduce_proxy(proxy: MappingProxyType[str, Any]) -> tuple[Any, tuple[dict[str, Any]]]:
-    return (_proxy, (dict(proxy),))
+class _PerPage(_Field[dict[Any, Any]]):
+    """A dict with an entry per page, the only value of its part, kept in ``SHARDS``
+    files by key: a file is written again only when one of its keys was added or
+    removed, or holds another value than the one read (not the very same object)."""
+
+    def __init__(self, part: str) -> None:
+        super().__init__(part, dict)
 
 
-# Findings carry read-only mappings; pickle them as the dicts they wrap.
-copyreg.pickle(MappingProxyType, _reduce_proxy)
-
-CACHE_FORMAT = 5  # 5: Completeness counts stale and own translations
+def _shard(key: Any) -> int:
+    return zlib.crc32(repr(key).encode("utf-8", "surrogatepass")) % SHARDS
 
 
-@dataclass
 class BuildCache:
-    """Mutable during one build; written once at its end."""
+    """Mutable during one build; the parts it changed are written at its end. A value
+    changed in place (not assigned) needs ``touch`` to be written."""
 
-    fingerprints: dict[str, str] = field(default_factory=dict)  # slug → page fingerprint
-    readability: dict[str, Any] = field(default_factory=dict)  # slug → PageReadability tuple
-    readability_key: str = ""  # the glossary and word list the advice depends on
-    completeness: dict[str, Any] = field(default_factory=dict)  # slug → {lang: Completeness}
-    qa: dict[str, Any] = field(default_factory=dict)  # lang → checks.Memo (entry → findings)
-    # (text.pages.PARSER, Workspace.parsed_pages()): each page's Page by its path and
-    # text digest, without its tokens; the next build's workspace starts from them.
-    pages: tuple[str, dict[Any, Any]] = ("", {})
-    a11y_key: str = ""  # settings the a11y results depend on
-    a11y_pages: dict[str, Any] = field(default_factory=dict)  # page → (sha256, pieces)
-    a11y_meta: Any = None  # the last A11yResult (runner versions, chromium, …)
+    fingerprints = _Field[dict[str, str]]("state", dict)  # slug → page fingerprint
+    readability_key = _Field[str]("state", str)  # the glossary and word list of the advice
+    completeness = _Field[dict[str, Any]]("state", dict)  # slug → {lang: Completeness}
+    page_parser = _Field[str]("state", str)  # pages.PARSER of ``pages``
+    readability = _PerPage("readability")  # slug → PageReadability tuple, as scored
+    # Workspace.parsed_pages(): each page's Page by its path and text digest, without
+    # its tokens; the next build's workspace starts from them.
+    pages = _PerPage("pages")
+    qa = _Field[dict[str, Any]]("qa", dict)  # lang → check Memo (entry → findings)
+    catalogs = _Field[Any]("catalogs", lambda: None)  # update.UpdateMemo: catalogs, parsed
+    a11y_key = _Field[str]("a11y", str)  # settings the a11y results depend on
+    a11y_pages = _Field[dict[str, Any]]("a11y", dict)  # page → (sha256, pieces)
+    a11y_meta = _Field[Any]("a11y", lambda: None)  # the last A11yResult (versions, …)
+
+    def __init__(self) -> None:
+        self._values: dict[str, dict[str, Any]] = {part: {} for part in PARTS}
+        self._files: dict[str, list[str]] = {}  # part → its files, for the parts on disk
+        self._read: dict[str, list[dict[Any, Any]]] = {}  # per-page part → shards as read
+        self._dirty: set[str] = set(PARTS)  # a new cache writes every part
+        self._unread: set[str] = set()  # parts on disk this build did not ask for
+
+    def _part(self, part: str) -> dict[str, Any]:
+        if part in self._unread:
+            raise RuntimeError(f"the build cache's {part!r} part was not loaded")
+        return self._values[part]
+
+    def touch(self, *names: str) -> None:
+        """Write these values' parts at the end of the build."""
+        for name in names:
+            field = vars(BuildCache).get(name)
+            if not isinstance(field, _Field):
+                raise AttributeError(name)
+            self._dirty.add(field.part)
+
+    def _shards(self, part: str, name: str) -> tuple[list[dict[Any, Any]], list[int]]:
+        """A per-page part's shards, and those that differ from what was read."""
+        value: dict[Any, Any] = self._values[part].get(name, {})
+        shards: list[dict[Any, Any]] = [{} for _ in range(SHARDS)]
+        for key, item in value.items():
+            shards[_shard(key)][key] = item
+        read = self._read.get(part)
+        if read is None or len(self._files.get(part, ())) != SHARDS:
+            return shards, list(range(SHARDS))
+        return shards, [n for n, (shard, before) in enumerate(zip(shards, read, strict=True))
+                        if shard.keys() != before.keys()
+                        or any(item is not before[key] for key, item in shard.items())]
 
 
-def cache_file(output_dir: Path) -> Path:
-    return output_dir / ".cache" / "build.pickle"
+_FIELDS = {name: f for name, f in vars(BuildCache).items() if isinstance(f, _Field)}
+PARTS = tuple(dict.fromkeys(f.part for f in _FIELDS.values()))
+_PER_PAGE = {f.part: name for name, f in _FIELDS.items() if isinstance(f, _PerPage)}
 
 
-def load_cache(output_dir: Path) -> BuildCache:
-    path = cache_file(output_dir)
+class _Hashing(io.RawIOBase):
+    """A binary stream that hashes what it passes on."""
+
+    def __init__(self, stream: Writable, hasher: Any) -> None:
+        super().__init__()
+        self.stream = stream
+        self.hasher = hasher
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.hasher.update(data)
+        self.stream.write(data)
+        return len(data)
+
+
+def cache_dir(output_dir: Path) -> Path:
+    return output_dir / ".cache" / "build"
+
+
+def load_cache(output_dir: Path, parts: Iterable[str] = PARTS) -> BuildCache:
+    """The cache's ``parts`` (the others stay on disk as they are, unread); a fresh
+    cache (a full build) if any of them cannot be read."""
+    folder = cache_dir(output_dir)
+    wanted = set(parts)
     with contextlib.suppress(Exception):  # any unreadable cache just means a full build
-        data = pickle.loads(path.read_bytes())
-        if data.get("format") == CACHE_FORMAT and data.get("version") == __version__:
-            cache: BuildCache = data["cache"]
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if manifest["format"] == CACHE_FORMAT and manifest["version"] == __version__:
+            cache = BuildCache()
+            cache._files = {part: [str(name) for name in names]
+                            for part, names in manifest["parts"].items() if part in PARTS}
+            for part in PARTS:
+                if part not in wanted:
+                    cache._unread.add(part)
+                elif part in cache._files:
+                    loaded = [pickle.loads((folder / name).read_bytes())
+                              for name in cache._files[part]]
+                    if not all(isinstance(values, dict) for values in loaded):
+                        raise TypeError(part)
+                    if part in _PER_PAGE:
+                        cache._read[part] = loaded
+                        whole: dict[Any, Any] = {}
+                        for shard in loaded:
+                            whole.update(shard)
+                        cache._values[part] = {_PER_PAGE[part]: whole}
+                    else:
+                        (cache._values[part],) = loaded
+            cache._dirty = {part for part in wanted if part not in cache._files}
             return cache
     return BuildCache()
 
 
 def save_cache(output_dir: Path, cache: BuildCache) -> None:
-    payload = {"format": CACHE_FORMAT, "version": __version__, "cache": cache}
-    path = cache_file(output_dir)
-    write_bytes_atomic(path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL),
-                       str(path))
+    """Write the parts that changed, then the manifest; remove the files no longer named."""
+    folder = cache_dir(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f"*{TMP_MARK}*"):  # left by a build killed while saving
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    files = {part: list(names) for part, names in cache._files.items()}
+
+    def write(part: str, values: dict[Any, Any]) -> str:
+        # Pickled straight into a temp file (a big site's part is tens of megabytes,
+        # better not held twice), named by its digest once whole and on disk.
+        tmp = folder / f".{part}{TMP_MARK}{os.getpid()}"
+        hasher = hashlib.sha256()
+        try:
+            with open(tmp, "wb") as handle:
+                dump(values, _Hashing(handle, hasher))
+                handle.flush()
+                os.fsync(handle.fileno())
+            name = f"{part}-{hasher.hexdigest()[:20]}.pickle"
+            if (folder / name).is_file():
+                tmp.unlink()
+            else:
+                os.replace(tmp, folder / name)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise PipelineError(f"cannot write the build cache: {exc.strerror or exc}",
+                                Location(str(folder)),
+                                "check the disk space and the folder's permissions") from exc
+        return name
+
+    for part in PARTS:
+        if part in cache._unread:
+            continue
+        if part in _PER_PAGE:
+            names = files.get(part, [])
+            if len(names) != SHARDS:
+                names = [""] * SHARDS
+            shards, changed = cache._shards(part, _PER_PAGE[part])
+            for n in changed:
+                names[n] = write(f"{part}.{n:02}", shards[n])
+            files[part] = names
+            cache._read[part] = shards
+        elif part in cache._dirty:
+            files[part] = [write(part, cache._values[part])]
+    manifest = {"format": CACHE_FORMAT, "version": __version__, "parts": files}
+    fault_point("cache:before-manifest")  # tests: parts written, the manifest not yet
+    write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n",
+                      MANIFEST)
+    cache._files, cache._dirty = files, set()
+    keep = {name for names in files.values() for name in names}
+    for path in folder.iterdir():
+        if path.suffix == ".pickle" and path.name not in keep:
+            with contextlib.suppress(OSError):
+                path.unlink()
+    with contextlib.suppress(OSError):  # the single file of earlier versions
+        (output_dir / ".cache" / "build.pickle").unlink()
 
 
 def digest(*parts: bytes | str) -> str:

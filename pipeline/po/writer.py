@@ -371,9 +371,8 @@ def _entry_lines(entry: Entry) -> list[str]:
     return out
 
 
-def format_po(catalog: Catalog) -> str:
-    """Serialize a catalog as GNU msgcat writes it: header, entries, then the obsolete
-    ones that hold a translation. The same catalog always gives the same text."""
+def header_text(catalog: Catalog) -> str:
+    """The header block as ``format_po`` writes it (no blank line after it)."""
     header = "".join(f"{k}: {v}\n" for k, v in catalog.header)
     head = _comment_lines(catalog.header_comments, ())
     flag_line = _Flags.of(catalog.header_flags).line(translated=bool(header), obsolete=False)
@@ -381,11 +380,22 @@ def format_po(catalog: Catalog) -> str:
         head.append(flag_line)
     head += _wrap_string("msgid", "")
     head += _wrap_string("msgstr", header)
-    blocks = [head]
-    blocks += [_entry_lines(e) for e in catalog.entries if not e.obsolete]
-    blocks += [_entry_lines(e) for e in catalog.entries
-               if e.obsolete and _first_form_of(e)]
-    return "\n\n".join("\n".join(b) for b in blocks) + "\n"
+    return "\n".join(head)
+
+
+def entry_text(entry: Entry) -> str:
+    """One entry's block as ``format_po`` writes it (no blank line after it)."""
+    return "\n".join(_entry_lines(entry))
+
+
+def format_po(catalog: Catalog) -> str:
+    """Serialize a catalog as GNU msgcat writes it: header, entries, then the obsolete
+    ones that hold a translation, one blank line between blocks. The same catalog
+    always gives the same text."""
+    blocks = [header_text(catalog)]
+    blocks += [entry_text(e) for e in catalog.entries if not e.obsolete]
+    blocks += [entry_text(e) for e in catalog.entries if e.obsolete and _first_form_of(e)]
+    return "\n\n".join(blocks) + "\n"
 
 
 def _first_form_of(entry: Entry) -> str:

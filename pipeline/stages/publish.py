@@ -22,6 +22,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
+from pipeline.infra.digests import FileFacts, facts_file, sha256_hex, tree_files
 from pipeline.infra.faults import fault_point
 from pipeline.infra.fsutil import write_text_atomic
 from pipeline.models import Location
@@ -60,13 +61,17 @@ def _language_of(rel: str, tags: set[str]) -> str | None:
     return first if first in tags and "/" in rel else None
 
 
-def hash_tree(tree: Path) -> dict[str, tuple[str, int]]:
+def hash_tree(tree: Path, facts: FileFacts | None = None) -> dict[str, tuple[str, int]]:
     """relative path → (sha256, bytes) of every file: read once, used by the a11y proof,
-    the tree digest and the manifest."""
+    the tree digest and the manifest. With ``facts``, a file unchanged since it was last
+    hashed (``pipeline.infra.digests``) is not read again."""
     out: dict[str, tuple[str, int]] = {}
-    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        out[path.relative_to(tree).as_posix()] = (hashlib.sha256(data).hexdigest(), len(data))
+    for rel, path, info in tree_files(tree):
+        if facts is None:
+            with open(path, "rb") as handle:
+                out[rel] = (sha256_hex(handle.read()), info.st_size)
+        else:
+            out[rel] = (facts.get(path, "sha256", sha256_hex, info), info.st_size)
     return out
 
 
@@ -80,7 +85,7 @@ def verify_checked(config: Config, hashes: dict[str, tuple[str, int]]) -> dict[s
     build = config.output_dir / "build"
     report = config.output_dir / "reports" / "a11y.json"
     build_display = config.rel(build)
-    if not build.is_dir() or not any(build.rglob("*.html")):
+    if not build.is_dir() or not any(name.endswith(".html") for name in hashes):
         raise PipelineError("nothing to publish: no rendered pages", Location(build_display),
                             "run 'pipeline render' (or 'pipeline build')")
     if not report.is_file():
@@ -107,7 +112,7 @@ def verify_checked(config: Config, hashes: dict[str, tuple[str, int]]) -> dict[s
                     "run 'pipeline build' (or 'pipeline a11y') again",
                 )
     else:
-        newest = max(p.stat().st_mtime_ns for p in build.rglob("*") if p.is_file())
+        newest = max(info.st_mtime_ns for _, _, info in tree_files(build))
         if report.stat().st_mtime_ns < newest:
             raise PipelineError(
                 "refusing to publish: the accessibility result is older than the rendered "
@@ -150,22 +155,31 @@ def _tree_digest(hashes: dict[str, tuple[str, int]]) -> str:
     return digest.hexdigest()[:12]
 
 
-def _stage(build: Path, staging: Path, hashes: dict[str, tuple[str, int]],
-           live: Path | None, live_files: dict[str, str]) -> None:
-    """Fill ``staging`` with the build: a file the live site already has with the same
-    bytes is hard-linked from there (published trees are never written again), every
-    other file is copied. Never a link into output/build: a later in-place edit of a
-    build file would change the live site without a check."""
+def _stage(build: Path, staging: Path, target: Path, hashes: dict[str, tuple[str, int]],
+           live: Path | None, live_files: dict[str, str], facts: FileFacts) -> None:
+    """Fill ``staging`` (to become ``target``) with the build: a file the live site
+    already has with the same bytes is hard-linked from there (published trees are never
+    written again), every other file is copied. Never a link into output/build: a later
+    in-place edit of a build file would change the live site without a check."""
+    made: set[str] = set()
+    join = os.path.join
     for rel, (sha, _) in hashes.items():
-        target = staging / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # The live file's bytes are hashed again: the manifest is only what was published.
+        path = join(staging, rel)
+        folder = os.path.dirname(path)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        # The live file's bytes are checked again (hashed, unless unchanged since they
+        # were): the manifest is only what was published.
         if live is not None and live_files.get(rel) == sha:
+            old = join(live, rel)
             with contextlib.suppress(OSError):
-                if sha256_file(live / rel) == sha:
-                    os.link(live / rel, target)
+                if facts.get(old, "sha256", sha256_hex) == sha:
+                    os.link(old, path)
+                    # The link changed the file's ctime: what it holds is still ``sha``.
+                    facts.record(join(target, rel), "sha256", sha, os.stat(path), trusted=True)
                     continue
-        shutil.copyfile(build / rel, target)
+        shutil.copyfile(join(build, rel), path)
 
 
 def new_build_id(hashes: dict[str, tuple[str, int]]) -> str:
@@ -181,7 +195,8 @@ def publish(config: Config, verdicts: dict[str, Any] | None = None,
     by default a new one."""
     out = config.output_dir
     build = out / "build"
-    hashes = hash_tree(build) if build.is_dir() else {}
+    facts = FileFacts(facts_file(out))
+    hashes = hash_tree(build, facts) if build.is_dir() else {}
     a11y = verify_checked(config, hashes)
     tree = _tree_digest(hashes)
     site = out / "site"
@@ -194,6 +209,7 @@ def publish(config: Config, verdicts: dict[str, Any] | None = None,
     live = _live_manifest(site)
     if live.get("tree_digest") == tree and live.get("verdicts") == _verdicts(a11y, verdicts):
         # Same bytes, same verdicts: the live site already is this build.
+        facts.save()
         return PublishResult(site, site.resolve(), str(live.get("build_id")),
                              len(live.get("files", [])), changed=False)
     build_id = build_id or new_build_id(hashes)
@@ -205,7 +221,8 @@ def publish(config: Config, verdicts: dict[str, Any] | None = None,
         staging.mkdir()
         live_files = {str(f.get("path")): str(f.get("sha256"))
                       for f in live.get("files", []) if isinstance(f, dict)}
-        _stage(build, staging, hashes, site.resolve() if live else None, live_files)
+        _stage(build, staging, target, hashes, site.resolve() if live else None, live_files,
+               facts)
         fault_point("publish:after-copy")
         manifest = _manifest(config, hashes, build_id, _verdicts(a11y, verdicts))
         manifest["tree_digest"] = tree
@@ -226,6 +243,7 @@ def publish(config: Config, verdicts: dict[str, Any] | None = None,
         raise PipelineError(f"publish failed, the live site is unchanged: {exc.strerror or exc}",
                             Location(config.rel(site))) from exc
     _remove_old(out, keep=target)
+    facts.save()
     return PublishResult(site, target, build_id, len(manifest["files"]))
 
 

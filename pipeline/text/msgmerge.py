@@ -5,17 +5,22 @@ closest old translation (GNU's similarity, above 0.6); removed entries that had 
 translation become obsolete ``#~`` (and come back when the text returns); untranslated
 ones are dropped; translator comments and flags survive. Used by the update stage and
 by pre-fill (a new or pseudo catalog is the template merged into an empty one).
+
+``merge_items`` is the merge itself; given what an incremental update may reuse, it
+leaves an old entry whose block the merge would write again as it is (``stable``) as
+an index, so that the update need not format and parse it again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
+from pipeline.po.blocks import entry_content
 from pipeline.po.model import FUZZY, Catalog, Entry
 from pipeline.text.fuzzyindex import INDEX_MIN, CandidateIndex
 from pipeline.text.trivial import trivial_change
@@ -25,6 +30,9 @@ if TYPE_CHECKING:
 
 # GNU msgmerge's FUZZY_THRESHOLD: below this similarity no translation is offered.
 FUZZY_THRESHOLD = 0.6
+# From this many fuzzy searches on, the candidate index pays for itself (it takes about
+# as long to build, over 12,000 entries, as 50 searches without it).
+INDEX_QUERIES = 16
 FORMAT_FLAG_SUFFIX = "-format"
 
 
@@ -46,12 +54,15 @@ class _Matcher:
     character 4-gram with the new one (for msgids under 4 characters, all of a
     possible length), tried in order of shared 4-grams, then file order; the first
     with the highest similarity wins, with a tiny bonus for a matching context.
-    The similarity is computed for every entry by rapidfuzz (C++); for a large pool,
-    ``pipeline.text.fuzzyindex`` first finds a likely match whose similarity then serves
-    as the cut-off, so the scan only returns entries that could beat it.
+    The similarity is computed for every entry by rapidfuzz (C++); for a large pool
+    and many queries, ``pipeline.text.fuzzyindex`` first finds a likely match whose
+    similarity then serves as the cut-off, so the scan only returns entries that could
+    beat it. The cut-off comes only from a candidate that could itself win (one that
+    shares a 4-gram), so the index changes the time, never the answer: a few queries
+    (an edited paragraph) are answered without it, as building it costs more than them.
     """
 
-    def __init__(self, candidates: Iterable[Entry],
+    def __init__(self, candidates: Iterable[Entry], queries: int | None = None,
                  index: Callable[[tuple[str, ...]], CandidateIndex] = CandidateIndex):
         entries = list(candidates)
         numbered = [(n, e) for n, e in enumerate(entries) if e.msgid and _first_form(e)]
@@ -59,7 +70,7 @@ class _Matcher:
         self.keys = [e.msgid.encode("utf-8") for e in self.pool]
         self.numbered = {n: position for position, (n, _) in enumerate(numbered)}
         self.index: CandidateIndex | None = None
-        if len(self.pool) > INDEX_MIN:
+        if len(self.pool) > INDEX_MIN and (queries is None or queries >= INDEX_QUERIES):
             self.index = index(tuple(e.msgid for e in entries))
         self._grams: dict[int, frozenset[str]] = {}
 
@@ -75,16 +86,18 @@ class _Matcher:
         if not self.pool:
             return None, 0.0
         target = msgid.encode("utf-8")
+        query = [msgid[i : i + 4] for i in range(len(msgid) - 3)] if len(msgid) >= 4 else []
         cutoff = FUZZY_THRESHOLD
         if self.index is not None:
             for number in self.index.candidates(msgid, self.numbered, len(self.pool)) or ():
-                cutoff = max(cutoff, _fstrcmp(target, self.keys[self.numbered[number]]))
+                position = self.numbered[number]
+                if not query or not self._grams_of(position).isdisjoint(query):
+                    cutoff = max(cutoff, _fstrcmp(target, self.keys[position]))
         # Below the cut-off by more than the context bonus, nothing can win.
         hits = process.extract(target, self.keys, scorer=Indel.normalized_similarity,
                                score_cutoff=cutoff - 1e-4, limit=None)
         order: list[tuple[int, int]] = []
-        if len(msgid) >= 4:
-            query = [msgid[i : i + 4] for i in range(len(msgid) - 3)]
+        if query:
             for _, _, position in hits:
                 grams = self._grams_of(position)
                 shared = sum(1 for gram in query if gram in grams)
@@ -171,6 +184,119 @@ def _merge_entry(old: Entry, ref: Entry, forms: int, force_fuzzy: bool) -> Entry
     return merged
 
 
+Key = tuple[str | None, str]  # (msgctxt, msgid)
+
+
+@dataclass(frozen=True, slots=True)
+class Reuse:
+    """What an incremental merge may take over unchanged from the old catalog's file."""
+
+    same_refs: frozenset[Key]  # template entries whose text is as at the last merge
+    unstable: frozenset[tuple[bool, Key]]  # (obsolete, key): merged again, not the same
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """A merge's entries in order: an int is an index in the old catalog's entries (that
+    entry's block is written again as it is), an Entry was merged here. ``origins``:
+    for the merged active entries, by position, their template entry and the old entry
+    they matched exactly (None: a fuzzy match, or none)."""
+
+    items: list[int | Entry]
+    origins: dict[int, tuple[Entry, Entry | None]]
+
+
+def merged_header(po: Catalog, pot: Catalog) -> Catalog:
+    """The merged catalog's header (and no entries): the old one, with the template's
+    date and bug address."""
+    merged = replace(po, entries=(), header_line=0, header_lines=())
+    for name in ("POT-Creation-Date", "Report-Msgid-Bugs-To"):
+        value = pot.header_value(name)
+        if value is not None:
+            merged = merged.with_header(name, value)
+    return merged
+
+
+def merge_items(po: Catalog, pot: Catalog, forms: int,
+                trivial: Callable[[Entry], bool] | None,
+                carried: list[tuple[str, str, str]] | None,
+                reuse: Reuse | None = None, *, ws: Workspace | None = None) -> Merged:
+    """``merge``'s entries; with ``reuse``, an old entry whose block the merge would
+    write again as it is stays an index (see ``stable``). The languages of one update
+    merge from old catalogs of the same template: ``ws`` keeps the fuzzy index over
+    their msgids for the next one."""
+    entries = po.entries
+    known: dict[Key, int] = {}  # exact matches: the active entry, else an obsolete one
+    for obsolete in (False, True):
+        for i, old in enumerate(entries):
+            if old.obsolete == obsolete:
+                known.setdefault(old.key, i)
+    refs = pot.active
+    misses = sum(1 for ref in refs if ref.key not in known)
+    matcher: _Matcher | None = None
+    at: dict[int, int] = {}  # id of an old entry → its index
+    used: set[int] = set()  # indexes of the old entries matched
+    items: list[int | Entry] = []
+    origins: dict[int, tuple[Entry, Entry | None]] = {}
+    same, unstable = (reuse.same_refs, reuse.unstable) if reuse else (frozenset(), frozenset())
+    for ref in refs:
+        key = ref.key
+        found = known.get(key)
+        if found is not None:
+            used.add(found)
+            exact = entries[found]
+            if key in same and not exact.obsolete and (False, key) not in unstable:
+                items.append(found)
+            else:
+                origins[len(items)] = (ref, exact)
+                items.append(_merge_entry(exact, ref, forms, force_fuzzy=False))
+            continue
+        if matcher is None:
+            matcher = _Matcher(entries, queries=misses,
+                               index=ws.fuzzy_index if ws is not None else CandidateIndex)
+            at = {id(old): n for n, old in enumerate(entries)}
+        origins[len(items)] = (ref, None)
+        match, _score = matcher.best(ref.msgid, ref.msgctxt)
+        if match is not None:
+            used.add(at[id(match)])
+            why = (trivial_change(match.msgid, ref.msgid)
+                   if trivial is not None and trivial(ref) and match.msgctxt == ref.msgctxt
+                   and (match.msgid_plural is None) == (ref.msgid_plural is None) else None)
+            if why is not None and carried is not None:
+                carried.append((match.msgid, ref.msgid, why))
+            items.append(_merge_entry(match, ref, forms, force_fuzzy=why is None))
+            continue
+        items.append(replace(
+            ref,
+            msgstr="",
+            msgstr_plural=_fit_plurals((), forms) if ref.msgid_plural is not None else (),
+            flags=tuple(f for f in ref.flags if f != FUZZY),
+            previous_msgctxt=None, previous_msgid=None, previous_msgid_plural=None,
+            line=0,
+        ))
+    for i, old in enumerate(entries):
+        if i in used or not _first_form(old):
+            continue
+        if reuse is not None and old.obsolete and (True, old.key) not in unstable:
+            items.append(i)
+        else:
+            items.append(replace(old, obsolete=True, locations=(), auto_comments=(), line=0))
+    return Merged(items, origins)
+
+
+def stable(merged: Entry, origin: tuple[Entry, Entry | None] | None, parsed: Entry,
+           forms: int) -> bool:
+    """Whether merging ``parsed`` (what ``merged``'s block reads as) again, as an exact
+    match of the same template entry (``origin``'s), or as an obsolete entry nothing
+    uses, gives ``merged`` again: then the next merge can keep its block as it is."""
+    if origin is None:  # obsolete
+        return bool(entry_content(parsed) == entry_content(merged))
+    ref, source = origin
+    if source is not None and entry_content(parsed) == entry_content(source):
+        return True  # the same input as this time
+    return _merge_entry(parsed, ref, forms, force_fuzzy=False) == merged
+
+
 def merge(po: Catalog, pot: Catalog, nplurals: int | None = None,
           trivial: Callable[[Entry], bool] | None = None,
           carried: list[tuple[str, str, str]] | None = None, *,
@@ -186,45 +312,6 @@ def merge(po: Catalog, pot: Catalog, nplurals: int | None = None,
     source: a match that differs only that way (``pipeline.text.trivial``) keeps its
     translation as it was, not fuzzy, and is recorded in ``carried``.
     """
-    forms = po.nplurals or nplurals or 2
-    known: dict[tuple[str | None, str], Entry] = {}
-    for old in (*po.active, *po.obsolete):
-        known.setdefault(old.key, old)
-    # The languages of one update merge from old catalogs of the same template: the
-    # workspace keeps the index over their msgids for the next one.
-    matcher = _Matcher(po.entries, ws.fuzzy_index if ws is not None else CandidateIndex)
-    used: set[int] = set()
-    entries: list[Entry] = []
-    for ref in pot.active:
-        exact = known.get(ref.key)
-        if exact is not None:
-            used.add(id(exact))
-            entries.append(_merge_entry(exact, ref, forms, force_fuzzy=False))
-            continue
-        match, _score = matcher.best(ref.msgid, ref.msgctxt)
-        if match is not None:
-            used.add(id(match))
-            why = (trivial_change(match.msgid, ref.msgid)
-                   if trivial is not None and trivial(ref) and match.msgctxt == ref.msgctxt
-                   and (match.msgid_plural is None) == (ref.msgid_plural is None) else None)
-            if why is not None and carried is not None:
-                carried.append((match.msgid, ref.msgid, why))
-            entries.append(_merge_entry(match, ref, forms, force_fuzzy=why is None))
-            continue
-        entries.append(replace(
-            ref,
-            msgstr="",
-            msgstr_plural=_fit_plurals((), forms) if ref.msgid_plural is not None else (),
-            flags=tuple(f for f in ref.flags if f != FUZZY),
-            previous_msgctxt=None, previous_msgid=None, previous_msgid_plural=None,
-            line=0,
-        ))
-    for old in po.entries:
-        if id(old) not in used and _first_form(old):
-            entries.append(replace(old, obsolete=True, locations=(), auto_comments=(), line=0))
-    merged = replace(po, entries=tuple(entries), header_line=0, header_lines=())
-    for name in ("POT-Creation-Date", "Report-Msgid-Bugs-To"):
-        value = pot.header_value(name)
-        if value is not None:
-            merged = merged.with_header(name, value)
-    return merged
+    merged = merge_items(po, pot, po.nplurals or nplurals or 2, trivial, carried, ws=ws)
+    return replace(merged_header(po, pot),
+                   entries=tuple(e for e in merged.items if isinstance(e, Entry)))

@@ -254,8 +254,11 @@ def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
                                  include_fuzzy=include_fuzzy,
                                  memo=None if memo is None else memo.get(job[0].code), ws=ws)
 
-        # Languages are independent: with a second CPU, a child checks half of them.
+        # Languages are independent: with a second CPU, a child checks half of them. Not
+        # when every language has a memo (a build after an edit): looking the unchanged
+        # entries up takes less than sending the child's findings and memo back.
         entries = sum(len(catalog.entries) for _, catalog in catalogs)
+        remembered_all = memo is not None and all(lang.code in memo for lang, _ in catalogs)
         findings: list[Finding] = []
         summaries: list[LanguageSummary] = []
         if with_pages:
@@ -263,7 +266,8 @@ def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
             findings += found_in_pages
             summaries.append(pages_summary)
         for (lang, _), (found, summary, remembered) in zip(
-                catalogs, map_split(check, catalogs, split=entries >= SPLIT_ENTRIES),
+                catalogs, map_split(check, catalogs,
+                                    split=entries >= SPLIT_ENTRIES and not remembered_all),
                 strict=True):
             findings += found
             summaries.append(summary)

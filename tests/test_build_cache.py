@@ -1,0 +1,111 @@
+"""The build cache in parts: each read only when asked for, written only when changed,
+and never read half-written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import run_cli, run_cli_process
+
+from pipeline.infra.cache import MANIFEST, PARTS, BuildCache, cache_dir, load_cache, save_cache
+
+PAGE = "source/pages/dry-eye.md"
+
+
+def files(output: Path) -> dict[str, float]:
+    return {p.name: p.stat().st_mtime_ns for p in cache_dir(output).iterdir()}
+
+
+def filled(output: Path) -> BuildCache:
+    cache = BuildCache()
+    cache.fingerprints = {"a": "1", "b": "2"}
+    cache.readability = {f"page-{n}": (n, "scores") for n in range(100)}
+    cache.pages = {("p.md", b"x"): "parsed"}
+    cache.qa = {"es": {b"k": (3, ())}}
+    cache.a11y_pages = {"output/build/es/a.html": ("sha", ())}
+    save_cache(output, cache)
+    return cache
+
+
+def test_round_trip_and_only_changed_parts_are_written(tmp_path: Path) -> None:
+    filled(tmp_path)
+    before = files(tmp_path)
+    cache = load_cache(tmp_path)
+    assert cache.fingerprints == {"a": "1", "b": "2"}
+    assert cache.readability["page-7"] == (7, "scores")
+    assert cache.qa == {"es": {b"k": (3, ())}}
+    # One page rescored: the one readability file it falls in, and the manifest.
+    cache.readability = {**cache.readability, "page-7": (7, "new scores")}
+    save_cache(tmp_path, cache)
+    after = files(tmp_path)
+    new = {name for name in after if name not in before}
+    gone = {name for name in before if name not in after}
+    assert len(new) == 1 and next(iter(new)).startswith("readability.")
+    assert len(gone) == 1 and next(iter(gone)).startswith("readability.")
+    assert after[MANIFEST] != before[MANIFEST]
+    assert all(after[name] == before[name] for name in after if name not in new | {MANIFEST})
+    assert load_cache(tmp_path).readability["page-7"] == (7, "new scores")
+
+
+def test_a_value_changed_in_place_is_written_when_touched(tmp_path: Path) -> None:
+    filled(tmp_path)
+    cache = load_cache(tmp_path)
+    cache.qa["fr"] = {}
+    save_cache(tmp_path, cache)
+    assert "fr" not in load_cache(tmp_path).qa
+    cache = load_cache(tmp_path)
+    cache.qa["fr"] = {}
+    cache.touch("qa")
+    save_cache(tmp_path, cache)
+    assert load_cache(tmp_path).qa["fr"] == {}
+
+
+def test_parts_not_asked_for_are_kept_unread(tmp_path: Path) -> None:
+    filled(tmp_path)
+    cache = load_cache(tmp_path, [part for part in PARTS if part != "a11y"])
+    with pytest.raises(RuntimeError, match="'a11y' part was not loaded"):
+        _ = cache.a11y_pages
+    cache.fingerprints = {}
+    save_cache(tmp_path, cache)
+    assert load_cache(tmp_path).a11y_pages == {"output/build/es/a.html": ("sha", ())}
+
+
+def test_an_unreadable_part_means_a_full_build(tmp_path: Path) -> None:
+    filled(tmp_path)
+    manifest = json.loads((cache_dir(tmp_path) / MANIFEST).read_text())
+    (cache_dir(tmp_path) / manifest["parts"]["qa"][0]).write_bytes(b"not a pickle")
+    cache = load_cache(tmp_path)
+    assert cache.fingerprints == {} and cache.readability == {}
+    (cache_dir(tmp_path) / MANIFEST).write_text("{")
+    assert load_cache(tmp_path).fingerprints == {}
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((root / "output" / "build").rglob("*")) if p.is_file()}
+
+
+def test_killed_before_the_manifest_the_last_cache_stands(make_root: object,
+                                                          tmp_path: Path) -> None:
+    """Parts written, manifest not: the next build reads the previous cache whole (the
+    files it names are all still there) and builds what the edit changed."""
+    root = make_root("build-site")  # type: ignore[operator]
+    assert run_cli(root, "build", "--defer-a11y").returncode == 0
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.", "Eye drops may help."))
+    killed = run_cli_process(root, "build", "--defer-a11y",
+                             env={"PIPELINE_FAULT": "cache:before-manifest"})
+    assert killed.returncode == 137
+    assert run_cli(root, "build", "--defer-a11y").returncode == 0
+    clean = tmp_path / "clean"
+    shutil.copytree(root, clean)
+    shutil.rmtree(clean / "output")
+    assert run_cli(clean, "build", "--defer-a11y").returncode == 0
+    assert tree(root) == tree(clean)
+    named = {n for names in json.loads((cache_dir(root / "output") / MANIFEST).read_text())[
+        "parts"].values() for n in names}
+    assert {p.name for p in cache_dir(root / "output").glob("*.pickle")} == named
