@@ -182,6 +182,13 @@ def summary(a11y: dict[str, Any]) -> str:
         lines.append(f"incremental build: {incremental['missing']}")
     elif "skipped" in incremental:
         lines.append(f"incremental build: skipped ({incremental['skipped']})")
+    elif "seconds" in incremental and incremental.get("a11y") == "stand-in":
+        lines.append(
+            f"incremental build (one paragraph of {incremental['edited']} edited, a11y "
+            f"stand-in): {incremental['seconds']:.2f} s (load "
+            f"{incremental['run']['load_1min']:.1f}), peak RSS "
+            f"{incremental['run']['peak_rss_mb']:.0f} MB; {incremental['rendered']} page(s) "
+            f"rendered again, {incremental['rechecked']} document(s) the a11y stage would check")
     elif "seconds" in incremental:
         lines.append(
             f"incremental build (one paragraph of {incremental['edited']} edited): "

@@ -296,6 +296,11 @@ def test_curve_run_records_every_size_and_removes_its_work(tmp_path: Path) -> No
         assert set(row["load_average"]) == {"start", "end"}
     assert [size["corpus"]["pages"] for size in curve["sizes"]] == [2, 4, 6]
     assert all(size["peers"] == {} for size in curve["sizes"])
+    # --no-a11y still times the one-paragraph incremental build, with the a11y stand-in.
+    for size in curve["sizes"]:
+        incremental = size["a11y"]["incremental"]
+        assert incremental["a11y"] == "stand-in" and incremental["seconds"] > 0, incremental
+        assert incremental["rendered"] >= 1
     assert curve["commit"] and len(curve["commit"]) == 40 and curve["machine"]["nproc"]
     assert curve["growth"]["end to end"]["added_page_cost_ratio"] is not None \
         or curve["growth"]["end to end"]["time_per_page_ratio"] > 0
