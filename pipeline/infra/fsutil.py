@@ -117,20 +117,29 @@ def write_bytes_atomic(path: Path, data: bytes, display: str | None = None, *,
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, path.stat().st_mode & 0o7777)
+        _keep_mode(tmp, path)
         if expect is not None and not is_still(path, expect):
             tmp.unlink()
             raise ChangedMeanwhile(name, doing)
-        fault_point("write:before-rename")  # tests: killed with the new bytes in the temp
-        os.replace(tmp, path)
-        fault_point("write:after-rename")
+        _rename_into_place(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise _write_error(exc, name) from exc
     return True
+
+
+def _keep_mode(tmp: Path, path: Path) -> None:
+    """The new file gets the permissions of the one it replaces."""
+    if path.exists():
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+
+
+def _rename_into_place(tmp: Path, path: Path) -> None:
+    fault_point("write:before-rename")  # tests: killed with the new bytes in the temp
+    os.replace(tmp, path)
+    fault_point("write:after-rename")
 
 
 def _write_error(exc: OSError, display: str) -> PipelineError:
@@ -171,12 +180,8 @@ def atomic_text_stream(path: Path, display: str | None = None) -> Iterator[TextI
                 tmp.unlink()
                 return
             os.fsync(stream.fileno())
-        if path.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, path.stat().st_mode & 0o7777)
-        fault_point("write:before-rename")  # tests: killed with the new bytes in the temp
-        os.replace(tmp, path)
-        fault_point("write:after-rename")
+        _keep_mode(tmp, path)
+        _rename_into_place(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()

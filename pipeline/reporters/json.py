@@ -14,7 +14,7 @@ separate ``path`` and ``line`` a CI annotation needs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +102,7 @@ def dumps(data: Any) -> str:
     for byte, about four times faster: the standard library writes indented JSON through
     a chain of generators, one frame per nesting level for every token, which took
     seconds on a 1,000-page readability report."""
-    out: list[str] = []
-    try:
-        _encode(data, "\n", out)
-    except _Unusual:
-        return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    out.append("\n")
-    return "".join(out)
+    return _text(data, "\n", default=None) + "\n"
 
 
 class Streamed:
@@ -155,22 +149,25 @@ def _holds_streamed(value: dict[str, Any]) -> bool:
                for v in value.values())
 
 
-def _text(value: Any, newline: str) -> str:
-    """``value`` as ``dumps`` writes it at the indentation ``newline`` (no final newline)."""
+def _listed(value: Any) -> list[Any]:
+    if type(value) is Streamed:
+        return list(value.items)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _text(value: Any, newline: str,
+          default: Callable[[Any], Any] | None = _listed) -> str:
+    """``value`` as ``dumps`` writes it at the indentation ``newline`` (no final newline);
+    ``default``: what the standard library's fallback makes of an unknown type (a
+    ``Streamed`` list, for ``iter_dumps``; ``dumps`` refuses it)."""
     out: list[str] = []
     try:
         _encode(value, newline, out)
     except _Unusual:
         # The standard library's text, indented: a string in it never holds a raw "\n".
         return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True,
-                          default=_listed).replace("\n", newline)
+                          default=default).replace("\n", newline)
     return "".join(out)
-
-
-def _listed(value: Any) -> list[Any]:
-    if type(value) is Streamed:
-        return list(value.items)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 class _Unusual(Exception):
