@@ -65,6 +65,7 @@ def _mapping_proxy(values: dict[Any, Any]) -> MappingProxyType[Any, Any]:
 
 
 def _dataclass(cls: type[Any], values: tuple[Any, ...]) -> Any:
+    """A dataclass as pickles written before the reduction to ``cls`` itself rebuild it."""
     return cls(*values)
 
 
@@ -115,7 +116,7 @@ class _Reducers(dict[type, Callable[[Any], Any]]):
 
                 def reduce(obj: Any, cls: type = cls,
                            fields: Callable[[Any], tuple[Any, ...]] = fields) -> Any:
-                    return _dataclass, (cls, fields(obj))
+                    return cls, fields(obj)  # unpickled as cls(*fields), no call between
         self[cls] = reduce
         return reduce
 
