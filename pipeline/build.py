@@ -45,6 +45,7 @@ from pipeline.infra.fsutil import (
     write_text_atomic,
 )
 from pipeline.infra.lock import root_lock
+from pipeline.infra.workload import fewer_collections
 from pipeline.models import Finding, Location
 from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile
 from pipeline.models.a11y import gates as a11y_gates
@@ -172,7 +173,8 @@ def build(config: Config, *, force: bool = False, publish_site: bool = True,
     started = time.monotonic()
     clock = _StageClock(log)
     clock.start()
-    with root_lock(config.output_dir, config.rel(config.output_dir / ".lock"), wait) as note:
+    with (root_lock(config.output_dir, config.rel(config.output_dir / ".lock"), wait) as note,
+          fewer_collections()):
         result = _build(config, force=force, publish_site=publish_site and not defer_a11y,
                         log=clock, notes=[note] if note else [], trivial=trivial_source_fixes,
                         prefix=repository_prefix, defer_a11y=defer_a11y)

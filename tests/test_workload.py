@@ -202,3 +202,11 @@ def test_render_split_or_not_writes_the_same_site(monkeypatch: pytest.MonkeyPatc
                                      for p in sorted((root / "output").rglob("*"))
                                      if p.is_file()}))
     assert trees[0] == trees[1] and len(trees[0][1]) > 5
+
+
+def test_fewer_collections_inside_and_as_before_after() -> None:
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), workload.fewer_collections():
+        assert gc.get_threshold() == (workload.BUILD_YOUNG_THRESHOLD, *before[1:])
+        raise RuntimeError("a failed build")
+    assert gc.get_threshold() == before

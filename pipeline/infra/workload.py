@@ -52,6 +52,26 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+# Net allocations between two collections of the youngest generation in a build (the
+# interpreter's default is 700). A build keeps millions of objects (catalogs, pages,
+# findings): at 700, the parent of a cold build on 1,000 pages ran 2,300 young, 208
+# middle and 11 full collections, 2.5 s of CPU; at 10,000, 151, 11 and none, 1.3 s
+# (peak RSS +8 MB).
+BUILD_YOUNG_THRESHOLD = 10_000
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """The cyclic collector run less often inside the block (``BUILD_YOUNG_THRESHOLD``),
+    as often as before after it. Cycles are still collected, only later."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], BUILD_YOUNG_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def cpus() -> int:
     """CPUs this process may run on."""
     try:
