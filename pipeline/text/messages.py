@@ -157,7 +157,9 @@ _STRAY = re.compile(r"\*+|`+|(?<![^\W_])_+|_+(?![^\W_])")
 def _stray(tokens: Iterable[Token]) -> Counter[str]:
     found: Counter[str] = Counter()
     for token in tokens:
-        if token.type == "text":
+        # Each marker holds one of these: most texts have none and are not searched.
+        if token.type == "text" and ("*" in token.content or "`" in token.content
+                                     or "_" in token.content):
             markers = _STRAY.findall(token.content)
             if markers:
                 found.update(markers)
@@ -223,7 +225,11 @@ def _html_found(tokens_of: TokensOf, text: str, urls: list[str]) -> list[str]:
             else:
                 found.append(f"an HTML tag <{name.group(1).lower()}>")
     decoded = html.unescape(text)
-    for variant in dict.fromkeys((text, decoded, _INVISIBLE.sub("", decoded))):
+    # Unescaping removes none of "<=:" and dropping invisible characters adds none: a
+    # decoded text without them leaves no variant to search.
+    variants = (dict.fromkeys((text, decoded, _INVISIBLE.sub("", decoded)))
+                if _DANGEROUS_NEEDS.search(decoded) is not None else ())
+    for variant in variants:
         if _DANGEROUS_NEEDS.search(variant) is None:
             continue
         for pattern, description in _DANGEROUS:
