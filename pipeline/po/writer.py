@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
@@ -312,6 +314,16 @@ def _wrap_string(keyword: str, text: str, prefix: str = "", *, wrap: bool = True
     return lines
 
 
+@lru_cache(maxsize=1 << 14)
+def _wrapped(keyword: str, text: str, prefix: str, wrap: bool, language: str | None
+             ) -> tuple[str, ...]:
+    """``_wrap_string`` of a long msgid, kept: a build writes each msgid in the template
+    and again in every catalog (the forked processes of update inherit the template's).
+    Translations are not kept: each is written once."""
+    return tuple(_wrap_string(keyword, text, prefix, wrap=wrap,
+                              directives=_inside_directives(text, language)))
+
+
 def _wrap_references(locations: tuple[Location, ...]) -> list[str]:
     """``#:`` lines as write-po.c fills them: no line past 79 columns unless one reference
     alone is longer; a leading ``./`` dropped."""
@@ -350,7 +362,11 @@ def _entry_lines(entry: Entry) -> list[str]:
     prefix = "#~ " if entry.obsolete else ""
     previous_prefix = "#~| " if entry.obsolete else "#| "
 
-    def string(keyword: str, text: str, pre: str) -> list[str]:
+    def string(keyword: str, text: str, pre: str) -> Sequence[str]:
+        if len(text) <= 30 and "\n" not in text:
+            return _wrap_string(keyword, text, pre)  # its fast path, whatever the flags
+        if keyword == "msgid":  # the same in the template and every catalog
+            return _wrapped(keyword, text, pre, wrap, flags.format_language)
         return _wrap_string(keyword, text, pre, wrap=wrap,
                             directives=_inside_directives(text, flags.format_language))
 
