@@ -104,9 +104,20 @@ class SiteLinks:
     files: frozenset[str]  # files beside the pages, relative to the pages folder
     sections: Mapping[str, Section] = field(default_factory=dict)
     by_slug: Mapping[str, Page] = field(default_factory=dict)
+    # Each (page file, href) resolved once: render resolves a page's links in every
+    # language, and the checks and section building do too (90,000 calls on 1,000 pages).
+    _resolved: dict[tuple[str, str], Target] = field(default_factory=dict, init=False,
+                                                     repr=False, compare=False)
 
     def resolve(self, page: Page, href: str) -> Target:
         """Where ``href``, written in ``page``, leads."""
+        key = (page.path, href)
+        target = self._resolved.get(key)
+        if target is None:
+            target = self._resolved[key] = self._resolve(page, href)
+        return target
+
+    def _resolve(self, page: Page, href: str) -> Target:
         if not href or href.startswith("#"):
             return Target("kept", href)
         if href.startswith(self.base_url):
