@@ -35,6 +35,7 @@ from pipeline.stages import a11y
 from pipeline.stages.readability import relocate, run_readability
 from pipeline.text.glossary import kept_terms, parse_glossary
 from pipeline.text.langs import parse_lang
+from pipeline.text.measure import syllables as syllables_module
 from pipeline.text.measure.advice import passive_phrases
 from pipeline.text.measure.formulas import scores
 from pipeline.text.measure.scripts import arabic_word, chinese_units, common_chinese_characters
@@ -342,6 +343,22 @@ def test_runs_offline_with_socket_blocked(make_root: MakeRoot, tmp_path: Path) -
     english = next(r for r in report["results"] if r["lang"] == "en")
     assert english["formula"] == "Flesch–Kincaid grade" and english["score"] is not None
     assert syllables("idea", "en") == 3  # CMU (pyphen alone says 1)
+
+
+def test_the_dictionary_just_written_reads_as_the_file(tmp_path: Path) -> None:
+    """A cold build takes the pronunciations it wrote the file from, not the file read
+    back: the same words and phones as reading that file."""
+    ensure_cmudict(tmp_path)  # written here (this module's fixture wrote another)
+    syllables_module._cmudict.cache_clear()
+    try:
+        written = dict(syllables_module._cmudict())
+        # Taken, not kept beside the dictionary; a later build reads the file.
+        assert syllables_module._cmudict_files[-1] not in syllables_module._cmudict_written
+        syllables_module._cmudict.cache_clear()
+        assert dict(syllables_module._cmudict()) == written
+        assert written["idea"] == "AY0 D IY1 AH0"
+    finally:
+        syllables_module._cmudict.cache_clear()
 
 
 def test_reports_are_deterministic_and_not_rewritten(make_root: MakeRoot) -> None:

@@ -27,6 +27,9 @@ from pipeline.text.measure.words import HYPHENS, language_of
 # --- English: the CMU Pronouncing Dictionary, Pyphen for the words it lacks ----------------
 
 _cmudict_files: list[Path] = []  # the NLTK-layout files ensure_cmudict wrote or found
+# What _cmudict reads from a file ensure_cmudict has just written, by file, made from
+# the pronunciations it wrote instead of read back (a cold build did both).
+_cmudict_written: dict[Path, dict[str, str]] = {}
 
 
 def ensure_cmudict(cache_dir: Path) -> Path:
@@ -43,6 +46,7 @@ def ensure_cmudict(cache_dir: Path) -> Path:
         write_text_atomic(target, "".join(
             f"{word} {number} {phones}\n"
             for word in sorted(entries) for number, phones in enumerate(entries[word], 1)))
+        _cmudict_written[target] = _first_pronunciations(entries)
     if target not in _cmudict_files:
         _cmudict_files.append(target)
     nltk = sys.modules.get("nltk")
@@ -90,6 +94,9 @@ def _cmudict() -> Mapping[str, str]:
     """Lower-case word → its first pronunciation (phones separated by white space), as
     NLTK's ``cmudict.dict()`` reads the file ``ensure_cmudict`` wrote; before that file
     exists, the same from the package's data (NLTK itself is never imported)."""
+    written = _cmudict_written.pop(_cmudict_files[-1], None) if _cmudict_files else None
+    if written is not None and "" not in written:  # a blank line reads differently
+        return written
     if _cmudict_files:
         text = _cmudict_files[-1].read_text(encoding="utf-8")
         # Printable ASCII and line feeds only: lines split as NLTK's reader splits them.
@@ -100,8 +107,13 @@ def _cmudict() -> Mapping[str, str]:
                 if parts:
                     first.setdefault(parts[0].lower(), parts[2] if len(parts) > 2 else "")
             return first
-    entries = _package_pronunciations()
-    first = {}
+    return _first_pronunciations(_package_pronunciations())
+
+
+def _first_pronunciations(entries: dict[str, list[str]]) -> dict[str, str]:
+    """What reading the file ensure_cmudict writes from ``entries`` gives (its lines are
+    "word number phones", in this order)."""
+    first: dict[str, str] = {}
     for word in sorted(entries):  # the order ensure_cmudict writes them in
         first.setdefault(word.lower(), entries[word][0])
     return first
