@@ -188,7 +188,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         config.output_dir, [part for part in PARTS if part != "a11y" or not defer_a11y])
     # What the stages share in memory (pipeline.workspace): the pages parsed by the
     # last build (their text unchanged) are not parsed again.
-    ws = Workspace(pages=cache.pages if cache.page_parser == PARSER else None)
+    ws = Workspace(pages=cache.pages, page_stats=cache.page_stats) \
+        if cache.page_parser == PARSER else Workspace()
     facts = FileFacts(facts_file(config.output_dir))  # files' digests, by their stat
 
     log("extract", "extracting pages and templates")
@@ -298,6 +299,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     cache.fingerprints = fingerprints
     cache.page_parser = PARSER
     cache.pages = ws.parsed_pages(extracted.pages)
+    cache.page_stats = ws.page_stats(extracted.pages)
     cache.completeness = {}
     for item in rendered.pages:
         cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(

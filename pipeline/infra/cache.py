@@ -89,6 +89,7 @@ class BuildCache:
     # Workspace.parsed_pages(): each page's Page by its path and text digest, without
     # its tokens; the next build's workspace starts from them.
     pages = _PerPage("pages")
+    page_stats = _Field[dict[str, Any]]("state", dict)  # Workspace.page_stats() of ``pages``
     qa = _Field[dict[str, Any]]("qa", dict)  # lang → check Memo (entry → findings)
     catalogs = _Field[Any]("catalogs", lambda: None)  # update.UpdateMemo: catalogs, parsed
     a11y_key = _Field[str]("a11y", str)  # settings the a11y results depend on
