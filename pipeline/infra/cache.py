@@ -31,7 +31,7 @@ from pipeline import __version__
 from pipeline.errors import PipelineError
 from pipeline.infra.faults import fault_point
 from pipeline.infra.fsutil import TMP_MARK, write_text_atomic
-from pipeline.infra.workload import Writable, dump
+from pipeline.infra.workload import Writable, dump, paused_gc
 from pipeline.models import Location
 
 CACHE_FORMAT = 7  # 7: in parts, with a manifest
@@ -161,7 +161,10 @@ def load_cache(output_dir: Path, parts: Iterable[str] = PARTS) -> BuildCache:
     cache (a full build) if any of them cannot be read."""
     folder = cache_dir(output_dir)
     wanted = set(parts)
-    with contextlib.suppress(Exception):  # any unreadable cache just means a full build
+    # The collector paused: unpickling makes some hundred thousand objects and no
+    # cycles, and each full collection meanwhile walked all made so far (1.2 → 0.5 s
+    # of CPU at 1,000 pages).
+    with contextlib.suppress(Exception), paused_gc():  # unreadable: a full build
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         if manifest["format"] == CACHE_FORMAT and manifest["version"] == __version__:
             cache = BuildCache()
@@ -203,7 +206,7 @@ def save_cache(output_dir: Path, cache: BuildCache) -> None:
         tmp = folder / f".{part}{TMP_MARK}{os.getpid()}"
         hasher = hashlib.sha256()
         try:
-            with open(tmp, "wb") as handle:
+            with open(tmp, "wb") as handle, paused_gc():  # pickling makes no cycles
                 dump(values, _Hashing(handle, hasher))
                 handle.flush()
                 os.fsync(handle.fileno())
