@@ -159,6 +159,16 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
     return out
 
 
+def _shown(pages: tuple[PageReadability, ...]) -> bytes:
+    """A digest of what ``relocate`` changes in a page's results (the catalog lines and
+    the messages naming them): results as scored and a digest as shown last time give
+    the document written last time."""
+    return hashlib.blake2b(repr([
+        (p.lang.code, [s.po for s in p.hardest],
+         [(f.location, f.message, f.details.get("also")) for f in p.findings])
+        for p in pages]).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 # --- the build ----------------------------------------------------------------------------
 
 
@@ -269,19 +279,25 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     fresh = run_readability(config, slugs=rescore, ws=ws) if rescore else None
     entries = PoLocator(config, ws)
     by_slug: dict[str, tuple[PageReadability, ...]] = {}
-    moved: set[str] = set()  # unchanged pages whose catalog lines moved
+    # Unchanged pages whose catalog lines moved since the last build showed them (not
+    # since they were scored: a page once moved would be rendered again in every build).
+    moved: set[str] = set()
+    shown_before = cache.readability_shown
+    shown: dict[str, bytes] = {}
     with paused_gc():  # a hundred thousand new objects, no cycles
         for slug in slugs:
             if slug not in rescore:
                 before = cache.readability.get(slug, ())
                 by_slug[slug] = tuple(relocate(p, entries) for p in before)
-                if by_slug[slug] != before:
+                shown[slug] = _shown(by_slug[slug])
+                if shown[slug] != shown_before.get(slug):
                     moved.add(slug)
     if fresh is not None:
         grouped: dict[str, list[PageReadability]] = {slug: [] for slug in rescore}
         for scored_page in fresh.pages:
             grouped.setdefault(scored_page.slug, []).append(scored_page)
         by_slug.update((slug, tuple(grouped[slug])) for slug in rescore)
+        shown.update((slug, _shown(by_slug[slug])) for slug in rescore)
     order = {lang.code: i for i, lang in enumerate(config.all_languages)}
     scored = sorted((p for s in slugs for p in by_slug.get(s, ())),
                     key=lambda p: (p.page, order.get(p.lang.code, 99)))
@@ -321,6 +337,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     rescored = set(rescore)
     cache.readability = {s: by_slug.get(s, ()) if s in rescored
                          else cache.readability.get(s, ()) for s in slugs}
+    cache.readability_shown = shown
     result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
                          tuple(notes), None, None, timings=log.timings)
     if defer_a11y:

@@ -86,6 +86,7 @@ class BuildCache:
     completeness = _Field[dict[str, Any]]("state", dict)  # slug → {lang: Completeness}
     page_parser = _Field[str]("state", str)  # pages.PARSER of ``pages``
     readability = _PerPage("readability")  # slug → PageReadability tuple, as scored
+    readability_shown = _Field[dict[str, bytes]]("state", dict)  # slug → build._shown()
     # Workspace.parsed_pages(): each page's Page by its path and text digest, without
     # its tokens; the next build's workspace starts from them.
     pages = _PerPage("pages")
