@@ -316,9 +316,11 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} "
                     f"earlier result(s); {len(a11y.gating)} blocking finding(s)")
 
-        issues += [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
-                   for f in a11y.findings if f.severity != "notice"]
-        _write_code_quality(config, issues, prefix)
+        found = [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
+                 for f in a11y.findings if f.severity != "notice"]
+        if found:  # else the report holds these very issues already
+            issues += found
+            _write_code_quality(config, issues, prefix)
     gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
     rows = _rows(config, rendered, qa, readability, a11y)
     reasons = tuple(g.detail for g in gates if g.blocks)
