@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import json
 import re
@@ -45,7 +46,7 @@ from pipeline.infra.fsutil import (
     write_text_atomic,
 )
 from pipeline.infra.lock import root_lock
-from pipeline.infra.workload import fewer_collections
+from pipeline.infra.workload import fewer_collections, paused_gc
 from pipeline.models import Finding, Location
 from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile
 from pipeline.models.a11y import gates as a11y_gates
@@ -158,6 +159,16 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
     return out
 
 
+def _shown(pages: tuple[PageReadability, ...]) -> bytes:
+    """A digest of what ``relocate`` changes in a page's results (the catalog lines and
+    the messages naming them): results as scored and a digest as shown last time give
+    the document written last time."""
+    return hashlib.blake2b(repr([
+        (p.lang.code, [s.po for s in p.hardest],
+         [(f.location, f.message, f.details.get("also")) for f in p.findings])
+        for p in pages]).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 # --- the build ----------------------------------------------------------------------------
 
 
@@ -175,9 +186,13 @@ def build(config: Config, *, force: bool = False, publish_site: bool = True,
     clock.start()
     with (root_lock(config.output_dir, config.rel(config.output_dir / ".lock"), wait) as note,
           fewer_collections()):
-        result = _build(config, force=force, publish_site=publish_site and not defer_a11y,
-                        log=clock, notes=[note] if note else [], trivial=trivial_source_fixes,
-                        prefix=repository_prefix, defer_a11y=defer_a11y)
+        try:
+            result = _build(config, force=force,
+                            publish_site=publish_site and not defer_a11y, log=clock,
+                            notes=[note] if note else [], trivial=trivial_source_fixes,
+                            prefix=repository_prefix, defer_a11y=defer_a11y)
+        finally:
+            gc.unfreeze()  # what _build froze: collectable again
     clock.stop()
     return replace(result, seconds=time.monotonic() - started, timings=clock.timings)
 
@@ -190,7 +205,11 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         config.output_dir, [part for part in PARTS if part != "a11y" or not defer_a11y])
     # What the stages share in memory (pipeline.workspace): the pages parsed by the
     # last build (their text unchanged) are not parsed again.
-    ws = Workspace(pages=cache.pages if cache.page_parser == PARSER else None)
+    ws = Workspace(pages=cache.pages, page_stats=cache.page_stats) \
+        if cache.page_parser == PARSER else Workspace()
+    # The cache's objects (some hundred thousand) live to the build's end: out of the
+    # collector's full walks, which took about 0.8 s of an edit's build at 1,000 pages.
+    gc.freeze()
     facts = FileFacts(facts_file(config.output_dir))  # files' digests, by their stat
 
     log("extract", "extracting pages and templates")
@@ -261,25 +280,33 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     fresh = run_readability(config, slugs=rescore, ws=ws) if rescore else None
     entries = PoLocator(config, ws)
     by_slug: dict[str, tuple[PageReadability, ...]] = {}
-    moved: set[str] = set()  # unchanged pages whose catalog lines moved
-    for slug in slugs:
-        if slug not in rescore:
-            before = cache.readability.get(slug, ())
-            by_slug[slug] = tuple(relocate(p, entries) for p in before)
-            if by_slug[slug] != before:
-                moved.add(slug)
+    # Unchanged pages whose catalog lines moved since the last build showed them (not
+    # since they were scored: a page once moved would be rendered again in every build).
+    moved: set[str] = set()
+    shown_before = cache.readability_shown
+    shown: dict[str, bytes] = {}
+    with paused_gc():  # a hundred thousand new objects, no cycles
+        for slug in slugs:
+            if slug not in rescore:
+                before = cache.readability.get(slug, ())
+                by_slug[slug] = tuple(relocate(p, entries) for p in before)
+                shown[slug] = _shown(by_slug[slug])
+                if shown[slug] != shown_before.get(slug):
+                    moved.add(slug)
     if fresh is not None:
         grouped: dict[str, list[PageReadability]] = {slug: [] for slug in rescore}
         for scored_page in fresh.pages:
             grouped.setdefault(scored_page.slug, []).append(scored_page)
         by_slug.update((slug, tuple(grouped[slug])) for slug in rescore)
+        shown.update((slug, _shown(by_slug[slug])) for slug in rescore)
     order = {lang.code: i for i, lang in enumerate(config.all_languages)}
     scored = sorted((p for s in slugs for p in by_slug.get(s, ())),
                     key=lambda p: (p.page, order.get(p.lang.code, 99)))
     readability = ReadabilityResult(config.all_languages, config.source_language, tuple(scored))
     # A document whose page kept its fingerprint kept its scores: not rendered again.
-    write_readability_reports(config, readability,
-                              fresh=set(rescore) | moved if same_pages else None)
+    with paused_gc():
+        write_readability_reports(config, readability,
+                                  fresh=set(rescore) | moved if same_pages else None)
 
     a11y: A11yResult | None = None
     checked: tuple[str, ...] = ()
@@ -290,9 +317,11 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} "
                     f"earlier result(s); {len(a11y.gating)} blocking finding(s)")
 
-        issues += [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
-                   for f in a11y.findings if f.severity != "notice"]
-        _write_code_quality(config, issues, prefix)
+        found = [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
+                 for f in a11y.findings if f.severity != "notice"]
+        if found:  # else the report holds these very issues already
+            issues += found
+            _write_code_quality(config, issues, prefix)
     gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
     rows = _rows(config, rendered, qa, readability, a11y)
     reasons = tuple(g.detail for g in gates if g.blocks)
@@ -300,6 +329,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     cache.fingerprints = fingerprints
     cache.page_parser = PARSER
     cache.pages = ws.parsed_pages(extracted.pages)
+    cache.page_stats = ws.page_stats(extracted.pages)
     cache.completeness = {}
     for item in rendered.pages:
         cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(
@@ -310,6 +340,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     rescored = set(rescore)
     cache.readability = {s: by_slug.get(s, ()) if s in rescored
                          else cache.readability.get(s, ()) for s in slugs}
+    cache.readability_shown = shown
     result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
                          tuple(notes), None, None, timings=log.timings)
     if defer_a11y:

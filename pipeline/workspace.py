@@ -12,10 +12,19 @@ parsers. They hold no page, catalog or message.)
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from pipeline.infra.fsutil import FileStamp, read_bytes, read_bytes_stamped
+from pipeline.infra.digests import RACY_NS, Key, stat_key
+from pipeline.infra.fsutil import (
+    FileStamp,
+    decode_utf8,
+    read_bytes,
+    read_bytes_stamped,
+    read_bytes_stat,
+)
 from pipeline.po.model import Catalog
 from pipeline.po.reader import parse_po_bytes
 from pipeline.text.fuzzyindex import CandidateIndex
@@ -23,6 +32,7 @@ from pipeline.text.messages import Messages
 from pipeline.text.pages import Page, parse_page
 
 PageKey = tuple[str, bytes]  # (path relative to the content root, digest of the text)
+PageStats = dict[str, tuple[Key, bytes]]  # path → (its stat key, digest of the text read)
 
 
 def _digest(data: bytes) -> bytes:
@@ -39,7 +49,9 @@ class Workspace:
       body's markdown-it tokens (about 45 MB for 1,000 pages) until ``release_tokens``,
       which the build calls after rendering, the only stage that reads them. The build
       cache saves the parsed pages (``parsed_pages``, without tokens) and the next
-      build starts from them (``Workspace(pages=...)``).
+      build starts from them (``Workspace(pages=...)``). A page file is read again only
+      if its stat changed since it was read (``page_file``), by this build or, through
+      the cache (``page_stats``), the last: an edit re-reads one page, not the site.
     - **Catalogs**: the last parse of each ``.po``/``.pot`` file, by the path shown and a
       digest of its bytes: the stages of a build read the same catalogs (0.5 s each at
       12,000 entries). A file that changed replaces its parse: at most one per file.
@@ -54,8 +66,10 @@ class Workspace:
     (``pipeline.infra.workload``) works on a copy: what it adds stays in the child.
     """
 
-    def __init__(self, pages: Mapping[PageKey, Page] | None = None) -> None:
+    def __init__(self, pages: Mapping[PageKey, Page] | None = None,
+                 page_stats: PageStats | None = None) -> None:
         self._pages: dict[PageKey, Page] = dict(pages or {})
+        self._page_stats: PageStats = dict(page_stats or {})
         self._catalogs: dict[str, tuple[bytes, Catalog]] = {}
         self._fuzzy: tuple[tuple[str, ...], CandidateIndex] | None = None
         self.messages = Messages()
@@ -64,11 +78,42 @@ class Workspace:
 
     def page(self, text: str, path: str) -> Page:
         """The ``Page`` of ``text``, the content of the page file ``path``."""
+        return self._page(text, path)[0]
+
+    def _page(self, text: str, path: str) -> tuple[Page, bytes]:
         key = (path, _digest(text.encode("utf-8", "surrogatepass")))
         page = self._pages.get(key)
         if page is None:
             page = self._pages[key] = parse_page(text, path)
+        return page, key[1]
+
+    def page_file(self, file: Path, path: str) -> Page:
+        """The ``Page`` of the page file ``file`` (``path`` as shown), read only if its
+        stat (inode, size, mtime, ctime) is not the one of a read known here: git's
+        index rule (``pipeline.infra.digests``), racy files included (a read less than
+        ``RACY_NS`` after the file's last change is not remembered)."""
+        known = self._page_stats.get(path)
+        if known is not None:
+            page = self._pages.get((path, known[1]))
+            try:
+                same = page is not None and stat_key(os.stat(file)) == known[0]
+            except OSError:  # gone meanwhile: the read below says so
+                same = False
+            if same and page is not None:
+                return page
+        data, info = read_bytes_stat(file, path)
+        page, text_digest = self._page(decode_utf8(data, path), path)
+        if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) >= RACY_NS:
+            self._page_stats[path] = (stat_key(info), text_digest)
+        else:
+            self._page_stats.pop(path, None)
         return page
+
+    def page_stats(self, pages: Iterable[Page]) -> PageStats:
+        """What ``page_file`` knows of ``pages``' files, for a later build's
+        ``Workspace(page_stats=...)`` (with ``parsed_pages``)."""
+        return {page.path: self._page_stats[page.path] for page in pages
+                if page.path in self._page_stats}
 
     def parsed_pages(self, pages: Iterable[Page]) -> dict[PageKey, Page]:
         """The parses of ``pages``, for a later build's ``Workspace(pages=...)``."""
@@ -118,4 +163,4 @@ class Workspace:
         return self._fuzzy[1]
 
 
-__all__ = ["PageKey", "Workspace"]
+__all__ = ["PageKey", "PageStats", "Workspace"]

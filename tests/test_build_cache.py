@@ -7,11 +7,15 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import run_cli, run_cli_process
+from conftest import ROOTS, run_cli, run_cli_process
 
+from pipeline.build import build
+from pipeline.config import load_config
 from pipeline.infra.cache import MANIFEST, PARTS, BuildCache, cache_dir, load_cache, save_cache
+from pipeline.reporters import readability_html
 
 PAGE = "source/pages/dry-eye.md"
 
@@ -109,3 +113,40 @@ def test_killed_before_the_manifest_the_last_cache_stands(make_root: object,
     named = {n for names in json.loads((cache_dir(root / "output") / MANIFEST).read_text())[
         "parts"].values() for n in names}
     assert {p.name for p in cache_dir(root / "output").glob("*.pickle")} == named
+
+
+def test_a_readability_document_is_rendered_again_only_when_its_lines_moved(
+        make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit to the first page moves the catalog lines of the second page's entries:
+    its document shows new lines (rendered again); the next build, with nothing changed,
+    renders no document, and the reports are a cold build's."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    rendered: list[str] = []
+    real = readability_html.render_page_html
+
+    def counting(page: str, rows: Any) -> str:
+        rendered.append(rows[0].slug)
+        return real(page, rows)
+
+    monkeypatch.setattr(readability_html, "render_page_html", counting)
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.",
+                                             "Eye drops can help you a lot."))
+    build(load_config(root), defer_a11y=True)
+    assert sorted(rendered) == ["dry-eye", "eyelid-twitch"]
+    rendered.clear()
+    build(load_config(root), defer_a11y=True)
+    assert rendered == []
+    cold = tmp_path / "cold"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output", "locales"))
+    shutil.copytree(ROOTS / "build-site" / "locales", cold / "locales")
+    build(load_config(cold), defer_a11y=True)
+    assert reports(root) == reports(cold)
+
+
+def reports(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((root / "output" / "reports").rglob("*"))
+            if p.is_file() and p.name not in ("build.json", "a11y-plan.json")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import re
 import shutil
@@ -209,3 +210,88 @@ def test_plain_text_reads_the_html_parse(text: str) -> None:
             elif child.type in ("softbreak", "hardbreak"):
                 out.append(" ")
     assert Messages().plain(text) == re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The page files read from here on (``Workspace.page_file``'s reads)."""
+    read: list[str] = []
+    real = workspace.read_bytes_stat
+
+    def counting(file: Path, display: str) -> tuple[bytes, Any]:
+        read.append(display)
+        return real(file, display)
+
+    monkeypatch.setattr(workspace, "read_bytes_stat", counting)
+    return read
+
+
+def _edit_keeping_size_and_mtime(page: Path, old: str, new: str) -> None:
+    """An edit that leaves the size and the mtime as they were: only the ctime tells."""
+    assert len(old.encode()) == len(new.encode())
+    before = page.stat()
+    page.write_text(page.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = page.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def test_a_page_file_is_read_again_only_when_its_stat_changes(
+        make_root: MakeRoot, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_root("build-site")
+    config = load_config(root)
+    read = _reads(monkeypatch)
+    ws = workspace.Workspace()
+    first = load_pages(config.pages_dir, root, ws)
+    assert sorted(read) == sorted(p.path for p in first)
+    # Just written (the copy): a read less than RACY_NS after the last change is not
+    # remembered, as a second write within the same clock tick could look the same.
+    read.clear()
+    assert load_pages(config.pages_dir, root, ws) == first
+    assert sorted(read) == sorted(p.path for p in first)
+    assert ws.page_stats(first) == {}
+
+    monkeypatch.setattr(workspace, "RACY_NS", 0)  # as if the files were older
+    load_pages(config.pages_dir, root, ws)
+    read.clear()
+    assert load_pages(config.pages_dir, root, ws) == first and read == []
+    # The next build's workspace, from the build cache: nothing read either.
+    saved = pickle.loads(pickle.dumps((ws.parsed_pages(first), ws.page_stats(first))))
+    assert load_pages(config.pages_dir, root, workspace.Workspace(*saved)) == first
+    assert read == []
+    # Edited in place with the size and mtime put back: the ctime moved, read again.
+    page = root / "source/pages/dry-eye.md"
+    _edit_keeping_size_and_mtime(page, "Eye drops can help.", "Eye drops may help.")
+    again = load_pages(config.pages_dir, root, workspace.Workspace(*saved))
+    assert read == ["source/pages/dry-eye.md"]
+    assert again == load_pages(config.pages_dir, root, workspace.Workspace())
+    edited = next(p for p in again if p.path == "source/pages/dry-eye.md")
+    assert any("Eye drops may help." in b.msgid for b in edited.blocks)
+
+
+def test_a_page_edited_keeping_size_and_mtime_builds_as_a_cold_build(
+        make_root: MakeRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build cache's page stats: a build after such an edit gives a cold build's
+    output (pages, catalogs, reports)."""
+    root = make_root("build-site")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setattr(workspace, "RACY_NS", 0)  # the copy's files count as old
+    build(load_config(root), defer_a11y=True)
+    read = _reads(monkeypatch)
+    build(load_config(root), defer_a11y=True)
+    assert read == []  # nothing changed: no page read
+    _edit_keeping_size_and_mtime(root / "source/pages/dry-eye.md",
+                                 "Eye drops can help.", "Eye drops may help.")
+    build(load_config(root), defer_a11y=True)
+    assert read == ["source/pages/dry-eye.md"]
+    cold = tmp_path / "cold"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output"))
+    shutil.copytree(ROOTS / "build-site" / "locales", cold / "locales", dirs_exist_ok=True)
+    build(load_config(cold), defer_a11y=True)
+
+    def outputs(base: Path) -> dict[str, str]:
+        return {p.relative_to(base).as_posix(): _digest(p.read_bytes())
+                for folder in ("locales", "output/build", "output/reports")
+                for p in sorted((base / folder).rglob("*")) if p.is_file()
+                and p.name not in ("build.json", "a11y-plan.json")}
+
+    assert outputs(root) == outputs(cold)

@@ -274,6 +274,11 @@ def read_bytes(path: Path, display: str) -> bytes:
     return _read(path, display)[0]
 
 
+def read_bytes_stat(path: Path, display: str) -> tuple[bytes, os.stat_result]:
+    """The file's bytes and its stat, both from one open file (taken before reading)."""
+    return _read(path, display)
+
+
 def read_bytes_stamped(path: Path, display: str) -> tuple[bytes, FileStamp]:
     """The file's bytes and its stamp, both from one open file."""
     data, info = _read(path, display)

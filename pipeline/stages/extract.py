@@ -16,10 +16,10 @@ from jinja2 import TemplateSyntaxError
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.infra.fsutil import read_bytes, read_text
+from pipeline.infra.fsutil import read_bytes, read_text, write_text_atomic
 from pipeline.models import Location, Segment
 from pipeline.po.model import Catalog, Entry, po_date
-from pipeline.po.writer import format_po, write_po
+from pipeline.po.writer import format_po, header_text
 from pipeline.text.pages import Page, load_pages
 from pipeline.workspace import Workspace
 
@@ -169,15 +169,16 @@ def extract(config: Config, *, ws: Workspace | None = None) -> ExtractResult:
     pages = load_pages(config.pages_dir, config.root, ws or Workspace())
     segments = collect_segments(config, pages)
     display = config.rel(config.pot_path)
+    pot = build_pot(config, segments, po_date())
+    text = format_po(pot)  # once: only the header depends on the date
     if config.pot_path.is_file():
         old = read_bytes(config.pot_path, display)
         date = re.search(rb'^"POT-Creation-Date: ([^"\\]*)\\n"$', old, re.M)
         if date is not None:
             same = build_pot(config, segments, date.group(1).decode("utf-8", "replace"))
-            if format_po(same).encode("utf-8") == old:
+            if (header_text(same) + text[len(header_text(pot)):]).encode("utf-8") == old:
                 return ExtractResult(same, False, pages)
-    pot = build_pot(config, segments, po_date())
-    written = write_po(pot, config.pot_path, display)
+    written = write_text_atomic(config.pot_path, text, display)
     return ExtractResult(pot, written, pages)
 
 

@@ -27,7 +27,6 @@ from mdit_py_plugins.attrs import attrs_plugin
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
-from pipeline.infra.fsutil import read_text
 from pipeline.models import Location
 
 if TYPE_CHECKING:
@@ -581,15 +580,24 @@ def load_pages(pages_dir: Path, root: Path, ws: Workspace) -> tuple[Page, ...]:
                             "set 'pages' in [tool.pipeline] or create the directory")
     pages: list[Page] = []
     slugs: dict[str, str] = {}
+    # rglob does not enter linked folders: below the resolved folder, only a linked
+    # file needs resolving (a resolve per page was most of this loop).
+    real_root = root.resolve()
+    try:
+        real_dir: str | None = pages_dir.resolve().relative_to(real_root).as_posix()
+    except ValueError:
+        real_dir = None
     for file in sorted(pages_dir.rglob("*.md")):
-        if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
+        linked = file.is_symlink()
+        if linked and not file.resolve().is_relative_to(real_root):
             raise PipelineError(
                 "is a symbolic link that leads outside the content root, to "
                 f"{file.resolve()}", Location(file.relative_to(root).as_posix()),
                 "replace the link with the page itself: the pipeline reads and writes only "
                 "inside the content root")
-        rel = _rel(file, root)
-        page = ws.page(read_text(file, rel), rel)
+        rel = _rel(file, root) if linked or real_dir is None \
+            else f"{real_dir}/{file.relative_to(pages_dir).as_posix()}".removeprefix("./")
+        page = ws.page_file(file, rel)
         if page.slug in slugs:
             raise PipelineError(
                 f"duplicate slug {page.slug!r}, also used by {slugs[page.slug]}",
