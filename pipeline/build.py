@@ -55,8 +55,15 @@ from pipeline.po.model import Catalog
 from pipeline.reporters import readability_html
 from pipeline.reporters.a11y_html import render_failure, render_report
 from pipeline.reporters.a11y_json import a11y_document, a11y_from_document, failure_document
-from pipeline.reporters.codequality import code_quality
-from pipeline.reporters.json import dumps, finding_from_json, qa_document, write_report
+from pipeline.reporters.codequality import iter_code_quality
+from pipeline.reporters.json import (
+    Streamed,
+    dumps,
+    finding_from_json,
+    findings_document,
+    iter_dumps,
+    write_report,
+)
 from pipeline.reporters.junit import a11y_junit, failure_junit
 from pipeline.reporters.readability_json import json_pieces
 from pipeline.stages.a11y import run_a11y
@@ -647,7 +654,9 @@ def _readability_text(scores: Sequence[PageReadability]) -> str:
 def write_qa_report(config: Config, result: CheckResult) -> Path:
     """``output/reports/qa.json``; unchanged bytes are not rewritten."""
     path = config.output_dir / "reports" / QA_JSON
-    write_text_atomic(path, dumps(qa_document(result)), config.rel(path))
+    with atomic_text_stream(path, config.rel(path)) as stream:  # as codequality.json
+        stream.writelines(iter_dumps(findings_document("qa", result.findings,
+                                                       result.summary(), streamed=True)))
     return path
 
 
@@ -718,7 +727,8 @@ class _Batch:
 def _write_code_quality(config: Config, issues: Sequence[tuple[Finding, bool]],
                         prefix: str) -> None:
     path = config.output_dir / "reports" / CODE_QUALITY_JSON
-    write_report(path, code_quality(issues, prefix), config.rel(path))
+    with atomic_text_stream(path, config.rel(path)) as stream:  # tens of MB on a big site
+        stream.writelines(iter_dumps(Streamed(iter_code_quality(issues, prefix))))
 
 
 def _write_build_json(config: Config, result: BuildResult) -> None:

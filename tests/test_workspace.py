@@ -76,6 +76,7 @@ def test_a_build_parses_each_page_catalog_and_message_once(
 
     monkeypatch.setattr(workspace, "parse_page", parse_page_counted)
     monkeypatch.setattr(workspace, "parse_po_bytes", parse_po_counted)
+    monkeypatch.setattr(update, "parse_po_bytes", parse_po_counted)  # what it replaces
     monkeypatch.setattr(update, "read_blockwise", blockwise_counted)
     monkeypatch.setattr(MarkdownIt, "parse", parse_counted)
     monkeypatch.setattr(MarkdownIt, "parseInline", inline_counted)
