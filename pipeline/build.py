@@ -236,9 +236,9 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     _write_code_quality(config, issues, prefix)
     log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
 
-    translations = {lang.code: Translations.load(config, lang, ws)
-                    for lang in config.all_languages}
-    fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, translations)
+    # Not kept: the renderer and readability make their own (a big site's are tens of MB).
+    fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, {
+        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages})
     slugs = [p.slug for p in extracted.pages]
     same_pages = set(cache.fingerprints) == set(fingerprints)
     changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
@@ -298,6 +298,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         issues += [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
                    for f in a11y.findings if f.severity != "notice"]
         _write_code_quality(config, issues, prefix)
+    ws.release_messages()  # no later stage reads a message: room for publish and the cache
     gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
     rows = _rows(config, rendered, qa, readability, a11y)
     reasons = tuple(g.detail for g in gates if g.blocks)

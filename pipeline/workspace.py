@@ -80,6 +80,11 @@ class Workspace:
         for page in self._pages.values():
             page.tokens.release()
 
+    def release_messages(self) -> None:
+        """Drop the messages' parses, facts and plain texts (the build does once its
+        last stage that reads them is done); parsed again if anyone asks."""
+        self.messages = Messages()
+
     # --- catalogs ---------------------------------------------------------------------
 
     def read_po(self, file: Path, display: str) -> Catalog:

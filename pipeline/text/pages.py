@@ -99,6 +99,11 @@ class BodyTokens:
     def release(self) -> None:
         self._tokens = None
 
+    @property
+    def held(self) -> bool:
+        """Whether the tokens are in memory now (parsed and not released)."""
+        return self._tokens is not None
+
     def __reduce__(self) -> tuple[type[BodyTokens], tuple[str]]:
         return BodyTokens, (self._body,)
 
