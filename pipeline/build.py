@@ -45,6 +45,7 @@ from pipeline.infra.fsutil import (
     write_text_atomic,
 )
 from pipeline.infra.lock import root_lock
+from pipeline.infra.memory import release_free_memory
 from pipeline.models import Finding, Location
 from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile
 from pipeline.models.a11y import gates as a11y_gates
@@ -223,6 +224,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                           f"{update.new_untranslated} new, {update.newly_obsolete} obsolete, "
                           f"{len(update.carried_over)} kept across a typo fix")
 
+    release_free_memory()  # the catalogs' old texts and merges
     log("check", "checking translations")
     memo_before = dict(cache.qa)
     qa = run_checks(config, memo=cache.qa, ws=ws)  # unchanged entries: reused from the last
@@ -250,6 +252,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
              if s in cache.completeness} if same_pages else None
     rendered = render_site(config, None if not same_pages else changed, known=known, ws=ws)
     ws.release_tokens()  # only rendering reads the pages' tokens
+    release_free_memory()  # the site's HTML, freed: room for readability's results
     for item in rendered.pages:
         if not item.published:
             log("render", f"{item.tag}/{item.slug}.html "
@@ -285,6 +288,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # A document whose page kept its fingerprint kept its scores: not rendered again.
     write_readability_reports(config, readability,
                               fresh=set(rescore) | moved if same_pages else None)
+    release_free_memory()  # the reports' text and the scoring's measures
 
     a11y: A11yResult | None = None
     checked: tuple[str, ...] = ()

@@ -36,7 +36,7 @@ class Workspace:
       is parsed once per build (files are still read by every stage that loads the
       pages: a page edited meanwhile is parsed again). One per page text: those this
       build read, and those the last build's cache handed over. A ``Page`` carries the
-      body's markdown-it tokens (about 45 MB for 1,000 pages) until ``release_tokens``,
+      body's markdown-it tokens (about 30 MB for 1,000 pages) until ``release_tokens``,
       which the build calls after rendering, the only stage that reads them. The build
       cache saves the parsed pages (``parsed_pages``, without tokens) and the next
       build starts from them (``Workspace(pages=...)``).
@@ -48,7 +48,8 @@ class Workspace:
     - **Messages** (``pipeline.text.messages.Messages``): each message text's inline
       tokens, the facts the checks read of it and its plain text, bounded (least
       recently used dropped first; see there): about 30 MB of tokens for the 13,000
-      texts of a 1,000-page site in 5 languages that need the parser.
+      texts of a 1,000-page site in 5 languages that need the parser; dropped by
+      ``release_messages`` once the build's last stage that reads them is done.
 
     Everything held is immutable or never changed once made. A forked child
     (``pipeline.infra.workload``) works on a copy: what it adds stays in the child.
