@@ -46,6 +46,7 @@ from pipeline.infra.fsutil import (
     write_text_atomic,
 )
 from pipeline.infra.lock import root_lock
+from pipeline.infra.memory import release_free_memory
 from pipeline.infra.workload import fewer_collections, paused_gc
 from pipeline.models import Finding, Location
 from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile
@@ -57,8 +58,15 @@ from pipeline.po.model import Catalog
 from pipeline.reporters import readability_html
 from pipeline.reporters.a11y_html import render_failure, render_report
 from pipeline.reporters.a11y_json import a11y_document, a11y_from_document, failure_document
-from pipeline.reporters.codequality import code_quality
-from pipeline.reporters.json import dumps, finding_from_json, qa_document, write_report
+from pipeline.reporters.codequality import iter_code_quality
+from pipeline.reporters.json import (
+    Streamed,
+    dumps,
+    finding_from_json,
+    findings_document,
+    iter_dumps,
+    write_report,
+)
 from pipeline.reporters.junit import a11y_junit, failure_junit
 from pipeline.reporters.readability_json import json_pieces
 from pipeline.stages.a11y import run_a11y
@@ -237,6 +245,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                           f"{update.new_untranslated} new, {update.newly_obsolete} obsolete, "
                           f"{len(update.carried_over)} kept across a typo fix")
 
+    release_free_memory()  # the catalogs' old texts and merges
     log("check", "checking translations")
     memo_before = dict(cache.qa)
     qa = run_checks(config, memo=cache.qa, ws=ws)  # unchanged entries: reused from the last
@@ -250,9 +259,9 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     _write_code_quality(config, issues, prefix)
     log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
 
-    translations = {lang.code: Translations.load(config, lang, ws)
-                    for lang in config.all_languages}
-    fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, translations)
+    # Not kept: the renderer and readability make their own (a big site's are tens of MB).
+    fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, {
+        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages})
     slugs = [p.slug for p in extracted.pages]
     same_pages = set(cache.fingerprints) == set(fingerprints)
     changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
@@ -264,6 +273,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
              if s in cache.completeness} if same_pages else None
     rendered = render_site(config, None if not same_pages else changed, known=known, ws=ws)
     ws.release_tokens()  # only rendering reads the pages' tokens
+    release_free_memory()  # the site's HTML, freed: room for readability's results
     for item in rendered.pages:
         if not item.published:
             log("render", f"{item.tag}/{item.slug}.html "
@@ -307,6 +317,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     with paused_gc():
         write_readability_reports(config, readability,
                                   fresh=set(rescore) | moved if same_pages else None)
+    release_free_memory()  # the reports' text and the scoring's measures
 
     a11y: A11yResult | None = None
     checked: tuple[str, ...] = ()
@@ -322,6 +333,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         if found:  # else the report holds these very issues already
             issues += found
             _write_code_quality(config, issues, prefix)
+    ws.release_messages()  # no later stage reads a message: room for publish and the cache
     gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
     rows = _rows(config, rendered, qa, readability, a11y)
     reasons = tuple(g.detail for g in gates if g.blocks)
@@ -680,7 +692,9 @@ def _readability_text(scores: Sequence[PageReadability]) -> str:
 def write_qa_report(config: Config, result: CheckResult) -> Path:
     """``output/reports/qa.json``; unchanged bytes are not rewritten."""
     path = config.output_dir / "reports" / QA_JSON
-    write_text_atomic(path, dumps(qa_document(result)), config.rel(path))
+    with atomic_text_stream(path, config.rel(path)) as stream:  # as codequality.json
+        stream.writelines(iter_dumps(findings_document("qa", result.findings,
+                                                       result.summary(), streamed=True)))
     return path
 
 
@@ -751,7 +765,8 @@ class _Batch:
 def _write_code_quality(config: Config, issues: Sequence[tuple[Finding, bool]],
                         prefix: str) -> None:
     path = config.output_dir / "reports" / CODE_QUALITY_JSON
-    write_report(path, code_quality(issues, prefix), config.rel(path))
+    with atomic_text_stream(path, config.rel(path)) as stream:  # tens of MB on a big site
+        stream.writelines(iter_dumps(Streamed(iter_code_quality(issues, prefix))))
 
 
 def _write_build_json(config: Config, result: BuildResult) -> None:

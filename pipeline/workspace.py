@@ -46,7 +46,7 @@ class Workspace:
       is parsed once per build (files are still read by every stage that loads the
       pages: a page edited meanwhile is parsed again). One per page text: those this
       build read, and those the last build's cache handed over. A ``Page`` carries the
-      body's markdown-it tokens (about 45 MB for 1,000 pages) until ``release_tokens``,
+      body's markdown-it tokens (about 30 MB for 1,000 pages) until ``release_tokens``,
       which the build calls after rendering, the only stage that reads them. The build
       cache saves the parsed pages (``parsed_pages``, without tokens) and the next
       build starts from them (``Workspace(pages=...)``). A page file is read again only
@@ -60,7 +60,8 @@ class Workspace:
     - **Messages** (``pipeline.text.messages.Messages``): each message text's inline
       tokens, the facts the checks read of it and its plain text, bounded (least
       recently used dropped first; see there): about 30 MB of tokens for the 13,000
-      texts of a 1,000-page site in 5 languages that need the parser.
+      texts of a 1,000-page site in 5 languages that need the parser; dropped by
+      ``release_messages`` once the build's last stage that reads them is done.
 
     Everything held is immutable or never changed once made. A forked child
     (``pipeline.infra.workload``) works on a copy: what it adds stays in the child.
@@ -124,6 +125,11 @@ class Workspace:
         """Drop the pages' markdown-it tokens (parsed again if anyone asks)."""
         for page in self._pages.values():
             page.tokens.release()
+
+    def release_messages(self) -> None:
+        """Drop the messages' parses, facts and plain texts (the build does once its
+        last stage that reads them is done); parsed again if anyone asks."""
+        self.messages = Messages()
 
     # --- catalogs ---------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+import pipeline.build
 from pipeline import workspace
 from pipeline.build import build
 from pipeline.config import load_config
@@ -77,11 +78,23 @@ def test_a_build_parses_each_page_catalog_and_message_once(
 
     monkeypatch.setattr(workspace, "parse_page", parse_page_counted)
     monkeypatch.setattr(workspace, "parse_po_bytes", parse_po_counted)
+    monkeypatch.setattr(update, "parse_po_bytes", parse_po_counted)  # what it replaces
     monkeypatch.setattr(update, "read_blockwise", blockwise_counted)
     monkeypatch.setattr(MarkdownIt, "parse", parse_counted)
     monkeypatch.setattr(MarkdownIt, "parseInline", inline_counted)
+    spaces: list[workspace.Workspace] = []
+
+    class Recorded(workspace.Workspace):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            spaces.append(self)
+
+    monkeypatch.setattr(pipeline.build, "Workspace", Recorded)
     result = build(load_config(root), defer_a11y=True)
     assert result.verdict == "deferred"
+    # Rendered, then dropped: the build holds no page's tokens after the renderer.
+    kept = list(spaces[0]._pages.values())
+    assert kept and not any(page.tokens.held for page in kept)
     page_files = list((root / "source/pages").rglob("*.md"))
     assert len(pages) == len(page_files) and set(pages.values()) == {1}
     # Every catalog and the template: read by several stages, each version parsed once
@@ -145,6 +158,22 @@ def test_rendering_leaves_the_pages_tokens_as_parsed(make_root: MakeRoot) -> Non
     assert {p.path: _snapshot(p.tokens.get()) for p in pages} == before
     again = {p.path: prepare_body(p, lambda href: {"href": "x/" + href}) for p in pages}
     assert again == first
+
+
+def test_tokens_without_attributes_share_one_read_only_mapping() -> None:
+    page = parse_page("---\ntitle: T\nslug: t\n---\n\n# Title\n\nA [link](/a/) *b*.\n",
+                      "p.md")
+    tokens = page.tokens.get()
+    plain = [t for t in tokens if not t.attrs] + [
+        c for t in tokens for c in t.children or [] if not c.attrs]
+    assert len(plain) > 3 and len({id(t.attrs) for t in plain}) == 1
+    assert len({id(t.meta) for t in tokens if not t.meta}) == 1
+    with pytest.raises(TypeError, match="copy the token"):
+        plain[0].attrs["class"] = "x"  # would change every token without attributes
+    assert not plain[0].attrs
+    link = next(c for c in tokens[4].children or [] if c.type == "link_open")
+    assert link.attrs == {"href": "/a/"}  # a token's own attributes are its own
+    assert pickle.loads(pickle.dumps(plain[0])).attrs == {}  # a plain dict once pickled
 
 
 def test_pickled_pages_leave_their_tokens_behind() -> None:

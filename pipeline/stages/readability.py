@@ -112,6 +112,7 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
         blocks = _BlockMeasures()
 
         def score(lang: Lang) -> list[PageReadability]:
+            blocks.next_language()
             translations = Translations.load(config, lang, ws)
             words_to_avoid = {**shipped_plain_words(language_of(lang.base)),
                               **extra_words.get(language_of(lang.base), {})}
@@ -206,12 +207,19 @@ _Sentence = tuple[str, int, Counts, int]  # text, start in the block, counts, lo
 
 
 class _BlockMeasures:
-    """Sentences and counts of a block's text, measured once per run: a block that falls
-    back to the source is the same text in every language, and pages repeat blocks."""
+    """Sentences and counts of a block's text, measured once per language (pages repeat
+    blocks) and its words once per run (a block that falls back to the source is the
+    same text in every language)."""
 
     def __init__(self) -> None:
         self._words: dict[str, int] = {}
         self._sentences: dict[tuple[str, str], tuple[_Sentence, ...]] = {}
+
+    def next_language(self) -> None:
+        """Forget the sentences measured so far: another language's texts are its own
+        (kept for every language, they grew with the site); fallback blocks, the same
+        text in every language, only have their words counted."""
+        self._sentences.clear()
 
     def words(self, text: str) -> int:
         count = self._words.get(text)

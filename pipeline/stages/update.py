@@ -282,6 +282,7 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
         known = [memo.catalogs.get(lang.code) for lang in langs]
         split = split and not all(m is not None and m.template == template_digest
                                   for m in known)
+    refs = {e.key: e for e in pot.active}
 
     def prepare(lang: Lang) -> _Prepared:
         """The language's new text and summary (not yet written); with a memo or split
@@ -303,7 +304,9 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
                     reuse = Reuse(same_refs, before.unstable)
             if po is None:
                 old_blocks = None
-                po = ws.parse_po(data, display)
+                # Not kept in ``ws``: the merged text replaces it there, and the old and
+                # the new parse of every catalog at once were the peak of a big build.
+                po = parse_po_bytes(data, display)
         else:
             po, stamp = read_catalog_stamped(config, lang, ws)
         if po is not None and not po.header:  # a hand-made catalog without a header
@@ -348,16 +351,18 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
                                                 else b"")
         elif split and remember:
             parsed = parse_po_bytes(data, display)
+        if parsed is not None:  # shared at once: held (and sent back) at a third the size
+            parsed = _sharing(parsed, refs)
+            new_memo = new_memo and replace(new_memo, catalog=parsed)
         return _Prepared(data, summary, stamp, parsed, new_memo)
 
     # Every catalog is read and merged before any is written.
     with paused_gc():
         prepared = map_split(prepare, langs, split=split)
     fault_point("update:before-write")  # tests: a translator saves a catalog meanwhile
-    refs = {e.key: e for e in pot.active}
     results = []
     for lang, done in zip(langs, prepared, strict=True):
-        if done.parsed is not None:  # read in this process or another: sharing the template's
+        if done.parsed is not None:  # a child's holds its own copies: sharing the template's
             shared = _sharing(done.parsed, refs)
             done = replace(done, parsed=shared, memo=done.memo and replace(done.memo,
                                                                            catalog=shared))
