@@ -775,3 +775,43 @@ def test_a_file_named_like_a_rendered_page_is_refused(make_root: MakeRoot) -> No
     assert str(caught.value).startswith(
         "source/pages/index.html: has the name of a rendered file, output/build/")
     assert "hint: rename it" in str(caught.value)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("split", [False, True])
+@pytest.mark.parametrize("fault", ["clash", "stylesheet"])
+def test_an_error_in_render_changes_no_file_and_leaves_no_temp(
+        make_root: MakeRoot, monkeypatch: pytest.MonkeyPatch, split: bool, fault: str) -> None:
+    # Pages go to their temp files as they are rendered (by a forked child too, when
+    # split): an error found later must take every one of them back.
+    root = make_root("render-mini")
+    render_site(load_config(root))
+    before = _tree(root / "output")
+    for page in (root / "source/pages").glob("*.md"):
+        page.write_text(page.read_text() + "\nA new closing line.\n")
+    if fault == "clash":
+        (root / "source/pages/index.html").write_text("<p>old home page</p>")
+    else:
+        (root / "source/templates/style.css").unlink()
+    if split:
+        monkeypatch.setattr("pipeline.stages.render.SPLIT_PAGES", 1)
+    with pytest.raises(PipelineError):
+        render_site(load_config(root))
+    assert _tree(root / "output") == before
+    assert [p for p in (root / "output").rglob("*") if ".tmp-" in p.name] == []
+
+
+def test_a_split_render_writes_what_one_process_writes(
+        make_root: MakeRoot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    one = make_root("render-mini")
+    two = shutil.copytree(one, tmp_path / "split")
+    alone = render_site(load_config(one))
+    monkeypatch.setattr("pipeline.stages.render.SPLIT_PAGES", 1)
+    split = render_site(load_config(two))
+    assert split == alone
+    assert _tree(two / "output") == _tree(one / "output")
+    assert [p for p in (two / "output").rglob("*") if ".tmp-" in p.name] == []

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.infra.fsutil import TMP_MARK, write_files_atomic
+from pipeline.infra.fsutil import TMP_MARK, Staging, write_files_atomic
+from pipeline.infra.workload import map_split
 
 WRITE_THREE = """
 import sys
@@ -80,4 +81,88 @@ def test_killed_between_renames_leaves_every_file_whole(tmp_path: Path, point: s
     assert done.returncode == 0, done.stderr
     assert [(tmp_path / n).read_bytes() for n in ("a.html", "b.html", "c.html")] == [
         b"new a.html", b"new b.html", b"new c.html"]
+    assert temps(tmp_path) == []
+
+
+def test_staging_again_replaces_the_temp_and_keeps_the_place(tmp_path: Path) -> None:
+    first, second, same = (tmp_path / n for n in ("first.html", "second.html", "same.html"))
+    same.write_bytes(b"same")
+    with Staging(tmp_path) as staging:
+        assert staging.stage(first, b"draft", "first.html")
+        assert staging.stage(second, b"second", "second.html")
+        assert staging.stage(same, b"draft", "same.html")
+        assert temps(tmp_path) == sorted(f".{n}{TMP_MARK}{os.getpid()}"
+                                         for n in ("first.html", "second.html", "same.html"))
+        assert staging.stage(first, b"final", "first.html")  # its temp rewritten
+        assert not staging.stage(same, b"same", "same.html")  # its temp removed
+        assert len(temps(tmp_path)) == 2 and not first.exists()
+        staging.commit()
+    assert (first.read_bytes(), second.read_bytes(), same.read_bytes()) == (
+        b"final", b"second", b"same")
+    assert temps(tmp_path) == []
+
+
+def test_an_error_between_stages_changes_no_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    old = tmp_path / "old.html"
+    old.write_bytes(b"old")
+    with pytest.raises(ValueError), Staging(tmp_path) as staging:
+        staging.stage(old, b"new", "old.html")
+        staging.stage(tmp_path / "sub" / "new.html", b"new", "sub/new.html")
+        raise ValueError("found later")
+    assert old.read_bytes() == b"old" and not (tmp_path / "sub" / "new.html").exists()
+    assert temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("fails", ["child", "everywhere"])
+def test_temps_written_by_a_failed_forked_child_are_not_left(tmp_path: Path, fails: str) -> None:
+    # map_split's child writes its share's temps, then fails: the parent does that share
+    # again (the same temp names, rewritten) or fails too, and abort sweeps what is left.
+    parent = os.getpid()
+    names = [f"{n}.html" for n in range(6)]
+    for name in names:
+        (tmp_path / name).write_bytes(b"old")
+
+    def write(name: str) -> bool:
+        staged = staging.write(tmp_path / name, b"new " + name.encode(), name)
+        if os.getpid() != parent or (fails == "everywhere" and name == names[-1]):
+            raise RuntimeError("fails after writing its temp")
+        return staging.add(staged)
+
+    staging = Staging(tmp_path)
+    if fails == "child":
+        with staging:
+            assert map_split(write, names, split=True) == [True] * 6
+            staging.commit()
+        assert [(tmp_path / n).read_bytes() for n in names] == [
+            b"new " + n.encode() for n in names]
+    else:
+        with pytest.raises(RuntimeError), staging:
+            map_split(write, names, split=True)
+        assert [(tmp_path / n).read_bytes() for n in names] == [b"old"] * 6
+    assert temps(tmp_path) == []
+
+
+def test_a_forked_writer_spares_the_temps_of_the_staging_it_writes_for(tmp_path: Path) -> None:
+    # As in a split render: the child is forked, then the parent stages into a folder the
+    # child has not swept yet; the child's first write there sweeps it.
+    (tmp_path / "sub").mkdir()
+    stale = tmp_path / "sub" / f".gone.html{TMP_MARK}999999999"
+    stale.write_bytes(b"from a killed run")
+    with Staging(tmp_path) as staging:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(write)
+                os.read(read, 1)  # the parent's temp is written
+                staging.write(tmp_path / "sub" / "b.html", b"b", "sub/b.html")
+            finally:
+                os._exit(0)
+        os.close(read)
+        staging.stage(tmp_path / "sub" / "a.html", b"a", "sub/a.html")
+        os.write(write, b"x")
+        os.close(write)
+        os.waitpid(pid, 0)
+        assert temps(tmp_path) == sorted(f".{n}.html{TMP_MARK}{os.getpid()}" for n in "ab")
+        staging.abort()
     assert temps(tmp_path) == []

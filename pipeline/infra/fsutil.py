@@ -64,21 +64,24 @@ class ChangedMeanwhile(PipelineError):
         )
 
 
-def _tmp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
+def _tmp_name(path: Path, pid: int | None = None) -> Path:
+    return path.with_name(f".{path.name}{TMP_MARK}{pid or os.getpid()}")
 
 
 _swept: set[Path] = set()  # folders already cleaned by this process
 
 
-def remove_stale_temps(path: Path) -> None:
-    """Remove temp files a killed earlier run left beside ``path``.
+def remove_stale_temps(path: Path, own: int | None = None,
+                       swept: set[Path] = _swept) -> None:
+    """Remove temp files a killed earlier run left beside ``path`` (those of another
+    pid than ``own``, this process's by default).
 
-    Each folder is swept once per process (listing it for every write made writing a
-    folder of N files quadratic); our own temp files never outlive a write.
+    Each folder is swept once per process, or per ``swept`` given (listing it for every
+    write made writing a folder of N files quadratic); our own temp files never outlive
+    a write.
     """
     folder = path.parent
-    if folder in _swept:
+    if folder in swept:
         return
     with contextlib.suppress(FileNotFoundError):
         for sibling in folder.iterdir():
@@ -86,11 +89,11 @@ def remove_stale_temps(path: Path) -> None:
             if not (name.startswith(".") and TMP_MARK in name):
                 continue
             pid = name.rsplit(TMP_MARK, 1)[1]
-            if pid.isdigit() and int(pid) != os.getpid():
+            if pid.isdigit() and int(pid) not in (own or os.getpid(), os.getpid()):
                 with contextlib.suppress(OSError):
                     sibling.unlink()
     if folder.is_dir():
-        _swept.add(folder)
+        swept.add(folder)
 
 
 def write_bytes_atomic(path: Path, data: bytes, display: str | None = None, *,
@@ -210,58 +213,139 @@ def _same_bytes(one: Path, other: Path) -> bool:
 def write_files_atomic(files: Sequence[tuple[Path, bytes, str]]) -> list[bool]:
     """``write_bytes_atomic`` for many ``(path, data, display)``, with one disk flush.
 
-    Returns, for each file (paths distinct), whether its bytes changed. One fsync per file costs a
-    journal commit each (0.4-0.7 ms here: 2-3.5 s for the 5,000 pages of a render).
-    Here every changed file's new bytes go to its temp file first; then one ``sync()``
-    makes them all durable (on Linux it waits for the writes, like an fsync of every
-    file; elsewhere each temp is fsynced); only then is each temp renamed over its
-    file, in order. So the guarantees are those of ``write_bytes_atomic``: a process
-    killed at any point, or a power cut, leaves every file whole, old or new (temps
-    left behind are swept by the next run), and an error before the renames (a full
-    disk) changes no file and leaves no temp. What ``sync()`` does not report is a
-    write-back I/O error, which an fsync would.
+    Returns, for each file (paths distinct), whether its bytes changed. The guarantees
+    are those of ``Staging``, which does the work.
     """
-    changed = []
-    for path, data, _ in files:
-        remove_stale_temps(path)
+    with Staging(swept=_swept) as staging:  # batches: each folder swept once per process
+        changed = [staging.stage(path, data, display) for path, data, display in files]
+        staging.commit()
+    return changed
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A file ``Staging`` wrote to its temp (``temp``), or found already holding the
+    bytes (``temp`` None): small, so a forked child can send it back."""
+
+    path: Path
+    temp: Path | None
+    display: str
+
+    @property
+    def changed(self) -> bool:
+        return self.temp is not None
+
+
+class Staging:
+    """Many files replaced together, each file's new bytes written to its temp file as
+    soon as they are known (the site's HTML is never whole in memory), one disk flush.
+
+    ``stage`` compares the bytes with the file's and writes a changed file's temp; then
+    ``commit`` runs one ``sync()`` (on Linux it waits for the writes, like an fsync of
+    every file; elsewhere each temp is fsynced) and only then renames each temp over its
+    file, in stage order. One fsync per file costs a journal commit each (0.4-0.7 ms
+    here: 2-3.5 s for the 5,000 pages of a render). So the guarantees are those of
+    ``write_bytes_atomic``: a process killed at any point, or a power cut, leaves every
+    file whole, old or new (temps left behind are swept by the next run), and an error
+    before the renames (a full disk, an error of the caller's between two stages: used
+    as a context manager, ``abort`` runs then) changes no file and leaves no temp.
+    What ``sync()`` does not report is a write-back I/O error, which an fsync would.
+
+    A forked child may ``write`` for it (``add`` takes the record in): temps carry the
+    pid of the process that made the ``Staging``, so that what a failed child left is
+    overwritten when the work is done again, or removed by ``abort`` (which sweeps
+    ``root``), and the child's sweep of stale temps spares the parent's.
+    Staging a path again replaces its temp (or removes it, the bytes now being the
+    file's) and keeps its place in the order.
+    """
+
+    def __init__(self, root: Path | None = None, *, swept: set[Path] | None = None):
+        self.root = root
+        self.pid = os.getpid()
+        self._files: dict[Path, Staged] = {}
+        # Folders swept by this staging, not once per process: a process that renders
+        # twice (tests do) must still sweep what a run killed in between left.
+        self._swept: set[Path] = set() if swept is None else swept
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is not None:
+            self.abort()
+
+    def write(self, path: Path, data: bytes, display: str) -> Staged:
+        """Compare and write the temp now (in this process or a forked child); not
+        yet staged: ``add`` the result."""
+        remove_stale_temps(path, self.pid, self._swept)
+        tmp = _tmp_name(path, self.pid)
         try:
-            changed.append(not (path.is_file() and path.read_bytes() == data))
+            if path.is_file() and path.read_bytes() == data:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()  # staged before with other bytes
+                return Staged(path, None, display)
         except OSError:
-            changed.append(True)
-    pending: list[tuple[Path, Path, str]] = []  # (temp, file, display) written
-    renamed = 0
-    display = ""
-    try:
-        for (path, data, display), write in zip(files, changed, strict=True):
-            if write:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                pending.append((_tmp_name(path), path, display))
-                with open(pending[-1][0], "wb") as handle:
-                    handle.write(data)
-        if not pending:
-            return changed
-        if sys.platform.startswith("linux"):
-            os.sync()
-        else:
-            for tmp, _, name in pending:
-                display = name
-                with open(tmp, "rb+") as handle:
-                    os.fsync(handle.fileno())
-        for tmp, path, name in pending:
-            display = name
-            if path.exists():
-                with contextlib.suppress(OSError):
-                    os.chmod(tmp, path.stat().st_mode & 0o7777)
-            fault_point("write:before-rename")  # tests: killed with the new bytes in the temp
-            os.replace(tmp, path)
-            renamed += 1
-            fault_point("write:after-rename")
-    except OSError as exc:
-        for tmp, _, _ in pending[renamed:]:
+            pass
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-        raise _write_error(exc, display) from exc
-    return changed
+            raise _write_error(exc, display) from exc
+        return Staged(path, tmp, display)
+
+    def add(self, staged: Staged) -> bool:
+        """Stage what ``write`` wrote; whether the file changes."""
+        self._files[staged.path] = staged
+        return staged.changed
+
+    def stage(self, path: Path, data: bytes, display: str) -> bool:
+        """``write`` and ``add``: whether the file changes."""
+        return self.add(self.write(path, data, display))
+
+    def commit(self) -> None:
+        """Make every temp durable, then rename each over its file, in stage order."""
+        pending = [s for s in self._files.values() if s.temp is not None]
+        self._files = {}
+        renamed = 0
+        display = ""
+        try:
+            if not pending:
+                return
+            if sys.platform.startswith("linux"):
+                os.sync()
+            else:
+                for staged in pending:
+                    display = staged.display
+                    with open(staged.temp or "", "rb+") as handle:
+                        os.fsync(handle.fileno())
+            for staged in pending:
+                display = staged.display
+                tmp = staged.temp or staged.path
+                _keep_mode(tmp, staged.path)
+                fault_point("write:before-rename")  # tests: killed with the new bytes in the temp
+                os.replace(tmp, staged.path)
+                renamed += 1
+                fault_point("write:after-rename")
+        except OSError as exc:
+            for staged in pending[renamed:]:
+                with contextlib.suppress(OSError):
+                    (staged.temp or staged.path).unlink()
+            raise _write_error(exc, display) from exc
+
+    def abort(self) -> None:
+        """Remove every temp staged, and under ``root`` any a forked child left."""
+        for staged in self._files.values():
+            if staged.temp is not None:
+                with contextlib.suppress(OSError):
+                    staged.temp.unlink()
+        self._files = {}
+        if self.root is not None:
+            for tmp in self.root.rglob(f".*{TMP_MARK}{self.pid}"):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
 
 
 def read_text(path: Path, display: str) -> str:

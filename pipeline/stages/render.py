@@ -50,7 +50,7 @@ from markupsafe import Markup, escape
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.infra.fsutil import read_bytes, write_files_atomic
+from pipeline.infra.fsutil import Staged, Staging, read_bytes
 from pipeline.infra.workload import map_split, paused_gc
 from pipeline.models import Location
 from pipeline.text.langs import Lang
@@ -722,7 +722,16 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     just to measure it, but they are when a page they link to changed languages.
     Pages, catalogs and messages are read through ``ws`` (one of its own when None).
     """
-    ws = ws or Workspace()
+    # Each page goes to its temp file as soon as it is rendered (the site's HTML, 230 MB
+    # on 5,000 pages, was held until one write at the end); all replace their files
+    # together at the end, and an error before that changes none and leaves no temp.
+    with Staging(config.output_dir / BUILD) as staging:
+        return _render_site(config, slugs, langs, known, ws or Workspace(), staging)
+
+
+def _render_site(config: Config, slugs: Sequence[str] | None, langs: Sequence[Lang] | None,
+                 known: Mapping[str, Mapping[str, Completeness]] | None, ws: Workspace,
+                 staging: Staging) -> RenderResult:
     pages = load_pages(config.pages_dir, config.root, ws)
     by_slug = {p.slug: p for p in pages}
     for slug in slugs or ():
@@ -743,13 +752,20 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     links = site_links(config, pages, [name for name, _ in asset_files])
     renderer = SiteRenderer(config, links, ws)
     everywhere = tuple(config.all_languages)
+    build = config.output_dir / BUILD
+    rel = _Paths(config).rel
+
+    def stage_page(page: Page, lang: Lang, html: str) -> Staged:
+        """The page's temp file written now, by whichever process rendered it."""
+        path = build / lang.tag / f"{page.slug}.html"
+        return staging.write(path, html.encode("utf-8"), rel(path))
 
     def published_in(statuses: Mapping[str, Completeness]) -> list[Lang]:
         """The languages the page is published in, in config order."""
         return [lg for lg in everywhere if publishes(config, lg, statuses[lg.code])]
 
-    def compose(page: Page) -> tuple[dict[str, Completeness], dict[str, bytes]]:
-        """Every language's completeness of ``page``, and the HTML of the asked ones."""
+    def compose(page: Page) -> tuple[dict[str, Completeness], dict[str, Staged]]:
+        """Every language's completeness of ``page``; the asked ones written to temps."""
         statuses: dict[str, Completeness] = {}
         views = []
         drafts = []
@@ -761,13 +777,13 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
             views.append(view)
             drafts.append(draft)
         shown = published_in(statuses)
-        html: dict[str, bytes] = {}
+        html: dict[str, Staged] = {}
         for lang, view, draft in zip(everywhere, views, drafts, strict=True):
             if page.slug in wanted_slugs and lang.code in wanted_langs and lang in shown:
                 # The draft is the page when the page is in every language (the usual case).
                 final = draft if tuple(shown) == everywhere else renderer.page_html(
                     view, shown)[0]
-                html[lang.code] = final.encode("utf-8")
+                html[lang.code] = stage_page(page, lang, final)
         return statuses, html
 
     todo = [p for p in pages if p.slug in wanted_slugs or not configured <= set(
@@ -780,7 +796,7 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
         composed = dict(zip((p.slug for p in todo), map_split(compose, todo, split=split),
                             strict=True))
     plan = _Plan()
-    html: dict[tuple[str, str], bytes] = {}  # what pass two writes, rendered before any write
+    html: dict[tuple[str, str], Staged] = {}  # pages rendered, their temps written
     for page in pages:
         statuses, pieces = composed.get(page.slug) or (dict((known or {})[page.slug]), {})
         plan.published[page.slug] = published_in(statuses)
@@ -805,20 +821,25 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
                 redo.update((page.slug, lang.code) for lang in shown)
     for slug, code in sorted(redo):
         view = renderer.page_view(by_slug[slug], langs_by_code[code])
-        html[(slug, code)] = renderer.page_html(view, plan.published[slug])[0].encode("utf-8")
+        html[(slug, code)] = stage_page(by_slug[slug], langs_by_code[code],
+                                        renderer.page_html(view, plan.published[slug])[0])
         wanted_slugs.add(slug)
 
-    build = config.output_dir / BUILD
-    rel = _Paths(config).rel
-    out: list[tuple[Path, bytes, str]] = []  # written together at the end, in this order
+    files: list[str] = []  # staged, renamed into place together at the end in this order
+    written: list[str] = []
+    taken: set[Path] = set()
     removed: list[str] = []
-    # (page, language, file, published, withdrawn, index in ``out`` if rendered)
-    rows: list[tuple[Page, Lang, str, bool, bool, int | None]] = []
+    # (page, language, file, published, withdrawn, rendered, changed)
+    rows: list[tuple[Page, Lang, str, bool, bool, bool, bool]] = []
 
-    def emit(path: Path, data: str | bytes, display: str | None = None) -> int:
-        out.append((path, data.encode("utf-8") if isinstance(data, str) else data,
-                    display or rel(path)))
-        return len(out) - 1
+    def emit(path: Path, data: str | bytes | Staged, display: str | None = None) -> bool:
+        files.append(display or rel(path))
+        taken.add(path)
+        new = staging.add(data) if isinstance(data, Staged) else staging.stage(
+            path, data.encode("utf-8") if isinstance(data, str) else data, files[-1])
+        if new:
+            written.append(files[-1])
+        return new
 
     for page in pages:
         shown = plan.published[page.slug]
@@ -828,15 +849,15 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
             is_published = any(lg.code == lang.code for lg in shown)
             withdrawn = withdraws(config, lang, plan.status[(page.slug, lang.code)])
             asked = page.slug in wanted_slugs and lang.code in wanted_langs
-            index = None
+            rendered = new = False
             if asked and is_published:
-                index = emit(path, html.pop((page.slug, lang.code)), display)
+                rendered, new = True, emit(path, html.pop((page.slug, lang.code)), display)
             elif asked and withdrawn:  # its URL never turns into a 404
-                index = emit(path, renderer.withdrawn(page, lang), display)
+                rendered, new = True, emit(path, renderer.withdrawn(page, lang), display)
             elif asked and path.exists():
                 path.unlink()
                 removed.append(rel(path))
-            rows.append((page, lang, display, is_published, withdrawn, index))
+            rows.append((page, lang, display, is_published, withdrawn, rendered, new))
 
     languages = [lg for lg in config.all_languages
                  if any(lg in plan.published[p.slug] for p in pages)]
@@ -865,11 +886,11 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     emit(build / "index.html", renderer.chooser(languages))
     emit(build / "sitemap.xml", sitemap_xml(_sitemap_entries(renderer, pages, plan,
                                                              languages, sections)))
-    taken = {path for path, _, _ in out}
+    rendered_files = set(taken)  # not the assets: checked against what was rendered
     for lang in languages:
         for asset_name, asset, data in assets:
             target = build / lang.tag / asset_name
-            if target in taken:
+            if target in rendered_files:
                 raise PipelineError(
                     f"has the name of a rendered file, {rel(target)}",
                     Location(config.rel(asset)),
@@ -882,15 +903,13 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
                             f"output/{BUILD}/{STYLESHEET}; create it")
     emit(build / STYLESHEET, read_bytes(style, config.rel(style)))
 
-    changed = write_files_atomic(out)
-    files = [display for _, _, display in out]
-    written = [display for (_, _, display), new in zip(out, changed, strict=True) if new]
+    staging.commit()
     results = []
-    for page, lang, file, is_published, withdrawn, index in rows:
+    for page, lang, file, is_published, withdrawn, rendered, new in rows:
         status = plan.status[(page.slug, lang.code)]
         results.append(PageResult(
             page.slug, page.path, lang.code, lang.tag, file, is_published,
-            index is not None, index is not None and changed[index], status.translated,
+            rendered, new, status.translated,
             status.outdated, status.fallback, status.total, round(status.percent, 2),
             config.completeness_threshold(lang), status.stale, status.own_started,
             round(status.covered, 2), config.keep_threshold(lang), withdrawn))
