@@ -421,13 +421,14 @@ def write_a11y_reports(config: Config, result: A11yResult,
     what was checked) adds ``checked_sha256``, by which publish proves that every
     published page was checked in its current form."""
     paths = a11y_report_paths(config)
-    document = a11y_document(result)
+    document = a11y_document(result, streamed=True)
     if checked is not None:
         # The reports are not published (and are keyed with their line numbers masked).
         build = config.rel(config.output_dir / "build") + "/"
         document["checked_sha256"] = {p: sha for p, sha in checked.items()
                                       if p.startswith(build)}
-    write_text_atomic(paths["a11y.json"], dumps(document), config.rel(paths["a11y.json"]))
+    with atomic_text_stream(paths["a11y.json"], config.rel(paths["a11y.json"])) as stream:
+        stream.writelines(iter_dumps(document))  # never whole as text
     write_text_atomic(paths["a11y.junit.xml"], a11y_junit(result),
                       config.rel(paths["a11y.junit.xml"]))
     write_text_atomic(paths["a11y.html"], render_report(result), config.rel(paths["a11y.html"]))
@@ -467,6 +468,7 @@ def _accessibility(config: Config, cache: BuildCache, ws: Workspace, facts: File
             if p in current or p == f"{config.rel(reports)}/a11y.html"]
     merged = cached_a11y(config, cache, live, ws)
     write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live})
+    release_free_memory()  # the reports' text: room for publish and the cache
     # What pa11y ran on includes the a11y report itself, checked within the run: counted
     # like every other document, so the summary, a11y.json and a11y.html agree.
     checked = tuple(result.pages) if result is not None else ()
