@@ -36,6 +36,7 @@ from pipeline.infra.cache import (
     file_digest,
     load_cache,
     save_cache,
+    save_parts,
     tree_digest,
 )
 from pipeline.infra.digests import FileFacts, facts_file, sha256_hex, tree_files
@@ -245,12 +246,14 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                           f"{update.new_untranslated} new, {update.newly_obsolete} obsolete, "
                           f"{len(update.carried_over)} kept across a typo fix")
 
+    save_parts(config.output_dir, cache, "catalogs")  # done with: pickled while less is held
     release_free_memory()  # the catalogs' old texts and merges
     log("check", "checking translations")
     memo_before = dict(cache.qa)
     qa = run_checks(config, memo=cache.qa, ws=ws)  # unchanged entries: reused from the last
     if cache.qa != memo_before:
         cache.touch("qa")
+    save_parts(config.output_dir, cache, "qa")
     qa_report = config.rel(write_qa_report(config, qa))
     # QA and a11y findings with whether each blocks publication; written now with QA's
     # alone, so a later stage that fails leaves no earlier build's issues in the file.

@@ -115,6 +115,38 @@ def test_killed_before_the_manifest_the_last_cache_stands(make_root: object,
     assert {p.name for p in cache_dir(root / "output").glob("*.pickle")} == named
 
 
+def test_a_build_stopped_after_update_leaves_the_last_manifest(make_root: object,
+                                                             tmp_path: Path) -> None:
+    """The catalogs and QA parts are written as soon as update and check are done with
+    them (their pickler's memo off the build's peak), the manifest only at the end: a
+    build that fails in between leaves the last cache as it was, and the next build
+    sweeps the part no manifest names."""
+    root = make_root("build-site")  # type: ignore[operator]
+    assert run_cli(root, "build", "--defer-a11y").returncode == 0
+    manifest = cache_dir(root / "output") / MANIFEST
+    before = manifest.read_bytes()
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.", "Eye drops may help."))
+    style = root / "source" / "templates" / "style.css"
+    kept = style.read_bytes()
+    style.unlink()  # render fails, after update and check
+    failed = run_cli(root, "build", "--defer-a11y")
+    assert failed.returncode == 1 and "stylesheet not found" in failed.stderr
+    assert manifest.read_bytes() == before
+    named = {n for names in json.loads(before)["parts"].values() for n in names}
+    on_disk = {p.name for p in cache_dir(root / "output").glob("*.pickle")}
+    assert named < on_disk  # the new catalogs part, written early, named by no manifest
+    style.write_bytes(kept)
+    assert run_cli(root, "build", "--defer-a11y").returncode == 0
+    clean = tmp_path / "clean"
+    shutil.copytree(root, clean)
+    shutil.rmtree(clean / "output")
+    assert run_cli(clean, "build", "--defer-a11y").returncode == 0
+    assert tree(root) == tree(clean)
+    named = {n for names in json.loads(manifest.read_text())["parts"].values() for n in names}
+    assert {p.name for p in cache_dir(root / "output").glob("*.pickle")} == named
+
+
 def test_a_readability_document_is_rendered_again_only_when_its_lines_moved(
         make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An edit to the first page moves the catalog lines of the second page's entries:

@@ -192,6 +192,47 @@ def load_cache(output_dir: Path, parts: Iterable[str] = PARTS) -> BuildCache:
     return BuildCache()
 
 
+def _write_part(folder: Path, part: str, values: dict[Any, Any]) -> str:
+    """Pickle a part straight into a temp file (a big site's part is tens of megabytes,
+    better not held twice), named by its digest once whole and on disk: its file name."""
+    tmp = folder / f".{part}{TMP_MARK}{os.getpid()}"
+    hasher = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as handle, paused_gc():  # pickling makes no cycles
+            dump(values, _Hashing(handle, hasher))
+            handle.flush()
+            os.fsync(handle.fileno())
+        name = f"{part}-{hasher.hexdigest()[:20]}.pickle"
+        if (folder / name).is_file():
+            tmp.unlink()
+        else:
+            os.replace(tmp, folder / name)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise PipelineError(f"cannot write the build cache: {exc.strerror or exc}",
+                            Location(str(folder)),
+                            "check the disk space and the folder's permissions") from exc
+    return name
+
+
+def save_parts(output_dir: Path, cache: BuildCache, *parts: str) -> None:
+    """Write these (whole-file) parts now if they changed; ``save_cache`` names them in
+    the manifest at the build's end. The pickler keeps a memo of every object it wrote
+    (the catalogs of a 5,000-page site: about 100 MB): written as soon as the build is
+    done with a part, that memo is not stacked on the build's peak. A build stopped
+    before ``save_cache`` leaves the last manifest and its files; the next save removes
+    a file written here that no manifest names."""
+    folder = cache_dir(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for part in parts:
+        if part in _PER_PAGE:
+            raise ValueError(f"{part} is kept per page: written by save_cache")
+        if part in cache._dirty and part not in cache._unread:
+            cache._files[part] = [_write_part(folder, part, cache._values[part])]
+            cache._dirty.discard(part)
+
+
 def save_cache(output_dir: Path, cache: BuildCache) -> None:
     """Write the parts that changed, then the manifest; remove the files no longer named."""
     folder = cache_dir(output_dir)
@@ -200,29 +241,6 @@ def save_cache(output_dir: Path, cache: BuildCache) -> None:
         with contextlib.suppress(OSError):
             stale.unlink()
     files = {part: list(names) for part, names in cache._files.items()}
-
-    def write(part: str, values: dict[Any, Any]) -> str:
-        # Pickled straight into a temp file (a big site's part is tens of megabytes,
-        # better not held twice), named by its digest once whole and on disk.
-        tmp = folder / f".{part}{TMP_MARK}{os.getpid()}"
-        hasher = hashlib.sha256()
-        try:
-            with open(tmp, "wb") as handle, paused_gc():  # pickling makes no cycles
-                dump(values, _Hashing(handle, hasher))
-                handle.flush()
-                os.fsync(handle.fileno())
-            name = f"{part}-{hasher.hexdigest()[:20]}.pickle"
-            if (folder / name).is_file():
-                tmp.unlink()
-            else:
-                os.replace(tmp, folder / name)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise PipelineError(f"cannot write the build cache: {exc.strerror or exc}",
-                                Location(str(folder)),
-                                "check the disk space and the folder's permissions") from exc
-        return name
 
     for part in PARTS:
         if part in cache._unread:
@@ -233,11 +251,11 @@ def save_cache(output_dir: Path, cache: BuildCache) -> None:
                 names = [""] * SHARDS
             shards, changed = cache._shards(part, _PER_PAGE[part])
             for n in changed:
-                names[n] = write(f"{part}.{n:02}", shards[n])
+                names[n] = _write_part(folder, f"{part}.{n:02}", shards[n])
             files[part] = names
             cache._read[part] = shards
         elif part in cache._dirty:
-            files[part] = [write(part, cache._values[part])]
+            files[part] = [_write_part(folder, part, cache._values[part])]
     manifest = {"format": CACHE_FORMAT, "version": __version__, "parts": files}
     fault_point("cache:before-manifest")  # tests: parts written, the manifest not yet
     write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n",
