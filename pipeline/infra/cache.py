@@ -261,6 +261,13 @@ def digest(*parts: bytes | str) -> str:
     return hasher.hexdigest()
 
 
+def framed(part: str) -> bytes:
+    """``part`` as ``digest`` feeds it to the hash: ``digest(a, b)`` is the sha256 of
+    ``framed(a) + framed(b)``, so a part met many times is encoded once."""
+    raw = part.encode("utf-8")
+    return len(raw).to_bytes(8, "little") + raw
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
