@@ -277,7 +277,7 @@ class SiteRenderer:
         # What is the same on every page, worked out once: the site name, dates,
         # translations as HTML, and the last page's parsed body (by its links' addresses).
         self._site_names: dict[str, TextItem] = {}
-        self._dates: dict[tuple[dt.date, str], str] = {}
+        self._dates: dict[tuple[dt.date, str], Markup] = {}  # the <time> of ``_updated``
         self._translated = TranslatedHtml(self.ws.messages)
         self._body: tuple[Page, dict[tuple[tuple[str, str], ...], PreparedBody]] | None = None
 
@@ -427,12 +427,6 @@ class SiteRenderer:
     def _lang_view(self, lang: Lang) -> dict[str, str]:
         return {"tag": lang.tag, "dir": lang.direction, "name": lang.own_name}
 
-    def _date(self, date: dt.date, lang: Lang) -> str:
-        if (date, lang.code) not in self._dates:
-            self._dates[(date, lang.code)] = format_date(date, format="long",
-                                                         locale=lang.locale)
-        return self._dates[(date, lang.code)]
-
     def _prepared(self, page: Page, lang: Lang) -> PreparedBody:
         """``page``'s parsed body with its links for ``lang``; the last page's are kept,
         as every language needs one (the same one wherever every target is published)."""
@@ -556,8 +550,13 @@ class SiteRenderer:
         """The page's "last updated" date, localized, in a machine-readable <time>."""
         if page.updated is None:
             return None
-        return Markup('<bdi><time datetime="{}">{}</time></bdi>').format(
-            page.updated.isoformat(), self._date(page.updated, lang))
+        # Made once per date and language: each language's index shows every page's.
+        key = (page.updated, lang.code)
+        if key not in self._dates:
+            self._dates[key] = Markup('<bdi><time datetime="{}">{}</time></bdi>').format(
+                page.updated.isoformat(), format_date(page.updated, format="long",
+                                                      locale=lang.locale))
+        return self._dates[key]
 
     def language_index(self, lang: Lang, pages: Sequence[Page], langs: Sequence[Lang]) -> str:
         """The language's list of pages: each title with its description and its last
