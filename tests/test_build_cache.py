@@ -12,10 +12,13 @@ from typing import Any
 import pytest
 from conftest import ROOTS, run_cli, run_cli_process
 
-from pipeline.build import build
+from pipeline.build import build, page_fingerprints
 from pipeline.config import load_config
 from pipeline.infra.cache import MANIFEST, PARTS, BuildCache, cache_dir, load_cache, save_cache
 from pipeline.reporters import readability_html
+from pipeline.stages.extract import extract
+from pipeline.text.translations import Translations
+from pipeline.workspace import Workspace
 
 PAGE = "source/pages/dry-eye.md"
 
@@ -150,3 +153,32 @@ def reports(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted((root / "output" / "reports").rglob("*"))
             if p.is_file() and p.name not in ("build.json", "a11y-plan.json")}
+
+
+def _fingerprints(root: Path) -> dict[str, str]:
+    config = load_config(root)
+    ws = Workspace()
+    extracted = extract(config, ws=ws)
+    return page_fingerprints(config, extracted.pages, extracted.catalog, {
+        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages})
+
+
+def test_fingerprints_move_with_the_translations_of_each_pages_messages(tmp_path: Path
+                                                                         ) -> None:
+    """A message shared by two pages is resolved once per language: a hand edit of its
+    translation still moves both pages' fingerprints, one of a page's own only its own."""
+    root = tmp_path / "site"
+    shutil.copytree(ROOTS / "build-site", root)
+    po = root / "locales/es/LC_MESSAGES/messages.po"
+    before = _fingerprints(root)
+    assert set(before) == {"dry-eye", "eyelid-twitch"}
+    po.write_text(po.read_text().replace('msgstr "Inicio"', 'msgstr "Portada"'))
+    shared = _fingerprints(root)
+    assert all(shared[slug] != before[slug] for slug in before)
+    po.write_text(po.read_text().replace('msgstr "Ojo seco"', 'msgstr "Sequedad ocular"'))
+    own = _fingerprints(root)
+    assert own["dry-eye"] != shared["dry-eye"]
+    assert own["eyelid-twitch"] == shared["eyelid-twitch"]
+    po.write_text(po.read_text().replace('msgstr "Sequedad ocular"', 'msgstr "Ojo seco"')
+                  .replace('msgstr "Portada"', 'msgstr "Inicio"'))
+    assert _fingerprints(root) == before
