@@ -141,8 +141,12 @@ class _StageClock:
 
 
 def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
-                      translations: dict[str, Translations]) -> dict[str, str]:
-    """slug → hash of everything the page's HTML in every language depends on."""
+                      translations: dict[str, Translations],
+                      listings: dict[tuple[str, str], str] | None = None
+                      ) -> dict[str, str]:
+    """slug → hash of everything the page's HTML in every language depends on; in
+    ``listings``, (slug, language code) → hash of what that language's index shows of
+    the page (its title, description and date, with the templates and configuration)."""
     page_paths = {p.path for p in pages}
     shared = [e for e in pot.active if not any(x.path in page_paths for x in e.locations)]
     base_parts: list[str] = [__version__, file_digest(config.root / config.file),
@@ -174,6 +178,20 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
                     part = known[key] = framed(f"{code}\x00{resolved.state}\x00{resolved.text}")
                 parts.append(part)
         out[page.slug] = hashlib.sha256(b"".join(parts)).hexdigest()
+        if listings is not None:
+            texts = [page.title] if page.description is None else [page.title,
+                                                                    page.description]
+            facts = base + framed(repr((page.slug, page.path, page.updated,
+                                        [(t.value, t.line) for t in texts])))
+            for code, tr in translations.items():
+                listed = [facts]
+                for text in texts:
+                    part = shown[code].get((text.value, None))
+                    if part is None:  # not a message of the page's (never, as pages are)
+                        resolved = tr.resolve(text.value)
+                        part = framed(f"{code}\x00{resolved.state}\x00{resolved.text}")
+                    listed.append(part)
+                listings[(page.slug, code)] = hashlib.sha256(b"".join(listed)).hexdigest()
     return out
 
 
@@ -270,8 +288,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
 
     # Not kept: the renderer and readability make their own (a big site's are tens of MB).
+    listings: dict[tuple[str, str], str] = {}
     fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, {
-        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages})
+        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages},
+        listings)
     slugs = [p.slug for p in extracted.pages]
     same_pages = set(cache.fingerprints) == set(fingerprints)
     changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
@@ -281,7 +301,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # again, and a page whose link target changed languages is rendered again.
     known = {s: cache.completeness[s] for s in slugs
              if s in cache.completeness} if same_pages else None
-    rendered = render_site(config, None if not same_pages else changed, known=known, ws=ws)
+    indexes = dict(cache.language_indexes)
+    rendered = render_site(config, None if not same_pages else changed, known=known, ws=ws,
+                           listings=listings, indexes=indexes)
+    cache.language_indexes = indexes
     ws.release_tokens()  # only rendering reads the pages' tokens
     release_free_memory()  # the site's HTML, freed: room for readability's results
     for item in rendered.pages:

@@ -17,6 +17,7 @@ from pipeline.config import load_config
 from pipeline.infra.cache import MANIFEST, PARTS, BuildCache, cache_dir, load_cache, save_cache
 from pipeline.reporters import readability_html
 from pipeline.stages.extract import extract
+from pipeline.stages.render import SiteRenderer
 from pipeline.text.translations import Translations
 from pipeline.workspace import Workspace
 
@@ -182,3 +183,44 @@ def test_fingerprints_move_with_the_translations_of_each_pages_messages(tmp_path
     po.write_text(po.read_text().replace('msgstr "Sequedad ocular"', 'msgstr "Ojo seco"')
                   .replace('msgstr "Portada"', 'msgstr "Inicio"'))
     assert _fingerprints(root) == before
+
+
+def test_a_language_index_is_rendered_again_only_when_what_it_lists_changed(
+        make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each edit's build leaves the site of a cold build; an index whose pages and
+    their fingerprints did not change is taken from the disk, not rendered."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    rendered: list[str] = []
+    real = SiteRenderer.language_index
+
+    def counting(self: SiteRenderer, lang: Any, pages: Any, langs: Any) -> str:
+        rendered.append(lang.code)
+        return real(self, lang, pages, langs)
+
+    monkeypatch.setattr(SiteRenderer, "language_index", counting)
+
+    def edit(path: str, old: str, new: str) -> list[str]:
+        file = root / path
+        assert old in file.read_text()
+        file.write_text(file.read_text().replace(old, new))
+        rendered.clear()
+        build(load_config(root), defer_a11y=True)
+        again = sorted(rendered)
+        cold = tmp_path / f"cold-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output"))
+        build(load_config(cold), defer_a11y=True)
+        assert tree(root) == tree(cold)
+        return again
+
+    assert edit(PAGE, "Eye drops can help.", "Eye drops can help you.") == []
+    assert edit("locales/es/LC_MESSAGES/messages.po", 'msgstr "Ojo seco"',
+                'msgstr "Sequedad ocular"') == ["es"]
+    assert edit(PAGE, "updated: 2026-09-15", "updated: 2026-10-01") == ["en", "es", "fr"]
+    assert edit("source/templates/index.html", '<ul class="page-list">',
+                '<ul class="page-list" id="pages">') == ["en", "es", "fr"]
+    assert edit("pyproject.toml", 'site_title = "Riverside Neurology Clinic"',
+                'site_title = "Riverside Clinic"') == ["en", "es", "fr"]
+    (root / "output/build/fr/index.html").write_text("edited by hand")
+    assert edit(PAGE, "Eye drops can help you.", "Eye drops can help.") == ["fr"]

@@ -50,6 +50,8 @@ from markupsafe import Markup, escape
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
+from pipeline.infra.cache import digest
+from pipeline.infra.digests import sha256_hex
 from pipeline.infra.fsutil import read_bytes, write_files_atomic
 from pipeline.infra.workload import map_split, paused_gc
 from pipeline.models import Location
@@ -708,10 +710,38 @@ def sitemap_xml(entries: Iterable[tuple[str, Sequence[tuple[str, str]]]]) -> str
     return "\n".join(lines) + "\n"
 
 
+def _language_index(renderer: SiteRenderer, lang: Lang, listed: Sequence[Page],
+                    languages: Sequence[Lang], path: Path,
+                    listings: Mapping[tuple[str, str], str] | None,
+                    indexes: dict[str, tuple[str, str]] | None) -> bytes:
+    """``renderer.language_index``'s bytes, or the same bytes as on disk: the same
+    pages, each with the same listing digest (its title, description and date in the
+    language, the templates, the configuration), in the same languages make the same
+    index (five of them took 0.2 s of an edit's build at 1,000 pages)."""
+    if (listings is None or indexes is None
+            or not all((page.slug, lang.code) in listings for page in listed)):
+        return renderer.language_index(lang, listed, languages).encode("utf-8")
+    key = digest(lang.code, *(lg.code for lg in languages), *(
+        part for page in listed for part in (page.slug, listings[(page.slug, lang.code)])))
+    known = indexes.get(lang.code)
+    if known is not None and known[0] == key:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b""
+        if sha256_hex(data) == known[1]:
+            return data
+    data = renderer.language_index(lang, listed, languages).encode("utf-8")
+    indexes[lang.code] = (key, sha256_hex(data))
+    return data
+
+
 def render_site(config: Config, slugs: Sequence[str] | None = None,
                 langs: Sequence[Lang] | None = None, *,
                 known: Mapping[str, Mapping[str, Completeness]] | None = None,
-                ws: Workspace | None = None) -> RenderResult:
+                ws: Workspace | None = None,
+                listings: Mapping[tuple[str, str], str] | None = None,
+                indexes: dict[str, tuple[str, str]] | None = None) -> RenderResult:
     """Render the site; ``slugs`` / ``langs`` limit which pages are (re)written.
 
     Publication is always decided for every page and language, so the switcher,
@@ -720,6 +750,11 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
     pages outside ``slugs`` are taken to be unchanged since: they are not rendered again
     just to measure it, but they are when a page they link to changed languages.
     Pages, catalogs and messages are read through ``ws`` (one of its own when None).
+    ``listings`` (the build's: (slug, language code) → a digest of all that language's
+    index shows of the page) and ``indexes`` (language code → what its index listed and the index's
+    sha256, kept by the build and updated here):
+    a language's index whose pages and languages are as listed last time is not
+    rendered again, its file on disk is (when it still holds those bytes).
     """
     ws = ws or Workspace()
     pages = load_pages(config.pages_dir, config.root, ws)
@@ -843,7 +878,8 @@ def render_site(config: Config, slugs: Sequence[str] | None = None,
         if lang.code in wanted_langs:
             listed = [p for p in pages if lang in plan.published[p.slug]]
             emit(build / lang.tag / "index.html",
-                 renderer.language_index(lang, listed, languages))
+                 _language_index(renderer, lang, listed, languages, build / lang.tag
+                                 / "index.html", listings, indexes))
     sections = _section_languages(links, renderer.available, everywhere)
     for section, shown in sections:
         for lang in shown:
