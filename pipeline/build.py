@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -161,13 +162,17 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
             base_parts.append(repr((entry.msgid, entry.msgctxt, own.msgstr, own.msgstr_plural,
                                     own.fuzzy) if own else None))
     base = framed(digest(*base_parts))
-    # ``digest(base, page's file, one part per language and message)``, each part
-    # resolved and encoded once per language: pages share many messages (front matter,
-    # repeated blocks), and a thousand pages made 140,000 ``resolve`` calls.
+    # ``digest(base, page's file, one part per language and message)``, a part of a
+    # message of several pages resolved and encoded once per language (front matter,
+    # repeated blocks: a thousand pages made 140,000 ``resolve`` calls); only those
+    # kept (all messages' texts in five languages weighed some ten megabytes).
+    messages = {page.slug: page_messages(page) for page in pages}
+    repeated = {key for key, count in Counter(
+        key for keys in messages.values() for key in keys).items() if count > 1}
     shown: dict[str, dict[tuple[str, str | None], bytes]] = {code: {} for code in translations}
     out: dict[str, str] = {}
     for page in pages:
-        keys = page_messages(page)
+        keys = messages[page.slug]
         parts = [base, framed(file_digest(config.root / page.path))]
         for code, tr in translations.items():
             known = shown[code]
@@ -175,7 +180,9 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
                 part = known.get(key)
                 if part is None:
                     resolved = tr.resolve(*key)
-                    part = known[key] = framed(f"{code}\x00{resolved.state}\x00{resolved.text}")
+                    part = framed(f"{code}\x00{resolved.state}\x00{resolved.text}")
+                    if key in repeated:
+                        known[key] = part
                 parts.append(part)
         out[page.slug] = hashlib.sha256(b"".join(parts)).hexdigest()
         if listings is not None:
@@ -187,7 +194,7 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
                 listed = [facts]
                 for text in texts:
                     part = shown[code].get((text.value, None))
-                    if part is None:  # not a message of the page's (never, as pages are)
+                    if part is None:  # a message of this page only
                         resolved = tr.resolve(text.value)
                         part = framed(f"{code}\x00{resolved.state}\x00{resolved.text}")
                     listed.append(part)
