@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +35,7 @@ from pipeline.infra.cache import (
     BuildCache,
     digest,
     file_digest,
+    framed,
     load_cache,
     save_cache,
     save_parts,
@@ -141,8 +143,12 @@ class _StageClock:
 
 
 def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
-                      translations: dict[str, Translations]) -> dict[str, str]:
-    """slug → hash of everything the page's HTML in every language depends on."""
+                      translations: dict[str, Translations],
+                      listings: dict[tuple[str, str], str] | None = None
+                      ) -> dict[str, str]:
+    """slug → hash of everything the page's HTML in every language depends on; in
+    ``listings``, (slug, language code) → hash of what that language's index shows of
+    the page (its title, description and date, with the templates and configuration)."""
     page_paths = {p.path for p in pages}
     shared = [e for e in pot.active if not any(x.path in page_paths for x in e.locations)]
     base_parts: list[str] = [__version__, file_digest(config.root / config.file),
@@ -156,15 +162,44 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
             base_parts.append(code)
             base_parts.append(repr((entry.msgid, entry.msgctxt, own.msgstr, own.msgstr_plural,
                                     own.fuzzy) if own else None))
-    base = digest(*base_parts)
+    base = framed(digest(*base_parts))
+    # ``digest(base, page's file, one part per language and message)``, a part of a
+    # message of several pages resolved and encoded once per language (front matter,
+    # repeated blocks: a thousand pages made 140,000 ``resolve`` calls); only those
+    # kept (all messages' texts in five languages weighed some ten megabytes).
+    messages = {page.slug: page_messages(page) for page in pages}
+    repeated = {key for key, count in Counter(
+        key for keys in messages.values() for key in keys).items() if count > 1}
+    shown: dict[str, dict[tuple[str, str | None], bytes]] = {code: {} for code in translations}
     out: dict[str, str] = {}
     for page in pages:
-        parts = [base, file_digest(config.root / page.path)]
+        keys = messages[page.slug]
+        parts = [base, framed(file_digest(config.root / page.path))]
         for code, tr in translations.items():
-            for msgid, ctx in page_messages(page):
-                resolved = tr.resolve(msgid, ctx)
-                parts.append(f"{code}\x00{resolved.state}\x00{resolved.text}")
-        out[page.slug] = digest(*parts)
+            known = shown[code]
+            for key in keys:
+                part = known.get(key)
+                if part is None:
+                    resolved = tr.resolve(*key)
+                    part = framed(f"{code}\x00{resolved.state}\x00{resolved.text}")
+                    if key in repeated:
+                        known[key] = part
+                parts.append(part)
+        out[page.slug] = hashlib.sha256(b"".join(parts)).hexdigest()
+        if listings is not None:
+            texts = [page.title] if page.description is None else [page.title,
+                                                                    page.description]
+            facts = base + framed(repr((page.slug, page.path, page.updated,
+                                        [(t.value, t.line) for t in texts])))
+            for code, tr in translations.items():
+                listed = [facts]
+                for text in texts:
+                    part = shown[code].get((text.value, None))
+                    if part is None:  # a message of this page only
+                        resolved = tr.resolve(text.value)
+                        part = framed(f"{code}\x00{resolved.state}\x00{resolved.text}")
+                    listed.append(part)
+                listings[(page.slug, code)] = hashlib.sha256(b"".join(listed)).hexdigest()
     return out
 
 
@@ -263,8 +298,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
 
     # Not kept: the renderer and readability make their own (a big site's are tens of MB).
+    listings: dict[tuple[str, str], str] = {}
     fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, {
-        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages})
+        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages},
+        listings)
     slugs = [p.slug for p in extracted.pages]
     same_pages = set(cache.fingerprints) == set(fingerprints)
     changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
@@ -274,7 +311,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # again, and a page whose link target changed languages is rendered again.
     known = {s: cache.completeness[s] for s in slugs
              if s in cache.completeness} if same_pages else None
-    rendered = render_site(config, None if not same_pages else changed, known=known, ws=ws)
+    indexes = dict(cache.language_indexes)
+    rendered = render_site(config, None if not same_pages else changed, known=known, ws=ws,
+                           listings=listings, indexes=indexes)
+    cache.language_indexes = indexes
     ws.release_tokens()  # only rendering reads the pages' tokens
     release_free_memory()  # the site's HTML, freed: room for readability's results
     for item in rendered.pages:

@@ -12,10 +12,14 @@ from typing import Any
 import pytest
 from conftest import ROOTS, run_cli, run_cli_process
 
-from pipeline.build import build
+from pipeline.build import build, page_fingerprints
 from pipeline.config import load_config
 from pipeline.infra.cache import MANIFEST, PARTS, BuildCache, cache_dir, load_cache, save_cache
 from pipeline.reporters import readability_html
+from pipeline.stages.extract import extract
+from pipeline.stages.render import SiteRenderer
+from pipeline.text.translations import Translations
+from pipeline.workspace import Workspace
 
 PAGE = "source/pages/dry-eye.md"
 
@@ -182,3 +186,73 @@ def reports(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted((root / "output" / "reports").rglob("*"))
             if p.is_file() and p.name not in ("build.json", "a11y-plan.json")}
+
+
+def _fingerprints(root: Path) -> dict[str, str]:
+    config = load_config(root)
+    ws = Workspace()
+    extracted = extract(config, ws=ws)
+    return page_fingerprints(config, extracted.pages, extracted.catalog, {
+        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages})
+
+
+def test_fingerprints_move_with_the_translations_of_each_pages_messages(tmp_path: Path
+                                                                         ) -> None:
+    """A message shared by two pages is resolved once per language: a hand edit of its
+    translation still moves both pages' fingerprints, one of a page's own only its own."""
+    root = tmp_path / "site"
+    shutil.copytree(ROOTS / "build-site", root)
+    po = root / "locales/es/LC_MESSAGES/messages.po"
+    before = _fingerprints(root)
+    assert set(before) == {"dry-eye", "eyelid-twitch"}
+    po.write_text(po.read_text().replace('msgstr "Inicio"', 'msgstr "Portada"'))
+    shared = _fingerprints(root)
+    assert all(shared[slug] != before[slug] for slug in before)
+    po.write_text(po.read_text().replace('msgstr "Ojo seco"', 'msgstr "Sequedad ocular"'))
+    own = _fingerprints(root)
+    assert own["dry-eye"] != shared["dry-eye"]
+    assert own["eyelid-twitch"] == shared["eyelid-twitch"]
+    po.write_text(po.read_text().replace('msgstr "Sequedad ocular"', 'msgstr "Ojo seco"')
+                  .replace('msgstr "Portada"', 'msgstr "Inicio"'))
+    assert _fingerprints(root) == before
+
+
+def test_a_language_index_is_rendered_again_only_when_what_it_lists_changed(
+        make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each edit's build leaves the site of a cold build; an index whose pages and
+    their fingerprints did not change is taken from the disk, not rendered."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    rendered: list[str] = []
+    real = SiteRenderer.language_index
+
+    def counting(self: SiteRenderer, lang: Any, pages: Any, langs: Any) -> str:
+        rendered.append(lang.code)
+        return real(self, lang, pages, langs)
+
+    monkeypatch.setattr(SiteRenderer, "language_index", counting)
+
+    def edit(path: str, old: str, new: str) -> list[str]:
+        file = root / path
+        assert old in file.read_text()
+        file.write_text(file.read_text().replace(old, new))
+        rendered.clear()
+        build(load_config(root), defer_a11y=True)
+        again = sorted(rendered)
+        cold = tmp_path / f"cold-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output"))
+        build(load_config(cold), defer_a11y=True)
+        assert tree(root) == tree(cold)
+        return again
+
+    assert edit(PAGE, "Eye drops can help.", "Eye drops can help you.") == []
+    assert edit("locales/es/LC_MESSAGES/messages.po", 'msgstr "Ojo seco"',
+                'msgstr "Sequedad ocular"') == ["es"]
+    assert edit(PAGE, "updated: 2026-09-15", "updated: 2026-10-01") == ["en", "es", "fr"]
+    assert edit("source/templates/index.html", '<ul class="page-list">',
+                '<ul class="page-list" id="pages">') == ["en", "es", "fr"]
+    assert edit("pyproject.toml", 'site_title = "Riverside Neurology Clinic"',
+                'site_title = "Riverside Clinic"') == ["en", "es", "fr"]
+    (root / "output/build/fr/index.html").write_text("edited by hand")
+    assert edit(PAGE, "Eye drops can help you.", "Eye drops can help.") == ["fr"]

@@ -91,6 +91,8 @@ class BuildCache:
     # its tokens; the next build's workspace starts from them.
     pages = _PerPage("pages")
     page_stats = _Field[dict[str, Any]]("state", dict)  # Workspace.page_stats() of ``pages``
+    # lang code → (what its index listed, the index's sha256): render.render_site's
+    language_indexes = _Field[dict[str, tuple[str, str]]]("state", dict)
     qa = _Field[dict[str, Any]]("qa", dict)  # lang → check Memo (entry → findings)
     catalogs = _Field[Any]("catalogs", lambda: None)  # update.UpdateMemo: catalogs, parsed
     a11y_key = _Field[str]("a11y", str)  # settings the a11y results depend on
@@ -277,6 +279,13 @@ def digest(*parts: bytes | str) -> str:
         hasher.update(len(raw).to_bytes(8, "little"))
         hasher.update(raw)
     return hasher.hexdigest()
+
+
+def framed(part: str) -> bytes:
+    """``part`` as ``digest`` feeds it to the hash: ``digest(a, b)`` is the sha256 of
+    ``framed(a) + framed(b)``, so a part met many times is encoded once."""
+    raw = part.encode("utf-8")
+    return len(raw).to_bytes(8, "little") + raw
 
 
 def file_digest(path: Path) -> str:

@@ -101,10 +101,15 @@ def verify_checked(config: Config, hashes: dict[str, tuple[str, int]]) -> dict[s
     checked = result.get("checked_sha256")
     if isinstance(checked, dict):
         # The result names the exact bytes it checked: every page must be one of them.
+        # Named as ``config.rel`` names them, the folder resolved once (thousands of
+        # pages); only a name not found so is resolved on its own (a symbolic link).
+        prefix = build_display + "/"
         for name, (sha, _) in sorted(hashes.items()):
             if not name.endswith(".html"):
                 continue
-            rel = config.rel(build / name)
+            rel = prefix + name
+            if checked.get(rel) != sha:
+                rel = config.rel(build / name)
             if checked.get(rel) != sha:
                 raise PipelineError(
                     "refusing to publish: this page was not checked for accessibility "

@@ -146,8 +146,10 @@ def validate_ignore(codes: Iterable[str], where: str, config_file: str | None = 
 Memo = dict[bytes, tuple[int, tuple[Finding, ...]]]
 
 
-def _entry_digest(context: bytes, entry: Entry) -> bytes:
-    hasher = hashlib.blake2b(context, digest_size=16)
+def _entry_digest(context: hashlib.blake2b, entry: Entry) -> bytes:
+    """``context``: a blake2b (16 bytes) fed the check context, copied for each entry
+    (hashing the context again for each of 50,000 entries took a third of the time)."""
+    hasher = context.copy()
     hasher.update(repr((entry.msgid, entry.msgstr, entry.msgctxt, entry.msgid_plural,
                         entry.msgstr_plural, entry.locations, entry.auto_comments,
                         entry.translator_comments, entry.flags, entry.previous_msgctxt,
@@ -176,7 +178,8 @@ def check_catalog(config: Config, lang: Lang, catalog: Catalog, *,
     line of today. The third value is the memo for the next run."""
     ctx = make_context(config, lang, catalog, glossary if config.check.glossary else (),
                        ws=ws)
-    context = repr((__version__, ctx)).encode("utf-8", "surrogatepass")
+    context = hashlib.blake2b(repr((__version__, ctx)).encode("utf-8", "surrogatepass"),
+                              digest_size=16)
     fuzzy = include_fuzzy or config.lang_config(lang).fallback == "outdated"
     skip = frozenset(ignore)
     findings: list[Finding] = []
