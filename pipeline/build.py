@@ -377,6 +377,11 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
             issues += found
             _write_code_quality(config, issues, prefix)
     ws.release_messages()  # no later stage reads a message: room for publish and the cache
+    # Nor a catalog: the catalogs part is on disk since update (save_parts), and what is
+    # left of the build (gates, publish, the cache) reads results only.
+    ws.release_catalogs()
+    cache.drop("catalogs")
+    release_free_memory()
     gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
     rows = _rows(config, rendered, qa, readability, a11y)
     reasons = tuple(g.detail for g in gates if g.blocks)

@@ -133,6 +133,12 @@ class Workspace:
 
     # --- catalogs ---------------------------------------------------------------------
 
+    def release_catalogs(self) -> None:
+        """Drop the parsed catalogs and the fuzzy index (the build does once its last
+        stage that reads a catalog is done); read and parsed again if anyone asks."""
+        self._catalogs = {}
+        self._fuzzy = None
+
     def read_po(self, file: Path, display: str) -> Catalog:
         """``pipeline.po.read_po``, parsing a file only if its bytes are new here."""
         return self._catalog(read_bytes(file, display), display)

@@ -119,6 +119,14 @@ class BuildCache:
                 raise AttributeError(name)
             self._dirty.add(field.part)
 
+    def drop(self, part: str) -> None:
+        """Let go of a part already written (``save_parts``) or unchanged: its file stays
+        named in the manifest, its values are no longer held (nor readable) here."""
+        if part in self._dirty or part in _PER_PAGE:
+            raise ValueError(f"the build cache's {part!r} part is not on disk as it is")
+        self._values[part] = {}
+        self._unread.add(part)
+
     def _shards(self, part: str, name: str) -> tuple[list[dict[Any, Any]], list[int]]:
         """A per-page part's shards, and those that differ from what was read."""
         value: dict[Any, Any] = self._values[part].get(name, {})
