@@ -46,6 +46,12 @@ def _fstrcmp(a: bytes, b: bytes) -> float:
     return (total - Indel.distance(a, b)) / total if total else 1.0
 
 
+# 4-gram sets kept per matcher: a paragraph's is about 20 kB, and kept for every entry
+# a drift update visited they grew to 800 MB on 5,000 pages (a matcher per language);
+# the ones a query asks for again are mostly those of the last few queries.
+GRAMS_KEPT = 4096
+
+
 class _Matcher:
     """msgmerge's fuzzy search over the old entries that have a translation.
 
@@ -77,6 +83,8 @@ class _Matcher:
     def _grams_of(self, position: int) -> frozenset[str]:
         grams = self._grams.get(position)
         if grams is None:
+            if len(self._grams) >= GRAMS_KEPT:  # the oldest out: a bounded memo
+                del self._grams[next(iter(self._grams))]
             text = self.pool[position].msgid
             grams = self._grams[position] = frozenset(
                 text[i : i + 4] for i in range(len(text) - 3))
