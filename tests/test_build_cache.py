@@ -97,6 +97,20 @@ def tree(root: Path) -> dict[str, str]:
             for p in sorted((root / "output" / "build").rglob("*")) if p.is_file()}
 
 
+def assert_builds_like_a_cold_build(root: Path, tmp_path: Path) -> None:
+    """The next build of ``root`` makes what a build with no cache makes, and leaves no
+    cache file its manifest does not name."""
+    assert run_cli(root, "build", "--defer-a11y").returncode == 0
+    clean = tmp_path / "clean"
+    shutil.copytree(root, clean)
+    shutil.rmtree(clean / "output")
+    assert run_cli(clean, "build", "--defer-a11y").returncode == 0
+    assert tree(root) == tree(clean)
+    named = {n for names in json.loads((cache_dir(root / "output") / MANIFEST).read_text())[
+        "parts"].values() for n in names}
+    assert {p.name for p in cache_dir(root / "output").glob("*.pickle")} == named
+
+
 def test_killed_before_the_manifest_the_last_cache_stands(make_root: object,
                                                           tmp_path: Path) -> None:
     """Parts written, manifest not: the next build reads the previous cache whole (the
@@ -108,15 +122,7 @@ def test_killed_before_the_manifest_the_last_cache_stands(make_root: object,
     killed = run_cli_process(root, "build", "--defer-a11y",
                              env={"PIPELINE_FAULT": "cache:before-manifest"})
     assert killed.returncode == 137
-    assert run_cli(root, "build", "--defer-a11y").returncode == 0
-    clean = tmp_path / "clean"
-    shutil.copytree(root, clean)
-    shutil.rmtree(clean / "output")
-    assert run_cli(clean, "build", "--defer-a11y").returncode == 0
-    assert tree(root) == tree(clean)
-    named = {n for names in json.loads((cache_dir(root / "output") / MANIFEST).read_text())[
-        "parts"].values() for n in names}
-    assert {p.name for p in cache_dir(root / "output").glob("*.pickle")} == named
+    assert_builds_like_a_cold_build(root, tmp_path)
 
 
 def test_a_build_stopped_after_update_leaves_the_last_manifest(make_root: object,
@@ -141,14 +147,7 @@ def test_a_build_stopped_after_update_leaves_the_last_manifest(make_root: object
     on_disk = {p.name for p in cache_dir(root / "output").glob("*.pickle")}
     assert named < on_disk  # the new catalogs part, written early, named by no manifest
     style.write_bytes(kept)
-    assert run_cli(root, "build", "--defer-a11y").returncode == 0
-    clean = tmp_path / "clean"
-    shutil.copytree(root, clean)
-    shutil.rmtree(clean / "output")
-    assert run_cli(clean, "build", "--defer-a11y").returncode == 0
-    assert tree(root) == tree(clean)
-    named = {n for names in json.loads(manifest.read_text())["parts"].values() for n in names}
-    assert {p.name for p in cache_dir(root / "output").glob("*.pickle")} == named
+    assert_builds_like_a_cold_build(root, tmp_path)
 
 
 def test_a_readability_document_is_rendered_again_only_when_its_lines_moved(
