@@ -53,6 +53,15 @@ def make_root(tmp_path: Path) -> Iterator[object]:
     yield copy
 
 
+# The suite sends SIGINT to processes it starts (Ctrl-C of serve, a stopped build). A
+# suite started as a background job, or under a wrapper that ignores SIGINT, passes the
+# ignoring on to every child, which then rightly keeps ignoring it ("a signal ignored
+# when the run began stays so"): with Python's own handler here instead, children start
+# with the default, as from a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 SHIPPED_CONFIG = "pipeline.toml"
 
 
