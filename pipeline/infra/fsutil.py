@@ -325,10 +325,8 @@ class Staging:
                 display = staged.display
                 tmp = staged.temp or staged.path
                 _keep_mode(tmp, staged.path)
-                fault_point("write:before-rename")  # tests: killed with the new bytes in the temp
-                os.replace(tmp, staged.path)
+                _rename_into_place(tmp, staged.path)
                 renamed += 1
-                fault_point("write:after-rename")
         except OSError as exc:
             for staged in pending[renamed:]:
                 with contextlib.suppress(OSError):
