@@ -180,8 +180,7 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
             for key in keys:
                 part = known.get(key)
                 if part is None:
-                    resolved = tr.resolve(*key)
-                    part = framed(f"{code}\x00{resolved.state}\x00{resolved.text}")
+                    part = _resolved_part(code, tr, *key)
                     if key in repeated:
                         known[key] = part
                 parts.append(part)
@@ -196,11 +195,16 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
                 for text in texts:
                     part = shown[code].get((text.value, None))
                     if part is None:  # a message of this page only
-                        resolved = tr.resolve(text.value)
-                        part = framed(f"{code}\x00{resolved.state}\x00{resolved.text}")
+                        part = _resolved_part(code, tr, text.value, None)
                     listed.append(part)
                 listings[(page.slug, code)] = hashlib.sha256(b"".join(listed)).hexdigest()
     return out
+
+
+def _resolved_part(code: str, tr: Translations, msgid: str, ctx: str | None) -> bytes:
+    """A message's part of a fingerprint: what the language resolves it to."""
+    resolved = tr.resolve(msgid, ctx)
+    return framed(f"{code}\x00{resolved.state}\x00{resolved.text}")
 
 
 def _shown(pages: tuple[PageReadability, ...]) -> bytes:
