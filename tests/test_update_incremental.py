@@ -29,6 +29,7 @@ from pipeline.config import load_config
 from pipeline.infra.workload import dumps
 from pipeline.models import Location
 from pipeline.models.update import UpdateResult
+from pipeline.po import blocks as blocks_module
 from pipeline.po.blocks import moved, read_blockwise
 from pipeline.po.model import Catalog, Entry
 from pipeline.po.reader import parse_po_bytes
@@ -149,6 +150,37 @@ def test_incremental_update_is_the_full_merge_step_by_step(
     assert results[0] == results[1]
     assert sum(r.new_untranslated for r in results[0]) >= len(LANGS)
     assert_same(incremental, full, memo)
+
+
+def test_a_first_merge_reads_again_only_the_blocks_whose_text_changed(
+        make_root: MakeRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No memo yet (a cold build): the old file is read block by block, and the merged
+    # file's blocks with the very text of an old block are not read a second time.
+    incremental, full = twin(make_root, tmp_path)
+    both((incremental, full), change_source)
+    read: list[str] = []
+    real = blocks_module._alone
+
+    def counted(block: str, first: int, display: str) -> Entry | Catalog | None:
+        if display.endswith(".po"):  # the template is read block by block too
+            read.append(block)
+        return real(block, first, display)
+
+    monkeypatch.setattr(blocks_module, "_alone", counted)
+    olds = {lang: po_path(incremental, lang).read_text(encoding="utf-8") for lang in LANGS}
+    memo = UpdateMemo()
+    results = update_both(incremental, full, memo)
+    assert results[0] == results[1]
+    assert_same(incremental, full, memo)  # as parse_po_bytes reads the merged file
+    for lang in LANGS:
+        old = olds[lang][:-1].split("\n\n")
+        new = po_path(incremental, lang).read_text(encoding="utf-8")[:-1].split("\n\n")
+        fresh = [block for block in new[1:] if block not in old]
+        assert 0 < len(fresh) < len(new), lang
+        # Each old block once; of the new, the header and the entries with fresh text.
+        for block in old + new[:1] + fresh:
+            read.remove(block)
+    assert read == []
 
 
 def test_a_translators_save_in_between_is_merged_in_full(

@@ -293,6 +293,7 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
         po: Catalog | None = None
         old_blocks: list[str] | None = None
         reuse: Reuse | None = None
+        same: dict[str, Reused] = {}  # an old block's text: its entry and first line
         if memo is not None and path.exists():
             data, stamp = read_bytes_stamped(path, display)
             before = memo.catalogs.get(lang.code)
@@ -306,7 +307,16 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
                 old_blocks = None
                 # Not kept in ``ws``: the merged text replaces it there, and the old and
                 # the new parse of every catalog at once were the peak of a big build.
-                po = parse_po_bytes(data, display)
+                # Read block by block when laid out as format_po writes: a block of the
+                # merged file with the very text of an old one is then not read again.
+                read = read_blockwise(data, display, None)
+                if read is None:
+                    po = parse_po_bytes(data, display)
+                else:
+                    po, index = read
+                    texts = split_blocks(data.decode("utf-8")) or []
+                    same = {text: (entry, start) for text, entry, start in zip(
+                        texts[1:], po.entries, index.starts[1:], strict=True)}
         else:
             po, stamp = read_catalog_stamped(config, lang, ws)
         if po is not None and not po.header:  # a hand-made catalog without a header
@@ -346,8 +356,8 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
         new_memo: CatalogMemo | None = None
         if memo is not None:
             kept = (base, memo.catalogs[lang.code].starts) if reuse is not None else None
-            parsed, new_memo = _parsed_and_memo(blocks, display, merged, kept, forms, data,
-                                                memo.template.digest if memo.template
+            parsed, new_memo = _parsed_and_memo(blocks, display, merged, kept, same, forms,
+                                                data, memo.template.digest if memo.template
                                                 else b"")
         elif split and remember:
             parsed = parse_po_bytes(data, display)
@@ -428,13 +438,16 @@ def _counts(po: Catalog | None, merged: Merged) -> tuple[int, int, int]:
 
 
 def _parsed_and_memo(blocks: list[str], display: str, merged: Merged,
-                     kept: tuple[Catalog, tuple[int, ...]] | None, forms: int, data: bytes,
-                     template: bytes) -> tuple[Catalog | None, CatalogMemo | None]:
+                     kept: tuple[Catalog, tuple[int, ...]] | None, same: dict[str, Reused],
+                     forms: int, data: bytes, template: bytes
+                     ) -> tuple[Catalog | None, CatalogMemo | None]:
     """What the merged file reads as, read block by block (``kept``: the old catalog
-    whose entries the kept blocks read as, and its blocks' first lines), and the memo
-    for the next merge; (None, None) when the file cannot be read so, or not at all (a
-    later stage reports its error)."""
-    reused: list[Reused | None] = [None] * len(merged.items)
+    whose entries the kept blocks read as, and its blocks' first lines; ``same``: what
+    the old file's blocks read as, by their text), and the memo for the next merge;
+    (None, None) when the file cannot be read so, or not at all (a later stage reports
+    its error)."""
+    reused: list[Reused | None] = [same.get(block) for block in blocks[1:]] if same \
+        else [None] * len(merged.items)
     if kept is not None:
         old, old_starts = kept
         for n, item in enumerate(merged.items):

@@ -90,6 +90,11 @@ class _Matcher:
                 text[i : i + 4] for i in range(len(text) - 3))
         return grams
 
+    def _shared(self, query: list[str], position: int) -> int:
+        """How many of ``query``'s 4-grams (repeats counted) the entry's msgid has."""
+        grams = self._grams_of(position)
+        return sum(1 for gram in query if gram in grams)
+
     def best(self, msgid: str, msgctxt: str | None = None) -> tuple[Entry | None, float]:
         if not self.pool:
             return None, 0.0
@@ -97,31 +102,41 @@ class _Matcher:
         query = [msgid[i : i + 4] for i in range(len(msgid) - 3)] if len(msgid) >= 4 else []
         cutoff = FUZZY_THRESHOLD
         if self.index is not None:
-            for number in self.index.candidates(msgid, self.numbered, len(self.pool)) or ():
-                position = self.numbered[number]
+            # The most similar candidate that shares a 4-gram: most similar first, so
+            # that usually only the first one's 4-grams are needed.
+            weighed = sorted(
+                ((_fstrcmp(target, self.keys[position]), position) for position in (
+                    self.numbered[number] for number in
+                    self.index.candidates(msgid, self.numbered, len(self.pool)) or ())),
+                key=lambda pair: -pair[0])
+            for weight, position in weighed:
+                if weight <= cutoff:
+                    break
                 if not query or not self._grams_of(position).isdisjoint(query):
-                    cutoff = max(cutoff, _fstrcmp(target, self.keys[position]))
+                    cutoff = weight
+                    break
         # Below the cut-off by more than the context bonus, nothing can win.
         hits = process.extract(target, self.keys, scorer=Indel.normalized_similarity,
                                score_cutoff=cutoff - 1e-4, limit=None)
-        order: list[tuple[int, int]] = []
-        if query:
-            for _, _, position in hits:
-                grams = self._grams_of(position)
-                shared = sum(1 for gram in query if gram in grams)
-                if shared:
-                    order.append((-shared, position))
-        else:
-            order = [(len(self.keys[position]), position) for _, _, position in hits]
-        best: Entry | None = None
-        best_weight = FUZZY_THRESHOLD
-        for _, position in sorted(order):
+        # Every hit weighed first (rapidfuzz, C++): the order of shared 4-grams only
+        # decides among the hits tied at the highest weight, so only theirs are counted
+        # (counting them for every hit was two thirds of a drift update's fuzzy search).
+        tied: dict[float, list[int]] = {}
+        for _, _, position in hits:
             entry = self.pool[position]
             bonus = 0.00001 if entry.msgctxt is None or entry.msgctxt == msgctxt else 0.0
-            weight = _fstrcmp(target, self.keys[position])
-            if weight + bonus > best_weight:
-                best, best_weight = entry, weight + bonus
-        return best, (best_weight if best is not None else 0.0)
+            weight = _fstrcmp(target, self.keys[position]) + bonus
+            if weight > FUZZY_THRESHOLD:
+                tied.setdefault(weight, []).append(position)
+        for weight in sorted(tied, reverse=True):
+            if query:
+                order = [(-shared, position) for position in tied[weight]
+                         if (shared := self._shared(query, position))]
+            else:
+                order = [(len(self.keys[position]), position) for position in tied[weight]]
+            if order:  # the first in msgmerge's order among the best
+                return self.pool[min(order)[1]], weight
+        return None, 0.0
 
 
 def best_match(msgid: str, candidates: Iterable[Entry], msgctxt: str | None = None
