@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import random
+from typing import Any
+
+import pytest
 
 from pipeline.po.model import Entry
+from pipeline.text import msgmerge
 from pipeline.text.fuzzyindex import INDEX_MIN, CandidateIndex, tokens
 from pipeline.text.msgmerge import _Matcher
 from pipeline.workspace import Workspace
@@ -86,3 +90,39 @@ def test_one_index_for_the_languages_of_one_update() -> None:
 def test_tokens_words_pairs_and_cjk() -> None:
     assert tokens("Call your Doctor") == {"call", "your", "doctor", "call your", "your doctor"}
     assert {"面痉", "痉挛"} <= tokens("面痉挛")
+
+
+def test_languages_share_a_scan_and_find_what_their_own_scan_finds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two languages, the same old msgids, different entries translated: the second
+    # takes each query's scan from the first where it may, with the same answers as a
+    # matcher of its own.
+    entries = pool(600)
+    rng = random.Random(5)
+    untranslated = [set(rng.sample(range(600), 150)) for _ in range(2)]
+    languages = [[e if n not in gaps else Entry(msgid=e.msgid) for n, e in enumerate(entries)]
+                 for gaps in untranslated]
+    ws = Workspace()
+    queries = [edited(e.msgid, rng) for e in rng.sample(entries, 40)]
+    scans = []
+    real = msgmerge.process.extract
+
+    def counted(target: bytes, keys: list[bytes], **options: Any) -> Any:
+        scans.append(keys)
+        return real(target, keys, **options)
+
+    monkeypatch.setattr(msgmerge.process, "extract", counted)
+    index = ws.fuzzy_index(tuple(e.msgid for e in entries))
+    shared_scans = []
+    for own in languages:
+        shared = _Matcher(own, index=ws.fuzzy_index)
+        alone = _Matcher(own)
+        assert shared.index is index and alone.index is not index
+        scans.clear()
+        for query in queries:
+            assert shared.best(query) == alone.best(query)
+        shared_scans.append(sum(1 for keys in scans if keys is index.encoded))
+    assert set(index.scans) == set(queries)
+    # The first language scans for every query; the second, only where its floor is
+    # lower (its best candidate untranslated there).
+    assert shared_scans[0] == len(queries) and shared_scans[1] < len(queries) // 2

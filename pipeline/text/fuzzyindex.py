@@ -57,6 +57,17 @@ class CandidateIndex:
             for token in tokens(msgid):
                 self.postings.setdefault(token, []).append(number)
         self._ranked: dict[str, list[int] | None] = {}
+        self.msgids = msgids
+        # A query's exact scan over every msgid, shared by the languages (``scanned``).
+        self.scans: dict[str, tuple[float, list[tuple[int, float]]]] = {}
+        self._encoded: list[bytes] | None = None
+
+    @property
+    def encoded(self) -> list[bytes]:
+        """Every msgid as UTF-8 (what the similarity is computed on), made once."""
+        if self._encoded is None:
+            self._encoded = [msgid.encode("utf-8") for msgid in self.msgids]
+        return self._encoded
 
     def firstfew(self, pool: int) -> int:
         """GNU msgmerge evaluates the first max(10, √N) candidates exactly."""

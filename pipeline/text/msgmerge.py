@@ -90,6 +90,27 @@ class _Matcher:
                 text[i : i + 4] for i in range(len(text) - 3))
         return grams
 
+    def _scan(self, msgid: str, target: bytes, floor: float) -> list[int]:
+        """The pool's positions whose similarity to ``target`` is at least ``floor``.
+
+        With the index, the scan runs over every old msgid and is kept on the index: the
+        next language's matcher (the same old msgids, mostly the same translated ones)
+        takes its answer from there when its floor is not lower, instead of scanning
+        again (at 5,000 pages, 54,000 msgids x 341 edited paragraphs a language)."""
+        if self.index is None:
+            return [position for _, _, position in process.extract(
+                target, self.keys, scorer=Indel.normalized_similarity, score_cutoff=floor,
+                limit=None)]
+        scanned = self.index.scans.get(msgid)
+        if scanned is None or scanned[0] > floor:
+            scanned = self.index.scans[msgid] = (floor, [
+                (number, score) for _, score, number in process.extract(
+                    target, self.index.encoded, scorer=Indel.normalized_similarity,
+                    score_cutoff=floor, limit=None)])
+        numbered = self.numbered
+        return [numbered[number] for number, score in scanned[1]
+                if score >= floor and number in numbered]
+
     def _shared(self, query: list[str], position: int) -> int:
         """How many of ``query``'s 4-grams (repeats counted) the entry's msgid has."""
         grams = self._grams_of(position)
@@ -116,13 +137,12 @@ class _Matcher:
                     cutoff = weight
                     break
         # Below the cut-off by more than the context bonus, nothing can win.
-        hits = process.extract(target, self.keys, scorer=Indel.normalized_similarity,
-                               score_cutoff=cutoff - 1e-4, limit=None)
+        hits = self._scan(msgid, target, cutoff - 1e-4)
         # Every hit weighed first (rapidfuzz, C++): the order of shared 4-grams only
         # decides among the hits tied at the highest weight, so only theirs are counted
         # (counting them for every hit was two thirds of a drift update's fuzzy search).
         tied: dict[float, list[int]] = {}
-        for _, _, position in hits:
+        for position in hits:
             entry = self.pool[position]
             bonus = 0.00001 if entry.msgctxt is None or entry.msgctxt == msgctxt else 0.0
             weight = _fstrcmp(target, self.keys[position]) + bonus
