@@ -73,11 +73,14 @@ class _Matcher:
         entries = list(candidates)
         numbered = [(n, e) for n, e in enumerate(entries) if e.msgid and _first_form(e)]
         self.pool = [e for _, e in numbered]
-        self.keys = [e.msgid.encode("utf-8") for e in self.pool]
         self.numbered = {n: position for position, (n, _) in enumerate(numbered)}
         self.index: CandidateIndex | None = None
         if len(self.pool) > INDEX_MIN and (queries is None or queries >= INDEX_QUERIES):
             self.index = index(tuple(e.msgid for e in entries))
+            encoded = self.index.encoded  # the same bytes for every language's matcher
+            self.keys = [encoded[n] for n, _ in numbered]
+        else:
+            self.keys = [e.msgid.encode("utf-8") for e in self.pool]
         self._grams: dict[int, frozenset[str]] = {}
 
     def _grams_of(self, position: int) -> frozenset[str]:
