@@ -267,8 +267,10 @@ def render_body(body: PreparedBody, lang: Lang, resolve: Resolve,
             pieces[slot.inline] = slot.source_html
         if slot.framed is not None:  # as below, with the element's other attributes none
             head, tail = slot.framed
-            pieces[slot.target] = head + _language_attrs(
-                resolved.lang, lang, resolved.state == "outdated") + tail
+            outdated = resolved.state == "outdated"
+            pieces[slot.target] = head + ("" if resolved.lang.code == lang.code and not outdated
+                                          else _language_attrs(resolved.lang, lang, outdated)
+                                          ) + tail
             continue
         attrs = targets.get(slot.target)
         if attrs is None:
@@ -285,7 +287,8 @@ def render_body(body: PreparedBody, lang: Lang, resolve: Resolve,
 def _language_attrs(shown: Lang, page_lang: Lang, outdated: bool) -> str:
     """What ``text_attributes`` adds after ``data-src``, as ``_attrs_html`` writes it."""
     resolved = Resolved("", "", shown, "outdated" if outdated else "translated", None)
-    return _attrs_html(text_attributes(resolved, page_lang, None))
+    attrs: Attrs = dict(text_attributes(resolved, page_lang, None))
+    return _attrs_html(attrs)
 
 
 class TranslatedHtml:
