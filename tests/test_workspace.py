@@ -30,6 +30,7 @@ from pipeline.stages.render import render_site
 from pipeline.text.markup import prepare_body
 from pipeline.text.messages import Messages
 from pipeline.text.pages import Page, inline_message, load_pages, markdown, parse_page
+from pipeline.text.translations import Translations
 
 MakeRoot = Callable[[str], Path]
 
@@ -324,3 +325,36 @@ def test_a_page_edited_keeping_size_and_mtime_builds_as_a_cold_build(
                 and p.name not in ("build.json", "a11y-plan.json")}
 
     assert outputs(root) == outputs(cold)
+
+
+def test_a_parse_stays_while_one_token_texts_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts no inline rule can start in are not kept, so they do not push out the
+    parses of texts that need the parser (the renderer asks for those after the checks)."""
+    monkeypatch.setattr("pipeline.text.messages.KEPT_TOKENS", 4)
+    messages = Messages()
+    parsed = messages.tokens("[Contact us](/contact/) *now*")
+    for n in range(100):
+        assert [t.content for t in messages.tokens(f"plain text {n}")] == [f"plain text {n}"]
+    assert messages.tokens("[Contact us](/contact/) *now*") is parsed
+    for n in range(5):  # the bound still holds for parses
+        messages.tokens(f"*text {n}*")
+    assert messages.tokens("[Contact us](/contact/) *now*") is not parsed
+
+
+def test_translations_keep_their_answers_within_a_bound(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept answer is the one worked out again, also after the bound empties the memo."""
+    root = tmp_path / "site"
+    shutil.copytree(ROOTS / "build-site", root)
+    config = load_config(root)
+    monkeypatch.setattr("pipeline.text.translations.KEPT_RESOLVED", 3)
+    ws = workspace.Workspace()
+    for lang in config.all_languages:
+        translations = Translations.load(config, lang, ws)
+        fresh = Translations.load(config, lang, workspace.Workspace())
+        keys = [(e.msgid, e.msgctxt) for e in (translations.catalog or fresh.catalog
+                                               or Catalog()).active][:10]
+        keys += [("not in the catalog", None), ("Skip to main content", None)]
+        for msgid, ctx in keys * 3:
+            assert translations.resolve(msgid, ctx) == fresh._resolve(msgid, ctx)
+        assert len(translations._resolved) <= 3

@@ -79,6 +79,7 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 Key = tuple[str, str | None]  # (msgid, msgctxt), as translations.page_completeness takes them
 # From this many pages x languages on, a forked child renders every other page.
 SPLIT_PAGES = 1_000
+KEPT_SHOWN = 1 << 14  # front-matter texts a SiteRenderer keeps as HTML, per language
 # (kind, key) of a page or section → the codes of the languages it is published in.
 Available = Mapping[tuple[str, str], frozenset[str]]
 
@@ -280,6 +281,9 @@ class SiteRenderer:
         # translations as HTML, and the last page's parsed body (by its links' addresses).
         self._site_names: dict[str, TextItem] = {}
         self._dates: dict[tuple[dt.date, str], Markup] = {}  # the <time> of ``_updated``
+        # (language code, text) → a front-matter text's HTML, attributes but data-src
+        # and plain text (``_resolve_text``); bounded, emptied when full.
+        self._shown: dict[tuple[str, str], tuple[Markup, Markup, str]] = {}
         self._translated = TranslatedHtml(self.ws.messages)
         self._body: tuple[Page, dict[tuple[tuple[str, str], ...], PreparedBody]] | None = None
 
@@ -384,9 +388,20 @@ class SiteRenderer:
     # pieces
     def _resolve_text(self, lang: Lang, text: Text, where: Location) -> tuple[Resolved, TextItem]:
         resolved = self.translations(lang).resolve(text.value)
-        attrs = text_attributes(resolved, lang, where)
-        return resolved, TextItem(inline_html(resolved), attributes_html(attrs),
-                                  text=plain_text(resolved))
+        # A title or a label is shown on several pages and indexes: all but its
+        # data-src is worked out once per language.
+        key = (lang.code, text.value)
+        shown = self._shown.get(key)
+        if shown is None:
+            if len(self._shown) >= KEPT_SHOWN:
+                self._shown.clear()
+            shown = self._shown[key] = (
+                inline_html(resolved), attributes_html(text_attributes(resolved, lang, None)),
+                plain_text(resolved))
+        html, attrs, plain = shown
+        # attributes_html({"data-src": …, **rest}), written directly
+        return resolved, TextItem(html, Markup(f' data-src="{escape(str(where))}"{attrs}'),
+                                  text=plain)
 
     def _site_name(self, lang: Lang) -> TextItem:
         if lang.code not in self._site_names:

@@ -21,9 +21,10 @@ Babel does not know shows its text unmarked. Link addresses go through the calle
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import cast
 
 from markdown_it.common.utils import escapeHtml
@@ -133,6 +134,10 @@ class _Slot:
     # images (a lone image: the whole source image). Keys the translated-HTML memo.
     takes: tuple[object, ...]
     title: Block | None = None  # a lone image's title, beside its alt text
+    # The element's opening tag up to and from its attributes, ``data-src`` included,
+    # when nothing else puts an attribute on it: a language adds only its own (lang,
+    # dir, data-outdated) in between, without the attributes written out again.
+    framed: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,17 +205,29 @@ def prepare_body(page: Page, link_attrs: LinkAttrs | None = None) -> PreparedBod
         if token.type != "html_block":
             kept_at[index] = len(kept)
             kept.append(token)
+    options = _html_options()
+    frames = {kept_at[target]: _frame(kept, kept_at[target], options)
+              for _, _, target, _, _ in found}
+    shared = Counter(target for _, _, target, _, _ in found)
     slots = tuple(
         _Slot(blocks[0], page.location(blocks[0].line), kept_at[inline], kept_at[target],
               tuple(source), _render_inline(source), lone_image, _takes(source, lone_image),
-              blocks[1] if len(blocks) > 1 else None)
+              blocks[1] if len(blocks) > 1 else None,
+              _framed(frames[kept_at[target]], page.location(blocks[0].line))
+              if shared[target] == 1 else None)
         for blocks, inline, target, source, lone_image in found)
     in_slots = {kept_at[i] for i in inlines | targets}
-    options = _html_options()
     pieces = tuple("" if index in in_slots else _render_token(kept, index, options)
                    for index in range(len(kept)))
-    frames = {s.target: _frame(kept, s.target, options) for s in slots}
     return PreparedBody(pieces, slots, frames)
+
+
+def _framed(frame: tuple[str, Attrs, str], where: Location) -> tuple[str, str] | None:
+    """A slot's ``framed`` (see ``_Slot``): when its element has no attribute of its own."""
+    head, attrs, tail = frame
+    if attrs:
+        return None
+    return head + _attrs_html({"data-src": str(where)}), tail
 
 
 def _copy(token: Token) -> Token:
@@ -248,6 +265,13 @@ def render_body(body: PreparedBody, lang: Lang, resolve: Resolve,
             pieces[slot.inline] = translated.html(resolved.text, slot)
         else:
             pieces[slot.inline] = slot.source_html
+        if slot.framed is not None:  # as below, with the element's other attributes none
+            head, tail = slot.framed
+            outdated = resolved.state == "outdated"
+            pieces[slot.target] = head + ("" if resolved.lang.code == lang.code and not outdated
+                                          else _language_attrs(resolved.lang, lang, outdated)
+                                          ) + tail
+            continue
         attrs = targets.get(slot.target)
         if attrs is None:
             attrs = targets[slot.target] = dict(body.frames[slot.target][1])
@@ -257,6 +281,14 @@ def render_body(body: PreparedBody, lang: Lang, resolve: Resolve,
         head, _, tail = body.frames[index]
         pieces[index] = head + _attrs_html(attrs) + tail
     return RenderedBody(Markup("".join(pieces).rstrip("\n")), tuple(resolved_blocks))
+
+
+@lru_cache(maxsize=64)
+def _language_attrs(shown: Lang, page_lang: Lang, outdated: bool) -> str:
+    """What ``text_attributes`` adds after ``data-src``, as ``_attrs_html`` writes it."""
+    resolved = Resolved("", "", shown, "outdated" if outdated else "translated", None)
+    attrs: Attrs = dict(text_attributes(resolved, page_lang, None))
+    return _attrs_html(attrs)
 
 
 class TranslatedHtml:

@@ -39,7 +39,7 @@ _INLINE_SYNTAX = re.compile(r"[\n\r\0\\`*_&<!\[\]]")
 # How many texts a ``Messages`` keeps of each kind (tokens, facts, plain text), least
 # recently used dropped first. A 1,000-page site in 5 languages has about 57,000 distinct
 # texts, of which 13,000 need the parser: their tokens take about 30 MB.
-KEPT_TOKENS = 1 << 15
+KEPT_TOKENS = 1 << 14
 KEPT_FACTS = 1 << 15
 KEPT_PLAIN = 1 << 16
 
@@ -58,7 +58,11 @@ class Messages:
     def __init__(self) -> None:
         # Per instance, not per module: they go when the workspace goes. They hold no
         # reference to ``self``, so dropping a Messages frees them without the cyclic GC.
-        self._parse: TokensOf = lru_cache(maxsize=KEPT_TOKENS)(_parse_inline)
+        # Only texts that need the parser are kept: the others (most translations) are
+        # one text token, cheaper to make again than a place in the cache, and kept they
+        # pushed out the parses the renderer asks for after the checks.
+        self._parse: TokensOf = partial(_tokens_of, lru_cache(maxsize=KEPT_TOKENS)(
+            _parse_inline))
         self.facts: Callable[[str], TextFacts] = lru_cache(maxsize=KEPT_FACTS)(
             partial(_text_facts, self._parse))
         """What the checks read of a text (``TextFacts``), from one parse."""
@@ -73,9 +77,13 @@ class Messages:
         return self._parse(text, html and "<" in text)
 
 
-def _parse_inline(text: str, html: bool) -> Tokens:
+def _tokens_of(parsed: TokensOf, text: str, html: bool) -> Tokens:
     if _INLINE_SYNTAX.search(text) is None:
         return (Token("text", "", 0, content=text),) if text else ()
+    return parsed(text, html)
+
+
+def _parse_inline(text: str, html: bool) -> Tokens:
     parsed = markdown(html).parseInline(text)
     return tuple(parsed[0].children or ()) if parsed else ()
 

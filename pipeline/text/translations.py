@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from pipeline.workspace import Workspace
 
 State = Literal["source", "translated", "outdated", "fallback"]
+# How many answers a ``Translations`` keeps (a page's messages are asked for again and
+# again while it is rendered and scored; the template's on every page).
+KEPT_RESOLVED = 1 << 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,10 @@ class Translations:
         self._entries: dict[tuple[str | None, str], Entry] = (
             {e.key: e for e in catalog.active} if catalog else {}
         )
+        # A page's messages are resolved for its body, its completeness and its scores,
+        # and the template's on every page: each answer is kept (bounded, emptied when
+        # full; a Resolved is frozen, and the catalog does not change under it).
+        self._resolved: dict[tuple[str | None, str], Resolved] = {}
 
     @classmethod
     def load(cls, config: Config, lang: Lang, ws: Workspace) -> Translations:
@@ -91,6 +98,15 @@ class Translations:
         return self._entries.get((msgctxt, msgid))
 
     def resolve(self, msgid: str, msgctxt: str | None = None) -> Resolved:
+        key = (msgctxt, msgid)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            if len(self._resolved) >= KEPT_RESOLVED:
+                self._resolved.clear()
+            resolved = self._resolved[key] = self._resolve(msgid, msgctxt)
+        return resolved
+
+    def _resolve(self, msgid: str, msgctxt: str | None) -> Resolved:
         if self.catalog is None:
             return Resolved(msgid, msgid, self.lang, "source", None)
         entry = self._entries.get((msgctxt, msgid))
