@@ -778,9 +778,12 @@ def write_readability_reports(config: Config, result: ReadabilityResult,
         return _write_readability_html(config, result, fresh, index, folder)
 
     # The JSON report and the HTML documents take about as long as each other (a
-    # second each on 1,000 pages): with a second CPU, a child writes the JSON.
+    # second each on 1,000 pages): with a second CPU, a child writes the JSON. Not
+    # when few documents are rendered again (an edit): the fork would cost more.
+    rows = len(result.pages) if fresh is None else len(fresh) * len(result.languages)
     written = {path for paths in map_split(write, ("html", "json"),
-                                           split=len(result.pages) >= SPLIT_REPORT_ROWS)
+                                           split=min(rows, len(result.pages))
+                                           >= SPLIT_REPORT_ROWS)
                for path in paths}
     if folder.is_dir():
         for stale in sorted(set(folder.glob("*.html")) - written):
