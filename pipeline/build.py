@@ -50,7 +50,7 @@ from pipeline.infra.fsutil import (
 )
 from pipeline.infra.lock import root_lock
 from pipeline.infra.memory import release_free_memory
-from pipeline.infra.workload import fewer_collections, paused_gc
+from pipeline.infra.workload import fewer_collections, map_split, paused_gc
 from pipeline.models import Finding, Location
 from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile
 from pipeline.models.a11y import gates as a11y_gates
@@ -753,6 +753,8 @@ def write_qa_report(config: Config, result: CheckResult) -> Path:
 
 
 READABILITY_JSON = "readability.json"
+# From this many page-language rows on, a child writes readability.json meanwhile.
+SPLIT_REPORT_ROWS = 1_000
 
 
 def write_readability_reports(config: Config, result: ReadabilityResult,
@@ -764,11 +766,37 @@ def write_readability_reports(config: Config, result: ReadabilityResult,
     scores did not change). Returns the JSON report's and the HTML index's paths."""
     reports = config.output_dir / "reports"
     json_path = reports / READABILITY_JSON
-    # Streamed: on a big site the text is tens of megabytes.
-    with atomic_text_stream(json_path, config.rel(json_path)) as stream:
-        stream.writelines(json_pieces(result))
     index = reports / readability_html.INDEX
     folder = reports / readability_html.DETAILS
+
+    def write(part: str) -> set[Path]:
+        if part == "json":
+            # Streamed: on a big site the text is tens of megabytes.
+            with atomic_text_stream(json_path, config.rel(json_path)) as stream:
+                stream.writelines(json_pieces(result))
+            return set()
+        return _write_readability_html(config, result, fresh, index, folder)
+
+    # The JSON report and the HTML documents take about as long as each other (a
+    # second each on 1,000 pages): with a second CPU, a child writes the JSON. Not
+    # when few documents are rendered again (an edit): the fork would cost more.
+    rows = len(result.pages) if fresh is None else len(fresh) * len(result.languages)
+    written = {path for paths in map_split(write, ("html", "json"),
+                                           split=min(rows, len(result.pages))
+                                           >= SPLIT_REPORT_ROWS)
+               for path in paths}
+    if folder.is_dir():
+        for stale in sorted(set(folder.glob("*.html")) - written):
+            if not stale.name.startswith("."):  # a concurrent write's temp file
+                stale.unlink(missing_ok=True)
+    return json_path, index
+
+
+def _write_readability_html(config: Config, result: ReadabilityResult,
+                            fresh: Collection[str] | None, index: Path, folder: Path
+                            ) -> set[Path]:
+    """The readability report's HTML documents (``write_readability_reports``): the
+    paths of the documents it should hold."""
     shown = config.rel(folder) + "/"
     # Written some megabytes at a time, with one flush to disk each: an edit that moves
     # catalog lines changes a thousand documents (one fsync each took 1 to 2 s).
@@ -788,11 +816,7 @@ def write_readability_reports(config: Config, result: ReadabilityResult,
                       shown + name)
         written.add(path)
     batch.flush()
-    if folder.is_dir():
-        for stale in sorted(set(folder.glob("*.html")) - written):
-            if not stale.name.startswith("."):  # a concurrent write's temp file
-                stale.unlink(missing_ok=True)
-    return json_path, index
+    return written
 
 
 class _Batch:

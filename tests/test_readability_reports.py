@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tracemalloc
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import build
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
 from pipeline.infra.fsutil import TMP_MARK, atomic_text_stream
@@ -126,3 +128,41 @@ def test_killed_before_the_rename_the_old_report_is_whole(tmp_path: Path) -> Non
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert path.read_text(encoding="utf-8") == "new text" and temps(tmp_path) == []
+
+
+def test_with_a_second_cpu_a_child_writes_the_json_and_the_bytes_are_the_same(
+        make_root: MakeRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(make_root("readability-basic"))
+    result = big_site(run_readability(config), 30)
+    reports = config.output_dir / "reports"
+
+    def written() -> dict[str, bytes]:
+        return {str(p.relative_to(reports)): p.read_bytes()
+                for p in sorted(reports.rglob("*")) if p.is_file()}
+
+    monkeypatch.setattr(build, "SPLIT_REPORT_ROWS", 10**9)
+    build.write_readability_reports(config, result)
+    serial = written()
+    assert "readability.json" in serial and "readability/p29.html" in serial
+    shutil.rmtree(reports)
+    reports.mkdir()
+    # A page's document left from an earlier build: removed either way.
+    (reports / "readability").mkdir()
+    (reports / "readability" / "gone.html").write_text("old", encoding="utf-8")
+    monkeypatch.setattr(build, "SPLIT_REPORT_ROWS", 1)
+    build.write_readability_reports(config, result)
+    assert written() == serial
+    assert temps(reports) == [] and temps(reports / "readability") == []
+
+
+def test_the_json_cannot_be_written_the_error_is_the_parents(
+        make_root: MakeRoot, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(make_root("readability-basic"))
+    result = big_site(run_readability(config), 3)
+    reports = config.output_dir / "reports"
+    (reports / "readability.json").mkdir(parents=True)  # a folder in the file's place
+    monkeypatch.setattr(build, "SPLIT_REPORT_ROWS", 1)
+    with pytest.raises(PipelineError) as caught:
+        build.write_readability_reports(config, result)
+    assert str(caught.value.location).endswith("readability.json")
+    assert (reports / "readability" / "p2.html").is_file()  # the HTML half was written

@@ -73,7 +73,9 @@ def check_length(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
 # Words some languages rightly write twice (French "nous nous levons", German "die die").
 _VALID_REPEATS = {"fr": frozenset({"nous", "vous"}), "de": frozenset({"der", "die", "das"}),
                   "nl": frozenset({"dat", "die"})}
-_REPEATED = re.compile(r"(?<![^\W\d_])([^\W\d_]+)\s+\1(?![^\W\d_])", re.IGNORECASE)
+# Possessive: the word is a whole run of letters and the space a whole run of spaces
+# anyway (a letter is no space), so trying shorter ones only wasted time.
+_REPEATED = re.compile(r"(?<![^\W\d_])([^\W\d_]++)\s++\1(?![^\W\d_])", re.IGNORECASE)
 
 
 def _repeats(shown: str) -> set[str]:
@@ -85,7 +87,9 @@ def check_repeated_words(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     name such as "Bora Bora") or the language's grammar does (French "nous nous")."""
     if ctx.lang.is_pseudo:
         return  # its padding words may follow the same word of the source
-    if not any(_repeats(ctx.messages.facts(t).visible) for t in _translations(entry) if t):
+    search = _REPEATED.search
+    facts = ctx.messages.facts
+    if not any(search(facts(t).visible) for t in _translations(entry) if t):
         return  # the source is read only when a translation repeats a word
     valid = _VALID_REPEATS.get(ctx.lang.base.split("_")[0], frozenset())
     for form in ctx.forms(entry):
