@@ -336,6 +336,17 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                           f"{_shares(config, item)}")
 
     readability = _readability(config, cache, ws, slugs, changed, same_pages, log)
+    # Readability was the last stage to read a message (the a11y stage traces findings
+    # to catalog entries, not messages): room for the a11y reports, publish and the cache.
+    ws.release_messages()
+    # Nor a page: written to the cache now and let go (73 MB at 5,000 pages).
+    cache.pages = ws.parsed_pages(extracted.pages)
+    cache.page_stats = ws.page_stats(extracted.pages)
+    save_parts(config.output_dir, cache, "pages")
+    cache.drop("pages")
+    ws.release_pages()
+    del extracted
+    release_free_memory()  # the reports' text, the scoring's measures, the messages
 
     a11y: A11yResult | None = None
     checked: tuple[str, ...] = ()
@@ -351,9 +362,9 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         if found:  # else the report holds these very issues already
             issues += found
             _write_code_quality(config, issues, prefix)
-    ws.release_messages()  # no later stage reads a message: room for publish and the cache
-    # Nor a catalog: the catalogs part is on disk since update (save_parts), and what is
-    # left of the build (gates, publish, the cache) reads results only.
+    # No later stage reads a catalog: the catalogs part is on disk since update
+    # (save_parts), and what is left of the build (gates, publish, the cache) reads
+    # results only.
     ws.release_catalogs()
     cache.drop("catalogs")
     release_free_memory()
@@ -363,8 +374,6 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     verdict: Verdict = "deferred" if defer_a11y else ("blocked" if reasons else "published")
     cache.fingerprints = fingerprints
     cache.page_parser = PARSER
-    cache.pages = ws.parsed_pages(extracted.pages)
-    cache.page_stats = ws.page_stats(extracted.pages)
     cache.completeness = {}
     for item in rendered.pages:
         cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(

@@ -126,6 +126,13 @@ class Workspace:
         for page in self._pages.values():
             page.tokens.release()
 
+    def release_pages(self) -> None:
+        """Drop the parsed pages and what is known of their files (the build does once
+        its last stage that reads a page is done and the cache holds them); read and
+        parsed again if anyone asks."""
+        self._pages = {}
+        self._page_stats = {}
+
     def release_messages(self) -> None:
         """Drop the messages' parses, facts and plain texts (the build does once its
         last stage that reads them is done); parsed again if anyone asks."""
