@@ -336,16 +336,17 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                           f"{_shares(config, item)}")
 
     readability = _readability(config, cache, ws, slugs, changed, same_pages, log)
-    # Readability was the last stage to read a message (the a11y stage traces findings
-    # to catalog entries, not messages): room for the a11y reports, publish and the cache.
-    ws.release_messages()
-    # Nor a page: written to the cache now and let go (73 MB at 5,000 pages).
+    # No later stage reads a page: written to the cache now and let go (73 MB at 5,000
+    # pages). Nor, unless the a11y stage traces a finding to one, a language's catalog
+    # (parsed again then): the catalogs part is on disk since update (save_parts).
     cache.pages = ws.parsed_pages(extracted.pages)
     cache.page_stats = ws.page_stats(extracted.pages)
     save_parts(config.output_dir, cache, "pages")
     cache.drop("pages")
     ws.release_pages()
     del extracted
+    ws.release_catalogs(keep=(config.rel(config.pot_path),))  # the a11y stage reads it
+    cache.drop("catalogs")
     release_free_memory()  # the reports' text, the scoring's measures, the messages
 
     a11y: A11yResult | None = None
@@ -415,6 +416,9 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     cache.readability_key = inputs
     log("readability", f"scoring {len(rescore)} page(s)")
     fresh = run_readability(config, slugs=rescore, ws=ws) if rescore else None
+    # The last stage to read a message (the a11y stage traces findings to catalog
+    # entries, not messages): room for the reports and the cache's parts.
+    ws.release_messages()
     entries = PoLocator(config, ws)
     by_slug: dict[str, tuple[PageReadability, ...]] = {}
     # Unchanged pages whose catalog lines moved since the last build showed them (not

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 from pipeline.infra.digests import RACY_NS, Key, stat_key
@@ -140,10 +140,12 @@ class Workspace:
 
     # --- catalogs ---------------------------------------------------------------------
 
-    def release_catalogs(self) -> None:
-        """Drop the parsed catalogs and the fuzzy index (the build does once its last
-        stage that reads a catalog is done); read and parsed again if anyone asks."""
-        self._catalogs = {}
+    def release_catalogs(self, keep: Collection[str] = ()) -> None:
+        """Drop the parsed catalogs but those shown as ``keep``, and the fuzzy index (the
+        build does once its last stage that reads them is done); read and parsed again
+        if anyone asks."""
+        self._catalogs = {display: known for display, known in self._catalogs.items()
+                          if display in keep}
         self._fuzzy = None
 
     def read_po(self, file: Path, display: str) -> Catalog:

@@ -208,6 +208,17 @@ def test_a_catalog_is_parsed_again_only_when_its_bytes_change(
     assert workspace.Workspace().read_po(path, "x.po") is not changed  # nothing global
 
 
+def test_released_catalogs_are_parsed_again_but_those_kept(make_root: MakeRoot) -> None:
+    root = make_root("translated")
+    first, second = sorted((root / "locales").rglob("*.po"))[:2]
+    ws = workspace.Workspace()
+    kept, dropped = ws.read_po(first, "a.po"), ws.read_po(second, "b.po")
+    ws.release_catalogs(keep=("a.po",))
+    assert ws.read_po(first, "a.po") is kept
+    again = ws.read_po(second, "b.po")
+    assert again is not dropped and again.entries == dropped.entries
+
+
 # Text that is mostly plain, with now and then a character that may start Markdown.
 TEXT = st.text(st.one_of(st.sampled_from("abc XYZ éü 中文 عربي.,;'?\"()/|#-+=%$@{}~:>^"),
                          st.characters(codec="utf-8")), max_size=40)
