@@ -51,12 +51,12 @@ from pipeline.infra.fsutil import (
 from pipeline.infra.lock import root_lock
 from pipeline.infra.memory import release_free_memory
 from pipeline.infra.workload import fewer_collections, map_split, paused_gc
-from pipeline.models import Finding, Location
+from pipeline.models import Finding, Location, frozen_details
 from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile
 from pipeline.models.a11y import gates as a11y_gates
 from pipeline.models.build import BuildResult, Gate, LanguageRow, ShardRun, Verdict
 from pipeline.models.check import CheckResult
-from pipeline.models.readability import PageReadability, ReadabilityResult
+from pipeline.models.readability import Counts, PageReadability, ReadabilityResult
 from pipeline.po.model import Catalog
 from pipeline.reporters import readability_html
 from pipeline.reporters.a11y_html import render_failure, render_report
@@ -95,6 +95,8 @@ A11Y_REPORTS = ("a11y.json", "a11y.junit.xml", "a11y.html")
 PLAN = "a11y-plan.json"
 PLAN_FORMAT = 1  # of the plan and of the shards' result files
 _SHARD_FILE = re.compile(r"a11y-shard-([0-9]+)-of-([0-9]+)\.json$")
+_NO_COUNTS = Counts()  # what a page's results keep of its counts past the reports
+_NO_DETAILS = frozen_details()
 
 
 def _quiet(stage: str, message: str) -> None:
@@ -293,12 +295,18 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     if cache.qa != memo_before:
         cache.touch("qa")
     save_parts(config.output_dir, cache, "qa")
+    cache.drop("qa")  # on disk, and read by no later stage
     qa_report = config.rel(write_qa_report(config, qa))
     # QA and a11y findings with whether each blocks publication; written now with QA's
     # alone, so a later stage that fails leaves no earlier build's issues in the file.
     issues = [(f, config.gate.qa and f.severity == "error")
               for f in qa.findings if f.severity != "notice"]
     _write_code_quality(config, issues, prefix)
+    # Past the reports, the gates read the errors and a rewrite of codequality.json
+    # (with a11y's issues) what it shows of a finding: not the catalog texts and the
+    # details of 58,000 warnings at 5,000 pages, which would sit under every later stage.
+    issues = [(_as_shown(f), blocks) for f, blocks in issues]
+    qa = replace(qa, findings=tuple(f for f in qa.findings if f.severity == "error"))
     log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
 
     # Not kept: the renderer and readability make their own (a big site's are tens of MB).
@@ -327,6 +335,79 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                           f"{'withdrawn' if item.withdrawn else 'left out'}: "
                           f"{_shares(config, item)}")
 
+    readability = _readability(config, cache, ws, slugs, changed, same_pages, log)
+    # No later stage reads a page: written to the cache now and let go (73 MB at 5,000
+    # pages). Nor, unless the a11y stage traces a finding to one, a language's catalog
+    # (parsed again then): the catalogs part is on disk since update (save_parts).
+    cache.pages = ws.parsed_pages(extracted.pages)
+    cache.page_stats = ws.page_stats(extracted.pages)
+    save_parts(config.output_dir, cache, "pages")
+    cache.drop("pages")
+    ws.release_pages()
+    del extracted
+    ws.release_catalogs(keep=(config.rel(config.pot_path),))  # the a11y stage reads it
+    cache.drop("catalogs")
+    release_free_memory()  # the reports' text, the scoring's measures, the messages
+
+    a11y: A11yResult | None = None
+    checked: tuple[str, ...] = ()
+    reused = 0
+    if not defer_a11y:
+        log("a11y", "checking accessibility")
+        a11y, checked, reused = _accessibility(config, cache, ws, facts)
+        log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} "
+                    f"earlier result(s); {len(a11y.gating)} blocking finding(s)")
+
+        found = [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
+                 for f in a11y.findings if f.severity != "notice"]
+        if found:  # else the report holds these very issues already
+            issues += found
+            _write_code_quality(config, issues, prefix)
+    # No later stage reads a catalog: the catalogs part is on disk since update
+    # (save_parts), and what is left of the build (gates, publish, the cache) reads
+    # results only.
+    ws.release_catalogs()
+    cache.drop("catalogs")
+    release_free_memory()
+    gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
+    rows = _rows(config, rendered, qa, readability, a11y)
+    reasons = tuple(g.detail for g in gates if g.blocks)
+    verdict: Verdict = "deferred" if defer_a11y else ("blocked" if reasons else "published")
+    cache.fingerprints = fingerprints
+    cache.page_parser = PARSER
+    cache.completeness = {}
+    for item in rendered.pages:
+        cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(
+            item.translated, item.outdated, item.fallback, item.total, item.stale,
+            item.own_started)
+    result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
+                         tuple(notes), None, None, timings=log.timings)
+    if defer_a11y:
+        log("a11y", "deferred: recording the documents to check and their hashes")
+        plan = plan_checks(config, facts)
+        result = replace(result, build_id=plan.build_id, timings=log.timings)
+        write_plan(config, plan, result.to_dict())
+        log("a11y", f"build {plan.build_id}: {len(plan.documents)} document(s) to check")
+    _write_build_json(config, result)
+    if verdict == "published" and publish_site:
+        log("publish", "publishing output/build")
+        published = publish(config, {"build": {g.name: g.to_dict() for g in gates}})
+        result = replace(result, published_to=config.rel(published.site),
+                         build_id=published.build_id, republished=published.changed,
+                         timings=log.timings)
+        _write_build_json(config, result)
+    elif verdict == "blocked":
+        log("publish", "blocked; the published site is unchanged")
+    facts.save()
+    save_cache(config.output_dir, cache)
+    return result
+
+
+def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
+                 changed: list[str], same_pages: bool, log: _StageClock) -> ReadabilityResult:
+    """Score the pages whose fingerprint moved (every page when the advice's inputs
+    did), reuse the cache's results for the rest, write the reports and the cache's
+    part; returns the results without what only the reports show."""
     # The advice also depends on the glossary's kept names and the site's word list.
     words = config.readability.plain_words
     inputs = digest(file_digest(config.locales_dir / GLOSSARY_FILE),
@@ -335,6 +416,9 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     cache.readability_key = inputs
     log("readability", f"scoring {len(rescore)} page(s)")
     fresh = run_readability(config, slugs=rescore, ws=ws) if rescore else None
+    # The last stage to read a message (the a11y stage traces findings to catalog
+    # entries, not messages): room for the reports and the cache's parts.
+    ws.release_messages()
     entries = PoLocator(config, ws)
     by_slug: dict[str, tuple[PageReadability, ...]] = {}
     # Unchanged pages whose catalog lines moved since the last build showed them (not
@@ -364,68 +448,20 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     with paused_gc():
         write_readability_reports(config, readability,
                                   fresh=set(rescore) | moved if same_pages else None)
-    release_free_memory()  # the reports' text and the scoring's measures
-
-    a11y: A11yResult | None = None
-    checked: tuple[str, ...] = ()
-    reused = 0
-    if not defer_a11y:
-        log("a11y", "checking accessibility")
-        a11y, checked, reused = _accessibility(config, cache, ws, facts)
-        log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} "
-                    f"earlier result(s); {len(a11y.gating)} blocking finding(s)")
-
-        found = [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
-                 for f in a11y.findings if f.severity != "notice"]
-        if found:  # else the report holds these very issues already
-            issues += found
-            _write_code_quality(config, issues, prefix)
-    ws.release_messages()  # no later stage reads a message: room for publish and the cache
-    # Nor a catalog: the catalogs part is on disk since update (save_parts), and what is
-    # left of the build (gates, publish, the cache) reads results only.
-    ws.release_catalogs()
-    cache.drop("catalogs")
-    release_free_memory()
-    gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
-    rows = _rows(config, rendered, qa, readability, a11y)
-    reasons = tuple(g.detail for g in gates if g.blocks)
-    verdict: Verdict = "deferred" if defer_a11y else ("blocked" if reasons else "published")
-    cache.fingerprints = fingerprints
-    cache.page_parser = PARSER
-    cache.pages = ws.parsed_pages(extracted.pages)
-    cache.page_stats = ws.page_stats(extracted.pages)
-    cache.completeness = {}
-    for item in rendered.pages:
-        cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(
-            item.translated, item.outdated, item.fallback, item.total, item.stale,
-            item.own_started)
     # As scored, not as relocated (relocate works from the source lines): an unchanged
     # page keeps the very object read, and the cache file holding it is not rewritten.
     rescored = set(rescore)
     cache.readability = {s: by_slug.get(s, ()) if s in rescored
                          else cache.readability.get(s, ()) for s in slugs}
     cache.readability_shown = shown
-    result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
-                         tuple(notes), None, None, timings=log.timings)
-    if defer_a11y:
-        log("a11y", "deferred: recording the documents to check and their hashes")
-        plan = plan_checks(config, facts)
-        result = replace(result, build_id=plan.build_id, timings=log.timings)
-        write_plan(config, plan, result.to_dict())
-        log("a11y", f"build {plan.build_id}: {len(plan.documents)} document(s) to check")
-    _write_build_json(config, result)
-    if verdict == "published" and publish_site:
-        log("publish", "publishing output/build")
-        published = publish(config, {"build": {g.name: g.to_dict() for g in gates}})
-        result = replace(result, published_to=config.rel(published.site),
-                         build_id=published.build_id, republished=published.changed,
-                         timings=log.timings)
-        _write_build_json(config, result)
-    elif verdict == "blocked":
-        log("publish", "blocked; the published site is unchanged")
-    facts.save()
-    save_cache(config.output_dir, cache)
-    return result
+    # Written now and let go: the results with their sentences and advice (150 MB at
+    # 5,000 pages) would sit under the a11y stage, publish and the cache's save. The
+    # gates and the summary read a page's scores, target and verdict only.
+    save_parts(config.output_dir, cache, "readability")
+    cache.drop("readability")
+    return replace(readability, pages=tuple(replace(
+        p, title="", counts=_NO_COUNTS, hardest=(), findings=(), notes=())
+        for p in readability.pages))
 
 
 # --- the accessibility check -----------------------------------------------------------
@@ -838,6 +874,13 @@ class _Batch:
         if self.files:
             write_files_atomic(self.files)
         self.files, self.size = [], 0
+
+
+def _as_shown(finding: Finding) -> Finding:
+    """``finding`` with only what ``iter_code_quality`` reads of it."""
+    details = finding.details
+    return replace(finding, related=(), details=frozen_details(page=details["page"])
+                   if "page" in details else _NO_DETAILS)
 
 
 def _write_code_quality(config: Config, issues: Sequence[tuple[Finding, bool]],

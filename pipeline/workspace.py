@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 from pipeline.infra.digests import RACY_NS, Key, stat_key
@@ -126,6 +126,13 @@ class Workspace:
         for page in self._pages.values():
             page.tokens.release()
 
+    def release_pages(self) -> None:
+        """Drop the parsed pages and what is known of their files (the build does once
+        its last stage that reads a page is done and the cache holds them); read and
+        parsed again if anyone asks."""
+        self._pages = {}
+        self._page_stats = {}
+
     def release_messages(self) -> None:
         """Drop the messages' parses, facts and plain texts (the build does once its
         last stage that reads them is done); parsed again if anyone asks."""
@@ -133,10 +140,12 @@ class Workspace:
 
     # --- catalogs ---------------------------------------------------------------------
 
-    def release_catalogs(self) -> None:
-        """Drop the parsed catalogs and the fuzzy index (the build does once its last
-        stage that reads a catalog is done); read and parsed again if anyone asks."""
-        self._catalogs = {}
+    def release_catalogs(self, keep: Collection[str] = ()) -> None:
+        """Drop the parsed catalogs but those shown as ``keep``, and the fuzzy index (the
+        build does once its last stage that reads them is done); read and parsed again
+        if anyone asks."""
+        self._catalogs = {display: known for display, known in self._catalogs.items()
+                          if display in keep}
         self._fuzzy = None
 
     def read_po(self, file: Path, display: str) -> Catalog:

@@ -26,8 +26,12 @@ from conftest import (
     run_cli_process,
 )
 
+from pipeline.build import _as_shown
 from pipeline.cli import cli
 from pipeline.config import load_config
+from pipeline.models import Finding, Location, frozen_details
+from pipeline.reporters.codequality import iter_code_quality
+from pipeline.stages.check import run_checks
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
@@ -366,3 +370,21 @@ def test_a_glossary_edit_rescores_readability_without_rendering(built: Path,
     again = run_cli(root, "build")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "[readability] scoring 0 page(s)" in again.stderr, again.stderr
+
+
+def test_what_the_build_keeps_of_a_qa_finding_gives_the_same_code_quality_report() -> None:
+    """Past the QA reports the build keeps each warning as ``_as_shown`` makes it, for
+    a rewrite of codequality.json with the a11y stage's issues: the same issues."""
+    config = load_config(ROOTS / "qa-findings")
+    found = list(run_checks(config).findings)
+    assert len(found) > 5 and any(f.related for f in found)
+    page = Location("source/pages/a.md", 3)
+    found += [Finding("color-contrast", "error", "low contrast", page, "darken it",
+                      (Location("output/build/es/a.html", 1),),
+                      frozen_details(page="output/build/es/a.html", language="es")),
+              Finding("color-contrast", "warning", "low contrast", page, None, (),
+                      frozen_details(page=None)),
+              Finding("image-alt", "notice", "no alt", page, None, (), frozen_details())]
+    issues = [(f, f.severity == "error") for f in found]
+    shown = [(_as_shown(f), blocks) for f, blocks in issues]
+    assert list(iter_code_quality(shown, "site/")) == list(iter_code_quality(issues, "site/"))

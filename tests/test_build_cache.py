@@ -14,7 +14,15 @@ from conftest import ROOTS, run_cli, run_cli_process
 
 from pipeline.build import build, page_fingerprints
 from pipeline.config import load_config
-from pipeline.infra.cache import MANIFEST, PARTS, BuildCache, cache_dir, load_cache, save_cache
+from pipeline.infra.cache import (
+    MANIFEST,
+    PARTS,
+    BuildCache,
+    cache_dir,
+    load_cache,
+    save_cache,
+    save_parts,
+)
 from pipeline.reporters import readability_html
 from pipeline.stages.extract import extract
 from pipeline.stages.render import SiteRenderer
@@ -255,3 +263,43 @@ def test_a_language_index_is_rendered_again_only_when_what_it_lists_changed(
                 'site_title = "Riverside Clinic"') == ["en", "es", "fr"]
     (root / "output/build/fr/index.html").write_text("edited by hand")
     assert edit(PAGE, "Eye drops can help you.", "Eye drops can help.") == ["fr"]
+
+
+def test_a_per_page_part_written_early_and_let_go_stays_in_the_cache(tmp_path: Path) -> None:
+    """``save_parts`` writes a per-page part's changed shards; ``drop`` then lets it go
+    (refused while it differs from its files); ``save_cache`` names its files as written."""
+    filled(tmp_path)
+    cache = load_cache(tmp_path)
+    cache.readability = {**cache.readability, "page-7": (7, "new scores")}
+    with pytest.raises(ValueError, match="not on disk as it is"):
+        cache.drop("readability")
+    before = files(tmp_path)
+    save_parts(tmp_path, cache, "readability")
+    new = {name for name in files(tmp_path) if name not in before}
+    assert len(new) == 1 and next(iter(new)).startswith("readability.")
+    cache.drop("readability")
+    with pytest.raises(RuntimeError, match="'readability' part was not loaded"):
+        _ = cache.readability
+    cache.fingerprints = {"a": "3"}
+    save_cache(tmp_path, cache)
+    again = load_cache(tmp_path)
+    assert again.readability["page-7"] == (7, "new scores")
+    assert again.readability["page-8"] == (8, "scores") and again.fingerprints == {"a": "3"}
+    assert {p.name for p in cache_dir(tmp_path).glob("*.pickle")} == {
+        n for names in json.loads((cache_dir(tmp_path) / MANIFEST).read_text())[
+            "parts"].values() for n in names}
+
+
+def test_an_edit_rescored_and_a_translation_fixed_give_a_cold_builds_reports(
+        make_root: object, tmp_path: Path) -> None:
+    """The readability and QA parts are written and let go mid-build: the next build,
+    reusing them for the unchanged pages, writes the reports a cold build writes."""
+    root = make_root("build-site")  # type: ignore[operator]
+    assert run_cli(root, "build", "--defer-a11y").returncode == 0
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.",
+                                             "Eye drops can help you a lot."))
+    assert run_cli(root, "build", "--defer-a11y").returncode == 0
+    assert_builds_like_a_cold_build(root, tmp_path)
+    clean = tmp_path / "clean"
+    assert reports(root) == reports(clean)

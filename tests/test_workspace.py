@@ -85,17 +85,24 @@ def test_a_build_parses_each_page_catalog_and_message_once(
     monkeypatch.setattr(MarkdownIt, "parseInline", inline_counted)
     spaces: list[workspace.Workspace] = []
 
+    released: list[Page] = []
+
     class Recorded(workspace.Workspace):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             spaces.append(self)
 
+        def release_pages(self) -> None:
+            released.extend(self._pages.values())
+            super().release_pages()
+
     monkeypatch.setattr(pipeline.build, "Workspace", Recorded)
     result = build(load_config(root), defer_a11y=True)
     assert result.verdict == "deferred"
-    # Rendered, then dropped: the build holds no page's tokens after the renderer.
-    kept = list(spaces[0]._pages.values())
-    assert kept and not any(page.tokens.held for page in kept)
+    # Rendered, then dropped: the build holds no page's tokens after the renderer, and
+    # no page at all once readability, the last stage that reads one, is done.
+    assert released and not any(page.tokens.held for page in released)
+    assert not spaces[0]._pages
     page_files = list((root / "source/pages").rglob("*.md"))
     assert len(pages) == len(page_files) and set(pages.values()) == {1}
     # Every catalog and the template: read by several stages, each version parsed once
@@ -200,6 +207,17 @@ def test_a_catalog_is_parsed_again_only_when_its_bytes_change(
     changed = ws.read_po(path, "x.po")
     assert changed is not first and changed.entries[-1].msgid == "new"
     assert workspace.Workspace().read_po(path, "x.po") is not changed  # nothing global
+
+
+def test_released_catalogs_are_parsed_again_but_those_kept(make_root: MakeRoot) -> None:
+    root = make_root("translated")
+    first, second = sorted((root / "locales").rglob("*.po"))[:2]
+    ws = workspace.Workspace()
+    kept, dropped = ws.read_po(first, "a.po"), ws.read_po(second, "b.po")
+    ws.release_catalogs(keep=("a.po",))
+    assert ws.read_po(first, "a.po") is kept
+    again = ws.read_po(second, "b.po")
+    assert again is not dropped and again.entries == dropped.entries
 
 
 # Text that is mostly plain, with now and then a character that may start Markdown.

@@ -120,9 +120,11 @@ class BuildCache:
             self._dirty.add(field.part)
 
     def drop(self, part: str) -> None:
-        """Let go of a part already written (``save_parts``) or unchanged: its file stays
+        """Let go of a part already written (``save_parts``) or unchanged: its files stay
         named in the manifest, its values are no longer held (nor readable) here."""
-        if part in self._dirty or part in _PER_PAGE:
+        if part in self._dirty or (part in _PER_PAGE and (
+                len(self._files.get(part, ())) != SHARDS
+                or self._shards(part, _PER_PAGE[part])[1])):
             raise ValueError(f"the build cache's {part!r} part is not on disk as it is")
         self._values[part] = {}
         self._unread.add(part)
@@ -227,20 +229,36 @@ def _write_part(folder: Path, part: str, values: dict[Any, Any]) -> str:
 
 
 def save_parts(output_dir: Path, cache: BuildCache, *parts: str) -> None:
-    """Write these (whole-file) parts now if they changed; ``save_cache`` names them in
-    the manifest at the build's end. The pickler keeps a memo of every object it wrote
-    (the catalogs of a 5,000-page site: about 100 MB): written as soon as the build is
-    done with a part, that memo is not stacked on the build's peak. A build stopped
+    """Write these parts now if they changed (a per-page part: its shards that did);
+    ``save_cache`` names them in the manifest at the build's end. The pickler keeps a
+    memo of every object it wrote (the catalogs of a 5,000-page site: about 100 MB):
+    written as soon as the build is done with a part, that memo is not stacked on the
+    build's peak, and the part can be let go (``BuildCache.drop``). A build stopped
     before ``save_cache`` leaves the last manifest and its files; the next save removes
     a file written here that no manifest names."""
     folder = cache_dir(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     for part in parts:
+        if part in cache._unread:
+            continue
         if part in _PER_PAGE:
-            raise ValueError(f"{part} is kept per page: written by save_cache")
-        if part in cache._dirty and part not in cache._unread:
+            _write_per_page(folder, cache, part)
+        elif part in cache._dirty:
             cache._files[part] = [_write_part(folder, part, cache._values[part])]
             cache._dirty.discard(part)
+
+
+def _write_per_page(folder: Path, cache: BuildCache, part: str) -> None:
+    """Write the shards of a per-page part that differ from those read (or written)."""
+    names = cache._files.get(part, [])
+    if len(names) != SHARDS:
+        names = [""] * SHARDS
+    shards, changed = cache._shards(part, _PER_PAGE[part])
+    for n in changed:
+        names[n] = _write_part(folder, f"{part}.{n:02}", shards[n])
+    cache._files[part] = names
+    cache._read[part] = shards
+    cache._dirty.discard(part)
 
 
 def save_cache(output_dir: Path, cache: BuildCache) -> None:
@@ -250,22 +268,14 @@ def save_cache(output_dir: Path, cache: BuildCache) -> None:
     for stale in folder.glob(f"*{TMP_MARK}*"):  # left by a build killed while saving
         with contextlib.suppress(OSError):
             stale.unlink()
-    files = {part: list(names) for part, names in cache._files.items()}
-
     for part in PARTS:
         if part in cache._unread:
             continue
         if part in _PER_PAGE:
-            names = files.get(part, [])
-            if len(names) != SHARDS:
-                names = [""] * SHARDS
-            shards, changed = cache._shards(part, _PER_PAGE[part])
-            for n in changed:
-                names[n] = _write_part(folder, f"{part}.{n:02}", shards[n])
-            files[part] = names
-            cache._read[part] = shards
+            _write_per_page(folder, cache, part)
         elif part in cache._dirty:
-            files[part] = [_write_part(folder, part, cache._values[part])]
+            cache._files[part] = [_write_part(folder, part, cache._values[part])]
+    files = {part: list(names) for part, names in cache._files.items()}
     manifest = {"format": CACHE_FORMAT, "version": __version__, "parts": files}
     fault_point("cache:before-manifest")  # tests: parts written, the manifest not yet
     write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n",
