@@ -111,8 +111,7 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
         overrides = {parse_lang(code).code: value for code, value in (targets or {}).items()}
         blocks = _BlockMeasures()
 
-        def score(job: tuple[Lang, Sequence[Page]]) -> list[PageReadability]:
-            lang, share = job
+        def score(lang: Lang) -> list[PageReadability]:
             blocks.next_language()
             translations = Translations.load(config, lang, ws)
             words_to_avoid = {**shipped_plain_words(language_of(lang.base)),
@@ -123,16 +122,11 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
                               plain_word_pattern(names))
             target = _target(config, lang, overrides)
             return [_score_page(config, page, lang, translations, target, checker,
-                                fail_over_target, blocks, ws.messages) for page in share]
+                                fail_over_target, blocks, ws.messages) for page in pages]
 
-        # Pages are scored independently: with a second CPU, a child scores the second
-        # half of the pages in every language (halves of the languages were uneven: 3
-        # and 2 of 5). The results are sorted below, so the share makes no difference.
+        # Languages are independent: with a second CPU, a child scores half of them.
         split = len(pages) * len(langs) >= SPLIT_PAGES
-        middle = len(pages) // 2
-        shares = (pages[:middle], pages[middle:]) if split else (pages,)
-        jobs = [(lang, share) for lang in langs for share in shares]
-        results = [r for scored in map_split(score, jobs, split=split) for r in scored]
+        results = [r for scored in map_split(score, langs, split=split) for r in scored]
     order = {lang.code: i for i, lang in enumerate(langs)}
     results.sort(key=lambda r: (r.page, order[r.lang.code]))
     return ReadabilityResult(tuple(langs), config.source_language, tuple(results))
