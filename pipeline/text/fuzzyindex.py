@@ -58,7 +58,8 @@ class CandidateIndex:
                 self.postings.setdefault(token, []).append(number)
         self._ranked: dict[str, list[int] | None] = {}
         self.msgids = msgids
-        # A query's exact scan over every msgid, shared by the languages (``scanned``).
+        # A query's exact scan over every msgid, shared by the languages
+        # (``msgmerge._Matcher._scan``).
         self.scans: dict[str, tuple[float, list[tuple[int, float]]]] = {}
         self._encoded: list[bytes] | None = None
 
