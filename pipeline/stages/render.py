@@ -399,8 +399,8 @@ class SiteRenderer:
                 inline_html(resolved), attributes_html(text_attributes(resolved, lang, None)),
                 plain_text(resolved))
         html, attrs, plain = shown
-        # attributes_html({"data-src": …, **rest}), written directly
-        return resolved, TextItem(html, Markup(f' data-src="{escape(str(where))}"{attrs}'),
+        # attributes_html({"data-src": …, **rest}): only data-src is written per page
+        return resolved, TextItem(html, attributes_html({"data-src": str(where)}) + attrs,
                                   text=plain)
 
     def _site_name(self, lang: Lang) -> TextItem:
