@@ -363,11 +363,9 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         if found:  # else the report holds these very issues already
             issues += found
             _write_code_quality(config, issues, prefix)
-    # No later stage reads a catalog: the catalogs part is on disk since update
-    # (save_parts), and what is left of the build (gates, publish, the cache) reads
-    # results only.
+    # Nor the template: what is left of the build (gates, publish, the cache) reads
+    # results only (the cache's catalogs part was let go before the a11y stage).
     ws.release_catalogs()
-    cache.drop("catalogs")
     release_free_memory()
     gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
     rows = _rows(config, rendered, qa, readability, a11y)
