@@ -198,6 +198,14 @@ def summary(a11y: dict[str, Any]) -> str:
             f"{', '.join(incremental['rechecked_pages'])}")
     elif "failed" in incremental:
         lines.append(f"incremental build: failed ({incremental['failed']})")
+    floor = incremental.get("floor", {})
+    if "seconds" in floor:
+        lines.append(
+            f"its floor (bench.floor): the edit changed {floor['files']} files, "
+            f"{floor['megabytes']} MB; importing the pipeline ({floor['import_seconds']:.2f} s), "
+            f"writing those bytes again ({floor['write_seconds']:.2f} s) and linking the "
+            f"{floor['links']} files of the site ({floor['link_seconds']:.2f} s) alone take "
+            f"{floor['seconds']:.2f} s")
     return "\n".join(lines)
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import floor
 from bench.proc import Run, run_timed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -308,6 +309,7 @@ def time_incremental(root: Path, cap: float, log: Callable[[str], None] = print,
         return {"missing": "not yet built"}
     if not (root / "output" / "build").is_dir():
         return {"missing": "no earlier build to start from"}
+    before = floor.snapshot(root)
     page, line = edit_one_paragraph(root)
     run, report = run_child_report("build" if real_a11y else "build-no-a11y", root, cap)
     log(f"  ours incremental build{'' if real_a11y else ' (a11y stand-in)'}: {describe(run)}")
@@ -328,4 +330,11 @@ def time_incremental(root: Path, cap: float, log: Callable[[str], None] = print,
         "verdict": report["verdict"],
         "peak_rss_mb": round(run.peak_rss_mb, 1),
     })
+    # What the contract made this edit change, and the least time writing it takes.
+    work = root.parent / "floor-work"
+    out["floor"] = floor.measure(root, floor.changed(before, floor.snapshot(root)), work, cap)
+    shutil.rmtree(work, ignore_errors=True)
+    if "seconds" in out["floor"]:
+        log(f"  its floor: {out['floor']['files']} files, {out['floor']['megabytes']} MB "
+            f"changed; import, write and link alone {out['floor']['seconds']:.2f} s")
     return out

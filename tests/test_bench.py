@@ -301,10 +301,16 @@ def test_curve_run_records_every_size_and_removes_its_work(tmp_path: Path) -> No
         incremental = size["a11y"]["incremental"]
         assert incremental["a11y"] == "stand-in" and incremental["seconds"] > 0, incremental
         assert incremental["rendered"] >= 1
+        # Its floor: the edit changed the catalog, the page's documents and reports.
+        floor = incremental["floor"]
+        assert floor["changed"]["locales"] == 1, floor  # messages.pot
+        assert floor["files"] == sum(floor["changed"].values()) and floor["links"] > 0, floor
+        assert 0 < floor["import_seconds"] < floor["seconds"] <= floor["process_seconds"]
     assert curve["commit"] and len(curve["commit"]) == 40 and curve["machine"]["nproc"]
     assert curve["growth"]["end to end"]["added_page_cost_ratio"] is not None \
         or curve["growth"]["end to end"]["time_per_page_ratio"] > 0
     markdown = record.with_suffix(".md").read_text(encoding="utf-8")
     assert "| pages | extract |" in markdown and "- end to end: " in markdown
     assert "## 6 pages" in markdown
+    assert "its floor (bench.floor): the edit changed " in markdown
     assert not work.exists()  # no --keep: the run's work folder is gone
