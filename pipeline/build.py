@@ -23,7 +23,8 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from pipeline.infra.fsutil import (
 )
 from pipeline.infra.lock import root_lock
 from pipeline.infra.memory import release_free_memory
-from pipeline.infra.workload import fewer_collections, map_split, paused_gc
+from pipeline.infra.workload import cpus, fewer_collections, map_split, meanwhile, paused_gc
 from pipeline.models import Finding, Location, frozen_details
 from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile
 from pipeline.models.a11y import gates as a11y_gates
@@ -78,8 +79,8 @@ from pipeline.stages.a11y.targets import pending_report
 from pipeline.stages.check import run_checks
 from pipeline.stages.extract import extract
 from pipeline.stages.publish import hash_tree, new_build_id, publish, sha256_file
-from pipeline.stages.readability import relocate, run_readability
-from pipeline.stages.render import render_site
+from pipeline.stages.readability import SPLIT_PAGES, relocate, run_readability
+from pipeline.stages.render import RenderResult, render_site
 from pipeline.stages.update import UpdateMemo, update_catalogs
 from pipeline.text.glossary import GLOSSARY_FILE
 from pipeline.text.links import site_links
@@ -290,24 +291,6 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     save_parts(config.output_dir, cache, "catalogs")  # done with: pickled while less is held
     release_free_memory()  # the catalogs' old texts and merges
     log("check", "checking translations")
-    memo_before = dict(cache.qa)
-    qa = run_checks(config, memo=cache.qa, ws=ws)  # unchanged entries: reused from the last
-    if cache.qa != memo_before:
-        cache.touch("qa")
-    save_parts(config.output_dir, cache, "qa")
-    cache.drop("qa")  # on disk, and read by no later stage
-    qa_report = config.rel(write_qa_report(config, qa))
-    # QA and a11y findings with whether each blocks publication; written now with QA's
-    # alone, so a later stage that fails leaves no earlier build's issues in the file.
-    issues = [(f, config.gate.qa and f.severity == "error")
-              for f in qa.findings if f.severity != "notice"]
-    _write_code_quality(config, issues, prefix)
-    # Past the reports, the gates read the errors and a rewrite of codequality.json
-    # (with a11y's issues) what it shows of a finding: not the catalog texts and the
-    # details of 58,000 warnings at 5,000 pages, which would sit under every later stage.
-    issues = [(_as_shown(f), blocks) for f, blocks in issues]
-    qa = replace(qa, findings=tuple(f for f in qa.findings if f.severity == "error"))
-    log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
 
     # Not kept: the renderer and readability make their own (a big site's are tens of MB).
     listings: dict[tuple[str, str], str] = {}
@@ -317,25 +300,24 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     slugs = [p.slug for p in extracted.pages]
     same_pages = set(cache.fingerprints) == set(fingerprints)
     changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
-    log("render", f"rendering {len(changed)} of {len(slugs)} page(s) in "
-                  f"{len(config.all_languages)} languages")
-    # Every page's completeness at the last build: the unchanged ones are not measured
-    # again, and a page whose link target changed languages is rendered again.
-    known = {s: cache.completeness[s] for s in slugs
-             if s in cache.completeness} if same_pages else None
-    indexes = dict(cache.language_indexes)
-    rendered = render_site(config, None if not same_pages else changed, known=known, ws=ws,
-                           listings=listings, indexes=indexes)
-    cache.language_indexes = indexes
-    ws.release_tokens()  # only rendering reads the pages' tokens
-    release_free_memory()  # the site's HTML, freed: room for readability's results
-    for item in rendered.pages:
-        if not item.published:
-            log("render", f"{item.tag}/{item.slug}.html "
-                          f"{'withdrawn' if item.withdrawn else 'left out'}: "
-                          f"{_shares(config, item)}")
-
-    readability = _readability(config, cache, ws, slugs, changed, same_pages, log)
+    rescore = _rescored(config, cache, slugs, changed)
+    # Readability reads nothing the check and the renderer make. An edit's share (a
+    # few pages scored, every page's catalog lines moved: a thousand documents written
+    # again at 1,000 pages) runs in a child meanwhile, on the second CPU this otherwise
+    # idle stretch leaves unused. A big share splits its languages over two processes
+    # within the stage instead, after the renderer, as before.
+    aside_now = (same_pages and cpus() >= 2
+                 and len(rescore) * len(config.all_languages) < SPLIT_PAGES)
+    aside = meanwhile(partial(_readability_aside, config, cache, ws, slugs, rescore,
+                              same_pages, None if aside_now else log), fork=aside_now)
+    try:
+        qa, qa_report, issues, rendered = _check_and_render(
+            config, cache, ws, extracted.pages, changed, same_pages, listings, prefix, log)
+    except BaseException:
+        aside.stop()
+        raise
+    readability = _adopt_readability(cache, ws, aside.result(), log)
+    del aside
     # No later stage reads a page: written to the cache now and let go (73 MB at 5,000
     # pages). Nor, unless the a11y stage traces a finding to one, a language's catalog
     # (parsed again then): the catalogs part is on disk since update (save_parts).
@@ -401,17 +383,111 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     return result
 
 
-def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
-                 changed: list[str], same_pages: bool, log: _StageClock) -> ReadabilityResult:
-    """Score the pages whose fingerprint moved (every page when the advice's inputs
-    did), reuse the cache's results for the rest, write the reports and the cache's
-    part; returns the results without what only the reports show."""
-    # The advice also depends on the glossary's kept names and the site's word list.
+def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, pages: Sequence[Page],
+                      changed: list[str], same_pages: bool,
+                      listings: dict[tuple[str, str], str], prefix: str, log: Log
+                      ) -> tuple[CheckResult, str, list[tuple[Finding, bool]], RenderResult]:
+    """The check (its memo, qa.json and codequality.json), then the pages whose
+    fingerprint moved rendered: the check's errors, its report's path, the issues
+    codequality.json shows and the render's result."""
+    slugs = [p.slug for p in pages]
+    memo_before = dict(cache.qa)
+    qa = run_checks(config, memo=cache.qa, ws=ws)  # unchanged entries: reused from the last
+    if cache.qa != memo_before:
+        cache.touch("qa")
+    save_parts(config.output_dir, cache, "qa")
+    cache.drop("qa")  # on disk, and read by no later stage
+    qa_report = config.rel(write_qa_report(config, qa))
+    # QA and a11y findings with whether each blocks publication; written now with QA's
+    # alone, so a later stage that fails leaves no earlier build's issues in the file.
+    issues = [(f, config.gate.qa and f.severity == "error")
+              for f in qa.findings if f.severity != "notice"]
+    _write_code_quality(config, issues, prefix)
+    # Past the reports, the gates read the errors and a rewrite of codequality.json
+    # (with a11y's issues) what it shows of a finding: not the catalog texts and the
+    # details of 58,000 warnings at 5,000 pages, which would sit under every later stage.
+    issues = [(_as_shown(f), blocks) for f, blocks in issues]
+    qa = replace(qa, findings=tuple(f for f in qa.findings if f.severity == "error"))
+    log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
+
+    log("render", f"rendering {len(changed)} of {len(slugs)} page(s) in "
+                  f"{len(config.all_languages)} languages")
+    # Every page's completeness at the last build: the unchanged ones are not measured
+    # again, and a page whose link target changed languages is rendered again.
+    known = {s: cache.completeness[s] for s in slugs
+             if s in cache.completeness} if same_pages else None
+    indexes = dict(cache.language_indexes)
+    rendered = render_site(config, None if not same_pages else changed, known=known, ws=ws,
+                           listings=listings, indexes=indexes)
+    cache.language_indexes = indexes
+    ws.release_tokens()  # only rendering reads the pages' tokens
+    release_free_memory()  # the site's HTML, freed: room for readability's results
+    for item in rendered.pages:
+        if not item.published:
+            log("render", f"{item.tag}/{item.slug}.html "
+                          f"{'withdrawn' if item.withdrawn else 'left out'}: "
+                          f"{_shares(config, item)}")
+
+    return qa, qa_report, issues, rendered
+
+
+def _advice_inputs(config: Config) -> str:
+    """A digest of what readability's advice depends on besides a page's text: the
+    glossary's kept names and the site's word list."""
     words = config.readability.plain_words
-    inputs = digest(file_digest(config.locales_dir / GLOSSARY_FILE),
-                    file_digest(config.root / words) if words else "")
-    rescore = changed if cache.readability_key == inputs else slugs
-    cache.readability_key = inputs
+    return digest(file_digest(config.locales_dir / GLOSSARY_FILE),
+                  file_digest(config.root / words) if words else "")
+
+
+def _rescored(config: Config, cache: BuildCache, slugs: list[str], changed: list[str]
+              ) -> list[str]:
+    """The pages readability scores again: those whose fingerprint moved, every page
+    when the advice's inputs did."""
+    return changed if cache.readability_key == _advice_inputs(config) else slugs
+
+
+@dataclass(frozen=True, slots=True)
+class _Aside:
+    """What ``_readability`` run by a child leaves that this process needs: its result,
+    the cache's values it set and the files of the part it saved, its log."""
+
+    result: ReadabilityResult
+    key: str
+    shown: dict[str, bytes]
+    files: list[str]
+    logged: tuple[tuple[str, str], ...]
+
+
+def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
+                       rescore: list[str], same_pages: bool, log: Log | None) -> _Aside:
+    """``_readability``, in a child (``log`` None: its messages are kept for the
+    parent to log when it takes the result) or here."""
+    logged: list[tuple[str, str]] = []
+    result = _readability(config, cache, ws, slugs, rescore, same_pages,
+                          log or (lambda stage, message: logged.append((stage, message))))
+    return _Aside(result, cache.readability_key, cache.readability_shown,
+                  cache.files("readability"), tuple(logged))
+
+
+def _adopt_readability(cache: BuildCache, ws: Workspace, aside: _Aside, log: Log
+                       ) -> ReadabilityResult:
+    """The result of ``_readability_aside``, its cache values made this process's."""
+    for stage, message in aside.logged:
+        log(stage, message)
+    if cache.holds("readability"):  # a child ran it: its values are not here yet
+        cache.readability_key = aside.key
+        cache.readability_shown = aside.shown
+        cache.adopt("readability", aside.files)
+    ws.release_messages()  # as _readability did in the child
+    return aside.result
+
+
+def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
+                 rescore: list[str], same_pages: bool, log: Log) -> ReadabilityResult:
+    """Score the ``rescore`` pages, reuse the cache's results for the rest, write the
+    reports and the cache's part; returns the results without what only the reports
+    show."""
+    cache.readability_key = _advice_inputs(config)
     log("readability", f"scoring {len(rescore)} page(s)")
     fresh = run_readability(config, slugs=rescore, ws=ws) if rescore else None
     # The last stage to read a message (the a11y stage traces findings to catalog

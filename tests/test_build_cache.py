@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from conftest import ROOTS, run_cli, run_cli_process
 
+from pipeline import build as build_module
 from pipeline.build import build, page_fingerprints
 from pipeline.config import load_config
 from pipeline.infra.cache import (
@@ -166,22 +168,28 @@ def test_a_readability_document_is_rendered_again_only_when_its_lines_moved(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     root = make_root("build-site")  # type: ignore[operator]
     build(load_config(root), defer_a11y=True)
-    rendered: list[str] = []
+    # Noted in a file: an edit's readability runs in a child, beside the check.
+    log = tmp_path / "rendered.txt"
+    log.write_text("")
     real = readability_html.render_page_html
 
     def counting(page: str, rows: Any) -> str:
-        rendered.append(rows[0].slug)
+        with log.open("a") as out:
+            out.write(rows[0].slug + "\n")
         return real(page, rows)
+
+    def rendered() -> list[str]:
+        return sorted(log.read_text().split())
 
     monkeypatch.setattr(readability_html, "render_page_html", counting)
     page = root / PAGE
     page.write_text(page.read_text().replace("Eye drops can help.",
                                              "Eye drops can help you a lot."))
     build(load_config(root), defer_a11y=True)
-    assert sorted(rendered) == ["dry-eye", "eyelid-twitch"]
-    rendered.clear()
+    assert rendered() == ["dry-eye", "eyelid-twitch"]
+    log.write_text("")
     build(load_config(root), defer_a11y=True)
-    assert rendered == []
+    assert rendered() == []
     cold = tmp_path / "cold"
     shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output", "locales"))
     shutil.copytree(ROOTS / "build-site" / "locales", cold / "locales")
@@ -303,3 +311,39 @@ def test_an_edit_rescored_and_a_translation_fixed_give_a_cold_builds_reports(
     assert_builds_like_a_cold_build(root, tmp_path)
     clean = tmp_path / "clean"
     assert reports(root) == reports(clean)
+
+
+def test_an_edits_readability_runs_beside_the_check_and_writes_the_same(
+        make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an edit, a child scores the page and writes the readability reports while
+    this process checks and renders (the second CPU was idle then); the outputs and the
+    next build are those of a build in one process."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    alone = tmp_path / "alone"
+    shutil.copytree(root, alone, symlinks=True)
+    for copy in (root, alone):
+        page = copy / PAGE
+        page.write_text(page.read_text().replace("Eye drops can help.",
+                                                 "Eye drops can help you a lot."))
+    pids = tmp_path / "pids.txt"
+    real = build_module._readability
+
+    def noting(*args: Any, **kwargs: Any) -> Any:
+        with pids.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "_readability", noting)
+    build(load_config(root), defer_a11y=True)
+    [child] = [int(pid) for pid in pids.read_text().split()]
+    assert child != os.getpid()
+    monkeypatch.setattr(build_module, "cpus", lambda: 1)
+    pids.write_text("")
+    build(load_config(alone), defer_a11y=True)
+    assert [int(pid) for pid in pids.read_text().split()] == [os.getpid()]
+    assert reports(root) == reports(alone) and tree(root) == tree(alone)
+    for copy in (root, alone):  # and the cache each left gives the next build the same
+        build(load_config(copy), defer_a11y=True)
+    assert reports(root) == reports(alone) and tree(root) == tree(alone)

@@ -12,6 +12,7 @@ import gc
 import os
 import shutil
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -210,3 +211,43 @@ def test_fewer_collections_inside_and_as_before_after() -> None:
         assert gc.get_threshold() == (workload.BUILD_YOUNG_THRESHOLD, *before[1:])
         raise RuntimeError("a failed build")
     assert gc.get_threshold() == before
+
+
+def test_meanwhile_runs_in_a_child_and_its_value_comes_back(tmp_path: Path) -> None:
+    """The function runs in a child while this process goes on: its files are there when
+    the result is taken; a child that fails in any way costs only time (the function runs
+    here then); without fork, it runs here when the result is asked for."""
+    def made(name: str) -> Callable[[], tuple[int, str]]:
+        def write() -> tuple[int, str]:
+            (tmp_path / name).write_text(name)
+            return os.getpid(), name
+        return write
+
+    pending = workload.meanwhile(made("a"))
+    pid, value = pending.result()
+    assert pid != PARENT and value == "a" and (tmp_path / "a").read_text() == "a"
+
+    def fails_in_child() -> int:
+        if os.getpid() != PARENT:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return 7
+
+    assert workload.meanwhile(fails_in_child).result() == 7
+    assert workload.meanwhile(lambda: None).result() is None  # a value, not a failure
+    later = workload.meanwhile(made("b"), fork=False)
+    assert not (tmp_path / "b").exists()
+    assert later.result() == (PARENT, "b")
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert gc.get_freeze_count() == 0
+
+
+def test_meanwhile_stopped_leaves_no_child() -> None:
+    """This process failed meanwhile: ``stop`` ends the child, which leaves nothing."""
+    pending = workload.meanwhile(lambda: time.sleep(30))
+    started = time.monotonic()
+    pending.stop()
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert gc.get_freeze_count() == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.infra.fsutil import TMP_MARK, Staging, write_files_atomic
+from pipeline.infra.fsutil import TMP_MARK, Staging, remove_stale_temps, write_files_atomic
 from pipeline.infra.workload import map_split
 
 WRITE_THREE = """
@@ -165,4 +165,21 @@ def test_a_forked_writer_spares_the_temps_of_the_staging_it_writes_for(tmp_path:
         os.waitpid(pid, 0)
         assert temps(tmp_path) == sorted(f".{n}.html{TMP_MARK}{os.getpid()}" for n in "ab")
         staging.abort()
+    assert temps(tmp_path) == []
+
+
+def test_a_live_processs_temp_is_not_swept_a_dead_ones_is(tmp_path: Path) -> None:
+    """Two processes of one build write the same folder meanwhile (the readability
+    child beside the check's reports): the first write of either there must not remove
+    the other's temp. A temp whose process is gone is a killed run's: swept."""
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        live = tmp_path / f".qa.json{TMP_MARK}{sleeper.pid}"
+        live.write_bytes(b"half written")
+        write_files_atomic([(tmp_path / "a.html", b"a", "a.html")])
+        assert live.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    remove_stale_temps(tmp_path / "a.html", swept=set())
     assert temps(tmp_path) == []

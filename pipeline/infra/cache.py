@@ -129,6 +129,23 @@ class BuildCache:
         self._values[part] = {}
         self._unread.add(part)
 
+    def adopt(self, part: str, files: list[str]) -> None:
+        """A part another process of this build wrote (``save_parts``) and let go: these
+        files are named in the manifest, its values not held here (as after ``drop``)."""
+        self._files[part] = list(files)
+        self._values[part] = {}
+        self._read.pop(part, None)
+        self._dirty.discard(part)
+        self._unread.add(part)
+
+    def holds(self, part: str) -> bool:
+        """Whether this process holds the part's values (read, or set since)."""
+        return part not in self._unread
+
+    def files(self, part: str) -> list[str]:
+        """The files of a part on disk (``save_parts``), for ``adopt``."""
+        return list(self._files.get(part, ()))
+
     def _shards(self, part: str, name: str) -> tuple[list[dict[Any, Any]], list[int]]:
         """A per-page part's shards, and those that differ from what was read."""
         value: dict[Any, Any] = self._values[part].get(name, {})

@@ -71,10 +71,22 @@ def _tmp_name(path: Path, pid: int | None = None) -> Path:
 _swept: set[Path] = set()  # folders already cleaned by this process
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (a pid reused since leaves its temp for later)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # no such pid, or none so big
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
 def remove_stale_temps(path: Path, own: int | None = None,
                        swept: set[Path] = _swept) -> None:
-    """Remove temp files a killed earlier run left beside ``path`` (those of another
-    pid than ``own``, this process's by default).
+    """Remove temp files a killed earlier run left beside ``path``: those of a pid that
+    is neither ``own`` (this process's by default) nor alive. A live one is this build's
+    other process (a forked child, or the parent), writing the same folder meanwhile.
 
     Each folder is swept once per process, or per ``swept`` given (listing it for every
     write made writing a folder of N files quadratic); our own temp files never outlive
@@ -89,7 +101,8 @@ def remove_stale_temps(path: Path, own: int | None = None,
             if not (name.startswith(".") and TMP_MARK in name):
                 continue
             pid = name.rsplit(TMP_MARK, 1)[1]
-            if pid.isdigit() and int(pid) not in (own or os.getpid(), os.getpid()):
+            if (pid.isdigit() and int(pid) not in (own or os.getpid(), os.getpid())
+                    and not _alive(int(pid))):
                 with contextlib.suppress(OSError):
                     sibling.unlink()
     if folder.is_dir():

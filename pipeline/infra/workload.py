@@ -31,7 +31,7 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pipeline.infra.procs import die_with_parent
 
@@ -190,6 +190,41 @@ def map_split(function: Callable[[T], R], items: Sequence[T], *, split: bool) ->
         done = [function(items[i]) for i in theirs]
     results.update(zip(theirs, done, strict=True))
     return [results[i] for i in range(len(items))]
+
+
+class Pending(Generic[R]):
+    """``function()``, started in a forked child (``meanwhile``) while this process goes
+    on. ``result`` is its value; when the child failed in any way, or there was none,
+    ``function`` runs here then, so the value or the error is that of a run here."""
+
+    def __init__(self, function: Callable[[], R], child: _Child | None):
+        self._function = function
+        self._child = child
+
+    def result(self) -> R:
+        child, self._child = self._child, None
+        if child is not None:
+            done = child.result()
+            # Wrapped in a tuple by ``meanwhile``: a value of None is not a failure.
+            if type(done) is tuple and len(done) == 1:
+                value: R = done[0]
+                return value
+        return self._function()
+
+    def stop(self) -> None:
+        """End the child, if any, without its value (this process failed meanwhile)."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.stop()
+
+
+def meanwhile(function: Callable[[], R], *, fork: bool = True) -> Pending[R]:
+    """``function()`` in a forked child (with ``fork``, fork and a second CPU; else
+    nothing runs until ``result``). Its side effects (files written) are the child's: the
+    caller must not need them before ``result``, and must ``stop`` it when it fails."""
+    if not fork or cpus() < 2 or not hasattr(os, "fork"):
+        return Pending(function, None)
+    return Pending(function, _start(lambda: (function(),)))
 
 
 class _Child:
