@@ -187,12 +187,16 @@ def summary(a11y: dict[str, Any]) -> str:
             f"incremental build (one paragraph of {incremental['edited']} edited, a11y "
             f"stand-in): {incremental['seconds']:.2f} s (load "
             f"{incremental['run']['load_1min']:.1f}), peak RSS "
-            f"{incremental['run']['peak_rss_mb']:.0f} MB; {incremental['rendered']} page(s) "
-            f"rendered again, {incremental['rechecked']} document(s) the a11y stage would check")
+            f"{incremental['run']['peak_rss_mb']:.0f} MB (all processes: "
+            f"{incremental['run'].get('tree_pss_mb', 0):.0f} MB PSS); "
+            f"{incremental['rendered']} page(s) rendered again, "
+            f"{incremental['rechecked']} document(s) the a11y stage would check")
     elif "seconds" in incremental:
         lines.append(
             f"incremental build (one paragraph of {incremental['edited']} edited): "
             f"{incremental['seconds']:.1f} s (load {incremental['run']['load_1min']:.1f}), "
+            f"peak RSS {incremental['run']['peak_rss_mb']:.0f} MB (all processes: "
+            f"{incremental['run'].get('tree_pss_mb', 0):.0f} MB PSS), "
             f"of which pa11y {incremental['a11y_seconds']:.1f} s "
             f"on {incremental['rechecked']} page(s): "
             f"{', '.join(incremental['rechecked_pages'])}")

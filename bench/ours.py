@@ -158,12 +158,19 @@ class StageRuns:
         ok = [r.peak_rss_mb for r in self.runs if r.ok]
         return max(ok) if ok else None
 
+    @property
+    def tree_pss_mb(self) -> float | None:
+        """All its processes together (``Run.tree_pss_mb``), at the largest run's peak."""
+        ok = [r.tree_pss_mb for r in self.runs if r.ok and r.tree_pss_mb]
+        return max(ok) if ok else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "runs": [r.to_dict() for r in self.runs],
             "in_process_seconds": [round(s, 3) for s in self.inner],
             "median_seconds": None if self.median is None else round(self.median, 3),
             "peak_rss_mb": None if self.peak_rss_mb is None else round(self.peak_rss_mb, 1),
+            "tree_pss_mb": None if self.tree_pss_mb is None else round(self.tree_pss_mb, 1),
             **({"missing": self.missing} if self.missing else {}),
         }
 

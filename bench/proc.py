@@ -4,6 +4,12 @@ Every measured step runs in its own process so that its peak RSS is its own. It
 is read by GNU ``/usr/bin/time`` (``%M``: the largest resident set of the command
 and of the processes it waited for, msgmerge under po4a), not by ``os.wait4``
 here: a child spawned from this process inherits our own high-water mark.
+
+``%M`` is one process's: a build that forks (a child checks or scores half of the
+languages meanwhile) uses more memory than that. ``tree_pss_mb`` is what the whole
+tree of processes holds together, their proportional set sizes summed (a page shared
+copy-on-write counted once), sampled every ``SAMPLE_SECONDS`` (a shorter peak can
+pass unseen).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ class Run:
     capped: bool = False
     output: str = ""  # the tail of stdout + stderr, for failures and for what a child printed
     load: float = 0.0  # 1-minute load average when it started
+    tree_pss_mb: float = 0.0  # the process tree's summed PSS at its sampled peak; 0: unknown
 
     @property
     def ok(self) -> bool:
@@ -38,12 +45,49 @@ class Run:
     def to_dict(self) -> dict[str, object]:
         return {"seconds": round(self.seconds, 3), "peak_rss_mb": round(self.peak_rss_mb, 1),
                 "returncode": self.returncode, "capped": self.capped,
-                "load_1min": round(self.load, 2),
+                "load_1min": round(self.load, 2), "tree_pss_mb": round(self.tree_pss_mb, 1),
                 **({"output": self.output[-2000:]} if not self.ok else {})}
 
 
 TIME = "/usr/bin/time"
 RSS_MARK = "bench-peak-rss-kb:"
+SAMPLE_SECONDS = 0.5
+
+
+def tree_pss_kb(pid: int) -> int:
+    """The summed ``Pss`` of ``pid`` and its descendants (Linux; 0 elsewhere)."""
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        with contextlib.suppress(OSError, ValueError):
+            with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as rollup:
+                total += next((int(line.split()[1]) for line in rollup
+                               if line.startswith("Pss:")), 0)
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as kids:
+                    stack += [int(child) for child in kids.read().split()]
+    return total
+
+
+class _TreeSampler(threading.Thread):
+    """The peak of ``tree_pss_kb(pid)``, sampled until ``stop``."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(SAMPLE_SECONDS):
+            self.peak = max(self.peak, tree_pss_kb(self.pid))
+
+    def stop(self) -> float:
+        """The peak, in MB."""
+        self.done.set()
+        self.join()
+        return self.peak / 1024
 
 
 def run_timed(command: Sequence[str], *, cwd: Path | None = None, cap: float = 300.0,
@@ -75,10 +119,13 @@ def run_timed(command: Sequence[str], *, cwd: Path | None = None, cap: float = 3
 
         timer = threading.Timer(cap, kill)
         timer.start()
+        sampler = _TreeSampler(proc.pid)
+        sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+            tree_mb = sampler.stop()
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         if capped.is_set():
@@ -99,6 +146,7 @@ def run_timed(command: Sequence[str], *, cwd: Path | None = None, cap: float = 3
         capped=capped.is_set(),
         output=text,
         load=load,
+        tree_pss_mb=tree_mb,
     )
 
 
@@ -106,14 +154,16 @@ def run_sequence(commands: Sequence[Sequence[str]], *, cwd: Path | None = None,
                  cap: float = 300.0, env: Mapping[str, str] | None = None) -> Run:
     """Several commands as one step: times summed, the largest RSS, the cap shared."""
     total = 0.0
-    peak = 0.0
+    peak = tree = 0.0
     outputs: list[str] = []
     load = os.getloadavg()[0]
     for command in commands:
         run = run_timed(command, cwd=cwd, cap=max(cap - total, 0.1), env=env)
         total += run.seconds
         peak = max(peak, run.peak_rss_mb)
+        tree = max(tree, run.tree_pss_mb)
         outputs.append(run.output)
         if not run.ok:
-            return Run(total, peak, run.returncode, run.capped, "\n".join(outputs), load)
-    return Run(total, peak, 0, False, "\n".join(outputs), load)
+            return Run(total, peak, run.returncode, run.capped, "\n".join(outputs), load,
+                       tree)
+    return Run(total, peak, 0, False, "\n".join(outputs), load, tree)

@@ -14,6 +14,7 @@ from conftest import REPO, msgfmt_check, require_tool, run_cli
 
 from bench.corpus import is_translated, pseudo_translate
 from bench.peers import Expected, Mdpo, check_outputs, run_peer
+from bench.proc import run_timed
 from bench.run import curve_growth, parse_args, peer_cell
 
 LANGUAGES = ("es", "fr", "ar", "zh_Hans")
@@ -314,3 +315,19 @@ def test_curve_run_records_every_size_and_removes_its_work(tmp_path: Path) -> No
     assert "## 6 pages" in markdown
     assert "its floor (bench.floor): the edit changed " in markdown
     assert not work.exists()  # no --keep: the run's work folder is gone
+
+
+def test_a_forked_commands_memory_is_counted_whole() -> None:
+    """``%M`` is the largest process's; ``tree_pss_mb`` adds up the tree: parent and child
+    each holding 80 MB of their own show as about 80 and 160."""
+    code = ("import os, time\n"
+            "pid = os.fork()\n"
+            "held = b'x' * (80 << 20)\n"
+            "time.sleep(2)\n"
+            "if pid == 0:\n"
+            "    os._exit(0)\n"
+            "os.waitpid(pid, 0)\n")
+    run = run_timed([sys.executable, "-c", code], cap=60)
+    assert run.ok, run.output
+    assert 80 < run.peak_rss_mb < 130, run
+    assert run.tree_pss_mb > 160 and run.tree_pss_mb > 1.4 * run.peak_rss_mb, run
