@@ -207,8 +207,8 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
 
 def _resolved_part(code: str, tr: Translations, msgid: str, ctx: str | None) -> bytes:
     """A message's part of a fingerprint: what the language resolves it to."""
-    resolved = tr.resolve(msgid, ctx)
-    return framed(f"{code}\x00{resolved.state}\x00{resolved.text}")
+    state, text = tr.shown(msgid, ctx)
+    return framed(f"{code}\x00{state}\x00{text}")
 
 
 def _shown(pages: tuple[PageReadability, ...]) -> bytes:

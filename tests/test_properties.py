@@ -35,6 +35,7 @@ from pipeline.stages.extract import extract
 from pipeline.stages.prefill import prefill
 from pipeline.stages.render import render_site
 from pipeline.text.langs import parse_lang
+from pipeline.text.translations import Translations
 
 CORPUS = Path(__file__).parent / "corpus"
 BASE = CORPUS / "bad" / "_base"
@@ -340,3 +341,27 @@ def test_streamed_report_json_is_the_same_text(value: object) -> None:
     expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     assert "".join(iter_dumps(value)) == expected
     assert "".join(iter_dumps(_streamed(value))) == expected
+
+
+# --- a page's fingerprint reads what a reader is shown ------------------------------------
+
+
+@SETTINGS
+@given(found=entries(), fuzzy=st.lists(st.booleans(), min_size=4, max_size=4),
+       fallback=st.sampled_from(["source", "outdated"]), other=CORE.filter(bool))
+def test_shown_is_resolves_state_and_text(found: list[Entry], fuzzy: list[bool],
+                                          fallback: str, other: str) -> None:
+    """``Translations.shown`` (a fingerprint's part, without a Resolved) is what
+    ``resolve`` shows, for every entry (translated or not, fuzzy or not) and a message
+    the catalog lacks, in both fallback policies and in the source language."""
+    config = load_config(BASE)
+    es = parse_lang("es")
+    config = replace(config, language={**config.language, es.code: replace(
+        config.lang_config(es), fallback=fallback)})
+    found = [e.with_flags("fuzzy") if f else e for e, f in zip(found, fuzzy, strict=False)]
+    catalog = Catalog(entries=tuple(found), path=ES)
+    for tr in (Translations(config, es, catalog),
+               Translations(config, config.source_language, None)):
+        for msgid, ctx in [*((e.msgid, e.msgctxt) for e in found), (other, None)]:
+            resolved = tr.resolve(msgid, ctx)
+            assert tr.shown(msgid, ctx) == (resolved.state, resolved.text)

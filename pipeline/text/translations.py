@@ -106,18 +106,30 @@ class Translations:
             resolved = self._resolved[key] = self._resolve(msgid, msgctxt)
         return resolved
 
+    def shown(self, msgid: str, msgctxt: str | None = None) -> tuple[State, str]:
+        """``resolve``'s (state, text), without the Resolved and its location: what a
+        page's fingerprint reads, 60,000 times a build at 1,000 pages."""
+        if self.catalog is None:
+            return "source", msgid
+        return self._choice(msgid, self._entries.get((msgctxt, msgid)))[:2]
+
+    def _choice(self, msgid: str, entry: Entry | None) -> tuple[State, str, bool]:
+        """(state, text, fuzzy) of a message of a translated language."""
+        if entry is not None and entry.translated:
+            return "translated", entry.msgstr, False
+        if (entry is not None and entry.fuzzy and entry.msgstr
+                and self.fallback == "outdated"):
+            return "outdated", entry.msgstr, True
+        return "fallback", msgid, bool(entry and entry.fuzzy)
+
     def _resolve(self, msgid: str, msgctxt: str | None) -> Resolved:
         if self.catalog is None:
             return Resolved(msgid, msgid, self.lang, "source", None)
         entry = self._entries.get((msgctxt, msgid))
         where = Location(self.path, entry.line) if entry else None
-        if entry is not None and entry.translated:
-            return Resolved(msgid, entry.msgstr, self.lang, "translated", where)
-        if (entry is not None and entry.fuzzy and entry.msgstr
-                and self.fallback == "outdated"):
-            return Resolved(msgid, entry.msgstr, self.lang, "outdated", where, fuzzy=True)
-        return Resolved(msgid, msgid, self.source, "fallback", where,
-                        fuzzy=bool(entry and entry.fuzzy))
+        state, text, fuzzy = self._choice(msgid, entry)
+        return Resolved(msgid, text, self.source if state == "fallback" else self.lang,
+                        state, where, fuzzy=fuzzy)
 
     def resolve_plural(self, msgid: str, plural: str, n: int,
                        msgctxt: str | None = None) -> Resolved:
