@@ -480,7 +480,8 @@ def _adopt_readability(cache: BuildCache, ws: Workspace, aside: _Aside, log: Log
     """The result of ``_readability_aside``, its cache values made this process's."""
     for stage, message in aside.logged:
         log(stage, message)
-    if cache.holds("readability"):  # a child ran it: its values are not here yet
+    # Still held here: a child ran it, and this process's part is the one read.
+    if cache.holds("readability"):
         cache.readability_key = aside.key
         cache.readability_shown = aside.shown
         cache.adopt("readability", aside.files)
