@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from conftest import ROOTS, run_cli, run_cli_process
 from pipeline import build as build_module
 from pipeline.build import build, page_fingerprints
 from pipeline.config import load_config
+from pipeline.errors import Stopped
 from pipeline.infra.cache import (
     MANIFEST,
     PARTS,
@@ -347,3 +349,30 @@ def test_an_edits_readability_runs_beside_the_check_and_writes_the_same(
     for copy in (root, alone):  # and the cache each left gives the next build the same
         build(load_config(copy), defer_a11y=True)
     assert reports(root) == reports(alone) and tree(root) == tree(alone)
+
+
+def test_a_build_stopped_while_readability_runs_aside_leaves_no_child(
+        make_root: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signal during the check (raised as ``Stopped`` by the CLI's handler; timed here
+    by raising it from the check itself, with the readability child running) ends the
+    child too: nothing of the build outlives it, and the cache's manifest is the last."""
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    manifest = cache_dir(root / "output") / MANIFEST
+    before = manifest.read_bytes()
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.",
+                                             "Eye drops can help you a lot."))
+    running: list[tuple[int, int]] = []
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        running.append(os.waitpid(-1, os.WNOHANG))  # (0, 0): a child, still running
+        raise Stopped(signal.SIGTERM)
+
+    monkeypatch.setattr(build_module, "_check_and_render", stopped)
+    with pytest.raises(Stopped):
+        build(load_config(root), defer_a11y=True)
+    assert running == [(0, 0)]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert manifest.read_bytes() == before
