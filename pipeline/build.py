@@ -38,6 +38,7 @@ from pipeline.infra.cache import (
     file_digest,
     framed,
     load_cache,
+    load_part,
     save_cache,
     save_parts,
     tree_digest,
@@ -253,8 +254,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
            notes: list[str], trivial: bool, prefix: str, defer_a11y: bool) -> BuildResult:
 
     # A deferred build leaves the accessibility results to the shards: not read here.
+    # The readability results are read by whichever process scores (load_part).
     cache = BuildCache() if force else load_cache(
-        config.output_dir, [part for part in PARTS if part != "a11y" or not defer_a11y])
+        config.output_dir, [part for part in PARTS if part != "readability"
+                            and (part != "a11y" or not defer_a11y)])
     # What the stages share in memory (pipeline.workspace): the pages parsed by the
     # last build (their text unchanged) are not parsed again.
     ws = Workspace(pages=cache.pages, page_stats=cache.page_stats) \
@@ -480,11 +483,10 @@ def _adopt_readability(cache: BuildCache, ws: Workspace, aside: _Aside, log: Log
     """The result of ``_readability_aside``, its cache values made this process's."""
     for stage, message in aside.logged:
         log(stage, message)
-    # Still held here: a child ran it, and this process's part is the one read.
-    if cache.holds("readability"):
-        cache.readability_key = aside.key
-        cache.readability_shown = aside.shown
-        cache.adopt("readability", aside.files)
+    # What a child set; when this process ran it, the very values it set already.
+    cache.readability_key = aside.key
+    cache.readability_shown = aside.shown
+    cache.adopt("readability", aside.files)
     ws.release_messages()  # as _readability did in the child
     return aside.result
 
@@ -494,6 +496,8 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     """Score the ``rescore`` pages, reuse the cache's results for the rest, write the
     reports and the cache's part; returns the results without what only the reports
     show."""
+    if not load_part(config.output_dir, cache, "readability"):
+        rescore = slugs  # the last results cannot be read: every page is scored again
     cache.readability_key = _advice_inputs(config)
     log("readability", f"scoring {len(rescore)} page(s)")
     fresh = run_readability(config, slugs=rescore, ws=ws) if rescore else None

@@ -376,3 +376,22 @@ def test_a_build_stopped_while_readability_runs_aside_leaves_no_child(
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
     assert manifest.read_bytes() == before
+
+
+def test_unreadable_readability_results_mean_every_page_scored_again(
+        make_root: object, tmp_path: Path) -> None:
+    """The readability part is read by the process that scores, when it starts: a shard
+    that cannot be read then means every page scored again (as with no cache), and the
+    reports and the next cache are a cold build's."""
+    root = make_root("build-site")  # type: ignore[operator]
+    assert run_cli(root, "build", "--defer-a11y").returncode == 0
+    [shard, *_] = sorted(cache_dir(root / "output").glob("readability.*.pickle"))
+    shard.write_bytes(b"not a pickle")
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.",
+                                             "Eye drops can help you a lot."))
+    built = run_cli(root, "build", "--defer-a11y")
+    assert built.returncode == 0, built.stderr
+    assert "[readability] scoring 2 page(s)" in built.stderr, built.stderr
+    assert_builds_like_a_cold_build(root, tmp_path)
+    assert reports(root) == reports(tmp_path / "clean")

@@ -204,21 +204,48 @@ def load_cache(output_dir: Path, parts: Iterable[str] = PARTS) -> BuildCache:
                 if part not in wanted:
                     cache._unread.add(part)
                 elif part in cache._files:
-                    loaded = [pickle.loads((folder / name).read_bytes())
-                              for name in cache._files[part]]
-                    if not all(isinstance(values, dict) for values in loaded):
-                        raise TypeError(part)
-                    if part in _PER_PAGE:
-                        cache._read[part] = loaded
-                        whole: dict[Any, Any] = {}
-                        for shard in loaded:
-                            whole.update(shard)
-                        cache._values[part] = {_PER_PAGE[part]: whole}
-                    else:
-                        (cache._values[part],) = loaded
+                    _read_part(folder, cache, part)
             cache._dirty = {part for part in wanted if part not in cache._files}
             return cache
     return BuildCache()
+
+
+def _read_part(folder: Path, cache: BuildCache, part: str) -> None:
+    """Read the files ``cache`` names for ``part`` into it; raises when one cannot be."""
+    loaded = [pickle.loads((folder / name).read_bytes()) for name in cache._files[part]]
+    if not all(isinstance(values, dict) for values in loaded):
+        raise TypeError(part)
+    if part in _PER_PAGE:
+        cache._read[part] = loaded
+        whole: dict[Any, Any] = {}
+        for shard in loaded:
+            whole.update(shard)
+        cache._values[part] = {_PER_PAGE[part]: whole}
+    else:
+        (cache._values[part],) = loaded
+
+
+def load_part(output_dir: Path, cache: BuildCache, part: str) -> bool:
+    """Read a part ``load_cache`` left unread, in the process that needs it (the build
+    hands readability to a child: its results, 150 MB at 5,000 pages, are not held
+    here). False when its files cannot be read: the part is then empty, as in a fresh
+    cache, and written whole at the end."""
+    if cache.holds(part):
+        return True
+    cache._unread.discard(part)
+    if part not in cache._files:  # none on disk
+        cache._dirty.add(part)
+        return True
+    try:
+        with paused_gc():  # as in load_cache
+            _read_part(cache_dir(output_dir), cache, part)
+    except Exception:  # unreadable: as if there were none
+        cache._values[part] = {}
+        cache._read.pop(part, None)
+        del cache._files[part]
+        cache._dirty.add(part)
+        return False
+    return True
 
 
 def _write_part(folder: Path, part: str, values: dict[Any, Any]) -> str:
