@@ -395,3 +395,23 @@ def test_unreadable_readability_results_mean_every_page_scored_again(
     assert "[readability] scoring 2 page(s)" in built.stderr, built.stderr
     assert_builds_like_a_cold_build(root, tmp_path)
     assert reports(root) == reports(tmp_path / "clean")
+
+
+def test_a_manifest_without_readability_results_means_every_page_scored_again(
+        make_root: object, tmp_path: Path) -> None:
+    """A manifest that names no readability part (written by another version, edited by
+    hand): nothing of the last results is trusted, as when a shard cannot be read."""
+    root = make_root("build-site")  # type: ignore[operator]
+    assert run_cli(root, "build", "--defer-a11y").returncode == 0
+    manifest = cache_dir(root / "output") / MANIFEST
+    data = json.loads(manifest.read_text())
+    del data["parts"]["readability"]
+    manifest.write_text(json.dumps(data))
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.",
+                                             "Eye drops can help you a lot."))
+    built = run_cli(root, "build", "--defer-a11y")
+    assert built.returncode == 0, built.stderr
+    assert "[readability] scoring 2 page(s)" in built.stderr, built.stderr
+    assert_builds_like_a_cold_build(root, tmp_path)
+    assert reports(root) == reports(tmp_path / "clean")

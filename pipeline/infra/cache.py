@@ -228,14 +228,14 @@ def _read_part(folder: Path, cache: BuildCache, part: str) -> None:
 def load_part(output_dir: Path, cache: BuildCache, part: str) -> bool:
     """Read a part ``load_cache`` left unread, in the process that needs it (the build
     hands readability to a child: its results, 150 MB at 5,000 pages, are not held
-    here). False when its files cannot be read: the part is then empty, as in a fresh
-    cache, and written whole at the end."""
+    here). False when the manifest names none of its files or they cannot be read: the
+    part is then empty, as in a fresh cache, and written whole at the end."""
     if cache.holds(part):
         return True
     cache._unread.discard(part)
-    if part not in cache._files:  # none on disk
+    if part not in cache._files:  # a manifest without it: nothing of it can be trusted
         cache._dirty.add(part)
-        return True
+        return False
     try:
         with paused_gc():  # as in load_cache
             _read_part(cache_dir(output_dir), cache, part)
