@@ -378,15 +378,9 @@ def test_a_build_stopped_while_readability_runs_aside_leaves_no_child(
     assert manifest.read_bytes() == before
 
 
-def test_unreadable_readability_results_mean_every_page_scored_again(
-        make_root: object, tmp_path: Path) -> None:
-    """The readability part is read by the process that scores, when it starts: a shard
-    that cannot be read then means every page scored again (as with no cache), and the
-    reports and the next cache are a cold build's."""
-    root = make_root("build-site")  # type: ignore[operator]
-    assert run_cli(root, "build", "--defer-a11y").returncode == 0
-    [shard, *_] = sorted(cache_dir(root / "output").glob("readability.*.pickle"))
-    shard.write_bytes(b"not a pickle")
+def assert_an_edit_scores_every_page(root: Path, tmp_path: Path) -> None:
+    """After an edit, the build scores both pages of build-site (not the edited one
+    alone), and its reports and the next cache are a cold build's."""
     page = root / PAGE
     page.write_text(page.read_text().replace("Eye drops can help.",
                                              "Eye drops can help you a lot."))
@@ -395,6 +389,17 @@ def test_unreadable_readability_results_mean_every_page_scored_again(
     assert "[readability] scoring 2 page(s)" in built.stderr, built.stderr
     assert_builds_like_a_cold_build(root, tmp_path)
     assert reports(root) == reports(tmp_path / "clean")
+
+
+def test_unreadable_readability_results_mean_every_page_scored_again(
+        make_root: object, tmp_path: Path) -> None:
+    """The readability part is read by the process that scores, when it starts: a shard
+    that cannot be read then means every page scored again (as with no cache)."""
+    root = make_root("build-site")  # type: ignore[operator]
+    assert run_cli(root, "build", "--defer-a11y").returncode == 0
+    [shard, *_] = sorted(cache_dir(root / "output").glob("readability.*.pickle"))
+    shard.write_bytes(b"not a pickle")
+    assert_an_edit_scores_every_page(root, tmp_path)
 
 
 def test_a_manifest_without_readability_results_means_every_page_scored_again(
@@ -407,11 +412,4 @@ def test_a_manifest_without_readability_results_means_every_page_scored_again(
     data = json.loads(manifest.read_text())
     del data["parts"]["readability"]
     manifest.write_text(json.dumps(data))
-    page = root / PAGE
-    page.write_text(page.read_text().replace("Eye drops can help.",
-                                             "Eye drops can help you a lot."))
-    built = run_cli(root, "build", "--defer-a11y")
-    assert built.returncode == 0, built.stderr
-    assert "[readability] scoring 2 page(s)" in built.stderr, built.stderr
-    assert_builds_like_a_cold_build(root, tmp_path)
-    assert reports(root) == reports(tmp_path / "clean")
+    assert_an_edit_scores_every_page(root, tmp_path)
