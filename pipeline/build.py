@@ -304,7 +304,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     slugs = [p.slug for p in extracted.pages]
     same_pages = set(cache.fingerprints) == set(fingerprints)
     changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
-    rescore = _rescored(config, cache, slugs, changed)
+    inputs = _advice_inputs(config)
+    rescore = changed if cache.readability_key == inputs else slugs
     # Readability reads nothing the check and the renderer make. An edit's share (a
     # few pages scored, every page's catalog lines moved: a thousand documents written
     # again at 1,000 pages) runs in a child meanwhile, on the second CPU this otherwise
@@ -317,7 +318,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # 2.2 GB.
     aside_now = (cpus() >= 2
                  and len(rescore) * len(config.all_languages) < READABILITY_SPLIT_PAGES)
-    aside = meanwhile(partial(_readability_aside, config, cache, ws, slugs, rescore,
+    aside = meanwhile(partial(_readability_aside, config, cache, ws, slugs, rescore, inputs,
                               same_pages, None if aside_now else log), fork=aside_now)
     try:
         qa, qa_report, issues, rendered = _check_and_render(
@@ -442,17 +443,10 @@ def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, pages: S
 
 def _advice_inputs(config: Config) -> str:
     """A digest of what readability's advice depends on besides a page's text: the
-    glossary's kept names and the site's word list."""
+    glossary's kept names and the site's word list (a change rescores every page)."""
     words = config.readability.plain_words
     return digest(file_digest(config.locales_dir / GLOSSARY_FILE),
                   file_digest(config.root / words) if words else "")
-
-
-def _rescored(config: Config, cache: BuildCache, slugs: list[str], changed: list[str]
-              ) -> list[str]:
-    """The pages readability scores again: those whose fingerprint moved, every page
-    when the advice's inputs did."""
-    return changed if cache.readability_key == _advice_inputs(config) else slugs
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,11 +462,12 @@ class _Aside:
 
 
 def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
-                       rescore: list[str], same_pages: bool, log: Log | None) -> _Aside:
+                       rescore: list[str], inputs: str, same_pages: bool, log: Log | None
+                       ) -> _Aside:
     """``_readability``, in a child (``log`` None: its messages are kept for the
     parent to log when it takes the result) or here."""
     logged: list[tuple[str, str]] = []
-    result = _readability(config, cache, ws, slugs, rescore, same_pages,
+    result = _readability(config, cache, ws, slugs, rescore, inputs, same_pages,
                           log or (lambda stage, message: logged.append((stage, message))))
     return _Aside(result, cache.readability_key, cache.readability_shown,
                   cache.files("readability"), tuple(logged))
@@ -492,13 +487,14 @@ def _adopt_readability(cache: BuildCache, ws: Workspace, aside: _Aside, log: Log
 
 
 def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
-                 rescore: list[str], same_pages: bool, log: Log) -> ReadabilityResult:
+                 rescore: list[str], inputs: str, same_pages: bool, log: Log
+                 ) -> ReadabilityResult:
     """Score the ``rescore`` pages, reuse the cache's results for the rest, write the
-    reports and the cache's part; returns the results without what only the reports
-    show."""
+    reports and the cache's part (keyed by the advice's ``inputs``); returns the results
+    without what only the reports show."""
     if not load_part(config.output_dir, cache, "readability"):
         rescore = slugs  # the last results cannot be read: every page is scored again
-    cache.readability_key = _advice_inputs(config)
+    cache.readability_key = inputs
     log("readability", f"scoring {len(rescore)} page(s)")
     fresh = run_readability(config, slugs=rescore, ws=ws) if rescore else None
     # The last stage to read a message (the a11y stage traces findings to catalog
