@@ -322,7 +322,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                               same_pages, None if aside_now else log), fork=aside_now)
     try:
         qa, qa_report, issues, rendered = _check_and_render(
-            config, cache, ws, extracted.pages, changed, same_pages, listings, prefix, log)
+            config, cache, ws, slugs, changed, same_pages, listings, prefix, log)
     except BaseException:
         aside.stop()
         raise
@@ -393,14 +393,13 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     return result
 
 
-def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, pages: Sequence[Page],
+def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                       changed: list[str], same_pages: bool,
                       listings: dict[tuple[str, str], str], prefix: str, log: Log
                       ) -> tuple[CheckResult, str, list[tuple[Finding, bool]], RenderResult]:
     """The check (its memo, qa.json and codequality.json), then the pages whose
     fingerprint moved rendered: the check's errors, its report's path, the issues
     codequality.json shows and the render's result."""
-    slugs = [p.slug for p in pages]
     memo_before = dict(cache.qa)
     qa = run_checks(config, memo=cache.qa, ws=ws)  # unchanged entries: reused from the last
     if cache.qa != memo_before:

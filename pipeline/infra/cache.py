@@ -138,10 +138,6 @@ class BuildCache:
         self._dirty.discard(part)
         self._unread.add(part)
 
-    def holds(self, part: str) -> bool:
-        """Whether this process holds the part's values (read, or set since)."""
-        return part not in self._unread
-
     def files(self, part: str) -> list[str]:
         """The files of a part on disk (``save_parts``), for ``adopt``."""
         return list(self._files.get(part, ()))
@@ -230,7 +226,7 @@ def load_part(output_dir: Path, cache: BuildCache, part: str) -> bool:
     hands readability to a child: its results, 150 MB at 5,000 pages, are not held
     here). False when the manifest names none of its files or they cannot be read: the
     part is then empty, as in a fresh cache, and written whole at the end."""
-    if cache.holds(part):
+    if part not in cache._unread:  # read, or set since
         return True
     cache._unread.discard(part)
     if part not in cache._files:  # a manifest without it: nothing of it can be trusted
