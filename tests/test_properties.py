@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gettext
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -316,14 +317,49 @@ JSON_VALUES = st.recursive(
     | st.dictionaries(st.text(max_size=5), children, max_size=4),
     max_leaves=30,
 )
+# Where orjson's text and the standard library's part: floats under 1e-4, ints past 64
+# bits, lone surrogates, keys not strings.
+EDGES = (st.floats(min_value=-1e-4, max_value=1e-4) | st.integers(min_value=2**63 - 4)
+         | st.text(alphabet=st.characters(codec="utf-8") | st.characters(
+             min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1))
+EDGE_VALUES = st.recursive(
+    JSON_VALUES | EDGES,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    | st.dictionaries(st.integers(), children, max_size=4),
+    max_leaves=20,
+)
 
 
-@given(value=JSON_VALUES)
+def _standard(value: object) -> str:
+    """The standard library's text, with null for a NaN or an infinity (strict JSON)."""
+    return json.dumps(_finite(value), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+@given(value=JSON_VALUES | EDGE_VALUES)
 def test_report_json_is_the_standard_librarys_byte_for_byte(value: object) -> None:
     from pipeline.reporters.json import dumps
 
-    expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    assert dumps(value) == expected
+    assert dumps(value) == _standard(value)
+
+
+def test_report_json_writes_nan_and_infinities_as_null() -> None:
+    from pipeline.reporters.json import dumps
+
+    value = {"a": math.nan, "b": [math.inf, -math.inf], "c": 1.5}
+    assert json.loads(dumps(value)) == {"a": None, "b": [None, None], "c": 1.5}
+    # The standard library's own way (a key not a string) is strict too.
+    assert json.loads(dumps({1: math.nan})) == {"1": None}
 
 
 def _streamed(value: object) -> object:
@@ -336,9 +372,9 @@ def _streamed(value: object) -> object:
     return value
 
 
-@given(value=JSON_VALUES)
+@given(value=JSON_VALUES | EDGE_VALUES)
 def test_streamed_report_json_is_the_same_text(value: object) -> None:
-    expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    expected = _standard(value)
     assert "".join(iter_dumps(value)) == expected
     assert "".join(iter_dumps(_streamed(value))) == expected
 
