@@ -579,6 +579,25 @@ def test_render_page_is_pure(mini: Path) -> None:
     assert not (mini / "output").exists()
 
 
+def test_templates_are_compiled_once_for_every_language(
+        mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import jinja2
+
+    compiled: list[str | None] = []
+    compile_ = jinja2.Environment.compile
+
+    def counted(env: jinja2.Environment, source: str, name: str | None = None,
+                *args: object, **kwargs: object) -> object:
+        compiled.append(name)
+        return compile_(env, source, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    config, result = render(mini)
+    assert len(config.all_languages) == 2 and result.pages
+    assert "page.html" in compiled and "base.html" in compiled
+    assert sorted(compiled) == sorted(set(compiled))  # the second language's are reused
+
+
 # --- errors and the command line ---------------------------------------------------
 
 def test_template_syntax_error_names_the_template_line(mini: Path) -> None:
