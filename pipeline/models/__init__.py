@@ -33,6 +33,11 @@ class Location:
     def __str__(self) -> str:
         return f"{self.path}:{self.line}" if self.line else self.path
 
+    def __repr__(self) -> str:
+        # The dataclass's text, made without its recursion guard: the check's memo keys
+        # hold the repr of every entry's references (110,000 at 1,000 pages).
+        return f"Location(path={self.path!r}, line={self.line!r})"
+
 
 @dataclass(frozen=True, slots=True)
 class Segment:
