@@ -24,7 +24,11 @@ node_modules/.installed: package.json package-lock.json
 system-deps:
 	@scripts/system-deps.sh
 
+# Byte-compiled as pip's regular install does (an editable one is not): where
+# PYTHONDONTWRITEBYTECODE is set, as on CI machines, every run would otherwise compile
+# the package's 100 modules again (0.3 s). Quick when nothing changed.
 install: system-deps $(VENV)/.installed node_modules/.installed
+	@$(BIN)/python -m compileall -q pipeline
 
 site: install
 	$(BIN)/pipeline build
