@@ -36,7 +36,9 @@ PageStats = dict[str, tuple[Key, bytes]]  # path → (its stat key, digest of th
 
 
 def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+    # sha256 is in the CPU here (SHA-NI): 6 ms for a 7.6 MB catalog, blake2b 17 ms; an
+    # edit's build reads the catalogs a dozen times, each read checked against its parse.
+    return hashlib.sha256(data).digest()
 
 
 class Workspace:
