@@ -60,6 +60,7 @@ from pipeline.models.build import BuildResult, Gate, LanguageRow, ShardRun, Verd
 from pipeline.models.check import CheckResult
 from pipeline.models.readability import Counts, PageReadability, ReadabilityResult
 from pipeline.po.model import Catalog
+from pipeline.po.writer import FORMAT
 from pipeline.reporters import readability_html
 from pipeline.reporters.a11y_html import render_failure, render_report
 from pipeline.reporters.a11y_json import a11y_document, a11y_from_document, failure_document
@@ -268,7 +269,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     facts = FileFacts(facts_file(config.output_dir))  # files' digests, by their stat
 
     log("extract", "extracting pages and templates")
-    extracted = extract(config, ws=ws)
+    # The template as the last build's extract wrote it, in this code's layout.
+    last_template = cache.catalogs.template if cache.catalogs is not None else None
+    extracted = extract(config, ws=ws, laid_out=(last_template.digest, last_template.catalog)
+                        if last_template is not None and last_template.writer == FORMAT else None)
     log("extract", f"{len(extracted.catalog.active)} messages from {len(extracted.pages)} "
                    f"page(s){'' if extracted.written else ' (template unchanged)'}")
 
@@ -278,7 +282,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     revision = cache.catalogs.revision
     # The memo's template and catalogs, still as on disk, go to the workspace unparsed.
     updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True,
-                              memo=cache.catalogs, pages=extracted.pages, ws=ws)
+                              memo=cache.catalogs, pages=extracted.pages, ws=ws,
+                              template_laid_out=extracted.digest)
     if cache.catalogs.revision != revision:
         cache.touch("catalogs")
     saved = [ChangedMeanwhile(u.path, "updating") for u in updates if u.changed_meanwhile]

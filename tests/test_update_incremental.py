@@ -369,3 +369,61 @@ def test_moved_keeps_everything_but_the_line() -> None:
                   ("fuzzy",), "j", "k", "l", True, 7)
     assert moved(entry, 9) == replace(entry, line=9)
     assert moved(entry, 7) is entry
+
+
+def test_extract_reuses_the_blocks_of_the_template_it_wrote(
+        make_root: MakeRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As the build runs them: update's memo says the template is extract's own layout
+    # only when it read the very bytes extract just wrote; extract then takes the blocks
+    # of the entries the file holds instead of formatting them again.
+    from pipeline.po.writer import FORMAT
+    from pipeline.stages import extract as extract_module
+
+    incremental, full = twin(make_root, tmp_path)
+    memo = UpdateMemo()
+    config = load_config(incremental)
+    done = extract(config)
+    update_catalogs(config, remember=True, memo=memo, template_laid_out=done.digest)
+    assert memo.template is not None and memo.template.writer == FORMAT
+
+    formatted: list[str] = []  # the entries extract formats one by one
+    whole: list[Catalog] = []  # the templates it formats whole
+    real, real_whole = extract_module.entry_text, extract_module.format_po
+    monkeypatch.setattr(extract_module, "entry_text",
+                        lambda entry: formatted.append(entry.msgid) or real(entry))
+    monkeypatch.setattr(extract_module, "format_po",
+                        lambda catalog: whole.append(catalog) or real_whole(catalog))
+    both((incremental, full), change_source)
+    laid_out = (memo.template.digest, memo.template.catalog)
+    reused = extract(config, laid_out=laid_out)
+    # Formatted: the entries the pages changed, and those whose references moved.
+    held = {blocks_module.entry_content(e) for e in laid_out[1].entries}
+    assert formatted == [e.msgid for e in reused.catalog.entries
+                         if blocks_module.entry_content(e) not in held]
+    assert reused.written and 0 < len(formatted) < len(reused.catalog.entries) / 2
+    assert not whole
+    extract(load_config(full))
+    pot = incremental / "locales" / "messages.pot"
+    assert pot.read_bytes() == (full / "locales" / "messages.pot").read_bytes()
+    assert pot.read_bytes() == format_po(parse_po_bytes(pot.read_bytes(), "x.pot")).encode()
+
+    # Laid out by hand since (a msgid split over two lines, the same entries): its
+    # blocks are not this code's layout, and the template is formatted whole again.
+    update_catalogs(config, remember=True, memo=memo, template_laid_out=reused.digest)
+    laid_out = (memo.template.digest, memo.template.catalog)
+    text = pot.read_text(encoding="utf-8")
+    assert 'msgid "Please arrive twenty minutes early' in text
+    pot.write_text(text.replace('msgid "Please arrive twenty minutes early',
+                                'msgid ""\n"Please arrive twenty minutes early'), "utf-8")
+    both((incremental, full), lambda root: edit(
+        root / PAGE, "Please arrive twenty minutes early", "Please arrive ten minutes early"))
+    formatted.clear()
+    whole.clear()
+    extract(config, laid_out=laid_out)
+    assert not formatted and len(whole) == 1
+    extract(load_config(full))
+    assert pot.read_bytes() == (full / "locales" / "messages.pot").read_bytes()
+
+    # A template update read that extract did not just write: not known to be its layout.
+    update_catalogs(config, remember=True, memo=memo, template_laid_out=b"other")
+    assert memo.template.writer == ""

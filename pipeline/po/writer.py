@@ -10,6 +10,7 @@ the flags GNU does not know (``no-check-…``).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,10 +20,15 @@ from pathlib import Path
 
 from pipeline.infra.fsutil import FileStamp, write_text_atomic
 from pipeline.models import Location
+from pipeline.po import linebreak
 from pipeline.po.linebreak import line_breaks
 from pipeline.po.model import FUZZY, Catalog, Entry
 
 WIDTH = 79
+# This code's layout (its source and its line breaker's): a text laid out under another
+# FORMAT may differ, so it is not reused as this code's (extract's blocks of the template).
+FORMAT = hashlib.sha256(Path(__file__).read_bytes()
+                        + Path(linebreak.__file__).read_bytes()).hexdigest()[:16]
 
 _WRITE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\r": "\\r", "\n": "\\n",
                   "\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v"}

@@ -7,6 +7,7 @@ references. Sorted by first reference, stable header, ``POT-Creation-Date`` from
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from dataclasses import dataclass, replace
@@ -16,10 +17,11 @@ from jinja2 import TemplateSyntaxError
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.infra.fsutil import read_bytes, read_text, write_text_atomic
+from pipeline.infra.fsutil import read_bytes, read_text, write_bytes_atomic
 from pipeline.models import Location, Segment
+from pipeline.po.blocks import entry_content, split_blocks
 from pipeline.po.model import Catalog, Entry, po_date
-from pipeline.po.writer import format_po, header_text
+from pipeline.po.writer import entry_text, format_po, header_text
 from pipeline.text.pages import Page, load_pages
 from pipeline.workspace import Workspace
 
@@ -31,11 +33,13 @@ PLURAL_MARK = "plural:"  # a Segment flag carrying a template message's plural m
 
 @dataclass(frozen=True, slots=True)
 class ExtractResult:
-    """The template as it now stands, whether the file was (re)written, the pages read."""
+    """The template as it now stands, whether the file was (re)written, the pages read,
+    and the sha256 of the file's bytes, which are format_po's layout of ``catalog``."""
 
     catalog: Catalog
     written: bool
     pages: tuple[Page, ...]
+    digest: bytes
 
 
 def page_segments(page: Page) -> list[Segment]:
@@ -163,23 +167,48 @@ def build_pot(config: Config, segments: list[Segment], date: str) -> Catalog:
     )
 
 
-def extract(config: Config, *, ws: Workspace | None = None) -> ExtractResult:
+def extract(config: Config, *, ws: Workspace | None = None,
+            laid_out: tuple[bytes, Catalog] | None = None) -> ExtractResult:
     """Extract the POT. When only the date would change, the file is left alone. The
-    pages are parsed through ``ws`` (a workspace of its own when None)."""
+    pages are parsed through ``ws`` (a workspace of its own when None).
+
+    ``laid_out``: the sha256 of a template file in format_po's layout (this code's) and
+    what it reads as (the build's memo of the template extract last wrote). While the
+    file still holds those bytes, the block of each entry it holds is taken from it, not
+    formatted again (12,000 entries: 0.3 s of an edit's build)."""
     pages = load_pages(config.pages_dir, config.root, ws or Workspace())
     segments = collect_segments(config, pages)
     display = config.rel(config.pot_path)
     pot = build_pot(config, segments, po_date())
-    text = format_po(pot)  # once: only the header depends on the date
-    if config.pot_path.is_file():
-        old = read_bytes(config.pot_path, display)
+    old = read_bytes(config.pot_path, display) if config.pot_path.is_file() else None
+    text = _template_text(pot, old, laid_out)  # once: only the header depends on the date
+    if old is not None:
         date = re.search(rb'^"POT-Creation-Date: ([^"\\]*)\\n"$', old, re.M)
         if date is not None:
             same = build_pot(config, segments, date.group(1).decode("utf-8", "replace"))
             if (header_text(same) + text[len(header_text(pot)):]).encode("utf-8") == old:
-                return ExtractResult(same, False, pages)
-    written = write_text_atomic(config.pot_path, text, display)
-    return ExtractResult(pot, written, pages)
+                return ExtractResult(same, False, pages, hashlib.sha256(old).digest())
+    data = text.encode("utf-8")
+    written = write_bytes_atomic(config.pot_path, data, display)
+    return ExtractResult(pot, written, pages, hashlib.sha256(data).digest())
+
+
+def _template_text(pot: Catalog, old: bytes | None, laid_out: tuple[bytes, Catalog] | None
+                   ) -> str:
+    """``format_po(pot)``, the blocks of the entries ``old`` holds taken from it when it is
+    the file ``laid_out`` describes. A block is the layout of all of an entry but its
+    line, and a template has no obsolete entry: the same text, made again only for the
+    entries the pages changed."""
+    if (old is None or laid_out is None or hashlib.sha256(old).digest() != laid_out[0]
+            or any(e.obsolete for e in pot.entries)):
+        return format_po(pot)
+    known = laid_out[1].entries
+    blocks = split_blocks(old.decode("utf-8", "surrogateescape"))
+    if blocks is None or len(blocks) != len(known) + 1 or any(e.obsolete for e in known):
+        return format_po(pot)
+    kept = dict(zip(map(entry_content, known), blocks[1:], strict=True))
+    return "\n\n".join([header_text(pot), *(kept.get(entry_content(e)) or entry_text(e)
+                                             for e in pot.entries)]) + "\n"
 
 
 __all__ = ["ExtractResult", "build_pot", "collect_segments", "extract", "page_segments",

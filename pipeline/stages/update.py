@@ -43,7 +43,7 @@ from pipeline.po.blocks import (
 from pipeline.po.mo import mo_bytes
 from pipeline.po.model import Catalog, Entry
 from pipeline.po.reader import parse_po_bytes
-from pipeline.po.writer import entry_text, header_text, write_po
+from pipeline.po.writer import FORMAT, entry_text, header_text, write_po
 from pipeline.text.catalogs import (
     load_catalog,
     load_pot,
@@ -107,6 +107,10 @@ class TemplateMemo:
     digest: bytes
     catalog: Catalog
     blocks: BlockIndex | None  # None: not laid out as format_po does, read whole
+    # format_po's FORMAT when these bytes are what extract wrote (or found as it would
+    # write them) just before, in the same build: a file still holding them is that
+    # code's layout of ``catalog``, whose blocks extract reuses. "": not known to be.
+    writer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +148,7 @@ class UpdateMemo:
                     for code, m in self.catalogs.items() if m.template == template.digest}
         return (_unpacked_memo, (self.revision, template.digest,
                                  _packed(template.catalog, (), {}), template.blocks,
-                                 catalogs))
+                                 catalogs, template.writer))
 
 
 Packed = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]  # (header fields, entries)
@@ -196,10 +200,10 @@ def _unpacked(packed: Packed, refs: tuple[Entry, ...]) -> Catalog:
 
 
 def _unpacked_memo(revision: int, digest: bytes, template: Packed, blocks: BlockIndex | None,
-                   catalogs: dict[str, tuple[Any, ...]]) -> UpdateMemo:
+                   catalogs: dict[str, tuple[Any, ...]], writer: str) -> UpdateMemo:
     pot = _unpacked(template, ())
     return UpdateMemo(
-        TemplateMemo(digest, pot, blocks),
+        TemplateMemo(digest, pot, blocks, writer),
         {code: CatalogMemo(m_digest, _unpacked(packed, pot.entries), starts, m_template,
                            forms, unstable)
          for code, (m_digest, packed, starts, m_template, forms, unstable) in catalogs.items()},
@@ -217,11 +221,13 @@ class _Prepared:
     memo: CatalogMemo | None
 
 
-def _read_template(config: Config, memo: UpdateMemo | None, ws: Workspace
-                   ) -> tuple[Catalog, frozenset[Key] | None]:
+def _read_template(config: Config, memo: UpdateMemo | None, ws: Workspace,
+                   laid_out: bytes | None = None) -> tuple[Catalog, frozenset[Key] | None]:
     """The template, and (with a memo) the keys of its entries whose text is the same as
     in the template the memo knew; the memo gets the template as read now, and ``ws``
-    (the later stages read it from there)."""
+    (the later stages read it from there). ``laid_out``: the sha256 of the template as
+    extract just wrote it, in format_po's layout (the memo says so when it reads those
+    bytes)."""
     if memo is None:
         return load_pot(config, ws), None
     path, display = config.pot_path, config.rel(config.pot_path)
@@ -229,18 +235,22 @@ def _read_template(config: Config, memo: UpdateMemo | None, ws: Workspace
         load_pot(config, ws)  # its error
     data = read_bytes(path, display)
     digest = hashlib.sha256(data).digest()
+    writer = FORMAT if digest == laid_out else ""
     before = memo.template
     if before is not None and before.digest == digest:
+        if writer and before.writer != writer:
+            memo.template = replace(before, writer=writer)
+            memo.revision += 1
         ws.remember_catalog(display, data, before.catalog)
         return before.catalog, frozenset(e.key for e in before.catalog.active)
     read = read_blockwise(data, display, (before.catalog, before.blocks)
                           if before is not None and before.blocks is not None else None)
     if read is None:
-        memo.template = TemplateMemo(digest, ws.parse_po(data, display), None)
+        memo.template = TemplateMemo(digest, ws.parse_po(data, display), None, writer)
         memo.revision += 1
         return memo.template.catalog, frozenset()
     pot, blocks = read
-    memo.template = TemplateMemo(digest, pot, blocks)
+    memo.template = TemplateMemo(digest, pot, blocks, writer)
     memo.revision += 1
     ws.remember_catalog(display, data, pot)
     if before is None or before.blocks is None:
@@ -254,7 +264,8 @@ def _read_template(config: Config, memo: UpdateMemo | None, ws: Workspace
 def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
                     *, trivial_source_fixes: bool = False, remember: bool = False,
                     memo: UpdateMemo | None = None, pages: Sequence[Page] | None = None,
-                    ws: Workspace | None = None) -> list[UpdateResult]:
+                    ws: Workspace | None = None, template_laid_out: bytes | None = None
+                    ) -> list[UpdateResult]:
     """Merge the POT into each language's catalog; parse all before writing any.
 
     ``trivial_source_fixes``: the editor confirms that every changed message is a
@@ -270,10 +281,11 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
     others are written again as they were, and the new file is read block by block
     (``pipeline.po.blocks``): the same bytes and the same parse as a full merge, for
     a fraction of the work. ``memo`` is updated; ``ws`` remembers the catalogs, the template too.
+    ``template_laid_out``: ``ExtractResult.digest`` when extract just ran (see there).
     """
     ws = ws or Workspace()
     template_digest = memo.template.digest if memo and memo.template else b""
-    pot, same_refs = _read_template(config, memo, ws)
+    pot, same_refs = _read_template(config, memo, ws, template_laid_out)
     trivial = _trivial_scope(config, trivial_source_fixes, pages, ws)
     langs = target_languages(config, languages)
     split = len(pot.entries) * len(langs) >= SPLIT_ENTRIES
