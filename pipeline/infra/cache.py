@@ -34,7 +34,7 @@ from pipeline.infra.fsutil import TMP_MARK, write_text_atomic
 from pipeline.infra.workload import Writable, dump, paused_gc
 from pipeline.models import Location
 
-CACHE_FORMAT = 7  # 7: in parts, with a manifest
+CACHE_FORMAT = 8  # 7: in parts, with a manifest; 8: the template memo says whose layout
 MANIFEST = "manifest.json"
 SHARDS = 16  # files of a per-page part: an edit rewrites the one its page falls in
 
