@@ -37,8 +37,10 @@ class FileStamp:
 NO_FILE = FileStamp(-1, 0, b"")  # read as absent: the command creates it
 
 
-def _digest(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()  # 8 ms for 10 MB here (blake2b: 15 ms)
+def content_digest(data: bytes) -> bytes:
+    """What a file's bytes are known by here: sha256, which this CPU computes in hardware
+    (SHA-NI: 6 ms for a 7.6 MB catalog; blake2b 17 ms)."""
+    return hashlib.sha256(data).digest()
 
 
 def is_still(path: Path, stamp: FileStamp) -> bool:
@@ -48,7 +50,7 @@ def is_still(path: Path, stamp: FileStamp) -> bool:
             info = os.fstat(handle.fileno())
             if (info.st_size, info.st_mtime_ns) != (stamp.size, stamp.mtime_ns):
                 return False
-            return _digest(handle.read()) == stamp.digest
+            return content_digest(handle.read()) == stamp.digest
     except FileNotFoundError:
         return stamp == NO_FILE
 
@@ -377,7 +379,7 @@ def read_bytes_stat(path: Path, display: str) -> tuple[bytes, os.stat_result]:
 def read_bytes_stamped(path: Path, display: str) -> tuple[bytes, FileStamp]:
     """The file's bytes and its stamp, both from one open file."""
     data, info = _read(path, display)
-    return data, FileStamp(info.st_size, info.st_mtime_ns, _digest(data))
+    return data, FileStamp(info.st_size, info.st_mtime_ns, content_digest(data))
 
 
 def _read(path: Path, display: str) -> tuple[bytes, os.stat_result]:

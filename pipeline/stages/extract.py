@@ -7,7 +7,6 @@ references. Sorted by first reference, stable header, ``POT-Creation-Date`` from
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from dataclasses import dataclass, replace
@@ -17,7 +16,7 @@ from jinja2 import TemplateSyntaxError
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.infra.fsutil import read_bytes, read_text, write_bytes_atomic
+from pipeline.infra.fsutil import content_digest, read_bytes, read_text, write_bytes_atomic
 from pipeline.models import Location, Segment
 from pipeline.po.blocks import entry_content, split_blocks
 from pipeline.po.model import Catalog, Entry, po_date
@@ -181,26 +180,27 @@ def extract(config: Config, *, ws: Workspace | None = None,
     display = config.rel(config.pot_path)
     pot = build_pot(config, segments, po_date())
     old = read_bytes(config.pot_path, display) if config.pot_path.is_file() else None
-    text = _template_text(pot, old, laid_out)  # once: only the header depends on the date
+    old_digest = content_digest(old) if old is not None else b""
+    held = old is not None and laid_out is not None and old_digest == laid_out[0]
+    text = _template_text(pot, old if held else None, laid_out)  # once: the date aside
     if old is not None:
         date = re.search(rb'^"POT-Creation-Date: ([^"\\]*)\\n"$', old, re.M)
         if date is not None:
             same = build_pot(config, segments, date.group(1).decode("utf-8", "replace"))
             if (header_text(same) + text[len(header_text(pot)):]).encode("utf-8") == old:
-                return ExtractResult(same, False, pages, hashlib.sha256(old).digest())
+                return ExtractResult(same, False, pages, old_digest)
     data = text.encode("utf-8")
     written = write_bytes_atomic(config.pot_path, data, display)
-    return ExtractResult(pot, written, pages, hashlib.sha256(data).digest())
+    return ExtractResult(pot, written, pages, content_digest(data))
 
 
 def _template_text(pot: Catalog, old: bytes | None, laid_out: tuple[bytes, Catalog] | None
                    ) -> str:
-    """``format_po(pot)``, the blocks of the entries ``old`` holds taken from it when it is
-    the file ``laid_out`` describes. A block is the layout of all of an entry but its
-    line, and a template has no obsolete entry: the same text, made again only for the
-    entries the pages changed."""
-    if (old is None or laid_out is None or hashlib.sha256(old).digest() != laid_out[0]
-            or any(e.obsolete for e in pot.entries)):
+    """``format_po(pot)``, the blocks of the entries ``old`` holds taken from it: ``old``
+    is the file ``laid_out`` describes (None: format every entry). A block is the layout
+    of all of an entry but its line, and a template has no obsolete entry: the same
+    text, made again only for the entries the pages changed."""
+    if old is None or laid_out is None or any(e.obsolete for e in pot.entries):
         return format_po(pot)
     known = laid_out[1].entries
     blocks = split_blocks(old.decode("utf-8", "surrogateescape"))

@@ -25,6 +25,7 @@ from pipeline.infra.fsutil import (
     NO_FILE,
     ChangedMeanwhile,
     FileStamp,
+    content_digest,
     read_bytes,
     read_bytes_stamped,
     write_bytes_atomic,
@@ -234,7 +235,7 @@ def _read_template(config: Config, memo: UpdateMemo | None, ws: Workspace,
     if not path.is_file():
         load_pot(config, ws)  # its error
     data = read_bytes(path, display)
-    digest = hashlib.sha256(data).digest()
+    digest = content_digest(data)  # as extract's ``laid_out``
     writer = FORMAT if digest == laid_out else ""
     before = memo.template
     if before is not None and before.digest == digest:
