@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import replace
 from html.parser import HTMLParser
@@ -27,10 +28,15 @@ from test_corpus_hostile import INLINE_MARKDOWN, INVISIBLE, SCRIPT_URL, html_fil
 
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
+from pipeline.models import Finding, Location
+from pipeline.models.a11y import A11yResult, PageResult
+from pipeline.models.a11y import gates as a11y_gates
 from pipeline.po.model import Catalog, Entry
 from pipeline.po.reader import read_po
 from pipeline.po.writer import write_po
+from pipeline.reporters.a11y_text import a11y_finding_text
 from pipeline.reporters.json import Streamed, iter_dumps
+from pipeline.reporters.junit import a11y_junit
 from pipeline.stages.check import error_codes
 from pipeline.stages.extract import extract
 from pipeline.stages.prefill import prefill
@@ -401,3 +407,101 @@ def test_shown_is_resolves_state_and_text(found: list[Entry], fuzzy: list[bool],
         for msgid, ctx in [*((e.msgid, e.msgctxt) for e in found), (other, None)]:
             resolved = tr.resolve(msgid, ctx)
             assert tr.shown(msgid, ctx) == (resolved.state, resolved.text)
+
+
+# --- the JUnit report is ElementTree's text -----------------------------------------------
+
+
+def _junit_by_elementtree(result: A11yResult) -> str:
+    """The JUnit text as ``reporters.junit`` wrote it with ElementTree (``ET.indent``,
+    ``ET.tostring``) before writing it directly, attributes cleaned as texts were: the
+    oracle."""
+    def clean(text: str) -> str:
+        return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]",
+                      lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+    by_lang: dict[str, list[str]] = {}
+    for page in result.results:
+        by_lang.setdefault(page.language or "und", []).append(page.page)
+    root = ET.Element("testsuites", name="pipeline a11y", tests=str(len(result.results)),
+                      failures=str(sum(1 for r in result.results if not r.passed)),
+                      errors="0")
+    pages = {r.page: r for r in result.results}
+    for language in sorted(by_lang):
+        names = by_lang[language]
+        suite = ET.SubElement(root, "testsuite", name=f"a11y.{language}",
+                              tests=str(len(names)),
+                              failures=str(sum(1 for n in names if not pages[n].passed)),
+                              errors="0", skipped="0")
+        props = ET.SubElement(suite, "properties")
+        for name, value in (("standard", result.standard),
+                            ("runners", ",".join(result.runners)),
+                            ("pa11y-ci", result.pa11y_ci_version)):
+            ET.SubElement(props, "property", name=name, value=value)
+        for name in names:
+            page = pages[name]
+            case = ET.SubElement(suite, "testcase", classname=f"a11y.{language}", name=name,
+                                 file=name)
+            mine = [f for f in result.findings if f.details.get("page") == name]
+            blocking = [f for f in mine if a11y_gates(f, result.warnings_gate)]
+            if blocking:
+                failure = ET.SubElement(
+                    case, "failure", type="a11y",
+                    message=f"{len(blocking)} finding(s) fail the accessibility gate "
+                    f"({page.language})")
+                failure.text = clean("\n".join(a11y_finding_text(f) for f in blocking))
+            rest = [f for f in mine if f not in blocking and f.severity != "notice"]
+            review = [f for f in result.needs_review if f.details.get("page") == name]
+            out = [a11y_finding_text(f) for f in rest]
+            out += [a11y_finding_text(f, needs_review=True) for f in review]
+            out.append(f"{page.errors} errors, {page.warnings} warnings, {page.notices} "
+                       f"notices, {page.accepted} accepted")
+            ET.SubElement(case, "system-out").text = clean("\n".join(out))
+    for element in root.iter():  # an attribute too: cleaned since, not before
+        for key, value in element.attrib.items():
+            element.set(key, clean(value))
+    ET.indent(root)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            + ET.tostring(root, encoding="unicode") + "\n")
+
+
+XML_TEXT = st.text(alphabet=st.one_of(
+    st.characters(blacklist_categories=["Cs"]),
+    st.sampled_from("&<>\"'\r\n\t\x00\x0b\ufffe")), max_size=20)
+PAGES = st.sampled_from(["output/build/es/a.html", "output/build/ar/a b.html",
+                         'output/build/en/"q"&<x>.html', "output/reports/r.html"])
+
+
+@st.composite
+def a11y_results(draw: st.DrawFn) -> A11yResult:
+    def finding() -> Finding:
+        details: dict[str, object] = {"page": draw(PAGES), "language": draw(XML_TEXT)}
+        if draw(st.booleans()):
+            details["selector"] = draw(XML_TEXT)
+        if draw(st.integers(0, 3)) == 0:
+            details["accepted"] = {"entry": "a11y-baseline.toml:3", "expires": "2027-01-01",
+                                   "reason": draw(XML_TEXT)}
+        return Finding(draw(st.sampled_from(["a11y-color-contrast", "x&<y>"])),
+                       draw(st.sampled_from(["error", "warning", "notice"])),
+                       draw(XML_TEXT), Location(draw(PAGES), draw(st.integers(1, 9))),
+                       draw(st.none() | XML_TEXT), details=details)
+
+    results = tuple(PageResult(draw(PAGES), "u", draw(st.sampled_from(["es", "ar", "", "x\"&"])),
+                               *draw(st.tuples(*[st.integers(0, 3)] * 4)), draw(st.booleans()))
+                    for _ in range(draw(st.integers(0, 5))))
+    findings = tuple(finding() for _ in range(draw(st.integers(0, 6))))
+    review = tuple(replace(finding(), details={**finding().details, "needs_review": True})
+                   for _ in range(draw(st.integers(0, 2))))
+    return A11yResult(findings, review, results, ("axe", draw(XML_TEXT)), {}, draw(XML_TEXT),
+                      (), draw(XML_TEXT), draw(st.booleans()), "chromium", None)
+
+
+@SETTINGS
+@given(result=a11y_results())
+def test_junit_is_elementtree_text(result: A11yResult) -> None:
+    """The JUnit report, written directly, is ElementTree's text byte for byte (its
+    escapes, its indentation, ``<x />`` when empty), and parses back whatever the
+    findings and the run's names hold."""
+    text = a11y_junit(result)
+    assert text == _junit_by_elementtree(result)
+    ET.fromstring(text.encode("utf-8"))

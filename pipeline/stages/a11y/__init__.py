@@ -214,9 +214,14 @@ def _assemble(config: Config, targets: Sequence[Target], languages: Mapping[str,
 
     kept.sort(key=key)
     reviewed.sort(key=key)
+    # Each page's findings, found once: not a walk of all of them per page (5,000
+    # page-languages with a warning each: quadratic, about a second).
+    by_page: dict[object, list[Finding]] = {}
+    for finding in kept:
+        by_page.setdefault(finding.details.get("page"), []).append(finding)
     results = []
     for item in targets:
-        mine = [f for f in kept if f.details.get("page") == item.page]
+        mine = by_page.get(item.page, [])
         live = [f for f in mine if "accepted" not in f.details]
         results.append(PageResult(
             page=item.page,
