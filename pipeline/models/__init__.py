@@ -34,8 +34,8 @@ class Location:
         return f"{self.path}:{self.line}" if self.line else self.path
 
     def __repr__(self) -> str:
-        # The dataclass's text, made without its recursion guard: the check's memo keys
-        # hold the repr of every entry's references (110,000 at 1,000 pages).
+        # The dataclass's text, made without its recursion guard: the digest of what
+        # readability's reports show holds the repr of every finding's location.
         return f"Location(path={self.path!r}, line={self.line!r})"
 
 

@@ -29,6 +29,7 @@ to no page, section, file or declared external path is a ``link-dead`` error
 from __future__ import annotations
 
 import hashlib
+import marshal
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -148,13 +149,20 @@ Memo = dict[bytes, tuple[int, tuple[Finding, ...]]]
 
 def _entry_digest(context: hashlib.blake2b, entry: Entry) -> bytes:
     """``context``: a blake2b (16 bytes) fed the check context, copied for each entry
-    (hashing the context again for each of 50,000 entries took a third of the time)."""
+    (hashing the context again for each of 50,000 entries took a third of the time).
+    The entry's fields go in by ``marshal`` format 2: its text of equal values is equal
+    (no back-references, which newer formats write by reference count), and it is half
+    the time of ``repr`` (0.13 -> 0.06 s a 12,000-entry catalog)."""
     hasher = context.copy()
-    hasher.update(repr((entry.msgid, entry.msgstr, entry.msgctxt, entry.msgid_plural,
-                        entry.msgstr_plural, entry.locations, entry.auto_comments,
-                        entry.translator_comments, entry.flags, entry.previous_msgctxt,
-                        entry.previous_msgid, entry.previous_msgid_plural,
-                        entry.obsolete)).encode("utf-8", "surrogatepass"))
+    fields = (entry.msgid, entry.msgstr, entry.msgctxt, entry.msgid_plural,
+              entry.msgstr_plural, tuple((x.path, x.line) for x in entry.locations),
+              entry.auto_comments, entry.translator_comments, entry.flags,
+              entry.previous_msgctxt, entry.previous_msgid, entry.previous_msgid_plural,
+              entry.obsolete)
+    try:
+        hasher.update(marshal.dumps(fields, 2))
+    except ValueError:  # a type marshal does not write: never one of the reader's
+        hasher.update(repr(fields).encode("utf-8", "surrogatepass"))
     return hasher.digest()
 
 
