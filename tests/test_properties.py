@@ -409,13 +409,12 @@ def test_shown_is_resolves_state_and_text(found: list[Entry], fuzzy: list[bool],
             assert tr.shown(msgid, ctx) == (resolved.state, resolved.text)
 
 
-# --- the JUnit report is ElementTree's text -----------------------------------------------
+# --- the JUnit report: each page's findings grouped once ---------------------------------
 
 
-def _junit_by_elementtree(result: A11yResult) -> str:
-    """The JUnit text as ``reporters.junit`` wrote it with ElementTree (``ET.indent``,
-    ``ET.tostring``) before writing it directly, attributes cleaned as texts were: the
-    oracle."""
+def _junit_by_page_walks(result: A11yResult) -> str:
+    """The JUnit text as ``reporters.junit`` made it by walking all findings for each
+    page, attributes cleaned as texts were: the oracle."""
     def clean(text: str) -> str:
         return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]",
                       lambda m: f"\\x{ord(m.group(0)):02x}", text)
@@ -498,10 +497,10 @@ def a11y_results(draw: st.DrawFn) -> A11yResult:
 
 @SETTINGS
 @given(result=a11y_results())
-def test_junit_is_elementtree_text(result: A11yResult) -> None:
-    """The JUnit report, written directly, is ElementTree's text byte for byte (its
-    escapes, its indentation, ``<x />`` when empty), and parses back whatever the
-    findings and the run's names hold."""
+def test_junit_groups_findings_by_page_as_the_walk_did(result: A11yResult) -> None:
+    """The JUnit report, each page's findings grouped once, is the text of a walk of all
+    findings per page (order, gating, notices, needs-review), and parses back whatever
+    the findings and the run's names hold (control characters in attributes too)."""
     text = a11y_junit(result)
-    assert text == _junit_by_elementtree(result)
+    assert text == _junit_by_page_walks(result)
     ET.fromstring(text.encode("utf-8"))
