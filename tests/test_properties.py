@@ -412,58 +412,6 @@ def test_shown_is_resolves_state_and_text(found: list[Entry], fuzzy: list[bool],
 # --- the JUnit report: each page's findings grouped once ---------------------------------
 
 
-def _junit_by_page_walks(result: A11yResult) -> str:
-    """The JUnit text as ``reporters.junit`` made it by walking all findings for each
-    page, attributes cleaned as texts were: the oracle."""
-    def clean(text: str) -> str:
-        return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]",
-                      lambda m: f"\\x{ord(m.group(0)):02x}", text)
-
-    by_lang: dict[str, list[str]] = {}
-    for page in result.results:
-        by_lang.setdefault(page.language or "und", []).append(page.page)
-    root = ET.Element("testsuites", name="pipeline a11y", tests=str(len(result.results)),
-                      failures=str(sum(1 for r in result.results if not r.passed)),
-                      errors="0")
-    pages = {r.page: r for r in result.results}
-    for language in sorted(by_lang):
-        names = by_lang[language]
-        suite = ET.SubElement(root, "testsuite", name=f"a11y.{language}",
-                              tests=str(len(names)),
-                              failures=str(sum(1 for n in names if not pages[n].passed)),
-                              errors="0", skipped="0")
-        props = ET.SubElement(suite, "properties")
-        for name, value in (("standard", result.standard),
-                            ("runners", ",".join(result.runners)),
-                            ("pa11y-ci", result.pa11y_ci_version)):
-            ET.SubElement(props, "property", name=name, value=value)
-        for name in names:
-            page = pages[name]
-            case = ET.SubElement(suite, "testcase", classname=f"a11y.{language}", name=name,
-                                 file=name)
-            mine = [f for f in result.findings if f.details.get("page") == name]
-            blocking = [f for f in mine if a11y_gates(f, result.warnings_gate)]
-            if blocking:
-                failure = ET.SubElement(
-                    case, "failure", type="a11y",
-                    message=f"{len(blocking)} finding(s) fail the accessibility gate "
-                    f"({page.language})")
-                failure.text = clean("\n".join(a11y_finding_text(f) for f in blocking))
-            rest = [f for f in mine if f not in blocking and f.severity != "notice"]
-            review = [f for f in result.needs_review if f.details.get("page") == name]
-            out = [a11y_finding_text(f) for f in rest]
-            out += [a11y_finding_text(f, needs_review=True) for f in review]
-            out.append(f"{page.errors} errors, {page.warnings} warnings, {page.notices} "
-                       f"notices, {page.accepted} accepted")
-            ET.SubElement(case, "system-out").text = clean("\n".join(out))
-    for element in root.iter():  # an attribute too: cleaned since, not before
-        for key, value in element.attrib.items():
-            element.set(key, clean(value))
-    ET.indent(root)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            + ET.tostring(root, encoding="unicode") + "\n")
-
-
 XML_TEXT = st.text(alphabet=st.one_of(
     st.characters(blacklist_categories=["Cs"]),
     st.sampled_from("&<>\"'\r\n\t\x00\x0b\ufffe")), max_size=20)
@@ -495,12 +443,43 @@ def a11y_results(draw: st.DrawFn) -> A11yResult:
                       (), draw(XML_TEXT), draw(st.booleans()), "chromium", None)
 
 
+def _as_parsed(text: str) -> str:
+    """``text`` as an XML parser reads it back: control characters written as escapes,
+    line ends normalized."""
+    text = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]",
+                  lambda m: f"\\x{ord(m.group(0)):02x}", text)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 @SETTINGS
 @given(result=a11y_results())
-def test_junit_groups_findings_by_page_as_the_walk_did(result: A11yResult) -> None:
-    """The JUnit report, each page's findings grouped once, is the text of a walk of all
-    findings per page (order, gating, notices, needs-review), and parses back whatever
-    the findings and the run's names hold (control characters in attributes too)."""
-    text = a11y_junit(result)
-    assert text == _junit_by_page_walks(result)
-    ET.fromstring(text.encode("utf-8"))
+def test_junit_testcase_holds_its_pages_findings(result: A11yResult) -> None:
+    """The JUnit report parses back whatever the findings and the run's names hold
+    (control characters in attributes too), and each page's testcase holds exactly that
+    page's findings, in order: the gating ones in ``<failure>``, the rest but notices
+    and then the needs-review ones in ``<system-out>`` (each page's findings are grouped
+    once, no longer found by a walk of all of them per page)."""
+    root = ET.fromstring(a11y_junit(result).encode("utf-8"))
+    pages = {r.page: r for r in result.results}
+    by_lang: dict[str, list[str]] = {}
+    for page in result.results:
+        by_lang.setdefault(page.language or "und", []).append(page.page)
+    expected = [pages[name] for language in sorted(by_lang) for name in by_lang[language]]
+    cases = root.findall("./testsuite/testcase")
+    assert [c.get("name") for c in cases] == [_as_parsed(p.page) for p in expected]
+    for case, page in zip(cases, expected, strict=True):
+        mine = [f for f in result.findings if f.details.get("page") == page.page]
+        blocking = [f for f in mine if a11y_gates(f, result.warnings_gate)]
+        failure = case.find("failure")
+        assert (failure is not None) == bool(blocking)
+        if failure is not None:
+            assert failure.text == _as_parsed("\n".join(a11y_finding_text(f)
+                                                        for f in blocking))
+        out = [a11y_finding_text(f) for f in mine
+               if f not in blocking and f.severity != "notice"]
+        out += [a11y_finding_text(f, needs_review=True) for f in result.needs_review
+                if f.details.get("page") == page.page]
+        out.append(f"{page.errors} errors, {page.warnings} warnings, {page.notices} "
+                   f"notices, {page.accepted} accepted")
+        system_out = case.find("system-out")
+        assert system_out is not None and system_out.text == _as_parsed("\n".join(out))
