@@ -54,7 +54,7 @@ from pipeline.infra.lock import root_lock
 from pipeline.infra.memory import release_free_memory
 from pipeline.infra.workload import cpus, fewer_collections, map_split, meanwhile, paused_gc
 from pipeline.models import Finding, Location, frozen_details
-from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile
+from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile, by_page
 from pipeline.models.a11y import gates as a11y_gates
 from pipeline.models.build import BuildResult, Gate, LanguageRow, ShardRun, Verdict
 from pipeline.models.check import CheckResult
@@ -692,8 +692,8 @@ def a11y_documents(config: Config, facts: FileFacts | None = None) -> dict[str, 
 def remember_a11y(cache: BuildCache, result: A11yResult, digests: Mapping[str, str]) -> None:
     """Each page of a run's result, stored under its digest (``digests``: every page's,
     the a11y report's that of the pending one the run checked)."""
-    findings = _by_page(result.findings)
-    review = _by_page(result.needs_review)
+    findings = by_page(result.findings)
+    review = by_page(result.needs_review)
     results = {r.page: r for r in result.results}
     for page in result.pages:
         pieces = (tuple(findings.get(page, ())), tuple(review.get(page, ())), results[page])
@@ -730,13 +730,6 @@ def _report_digest(data: bytes) -> str:
 def _without_tag(rel: str, tags: set[str]) -> str:
     first, _, rest = rel.partition("/")
     return rest if rest and first in tags else rel
-
-
-def _by_page(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
-    out: dict[str, list[Finding]] = {}
-    for finding in findings:
-        out.setdefault(str(finding.details.get("page")), []).append(finding)
-    return out
 
 
 def _relocator(config: Config, ws: Workspace) -> Callable[[Finding], Finding]:

@@ -8,7 +8,7 @@ build's gate read them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,16 @@ def gates(finding: Finding, warnings_gate: bool) -> bool:
     if "accepted" in finding.details or finding.details.get("needs_review"):
         return False
     return finding.severity == "error" or (warnings_gate and finding.severity == "warning")
+
+
+def by_page(findings: Iterable[Finding]) -> dict[object, list[Finding]]:
+    """Each page's findings (``details["page"]``), in their order: grouped in one pass,
+    for whoever goes through the pages (a walk of all findings for each page was
+    quadratic: 1.3 s with a warning on each of 5,000 page-languages)."""
+    out: dict[object, list[Finding]] = {}
+    for finding in findings:
+        out.setdefault(finding.details.get("page"), []).append(finding)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from pipeline.infra.fsutil import read_text, write_text_atomic
 from pipeline.infra.lock import child_marker
 from pipeline.infra.server import StaticServer
 from pipeline.models import Finding, Location, frozen_details
-from pipeline.models.a11y import A11yResult, PageResult, gates
+from pipeline.models.a11y import A11yResult, PageResult, by_page, gates
 from pipeline.stages.a11y.baseline import BaselineEntry, apply_baseline, load_baseline
 from pipeline.stages.a11y.findings import (
     SEVERITY_RANK,
@@ -214,14 +214,10 @@ def _assemble(config: Config, targets: Sequence[Target], languages: Mapping[str,
 
     kept.sort(key=key)
     reviewed.sort(key=key)
-    # Each page's findings, found once: not a walk of all of them per page (5,000
-    # page-languages with a warning each: quadratic, about a second).
-    by_page: dict[object, list[Finding]] = {}
-    for finding in kept:
-        by_page.setdefault(finding.details.get("page"), []).append(finding)
+    found = by_page(kept)
     results = []
     for item in targets:
-        mine = by_page.get(item.page, [])
+        mine = found.get(item.page, [])
         live = [f for f in mine if "accepted" not in f.details]
         results.append(PageResult(
             page=item.page,
