@@ -157,17 +157,20 @@ class Workspace:
         """``pipeline.po.parse_po_bytes``, parsing ``data`` only if it is new here."""
         return self._catalog(data, display)
 
-    def remember_catalog(self, display: str, data: bytes, catalog: Catalog) -> None:
+    def remember_catalog(self, display: str, data: bytes, catalog: Catalog,
+                         digest: bytes | None = None) -> None:
         """``catalog`` is what ``parse_po_bytes(data, display)`` gives: the next read of
-        a file holding ``data`` returns it without parsing."""
-        self._catalogs[display] = (content_digest(data), catalog)
+        a file holding ``data`` returns it without parsing. ``digest``: the caller's
+        ``content_digest(data)``, if it has it (a catalog is megabytes to hash again)."""
+        self._catalogs[display] = (digest or content_digest(data), catalog)
 
     def _catalog(self, data: bytes, display: str) -> Catalog:
         known = self._catalogs.get(display)
-        if known is not None and known[0] == content_digest(data):
+        digest = content_digest(data)
+        if known is not None and known[0] == digest:
             return known[1]
         catalog = parse_po_bytes(data, display)
-        self.remember_catalog(display, data, catalog)
+        self._catalogs[display] = (digest, catalog)
         return catalog
 
     # --- update's fuzzy matching ------------------------------------------------------

@@ -12,7 +12,6 @@ are written.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -242,7 +241,7 @@ def _read_template(config: Config, memo: UpdateMemo | None, ws: Workspace,
         if writer and before.writer != writer:
             memo.template = replace(before, writer=writer)
             memo.revision += 1
-        ws.remember_catalog(display, data, before.catalog)
+        ws.remember_catalog(display, data, before.catalog, digest)
         return before.catalog, frozenset(e.key for e in before.catalog.active)
     read = read_blockwise(data, display, (before.catalog, before.blocks)
                           if before is not None and before.blocks is not None else None)
@@ -253,7 +252,7 @@ def _read_template(config: Config, memo: UpdateMemo | None, ws: Workspace,
     pot, blocks = read
     memo.template = TemplateMemo(digest, pot, blocks, writer)
     memo.revision += 1
-    ws.remember_catalog(display, data, pot)
+    ws.remember_catalog(display, data, pot, digest)
     if before is None or before.blocks is None:
         return pot, frozenset()
     old = set(before.blocks.digests)
@@ -410,7 +409,8 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
             else:  # the same file, read the same way: the memo's parse stands
                 parsed = before.catalog
         if parsed is not None:
-            ws.remember_catalog(summary.path, done.data, parsed)
+            ws.remember_catalog(summary.path, done.data, parsed,
+                                done.memo.digest if done.memo is not None else None)
         results.append(replace(summary, written=written))
     return results
 
@@ -477,7 +477,7 @@ def _parsed_and_memo(blocks: list[str], display: str, merged: Merged,
         (item.obsolete, item.key) for n, (item, entry) in enumerate(
             zip(merged.items, parsed.entries, strict=True))
         if isinstance(item, Entry) and not stable(item, merged.origins.get(n), entry, forms))
-    return parsed, CatalogMemo(hashlib.sha256(data).digest(), parsed, tuple(starts), template,
+    return parsed, CatalogMemo(content_digest(data), parsed, tuple(starts), template,
                                forms, unstable)
 
 
