@@ -181,8 +181,10 @@ def extract(config: Config, *, ws: Workspace | None = None,
     pot = build_pot(config, segments, po_date())
     old = read_bytes(config.pot_path, display) if config.pot_path.is_file() else None
     old_digest = content_digest(old) if old is not None else b""
-    held = old is not None and laid_out is not None and old_digest == laid_out[0]
-    text = _template_text(pot, old if held else None, laid_out)  # once: the date aside
+    # Once: only the header depends on the date.
+    text = (_template_text(pot, old, laid_out[1])
+            if old is not None and laid_out is not None and old_digest == laid_out[0]
+            else format_po(pot))
     if old is not None:
         date = re.search(rb'^"POT-Creation-Date: ([^"\\]*)\\n"$', old, re.M)
         if date is not None:
@@ -194,15 +196,14 @@ def extract(config: Config, *, ws: Workspace | None = None,
     return ExtractResult(pot, written, pages, content_digest(data))
 
 
-def _template_text(pot: Catalog, old: bytes | None, laid_out: tuple[bytes, Catalog] | None
-                   ) -> str:
+def _template_text(pot: Catalog, old: bytes, laid_out: Catalog) -> str:
     """``format_po(pot)``, the blocks of the entries ``old`` holds taken from it: ``old``
-    is the file ``laid_out`` describes (None: format every entry). A block is the layout
-    of all of an entry but its line, and a template has no obsolete entry: the same
-    text, made again only for the entries the pages changed."""
-    if old is None or laid_out is None or any(e.obsolete for e in pot.entries):
+    is format_po's layout of ``laid_out``. A block is the layout of all of an entry but
+    its line, and a template has no obsolete entry: the same text, made again only for
+    the entries the pages changed."""
+    if any(e.obsolete for e in pot.entries):
         return format_po(pot)
-    known = laid_out[1].entries
+    known = laid_out.entries
     blocks = split_blocks(old.decode("utf-8", "surrogateescape"))
     if blocks is None or len(blocks) != len(known) + 1 or any(e.obsolete for e in known):
         return format_po(pot)
