@@ -206,6 +206,38 @@ def test_a_translators_save_in_between_is_merged_in_full(
     assert card.msgstr == "Tarjeta sanitaria"
 
 
+def test_a_save_in_our_layout_merges_again_only_the_blocks_it_changed(
+        make_root: MakeRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A translator's editor that keeps the layout (vim, or any that writes what it read
+    # untouched): its blocks with the text the last merge wrote are that merge's.
+    incremental, full = twin(make_root, tmp_path)
+    memo = UpdateMemo()
+    update_both(incremental, full, memo)
+
+    def translate(root: Path) -> None:
+        path = po_path(root, "es")
+        catalog = parse_po_bytes(path.read_bytes(), "es")
+        entries = tuple(replace(e, msgstr="Tarjeta sanitaria", flags=())
+                        if e.msgid == "Your health card" else e for e in catalog.entries)
+        write_po(replace(catalog, entries=entries), path, "es")
+        change_source(root)
+
+    both((incremental, full), translate)
+    formatted = Formatted(monkeypatch)
+    results = update_both(incremental, full, memo, formatted=formatted)
+    assert results[0] == results[1]
+    assert_same(incremental, full, memo)
+    card = next(e for e in memo.catalogs["es"].catalog.entries if e.msgid == "Your health card")
+    assert card.msgstr == "Tarjeta sanitaria"
+    # What the source change formats in every catalog (as in the step-by-step test), and
+    # the translator's entry, merged again; not the rest of the Spanish catalog.
+    assert formatted.counts[0] == 7 * len(LANGS) + 1
+
+    # The next update finds the file as it wrote it: nothing to merge or write.
+    results = update_both(incremental, full, memo, formatted=formatted)
+    assert formatted.counts[0] == 0 and not any(r.written for r in results[0])
+
+
 def test_confirmed_typo_fixes_incrementally(make_root: MakeRoot, tmp_path: Path) -> None:
     incremental, full = twin(make_root, tmp_path)
     memo = UpdateMemo()

@@ -34,7 +34,8 @@ from pipeline.infra.fsutil import TMP_MARK, write_text_atomic
 from pipeline.infra.workload import Writable, dump, paused_gc
 from pipeline.models import Location
 
-CACHE_FORMAT = 8  # 7: in parts, with a manifest; 8: the template memo says whose layout
+CACHE_FORMAT = 9  # 7: in parts, with a manifest; 8: the template memo says whose layout;
+# 9: a catalog memo keeps its blocks' digests
 MANIFEST = "manifest.json"
 SHARDS = 16  # files of a per-page part: an edit rewrites the one its page falls in
 
