@@ -2,7 +2,8 @@
 
 An editor's everyday week on a site that is already published: 1 % of the paragraphs
 edited (the corpus's ``changed/`` pages) and a new paragraph added to 10 pages, then
-``extract``, ``update`` and ``build``, each timed in its own process. The root uses
+``pipeline extract``, ``pipeline update`` and ``pipeline build`` (their functions, each
+timed in its own process, with the build cache as the commands use it). The root uses
 the shipped publication rule (``completeness`` 100, ``keep`` 80; the corpus itself
 publishes everything), so the page-languages published before and after must be the
 same, except those the build reports as withdrawn. The build's a11y stage is the
@@ -74,8 +75,8 @@ def run(info: CorpusInfo, work: Path, cap: float,
     out["edited_paragraphs"] = len(info.changes)
     out["added_to"] = add_paragraphs(root, ADDED_PAGES, info.seed)
     for step in STEPS:
-        run_, report = run_child_report("build-no-a11y" if step == "build" else step, root,
-                                        cap)
+        run_, report = run_child_report("build-no-a11y" if step == "build"
+                                        else f"{step}-command", root, cap)
         log(f"  drift: {step}: {describe(run_)}")
         out["steps"][step] = {"seconds": round(run_.seconds, 3),
                               "peak_rss_mb": round(run_.peak_rss_mb, 1),

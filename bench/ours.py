@@ -37,6 +37,9 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("publish", "pipeline.stages.publish", "publish"),
 )
 STAGE_NAMES = tuple(name for name, _, _ in STAGES)
+# The commands an editor runs before a build (``pipeline extract``, ``pipeline update``):
+# the stage with what the build cache keeps (pipeline.build), as the CLI calls it.
+COMMANDS: dict[str, str] = {"extract-command": "extract_step", "update-command": "update_step"}
 
 
 def stage_available(name: str) -> bool:
@@ -118,7 +121,8 @@ def _build(config: Any, real_a11y: bool) -> dict[str, Any]:
 
 def child(stage: str, root: Path) -> dict[str, Any]:
     """Run one stage; ``chain``: every available stage in one process; ``build`` and
-    ``build-no-a11y``: the orchestrator, with the real or a stand-in a11y stage."""
+    ``build-no-a11y``: the orchestrator, with the real or a stand-in a11y stage; a
+    ``COMMANDS`` name: that command's function."""
     start = time.perf_counter()
     from pipeline.config import load_config
 
@@ -128,6 +132,11 @@ def child(stage: str, root: Path) -> dict[str, Any]:
         names = [stage]
         imported = time.perf_counter()
         extra = _build(config, real_a11y=stage == "build")
+    elif stage in COMMANDS:
+        names = [stage]
+        command = getattr(importlib.import_module("pipeline.build"), COMMANDS[stage])
+        imported = time.perf_counter()
+        command(config)
     else:
         names = [n for n in STAGE_NAMES if stage_available(n)] if stage == "chain" else [stage]
         imported = time.perf_counter()

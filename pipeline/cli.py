@@ -25,6 +25,8 @@ from pipeline.build import (
     a11y_report_paths,
     check_a11y,
     check_shard,
+    extract_step,
+    update_step,
     write_qa_report,
     write_readability_reports,
 )
@@ -47,12 +49,11 @@ from pipeline.reporters.readability_json import json_pieces
 from pipeline.reporters.readability_text import advice_summary, hardest_text, summary_table
 from pipeline.reporters.terminal import finding_text, table
 from pipeline.stages.check import error_codes, run_checks
-from pipeline.stages.extract import extract as run_extract
 from pipeline.stages.prefill import prefill
 from pipeline.stages.publish import publish as run_publish
 from pipeline.stages.readability import run_readability
 from pipeline.stages.render import render_site
-from pipeline.stages.update import compile_catalogs, init_catalog, update_catalogs
+from pipeline.stages.update import compile_catalogs, init_catalog
 from pipeline.stages.update import status as catalog_status
 from pipeline.text.langs import parse_lang
 from pipeline.workspace import Workspace
@@ -232,7 +233,7 @@ pass_state = click.make_pass_decorator(State)
 def extract(state: State) -> None:
     """Extract pages and templates into locales/messages.pot."""
     config = state.config()
-    result = run_extract(config, ws=Workspace())
+    result = extract_step(config)
     verb = "wrote" if result.written else "unchanged"
     click.echo(f"{config.rel(config.pot_path)}: {verb}, {len(result.catalog.active)} messages "
                f"from {len(result.pages)} page(s)")
@@ -261,8 +262,8 @@ def init(state: State, lang: str) -> None:
 def update(state: State, langs: tuple[str, ...], trivial_source_fixes: bool) -> None:
     """Merge the template into the catalogs (msgmerge --previous semantics)."""
     config = state.config()
-    results = update_catalogs(config, state.langs(langs),
-                              trivial_source_fixes=trivial_source_fixes, ws=Workspace())
+    results = update_step(config, state.langs(langs),
+                          trivial_source_fixes=trivial_source_fixes)
     for r in results:
         if r.changed_meanwhile:
             continue

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOTS, run_cli, run_cli_process
+from conftest import ROOTS, invoke_cli, run_cli, run_cli_process
 
 from pipeline import build as build_module
+from pipeline import workspace as workspace_module
 from pipeline.build import build, page_fingerprints
 from pipeline.config import load_config
 from pipeline.errors import Stopped
@@ -27,9 +28,12 @@ from pipeline.infra.cache import (
     save_cache,
     save_parts,
 )
+from pipeline.infra.fsutil import content_digest
 from pipeline.reporters import readability_html
+from pipeline.stages import update as update_module
 from pipeline.stages.extract import extract
 from pipeline.stages.render import SiteRenderer
+from pipeline.stages.update import update_catalogs
 from pipeline.text.translations import Translations
 from pipeline.workspace import Workspace
 
@@ -197,6 +201,60 @@ def test_a_readability_document_is_rendered_again_only_when_its_lines_moved(
     shutil.copytree(ROOTS / "build-site" / "locales", cold / "locales")
     build(load_config(cold), defer_a11y=True)
     assert reports(root) == reports(cold)
+
+
+def test_extract_and_update_on_their_own_start_from_the_builds_cache(
+        make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The editors' week, ``pipeline extract && pipeline update`` then a build: neither
+    parses a page but the edited one, update merges only what changed and hands its memo
+    to the build; the catalogs are those of a full merge."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    full = tmp_path / "full"
+    shutil.copytree(root, full, ignore=shutil.ignore_patterns("output"))
+    for where in (root, full):
+        page = where / PAGE
+        page.write_text(page.read_text().replace("Eye drops can help.",
+                                                 "Eye drops can help you a lot."))
+    parsed: list[str] = []
+    real_parse = workspace_module.parse_page
+    formatted: list[str] = []
+    real_text = update_module.entry_text
+
+    def parsing(text: str, path: str) -> Any:
+        parsed.append(path)
+        return real_parse(text, path)
+
+    def formatting(entry: Any) -> str:
+        formatted.append(entry.msgid)
+        return real_text(entry)
+
+    monkeypatch.setattr(workspace_module, "parse_page", parsing)
+    monkeypatch.setattr(update_module, "entry_text", formatting)
+    for command in ("extract", "update"):
+        done = invoke_cli("--root", str(root), command)
+        assert done.returncode == 0, done.stderr
+    assert set(parsed) == {PAGE}  # by each command: only a build writes the pages back
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    config = load_config(full)
+    extract(config)
+    update_catalogs(config)
+    memo = load_cache(root / "output", ("catalogs",)).catalogs
+    languages = load_config(root).languages
+    assert languages
+    for lang in languages:
+        po = Path("locales") / lang.code / "LC_MESSAGES" / "messages.po"
+        assert (root / po).read_bytes() == (full / po).read_bytes()
+        assert memo.catalogs[lang.code].digest == content_digest((root / po).read_bytes())
+    # Per catalog, the edited paragraph (its old text, untranslated, is dropped); not the
+    # catalog's other entries, nor a second time by the build.
+    assert formatted == ["Eye drops can help you a lot."] * len(languages)
+    formatted.clear()
+    monkeypatch.setattr(update_module, "entry_text", formatting)
+    assert build(load_config(root), defer_a11y=True).verdict == "deferred"
+    assert formatted == []
 
 
 def reports(root: Path) -> dict[str, str]:
