@@ -272,6 +272,16 @@ def test_update_rewrites_a_bom_or_crlf_catalog_plainly(name: str, tmp_path: Path
     assert again.stdout.startswith(f"{ES}: unchanged;"), again.stdout
 
 
+@pytest.mark.parametrize("name", ["po-bom", "po-crlf"])
+def test_a_build_merges_a_bom_or_crlf_catalog_plainly(name: str, tmp_path: Path) -> None:
+    """The build's update reads such a file block by block as decoded (no BOM, LF line
+    ends); it once split the undecoded text too, and stopped with an internal error."""
+    root = build_case(name, tmp_path)
+    done = run_cli(root, "build", "--defer-a11y")
+    assert done.returncode == 0, done.stderr
+    assert (root / ES).read_bytes() == (BASE / ES).read_bytes()
+
+
 def test_a_ten_megabyte_entry_is_read_checked_and_rendered_in_seconds(tmp_path: Path) -> None:
     """Accepted (GNU gettext accepts it too): every stage stays linear in the entry's size."""
     root = build_case("po-ten-megabyte-entry", tmp_path)

@@ -25,6 +25,7 @@ from pipeline.infra.fsutil import (
     ChangedMeanwhile,
     FileStamp,
     content_digest,
+    decode_utf8,
     read_bytes,
     read_bytes_stamped,
     write_bytes_atomic,
@@ -319,7 +320,7 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
                                        or same_refs is None):
                 before = None  # merged with another template than the memo's
             if before is not None and before.digest == stamp.digest:
-                old_blocks = split_blocks(data.decode("utf-8"))
+                old_blocks = split_blocks(decode_utf8(data, display))
                 if old_blocks is not None and len(old_blocks) == len(before.catalog.entries) + 1:
                     po = before.catalog
                     kept_blocks = before.blocks
@@ -337,7 +338,8 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
                     po = parse_po_bytes(data, display)
                 else:
                     po, index = read
-                    texts = split_blocks(data.decode("utf-8")) or []
+                    # Decoded as read_blockwise did (no BOM, LF line ends): its blocks.
+                    texts = split_blocks(decode_utf8(data, display)) or []
                     if before is not None:
                         # Saved since the last merge by another program (a translator's
                         # editor, ``pipeline update`` on its own): its blocks with the text
