@@ -489,13 +489,13 @@ def _parsed_and_memo(blocks: list[str], display: str, merged: Merged,
         else [None] * len(merged.items)
     digests = [block_digest(blocks[0])]
     if kept is not None:
-        old, old_blocks = kept
+        old, old_index = kept
         for n, item in enumerate(merged.items):
             if isinstance(item, Entry):
                 digests.append(block_digest(blocks[n + 1]))
             else:
-                reused[n] = (old.entries[item], old_blocks.starts[item + 1])
-                digests.append(old_blocks.digests[item + 1])
+                reused[n] = (old.entries[item], old_index.starts[item + 1])
+                digests.append(old_index.digests[item + 1])
     else:
         digests += map(block_digest, blocks[1:])
     starts = block_starts(blocks)
