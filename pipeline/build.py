@@ -366,18 +366,21 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     try:
         qa, qa_report, issues, rendered = _check_and_render(
             config, cache, ws, slugs, changed, same_pages, listings, prefix, log)
+        # The parsed pages, as rendered (readability reads them as they are), written to
+        # the cache now and let go (73 MB at 5,000 pages): after an edit, while the child
+        # that scores still works (it ends about a second after the render).
+        cache.pages = ws.parsed_pages(extracted.pages)
+        cache.page_stats = ws.page_stats(extracted.pages)
+        save_parts(config.output_dir, cache, "pages")
+        cache.drop("pages")
     except BaseException:
         aside.stop()
         raise
     readability = _adopt_readability(cache, ws, aside.result(), log)
     del aside
-    # No later stage reads a page: written to the cache now and let go (73 MB at 5,000
-    # pages). Nor, unless the a11y stage traces a finding to one, a language's catalog
-    # (parsed again then): the catalogs part is on disk since update (save_parts).
-    cache.pages = ws.parsed_pages(extracted.pages)
-    cache.page_stats = ws.page_stats(extracted.pages)
-    save_parts(config.output_dir, cache, "pages")
-    cache.drop("pages")
+    # No later stage reads a page. Nor, unless the a11y stage traces a finding to one, a
+    # language's catalog (parsed again then): the catalogs part is on disk since update
+    # (save_parts).
     ws.release_pages()
     del extracted
     ws.release_catalogs(keep=(config.rel(config.pot_path),))  # the a11y stage reads it
