@@ -69,6 +69,16 @@ def test_a_build_parses_each_page_catalog_and_message_once(
             catalogs[(display, _digest(data))] += 1
         return read
 
+    real_blocks = update.read_blocks
+
+    def blocks_counted(blocks: list[str], display: str,
+                       before: tuple[Catalog, BlockIndex] | None
+                       ) -> tuple[Catalog, BlockIndex] | None:
+        read = real_blocks(blocks, display, before)
+        if read is not None:  # and each catalog, from the blocks of its file
+            catalogs[(display, _digest(("\n\n".join(blocks) + "\n").encode()))] += 1
+        return read
+
     def parse_counted(md: MarkdownIt, src: str, env: Any = None) -> list[Token]:
         bodies[src] += 1
         return real_parse(md, src, env)
@@ -81,6 +91,7 @@ def test_a_build_parses_each_page_catalog_and_message_once(
     monkeypatch.setattr(workspace, "parse_po_bytes", parse_po_counted)
     monkeypatch.setattr(update, "parse_po_bytes", parse_po_counted)  # what it replaces
     monkeypatch.setattr(update, "read_blockwise", blockwise_counted)
+    monkeypatch.setattr(update, "read_blocks", blocks_counted)
     monkeypatch.setattr(MarkdownIt, "parse", parse_counted)
     monkeypatch.setattr(MarkdownIt, "parseInline", inline_counted)
     spaces: list[workspace.Workspace] = []

@@ -138,18 +138,27 @@ def parse_blocks(blocks: Sequence[str], display: str, reused: Sequence[Reused | 
     return catalog
 
 
+def file_blocks(data: bytes, display: str) -> list[str] | None:
+    """The blocks of a file's text, decoded as ``parse_po_bytes`` reads it (no BOM, LF
+    line ends); None when it is not UTF-8 or not laid out as ``format_po`` writes."""
+    try:
+        return split_blocks(decode_utf8(data, display))
+    except PipelineError:
+        return None
+
+
 def read_blockwise(data: bytes, display: str, before: tuple[Catalog, BlockIndex] | None
                    ) -> tuple[Catalog, BlockIndex] | None:
     """``data`` (a file ``format_po`` wrote) read block by block, reusing the entries of
     the blocks it shares with ``before``, and its BlockIndex for the next time; None
     when it cannot be read so (read it with ``parse_po_bytes``)."""
-    try:
-        text = decode_utf8(data, display)
-    except PipelineError:
-        return None
-    blocks = split_blocks(text)
-    if blocks is None:
-        return None
+    blocks = file_blocks(data, display)
+    return None if blocks is None else read_blocks(blocks, display, before)
+
+
+def read_blocks(blocks: list[str], display: str, before: tuple[Catalog, BlockIndex] | None
+                ) -> tuple[Catalog, BlockIndex] | None:
+    """``read_blockwise`` of a file whose ``file_blocks`` are ``blocks``."""
     digests = [block_digest(block) for block in blocks]
     reused: list[Reused | None] = [None] * (len(blocks) - 1)
     if before is not None:
@@ -166,5 +175,6 @@ def read_blockwise(data: bytes, display: str, before: tuple[Catalog, BlockIndex]
     return parsed, BlockIndex(tuple(digests), tuple(starts))
 
 
-__all__ = ["BlockIndex", "Reused", "block_digest", "block_starts", "entry_content", "moved",
-           "parse_blocks", "read_blockwise", "split_blocks"]
+__all__ = ["BlockIndex", "Reused", "block_digest", "block_starts", "entry_content",
+           "file_blocks", "moved", "parse_blocks", "read_blocks", "read_blockwise",
+           "split_blocks"]

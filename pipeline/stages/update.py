@@ -25,7 +25,6 @@ from pipeline.infra.fsutil import (
     ChangedMeanwhile,
     FileStamp,
     content_digest,
-    decode_utf8,
     read_bytes,
     read_bytes_stamped,
     write_bytes_atomic,
@@ -38,9 +37,10 @@ from pipeline.po.blocks import (
     Reused,
     block_digest,
     block_starts,
+    file_blocks,
     parse_blocks,
+    read_blocks,
     read_blockwise,
-    split_blocks,
 )
 from pipeline.po.mo import mo_bytes
 from pipeline.po.model import Catalog, Entry
@@ -319,27 +319,24 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
             if before is not None and (before.template != template_digest
                                        or same_refs is None):
                 before = None  # merged with another template than the memo's
-            if before is not None and before.digest == stamp.digest:
-                old_blocks = split_blocks(decode_utf8(data, display))
-                if old_blocks is not None and len(old_blocks) == len(before.catalog.entries) + 1:
-                    po = before.catalog
-                    kept_blocks = before.blocks
-                    reuse = Reuse(same_refs or frozenset(), before.unstable)
+            texts = file_blocks(data, display)
+            if (before is not None and before.digest == stamp.digest and texts is not None
+                    and len(texts) == len(before.catalog.entries) + 1):
+                po = before.catalog
+                old_blocks, kept_blocks = texts, before.blocks
+                reuse = Reuse(same_refs or frozenset(), before.unstable)
             if po is None:
-                old_blocks = None
                 # Not kept in ``ws``: the merged text replaces it there, and the old and
                 # the new parse of every catalog at once were the peak of a big build.
                 # Read block by block when laid out as format_po writes: a block with the
                 # very text of one the last merge wrote is that merge's entry (not read
                 # again), as is a block of the merged file with the text of an old one.
-                read = read_blockwise(data, display, None if before is None
-                                      else (before.catalog, before.blocks))
-                if read is None:
+                earlier = None if before is None else (before.catalog, before.blocks)
+                read = None if texts is None else read_blocks(texts, display, earlier)
+                if texts is None or read is None:
                     po = parse_po_bytes(data, display)
                 else:
                     po, index = read
-                    # Decoded as read_blockwise did (no BOM, LF line ends): its blocks.
-                    texts = split_blocks(decode_utf8(data, display)) or []
                     if before is not None:
                         # Saved since the last merge by another program (a translator's
                         # editor, ``pipeline update`` on its own): its blocks with the text
