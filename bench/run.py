@@ -31,6 +31,7 @@ from typing import Any
 
 from bench import a11y as a11y_bench
 from bench import drift as drift_bench
+from bench import plot
 from bench.corpus import LANGUAGES, CorpusInfo, generate
 from bench.ours import (
     STAGE_NAMES,
@@ -406,6 +407,7 @@ def curve(args: argparse.Namespace, work: Path) -> int:
     }
     write_results(args, f"{date}-curve", result,
                   curve_report(result, reports), started)
+    log(f"drew {plot.write_svg(args.results / f'{date}-curve.json')}")
     return 0
 
 

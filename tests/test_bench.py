@@ -8,12 +8,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from conftest import REPO, msgfmt_check, require_tool, run_cli
 
 from bench.corpus import is_translated, pseudo_translate
 from bench.peers import Expected, Mdpo, check_outputs, run_peer
+from bench.plot import curve_svg
 from bench.proc import run_timed
 from bench.run import curve_growth, parse_args, peer_cell
 
@@ -269,6 +271,31 @@ def test_curve_flags_superlinear_time_and_growing_memory() -> None:
     assert quadratic["peak_rss"]["grows"] and quadratic["peak_rss"]["ratio"] > 23
 
 
+def test_curve_plot_draws_every_series_in_page_order_and_describes_it() -> None:
+    rows = curve_rows({100: 2.0, 1000: 15.5, 5000: 95.0}, {100: 100.0, 1000: 315.0,
+                                                            5000: 947.0})
+    rows[2]["tree_pss_mb"] = {"end to end": 1527.0}  # the smaller sizes have none
+    svg = curve_svg({"date": "2026-12-06", "pipeline": "test", "curve": rows[::-1]})
+    root = ElementTree.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.get("role") == "img" and root.get("aria-labelledby") == "title desc"
+    description = root.findtext(f"{ns}desc") or ""
+    assert "end to end: 2 s at 100 pages, 15.5 s at 1,000 pages, 95.0 s at 5,000 pages" \
+        in description
+    assert "all processes (PSS): no figure at 100 pages" in description
+    lines = {line.get("data-name"): line for line in root.iter(f"{ns}polyline")}
+    # A line needs two points: all processes has one, drawn as its mark alone.
+    assert set(lines) == {"extract", "update", "check", "readability", "render",
+                          "publish", "end to end", "largest process"}
+    for line in lines.values():
+        points = [tuple(map(float, p.split(","))) for p in (line.get("points") or "").split()]
+        assert len(points) == 3
+        assert [x for x, _ in points] == sorted(x for x, _ in points)  # by page count
+        assert points[0][1] > points[2][1]  # more pages, higher up (SVG's y grows down)
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    assert "1 GB target (5,000 pages)" in texts and "5,000" in texts
+
+
 def test_curve_options() -> None:
     assert parse_args(["--curve"]).sizes == (100, 1000, 5000)
     assert parse_args(["--pages", "200,50,100"]).sizes == (50, 100, 200)
@@ -314,6 +341,7 @@ def test_curve_run_records_every_size_and_removes_its_work(tmp_path: Path) -> No
     assert "| pages | extract |" in markdown and "- end to end: " in markdown
     assert "## 6 pages" in markdown
     assert "its floor (bench.floor): the edit changed " in markdown
+    assert "<polyline" in record.with_suffix(".svg").read_text(encoding="utf-8")
     assert not work.exists()  # no --keep: the run's work folder is gone
 
 
