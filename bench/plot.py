@@ -82,8 +82,9 @@ def _mark(shape: str, x: float, y: float, colour: str) -> str:
 def _panel(left: int, title: str, unit: str, pages: Sequence[int],
            series: dict[str, list[float | None]], lines: Sequence[tuple[float, str]] = ()
            ) -> list[str]:
-    """One panel: axes with a tick at each measured size, a line per series (a gap
-    where a size has no figure), dashed reference lines, and the legend below."""
+    """One panel: axes with a tick at each measured size, a line per series through the
+    sizes it has a figure for (marks alone when fewer than two), dashed reference lines,
+    and the legend below."""
     top_value = nice_top(max([v for values in series.values() for v in values if v]
                              + [v for v, _ in lines] + [0.0]))
     right = max(pages)
