@@ -390,7 +390,7 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
         parsed: Catalog | None = None
         new_memo: CatalogMemo | None = None
         if memo is not None:
-            kept = (base, kept_blocks) if reuse is not None and kept_blocks else None
+            kept = (base, kept_blocks) if reuse is not None and kept_blocks is not None else None
             parsed, new_memo = _parsed_and_memo(blocks, display, merged, kept, same, forms,
                                                 data, memo.template.digest if memo.template
                                                 else b"")
