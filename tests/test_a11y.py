@@ -361,6 +361,21 @@ def test_a_pa11y_ci_timeout_fails_closed_and_leaves_no_browser(make_root: MakeRo
     assert left == [], f"processes left running after the timeout: {left}"
 
 
+def test_pa11y_ci_runs_with_a_temp_folder_too_long_for_chromium_and_leaves_it_empty(
+        make_root: MakeRoot, tmp_path: Path) -> None:
+    """Chromium exits at once when $TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket is
+    too long for a socket's address (a $TMPDIR over 62 characters): the run gives it a
+    short folder of its own, and removes it, Puppeteer's profile with it."""
+    require_a11y_tools()
+    root = make_root("a11y-site")
+    long_tmp = tmp_path / ("t" * 80)
+    long_tmp.mkdir()
+    done = run_cli_process(root, "a11y", "en/clean.html", env={"TMPDIR": str(long_tmp)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 document(s) checked" in done.stdout, done.stdout
+    assert sorted(p.name for p in long_tmp.iterdir()) == []
+
+
 def processes_with(marker: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():

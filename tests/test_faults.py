@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -518,20 +519,34 @@ class StoppedRun:
     pid: int
     seconds: float  # from the signal to the end of the run
     procs: RunProcesses
+    tmpdir: Path  # the run's $TMPDIR: what pa11y-ci and Chromium left in it is litter
 
 
-def stop_mid_check(root: Path, command: str, sig: signal.Signals) -> StoppedRun:
-    """Run ``pipeline COMMAND`` and send it ``sig`` once Chromium loads pages for pa11y-ci."""
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A $TMPDIR for a run: not under the test's own folder, whose path is too long for
+    Chromium (its socket's address), and removed after the test."""
+    path = Path(tempfile.mkdtemp(prefix="t-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def stop_mid_check(root: Path, command: str, sig: signal.Signals, tmpdir: Path) -> StoppedRun:
+    """Run ``pipeline COMMAND`` with ``tmpdir`` as its $TMPDIR and send it ``sig`` once
+    Chromium loads pages for pa11y-ci."""
     marker = uuid.uuid4().hex
     run = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(root), command],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           env={**os.environ, "FAULT_TEST_MARKER": marker})
+                           env={**os.environ, "FAULT_TEST_MARKER": marker,
+                                "TMPDIR": str(tmpdir)})
     procs = RunProcesses(marker)
     try:
         deadline = time.monotonic() + 300
         while run.poll() is None and not procs.checking() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert run.poll() is None, "the run ended before pa11y-ci checked a page"
+        if run.poll() is not None:
+            out, err = run.communicate()
+            pytest.fail(f"the run ended before pa11y-ci checked a page: {out}{err}")
         assert procs.checking(), "pa11y-ci never started checking"
         run.send_signal(sig)
         sent = time.monotonic()
@@ -542,7 +557,7 @@ def stop_mid_check(root: Path, command: str, sig: signal.Signals) -> StoppedRun:
             run.kill()
             run.communicate()
     return StoppedRun(subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr),
-                      run.pid, seconds, procs)
+                      run.pid, seconds, procs, tmpdir)
 
 
 @pytest.mark.parametrize(("command", "sig", "status"), [
@@ -551,13 +566,13 @@ def stop_mid_check(root: Path, command: str, sig: signal.Signals) -> StoppedRun:
     ("a11y", signal.SIGTERM, 1),
 ], ids=["build-SIGTERM", "build-SIGINT", "a11y-SIGTERM"])
 def test_a_stopped_run_stops_pa11y_ci_and_its_browsers(
-        published: Path, tmp_path: Path, command: str, sig: signal.Signals,
-        status: int) -> None:
+        published: Path, tmp_path: Path, short_tmp: Path, command: str,
+        sig: signal.Signals, status: int) -> None:
     root = grown_copy(published, tmp_path)
     if command == "a11y":
         assert run_cli(root, "render").returncode == 0
     before = site_state(root)
-    run = stop_mid_check(root, command, sig)
+    run = stop_mid_check(root, command, sig, short_tmp)
     done = run.done
     assert done.returncode == status, done.stdout + done.stderr
     assert done.stderr.splitlines()[-1] == (
@@ -572,14 +587,17 @@ def test_a_stopped_run_stops_pa11y_ci_and_its_browsers(
     assert report["error"]["message"] == (f"the run was stopped by {sig.name} before it "
                                            "finished; nothing was checked")
     assert temps(root) == [] and (root / "output/.lock").read_text() == ""
+    # Puppeteer's profile and Chromium's temp folders went with the browsers.
+    assert sorted(p.name for p in run.tmpdir.iterdir()) == []
 
 
-def test_a_killed_build_leaves_no_browser_running(published: Path, tmp_path: Path) -> None:
+def test_a_killed_build_leaves_no_browser_running(published: Path, tmp_path: Path,
+                                                   short_tmp: Path) -> None:
     """SIGKILL: pa11y-ci dies with the build (the kernel's parent-death signal), and
     Chromium with pa11y-ci (its DevTools pipe closes), before any next command."""
     root = grown_copy(published, tmp_path)
     before = site_state(root)
-    run = stop_mid_check(root, "build", signal.SIGKILL)
+    run = stop_mid_check(root, "build", signal.SIGKILL, short_tmp)
     assert run.done.returncode == -signal.SIGKILL
     assert run.procs.gone_within(10) == []
     assert site_state(root) == before

@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
@@ -195,6 +196,21 @@ def _stop(process: subprocess.Popen[str], token: str) -> None:
     stop_marked(RUN_TOKEN_ENV, token)
 
 
+# Chromium puts its singleton socket at $TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket,
+# which must fit a socket address (108 bytes): with a $TMPDIR longer than this it exits
+# at once ("Socket path too long", measured with Chromium 156).
+CHROMIUM_TMPDIR_MAX = 62
+
+
+def scratch_dir() -> Path:
+    """A new folder for one pa11y-ci run's temporary files, short enough for Chromium:
+    in the user's temp folder, or in /tmp when that one's path is too long."""
+    for base in (tempfile.gettempdir(), "/tmp"):
+        if len(base) + len("/pa11y-12345678") <= CHROMIUM_TMPDIR_MAX and os.access(base, os.W_OK):
+            return Path(tempfile.mkdtemp(prefix="pa11y-", dir=base))
+    return Path(tempfile.mkdtemp(prefix="pa11y-"))  # Chromium's error will say why
+
+
 def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium: str,
                  display: str, marker: Mapping[str, str],
                  started: Callable[[], None] | None = None) -> dict[str, Any]:
@@ -210,8 +226,24 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
     ``started``: called once pa11y-ci runs, before waiting for it.
     """
     token = uuid.uuid4().hex
+    # Puppeteer's profile (puppeteer_dev_chrome_profile-*) and Chromium's own temp folders
+    # (org.chromium.Chromium.*) go to $TMPDIR and stay there when a browser is stopped
+    # mid-run: a folder of this run's own, removed when it ends however it ends, keeps
+    # /tmp clean.
+    scratch = scratch_dir()
     env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1", "PUPPETEER_SKIP_CHROMIUM_DOWNLOAD": "1",
-           RUN_TOKEN_ENV: token, **marker}
+           "TMPDIR": str(scratch), RUN_TOKEN_ENV: token, **marker}
+    try:
+        stdout, stderr, returncode = _run(pa11y_ci, config_file, run_timeout, env, token,
+                                          started)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return _report(stdout, stderr, returncode, chromium, display)
+
+
+def _run(pa11y_ci: Path, config_file: Path, run_timeout: float, env: Mapping[str, str],
+         token: str, started: Callable[[], None] | None) -> tuple[str, str, int]:
+    """pa11y-ci run to its end, or stopped with its browsers: (stdout, stderr, exit status)."""
     out_file = config_file.with_name("pa11y-ci.out.json")
     err_file = config_file.with_name("pa11y-ci.err.txt")
     with open(out_file, "w+", encoding="utf-8") as out, \
@@ -246,28 +278,33 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
         _stop(process, token)  # a browser a crashed pa11y-ci left behind
         out.seek(0)
         err.seek(0)
-        stdout, stderr = out.read(), err.read()
+        return out.read(), err.read(), process.returncode
+
+
+def _report(stdout: str, stderr: str, returncode: int, chromium: str,
+            display: str) -> dict[str, Any]:
+    """pa11y-ci's output → its parsed report, or a PipelineError saying what went wrong."""
     tail = "\n".join(stderr.strip().splitlines()[-6:])
-    if process.returncode < 0:  # killed by a signal: a crash, the OOM killer, a kill -9
+    if returncode < 0:  # killed by a signal: a crash, the OOM killer, a kill -9
         raise PipelineError(
-            f"pa11y-ci crashed (killed by {signal.Signals(-process.returncode).name}) before "
+            f"pa11y-ci crashed (killed by {signal.Signals(-returncode).name}) before "
             "it reported; nothing was checked", Location(display),
             "run the command again; if it keeps crashing, run pa11y-ci by hand with this "
             "config file to see why (memory: lower [tool.pipeline.a11y] concurrency)",
         )
-    if process.returncode not in (0, 2):
+    if returncode not in (0, 2):
         if "launch the browser" in stderr or ("Browser" in stderr and "closed" in stderr):
             raise PipelineError(
                 f"Chromium did not start ({chromium}); pa11y-ci exited "
-                f"{process.returncode}: {tail}",
+                f"{returncode}: {tail}",
                 hint="check the Chromium path ([tool.pipeline.a11y] chromium, "
                 "$PIPELINE_CHROMIUM, $CHROME_PATH) and that it runs headless",
             )
-        raise PipelineError(f"pa11y-ci failed (exit {process.returncode}): {tail or stdout[:300]}",
+        raise PipelineError(f"pa11y-ci failed (exit {returncode}): {tail or stdout[:300]}",
                             Location(display), "run it by hand with this config to see why")
     text = stdout.strip()
     if not text:
-        raise PipelineError(f"pa11y-ci printed no report (exit {process.returncode}): {tail}",
+        raise PipelineError(f"pa11y-ci printed no report (exit {returncode}): {tail}",
                             Location(display))
     try:
         data = json.loads(text)
