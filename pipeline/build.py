@@ -83,7 +83,12 @@ from pipeline.stages.check import run_checks
 from pipeline.stages.extract import ExtractResult, extract
 from pipeline.stages.publish import hash_tree, new_build_id, publish, sha256_file
 from pipeline.stages.readability import SPLIT_PAGES as READABILITY_SPLIT_PAGES
-from pipeline.stages.readability import relocate, run_readability
+from pipeline.stages.readability import (
+    dictionary_written,
+    ensure_dictionary,
+    relocate,
+    run_readability,
+)
 from pipeline.stages.render import RenderResult, render_site
 from pipeline.stages.update import UpdateMemo, update_catalogs
 from pipeline.text.glossary import GLOSSARY_FILE
@@ -306,49 +311,58 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     gc.freeze()
     facts = FileFacts(facts_file(config.output_dir))  # files' digests, by their stat
 
-    log("extract", "extracting pages and templates")
-    # The template as the last build's extract wrote it, in this code's layout.
-    last_template = cache.catalogs.template if cache.catalogs is not None else None
-    extracted = extract(config, ws=ws, laid_out=(last_template.digest, last_template.catalog)
-                        if last_template is not None and last_template.writer == FORMAT else None)
-    log("extract", f"{len(extracted.catalog.active)} messages from {len(extracted.pages)} "
-                   f"page(s){'' if extracted.written else ' (template unchanged)'}")
+    # The CMU dictionary for textstat's NLTK, which scoring writes first (0.3-0.5 s, a
+    # first build only), is written by a child meanwhile: extract runs on one CPU.
+    dictionary = meanwhile(partial(ensure_dictionary, config),
+                           fork=not dictionary_written(config))
+    try:
+        log("extract", "extracting pages and templates")
+        # The template as the last build's extract wrote it, in this code's layout.
+        last = cache.catalogs.template if cache.catalogs is not None else None
+        extracted = extract(config, ws=ws, laid_out=(last.digest, last.catalog)
+                            if last is not None and last.writer == FORMAT else None)
+        log("extract", f"{len(extracted.catalog.active)} messages from {len(extracted.pages)} "
+                       f"page(s){'' if extracted.written else ' (template unchanged)'}")
 
-    log("update", "merging the template into the catalogs")
-    if cache.catalogs is None:
-        cache.catalogs = UpdateMemo()
-    revision = cache.catalogs.revision
-    # The memo's template and catalogs, still as on disk, go to the workspace unparsed.
-    updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True,
-                              memo=cache.catalogs, pages=extracted.pages, ws=ws,
-                              template_laid_out=extracted.digest)
-    if cache.catalogs.revision != revision:
-        cache.touch("catalogs")
-    saved = [ChangedMeanwhile(u.path, "updating") for u in updates if u.changed_meanwhile]
-    for error in saved[:-1]:  # the last one stops the build, with the hint they share
-        log("update", f"{error.location}: {error.message}")
-    if saved:
-        raise saved[-1]  # later stages would read the catalog as saved, not as merged
-    for update in updates:
-        if update.written:
-            log("update", f"{update.path}: {update.new_fuzzy} newly fuzzy, "
-                          f"{update.new_untranslated} new, {update.newly_obsolete} obsolete, "
-                          f"{len(update.carried_over)} kept across a typo fix")
+        log("update", "merging the template into the catalogs")
+        if cache.catalogs is None:
+            cache.catalogs = UpdateMemo()
+        revision = cache.catalogs.revision
+        # The memo's template and catalogs, still as on disk, go to the workspace unparsed.
+        updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True,
+                                  memo=cache.catalogs, pages=extracted.pages, ws=ws,
+                                  template_laid_out=extracted.digest)
+        if cache.catalogs.revision != revision:
+            cache.touch("catalogs")
+        saved = [ChangedMeanwhile(u.path, "updating") for u in updates if u.changed_meanwhile]
+        for error in saved[:-1]:  # the last one stops the build, with the hint they share
+            log("update", f"{error.location}: {error.message}")
+        if saved:
+            raise saved[-1]  # later stages would read the catalog as saved, not as merged
+        for update in updates:
+            if update.written:
+                log("update", f"{update.path}: {update.new_fuzzy} newly fuzzy, "
+                              f"{update.new_untranslated} new, {update.newly_obsolete} obsolete, "
+                              f"{len(update.carried_over)} kept across a typo fix")
 
-    save_parts(config.output_dir, cache, "catalogs")  # done with: pickled while less is held
-    release_free_memory()  # the catalogs' old texts and merges
-    log("check", "checking translations")
+        save_parts(config.output_dir, cache, "catalogs")  # done with: pickled while less is held
+        release_free_memory()  # the catalogs' old texts and merges
+        log("check", "checking translations")
 
-    # Not kept: the renderer and readability make their own (a big site's are tens of MB).
-    listings: dict[tuple[str, str], str] = {}
-    fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, {
-        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages},
-        listings)
-    slugs = [p.slug for p in extracted.pages]
-    same_pages = set(cache.fingerprints) == set(fingerprints)
-    changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
-    inputs = _advice_inputs(config)
-    rescore = changed if cache.readability_key == inputs else slugs
+        # Not kept: the renderer and readability make their own (a big site's are tens of MB).
+        listings: dict[tuple[str, str], str] = {}
+        fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, {
+            lang.code: Translations.load(config, lang, ws) for lang in config.all_languages},
+            listings)
+        slugs = [p.slug for p in extracted.pages]
+        same_pages = set(cache.fingerprints) == set(fingerprints)
+        changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
+        inputs = _advice_inputs(config)
+        rescore = changed if cache.readability_key == inputs else slugs
+    except BaseException:
+        dictionary.stop()
+        raise
+    dictionary.result()
     # Readability reads nothing the check and the renderer make. An edit's share (a
     # few pages scored, every page's catalog lines moved: a thousand documents written
     # again at 1,000 pages) runs in a child meanwhile, on the second CPU this otherwise

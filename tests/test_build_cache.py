@@ -34,6 +34,7 @@ from pipeline.stages import update as update_module
 from pipeline.stages.extract import extract
 from pipeline.stages.render import SiteRenderer
 from pipeline.stages.update import update_catalogs
+from pipeline.text.measure.syllables import cmudict_file
 from pipeline.text.translations import Translations
 from pipeline.workspace import Workspace
 
@@ -471,3 +472,28 @@ def test_a_manifest_without_readability_results_means_every_page_scored_again(
     del data["parts"]["readability"]
     manifest.write_text(json.dumps(data))
     assert_an_edit_scores_every_page(root, tmp_path)
+
+
+def test_a_first_build_writes_the_dictionary_aside_and_stopped_leaves_no_child(
+        make_root: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first build writes the CMU dictionary (for textstat's NLTK) in a child while
+    extract runs: stopped meanwhile, the child ends with it; run again, the file is
+    there as the scoring would have written it."""
+    root = make_root("build-site")  # type: ignore[operator]
+    dictionary = cmudict_file(root / "output" / ".cache")
+    assert not dictionary.exists()
+    running: list[tuple[int, int]] = []
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        running.append(os.waitpid(-1, os.WNOHANG))  # (0, 0): a child, still running
+        raise Stopped(signal.SIGTERM)
+
+    monkeypatch.setattr(build_module, "extract", stopped)
+    with pytest.raises(Stopped):
+        build(load_config(root), defer_a11y=True)
+    assert running == [(0, 0)]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    monkeypatch.undo()
+    build(load_config(root), defer_a11y=True)
+    assert "\nidea 1 AY0 D IY1 AH0\n" in dictionary.read_text(encoding="utf-8")

@@ -47,7 +47,7 @@ from pipeline.text.measure.sentences import (
     split_sentences,
     total,
 )
-from pipeline.text.measure.syllables import ensure_cmudict
+from pipeline.text.measure.syllables import cmudict_file, ensure_cmudict
 from pipeline.text.measure.words import language_of, words
 from pipeline.text.messages import Messages
 from pipeline.text.pages import Page, load_pages
@@ -103,7 +103,7 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
     """
     ws = ws or Workspace()
     with paused_gc():
-        ensure_cmudict(config.output_dir / ".cache")
+        ensure_dictionary(config)
         langs = _languages(config, languages)
         pages = _pages(config, slugs, ws)
         extra_words = _extra_plain_words(config)
@@ -130,6 +130,17 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
     order = {lang.code: i for i, lang in enumerate(langs)}
     results.sort(key=lambda r: (r.page, order[r.lang.code]))
     return ReadabilityResult(tuple(langs), config.source_language, tuple(results))
+
+
+def ensure_dictionary(config: Config) -> None:
+    """The CMU dictionary written where textstat's NLTK finds it (``ensure_cmudict``):
+    once, in the build cache; later calls only put it on NLTK's path."""
+    ensure_cmudict(config.output_dir / ".cache")
+
+
+def dictionary_written(config: Config) -> bool:
+    """Whether ``ensure_dictionary`` has nothing left to write."""
+    return cmudict_file(config.output_dir / ".cache").is_file()
 
 
 def _languages(config: Config, languages: Sequence[Lang] | None) -> list[Lang]:

