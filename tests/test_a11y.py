@@ -346,6 +346,25 @@ def test_a_chromium_that_does_not_start_fails_closed(make_root: MakeRoot) -> Non
     fails(run_cli(root, "a11y", "en/clean.html"), "Chromium did not start (/bin/false)")
 
 
+def test_a_chromium_that_does_not_start_is_asked_why(make_root: MakeRoot,
+                                                      tmp_path: Path) -> None:
+    """Puppeteer drops the browser's own output: the error gives Chromium's reason, from
+    Chromium started alone. Caused for real: a wrapper that starts the real Chromium with
+    a $TMPDIR too long for its socket."""
+    require_a11y_tools()
+    root = make_root("a11y-site")
+    long_tmp = tmp_path / ("t" * 80)
+    long_tmp.mkdir()
+    wrapper = tmp_path / "chromium-long-tmp"
+    wrapper.write_text(f"#!/bin/sh\nTMPDIR={long_tmp} exec {require_tool('chromium')} \"$@\"\n",
+                       encoding="utf-8")
+    wrapper.chmod(0o755)
+    done = run_cli(root, "a11y", "en/clean.html", env={"PIPELINE_CHROMIUM": str(wrapper)})
+    fails(done, f"Chromium did not start ({wrapper}); pa11y-ci exited 1",
+          "Chromium, started alone, says: Socket path too long: ")
+    report_says_failed(root)
+
+
 def test_a_pa11y_ci_timeout_fails_closed_and_leaves_no_browser(make_root: MakeRoot) -> None:
     require_a11y_tools()
     root = make_root("a11y-site")

@@ -236,9 +236,44 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
     try:
         stdout, stderr, returncode = _run(pa11y_ci, config_file, run_timeout, env, token,
                                           started)
+        if returncode not in (0, 2) and _browser_failed(stderr):
+            # Puppeteer drops the browser's own output: Chromium, started alone as
+            # pa11y-ci starts it, says why it did not start.
+            stderr += "\n" + CHROMIUM_SAYS + chromium_says(chromium, env)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return _report(stdout, stderr, returncode, chromium, display)
+
+
+CHROMIUM_SAYS = "pipeline: Chromium, started alone: "
+
+
+def _browser_failed(stderr: str) -> bool:
+    """Whether pa11y-ci's error output says its browser did not start or died."""
+    return "launch the browser" in stderr or ("Browser" in stderr and "closed" in stderr) \
+        or "Target closed" in stderr
+
+
+def chromium_says(chromium: str, env: Mapping[str, str]) -> str:
+    """What Chromium, started with pa11y-ci's arguments on a blank page, says when it
+    fails: its FATAL line, else its last line and exit status; or that it ran."""
+    try:
+        done = subprocess.run([chromium, "--headless=new", *CHROMIUM_ARGS, "--dump-dom",
+                               "about:blank"],
+                              capture_output=True, text=True, errors="replace", env=env,
+                              stdin=subprocess.DEVNULL, timeout=30, start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return "it did not open a blank page within 30 s"
+    except OSError as exc:
+        return f"it cannot be run ({exc.strerror or exc})"
+    if done.returncode == 0:
+        return "it opens a blank page (the failure is pa11y-ci's or Puppeteer's)"
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    fatal = [line for line in lines if ":FATAL:" in line]
+    said = fatal[0].split("] ", 1)[-1] if fatal else (lines[-1] if lines else "")
+    status = (f"killed by {signal.Signals(-done.returncode).name}" if done.returncode < 0
+              else f"exit {done.returncode}")
+    return f"{said} ({status})" if said else f"{status}, with no message"
 
 
 def _run(pa11y_ci: Path, config_file: Path, run_timeout: float, env: Mapping[str, str],
@@ -281,6 +316,14 @@ def _run(pa11y_ci: Path, config_file: Path, run_timeout: float, env: Mapping[str
         return out.read(), err.read(), process.returncode
 
 
+def _headline(stderr: str) -> str:
+    """The error Node printed (``TargetCloseError: …``), not its stack."""
+    for line in stderr.splitlines():
+        if re.match(r"\s*(\w+Error|Error)\b.*:", line):
+            return line.strip()
+    return "no error message"
+
+
 def _report(stdout: str, stderr: str, returncode: int, chromium: str,
             display: str) -> dict[str, Any]:
     """pa11y-ci's output → its parsed report, or a PipelineError saying what went wrong."""
@@ -293,10 +336,11 @@ def _report(stdout: str, stderr: str, returncode: int, chromium: str,
             "config file to see why (memory: lower [tool.pipeline.a11y] concurrency)",
         )
     if returncode not in (0, 2):
-        if "launch the browser" in stderr or ("Browser" in stderr and "closed" in stderr):
+        if CHROMIUM_SAYS in stderr:
+            said = stderr.rsplit(CHROMIUM_SAYS, 1)[1].strip()
             raise PipelineError(
-                f"Chromium did not start ({chromium}); pa11y-ci exited "
-                f"{returncode}: {tail}",
+                f"Chromium did not start ({chromium}); pa11y-ci exited {returncode} "
+                f"({_headline(stderr)}); Chromium, started alone, says: {said}",
                 hint="check the Chromium path ([tool.pipeline.a11y] chromium, "
                 "$PIPELINE_CHROMIUM, $CHROME_PATH) and that it runs headless",
             )
