@@ -410,6 +410,24 @@ def test_an_edits_readability_runs_beside_the_check_and_writes_the_same(
     assert reports(root) == reports(alone) and tree(root) == tree(alone)
 
 
+def assert_stopped_at_leaves_no_child(root: Path, monkeypatch: pytest.MonkeyPatch,
+                                      step: str) -> None:
+    """A build stopped when it calls ``step`` (raised as ``Stopped``, as the CLI's signal
+    handler does) while a child of it runs: the child ends with it."""
+    running: list[tuple[int, int]] = []
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        running.append(os.waitpid(-1, os.WNOHANG))  # (0, 0): a child, still running
+        raise Stopped(signal.SIGTERM)
+
+    monkeypatch.setattr(build_module, step, stopped)
+    with pytest.raises(Stopped):
+        build(load_config(root), defer_a11y=True)
+    assert running == [(0, 0)]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
 def test_a_build_stopped_while_readability_runs_aside_leaves_no_child(
         make_root: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """A signal during the check (raised as ``Stopped`` by the CLI's handler; timed here
@@ -422,18 +440,7 @@ def test_a_build_stopped_while_readability_runs_aside_leaves_no_child(
     page = root / PAGE
     page.write_text(page.read_text().replace("Eye drops can help.",
                                              "Eye drops can help you a lot."))
-    running: list[tuple[int, int]] = []
-
-    def stopped(*args: Any, **kwargs: Any) -> Any:
-        running.append(os.waitpid(-1, os.WNOHANG))  # (0, 0): a child, still running
-        raise Stopped(signal.SIGTERM)
-
-    monkeypatch.setattr(build_module, "_check_and_render", stopped)
-    with pytest.raises(Stopped):
-        build(load_config(root), defer_a11y=True)
-    assert running == [(0, 0)]
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+    assert_stopped_at_leaves_no_child(root, monkeypatch, "_check_and_render")
     assert manifest.read_bytes() == before
 
 
@@ -482,18 +489,7 @@ def test_a_first_build_writes_the_dictionary_aside_and_stopped_leaves_no_child(
     root = make_root("build-site")  # type: ignore[operator]
     dictionary = cmudict_file(root / "output" / ".cache")
     assert not dictionary.exists()
-    running: list[tuple[int, int]] = []
-
-    def stopped(*args: Any, **kwargs: Any) -> Any:
-        running.append(os.waitpid(-1, os.WNOHANG))  # (0, 0): a child, still running
-        raise Stopped(signal.SIGTERM)
-
-    monkeypatch.setattr(build_module, "extract", stopped)
-    with pytest.raises(Stopped):
-        build(load_config(root), defer_a11y=True)
-    assert running == [(0, 0)]
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+    assert_stopped_at_leaves_no_child(root, monkeypatch, "extract")
     monkeypatch.undo()
     build(load_config(root), defer_a11y=True)
     assert "\nidea 1 AY0 D IY1 AH0\n" in dictionary.read_text(encoding="utf-8")
