@@ -607,7 +607,8 @@ def test_a_killed_build_leaves_no_browser_running(published: Path, tmp_path: Pat
                                 "which is no longer running\n")
 
 
-def test_the_next_command_stops_what_a_killed_run_left_running(tmp_path: Path) -> None:
+def test_the_next_command_stops_what_a_killed_run_left_running(tmp_path: Path,
+                                                                short_tmp: Path) -> None:
     """Whatever still runs with a root's marker once its lock is free was left by a killed
     run (a live one would hold the lock): the next command stops it, with its session.
     Left behind for real here: a Chromium and a Node that carry the marker, as pa11y-ci's
@@ -619,7 +620,8 @@ def test_the_next_command_stops_what_a_killed_run_left_running(tmp_path: Path) -
     dead.wait()
     (root / "output").mkdir()
     (root / "output/.lock").write_text(f"{dead.pid}\n")
-    env = {**os.environ, **child_marker(root / "output")}
+    # Its own $TMPDIR: the Chromium killed here leaves its temp folder, not in /tmp.
+    env = {**os.environ, **child_marker(root / "output"), "TMPDIR": str(short_tmp)}
     left = [subprocess.Popen(args, env=env, start_new_session=True, stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for args in ([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
