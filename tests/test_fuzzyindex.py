@@ -6,11 +6,12 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.po.model import Entry
-from pipeline.text import msgmerge
-from pipeline.text.fuzzyindex import INDEX_MIN, CandidateIndex, tokens
-from pipeline.text.msgmerge import _Matcher
+from pipeline.text.fuzzyindex import INDEX_MIN, CandidateIndex, length_window, tokens
+from pipeline.text.msgmerge import _fstrcmp, _Matcher
 from pipeline.workspace import Workspace
 
 SUBJECTS = ["The nurse", "Your doctor", "A specialist", "The clinic", "Our team", "The surgeon"]
@@ -105,14 +106,14 @@ def test_languages_share_a_scan_and_find_what_their_own_scan_finds(
     ws = Workspace()
     queries = [edited(e.msgid, rng) for e in rng.sample(entries, 40)]
     scans = []
-    real = msgmerge.process.extract
-
-    def counted(target: bytes, keys: list[bytes], **options: Any) -> Any:
-        scans.append(keys)
-        return real(target, keys, **options)
-
-    monkeypatch.setattr(msgmerge.process, "extract", counted)
     index = ws.fuzzy_index(tuple(e.msgid for e in entries))
+    real = index.within
+
+    def counted(size: int, floor: float) -> Any:
+        scans.append(floor)
+        return real(size, floor)
+
+    monkeypatch.setattr(index, "within", counted)
     shared_scans = []
     for own in languages:
         shared = _Matcher(own, index=ws.fuzzy_index)
@@ -121,8 +122,41 @@ def test_languages_share_a_scan_and_find_what_their_own_scan_finds(
         scans.clear()
         for query in queries:
             assert shared.best(query) == alone.best(query)
-        shared_scans.append(sum(1 for keys in scans if keys is index.encoded))
+        shared_scans.append(len(scans))
     assert set(index.scans) == set(queries)
     # The first language scans for every query; the second, only where its floor is
     # lower (its best candidate untranslated there).
     assert shared_scans[0] == len(queries) and shared_scans[1] < len(queries) // 2
+
+
+@given(st.binary(min_size=1, max_size=60), st.binary(min_size=1, max_size=60),
+       st.floats(min_value=0.6, max_value=1.0))
+def test_a_string_the_length_window_leaves_out_cannot_reach_the_floor(
+        a: bytes, b: bytes, floor: float) -> None:
+    low, high = length_window(len(a), floor)
+    if not low <= len(b) <= high:
+        assert _fstrcmp(a, b) < floor
+
+
+def test_the_scan_looks_only_at_msgids_of_a_length_that_can_reach_its_floor() -> None:
+    # Old msgids of every length from 1 to 400 bytes: a 100-byte query with a floor of
+    # 0.9 can only match those of 82 to 122 bytes (2 x 100 / (100 + 122) = 0.9); the
+    # window is a byte or two wider each way, against rounding.
+    index = CandidateIndex(["x" * n for n in range(400, 0, -1)])
+    keys, numbers = index.within(100, 0.9)
+    assert {len(k) for k in keys} == set(range(80, 125))
+    assert all(index.encoded[n] == k for n, k in zip(numbers, keys, strict=True))
+    everything, _ = index.within(100, 0.0)
+    assert len(everything) == 400
+
+
+def test_a_query_ranks_by_its_rarest_words_and_still_finds_its_paragraph() -> None:
+    # Every paragraph shares its common words with hundreds of others: the ranking
+    # counts the rare ones (within a budget of postings), and the edited paragraph's
+    # origin still comes first.
+    entries = pool(3000)
+    index = CandidateIndex([e.msgid for e in entries])
+    rng = random.Random(11)
+    for n in rng.sample(range(3000), 20):
+        ranked = index.ranked(edited(entries[n].msgid, rng))
+        assert ranked is not None and n in ranked[:3]
