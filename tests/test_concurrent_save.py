@@ -13,13 +13,14 @@ import os
 import shlex
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from conftest import msgfmt_check, run_cli
 
 from pipeline.config import load_config
-from pipeline.infra import workload
+from pipeline.infra import fsutil, workload
 from pipeline.infra.fsutil import TMP_MARK, ChangedMeanwhile, read_bytes_stamped, write_bytes_atomic
 from pipeline.stages import update as catalogs
 from pipeline.stages.update import update_catalogs
@@ -239,3 +240,44 @@ def test_a_write_checks_size_time_and_content(tmp_path: Path) -> None:
         write_bytes_atomic(path, b"three\n", "messages.po", expect=stamp)
     assert path.read_bytes() == b"TWO\n"
     assert [p.name for p in tmp_path.iterdir()] == ["messages.po"]
+
+
+def test_a_settled_file_is_known_by_its_stat_and_any_write_since_shows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Files unchanged for RACY_NS when read (as if: 0 here) are told by inode, size,
+    # mtime and ctime, not hashed again. A write since moves the ctime, which no call
+    # sets back: same size, mtime put back, it still shows (a tick of the clock later).
+    monkeypatch.setattr(fsutil, "RACY_NS", 0)
+    path = tmp_path / "messages.po"
+    path.write_bytes(b"one\n")
+    time.sleep(0.05)  # past the file system clock's tick
+    _, stamp = read_bytes_stamped(path, "messages.po")
+    assert stamp.settled
+    info = path.stat()
+    path.write_bytes(b"ONE\n")
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    with pytest.raises(ChangedMeanwhile):
+        write_bytes_atomic(path, b"two\n", "messages.po", expect=stamp)
+    assert path.read_bytes() == b"ONE\n"
+    # A save by rename (Poedit's): another inode.
+    time.sleep(0.05)
+    _, stamp = read_bytes_stamped(path, "messages.po")
+    (tmp_path / "save").write_bytes(b"ONE\n")
+    os.replace(tmp_path / "save", path)
+    with pytest.raises(ChangedMeanwhile):
+        write_bytes_atomic(path, b"two\n", "messages.po", expect=stamp)
+    # Untouched: written without its bytes being read for the check.
+    time.sleep(0.05)
+    _, stamp = read_bytes_stamped(path, "messages.po")
+    hashed: list[int] = []
+    real = fsutil.content_digest
+    monkeypatch.setattr(fsutil, "content_digest", lambda data: hashed.append(1) or real(data))
+    assert write_bytes_atomic(path, b"two\n", "messages.po", expect=stamp)
+    assert path.read_bytes() == b"two\n" and not hashed
+
+
+def test_a_file_read_just_after_it_changed_is_checked_by_its_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "messages.po"
+    path.write_bytes(b"one\n")
+    _, stamp = read_bytes_stamped(path, "messages.po")
+    assert not stamp.settled  # changed less than RACY_NS before the read

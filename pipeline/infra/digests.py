@@ -21,9 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from pipeline.infra.fsutil import write_bytes_atomic
+from pipeline.infra.fsutil import RACY_NS, write_bytes_atomic
 
-RACY_NS = 2_000_000_000
 V = TypeVar("V", str, int)
 Key = tuple[int, int, int, int]
 
