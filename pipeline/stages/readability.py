@@ -111,7 +111,8 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
         overrides = {parse_lang(code).code: value for code, value in (targets or {}).items()}
         blocks = _BlockMeasures()
 
-        def score(lang: Lang) -> list[PageReadability]:
+        def score(unit: tuple[Lang, slice]) -> list[PageReadability]:
+            lang, share = unit
             blocks.next_language()
             translations = Translations.load(config, lang, ws)
             words_to_avoid = {**shipped_plain_words(language_of(lang.base)),
@@ -122,11 +123,16 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
                               plain_word_pattern(names))
             target = _target(config, lang, overrides)
             return [_score_page(config, page, lang, translations, target, checker,
-                                fail_over_target, blocks, ws.messages) for page in pages]
+                                fail_over_target, blocks, ws.messages) for page in pages[share]]
 
         # Languages are independent: with a second CPU, a child scores half of them.
+        # An odd language out is split by pages between the two: with five languages,
+        # three against two left one process 1.1 s of CPU behind the other at 1,000 pages.
         split = len(pages) * len(langs) >= SPLIT_PAGES
-        results = [r for scored in map_split(score, langs, split=split) for r in scored]
+        units = [(lang, slice(None)) for lang in langs]
+        if split and len(langs) % 2:
+            units[-1:] = [(langs[-1], slice(0, None, 2)), (langs[-1], slice(1, None, 2))]
+        results = [r for scored in map_split(score, units, split=split) for r in scored]
     order = {lang.code: i for i, lang in enumerate(langs)}
     results.sort(key=lambda r: (r.page, order[r.lang.code]))
     return ReadabilityResult(tuple(langs), config.source_language, tuple(results))
