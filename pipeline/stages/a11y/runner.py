@@ -236,16 +236,13 @@ def run_pa11y_ci(pa11y_ci: Path, config_file: Path, run_timeout: float, chromium
     try:
         stdout, stderr, returncode = _run(pa11y_ci, config_file, run_timeout, env, token,
                                           started)
-        if returncode not in (0, 2) and _browser_failed(stderr):
-            # Puppeteer drops the browser's own output: Chromium, started alone as
-            # pa11y-ci starts it, says why it did not start.
-            stderr += "\n" + CHROMIUM_SAYS + chromium_says(chromium, env)
+        # Puppeteer drops the browser's own output: Chromium, started alone as pa11y-ci
+        # starts it, says why it did not start.
+        said = chromium_says(chromium, env) if returncode not in (0, 2) \
+            and _browser_failed(stderr) else None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return _report(stdout, stderr, returncode, chromium, display)
-
-
-CHROMIUM_SAYS = "pipeline: Chromium, started alone: "
+    return _report(stdout, stderr, returncode, chromium, display, said)
 
 
 def _browser_failed(stderr: str) -> bool:
@@ -325,8 +322,9 @@ def _headline(stderr: str) -> str:
 
 
 def _report(stdout: str, stderr: str, returncode: int, chromium: str,
-            display: str) -> dict[str, Any]:
-    """pa11y-ci's output → its parsed report, or a PipelineError saying what went wrong."""
+            display: str, chromium_said: str | None) -> dict[str, Any]:
+    """pa11y-ci's output → its parsed report, or a PipelineError saying what went wrong;
+    ``chromium_said``: ``chromium_says`` when pa11y-ci's browser did not start."""
     tail = "\n".join(stderr.strip().splitlines()[-6:])
     if returncode < 0:  # killed by a signal: a crash, the OOM killer, a kill -9
         raise PipelineError(
@@ -336,11 +334,10 @@ def _report(stdout: str, stderr: str, returncode: int, chromium: str,
             "config file to see why (memory: lower [tool.pipeline.a11y] concurrency)",
         )
     if returncode not in (0, 2):
-        if CHROMIUM_SAYS in stderr:
-            said = stderr.rsplit(CHROMIUM_SAYS, 1)[1].strip()
+        if chromium_said is not None:
             raise PipelineError(
                 f"Chromium did not start ({chromium}); pa11y-ci exited {returncode} "
-                f"({_headline(stderr)}); Chromium, started alone, says: {said}",
+                f"({_headline(stderr)}); Chromium, started alone, says: {chromium_said}",
                 hint="check the Chromium path ([tool.pipeline.a11y] chromium, "
                 "$PIPELINE_CHROMIUM, $CHROME_PATH) and that it runs headless",
             )
