@@ -12,7 +12,6 @@ parsers. They hold no page, catalog or message.)
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from pipeline.infra.fsutil import (
     read_bytes,
     read_bytes_stamped,
     read_bytes_stat,
+    settled,
 )
 from pipeline.po.model import Catalog
 from pipeline.po.reader import parse_po_bytes
@@ -100,7 +100,7 @@ class Workspace:
                 return page
         data, info = read_bytes_stat(file, path)
         page, text_digest = self._page(decode_utf8(data, path), path)
-        if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) >= RACY_NS:
+        if settled(info, RACY_NS):
             self._page_stats[path] = (stat_key(info), text_digest)
         else:
             self._page_stats.pop(path, None)

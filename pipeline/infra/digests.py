@@ -16,12 +16,11 @@ import contextlib
 import hashlib
 import os
 import pickle
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from pipeline.infra.fsutil import RACY_NS, write_bytes_atomic
+from pipeline.infra.fsutil import RACY_NS, settled, write_bytes_atomic
 
 V = TypeVar("V", str, int)
 Key = tuple[int, int, int, int]
@@ -73,7 +72,7 @@ class FileFacts:
         made the file from bytes it knows, writing none)."""
         name = f"{kind}\0{path}"
         self._touched.add(name)
-        if not trusted and time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) < RACY_NS:
+        if not trusted and not settled(info, RACY_NS):
             if self._facts.pop(name, None) is not None:
                 self._changed = True
             return

@@ -48,12 +48,17 @@ class FileStamp:
 NO_FILE = FileStamp(-1, 0, b"")  # read as absent: the command creates it
 
 
+def settled(info: os.stat_result, racy_ns: int) -> bool:
+    """Whether the file ``info`` describes had not changed for ``racy_ns`` (``RACY_NS``,
+    as its caller's module has it) by now: its stat alone tells a later write from it."""
+    return time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) >= racy_ns
+
+
 def stamp_of(data: bytes, info: os.stat_result) -> FileStamp:
     """The stamp of ``data``, read from a file whose stat, taken before the read, was
     ``info``."""
     return FileStamp(info.st_size, info.st_mtime_ns, content_digest(data), info.st_ino,
-                     info.st_ctime_ns,
-                     time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) >= RACY_NS)
+                     info.st_ctime_ns, settled(info, RACY_NS))
 
 
 def content_digest(data: bytes) -> bytes:
