@@ -19,7 +19,9 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import os
 import re
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -52,7 +54,14 @@ from pipeline.infra.fsutil import (
 )
 from pipeline.infra.lock import root_lock
 from pipeline.infra.memory import release_free_memory
-from pipeline.infra.workload import cpus, fewer_collections, map_split, meanwhile, paused_gc
+from pipeline.infra.workload import (
+    Pending,
+    cpus,
+    fewer_collections,
+    map_split,
+    meanwhile,
+    paused_gc,
+)
 from pipeline.models import Finding, Location, frozen_details
 from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile, by_page
 from pipeline.models.a11y import gates as a11y_gates
@@ -81,7 +90,14 @@ from pipeline.stages.a11y.shards import Plan, estimated_ms, merge, report_page
 from pipeline.stages.a11y.targets import pending_report
 from pipeline.stages.check import run_checks
 from pipeline.stages.extract import ExtractResult, extract
-from pipeline.stages.publish import hash_tree, new_build_id, publish, sha256_file
+from pipeline.stages.publish import (
+    Staged,
+    hash_tree,
+    new_build_id,
+    publish,
+    sha256_file,
+    stage_ahead,
+)
 from pipeline.stages.readability import SPLIT_PAGES as READABILITY_SPLIT_PAGES
 from pipeline.stages.readability import (
     dictionary_written,
@@ -375,6 +391,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                  and len(rescore) * len(config.all_languages) < READABILITY_SPLIT_PAGES)
     aside = meanwhile(partial(_readability_aside, config, cache, ws, slugs, rescore, inputs,
                               same_pages, None if aside_now else log), fork=aside_now)
+    ahead: Pending[Staged] | None = None
+    ahead_folder = config.output_dir / f".site-ahead.tmp-{os.getpid()}"
     try:
         # The catalogs part, done with, is pickled now, while less is held; after the
         # fork, which it would otherwise delay by 0.2 s of an edit's build at 1,000 pages.
@@ -382,6 +400,11 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         release_free_memory()  # the catalogs' old texts and merges
         qa, qa_report, issues, rendered = _check_and_render(
             config, cache, ws, slugs, changed, same_pages, listings, prefix, log)
+        # output/build is final: a child stages it for publish while readability and the
+        # a11y stage go on (copying or linking thousands of files took 0.4-1.5 s of a
+        # 1,000-page build at its very end, alone on one CPU).
+        ahead = meanwhile(partial(stage_ahead, config, ahead_folder, facts),
+                          fork=publish_site and not defer_a11y)
         # The parsed pages, as rendered (readability reads them as they are), written to
         # the cache now and let go (73 MB at 5,000 pages): after an edit, while the child
         # that scores still works (it ends about a second after the render).
@@ -391,68 +414,82 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         cache.drop("pages")
     except BaseException:
         aside.stop()
+        _drop_staged(ahead, ahead_folder)
         raise
-    readability = _adopt_readability(cache, ws, aside.result(), log)
-    del aside
-    # No later stage reads a page. Nor, unless the a11y stage traces a finding to one, a
-    # language's catalog (parsed again then): the catalogs part is on disk since update
-    # (save_parts).
-    ws.release_pages()
-    del extracted
-    ws.release_catalogs(keep=(config.rel(config.pot_path),))  # the a11y stage reads it
-    cache.drop("catalogs")
-    release_free_memory()  # the reports' text, the scoring's measures, the messages
+    try:
+        readability = _adopt_readability(cache, ws, aside.result(), log)
+        del aside
+        # No later stage reads a page. Nor, unless the a11y stage traces a finding to one, a
+        # language's catalog (parsed again then): the catalogs part is on disk since update
+        # (save_parts).
+        ws.release_pages()
+        del extracted
+        ws.release_catalogs(keep=(config.rel(config.pot_path),))  # the a11y stage reads it
+        cache.drop("catalogs")
+        release_free_memory()  # the reports' text, the scoring's measures, the messages
 
-    a11y: A11yResult | None = None
-    checked: tuple[str, ...] = ()
-    reused = 0
-    if not defer_a11y:
-        log("a11y", "checking accessibility")
-        a11y, checked, reused = _accessibility(config, cache, ws, facts)
-        log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} "
-                    f"earlier result(s); {len(a11y.gating)} blocking finding(s)")
+        a11y: A11yResult | None = None
+        checked: tuple[str, ...] = ()
+        reused = 0
+        if not defer_a11y:
+            log("a11y", "checking accessibility")
+            a11y, checked, reused = _accessibility(config, cache, ws, facts)
+            log("a11y", f"pa11y ran on {len(checked)} document(s), reused {reused} "
+                        f"earlier result(s); {len(a11y.gating)} blocking finding(s)")
 
-        found = [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
-                 for f in a11y.findings if f.severity != "notice"]
-        if found:  # else the report holds these very issues already
-            issues += found
-            _write_code_quality(config, issues, prefix)
-    # Nor the template: what is left of the build (gates, publish, the cache) reads
-    # results only (the cache's catalogs part was let go before the a11y stage).
-    ws.release_catalogs()
-    release_free_memory()
-    gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
-    rows = _rows(config, rendered, qa, readability, a11y)
-    reasons = tuple(g.detail for g in gates if g.blocks)
-    verdict: Verdict = "deferred" if defer_a11y else ("blocked" if reasons else "published")
-    cache.fingerprints = fingerprints
-    cache.page_parser = PARSER
-    cache.completeness = {}
-    for item in rendered.pages:
-        cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(
-            item.translated, item.outdated, item.fallback, item.total, item.stale,
-            item.own_started)
-    result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
-                         tuple(notes), None, None, timings=log.timings)
-    if defer_a11y:
-        log("a11y", "deferred: recording the documents to check and their hashes")
-        plan = plan_checks(config, facts)
-        result = replace(result, build_id=plan.build_id, timings=log.timings)
-        write_plan(config, plan, result.to_dict())
-        log("a11y", f"build {plan.build_id}: {len(plan.documents)} document(s) to check")
-    _write_build_json(config, result)
-    if verdict == "published" and publish_site:
-        log("publish", "publishing output/build")
-        published = publish(config, {"build": {g.name: g.to_dict() for g in gates}})
-        result = replace(result, published_to=config.rel(published.site),
-                         build_id=published.build_id, republished=published.changed,
-                         timings=log.timings)
+            found = [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
+                     for f in a11y.findings if f.severity != "notice"]
+            if found:  # else the report holds these very issues already
+                issues += found
+                _write_code_quality(config, issues, prefix)
+        # Nor the template: what is left of the build (gates, publish, the cache) reads
+        # results only (the cache's catalogs part was let go before the a11y stage).
+        ws.release_catalogs()
+        release_free_memory()
+        gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
+        rows = _rows(config, rendered, qa, readability, a11y)
+        reasons = tuple(g.detail for g in gates if g.blocks)
+        verdict: Verdict = "deferred" if defer_a11y else ("blocked" if reasons else "published")
+        cache.fingerprints = fingerprints
+        cache.page_parser = PARSER
+        cache.completeness = {}
+        for item in rendered.pages:
+            cache.completeness.setdefault(item.slug, {})[item.lang] = Completeness(
+                item.translated, item.outdated, item.fallback, item.total, item.stale,
+                item.own_started)
+        result = BuildResult(verdict, reasons, gates, rows, tuple(changed), tuple(checked), reused,
+                             tuple(notes), None, None, timings=log.timings)
+        if defer_a11y:
+            log("a11y", "deferred: recording the documents to check and their hashes")
+            plan = plan_checks(config, facts)
+            result = replace(result, build_id=plan.build_id, timings=log.timings)
+            write_plan(config, plan, result.to_dict())
+            log("a11y", f"build {plan.build_id}: {len(plan.documents)} document(s) to check")
         _write_build_json(config, result)
-    elif verdict == "blocked":
-        log("publish", "blocked; the published site is unchanged")
-    facts.save()
-    save_cache(config.output_dir, cache)
-    return result
+        if verdict == "published" and publish_site:
+            log("publish", "publishing output/build")
+            published = publish(config, {"build": {g.name: g.to_dict() for g in gates}},
+                                facts=facts, staged=ahead.result() if ahead else None)
+            result = replace(result, published_to=config.rel(published.site),
+                             build_id=published.build_id, republished=published.changed,
+                             timings=log.timings)
+            _write_build_json(config, result)
+        elif verdict == "blocked":
+            log("publish", "blocked; the published site is unchanged")
+        facts.save()
+        save_cache(config.output_dir, cache)
+        return result
+    finally:
+        _drop_staged(ahead, ahead_folder)
+
+
+def _drop_staged(ahead: Pending[Staged] | None, folder: Path) -> None:
+    """The publish staged ahead, not taken (a later stage failed, or the build was
+    blocked): its child stopped, its copy removed. Taken, the copy is the live site now,
+    under another name, and the child is gone."""
+    if ahead is not None:
+        ahead.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import time
@@ -26,12 +27,16 @@ from conftest import (
     run_cli_process,
 )
 
+import pipeline.stages.publish as publish_stage
 from pipeline.build import _as_shown
 from pipeline.cli import cli
 from pipeline.config import load_config
+from pipeline.errors import PipelineError
+from pipeline.infra.digests import FileFacts, facts_file, sha256_hex
 from pipeline.models import Finding, Location, frozen_details
 from pipeline.reporters.codequality import iter_code_quality
 from pipeline.stages.check import run_checks
+from pipeline.stages.publish import _stage, hash_tree, publish, stage_ahead
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
@@ -216,6 +221,81 @@ def test_publish_reuses_unchanged_files_of_the_live_site(built: Path, tmp_path: 
     for item in manifest["files"]:
         data = (new / item["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == item["sha256"], item["path"]
+    # The next publish links these without reading them: the build's file facts know
+    # every live file as it is now (the old site's removal changed the shared files' ctime).
+    stored = pickle.loads((root / "output/.cache/file-facts.pickle").read_bytes())
+    known = {os.path.realpath(name.split("\0", 1)[1]): fact for name, fact in stored.items()
+             if name.startswith("sha256\0")}
+    for item in manifest["files"]:
+        info = (new / item["path"]).stat()
+        assert known[os.path.realpath(new / item["path"])] == [
+            info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns, item["sha256"]]
+
+
+def test_publish_takes_the_copy_staged_ahead_only_as_checked(built: Path, tmp_path: Path
+                                                              ) -> None:
+    root = copy_built(built, tmp_path)
+    config = load_config(root)
+    out = root / "output"
+    # A new tree to publish, its pages as pa11y checked them.
+    (out / "build/robots.txt").write_text("User-agent: *\n")
+    facts = FileFacts(facts_file(out))
+    staged = stage_ahead(config, out / ".site-ahead.tmp-1", facts)
+    assert staged.folder is not None and (staged.folder / "robots.txt").is_file()
+    page = out / "build/en/dry-eye.html"
+    checked = page.read_bytes()
+    # output/build changed once staged: the staged copy, as checked, is what goes live.
+    page.write_bytes(checked.replace(b"</main>", b"<img src=x></main>"))
+    result = publish(config, {}, facts=facts, staged=staged)
+    assert result.changed and (out / "site").resolve() == result.target
+    assert (out / "site/en/dry-eye.html").read_bytes() == checked
+    assert (out / "site/robots.txt").read_text() == "User-agent: *\n"
+    assert not list(out.glob(".site-*"))
+    # Staged with the unchecked page: not taken, and output/build as it is is refused.
+    staged = stage_ahead(config, out / ".site-ahead.tmp-2", facts)
+    assert staged.folder is not None
+    with pytest.raises(PipelineError, match="refusing to publish") as error:
+        publish(config, {}, facts=facts, staged=staged)
+    assert error.value.location == Location("output/build/en/dry-eye.html")
+    assert not list(out.glob(".site-*"))
+    assert (out / "site").resolve() == result.target
+    assert (out / "site/en/dry-eye.html").read_bytes() == checked
+
+
+def test_staging_writes_the_bytes_it_hashes(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    (build / "en").mkdir(parents=True)
+    (build / "en/a.html").write_text("one")
+    hashes = hash_tree(build)
+    (build / "en/a.html").write_text("two!")  # written again once hashed
+    staged = _stage(build, tmp_path / "staging", hashes, None, {},
+                    FileFacts(tmp_path / "facts.pickle"))
+    assert staged == {"en/a.html": (sha256_hex(b"two!"), 4)}
+    assert (tmp_path / "staging/en/a.html").read_bytes() == b"two!"
+
+
+def test_publish_stops_when_a_file_changes_while_it_is_copied(
+        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_built(built, tmp_path)
+    config = load_config(root)
+    robots = root / "output/build/robots.txt"
+    robots.write_text("User-agent: *\n")
+    live = os.readlink(root / "output/site")
+    hashed = publish_stage.hash_tree
+
+    def then_written(tree: Path, facts: FileFacts | None = None
+                     ) -> dict[str, tuple[str, int]]:
+        hashes = hashed(tree, facts)
+        robots.write_text("User-agent: *\nDisallow: /\n")  # another writer, just then
+        return hashes
+
+    monkeypatch.setattr(publish_stage, "hash_tree", then_written)
+    with pytest.raises(PipelineError, match="changed while it was being published") as error:
+        publish(config, {})
+    assert error.value.location == Location("output/build/robots.txt")
+    assert error.value.hint
+    assert os.readlink(root / "output/site") == live
+    assert not list((root / "output").glob(".site-*"))
 
 
 def test_a11y_defect_blocks_and_keeps_the_previous_site(built: Path, tmp_path: Path) -> None:
@@ -245,6 +325,7 @@ def test_a11y_defect_blocks_and_keeps_the_previous_site(built: Path, tmp_path: P
     assert build_json(root)["verdict"] == "blocked"
     assert os.readlink(root / "output/site") == link_before
     assert tree_hashes(root / "output/site") == site_before
+    assert not list((root / "output").glob(".site-*"))  # what was staged ahead is gone
     a11y = json.loads((root / "output/reports/a11y.json").read_text())
     contrast = [f for f in a11y["findings"] if "contrast" in f["code"].lower()
                 or "G18" in f["code"]]

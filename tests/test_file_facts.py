@@ -111,3 +111,22 @@ def test_hash_tree_reads_only_what_changed(tmp_path: Path,
     assert hash_tree(tree, facts) == hash_tree(tree)
     assert reads == ["es/a.html"]
     assert [rel for rel, _, _ in tree_files(tree)] == list(full)
+
+
+def test_what_another_process_learned_is_kept(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(digests, "RACY_NS", 0)
+    first, second = tmp_path / "a.html", tmp_path / "b.html"
+    first.write_text("one")
+    second.write_text("two")
+    child = FileFacts(tmp_path / "facts.pickle")  # as a forked child would have them
+    parent = FileFacts(tmp_path / "facts.pickle")
+    child.get(first, "sha256", sha256_hex)
+    parent.get(second, "sha256", sha256_hex)
+    parent.learn(child.learned())
+    parent.save()
+    compute = Counted()
+    again = FileFacts(tmp_path / "facts.pickle")
+    assert again.get(first, "sha256", compute) == sha256_hex(b"one")
+    assert again.get(second, "sha256", compute) == sha256_hex(b"two")
+    assert compute.reads == []

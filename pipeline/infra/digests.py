@@ -81,6 +81,19 @@ class FileFacts:
             self._facts[name] = fact
             self._changed = True
 
+    def learned(self) -> dict[str, list[int | str]]:
+        """The facts read or recorded since these were loaded (a child's, for ``learn``)."""
+        return {name: self._facts[name] for name in self._touched if name in self._facts}
+
+    def learn(self, facts: dict[str, list[int | str]]) -> None:
+        """Take in what another process learned (``learned``) of files this one has not
+        looked at (a fact is keyed by the file's stat: an outdated one is only a miss)."""
+        for name, fact in facts.items():
+            if name not in self._touched and self._facts.get(name) != fact:
+                self._facts[name] = fact
+                self._changed = True
+            self._touched.add(name)
+
     def save(self) -> None:
         """Write the facts back, without those of files that are gone."""
         for name in [n for n in self._facts if n not in self._touched]:

@@ -5,6 +5,9 @@ The build is copied into a new sibling ``output/site-<build id>/`` with a
 ``os.replace``, so a reader sees the old site or the new one, never a mix and never
 nothing. A build whose accessibility result is missing, failing or older than its
 HTML is refused: nothing unchecked is published.
+
+``pipeline build`` has the copy made ahead (``stage_ahead``, by a child while its last
+stages run); publish then takes it only if the bytes copied are the checked ones.
 """
 
 from __future__ import annotations
@@ -160,14 +163,18 @@ def _tree_digest(hashes: dict[str, tuple[str, int]]) -> str:
     return digest.hexdigest()[:12]
 
 
-def _stage(build: Path, staging: Path, target: Path, hashes: dict[str, tuple[str, int]],
-           live: Path | None, live_files: dict[str, str], facts: FileFacts) -> None:
-    """Fill ``staging`` (to become ``target``) with the build: a file the live site
-    already has with the same bytes is hard-linked from there (published trees are never
-    written again), every other file is copied. Never a link into output/build: a later
-    in-place edit of a build file would change the live site without a check."""
+def _stage(build: Path, staging: Path, hashes: dict[str, tuple[str, int]],
+           live: Path | None, live_files: dict[str, str], facts: FileFacts
+           ) -> dict[str, tuple[str, int]]:
+    """Fill ``staging`` with the build: a file the live site already has with the same
+    bytes is hard-linked from there (published trees are never written again), every
+    other file is written from the bytes read and hashed here, so the staged tree is
+    exactly what the returned hashes say (``hashes`` unless the build changed since).
+    Never a link into output/build: a later in-place edit of a build file would change
+    the live site without a check."""
     made: set[str] = set()
     join = os.path.join
+    staged = dict(hashes)
     for rel, (sha, _) in hashes.items():
         path = join(staging, rel)
         folder = os.path.dirname(path)
@@ -181,10 +188,58 @@ def _stage(build: Path, staging: Path, target: Path, hashes: dict[str, tuple[str
             with contextlib.suppress(OSError):
                 if facts.get(old, "sha256", sha256_hex) == sha:
                     os.link(old, path)
-                    # The link changed the file's ctime: what it holds is still ``sha``.
-                    facts.record(join(target, rel), "sha256", sha, os.stat(path), trusted=True)
                     continue
-        shutil.copyfile(join(build, rel), path)
+        with open(join(build, rel), "rb") as handle:
+            data = handle.read()
+        with open(path, "xb") as handle:
+            handle.write(data)
+        if (now := sha256_hex(data)) != sha:
+            staged[rel] = (now, len(data))
+    return staged
+
+
+def _remember(facts: FileFacts, target: Path, hashes: dict[str, tuple[str, int]]) -> None:
+    """The published files' digests, by their stat as it now is: linking a file into the
+    new tree and removing an old tree changed the ctime of the files they share."""
+    join = os.path.join
+    for rel, (sha, _) in hashes.items():
+        path = join(target, rel)
+        with contextlib.suppress(OSError):  # gone already: nothing to remember
+            facts.record(path, "sha256", sha, os.stat(path), trusted=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """output/build staged by ``stage_ahead`` while the build went on."""
+
+    folder: Path | None  # None: the live site already holds these bytes
+    hashes: dict[str, tuple[str, int]]  # of the staged files: what publishing them shows
+    build_id: str
+    facts: dict[str, list[int | str]]  # what the stager learned of files (FileFacts.learned)
+
+
+def stage_ahead(config: Config, folder: Path, facts: FileFacts) -> Staged:
+    """output/build hashed and staged in ``folder`` for ``publish(staged=...)``, before
+    the build's last stages end (run by a child meanwhile): publish then checks the
+    staged hashes, writes the manifest and flips, instead of copying thousands of
+    files at the end of the build. Nothing is staged when the live site holds these
+    bytes already."""
+    out = config.output_dir
+    hashes = hash_tree(out / "build", facts)
+    site = out / "site"
+    live = _live_manifest(site)
+    if live.get("tree_digest") == _tree_digest(hashes):
+        return Staged(None, hashes, "", facts.learned())
+    shutil.rmtree(folder, ignore_errors=True)  # a child that failed half-way left it
+    folder.mkdir()
+    hashes = _stage(out / "build", folder, hashes, site.resolve() if live else None,
+                    _live_files(live), facts)
+    return Staged(folder, hashes, new_build_id(hashes), facts.learned())
+
+
+def _live_files(live: dict[str, Any]) -> dict[str, str]:
+    return {str(f.get("path")): str(f.get("sha256"))
+            for f in live.get("files", []) if isinstance(f, dict)}
 
 
 def new_build_id(hashes: dict[str, tuple[str, int]]) -> str:
@@ -193,41 +248,76 @@ def new_build_id(hashes: dict[str, tuple[str, int]]) -> str:
 
 
 def publish(config: Config, verdicts: dict[str, Any] | None = None,
-            build_id: str | None = None) -> PublishResult:
+            build_id: str | None = None, *, facts: FileFacts | None = None,
+            staged: Staged | None = None) -> PublishResult:
     """Copy the checked build to a new directory and flip ``output/site`` to it.
 
     ``build_id``: the one a deferred build recorded (its shards' results name it);
-    by default a new one."""
+    by default a new one. ``facts``: the build's, which it saves (else read and saved
+    here): facts of its own, saved here, would be overwritten by the build's.
+    ``staged``: the build as ``stage_ahead`` staged it, published if its bytes are the
+    checked ones (else the build is staged again); removed here if not used."""
+    own_facts = facts is None
+    facts = facts or FileFacts(facts_file(config.output_dir))
+    try:
+        result = _publish(config, verdicts, build_id, facts, staged)
+    finally:
+        if staged is not None:  # used, it is the new site's folder now, under its name
+            _discard(staged.folder)
+    if own_facts:
+        facts.save()
+    return result
+
+
+def _publish(config: Config, verdicts: dict[str, Any] | None, build_id: str | None,
+             facts: FileFacts, staged: Staged | None) -> PublishResult:
     out = config.output_dir
     build = out / "build"
-    facts = FileFacts(facts_file(out))
-    hashes = hash_tree(build, facts) if build.is_dir() else {}
-    a11y = verify_checked(config, hashes)
-    tree = _tree_digest(hashes)
     site = out / "site"
     if site.exists() and not site.is_symlink():
         raise PipelineError(
             "output/site is a real directory, not the symlink publish manages",
             Location(config.rel(site)), "move it away once; publish then manages it",
         )
-    _remove_stale(out)
+    a11y: dict[str, Any] | None = None
+    if staged is not None:
+        facts.learn(staged.facts)
+        # The staged bytes are what would be published: they must be the checked ones.
+        with contextlib.suppress(PipelineError):
+            a11y = verify_checked(config, staged.hashes)
+    if staged is None or a11y is None:
+        staged = None  # output/build hashed, checked and staged as it is now
+        hashes = hash_tree(build, facts) if build.is_dir() else {}
+        a11y = verify_checked(config, hashes)
+    else:
+        hashes = staged.hashes
+    tree = _tree_digest(hashes)
+    _remove_stale(out, keep=staged.folder if staged is not None else None)
     live = _live_manifest(site)
     if live.get("tree_digest") == tree and live.get("verdicts") == _verdicts(a11y, verdicts):
         # Same bytes, same verdicts: the live site already is this build.
-        facts.save()
         return PublishResult(site, site.resolve(), str(live.get("build_id")),
                              len(live.get("files", [])), changed=False)
-    build_id = build_id or new_build_id(hashes)
+    if staged is not None and staged.folder is not None and build_id is None:
+        build_id, staging = staged.build_id, staged.folder
+    else:
+        build_id = build_id or new_build_id(hashes)
+        staging = out / f".site-{build_id}.tmp-{os.getpid()}"
+        staged = None
     target = out / f"site-{build_id}"
-    staging = out / f".site-{build_id}.tmp-{os.getpid()}"
     try:
         if target.exists():
             shutil.rmtree(target)  # same content published again: rebuild it cleanly
-        staging.mkdir()
-        live_files = {str(f.get("path")): str(f.get("sha256"))
-                      for f in live.get("files", []) if isinstance(f, dict)}
-        _stage(build, staging, target, hashes, site.resolve() if live else None, live_files,
-               facts)
+        if staged is None:
+            staging.mkdir()
+            copied = _stage(build, staging, hashes, site.resolve() if live else None,
+                            _live_files(live), facts)
+            if copied != hashes:
+                changed = next(rel for rel in hashes if copied.get(rel) != hashes[rel])
+                raise PipelineError(
+                    "publish stopped, the live site is unchanged: this file changed while "
+                    "it was being published", Location(config.rel(build / changed)),
+                    "run the command again once nothing else writes output/build")
         fault_point("publish:after-copy")
         manifest = _manifest(config, hashes, build_id, _verdicts(a11y, verdicts))
         manifest["tree_digest"] = tree
@@ -242,14 +332,20 @@ def publish(config: Config, verdicts: dict[str, Any] | None = None,
         os.symlink(target.name, link)
         os.replace(link, site)  # the one atomic step readers can observe
         fault_point("publish:after-flip")
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(staging)
+    except (OSError, PipelineError) as exc:
+        _discard(staging)
+        if isinstance(exc, PipelineError):
+            raise
         raise PipelineError(f"publish failed, the live site is unchanged: {exc.strerror or exc}",
                             Location(config.rel(site))) from exc
     _remove_old(out, keep=target)
-    facts.save()
+    _remember(facts, target, hashes)
     return PublishResult(site, target, build_id, len(manifest["files"]))
+
+
+def _discard(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _verdicts(a11y: dict[str, Any], verdicts: dict[str, Any] | None) -> dict[str, Any]:
@@ -266,9 +362,11 @@ def _live_manifest(site: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _remove_stale(out: Path) -> None:
-    """Temp directories and links a killed publish left behind."""
+def _remove_stale(out: Path, keep: Path | None = None) -> None:
+    """Temp directories and links a killed publish left behind (not ``keep``)."""
     for path in out.glob(".site-*"):
+        if path == keep:
+            continue
         with contextlib.suppress(OSError):
             if path.is_symlink() or path.is_file():
                 path.unlink()
