@@ -402,9 +402,11 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
             config, cache, ws, slugs, changed, same_pages, listings, prefix, log)
         # output/build is final: a child stages it for publish while readability and the
         # a11y stage go on (copying or linking thousands of files took 0.4-1.5 s of a
-        # 1,000-page build at its very end, alone on one CPU).
+        # 1,000-page build at its very end, alone on one CPU). A fresh interpreter at the
+        # lowest priority: a fork held 120-150 MB more, and at normal priority readability
+        # beside it took 0.8 s longer.
         ahead = meanwhile(partial(stage_ahead, config, ahead_folder, facts),
-                          fork=publish_site and not defer_a11y)
+                          fork=publish_site and not defer_a11y, fresh=True)
         # The parsed pages, as rendered (readability reads them as they are), written to
         # the cache now and let go (73 MB at 5,000 pages): after an edit, while the child
         # that scores still works (it ends about a second after the render).

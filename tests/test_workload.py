@@ -12,8 +12,10 @@ import gc
 import os
 import shutil
 import signal
+import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -251,3 +253,32 @@ def test_meanwhile_stopped_leaves_no_child() -> None:
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
     assert gc.get_freeze_count() == 0
+
+
+def test_meanwhile_fresh_runs_in_a_new_interpreter(tmp_path: Path) -> None:
+    """``fresh``: a new interpreter, not a fork (it has not imported what this one has),
+    whose side effects and value come back; a failure there costs only time."""
+    command = workload.meanwhile(partial(Path.read_bytes, Path("/proc/self/cmdline")),
+                                 fresh=True).result()
+    assert command.split(b"\0")[:2] == [sys.executable.encode(), b"-c"], command
+    # At the lowest priority: it takes what the build leaves idle.
+    assert workload.meanwhile(partial(os.nice, 0), fresh=True).result() == 19
+    pending = workload.meanwhile(partial(Path.write_text, tmp_path / "a", "made"), fresh=True)
+    assert pending.result() == 4 and (tmp_path / "a").read_text() == "made"
+    # The pipe's end is not inherited: the write fails there and is done here.
+    read, write = os.pipe()
+    assert workload.meanwhile(partial(os.write, write, b"x"), fresh=True).result() == 1
+    assert os.read(read, 1) == b"x"
+    os.close(read)
+    os.close(write)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_meanwhile_fresh_stopped_leaves_no_child() -> None:
+    pending = workload.meanwhile(partial(time.sleep, 30), fresh=True)
+    started = time.monotonic()
+    pending.stop()
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
