@@ -391,7 +391,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                  and len(rescore) * len(config.all_languages) < READABILITY_SPLIT_PAGES)
     aside = meanwhile(partial(_readability_aside, config, cache, ws, slugs, rescore, inputs,
                               same_pages, None if aside_now else log), fork=aside_now)
-    ahead: Pending[Staged] | None = None
+    ahead: Pending[Staged | None] | None = None
     ahead_folder = config.output_dir / f".site-ahead.tmp-{os.getpid()}"
     try:
         # The catalogs part, done with, is pickled now, while less is held; after the
@@ -485,7 +485,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         _drop_staged(ahead, ahead_folder)
 
 
-def _drop_staged(ahead: Pending[Staged] | None, folder: Path) -> None:
+def _drop_staged(ahead: Pending[Staged | None] | None, folder: Path) -> None:
     """The publish staged ahead, not taken (a later stage failed, or the build was
     blocked): its child stopped, its copy removed. Taken, the copy is the live site now,
     under another name, and the child is gone."""

@@ -241,7 +241,8 @@ def test_publish_takes_the_copy_staged_ahead_only_as_checked(built: Path, tmp_pa
     (out / "build/robots.txt").write_text("User-agent: *\n")
     facts = FileFacts(facts_file(out))
     staged = stage_ahead(config, out / ".site-ahead.tmp-1", facts)
-    assert staged.folder is not None and (staged.folder / "robots.txt").is_file()
+    assert staged is not None and staged.folder is not None
+    assert (staged.folder / "robots.txt").is_file()
     page = out / "build/en/dry-eye.html"
     checked = page.read_bytes()
     # output/build changed once staged: the staged copy, as checked, is what goes live.
@@ -253,13 +254,17 @@ def test_publish_takes_the_copy_staged_ahead_only_as_checked(built: Path, tmp_pa
     assert not list(out.glob(".site-*"))
     # Staged with the unchecked page: not taken, and output/build as it is is refused.
     staged = stage_ahead(config, out / ".site-ahead.tmp-2", facts)
-    assert staged.folder is not None
+    assert staged is not None and staged.folder is not None
     with pytest.raises(PipelineError, match="refusing to publish") as error:
         publish(config, {}, facts=facts, staged=staged)
     assert error.value.location == Location("output/build/en/dry-eye.html")
     assert not list(out.glob(".site-*"))
     assert (out / "site").resolve() == result.target
     assert (out / "site/en/dry-eye.html").read_bytes() == checked
+    # A copy that cannot be made (a file where its folder goes): none, publish copies.
+    in_the_way = out / ".site-ahead.tmp-3"
+    in_the_way.write_text("")
+    assert stage_ahead(config, in_the_way, facts) is None
 
 
 def test_staging_writes_the_bytes_it_hashes(tmp_path: Path) -> None:

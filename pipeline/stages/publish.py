@@ -218,22 +218,27 @@ class Staged:
     facts: dict[str, list[int | str]]  # what the stager learned of files (FileFacts.learned)
 
 
-def stage_ahead(config: Config, folder: Path, facts: FileFacts) -> Staged:
+def stage_ahead(config: Config, folder: Path, facts: FileFacts) -> Staged | None:
     """output/build hashed and staged in ``folder`` for ``publish(staged=...)``, before
     the build's last stages end (run by a child meanwhile): publish then checks the
     staged hashes, writes the manifest and flips, instead of copying thousands of
     files at the end of the build. Nothing is staged when the live site holds these
-    bytes already."""
+    bytes already. None when the copy failed (a full disk): publish copies the build
+    itself then, and says what failed if it fails again."""
     out = config.output_dir
-    hashes = hash_tree(out / "build", facts)
     site = out / "site"
-    live = _live_manifest(site)
-    if live.get("tree_digest") == _tree_digest(hashes):
-        return Staged(None, hashes, "", facts.learned())
     shutil.rmtree(folder, ignore_errors=True)  # a child that failed half-way left it
-    folder.mkdir()
-    hashes = _stage(out / "build", folder, hashes, site.resolve() if live else None,
-                    _live_files(live), facts)
+    try:
+        hashes = hash_tree(out / "build", facts)
+        live = _live_manifest(site)
+        if live.get("tree_digest") == _tree_digest(hashes):
+            return Staged(None, hashes, "", facts.learned())
+        folder.mkdir()
+        hashes = _stage(out / "build", folder, hashes, site.resolve() if live else None,
+                        _live_files(live), facts)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
     return Staged(folder, hashes, new_build_id(hashes), facts.learned())
 
 
