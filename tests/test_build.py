@@ -6,12 +6,15 @@ content work on their own copy of the built root so the cache is warm.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import pickle
 import re
 import shutil
+import signal
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -265,6 +268,42 @@ def test_publish_takes_the_copy_staged_ahead_only_as_checked(built: Path, tmp_pa
     in_the_way = out / ".site-ahead.tmp-3"
     in_the_way.write_text("")
     assert stage_ahead(config, in_the_way, facts) is None
+
+
+def test_a_build_killed_while_staging_leaves_no_stager_and_the_next_one_publishes(
+        built: Path, tmp_path: Path) -> None:
+    root = copy_built(built, tmp_path)
+    live = os.readlink(root / "output/site")
+    page = root / "source/pages/dry-eye.md"
+    page.write_text(page.read_text().replace("Eye drops can help.",
+                                             "Eye drops from the pharmacy can help."))
+    # The stager kills the build once its folder exists: ``kill -9`` of its parent.
+    kill_build = (f"{sys.executable} -c \"import os; stat = open(f'/proc/{{os.getppid()}}"
+                  f"/stat').read(); os.kill(int(stat.rsplit(')', 1)[1].split()[1]), 9)\"")
+    hook = f"publish:staging-ahead={kill_build} {tmp_path}"  # unique to this test
+    result = run_cli_process(root, "build", env={"PIPELINE_HOOK": hook})
+    assert result.returncode == -signal.SIGKILL, result.stdout + result.stderr
+    assert list((root / "output").glob(".site-ahead.tmp-*"))  # as the kill left it
+
+    def stagers() -> list[int]:
+        found = []
+        for proc in Path("/proc").iterdir():
+            with contextlib.suppress(OSError):
+                if f"PIPELINE_HOOK={hook}".encode() in (proc / "environ").read_bytes():
+                    found.append(int(proc.name))
+        return found
+
+    deadline = time.monotonic() + 10  # the kernel's parent-death signal ends it
+    while stagers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stagers() == []
+    assert os.readlink(root / "output/site") == live
+    result = run_cli(root, "build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert os.readlink(root / "output/site") != live
+    assert "Eye drops from the pharmacy can help." in (
+        root / "output/site/en/dry-eye.html").read_text()
+    assert not list((root / "output").glob(".site-*"))
 
 
 def test_staging_writes_the_bytes_it_hashes(tmp_path: Path) -> None:

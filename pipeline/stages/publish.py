@@ -234,6 +234,7 @@ def stage_ahead(config: Config, folder: Path, facts: FileFacts) -> Staged | None
         if live.get("tree_digest") == _tree_digest(hashes):
             return Staged(None, hashes, "", facts.learned())
         folder.mkdir()
+        fault_point("publish:staging-ahead")
         hashes = _stage(out / "build", folder, hashes, site.resolve() if live else None,
                         _live_files(live), facts)
     except OSError:
