@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -281,7 +282,14 @@ def test_a_build_killed_while_staging_leaves_no_stager_and_the_next_one_publishe
     kill_build = (f"{sys.executable} -c \"import os; stat = open(f'/proc/{{os.getppid()}}"
                   f"/stat').read(); os.kill(int(stat.rsplit(')', 1)[1].split()[1]), 9)\"")
     hook = f"publish:staging-ahead={kill_build} {tmp_path}"  # unique to this test
-    result = run_cli_process(root, "build", env={"PIPELINE_HOOK": hook})
+    # Its own $TMPDIR (short: Chromium's socket path): pa11y-ci may have started its
+    # run, whose temp folder a kill leaves behind.
+    own_tmp = Path(tempfile.mkdtemp(prefix="t-"))
+    try:
+        result = run_cli_process(root, "build",
+                                 env={"PIPELINE_HOOK": hook, "TMPDIR": str(own_tmp)})
+    finally:
+        shutil.rmtree(own_tmp, ignore_errors=True)
     assert result.returncode == -signal.SIGKILL, result.stdout + result.stderr
     assert list((root / "output").glob(".site-ahead.tmp-*"))  # as the kill left it
 
