@@ -285,36 +285,35 @@ def _publish(config: Config, verdicts: dict[str, Any] | None, build_id: str | No
             "output/site is a real directory, not the symlink publish manages",
             Location(config.rel(site)), "move it away once; publish then manages it",
         )
-    a11y: dict[str, Any] | None = None
+    checked: Staged | None = None  # the copy made ahead, its bytes the checked ones
     if staged is not None:
         facts.learn(staged.facts)
         # The staged bytes are what would be published: they must be the checked ones.
         with contextlib.suppress(PipelineError):
-            a11y = verify_checked(config, staged.hashes)
-    if staged is None or a11y is None:
-        staged = None  # output/build hashed, checked and staged as it is now
+            a11y, checked = verify_checked(config, staged.hashes), staged
+    if checked is None:  # output/build hashed, checked and copied as it is now
         hashes = hash_tree(build, facts) if build.is_dir() else {}
         a11y = verify_checked(config, hashes)
     else:
-        hashes = staged.hashes
+        hashes = checked.hashes
     tree = _tree_digest(hashes)
-    _remove_stale(out, keep=staged.folder if staged is not None else None)
+    _remove_stale(out, keep=checked.folder if checked is not None else None)
     live = _live_manifest(site)
     if live.get("tree_digest") == tree and live.get("verdicts") == _verdicts(a11y, verdicts):
         # Same bytes, same verdicts: the live site already is this build.
         return PublishResult(site, site.resolve(), str(live.get("build_id")),
                              len(live.get("files", [])), changed=False)
-    if staged is not None and staged.folder is not None and build_id is None:
-        build_id, staging = staged.build_id, staged.folder
-    else:
-        build_id = build_id or new_build_id(hashes)
-        staging = out / f".site-{build_id}.tmp-{os.getpid()}"
-        staged = None
+    # The copy made ahead, published under its own build id (not a deferred build's).
+    ahead: Path | None = None
+    if checked is not None and checked.folder is not None and build_id is None:
+        ahead, build_id = checked.folder, checked.build_id
+    build_id = build_id or new_build_id(hashes)
+    staging = ahead or out / f".site-{build_id}.tmp-{os.getpid()}"
     target = out / f"site-{build_id}"
     try:
         if target.exists():
             shutil.rmtree(target)  # same content published again: rebuild it cleanly
-        if staged is None:
+        if ahead is None:
             staging.mkdir()
             copied = _stage(build, staging, hashes, site.resolve() if live else None,
                             _live_files(live), facts)
