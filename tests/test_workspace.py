@@ -271,6 +271,50 @@ def test_plain_text_reads_the_html_parse(text: str) -> None:
     assert Messages().plain(text) == re.sub(r"\s+", " ", "".join(out)).strip()
 
 
+@settings(max_examples=200, deadline=None)
+@given(text=TEXT)
+@example(text="see <b>this</b> [link](/a/)")
+def test_plain_text_is_the_same_after_any_parse(text: str) -> None:
+    """Kept from the checks' or the renderer's parse, the plain text is the one parsed for
+    it alone."""
+    alone = Messages().plain(text)
+    after_checks = Messages()
+    after_checks.facts(text)
+    assert after_checks.plain(text) == alone
+    after_render = Messages()
+    after_render.tokens(text, True)
+    assert after_render.plain(text) == alone
+
+
+def test_plain_text_outlasts_the_parse_it_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readability asks for plain texts after the checks and the renderer: at 5,000 pages
+    their parses are pushed out of the tokens' bound by then, and every text was parsed
+    again. The plain text, kept from the first parse, needs none."""
+    monkeypatch.setattr("pipeline.text.messages.KEPT_TOKENS", 2)
+    messages = Messages()
+    texts = ["[Contact us](/contact/) *now*", "Call <b>911</b> [now](/help/)"]
+    for text in texts:
+        messages.facts(text)  # as the checks read them
+    for n in range(10):
+        messages.tokens(f"*other {n}*")  # pushes both parses out
+    expected = [Messages().plain(text) for text in texts]
+
+    def no_parse(html: bool) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr("pipeline.text.messages.markdown", no_parse)
+    assert [messages.plain(text) for text in texts] == expected == [
+        "Contact us now", "Call 911 now"]
+
+
+def test_plain_texts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pipeline.text.messages.KEPT_PLAIN", 3)
+    messages = Messages()
+    for n in range(10):
+        assert messages.plain(f"*text {n}*") == f"text {n}"
+    assert len(messages._plains) == 3
+
+
 def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The page files read from here on (``Workspace.page_file``'s reads)."""
     read: list[str] = []

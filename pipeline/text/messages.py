@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -38,10 +38,11 @@ _INLINE_SYNTAX = re.compile(r"[\n\r\0\\`*_&<!\[\]]")
 
 # How many texts a ``Messages`` keeps of each kind (tokens, facts, plain text), least
 # recently used dropped first. A 1,000-page site in 5 languages has about 57,000 distinct
-# texts, of which 13,000 need the parser: their tokens take about 30 MB.
+# texts, of which 13,000 need the parser: their tokens take about 30 MB. Plain texts are
+# kept only of those 13,000, and are small: all of a 5,000-page site's fit.
 KEPT_TOKENS = 1 << 14
 KEPT_FACTS = 1 << 15
-KEPT_PLAIN = 1 << 16
+KEPT_PLAIN = 1 << 17
 
 Tokens = tuple[Token, ...]
 TokensOf = Callable[[str, bool], Tokens]
@@ -51,8 +52,9 @@ class Messages:
     """Message texts parsed once: ``tokens``, ``facts`` and ``plain`` of a text.
 
     Bounded: at most ``KEPT_TOKENS`` parses, ``KEPT_FACTS`` facts and ``KEPT_PLAIN``
-    plain texts, least recently used dropped first (a text dropped and asked for
-    again is parsed again). What is handed out is shared: never change a token.
+    plain texts (of texts that need the parser, kept from any parse of them), least
+    recently used dropped first (a text dropped and asked for again is parsed again).
+    What is handed out is shared: never change a token.
     """
 
     def __init__(self) -> None:
@@ -61,15 +63,31 @@ class Messages:
         # Only texts that need the parser are kept: the others (most translations) are
         # one text token, cheaper to make again than a place in the cache, and kept they
         # pushed out the parses the renderer asks for after the checks.
+        # The plain text of every text parsed (as ``plain`` parses it), made from the
+        # parse whoever asked for it: at 5,000 pages the checks' and the renderer's
+        # parses are long pushed out of the tokens' bound when readability asks, and
+        # parsing every text again took it 5.5 s of CPU (0.14 s at 1,000 pages).
+        self._plains: OrderedDict[str, str] = OrderedDict()
         self._parse: TokensOf = partial(_tokens_of, lru_cache(maxsize=KEPT_TOKENS)(
-            _parse_inline))
+            partial(_parse_inline, self._plains)))
         self.facts: Callable[[str], TextFacts] = lru_cache(maxsize=KEPT_FACTS)(
             partial(_text_facts, self._parse))
         """What the checks read of a text (``TextFacts``), from one parse."""
-        self.plain: Callable[[str], str] = lru_cache(maxsize=KEPT_PLAIN)(
-            partial(_plain_text, self._parse))
+
+    def plain(self, text: str) -> str:
         """Inline Markdown → what a reader reads: link text kept, URLs and markers
         dropped, white space runs as one space (readability measures this)."""
+        if _INLINE_SYNTAX.search(text) is None:
+            return " ".join(text.split())  # re.sub(r"\s+", " ", text).strip(), faster
+        found = self._plains.get(text)
+        if found is not None:
+            self._plains.move_to_end(text)  # the least recently used go first
+        else:
+            tokens = self._parse(text, "<" in text)  # a parse made now keeps its plain text
+            found = self._plains.get(text)
+            if found is None:  # parsed before its plain text was pushed out
+                found = _keep_plain(self._plains, text, tokens)
+        return found
 
     def tokens(self, text: str, html: bool = False) -> Tokens:
         """The inline tokens of ``text`` in the pages' dialect, raw HTML parsed as HTML
@@ -83,21 +101,25 @@ def _tokens_of(parsed: TokensOf, text: str, html: bool) -> Tokens:
     return parsed(text, html)
 
 
-def _parse_inline(text: str, html: bool) -> Tokens:
+def _parse_inline(plains: OrderedDict[str, str], text: str, html: bool) -> Tokens:
     parsed = markdown(html).parseInline(text)
-    return tuple(parsed[0].children or ()) if parsed else ()
+    tokens = tuple(parsed[0].children or ()) if parsed else ()
+    if html == ("<" in text):  # the parse ``plain`` reads (raw HTML is not read)
+        _keep_plain(plains, text, tokens)
+    return tokens
 
 
-def _plain_text(tokens_of: TokensOf, text: str) -> str:
-    if _INLINE_SYNTAX.search(text) is None:
-        return " ".join(text.split())  # re.sub(r"\s+", " ", text).strip(), faster
+def _keep_plain(plains: OrderedDict[str, str], text: str, tokens: Tokens) -> str:
     out: list[str] = []
-    for child in tokens_of(text, "<" in text):  # raw HTML is not read
+    for child in tokens:
         if child.type in ("text", "code_inline"):
             out.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             out.append(" ")
-    return " ".join("".join(out).split())
+    plain = plains[text] = " ".join("".join(out).split())
+    if len(plains) > KEPT_PLAIN:
+        plains.popitem(last=False)  # the oldest first
+    return plain
 
 
 def visible(tokens: Iterable[Token]) -> str:
