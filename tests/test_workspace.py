@@ -307,6 +307,26 @@ def test_plain_text_outlasts_the_parse_it_came_from(monkeypatch: pytest.MonkeyPa
         "Contact us now", "Call 911 now"]
 
 
+def test_a_source_texts_facts_outlast_a_catalogs_translations(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks read a msgid's facts again in the next language, after every
+    translation of the one before: those facts are kept apart, under their own bound."""
+    monkeypatch.setattr("pipeline.text.messages.KEPT_FACTS", 2)
+    monkeypatch.setattr("pipeline.text.messages.KEPT_SOURCE_FACTS", 3)
+    messages = Messages()
+    sources = ["[Contact us](/contact/)", "*Rest* often.", "Call 911."]
+    first = [messages.source_facts(text) for text in sources]
+    for n in range(50):  # a language's translations
+        messages.facts(f"[Contáctenos {n}](/contact/)")
+    assert all(messages.source_facts(text) is facts for text, facts in zip(
+        sources, first, strict=True))
+    assert first[0].links == ("/contact/",) and first[0] == Messages().facts(sources[0])
+    messages.source_facts("*a fourth*")  # the bound holds
+    assert messages.source_facts(sources[0]) is not first[0]
+    messages.release_facts()
+    assert messages.source_facts(sources[2]) is not first[2]
+
+
 def test_plain_texts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("pipeline.text.messages.KEPT_PLAIN", 3)
     messages = Messages()

@@ -177,6 +177,7 @@ def _syntax_left_as_text(form: Form, ctx: CheckContext) -> bool:
     """A broken link, raw HTML or a loose language mark shows its brackets, quotes and
     URLs as text: link-missing, html-added and lang-mark report it, and an error is
     enough for one mistake."""
-    source, translation = ctx.messages.facts(form.source), ctx.messages.facts(form.translation)
+    source = ctx.messages.source_facts(form.source)
+    translation = ctx.messages.facts(form.translation)
     return (len(translation.links) < len(source.links) or bool(translation.html)
             or bool(_LOOSE_MARK.search(translation.visible)))

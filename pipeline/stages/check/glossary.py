@@ -17,7 +17,7 @@ def check_glossary(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.glossary or ctx.lang.is_pseudo:
         return  # a pseudo-locale transforms every word, names included
     for form in ctx.forms(entry):
-        source = ctx.messages.facts(form.source).folded
+        source = ctx.messages.source_facts(form.source).folded
         translation = ctx.messages.facts(form.translation).folded
         for term in ctx.terms:
             # The pattern matches the folded term as it is: only a text holding it can match.

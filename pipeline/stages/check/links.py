@@ -18,7 +18,8 @@ from pipeline.text.messages import Messages
 def check_links(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Links keep their URLs (the renderer takes them from the source); none lost or added."""
     for form in ctx.forms(entry):
-        source, translation = ctx.messages.facts(form.source), ctx.messages.facts(form.translation)
+        source = ctx.messages.source_facts(form.source)
+        translation = ctx.messages.facts(form.translation)
         missing, extra = _unmatched(source.links, translation.links)
         for old, new in zip(missing, extra, strict=False):
             yield ctx.finding(

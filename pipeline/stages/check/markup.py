@@ -29,7 +29,8 @@ def check_markup(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Inline markup is balanced and matches the source's (emphasis, bold, code, images)."""
     plain = _plain_text_entry(entry)
     for form in ctx.forms(entry):
-        source, translation = ctx.messages.facts(form.source), ctx.messages.facts(form.translation)
+        source = ctx.messages.source_facts(form.source)
+        translation = ctx.messages.facts(form.translation)
         stray = translation.stray - source.stray if translation.stray else translation.stray
         if stray:
             shown = ", ".join(f"'{m}'" for m in sorted(stray))
@@ -80,7 +81,7 @@ def check_blocks(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
         structure = ctx.messages.facts(form.translation).blocks
         if not structure:
             continue
-        allowed = Counter(kind for kind, _, _ in ctx.messages.facts(form.source).blocks)
+        allowed = Counter(kind for kind, _, _ in ctx.messages.source_facts(form.source).blocks)
         added = []
         for kind, line, text in structure:
             if allowed[kind] > 0:
@@ -102,7 +103,7 @@ def check_html(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
         found = ctx.messages.facts(form.translation).html
         if not found:
             continue
-        source = Counter(ctx.messages.facts(form.source).html)
+        source = Counter(ctx.messages.source_facts(form.source).html)
         added = [what for what in found
                  if source[what] == 0 or not what.startswith(("an HTML tag", "raw HTML"))]
         if added:
@@ -118,7 +119,7 @@ def check_html_kept(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     if "<" not in entry.msgid and "<" not in (entry.msgid_plural or ""):
         return
     for form in ctx.forms(entry):
-        source = ctx.messages.facts(form.source).html
+        source = ctx.messages.source_facts(form.source).html
         if not source:
             continue
         dropped = Counter(source) - Counter(ctx.messages.facts(form.translation).html)

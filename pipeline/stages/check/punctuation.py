@@ -43,7 +43,7 @@ def check_punctuation(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                     form.label(f"{edge} whitespace differs from the source "
                                f"({'none' if not source_space else 'some'} in the source)"),
                     f"keep the source's {edge} spaces and line breaks exactly")
-        source_class, _ = ctx.messages.facts(form.source).ending
+        source_class, _ = ctx.messages.source_facts(form.source).ending
         cls, mark = ctx.messages.facts(form.translation).ending
         if cls != source_class:
             if source_class is None:

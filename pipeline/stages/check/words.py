@@ -40,7 +40,8 @@ def check_same_as_source(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     if ctx.lang.base.split("_")[0] == ctx.source_language.base.split("_")[0]:
         return  # en_GB from en, or a pseudo-locale: equal text is expected
     for form in ctx.forms(entry):
-        if ctx.messages.facts(form.translation).folded != ctx.messages.facts(form.source).folded:
+        source = ctx.messages.source_facts(form.source)
+        if ctx.messages.facts(form.translation).folded != source.folded:
             continue
         if is_name_like(form.source, ctx):
             continue
@@ -54,7 +55,7 @@ def check_length(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     """Visible length within the language's tolerance of the source's (long strings only)."""
     low, high = ctx.length_ratio
     for form in ctx.forms(entry):
-        source = ctx.messages.facts(form.source).visible_length
+        source = ctx.messages.source_facts(form.source).visible_length
         if source < max(ctx.length_min, 1):
             continue
         ratio = ctx.messages.facts(form.translation).visible_length / source
@@ -94,7 +95,8 @@ def check_repeated_words(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     valid = _VALID_REPEATS.get(ctx.lang.base.split("_")[0], frozenset())
     for form in ctx.forms(entry):
         shown = ctx.messages.facts(form.translation).visible
-        repeated = _repeats(shown) - _repeats(ctx.messages.facts(form.source).visible) - valid
+        source = ctx.messages.source_facts(form.source).visible
+        repeated = _repeats(shown) - _repeats(source) - valid
         if not repeated:
             continue
         words = sorted(repeated)
