@@ -66,8 +66,8 @@ def paused_gc() -> Iterator[None]:
 # a collection mostly walks objects that will live to the end. At 700, the parent of a
 # cold build on 1,000 pages ran 2,300 young, 208 middle and 11 full collections, 2.5 s
 # of CPU; at 10,000, 172 young and 11 middle ones, 0.45 s; at 1,000,000, 75 young ones
-# (0.02 s), none of them in a stage. A cold build took 0.3 s less at 1,000 pages (three
-# interleaved pairs) and 2 s less at 5,000, with the same peak RSS at both sizes.
+# (0.02 s), all while the pipeline is imported. A cold build took 0.2-0.4 s less at
+# 1,000 pages (four interleaved pairs) and 2 s less at 5,000, with the same peak RSS.
 BUILD_YOUNG_THRESHOLD = 1_000_000
 
 
