@@ -67,14 +67,14 @@ class Messages:
     def __init__(self) -> None:
         # Per instance, not per module: they go when the workspace goes. They hold no
         # reference to ``self``, so dropping a Messages frees them without the cyclic GC.
-        # Only texts that need the parser are kept: the others (most translations) are
-        # one text token, cheaper to make again than a place in the cache, and kept they
-        # pushed out the parses the renderer asks for after the checks.
         # The plain text of every text parsed (as ``plain`` parses it), made from the
         # parse whoever asked for it: at 5,000 pages the checks' and the renderer's
         # parses are long pushed out of the tokens' bound when readability asks, and
         # parsing every text again took it 5.5 s of CPU (0.14 s at 1,000 pages).
         self._plains: OrderedDict[str, str] = OrderedDict()
+        # Only texts that need the parser are kept: the others (most translations) are
+        # one text token, cheaper to make again than a place in the cache, and kept they
+        # pushed out the parses the renderer asks for after the checks.
         self._parse: TokensOf = partial(_tokens_of, lru_cache(maxsize=KEPT_TOKENS)(
             partial(_parse_inline, self._plains)))
         self.facts: Callable[[str], TextFacts] = lru_cache(maxsize=KEPT_FACTS)(
