@@ -103,9 +103,11 @@ _DIGITS = re.compile(r"\d+")
 _MAY_SHOW_DIGITS = re.compile(r"[\d&]")
 
 
-def _numbers(text: str, printf: bool, messages: Messages) -> Counter[str]:
-    """Digit runs a reader sees, as ASCII (Arabic-Indic and full-width digits included)."""
-    shown = messages.facts(text).visible
+def _numbers(text: str, printf: bool, messages: Messages, *, source: bool = False
+             ) -> Counter[str]:
+    """Digit runs a reader sees, as ASCII (Arabic-Indic and full-width digits included);
+    ``source``: ``text`` is a source text (its facts are kept for every language)."""
+    shown = (messages.source_facts if source else messages.facts)(text).visible
     if _DIGITS.search(shown) is None:
         return Counter()
     shown = (_PRINTF if printf else _NAMED).sub(" ", shown)
@@ -120,7 +122,7 @@ def check_numbers(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
         return  # most sources: no number
     printf = _is_printf(entry)
     for form in ctx.forms(entry):
-        source = _numbers(form.source, printf, ctx.messages)
+        source = _numbers(form.source, printf, ctx.messages, source=True)
         if not source:
             continue
         missing = source - _numbers(form.translation, printf, ctx.messages)

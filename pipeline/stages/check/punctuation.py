@@ -71,12 +71,13 @@ def check_punctuation(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
                 f"add {opener} where the question or exclamation begins")
 
 
-def _plain(text: str, printf: bool, messages: Messages) -> str:
+def _plain(text: str, printf: bool, messages: Messages, *, source: bool = False) -> str:
     """What a reader sees of ``text`` with its placeholders blanked: the parentheses of
-    ``%(name)s`` and the braces of ``{name}`` are syntax, not brackets."""
+    ``%(name)s`` and the braces of ``{name}`` are syntax, not brackets. ``source``:
+    ``text`` is a source text (its facts are kept for every language)."""
     # HTML (a template message's <abbr title="…">) is not text: its quotes belong to attributes.
     shown = visible(messages.tokens(text, html=True)) if "<" in text else (
-        messages.facts(text).visible)
+        (messages.source_facts if source else messages.facts)(text).visible)
     if "%" not in shown and "{" not in shown:
         return shown
     return _BRACE.sub(" ", (_PRINTF if printf else _NAMED).sub(" ", shown))
@@ -131,7 +132,8 @@ def check_brackets(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     for form in ctx.forms(entry):
         if _syntax_left_as_text(form, ctx):
             continue
-        source_counts = _bracket_counts(_plain(form.source, printf, ctx.messages))
+        source_counts = _bracket_counts(_plain(form.source, printf, ctx.messages,
+                                               source=True))
         counts = _bracket_counts(_plain(form.translation, printf, ctx.messages))
         if counts == source_counts:
             continue
@@ -181,7 +183,8 @@ def check_quotes(entry: Entry, ctx: CheckContext) -> Iterator[Finding]:
     printf = _is_printf(entry)
     for form in ctx.forms(entry):
         shown = _plain(form.translation, printf, ctx.messages)
-        source, marks = _quotes(_plain(form.source, printf, ctx.messages)), _quotes(shown)
+        source = _quotes(_plain(form.source, printf, ctx.messages, source=True))
+        marks = _quotes(shown)
         if marks == source or _syntax_left_as_text(form, ctx):
             continue
         if marks % 2 and not source % 2:

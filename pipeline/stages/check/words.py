@@ -22,8 +22,9 @@ _ONLY_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*://\S+|\S+@\S+\.\w+|/\S*)\s*$",
 
 def is_name_like(text: str, ctx: CheckContext) -> bool:
     """Text that may rightly stay as it is: no letters, acronyms, the site name, URLs,
-    glossary terms whose approved translation is the term itself."""
-    shown = ctx.messages.facts(text).visible
+    glossary terms whose approved translation is the term itself (``text`` is a source
+    text: its facts are kept for every language)."""
+    shown = ctx.messages.source_facts(text).visible
     if not _LETTER.search(shown) or _ONLY_URL.match(shown):
         return True
     words = _WORD.findall(shown)
