@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -119,10 +120,29 @@ def _build(config: Any, real_a11y: bool) -> dict[str, Any]:
             "a11y_reused": result.a11y_reused, "a11y_seconds": spent["seconds"]}
 
 
+# The non-a11y build confined to one CPU: the build's whole work done in one process (no
+# split, no child meanwhile), which two CPUs can at best halve.
+ONE_CPU = "build-one-cpu"
+
+
+def one_cpu() -> int:
+    """Confine this process (and what it starts) to its first allowed CPU; that CPU."""
+    first = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {first})
+    return first
+
+
 def child(stage: str, root: Path) -> dict[str, Any]:
     """Run one stage; ``chain``: every available stage in one process; ``build`` and
-    ``build-no-a11y``: the orchestrator, with the real or a stand-in a11y stage; a
-    ``COMMANDS`` name: that command's function."""
+    ``build-no-a11y``: the orchestrator, with the real or a stand-in a11y stage;
+    ``ONE_CPU``: ``build-no-a11y`` on one CPU; a ``COMMANDS`` name: that command's
+    function."""
+    pinned: dict[str, int] = {}
+    if stage == ONE_CPU:
+        # Before anything is imported or started: the pipeline sees one CPU, as on a
+        # one-CPU machine (``pipeline.infra.workload.cpus``).
+        pinned = {"cpu": one_cpu()}
+        stage = "build-no-a11y"
     start = time.perf_counter()
     from pipeline.config import load_config
 
@@ -144,7 +164,8 @@ def child(stage: str, root: Path) -> dict[str, Any]:
             _call(name, config)
     done = time.perf_counter()
     return {"stage": stage, "stages": names, "seconds": done - imported,
-            "startup_seconds": imported - start, **extra}
+            "startup_seconds": imported - start, "cpus": len(os.sched_getaffinity(0)),
+            **pinned, **extra}
 
 
 # --- the parent ------------------------------------------------------------------
@@ -265,6 +286,23 @@ def time_end_to_end(corpus_root: Path, work: Path, reps: int, cap: float,
             result.missing = "capped" if run.capped else f"failed: {failure(run)}"
             break
     return result, how
+
+
+def time_one_cpu(corpus_root: Path, work: Path, cap: float,
+                 log: Callable[[str], None] = print) -> StageRuns:
+    """One cold non-a11y build confined to one CPU (``ONE_CPU``): the build's work,
+    against which the end-to-end runs' use of a second CPU is read."""
+    result = StageRuns("end to end, one CPU")
+    root = fresh_root(corpus_root, work / "ours-one-cpu")
+    run, inner = run_child(ONE_CPU, root, cap)
+    result.runs.append(run)
+    if inner is not None:
+        result.inner.append(inner)
+    log(f"  ours end to end on one CPU: {describe(run)}")
+    if not run.ok:
+        result.missing = "capped" if run.capped else f"failed: {failure(run)}"
+    shutil.rmtree(root, ignore_errors=True)
+    return result
 
 
 def failure(run: Run) -> str:

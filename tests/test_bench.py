@@ -14,10 +14,18 @@ import pytest
 from conftest import REPO, msgfmt_check, require_tool, run_cli
 
 from bench.corpus import is_translated, pseudo_translate
+from bench.ours import StageRuns
 from bench.peers import Expected, Mdpo, check_outputs, run_peer
 from bench.plot import curve_svg
-from bench.proc import run_timed
-from bench.run import curve_growth, parse_args, peer_cell
+from bench.proc import Run, run_timed
+from bench.run import (
+    curve_growth,
+    one_cpu_line,
+    one_cpu_record,
+    parse_args,
+    peer_cell,
+    target_lines,
+)
 
 LANGUAGES = ("es", "fr", "ar", "zh_Hans")
 # The catalogs' header dates follow SOURCE_DATE_EPOCH; without it two generations a
@@ -343,6 +351,60 @@ def test_curve_run_records_every_size_and_removes_its_work(tmp_path: Path) -> No
     assert "its floor (bench.floor): the edit changed " in markdown
     assert "<polyline" in record.with_suffix(".svg").read_text(encoding="utf-8")
     assert not work.exists()  # no --keep: the run's work folder is gone
+    # Each size's cold build on one CPU too, read against the runs on all of them.
+    for size in curve["sizes"]:
+        one = size["one_cpu"]
+        assert one["median_seconds"] > 0 and "missing" not in one, one
+        # The record's figures are rounded: the bound and speed-up to 0.01 of them.
+        assert one["two_cpu_bound_seconds"] == pytest.approx(one["median_seconds"] / 2,
+                                                             abs=0.01)
+        assert one["speedup"] == pytest.approx(
+            one["median_seconds"] / size["end_to_end"]["median_seconds"], abs=0.01)
+    assert "Cold build on one CPU (the build's work, no split): " in markdown
+
+
+def test_the_one_cpu_build_sees_one_cpu_and_publishes(tmp_path: Path) -> None:
+    """``build-one-cpu`` is ``build-no-a11y`` confined to one CPU before the pipeline is
+    imported: the pipeline's own count (which decides every split) says 1, the site is
+    published all the same, and a plain build still sees every CPU."""
+    info = generate(tmp_path / "corpus", pages=3)
+    allowed = os.sched_getaffinity(0)
+    for stage, cpus in (("build-one-cpu", 1), ("build-no-a11y", len(allowed))):
+        root = tmp_path / stage
+        subprocess.run(["cp", "-a", str(info["changed"]), str(root)], check=True)
+        code = ("import json, sys\n"
+                "from bench import ours\n"
+                "report = ours.child(sys.argv[1], __import__('pathlib').Path(sys.argv[2]))\n"
+                "from pipeline.infra.workload import cpus\n"
+                "print(json.dumps({**report, 'pipeline_cpus': cpus()}))\n")
+        result = subprocess.run([sys.executable, "-c", code, stage, str(root)], cwd=REPO,
+                                capture_output=True, text=True, timeout=300,
+                                env={**os.environ, **EPOCH})
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout.strip().splitlines()[-1])
+        assert report["cpus"] == report["pipeline_cpus"] == cpus, report
+        assert report["verdict"] == "published" and report["rendered"] == 3, report
+        assert (root / "output" / "site" / "index.html").exists()
+        if stage == "build-one-cpu":
+            assert report["cpu"] == min(allowed) and report["stages"] == ["build-no-a11y"]
+        else:
+            assert "cpu" not in report
+
+
+def test_one_cpu_lines_say_what_two_cpus_could_do_at_best() -> None:
+    one = StageRuns("end to end, one CPU", runs=[Run(20.0, 300.0, 0)])
+    e2e = StageRuns("end to end", runs=[Run(12.0, 290.0, 0), Run(13.0, 280.0, 0),
+                                        Run(14.0, 285.0, 0)])
+    record = one_cpu_record(one, e2e)
+    assert record["speedup"] == 1.54 and record["two_cpu_bound_seconds"] == 10.0
+    assert one_cpu_line(record) == (
+        "cold build on one CPU (the build's work, no split): 20.0 s; end to end on all "
+        "CPUs is x1.54 faster; two CPUs could at best halve it, 10.0 s")
+    [cold, *_] = target_lines({}, e2e, {}, 1000, record)
+    assert cold.endswith("13.0 s → MISSED (on one CPU 20.0 s: two CPUs at best 10.0 s)")
+    skipped = one_cpu_record(StageRuns("end to end, one CPU", missing="--quick"), e2e)
+    assert one_cpu_line(skipped) == "cold build on one CPU: not run (--quick)"
+    assert "speedup" not in skipped
 
 
 def test_a_forked_commands_memory_is_counted_whole() -> None:
