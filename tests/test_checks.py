@@ -495,3 +495,18 @@ def test_remembered_findings_follow_their_entry_and_nothing_else(
     moved = [f for f in again.findings if f.location and "/es/" in f.location.path]
     assert moved and {f.location.line for f in moved} != {
         f.location.line for f in first.findings if f.location and "/es/" in f.location.path}
+    # The memo keeps what it read for a moved entry (nothing made again to pickle)...
+    before = dict(memo["es"])
+    po.write_text(head + sep[:-1] + "# reviewed by Ana\n# and Luis\n#" + rest,
+                  encoding="utf-8")
+    calls.clear()
+    once_more = run_checks(config, memo=memo)
+    assert len(calls) == 1  # the commented entry, its comment changed again
+    kept = [key for key in memo["es"] if key in before]
+    assert kept and all(memo["es"][key] is before[key] for key in kept)
+    # ...and findings moved from there are those of a run without the memo: two lines
+    # below where they were first found, one below the last run's.
+    assert once_more == run_checks(config)
+    assert [f.location.line for f in once_more.findings if f.location
+            and "/es/" in f.location.path and f.location.line > moved[0].location.line
+            ] and once_more != again

@@ -202,9 +202,13 @@ def check_catalog(config: Config, lang: Lang, catalog: Catalog, *,
         seen = known.get(key)
         if seen is None:
             found = tuple(check_entry(entry, ctx))
+            now[key] = (entry.line, found)
         else:
             found = _at_line(seen[1], ctx.path, seen[0], entry.line)
-        now[key] = (entry.line, found)
+            # Remembered as first found, not as moved: an edit that moves every entry
+            # below it leaves the memo's values the objects it read (none made again,
+            # for the memo or its pickling) and the next build moves them from there.
+            now[key] = seen
         findings += [f for f in found if f.code not in skip]
     summary = LanguageSummary(
         lang.code, catalog.path, checked,
