@@ -249,15 +249,10 @@ def time_stages(corpus_root: Path, work: Path, reps: int, cap: float,
             if failed:
                 stage.missing = stage.missing or f"not run: {failed} failed"
                 continue
-            run, inner = run_child(name, root, cap)
-            stage.runs.append(run)
-            if inner is not None:
-                stage.inner.append(inner)
-            log(f"  ours {name:<12} rep {rep + 1}: {describe(run)}")
-            if not run.ok:
-                stage.missing = "capped" if run.capped else f"failed: {failure(run)}"
+            ok = _cold_run(stage, name, root, cap, log, f"{name:<12} rep {rep + 1}")
+            if not ok:
                 failed = name
-            if name == "update" and keep_updated is not None and run.ok \
+            if name == "update" and keep_updated is not None and ok \
                     and not keep_updated.exists():
                 shutil.copytree(root / "locales", keep_updated)
     return results
@@ -276,14 +271,8 @@ def time_end_to_end(corpus_root: Path, work: Path, reps: int, cap: float,
                "(pipeline.build not yet built)")
     result = StageRuns("end to end")
     for rep in range(reps):
-        root = fresh_root(corpus_root, work / "ours-e2e")
-        run, inner = run_child(stage, root, cap)
-        result.runs.append(run)
-        if inner is not None:
-            result.inner.append(inner)
-        log(f"  ours end to end rep {rep + 1}: {describe(run)}")
-        if not run.ok:
-            result.missing = "capped" if run.capped else f"failed: {failure(run)}"
+        if not _cold_run(result, stage, fresh_root(corpus_root, work / "ours-e2e"), cap,
+                         log, f"end to end rep {rep + 1}"):
             break
     return result, how
 
@@ -294,15 +283,23 @@ def time_one_cpu(corpus_root: Path, work: Path, cap: float,
     against which the end-to-end runs' use of a second CPU is read."""
     result = StageRuns("end to end, one CPU")
     root = fresh_root(corpus_root, work / "ours-one-cpu")
-    run, inner = run_child(ONE_CPU, root, cap)
+    _cold_run(result, ONE_CPU, root, cap, log, "end to end on one CPU")
+    shutil.rmtree(root, ignore_errors=True)
+    return result
+
+
+def _cold_run(result: StageRuns, stage: str, root: Path, cap: float,
+              log: Callable[[str], None], label: str) -> bool:
+    """One run of ``stage`` on ``root`` (a child process) into ``result``, logged as
+    ``label``; whether it went through."""
+    run, inner = run_child(stage, root, cap)
     result.runs.append(run)
     if inner is not None:
         result.inner.append(inner)
-    log(f"  ours end to end on one CPU: {describe(run)}")
+    log(f"  ours {label}: {describe(run)}")
     if not run.ok:
         result.missing = "capped" if run.capped else f"failed: {failure(run)}"
-    shutil.rmtree(root, ignore_errors=True)
-    return result
+    return run.ok
 
 
 def failure(run: Run) -> str:
