@@ -690,8 +690,8 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
     srows = stage_rows(stages, e2e)
     peer_header = ["tool", *(label for _, label in PEER_STEPS), "peak RSS", "load"]
     prows = peer_rows(stages, peers, args.cap)
-    targets = target_lines(stages, e2e, a11y, c["pages"], result.get("one_cpu"))
-    one_line = one_cpu_line(result["one_cpu"]) if "one_cpu" in result else ""
+    targets = target_lines(stages, e2e, a11y, c["pages"], result["one_cpu"])
+    one_line = one_cpu_line(result["one_cpu"])
     notes = "\n".join(f"{p.label}: {p.how}" for p in peers)
     def counted(count: FuzzyCount, right: str) -> str:
         if not count.eligible:
@@ -706,8 +706,8 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
     drift_text = drift_bench.summary(result["drift"])
     text = "\n\n".join([
         head,
-        text_table(stage_header, srows) + f"\n(end to end: {result['end_to_end']['how']})"
-        + (f"\n{one_line}" if one_line else ""),
+        text_table(stage_header, srows)
+        + f"\n(end to end: {result['end_to_end']['how']})\n{one_line}",
         f"side by side (peers 1 run, capped at {args.cap:.0f} s; (x) = peer ÷ ours)\n"
         + text_table(peer_header, prows) + "\n" + notes,
         fuzzy_line, drift_text, a11y_text, "\n".join(targets),
@@ -715,8 +715,7 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
     markdown = "\n\n".join([
         f"Measured {result['date']}: {head}.",
         md_table(stage_header, srows),
-        f"End to end: {result['end_to_end']['how']}."
-        + (f" {one_line[0].upper() + one_line[1:]}." if one_line else ""),
+        f"End to end: {result['end_to_end']['how']}. {one_line[0].upper() + one_line[1:]}.",
         md_table(peer_header, prows),
         f"Peers: 1 run each, capped at {args.cap:.0f} s; (x) is the peer's time ÷ ours.\n\n"
         + "\n".join(f"- {p.label}: {p.how}" for p in peers),
