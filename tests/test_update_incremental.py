@@ -238,6 +238,48 @@ def test_a_save_in_our_layout_merges_again_only_the_blocks_it_changed(
     assert formatted.counts[0] == 0 and not any(r.written for r in results[0])
 
 
+def test_a_catalog_as_its_merge_wrote_it_is_not_merged_again(
+        make_root: MakeRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same template into the file its merge wrote gives that file back: a build
+    # after no change, or after a translator's save to one catalog, merges only that one.
+    incremental, full = twin(make_root, tmp_path)
+    memo = UpdateMemo()
+    update_both(incremental, full, memo)
+    merged: list[str] = []
+    real = update_module.merge_items
+
+    def counting(po: Catalog, *args: object, **kwargs: object) -> object:
+        merged.append(po.path)
+        return real(po, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(update_module, "merge_items", counting)
+    parses = {lang: memo.catalogs[lang].catalog for lang in LANGS}
+    results = update_both(incremental, full, memo)
+    assert results[0] == results[1] and not any(r.written for r in results[0])
+    assert_same(incremental, full, memo)
+    # Only the full merge (no memo) merged; the memo's parses stand, not made again.
+    assert len(merged) == len(LANGS)
+    assert all(memo.catalogs[lang].catalog is parses[lang] for lang in LANGS)
+
+    def translate(root: Path) -> None:  # saved in our layout, the template unchanged
+        path = po_path(root, "es")
+        catalog = parse_po_bytes(path.read_bytes(), "es")
+        entries = tuple(replace(e, msgstr="Tarjeta sanitaria", flags=())
+                        if e.msgid == "Your health card" else e for e in catalog.entries)
+        write_po(replace(catalog, entries=entries), path, "es")
+
+    both((incremental, full), translate)
+    merged.clear()
+    results = update_both(incremental, full, memo)
+    assert results[0] == results[1]
+    assert_same(incremental, full, memo)
+    spanish = "locales/es/LC_MESSAGES/messages.po"
+    assert merged.count(spanish) == 2  # here and in the full merge
+    assert len(merged) == len(LANGS) + 1
+    card = next(e for e in memo.catalogs["es"].catalog.entries if e.msgid == "Your health card")
+    assert card.msgstr == "Tarjeta sanitaria"
+
+
 def test_confirmed_typo_fixes_incrementally(make_root: MakeRoot, tmp_path: Path) -> None:
     incremental, full = twin(make_root, tmp_path)
     memo = UpdateMemo()

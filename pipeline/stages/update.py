@@ -292,6 +292,10 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
     ws = ws or Workspace()
     template_digest = memo.template.digest if memo and memo.template else b""
     pot, same_refs = _read_template(config, memo, ws, template_laid_out)
+    # The template as the memo's catalogs were merged with: a catalog still as that merge
+    # wrote it is that merge's result again (see ``prepare``).
+    template_same = bool(template_digest) and memo is not None and (
+        memo.template is not None and memo.template.digest == template_digest)
     trivial = _trivial_scope(config, trivial_source_fixes, pages, ws)
     langs = target_languages(config, languages)
     split = len(pot.entries) * len(langs) >= SPLIT_ENTRIES
@@ -319,6 +323,17 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
             if before is not None and (before.template != template_digest
                                        or same_refs is None):
                 before = None  # merged with another template than the memo's
+            if (template_same and before is not None and before.digest == stamp.digest
+                    and not before.unstable
+                    and before.forms == (before.catalog.nplurals or lang.nplurals or 2)):
+                # Merging the same template into the file that merge wrote gives that
+                # file back (no entry is unstable): nothing is split, merged or parsed
+                # (0.3 s of a build after no change, or after a translator's save to
+                # one catalog, at 1,000 pages).
+                return _Prepared(data, UpdateResult(
+                    language=lang.code, path=display, written=False, created=False,
+                    new_fuzzy=0, new_untranslated=0, newly_obsolete=0, carried_over=()),
+                    stamp, _sharing(before.catalog, refs), before)
             texts = file_blocks(data, display)
             if (before is not None and before.digest == stamp.digest and texts is not None
                     and len(texts) == len(before.catalog.entries) + 1):
