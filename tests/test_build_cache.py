@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOTS, invoke_cli, run_cli, run_cli_process
+from conftest import ROOTS, copy_shipped, invoke_cli, run_cli, run_cli_process
 
 from pipeline import build as build_module
 from pipeline import workspace as workspace_module
@@ -332,6 +332,58 @@ def test_a_language_index_is_rendered_again_only_when_what_it_lists_changed(
                 'site_title = "Riverside Clinic"') == ["en", "es", "fr"]
     (root / "output/build/fr/index.html").write_text("edited by hand")
     assert edit(PAGE, "Eye drops can help you.", "Eye drops can help.") == ["fr"]
+
+
+def test_a_section_page_is_rendered_again_only_when_what_it_shows_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the language indexes: each edit's build leaves the site of a cold build; a
+    section page whose label, trail and children show as before is taken from the disk."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = copy_shipped(tmp_path / "site")
+    build(load_config(root), defer_a11y=True)
+    rendered: list[str] = []
+    real = SiteRenderer.section_page
+
+    def counting(self: SiteRenderer, section: Any, lang: Any, langs: Any) -> str:
+        rendered.append(f"{lang.code} {section.file}")
+        return real(self, section, lang, langs)
+
+    monkeypatch.setattr(SiteRenderer, "section_page", counting)
+
+    def edit(path: str, old: str, new: str) -> list[str]:
+        file = root / path
+        assert old in file.read_text(encoding="utf-8")
+        file.write_text(file.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        rendered.clear()
+        build(load_config(root), defer_a11y=True)
+        again = sorted(rendered)
+        cold = tmp_path / f"cold-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output"))
+        build(load_config(cold), defer_a11y=True)
+        assert tree(root) == tree(cold)
+        return again
+
+    page = "source/pages/hemifacial-spasm.md"
+    spanish = "locales/es/LC_MESSAGES/messages.po"
+    sections = ["what-we-do/index.html", "what-we-do/specialties/index.html"]
+    everywhere = sorted(f"{code} {file}" for code in ("ar", "en", "es", "fr", "zh_Hans")
+                        for file in sections)
+    text = "The disorder occurs in both men and women"
+    assert text in (root / page).read_text(encoding="utf-8")
+    assert edit(page, text, "It occurs in both men and women") == []
+    # The page's title: its section lists it, and both sections are named first by this
+    # page, whose listing stands in their keys for the templates and configuration.
+    assert edit(spanish, 'msgstr "Espasmo hemifacial"', 'msgstr "Espasmo de la cara"') == [
+        f"es {file}" for file in sections]
+    # A section's label: its own page's title, and its link from the section above.
+    assert edit(spanish, 'msgstr "Nuestras especialidades"',
+                'msgstr "Especialidades"') == [f"es {file}" for file in sections]
+    assert edit("source/templates/section.html", "</ul>", "</ul>\n") == everywhere
+    assert edit("pipeline.toml", 'site_title = "Riverside Neurology Clinic"',
+                'site_title = "Riverside Clinic"') == everywhere
+    (root / "output/build/fr/what-we-do/index.html").write_text("edited by hand")
+    assert edit(page, "It occurs in both men and women", text) == [
+        "fr what-we-do/index.html"]
 
 
 def test_a_per_page_part_written_early_and_let_go_stays_in_the_cache(tmp_path: Path) -> None:
