@@ -92,7 +92,8 @@ class BuildCache:
     # its tokens; the next build's workspace starts from them.
     pages = _PerPage("pages")
     page_stats = _Field[dict[str, Any]]("state", dict)  # Workspace.page_stats() of ``pages``
-    # lang code → (what its index listed, the index's sha256): render.render_site's
+    # lang code (or "code/file" of a section page) → (a digest of what it shows, its
+    # sha256): render.render_site's
     language_indexes = _Field[dict[str, tuple[str, str]]]("state", dict)
     qa = _Field[dict[str, Any]]("qa", dict)  # lang → check Memo (entry → findings)
     catalogs = _Field[Any]("catalogs", lambda: None)  # update.UpdateMemo: catalogs, parsed
