@@ -293,6 +293,23 @@ def test_fingerprints_move_with_the_translations_of_each_pages_messages(tmp_path
     assert _fingerprints(root) == before
 
 
+def edited_and_built(root: Path, tmp_path: Path, rendered: list[str], path: str, old: str,
+                     new: str) -> list[str]:
+    """``old`` replaced by ``new`` in ``path`` and ``root`` built again: what ``rendered``
+    recorded meanwhile, sorted; the build's tree is checked against a cold build's."""
+    file = root / path
+    assert old in file.read_text(encoding="utf-8")
+    file.write_text(file.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    rendered.clear()
+    build(load_config(root), defer_a11y=True)
+    again = sorted(rendered)
+    cold = tmp_path / f"cold-{len(list(tmp_path.iterdir()))}"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output"))
+    build(load_config(cold), defer_a11y=True)
+    assert tree(root) == tree(cold)
+    return again
+
+
 def test_a_language_index_is_rendered_again_only_when_what_it_lists_changed(
         make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each edit's build leaves the site of a cold build; an index whose pages and
@@ -310,17 +327,7 @@ def test_a_language_index_is_rendered_again_only_when_what_it_lists_changed(
     monkeypatch.setattr(SiteRenderer, "language_index", counting)
 
     def edit(path: str, old: str, new: str) -> list[str]:
-        file = root / path
-        assert old in file.read_text()
-        file.write_text(file.read_text().replace(old, new))
-        rendered.clear()
-        build(load_config(root), defer_a11y=True)
-        again = sorted(rendered)
-        cold = tmp_path / f"cold-{len(list(tmp_path.iterdir()))}"
-        shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output"))
-        build(load_config(cold), defer_a11y=True)
-        assert tree(root) == tree(cold)
-        return again
+        return edited_and_built(root, tmp_path, rendered, path, old, new)
 
     assert edit(PAGE, "Eye drops can help.", "Eye drops can help you.") == []
     assert edit("locales/es/LC_MESSAGES/messages.po", 'msgstr "Ojo seco"',
@@ -351,17 +358,7 @@ def test_a_section_page_is_rendered_again_only_when_what_it_shows_changed(
     monkeypatch.setattr(SiteRenderer, "section_page", counting)
 
     def edit(path: str, old: str, new: str) -> list[str]:
-        file = root / path
-        assert old in file.read_text(encoding="utf-8")
-        file.write_text(file.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
-        rendered.clear()
-        build(load_config(root), defer_a11y=True)
-        again = sorted(rendered)
-        cold = tmp_path / f"cold-{len(list(tmp_path.iterdir()))}"
-        shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output"))
-        build(load_config(cold), defer_a11y=True)
-        assert tree(root) == tree(cold)
-        return again
+        return edited_and_built(root, tmp_path, rendered, path, old, new)
 
     page = "source/pages/hemifacial-spasm.md"
     spanish = "locales/es/LC_MESSAGES/messages.po"

@@ -783,22 +783,15 @@ def _language_index(renderer: SiteRenderer, lang: Lang, listed: Sequence[Page],
     pages, each with the same listing digest (its title, description and date in the
     language, the templates, the configuration), in the same languages make the same
     index (five of them took 0.2 s of an edit's build at 1,000 pages)."""
+    def render() -> str:
+        return renderer.language_index(lang, listed, languages)
+
     if (listings is None or indexes is None
             or not all((page.slug, lang.code) in listings for page in listed)):
-        return renderer.language_index(lang, listed, languages).encode("utf-8")
+        return render().encode("utf-8")
     key = digest(lang.code, *(lg.code for lg in languages), *(
         part for page in listed for part in (page.slug, listings[(page.slug, lang.code)])))
-    known = indexes.get(lang.code)
-    if known is not None and known[0] == key:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            data = b""
-        if sha256_hex(data) == known[1]:
-            return data
-    data = renderer.language_index(lang, listed, languages).encode("utf-8")
-    indexes[lang.code] = (key, sha256_hex(data))
-    return data
+    return _as_before(indexes, lang.code, key, path, render)
 
 
 def _section_page(renderer: SiteRenderer, section: Section, lang: Lang,
@@ -808,11 +801,20 @@ def _section_page(renderer: SiteRenderer, section: Section, lang: Lang,
     """``renderer.section_page``'s bytes, or the same bytes as on disk when
     ``section_key`` is as it was (the 55 section pages of 1,000 pages took 0.15 s of
     every build after an edit). Kept in ``indexes`` under ``code/file``."""
+    def render() -> str:
+        return renderer.section_page(section, lang, langs)
+
     key = None if listings is None or indexes is None else renderer.section_key(
         section, lang, langs, listings)
     if key is None or indexes is None:
-        return renderer.section_page(section, lang, langs).encode("utf-8")
-    name = f"{lang.code}/{section.file}"
+        return render().encode("utf-8")
+    return _as_before(indexes, f"{lang.code}/{section.file}", key, path, render)
+
+
+def _as_before(indexes: dict[str, tuple[str, str]], name: str, key: str, path: Path,
+               render: Callable[[], str]) -> bytes:
+    """The bytes of ``path`` when ``indexes`` has ``key`` for ``name`` and the file
+    still holds the bytes recorded with it; else ``render()``'s, recorded."""
     known = indexes.get(name)
     if known is not None and known[0] == key:
         try:
@@ -821,7 +823,7 @@ def _section_page(renderer: SiteRenderer, section: Section, lang: Lang,
             data = b""
         if sha256_hex(data) == known[1]:
             return data
-    data = renderer.section_page(section, lang, langs).encode("utf-8")
+    data = render().encode("utf-8")
     indexes[name] = (key, sha256_hex(data))
     return data
 
