@@ -12,7 +12,7 @@ parsers. They hold no page, catalog or message.)
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pipeline.infra.digests import RACY_NS, Key, stat_key
@@ -67,7 +67,10 @@ class Workspace:
                  page_stats: PageStats | None = None) -> None:
         self._pages: dict[PageKey, Page] = dict(pages or {})
         self._page_stats: PageStats = dict(page_stats or {})
-        self._catalogs: dict[str, tuple[bytes, Catalog]] = {}
+        # display path → the file's digest, its parse and (when update knows them) the
+        # digests of its blocks, header first: a block's text is all of its entry but its
+        # line, so the check's memo can go by them instead of hashing every entry again.
+        self._catalogs: dict[str, tuple[bytes, Catalog, Sequence[bytes] | None]] = {}
         self._fuzzy: tuple[tuple[str, ...], CandidateIndex] | None = None
         self.messages = Messages()
 
@@ -158,11 +161,21 @@ class Workspace:
         return self._catalog(data, display)
 
     def remember_catalog(self, display: str, data: bytes, catalog: Catalog,
-                         digest: bytes | None = None) -> None:
+                         digest: bytes | None = None,
+                         blocks: Sequence[bytes] | None = None) -> None:
         """``catalog`` is what ``parse_po_bytes(data, display)`` gives: the next read of
         a file holding ``data`` returns it without parsing. ``digest``: the caller's
-        ``content_digest(data)``, if it has it (a catalog is megabytes to hash again)."""
-        self._catalogs[display] = (digest or content_digest(data), catalog)
+        ``content_digest(data)``, if it has it (a catalog is megabytes to hash again).
+        ``blocks``: ``block_digest`` of each of ``data``'s blocks, header first, if known."""
+        if blocks is not None and len(blocks) != len(catalog.entries) + 1:
+            blocks = None
+        self._catalogs[display] = (digest or content_digest(data), catalog, blocks)
+
+    def block_digests(self, catalog: Catalog) -> Sequence[bytes] | None:
+        """The digests of ``catalog``'s blocks in its file, header first, when update
+        remembered them with this very parse; else None."""
+        known = self._catalogs.get(catalog.path)
+        return known[2] if known is not None and known[1] is catalog else None
 
     def _catalog(self, data: bytes, display: str) -> Catalog:
         known = self._catalogs.get(display)
@@ -170,7 +183,7 @@ class Workspace:
         if known is not None and known[0] == digest:
             return known[1]
         catalog = parse_po_bytes(data, display)
-        self._catalogs[display] = (digest, catalog)
+        self._catalogs[display] = (digest, catalog, None)
         return catalog
 
     # --- update's fuzzy matching ------------------------------------------------------

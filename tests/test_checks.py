@@ -510,3 +510,46 @@ def test_remembered_findings_follow_their_entry_and_nothing_else(
     assert [f.location.line for f in once_more.findings if f.location
             and "/es/" in f.location.path and f.location.line > moved[0].location.line
             ] and once_more != again
+
+
+def test_the_build_remembers_findings_by_the_blocks_update_hashed(
+        make_root: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a build, update has hashed every block of every catalog: the memo goes by
+    those digests (no entry hashed again), with the same findings as without a memo."""
+    import pipeline.stages.check as checks
+    from pipeline.stages.extract import extract
+    from pipeline.stages.update import UpdateMemo, update_catalogs
+    from pipeline.workspace import Workspace
+
+    root = make_root("qa-findings")
+    config = load_config(root)
+    kept = UpdateMemo()
+
+    def updated() -> Workspace:
+        ws = Workspace()
+        extract(config, ws=ws)
+        update_catalogs(config, remember=True, memo=kept, ws=ws)
+        return ws
+
+    memo: dict[str, Any] = {}
+    first = run_checks(config, memo=memo, ws=updated())
+    assert first == run_checks(config)
+    assert {len(key) for keys in memo.values() for key in keys} == {32}
+    calls = []
+    real = checks.check_entry
+
+    def counted(entry: Entry, ctx: Any, *args: Any) -> list[Any]:
+        calls.append(entry.msgid)
+        return real(entry, ctx, *args)
+
+    monkeypatch.setattr(checks, "check_entry", counted)
+    assert run_checks(config, memo=memo, ws=updated()) == first
+    assert calls == []
+    # A translator's comment on the first Spanish entry moves every later line.
+    po = root / "locales/es/LC_MESSAGES/messages.po"
+    text = po.read_text(encoding="utf-8")
+    head, sep, rest = text.partition('\n\n#')
+    po.write_text(head + sep[:-1] + "# reviewed by Ana\n#" + rest, encoding="utf-8")
+    again = run_checks(config, memo=memo, ws=updated())
+    assert len(calls) == 1
+    assert again == run_checks(config)

@@ -462,7 +462,8 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
                 parsed = before.catalog
         if parsed is not None:
             ws.remember_catalog(summary.path, done.data, parsed,
-                                done.memo.digest if done.memo is not None else None)
+                                done.memo.digest if done.memo is not None else None,
+                                done.memo.blocks.digests if done.memo is not None else None)
         results.append(replace(summary, written=written))
     return results
 

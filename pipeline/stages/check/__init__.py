@@ -143,7 +143,8 @@ def validate_ignore(codes: Iterable[str], where: str, config_file: str | None = 
 
 
 # What an entry's findings were, by a digest of the entry (all but its line) and of the
-# check context: (the entry's line then, its findings).
+# check context, or by both digests of the context and of the entry's block in its file:
+# (the entry's line then, its findings).
 Memo = dict[bytes, tuple[int, tuple[Finding, ...]]]
 
 
@@ -194,11 +195,17 @@ def check_catalog(config: Config, lang: Lang, catalog: Catalog, *,
     checked = 0
     known = memo or {}
     now: Memo = {}
-    for entry in catalog.entries:
+    # An entry's block in the file is all of the entry but its line, and update hashed
+    # every block already: keyed by that digest (after the context's), an entry is not
+    # hashed again (50,000 of them took 0.13 s of an edit's build). A block digest key is
+    # 32 bytes, an entry digest 16: the two kinds never meet.
+    blocks = ws.block_digests(catalog) if ws is not None else None
+    prefix = context.digest()
+    for n, entry in enumerate(catalog.entries):
         if not should_check(entry, fuzzy):
             continue
         checked += 1
-        key = _entry_digest(context, entry)
+        key = prefix + blocks[n + 1] if blocks is not None else _entry_digest(context, entry)
         seen = known.get(key)
         if seen is None:
             found = tuple(check_entry(entry, ctx))
