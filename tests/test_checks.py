@@ -462,18 +462,11 @@ def test_length_ratio_tolerance_per_language(make_root: Any) -> None:
         load_config(root)
 
 
-def test_remembered_findings_follow_their_entry_and_nothing_else(
-        make_root: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The build's memo: an unchanged entry is not checked again, and the findings are
-    exactly those of a run without the memo, at today's line, even after lines move."""
+def checked_entries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The msgids the check checks from now on (its memo's misses), in order."""
     import pipeline.stages.check as checks
 
-    root = make_root("qa-findings")
-    config = load_config(root)
-    memo: dict[str, Any] = {}
-    first = run_checks(config, memo=memo)
-    assert first.findings and set(memo) == {lang.code for lang in config.languages}
-    calls = []
+    calls: list[str] = []
     real = checks.check_entry
 
     def counted(entry: Entry, ctx: Any, *args: Any) -> list[Any]:
@@ -481,6 +474,19 @@ def test_remembered_findings_follow_their_entry_and_nothing_else(
         return real(entry, ctx, *args)
 
     monkeypatch.setattr(checks, "check_entry", counted)
+    return calls
+
+
+def test_remembered_findings_follow_their_entry_and_nothing_else(
+        make_root: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build's memo: an unchanged entry is not checked again, and the findings are
+    exactly those of a run without the memo, at today's line, even after lines move."""
+    root = make_root("qa-findings")
+    config = load_config(root)
+    memo: dict[str, Any] = {}
+    first = run_checks(config, memo=memo)
+    assert first.findings and set(memo) == {lang.code for lang in config.languages}
+    calls = checked_entries(monkeypatch)
     assert run_checks(config, memo=memo) == first
     assert calls == []
     # A translator adds a comment at the top of the Spanish entries (every later line
@@ -516,7 +522,6 @@ def test_the_build_remembers_findings_by_the_blocks_update_hashed(
         make_root: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """In a build, update has hashed every block of every catalog: the memo goes by
     those digests (no entry hashed again), with the same findings as without a memo."""
-    import pipeline.stages.check as checks
     from pipeline.stages.extract import extract
     from pipeline.stages.update import UpdateMemo, update_catalogs
     from pipeline.workspace import Workspace
@@ -535,14 +540,7 @@ def test_the_build_remembers_findings_by_the_blocks_update_hashed(
     first = run_checks(config, memo=memo, ws=updated())
     assert first == run_checks(config)
     assert {len(key) for keys in memo.values() for key in keys} == {32}
-    calls = []
-    real = checks.check_entry
-
-    def counted(entry: Entry, ctx: Any, *args: Any) -> list[Any]:
-        calls.append(entry.msgid)
-        return real(entry, ctx, *args)
-
-    monkeypatch.setattr(checks, "check_entry", counted)
+    calls = checked_entries(monkeypatch)
     assert run_checks(config, memo=memo, ws=updated()) == first
     assert calls == []
     # A translator's comment on the first Spanish entry moves every later line.
