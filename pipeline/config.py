@@ -46,6 +46,9 @@ class LanguageConfig:
     length_ratio: tuple[float, float] | None = None  # check 'length-ratio' bounds
 
 
+_NO_LANGUAGE_CONFIG = LanguageConfig()  # a language without its own table (immutable)
+
+
 @dataclass(frozen=True, slots=True)
 class A11yConfig:
     standard: str = "WCAG2AA"
@@ -127,7 +130,9 @@ class Config:
             return str(path)
 
     def lang_config(self, lang: Lang) -> LanguageConfig:
-        return self.language.get(lang.code, LanguageConfig())
+        # Not ``get(code, LanguageConfig())``: that made a default every call (5,000 per
+        # render at 1,000 pages, for the source language, which has no table).
+        return self.language.get(lang.code, _NO_LANGUAGE_CONFIG)
 
     def completeness_threshold(self, lang: Lang) -> float:
         own = self.lang_config(lang).completeness
