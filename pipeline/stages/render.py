@@ -764,12 +764,20 @@ def sitemap_xml(entries: Iterable[tuple[str, Sequence[tuple[str, str]]]]) -> str
     """``<urlset>`` with one ``<url>`` per page and its ``xhtml:link`` alternates."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}">']
+    # A page's versions share one list of alternates (``_sitemap_entries``): its lines
+    # are written once, not once per language (escaping them took 0.1 s at 1,000 pages).
+    # By identity: each list is held here with its text, so no other takes its id.
+    written: dict[int, tuple[Sequence[tuple[str, str]], str]] = {}
     for loc, alternates in entries:
         lines.append("<url>")
         lines.append(f"<loc>{xml_escape(loc)}</loc>")
-        for hreflang, href in alternates:
-            lines.append(f'<xhtml:link rel="alternate" hreflang={quoteattr(hreflang)} '
-                         f"href={quoteattr(href)}/>")
+        known = written.get(id(alternates))
+        if known is None:
+            known = written[id(alternates)] = (alternates, "\n".join(
+                f'<xhtml:link rel="alternate" hreflang={quoteattr(hreflang)} '
+                f"href={quoteattr(href)}/>" for hreflang, href in alternates))
+        if known[1]:
+            lines.append(known[1])
         lines.append("</url>")
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"
