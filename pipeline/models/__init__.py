@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from pipeline.models.fastinit import fast_init
+
 Severity = Literal["error", "warning", "notice"]
 
 
@@ -23,6 +25,7 @@ def frozen_details(**values: Any) -> Mapping[str, Any]:
     return MappingProxyType(dict(values))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, order=True)
 class Location:
     """A place a person can open: a path relative to the content root and a 1-based line."""
@@ -39,6 +42,7 @@ class Location:
         return f"Location(path={self.path!r}, line={self.line!r})"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Segment:
     """One translatable message as extracted from the source."""
@@ -54,6 +58,7 @@ class Segment:
         return (self.msgctxt, self.msgid)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A problem found by a stage, rendered later by a reporter."""

@@ -17,11 +17,13 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from pipeline.models import Finding, Location
+from pipeline.models.fastinit import fast_init
 
 if TYPE_CHECKING:
     from pipeline.text.langs import Lang
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Counts:
     """What the formulas need; sums over sentences. Fields a language has no use for stay 0."""
@@ -109,6 +111,7 @@ class Target:
                 "origin": self.origin, "why": self.why}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SentenceScore:
     """One sentence as a reader of the language gets it, with where to change it."""

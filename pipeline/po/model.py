@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, replace
 
 from pipeline.models import Location
+from pipeline.models.fastinit import fast_init
 
 FUZZY = "fuzzy"
 # Translator comments written by `pipeline translate` start with this: pre-fill replaces
@@ -21,6 +22,7 @@ FUZZY = "fuzzy"
 PREFILL_MARK = "pre-filled by "
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One PO entry. ``line`` is the line of its ``msgid`` keyword in the file read."""

@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from markdown_it.token import Token
 
+from pipeline.models.fastinit import fast_init
 from pipeline.text.pages import markdown
 
 # The characters an inline rule of the dialect can start at (line breaks, escapes, code,
@@ -163,6 +164,7 @@ def fold(text: str) -> str:
 EMPHASIS = ("strong_open", "em_open", "code_inline")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TextFacts:
     """What the checks read of one message text, from one parse: the source side of an

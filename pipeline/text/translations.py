@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from pipeline.config import Config
 from pipeline.errors import PipelineError
 from pipeline.models import Location
+from pipeline.models.fastinit import fast_init
 from pipeline.po.model import Catalog, Entry
 from pipeline.text.catalogs import load_catalog
 from pipeline.text.langs import Lang
@@ -28,6 +29,7 @@ State = Literal["source", "translated", "outdated", "fallback"]
 KEPT_RESOLVED = 1 << 14
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Resolved:
     """One message as shown to a reader of ``lang``."""
