@@ -834,3 +834,26 @@ def test_a_split_render_writes_what_one_process_writes(
     assert split == alone
     assert _tree(two / "output") == _tree(one / "output")
     assert [p for p in (two / "output").rglob("*") if ".tmp-" in p.name] == []
+
+
+def test_the_paths_shown_are_those_config_rel_shows(make_root: MakeRoot) -> None:
+    """The renderer's paths, each folder read once, are ``config.rel``'s: a file that is
+    a symbolic link shown where it leads, the others by their resolved folder, a file
+    not yet written and a folder not yet made too."""
+    from pipeline.stages.render import _Paths
+
+    root = make_root("render-mini")
+    config = load_config(root)
+    render_site(config)
+    es = root / "output/build/ar"
+    (root / "elsewhere").mkdir()
+    (root / "elsewhere/page.html").write_text("<p>moved</p>")
+    os.symlink("../../../elsewhere/page.html", es / "linked.html")
+    os.symlink("../../../elsewhere", es / "folder")
+    os.symlink("ar", root / "output/build/ar-link")
+    paths = [*sorted(es.iterdir()), es / "not-yet.html", es / "folder/page.html",
+             root / "output/build/ar-link/linked.html", root / "output/build/new/a.html",
+             root / "output/build/index.html"]
+    shown = _Paths(config)
+    assert [shown.rel(p) for p in paths] == [config.rel(p) for p in paths]
+    assert shown.rel(es / "linked.html") == "elsewhere/page.html"
