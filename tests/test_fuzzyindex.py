@@ -129,6 +129,38 @@ def test_languages_share_a_scan_and_find_what_their_own_scan_finds(
     assert shared_scans[0] == len(queries) and shared_scans[1] < len(queries) // 2
 
 
+def test_an_edits_few_queries_share_one_scan_across_languages(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # An edit: a few new msgids, answered without the ranking (no postings built), and
+    # scanned once for every language merged from the same old msgids, with the answers
+    # of a scan of every old msgid of the language's own.
+    entries = pool(600)
+    rng = random.Random(7)
+    languages = [[e if n not in gaps else Entry(msgid=e.msgid) for n, e in enumerate(entries)]
+                 for gaps in (set(rng.sample(range(600), 150)) for _ in range(3))]
+    queries = [edited(e.msgid, rng) for e in rng.sample(entries, 3)]
+    ws = Workspace()
+    store = ws.fuzzy_index(tuple(e.msgid for e in entries))
+    scans: list[float] = []
+    real = store.within
+
+    def counted(size: int, floor: float) -> Any:
+        scans.append(floor)
+        return real(size, floor)
+
+    monkeypatch.setattr(store, "within", counted)
+    for own in languages:
+        shared = _Matcher(own, queries=len(queries), index=ws.fuzzy_index)
+        assert shared.index is None and shared.store is store
+        everything = _Matcher(own)
+        monkeypatch.setattr(everything.store, "within", lambda size, floor, s=everything.store:
+                            (s.encoded, list(range(s.size))))
+        for query in queries:
+            assert shared.best(query) == everything.best(query)
+    assert len(scans) == len(queries)  # the first language's
+    assert store._postings is None
+
+
 @given(st.binary(min_size=1, max_size=60), st.binary(min_size=1, max_size=60),
        st.floats(min_value=0.6, max_value=1.0))
 def test_a_string_the_length_window_leaves_out_cannot_reach_the_floor(

@@ -69,10 +69,9 @@ class CandidateIndex:
 
     def __init__(self, msgids: Sequence[str]):
         self.size = len(msgids)
-        self.postings: dict[str, list[int]] = {}
-        for number, msgid in enumerate(msgids):
-            for token in tokens(msgid):
-                self.postings.setdefault(token, []).append(number)
+        # Made at the first ranking: a merge of a few new msgids (an edit) only scans,
+        # through ``within`` and ``scans``, which it shares with the next language.
+        self._postings: dict[str, list[int]] | None = None
         self._ranked: dict[str, list[int] | None] = {}
         self.msgids = msgids
         # A query's exact scan over every msgid, shared by the languages
@@ -81,6 +80,16 @@ class CandidateIndex:
         self._encoded: list[bytes] | None = None
         # ``encoded`` sorted by length, their numbers and lengths (``within``).
         self._by_length: tuple[list[bytes], list[int], list[int]] | None = None
+
+    @property
+    def postings(self) -> dict[str, list[int]]:
+        """Each token's msgid numbers, in order."""
+        if self._postings is None:
+            self._postings = {}
+            for number, msgid in enumerate(self.msgids):
+                for token in tokens(msgid):
+                    self._postings.setdefault(token, []).append(number)
+        return self._postings
 
     @property
     def encoded(self) -> list[bytes]:
@@ -113,7 +122,8 @@ class CandidateIndex:
         query = tokens(msgid)
         result: list[int] | None = None
         if len(query) >= SHORT_TOKENS:
-            found = sorted((self.postings[t] for t in query if t in self.postings), key=len)
+            by_token = self.postings
+            found = sorted((by_token[t] for t in query if t in by_token), key=len)
             common = max(self.size // COMMON_SHARE, 10)
             ranking = [p for p in found if len(p) <= common] or found
             # The rarest tokens, up to a budget of postings: an edited paragraph keeps

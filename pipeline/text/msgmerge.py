@@ -65,7 +65,8 @@ class _Matcher:
     similarity then serves as the cut-off, so the scan only returns entries that could
     beat it. The cut-off comes only from a candidate that could itself win (one that
     shares a 4-gram), so the index changes the time, never the answer: a few queries
-    (an edited paragraph) are answered without it, as building it costs more than them.
+    (an edited paragraph) are answered without its ranking, as building its postings
+    costs more than them. Their scans are kept on it all the same, for the next language.
     """
 
     def __init__(self, candidates: Iterable[Entry], queries: int | None = None,
@@ -74,13 +75,16 @@ class _Matcher:
         numbered = [(n, e) for n, e in enumerate(entries) if e.msgid and _first_form(e)]
         self.pool = [e for _, e in numbered]
         self.numbered = {n: position for position, (n, _) in enumerate(numbered)}
+        # Every old msgid, encoded and scanned once for all languages merged from the
+        # same old msgids (``index`` from the workspace hands the same one back): an
+        # edit's new paragraph was scanned against 12,000 msgids once per language.
+        self.store = index(tuple(e.msgid for e in entries))
+        encoded = self.store.encoded
+        self.keys = [encoded[n] for n, _ in numbered]
+        # Ranked candidates for the scan's cut-off: worth their postings for many queries.
         self.index: CandidateIndex | None = None
         if len(self.pool) > INDEX_MIN and (queries is None or queries >= INDEX_QUERIES):
-            self.index = index(tuple(e.msgid for e in entries))
-            encoded = self.index.encoded  # the same bytes for every language's matcher
-            self.keys = [encoded[n] for n, _ in numbered]
-        else:
-            self.keys = [e.msgid.encode("utf-8") for e in self.pool]
+            self.index = self.store
         self._grams: dict[int, frozenset[str]] = {}
 
     def _grams_of(self, position: int) -> frozenset[str]:
@@ -96,21 +100,17 @@ class _Matcher:
     def _scan(self, msgid: str, target: bytes, floor: float) -> list[int]:
         """The pool's positions whose similarity to ``target`` is at least ``floor``.
 
-        With the index, the scan runs over every old msgid and is kept on the index: the
-        next language's matcher (the same old msgids, mostly the same translated ones)
-        takes its answer from there when its floor is not lower, instead of scanning
-        again (at 5,000 pages, 54,000 msgids x 341 edited paragraphs a language)."""
-        if self.index is None:
-            return [position for _, _, position in process.extract(
-                target, self.keys, scorer=Indel.normalized_similarity, score_cutoff=floor,
-                limit=None)]
-        scanned = self.index.scans.get(msgid)
+        The scan runs over every old msgid and is kept on the store: the next
+        language's matcher (the same old msgids, mostly the same translated ones) takes
+        its answer from there when its floor is not lower, instead of scanning again (at
+        5,000 pages, 54,000 msgids x 341 edited paragraphs a language)."""
+        scanned = self.store.scans.get(msgid)
         if scanned is None or scanned[0] > floor:
             # Only the msgids of a length that can reach the floor: the scorer rejects
             # the others at once too, but handing it all 54,000 msgids of a 5,000-page
             # site for each of 341 edited paragraphs was most of a drift update's time.
-            keys, numbers = self.index.within(len(target), floor)
-            scanned = self.index.scans[msgid] = (floor, [
+            keys, numbers = self.store.within(len(target), floor)
+            scanned = self.store.scans[msgid] = (floor, [
                 (numbers[at], score) for _, score, at in process.extract(
                     target, keys, scorer=Indel.normalized_similarity,
                     score_cutoff=floor, limit=None)])
