@@ -385,6 +385,17 @@ def test_streamed_report_json_is_the_same_text(value: object) -> None:
     assert "".join(iter_dumps(_streamed(value))) == expected
 
 
+def test_a_long_streamed_list_is_the_same_text_across_its_chunks() -> None:
+    # Written some items at a time: chunks of short and of long items, one holding a
+    # float the fast writer does not write as the standard library does (1e-05).
+    items: list[object] = [{"n": n, "text": "é\n" * (n % 7) * 300, "list": [n, None]}
+                           for n in range(3000)]
+    items[1500] = {"small": 0.00001, "nested": [{"deep": "x"}]}
+    items[2999] = []
+    value = {"findings": items, "summary": {"count": 3000}}
+    assert "".join(iter_dumps(_streamed(value))) == _standard(value)
+
+
 # --- a page's fingerprint reads what a reader is shown ------------------------------------
 
 
