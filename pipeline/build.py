@@ -55,6 +55,7 @@ from pipeline.infra.fsutil import (
 from pipeline.infra.lock import root_lock
 from pipeline.infra.memory import release_free_memory
 from pipeline.infra.workload import (
+    Later,
     Pending,
     cpus,
     fewer_collections,
@@ -331,6 +332,9 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # first build only), is written by a child meanwhile: extract runs on one CPU.
     dictionary = meanwhile(partial(ensure_dictionary, config),
                            fork=not dictionary_written(config))
+    # Readability's child when started before the fingerprints, and what it waits for.
+    early: Pending[_Aside] | None = None
+    to_score: Later[tuple[list[str], bool]] | None = None
     try:
         log("extract", "extracting pages and templates")
         # The template as the last build's extract wrote it, in this code's layout.
@@ -363,18 +367,32 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
 
         log("check", "checking translations")
 
+        slugs = [p.slug for p in extracted.pages]
+        inputs = _advice_inputs(config)
+        # After an edit, readability's child (below) is started now, before the pages'
+        # fingerprints say which pages to score: it reads its cache part and moves every
+        # page's results to today's catalog lines meanwhile, on the CPU this process's
+        # fingerprints leave idle (after an edit that moves catalog lines, the build
+        # then waited 0.35-0.4 s for that child at the end of the render).
+        if cpus() >= 2 and hasattr(os, "fork") and cache.fingerprints \
+                and cache.readability_key == inputs:
+            to_score = Later()
+            early = meanwhile(partial(_readability_aside, config, cache, ws, slugs, inputs,
+                                      to_score, None, True))
+            to_score.forked()
         # Not kept: the renderer and readability make their own (a big site's are tens of MB).
         listings: dict[tuple[str, str], str] = {}
         fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, {
             lang.code: Translations.load(config, lang, ws) for lang in config.all_languages},
             listings)
-        slugs = [p.slug for p in extracted.pages]
         same_pages = set(cache.fingerprints) == set(fingerprints)
         changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
-        inputs = _advice_inputs(config)
         rescore = changed if cache.readability_key == inputs else slugs
     except BaseException:
         dictionary.stop()
+        if early is not None and to_score is not None:
+            early.stop()
+            to_score.close()
         raise
     dictionary.result()
     # Readability reads nothing the check and the renderer make. An edit's share (a
@@ -389,8 +407,16 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # 2.2 GB.
     aside_now = (cpus() >= 2
                  and len(rescore) * len(config.all_languages) < READABILITY_SPLIT_PAGES)
-    aside = meanwhile(partial(_readability_aside, config, cache, ws, slugs, rescore, inputs,
-                              same_pages, None if aside_now else log), fork=aside_now)
+    if early is not None and to_score is not None and aside_now:
+        to_score.send((rescore, same_pages))
+        aside = early
+    else:
+        if early is not None and to_score is not None:  # too many pages to score beside
+            early.stop()                                # the check and the render
+            to_score.close()
+        aside = meanwhile(partial(_readability_aside, config, cache, ws, slugs, inputs,
+                                  lambda: (rescore, same_pages), None if aside_now else log),
+                          fork=aside_now)
     ahead: Pending[Staged | None] | None = None
     ahead_folder = config.output_dir / f".site-ahead.tmp-{os.getpid()}"
     try:
@@ -563,13 +589,14 @@ class _Aside:
 
 
 def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
-                       rescore: list[str], inputs: str, same_pages: bool, log: Log | None
-                       ) -> _Aside:
+                       inputs: str, plan: Callable[[], tuple[list[str], bool]],
+                       log: Log | None, early: bool = False) -> _Aside:
     """``_readability``, in a child (``log`` None: its messages are kept for the
     parent to log when it takes the result) or here."""
     logged: list[tuple[str, str]] = []
-    result = _readability(config, cache, ws, slugs, rescore, inputs, same_pages,
-                          log or (lambda stage, message: logged.append((stage, message))))
+    result = _readability(config, cache, ws, slugs, inputs, plan,
+                          log or (lambda stage, message: logged.append((stage, message))),
+                          early=early)
     return _Aside(result, cache.readability_key, cache.readability_shown,
                   cache.files("readability"), tuple(logged))
 
@@ -588,12 +615,22 @@ def _adopt_readability(cache: BuildCache, ws: Workspace, aside: _Aside, log: Log
 
 
 def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
-                 rescore: list[str], inputs: str, same_pages: bool, log: Log
-                 ) -> ReadabilityResult:
-    """Score the ``rescore`` pages, reuse the cache's results for the rest, write the
-    reports and the cache's part (keyed by the advice's ``inputs``); returns the results
-    without what only the reports show."""
-    if not load_part(config.output_dir, cache, "readability"):
+                 inputs: str, plan: Callable[[], tuple[list[str], bool]], log: Log, *,
+                 early: bool = False) -> ReadabilityResult:
+    """Score the pages ``plan`` gives (with whether the site has the same pages as
+    the last build), reuse the cache's results for the rest, write the reports and the
+    cache's part (keyed by the advice's ``inputs``); returns the results without what
+    only the reports show. ``early``: started before ``plan`` can answer (it waits for
+    it), so every page's results are moved to today's catalog lines first."""
+    loaded = load_part(config.output_dir, cache, "readability")
+    entries = PoLocator(config, ws) if early else None
+    relocated: dict[str, tuple[PageReadability, ...]] = {}
+    if entries is not None and loaded:
+        with paused_gc():  # a hundred thousand new objects, no cycles
+            relocated = {slug: tuple(relocate(p, entries) for p in cache.readability.get(
+                slug, ())) for slug in slugs}
+    rescore, same_pages = plan()
+    if not loaded:
         rescore = slugs  # the last results cannot be read: every page is scored again
     cache.readability_key = inputs
     log("readability", f"scoring {len(rescore)} page(s)")
@@ -601,7 +638,8 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     # The last stage to read a message (the a11y stage traces findings to catalog
     # entries, not messages): room for the reports and the cache's parts.
     ws.release_messages()
-    entries = PoLocator(config, ws)
+    if entries is None:
+        entries = PoLocator(config, ws)
     by_slug: dict[str, tuple[PageReadability, ...]] = {}
     # Unchanged pages whose catalog lines moved since the last build showed them (not
     # since they were scored: a page once moved would be rendered again in every build).
@@ -612,7 +650,8 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
         for slug in slugs:
             if slug not in rescore:
                 before = cache.readability.get(slug, ())
-                by_slug[slug] = tuple(relocate(p, entries) for p in before)
+                by_slug[slug] = relocated[slug] if slug in relocated else tuple(
+                    relocate(p, entries) for p in before)
                 shown[slug] = _shown(by_slug[slug])
                 if shown[slug] != shown_before.get(slug):
                     moved.add(slug)

@@ -493,6 +493,79 @@ def test_a_build_stopped_while_readability_runs_aside_leaves_no_child(
     assert manifest.read_bytes() == before
 
 
+def noting_sends(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What the build sends its readability child once the fingerprints are known
+    (``workload.Later.send``), after "started" for each child started to wait for it,
+    in a list that fills as it builds."""
+    sent: list[object] = []
+    real = build_module.Later
+
+    class Noting(real):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            sent.append("started")
+            super().__init__()
+
+        def send(self, value: Any) -> None:
+            sent.append(value)
+            super().send(value)
+
+    monkeypatch.setattr(build_module, "Later", Noting)
+    return sent
+
+
+def test_a_build_stopped_while_readability_waits_for_its_pages_leaves_no_child(
+        make_root: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an edit, readability's child starts before the fingerprints and waits for
+    the pages to score: a signal meanwhile ends it too."""
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.",
+                                             "Eye drops can help you a lot."))
+    assert_stopped_at_leaves_no_child(root, monkeypatch, "page_fingerprints")
+
+
+def test_too_many_pages_to_score_beside_the_render_are_scored_here(
+        make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child started before the fingerprints is let go when they say too many
+    pages are to be scored for a child beside the check and the render: they are scored
+    after the render here, and the outputs are a one-process build's."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    alone = tmp_path / "alone"
+    shutil.copytree(root, alone, symlinks=True)
+    for copy in (root, alone):
+        page = copy / PAGE
+        page.write_text(page.read_text().replace("Eye drops can help.",
+                                                 "Eye drops can help you a lot."))
+    sent = noting_sends(monkeypatch)
+    monkeypatch.setattr(build_module, "READABILITY_SPLIT_PAGES", 1)
+    build(load_config(root), defer_a11y=True)
+    assert sent == ["started"]  # then stopped: nothing sent
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    monkeypatch.setattr(build_module, "cpus", lambda: 1)
+    build(load_config(alone), defer_a11y=True)
+    assert reports(root) == reports(alone) and tree(root) == tree(alone)
+
+
+def test_an_edits_readability_child_gets_the_pages_to_score_once_known(
+        make_root: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an edit the child is started before the fingerprints; it is sent the edited
+    page alone, and the build in which the site's pages are the same."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    sent = noting_sends(monkeypatch)
+    build(load_config(root), defer_a11y=True)
+    assert sent == []  # a first build: every page scored, after the render
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.",
+                                             "Eye drops can help you a lot."))
+    build(load_config(root), defer_a11y=True)
+    assert sent == ["started", (["dry-eye"], True)]
+
+
 def assert_an_edit_scores_every_page(root: Path, tmp_path: Path) -> None:
     """After an edit, the build scores both pages of build-site (not the edited one
     alone), and its reports and the next cache are a cold build's."""

@@ -255,6 +255,49 @@ def test_meanwhile_stopped_leaves_no_child() -> None:
     assert gc.get_freeze_count() == 0
 
 
+def test_a_child_started_now_takes_a_value_sent_later(tmp_path: Path) -> None:
+    """The child does what it can first (here: writes a file), then waits for the value
+    this process sends once it has made it; a child that fails after that costs only
+    time (the work runs here, with the value sent); nothing sent: the child fails, and
+    this process, which stops it, is left with no child."""
+    def work(later: workload.Later[int]) -> tuple[int, int]:
+        (tmp_path / f"before-{os.getpid()}").write_text("started")
+        return os.getpid(), later() * 2
+
+    later: workload.Later[int] = workload.Later()
+    pending = workload.meanwhile(partial(work, later))
+    later.forked()
+    started = time.monotonic()
+    while not any(tmp_path.glob("before-*")) and time.monotonic() - started < 10:
+        time.sleep(0.01)  # the child is under way before the value exists
+    later.send(21)
+    pid, value = pending.result()
+    assert pid != PARENT and value == 42
+
+    def fails_after_reading(later: workload.Later[int]) -> tuple[int, int]:
+        value = later()
+        if os.getpid() != PARENT:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return os.getpid(), value
+
+    later = workload.Later()
+    pending = workload.meanwhile(partial(fails_after_reading, later))
+    later.forked()
+    later.send(5)
+    assert pending.result() == (PARENT, 5)
+
+    never: workload.Later[int] = workload.Later()
+    pending = workload.meanwhile(partial(work, never))
+    never.forked()
+    with pytest.raises(RuntimeError):
+        never()  # here, nothing was sent: no value to make up
+    never.close()
+    pending.stop()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert gc.get_freeze_count() == 0
+
+
 def test_meanwhile_fresh_runs_in_a_new_interpreter(tmp_path: Path) -> None:
     """``fresh``: a new interpreter, not a fork (it has not imported what this one has),
     whose side effects and value come back; a failure there costs only time."""

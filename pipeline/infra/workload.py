@@ -244,6 +244,47 @@ def meanwhile(function: Callable[[], R], *, fork: bool = True,
     return Pending(function, _start(lambda: (function(),)))
 
 
+class Later(Generic[T]):
+    """A value a child forked now (``meanwhile``) needs only later, once this process has
+    made it: the child starts on what it can do without it, then calls this, which
+    waits for the value through a pipe. Called in this process (the child failed, or
+    none was started, and the work is done here) it returns the value sent."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        self._sent: tuple[T] | None = None
+        self._here = os.getpid()  # the process that sends
+
+    def forked(self) -> None:
+        """This process's side, once the child is started: only the child reads."""
+        os.close(self._read)
+
+    def send(self, value: T) -> None:
+        """``value`` to the child (which may have failed meanwhile: it is then done here)."""
+        self._sent = (value,)
+        try:
+            with os.fdopen(self._write, "wb") as stream:
+                dump(value, stream)
+        except OSError:  # the child is gone: its work is done here, with the value kept
+            pass
+
+    def close(self) -> None:
+        """No value will come: the child stops waiting (a failure, which nobody reads)."""
+        with contextlib.suppress(OSError):
+            os.close(self._write)
+
+    def __call__(self) -> T:
+        if os.getpid() == self._here:
+            if self._sent is None:
+                raise RuntimeError("Later: called here before a value was sent")
+            return self._sent[0]
+        # The child: its copy of the write end would keep the pipe open.
+        os.close(self._write)
+        with os.fdopen(self._read, "rb") as stream:
+            value: T = pickle.load(stream)  # EOF (nothing sent): an error, as it must be
+        return value
+
+
 def serve() -> None:
     """A fresh interpreter's side of ``meanwhile(fresh=True)``: the work from stdin, its
     value (as a 1-tuple, as ``_start``'s children send it) to stdout."""
