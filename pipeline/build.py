@@ -390,8 +390,9 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         rescore = changed if cache.readability_key == inputs else slugs
     except BaseException:
         dictionary.stop()
-        if early is not None and to_score is not None:
+        if early is not None:
             early.stop()
+        if to_score is not None:
             to_score.close()
         raise
     dictionary.result()

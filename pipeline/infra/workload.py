@@ -258,20 +258,26 @@ class Later(Generic[T]):
     def forked(self) -> None:
         """This process's side, once the child is started: only the child reads."""
         os.close(self._read)
+        self._read = -1
 
     def send(self, value: T) -> None:
         """``value`` to the child (which may have failed meanwhile: it is then done here)."""
         self._sent = (value,)
+        write, self._write = self._write, -1
         try:
-            with os.fdopen(self._write, "wb") as stream:
+            with os.fdopen(write, "wb") as stream:
                 dump(value, stream)
         except OSError:  # the child is gone: its work is done here, with the value kept
             pass
 
     def close(self) -> None:
-        """No value will come: the child stops waiting (a failure, which nobody reads)."""
-        with contextlib.suppress(OSError):
-            os.close(self._write)
+        """No value will come: the child, if any, stops waiting (a failure, which nobody
+        reads); the pipe is closed on this side."""
+        for end in (self._write, self._read):
+            if end >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(end)
+        self._write = self._read = -1
 
     def __call__(self) -> T:
         if os.getpid() == self._here:
