@@ -553,7 +553,7 @@ def test_too_many_pages_to_score_beside_the_render_are_scored_here(
 def test_an_edits_readability_child_gets_the_pages_to_score_once_known(
         make_root: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """After an edit the child is started before the fingerprints; it is sent the edited
-    page alone, and the build in which the site's pages are the same."""
+    page alone to score, and that the site has the same pages as the last build."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     root = make_root("build-site")  # type: ignore[operator]
     sent = noting_sends(monkeypatch)
