@@ -423,11 +423,10 @@ def test_an_edit_rescored_and_a_translation_fixed_give_a_cold_builds_reports(
     assert reports(root) == reports(clean)
 
 
-def test_an_edits_readability_runs_beside_the_check_and_writes_the_same(
-        make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """After an edit, a child scores the page and writes the readability reports while
-    this process checks and renders (the second CPU was idle then); the outputs and the
-    next build are those of a build in one process."""
+def built_then_edited_twice(make_root: object, tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """build-site built, copied, and the same paragraph edited in both copies: the two
+    roots, for an edit's build compared with one in one process."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     root = make_root("build-site")  # type: ignore[operator]
     build(load_config(root), defer_a11y=True)
@@ -437,6 +436,15 @@ def test_an_edits_readability_runs_beside_the_check_and_writes_the_same(
         page = copy / PAGE
         page.write_text(page.read_text().replace("Eye drops can help.",
                                                  "Eye drops can help you a lot."))
+    return root, alone
+
+
+def test_an_edits_readability_runs_beside_the_check_and_writes_the_same(
+        make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an edit, a child scores the page and writes the readability reports while
+    this process checks and renders (the second CPU was idle then); the outputs and the
+    next build are those of a build in one process."""
+    root, alone = built_then_edited_twice(make_root, tmp_path, monkeypatch)
     pids = tmp_path / "pids.txt"
     real = build_module._readability
 
@@ -530,15 +538,7 @@ def test_too_many_pages_to_score_beside_the_render_are_scored_here(
     """The child started before the fingerprints is let go when they say too many
     pages are to be scored for a child beside the check and the render: they are scored
     after the render here, and the outputs are a one-process build's."""
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    root = make_root("build-site")  # type: ignore[operator]
-    build(load_config(root), defer_a11y=True)
-    alone = tmp_path / "alone"
-    shutil.copytree(root, alone, symlinks=True)
-    for copy in (root, alone):
-        page = copy / PAGE
-        page.write_text(page.read_text().replace("Eye drops can help.",
-                                                 "Eye drops can help you a lot."))
+    root, alone = built_then_edited_twice(make_root, tmp_path, monkeypatch)
     sent = noting_sends(monkeypatch)
     monkeypatch.setattr(build_module, "READABILITY_SPLIT_PAGES", 1)
     build(load_config(root), defer_a11y=True)
