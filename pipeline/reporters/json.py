@@ -139,7 +139,7 @@ def _pieces(value: Any, newline: str) -> Iterator[str]:
             opening = ","
             # The next chunk about STREAMED_BYTES of text, as long as the items go on
             # being as long as these: the stream never holds much more at once.
-            size = max(1, min(1024, STREAMED_BYTES * len(chunk) // len(text)))
+            size = max(1, min(256, STREAMED_BYTES * len(chunk) // len(text)))
         yield "[]" if opening == "[" else newline + "]"
     elif (type(value) is dict and value and all(type(k) is str for k in value)
           and _holds_streamed(value)):
