@@ -64,13 +64,14 @@ def split_blocks(text: str) -> list[str] | None:
     return text[:-1].split("\n\n") if text.endswith("\n") else None
 
 
-def block_starts(blocks: Sequence[str]) -> list[int]:
-    """The first line of each block."""
+def block_starts(blocks: Sequence[str] | Sequence[bytes]) -> list[int]:
+    """The first line of each block, as text or as bytes (update keeps the blocks it
+    takes from the old file undecoded)."""
     starts = []
     line = 1
     for block in blocks:
         starts.append(line)
-        line += block.count("\n") + 2
+        line += (block.count("\n") if isinstance(block, str) else block.count(b"\n")) + 2
     return starts
 
 

@@ -36,6 +36,7 @@ from pipeline.po.blocks import (
     BlockIndex,
     Reused,
     block_digest,
+    block_starts,
     file_blocks,
     parse_blocks,
     read_blocks,
@@ -418,7 +419,7 @@ def update_catalogs(config: Config, languages: tuple[Lang, ...] | None = None,
         new_memo: CatalogMemo | None = None
         if memo is not None:
             kept = (base, kept_blocks) if reuse is not None and kept_blocks is not None else None
-            parsed, new_memo = _parsed_and_memo(blocks, _starts(pieces), display, merged,
+            parsed, new_memo = _parsed_and_memo(blocks, block_starts(pieces), display, merged,
                                                 kept, same, forms, data,
                                                 memo.template.digest if memo.template
                                                 else b"")
@@ -502,16 +503,6 @@ def _counts(po: Catalog | None, merged: Merged) -> tuple[int, int, int]:
         sum(1 for e in entries if e.obsolete and e.key in before
             and not before[e.key].obsolete),
     )
-
-
-def _starts(pieces: Sequence[bytes]) -> list[int]:
-    """``block_starts`` of blocks given as bytes (a kept block is not decoded)."""
-    starts = []
-    line = 1
-    for piece in pieces:
-        starts.append(line)
-        line += piece.count(b"\n") + 2
-    return starts
 
 
 def _parsed_and_memo(blocks: list[str], starts: list[int], display: str, merged: Merged,
