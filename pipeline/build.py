@@ -886,7 +886,7 @@ def _relocator(config: Config, ws: Workspace) -> Callable[[Finding], Finding]:
                        if r.path.startswith(config.pages + "/") or r.path == config.file
                        or r.path.startswith(config.templates + "/")), None)
         where = entries.locate(lang, source) if source else None
-        return replace(finding, location=where) if where else finding
+        return finding.moved_to(where) if where else finding
 
     return relocate
 

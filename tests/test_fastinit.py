@@ -125,3 +125,18 @@ def test_the_pipelines_classes_keep_their_parameters(cls: type[Any]) -> None:
             assert repr(p.default) == "<factory>"
         else:
             assert p.default is inspect.Parameter.empty
+
+
+def test_a_finding_moved_is_the_finding_replace_makes() -> None:
+    """``Finding.moved_to`` copies every field but the location: a field added to
+    ``Finding`` and not to it fails here."""
+    values: dict[str, Any] = {f.name: f"value of {f.name}" for f in dataclasses.fields(Finding)}
+    values["location"] = Location("locales/fr/LC_MESSAGES/messages.po", 12)
+    finding = Finding(**values)
+    there = Location("locales/fr/LC_MESSAGES/messages.po", 14)
+    moved = finding.moved_to(there)
+    assert moved == dataclasses.replace(finding, location=there)
+    assert [getattr(moved, f.name) is getattr(finding, f.name)
+            for f in dataclasses.fields(Finding) if f.name != "location"] == [True] * (
+        len(values) - 1)
+    assert moved.location is there and finding.moved_to(None).location is None

@@ -220,6 +220,26 @@ def test_a_catalog_is_parsed_again_only_when_its_bytes_change(
     assert workspace.Workspace().read_po(path, "x.po") is not changed  # nothing global
 
 
+def test_a_catalog_update_remembered_is_the_builds_until_released(
+        make_root: MakeRoot) -> None:
+    """What update wrote and remembered is what every later stage of the build reads,
+    even if a translator saves the file meanwhile; once the catalogs are released, the
+    file as saved."""
+    root = make_root("translated")
+    path = next((root / "locales").rglob("*.po"))
+    data = path.read_bytes()
+    ws = workspace.Workspace()
+    written = ws.parse_po(data, "x.po")
+    ws.remember_catalog("x.po", data, written)
+    path.write_bytes(data + b'\nmsgid "saved meanwhile"\nmsgstr ""\n')
+    assert ws.read_po(path, "x.po") is written
+    assert ws.read_po_stamped(path, "x.po")[0].entries[-1].msgid == "saved meanwhile"
+    assert ws.read_po(path, "x.po").entries[-1].msgid == "saved meanwhile"  # read now
+    ws.remember_catalog("x.po", data, written)
+    ws.release_catalogs()
+    assert ws.read_po(path, "x.po").entries[-1].msgid == "saved meanwhile"
+
+
 def test_released_catalogs_are_parsed_again_but_those_kept(make_root: MakeRoot) -> None:
     root = make_root("translated")
     first, second = sorted((root / "locales").rglob("*.po"))[:2]

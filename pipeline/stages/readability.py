@@ -77,7 +77,7 @@ def relocate(page: PageReadability, entries: PoLocator) -> PageReadability:
             return f
         location = moved(f.location, f.related[0])
         if not f.details.get("also"):
-            return replace(f, location=location)
+            return f.moved_to(location)
         # A term's other uses: their entries moved too.
         also = [entries.locate(page.lang, Location(page.page, line)) or where
                 for where, line in zip(also_used(f), f.details["also_lines"], strict=True)]
