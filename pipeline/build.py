@@ -110,7 +110,6 @@ from pipeline.stages.render import RenderResult, render_site
 from pipeline.stages.update import UpdateMemo, update_catalogs
 from pipeline.text.glossary import GLOSSARY_FILE
 from pipeline.text.langs import Lang
-from pipeline.text.links import site_links
 from pipeline.text.pages import PARSER, Page
 from pipeline.text.translations import Completeness, PoLocator, Translations, page_messages
 from pipeline.workspace import Workspace
@@ -174,18 +173,19 @@ class _StageClock:
 
 def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
                       translations: dict[str, Translations],
-                      listings: dict[tuple[str, str], str] | None = None
-                      ) -> dict[str, str]:
+                      listings: dict[tuple[str, str], str] | None = None, *,
+                      ws: Workspace | None = None) -> dict[str, str]:
     """slug → hash of everything the page's HTML in every language depends on; in
     ``listings``, (slug, language code) → hash of what that language's index shows of
-    the page (its title, description and date, with the templates and configuration)."""
+    the page (its title, description and date, with the templates and configuration).
+    The site's links are ``ws``'s (one of its own when None)."""
     page_paths = {p.path for p in pages}
     shared = [e for e in pot.active if not any(x.path in page_paths for x in e.locations)]
     base_parts: list[str] = [__version__, file_digest(config.root / config.file),
                              tree_digest(config.templates_dir)]
     # Where a link leads depends on which sections the breadcrumbs name (which pages
     # are published where is the render stage's business: it re-renders those).
-    base_parts += sorted(site_links(config, pages).sections)
+    base_parts += sorted((ws or Workspace()).site_links(config, pages).sections)
     for code, tr in translations.items():
         for entry in shared:
             own = tr.entry(entry.msgid, entry.msgctxt)
@@ -384,7 +384,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         listings: dict[tuple[str, str], str] = {}
         fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, {
             lang.code: Translations.load(config, lang, ws) for lang in config.all_languages},
-            listings)
+            listings, ws=ws)
         same_pages = set(cache.fingerprints) == set(fingerprints)
         changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]
         rescore = changed if cache.readability_key == inputs else slugs
@@ -762,8 +762,10 @@ def _accessibility(config: Config, cache: BuildCache, ws: Workspace, facts: File
                    ) -> tuple[A11yResult, tuple[str, ...], int]:
     """pa11y on pages whose HTML changed; earlier results for the rest."""
     reports = config.output_dir / "reports"
-    use_a11y_cache(config, cache, facts)
-    current = a11y_documents(config, facts)
+    # Walked once for both (5,000 files at 1,000 pages).
+    built = tree_files(config.output_dir / "build")
+    use_a11y_cache(config, cache, facts, built)
+    current = a11y_documents(config, facts, built)
     todo = [page for page, sha in current.items()
             if cache.a11y_pages.get(page, ("",))[0] != sha]
     result = None
@@ -785,10 +787,12 @@ def _accessibility(config: Config, cache: BuildCache, ws: Workspace, facts: File
     return merged, checked, len(live) - len(checked)
 
 
-def use_a11y_cache(config: Config, cache: BuildCache, facts: FileFacts | None = None) -> None:
+def use_a11y_cache(config: Config, cache: BuildCache, facts: FileFacts | None = None,
+                   built: list[tuple[str, str, os.stat_result]] | None = None) -> None:
     """Keep the cache's accessibility results only if they were made under the same
     settings, stylesheets and images, on the same day (baseline expiry dates).
-    ``facts``: the build's (else read and saved here)."""
+    ``facts``: the build's (else read and saved here); ``built``: ``tree_files`` of
+    output/build, if at hand."""
     build = config.output_dir / "build"
     baseline = config.root / config.a11y.baseline
     # Stylesheets and images change what pa11y sees without changing a page's HTML.
@@ -797,7 +801,7 @@ def use_a11y_cache(config: Config, cache: BuildCache, facts: FileFacts | None = 
     tags = {lang.tag for lang in config.all_languages}
     known = facts or FileFacts(facts_file(config.output_dir))
     assets = sorted({f"{_without_tag(rel, tags)}:{known.get(path, 'sha256', sha256_hex, info)}"
-                     for rel, path, info in tree_files(build)
+                     for rel, path, info in (tree_files(build) if built is None else built)
                      if not rel.endswith((".html", ".xml", ".json"))})
     if facts is None:
         known.save()
@@ -808,17 +812,21 @@ def use_a11y_cache(config: Config, cache: BuildCache, facts: FileFacts | None = 
         cache.a11y_key = key
 
 
-def a11y_documents(config: Config, facts: FileFacts | None = None) -> dict[str, str]:
+def a11y_documents(config: Config, facts: FileFacts | None = None,
+                   built: list[tuple[str, str, os.stat_result]] | None = None
+                   ) -> dict[str, str]:
     """Every document pa11y checks (but this run's a11y.html), in report order → the
     digest its cached result is keyed by. ``facts``: the build's (else read and saved
-    here): a document unchanged since it was last hashed is not read again."""
+    here): a document unchanged since it was last hashed is not read again. ``built``:
+    ``tree_files`` of output/build, if at hand."""
     known = facts or FileFacts(facts_file(config.output_dir))
     current: dict[str, str] = {}
     for kind, folder, digest_of in (("sha256", "build", sha256_hex),
                                     ("a11y-report", "reports", _report_digest)):
         prefix = config.rel(config.output_dir / folder) + "/"
         # The readability report is a folder of documents too.
-        for rel, path, info in tree_files(config.output_dir / folder):
+        for rel, path, info in (built if folder == "build" and built is not None
+                                else tree_files(config.output_dir / folder)):
             if rel.endswith(".html") and (folder, rel) != ("reports", "a11y.html"):
                 current[prefix + rel] = known.get(path, kind, digest_of, info)
     if facts is None:

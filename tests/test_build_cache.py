@@ -269,7 +269,7 @@ def _fingerprints(root: Path) -> dict[str, str]:
     ws = Workspace()
     extracted = extract(config, ws=ws)
     return page_fingerprints(config, extracted.pages, extracted.catalog, {
-        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages})
+        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages}, ws=ws)
 
 
 def test_fingerprints_move_with_the_translations_of_each_pages_messages(tmp_path: Path

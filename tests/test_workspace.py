@@ -87,6 +87,13 @@ def test_a_build_parses_each_page_catalog_and_message_once(
         inline[(bool(md.options["html"]), src)] += 1
         return real_inline(md, src, env)
 
+    links: list[int] = []
+    assets: list[int] = []
+    real_links, real_assets = workspace.site_links, workspace.page_assets
+    monkeypatch.setattr(workspace, "site_links", lambda *args: links.append(1) or real_links(
+        *args))
+    monkeypatch.setattr(workspace, "page_assets", lambda *args: assets.append(1) or
+                        real_assets(*args))
     monkeypatch.setattr(workspace, "parse_page", parse_page_counted)
     monkeypatch.setattr(workspace, "parse_po_bytes", parse_po_counted)
     monkeypatch.setattr(update, "parse_po_bytes", parse_po_counted)  # what it replaces
@@ -126,6 +133,9 @@ def test_a_build_parses_each_page_catalog_and_message_once(
     # structure ("x\n" + text) once; a message's inline Markdown once.
     assert bodies and set(bodies.values()) == {1}
     assert inline and set(inline.values()) == {1}
+    # The site's links and the files beside the pages: worked out once, for the
+    # fingerprints, the check and the renderer.
+    assert (len(links), len(assets)) == (1, 1)
 
     # The next build starts from the parsed pages and catalogs the build cache kept:
     # none is parsed.

@@ -58,7 +58,7 @@ from pipeline.infra.fsutil import Staged, Staging, read_bytes
 from pipeline.infra.workload import map_split, paused_gc
 from pipeline.models import Location
 from pipeline.text.langs import Lang
-from pipeline.text.links import SECTION_FILE, Section, SiteLinks, Target, page_assets, site_links
+from pipeline.text.links import SECTION_FILE, Section, SiteLinks, Target, page_assets
 from pipeline.text.markup import (
     PreparedBody,
     TranslatedHtml,
@@ -311,9 +311,8 @@ class SiteRenderer:
     def links(self) -> SiteLinks:
         """The site's links (loaded from the pages folder when not given)."""
         if self._links is None:
-            self._links = site_links(
-                self.config, load_pages(self.config.pages_dir, self.config.root, self.ws),
-                [name for name, _ in page_assets(self.config)])
+            self._links = self.ws.site_links(
+                self.config, load_pages(self.config.pages_dir, self.config.root, self.ws))
         return self._links
 
     # loading
@@ -885,8 +884,8 @@ def _render_site(config: Config, slugs: Sequence[str] | None, langs: Sequence[La
     wanted_langs = {lg.code for lg in langs} if langs is not None else configured
     full = slugs is None and langs is None
 
-    asset_files = page_assets(config)
-    links = site_links(config, pages, [name for name, _ in asset_files])
+    asset_files = ws.page_assets(config)
+    links = ws.site_links(config, pages)
     renderer = SiteRenderer(config, links, ws)
     everywhere = tuple(config.all_languages)
     build = config.output_dir / BUILD

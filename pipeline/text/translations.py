@@ -8,6 +8,7 @@ agree on what is translated, what falls back to the source and where each string
 from __future__ import annotations
 
 import gettext
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -70,15 +71,18 @@ class Completeness:
 class Translations:
     """A language's catalog with its fallback policy; the source language is identity."""
 
-    def __init__(self, config: Config, lang: Lang, catalog: Catalog | None):
+    def __init__(self, config: Config, lang: Lang, catalog: Catalog | None,
+                 entries: Mapping[tuple[str | None, str], Entry] | None = None):
+        """``entries``: ``catalog``'s active entries by key, if at hand (never changed)."""
         self.config = config
         self.lang = lang
         self.source = config.source_language
         self.catalog = catalog
         self.fallback = config.lang_config(lang).fallback
         self.path = config.rel(config.po_path(lang))
-        self._entries: dict[tuple[str | None, str], Entry] = (
-            {e.key: e for e in catalog.active} if catalog else {}
+        self._entries: Mapping[tuple[str | None, str], Entry] = (
+            entries if entries is not None
+            else {e.key: e for e in catalog.active} if catalog else {}
         )
         # A page's messages are resolved for its body, its completeness and its scores,
         # and the template's on every page: each answer is kept (bounded, emptied when
@@ -90,7 +94,8 @@ class Translations:
         """``lang``'s catalog, read through ``ws`` (parsed once per build)."""
         if lang.code == config.source_language.code:
             return cls(config, lang, None)
-        return cls(config, lang, load_catalog(config, lang, ws))
+        catalog = load_catalog(config, lang, ws)
+        return cls(config, lang, catalog, ws.entries_by_key(catalog))
 
     @property
     def is_source(self) -> bool:

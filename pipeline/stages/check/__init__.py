@@ -65,7 +65,7 @@ from pipeline.stages.check.words import (
 from pipeline.text.catalogs import load_catalog
 from pipeline.text.glossary import GlossaryTerm, load_glossary
 from pipeline.text.langs import Lang
-from pipeline.text.links import dead_links, page_assets, site_links
+from pipeline.text.links import dead_links
 from pipeline.text.pages import load_pages
 from pipeline.workspace import Workspace
 
@@ -228,8 +228,9 @@ def check_pages(config: Config, ignore: Iterable[str] = (), *, ws: Workspace | N
                 ) -> tuple[list[Finding], LanguageSummary]:
     """The source pages' findings (their links) and their summary, under the source
     language; ``checked`` counts the links."""
-    pages = load_pages(config.pages_dir, config.root, ws or Workspace())
-    links = site_links(config, pages, [name for name, _ in page_assets(config)])
+    ws = ws or Workspace()
+    pages = load_pages(config.pages_dir, config.root, ws)
+    links = ws.site_links(config, pages)
     skip = frozenset(ignore)
     findings = [f for f in dead_links(links) if f.code not in skip]
     return findings, LanguageSummary(
