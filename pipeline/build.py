@@ -24,7 +24,7 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -68,7 +68,12 @@ from pipeline.models.a11y import A11yResult, Merged, Shard, ShardFile, by_page
 from pipeline.models.a11y import gates as a11y_gates
 from pipeline.models.build import BuildResult, Gate, LanguageRow, ShardRun, Verdict
 from pipeline.models.check import CheckResult
-from pipeline.models.readability import Counts, PageReadability, ReadabilityResult
+from pipeline.models.readability import (
+    Counts,
+    PageReadability,
+    ReadabilityResult,
+    catalog_locations,
+)
 from pipeline.models.update import UpdateResult
 from pipeline.po.model import Catalog
 from pipeline.po.writer import FORMAT
@@ -318,7 +323,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # A deferred build leaves the accessibility results to the shards: not read here.
     # The readability results are read by whichever process scores (load_part).
     cache = BuildCache() if force else load_cache(
-        config.output_dir, [part for part in PARTS if part != "readability"
+        config.output_dir, [part for part in PARTS if part not in ("readability", "documents")
                             and (part != "a11y" or not defer_a11y)])
     # What the stages share in memory (pipeline.workspace): the pages parsed by the
     # last build (their text unchanged) are not parsed again.
@@ -580,12 +585,13 @@ def _advice_inputs(config: Config) -> str:
 @dataclass(frozen=True, slots=True)
 class _Aside:
     """What ``_readability`` run by a child leaves that this process needs: its result,
-    the cache's values it set and the files of the part it saved, its log."""
+    the cache's values it set and the files of the parts it saved, its log."""
 
     result: ReadabilityResult
     key: str
     shown: dict[str, bytes]
     files: list[str]
+    documents: list[str]  # the files of the documents' part
     logged: tuple[tuple[str, str], ...]
 
 
@@ -599,7 +605,7 @@ def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: 
                           log or (lambda stage, message: logged.append((stage, message))),
                           early=early)
     return _Aside(result, cache.readability_key, cache.readability_shown,
-                  cache.files("readability"), tuple(logged))
+                  cache.files("readability"), cache.files("documents"), tuple(logged))
 
 
 def _adopt_readability(cache: BuildCache, ws: Workspace, aside: _Aside, log: Log
@@ -611,6 +617,7 @@ def _adopt_readability(cache: BuildCache, ws: Workspace, aside: _Aside, log: Log
     cache.readability_key = aside.key
     cache.readability_shown = aside.shown
     cache.adopt("readability", aside.files)
+    cache.adopt("documents", aside.documents)
     ws.release_messages()  # as _readability did in the child
     return aside.result
 
@@ -624,6 +631,7 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     only the reports show. ``early``: started before ``plan`` can answer (it waits for
     it), so every page's results are moved to today's catalog lines first."""
     loaded = load_part(config.output_dir, cache, "readability")
+    load_part(config.output_dir, cache, "documents")  # none read: every document rendered
     entries = PoLocator(config, ws) if early else None
     relocated: dict[str, tuple[PageReadability, ...]] = {}
     if entries is not None and loaded:
@@ -666,10 +674,14 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     scored = sorted((p for s in slugs for p in by_slug.get(s, ())),
                     key=lambda p: (p.page, order.get(p.lang.code, 99)))
     readability = ReadabilityResult(config.all_languages, config.source_language, tuple(scored))
-    # A document whose page kept its fingerprint kept its scores: not rendered again.
+    # A document whose page kept its fingerprint kept its scores: not rendered again;
+    # one whose catalog lines only moved is the last one with its lines moved.
+    documents = _Documents(cache.readability_documents, cache.readability, set(rescore))
     with paused_gc():
         write_readability_reports(config, readability,
-                                  fresh=set(rescore) | moved if same_pages else None)
+                                  fresh=set(rescore) | moved if same_pages else None,
+                                  documents=documents)
+    cache.readability_documents = documents.records(slugs)
     # As scored, not as relocated (relocate works from the source lines): an unchanged
     # page keeps the very object read, and the cache file holding it is not rewritten.
     rescored = set(rescore)
@@ -679,8 +691,9 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     # Written now and let go: the results with their sentences and advice (150 MB at
     # 5,000 pages) would sit under the a11y stage, publish and the cache's save. The
     # gates and the summary read a page's scores, target and verdict only.
-    save_parts(config.output_dir, cache, "readability")
+    save_parts(config.output_dir, cache, "readability", "documents")
     cache.drop("readability")
+    cache.drop("documents")
     return replace(readability, pages=tuple(replace(
         p, title="", counts=_NO_COUNTS, hardest=(), findings=(), notes=())
         for p in readability.pages))
@@ -1017,32 +1030,38 @@ SPLIT_REPORT_ROWS = 1_000
 
 
 def write_readability_reports(config: Config, result: ReadabilityResult,
-                              fresh: Collection[str] | None = None) -> tuple[Path, Path]:
+                              fresh: Collection[str] | None = None,
+                              documents: _Documents | None = None) -> tuple[Path, Path]:
     """Write ``output/reports/readability.json``, the ``.html`` index, its parts (a big
     site's summary) and one ``readability/<slug>.html`` per page; delete the documents of
     pages no longer in ``result``. Unchanged files are not rewritten; with ``fresh``, only
     those slugs' documents are rendered again (another page's document is as it was: its
-    scores did not change). Returns the JSON report's and the HTML index's paths."""
+    scores did not change). ``documents``: the build's, which makes each page's document
+    (and learns what it made). Returns the JSON report's and the HTML index's paths."""
     reports = config.output_dir / "reports"
     json_path = reports / READABILITY_JSON
     index = reports / readability_html.INDEX
     folder = reports / readability_html.DETAILS
 
-    def write(part: int) -> set[Path]:
+    def write(part: int) -> tuple[set[Path], dict[str, _Record | None]]:
         if part == 1:
             # Streamed: on a big site the text is tens of megabytes.
             with atomic_text_stream(json_path, config.rel(json_path)) as stream:
                 stream.writelines(json_pieces(result))
-        return _write_readability_html(config, result, fresh, index, folder, part)
+        return _write_readability_html(config, result, fresh, index, folder, part,
+                                       documents or _Documents({}, {}, set()))
 
     # With a second CPU, a child writes the JSON report and a third of the pages'
     # documents, this process the index, its parts and the rest: at 1,000 pages the
     # JSON takes 0.5 s, the documents 0.8 s (0.3 s of it writing), the index 0.15 s.
     # Not when few documents are rendered again: the fork would cost more.
     rows = len(result.pages) if fresh is None else len(fresh) * len(result.languages)
-    written = {path for paths in map_split(write, (0, 1), split=min(rows, len(result.pages))
-                                           >= SPLIT_REPORT_ROWS)
-               for path in paths}
+    written: set[Path] = set()
+    for paths, made in map_split(write, (0, 1),
+                                 split=min(rows, len(result.pages)) >= SPLIT_REPORT_ROWS):
+        written |= paths
+        if documents is not None:
+            documents.made.update(made)
     if folder.is_dir():
         for stale in sorted(set(folder.glob("*.html")) - written):
             if not stale.name.startswith("."):  # a concurrent write's temp file
@@ -1052,15 +1071,18 @@ def write_readability_reports(config: Config, result: ReadabilityResult,
 
 def _write_readability_html(config: Config, result: ReadabilityResult,
                             fresh: Collection[str] | None, index: Path, folder: Path,
-                            part: int) -> set[Path]:
+                            part: int, documents: _Documents
+                            ) -> tuple[set[Path], dict[str, _Record | None]]:
     """Part ``part`` of the readability report's HTML documents
     (``write_readability_reports``): 0, the index, its parts and two pages' documents
-    in three; 1, the third page's. The paths of the documents it should hold."""
+    in three; 1, the third page's. The paths of the documents it should hold, and
+    what ``documents`` made of each page whose document it wrote."""
     shown = config.rel(folder) + "/"
     # Written some megabytes at a time, with one flush to disk each: an edit that moves
     # catalog lines changes a thousand documents (one fsync each took 1 to 2 s).
     batch = _Batch()
     written: set[Path] = set()
+    made: dict[str, _Record | None] = {}
     if part == 0:
         batch.add(index, readability_html.render_html(result).encode("utf-8"),
                   config.rel(index))
@@ -1076,11 +1098,94 @@ def _write_readability_html(config: Config, result: ReadabilityResult,
         name = readability_html.detail_name(rows[0].slug)
         path = folder / name
         if fresh is None or rows[0].slug in fresh or not path.is_file():
-            batch.add(path, readability_html.render_page_html(page, rows).encode("utf-8"),
-                      shown + name)
+            data, made[rows[0].slug] = documents(page, rows, path)
+            batch.add(path, data, shown + name)
         written.add(path)
     batch.flush()
-    return written
+    return written, made
+
+
+# A readability document as written: its sha256 and readability_html.page_document's slots.
+_Record = tuple[bytes, tuple[readability_html.Slot, ...]]
+
+
+class _Documents:
+    """How the build writes each page's readability document, and what it learns of
+    each: rendered (``readability_html.page_document``: where each catalog location an
+    edit can move is written in it), or, for a page not scored again whose document is
+    still the one last written (its sha256), that document with those locations moved
+    (``patched_document``). An edit that adds a line to a catalog entry moves every
+    entry below it: a thousand documents at 1,000 pages were rendered again each time
+    (0.5 s of the readability child, which the build then waited for)."""
+
+    def __init__(self, before: Mapping[str, _Record], scored: Mapping[str, Any],
+                 rescored: Collection[str]) -> None:
+        self.before = before  # each page's record from the build that wrote its document
+        self.scored = scored  # each page's results as scored (the cache's)
+        self.rescored = rescored
+        self.made: dict[str, _Record | None] = {}  # what this build wrote (None: no slots)
+
+    def __call__(self, page: str, rows: list[PageReadability], path: Path
+                 ) -> tuple[bytes, _Record | None]:
+        """The document of ``page`` (``rows``: its results as shown, at today's lines),
+        and its record."""
+        slug = rows[0].slug
+        scored = rows if slug in self.rescored else _in_order(self.scored.get(slug, ()), rows)
+        moved = None if scored is None else _moved_locations(scored, rows)
+        if scored is None or moved is None:  # not told apart: rendered as shown
+            return readability_html.render_page_html(page, rows).encode("utf-8"), None
+        record = self.before.get(slug)
+        if record is not None and slug not in self.rescored:
+            try:
+                old = path.read_bytes()
+            except OSError:
+                old = b""
+            patched = (readability_html.patched_document(old, record[1], moved)
+                       if hashlib.sha256(old).digest() == record[0] else None)
+            if patched is not None:
+                return patched[0], (hashlib.sha256(patched[0]).digest(), patched[1])
+        made = readability_html.page_document(page, scored, moved)
+        if made is None:
+            return readability_html.render_page_html(page, rows).encode("utf-8"), None
+        return made[0], (hashlib.sha256(made[0]).digest(), made[1])
+
+    def records(self, slugs: Iterable[str]) -> dict[str, _Record]:
+        """Each page's record: of the document written now, else of the one kept."""
+        out: dict[str, _Record] = {}
+        for slug in slugs:
+            record = self.made[slug] if slug in self.made else self.before.get(slug)
+            if record is not None:
+                out[slug] = record
+        return out
+
+
+def _in_order(scored: Sequence[PageReadability], rows: Sequence[PageReadability]
+              ) -> list[PageReadability] | None:
+    """``scored`` (a page's results as scored) in the languages and order of ``rows``."""
+    by_lang = {p.lang.code: p for p in scored}
+    out: list[PageReadability] = []
+    for row in rows:
+        page = by_lang.get(row.lang.code)
+        if page is None:
+            return None
+        out.append(page)
+    return out if len(by_lang) == len(rows) else None
+
+
+def _moved_locations(scored: Sequence[PageReadability], shown: Sequence[PageReadability]
+                     ) -> dict[Location, Location] | None:
+    """Each movable location of a page's results as scored → where ``shown`` (the same
+    results, relocated) has it; None unless one to one (the document groups findings by
+    equal locations: a map that joined or split them would not give the same text)."""
+    out: dict[Location, Location] = {}
+    for before, now in zip(scored, shown, strict=True):
+        places, moved = catalog_locations(before), catalog_locations(now)
+        if len(places) != len(moved):
+            return None
+        for place, there in zip(places, moved, strict=True):
+            if out.setdefault(place, there) != there:
+                return None
+    return out if len(set(out.values())) == len(out) else None
 
 
 class _Batch:

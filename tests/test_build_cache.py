@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 from pathlib import Path
@@ -170,30 +171,37 @@ def test_a_build_stopped_after_update_leaves_the_last_manifest(make_root: object
 def test_a_readability_document_is_rendered_again_only_when_its_lines_moved(
         make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An edit to the first page moves the catalog lines of the second page's entries:
-    its document shows new lines (rendered again); the next build, with nothing changed,
-    renders no document, and the reports are a cold build's."""
+    its document shows new lines (the last one with its lines moved, not rendered
+    again); the next build, with nothing changed, writes no document, and the reports
+    are a cold build's."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     root = make_root("build-site")  # type: ignore[operator]
     build(load_config(root), defer_a11y=True)
     # Noted in a file: an edit's readability runs in a child, beside the check.
     log = tmp_path / "rendered.txt"
     log.write_text("")
-    real = readability_html.render_page_html
+    real, real_patched = readability_html.render_page_html, readability_html.patched_document
 
-    def counting(page: str, rows: Any) -> str:
+    def counting(page: str, rows: Any, *args: Any) -> str:
         with log.open("a") as out:
             out.write(rows[0].slug + "\n")
-        return real(page, rows)
+        return real(page, rows, *args)
+
+    def patching(old: bytes, *args: Any) -> Any:
+        with log.open("a") as out:
+            out.write("patched:" + re.findall(rb"<code>([^<]*)</code>", old)[0].decode() + "\n")
+        return real_patched(old, *args)
 
     def rendered() -> list[str]:
         return sorted(log.read_text().split())
 
     monkeypatch.setattr(readability_html, "render_page_html", counting)
+    monkeypatch.setattr(readability_html, "patched_document", patching)
     page = root / PAGE
     page.write_text(page.read_text().replace("Eye drops can help.",
                                              "Eye drops can help you a lot."))
     build(load_config(root), defer_a11y=True)
-    assert rendered() == ["dry-eye", "eyelid-twitch"]
+    assert rendered() == ["dry-eye", "patched:eyelid-twitch"]
     log.write_text("")
     build(load_config(root), defer_a11y=True)
     assert rendered() == []

@@ -20,7 +20,9 @@ from pipeline import build
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
 from pipeline.infra.fsutil import TMP_MARK, atomic_text_stream
-from pipeline.models.readability import ReadabilityResult
+from pipeline.models import Finding, Location, frozen_details
+from pipeline.models.readability import PageReadability, ReadabilityResult, catalog_locations
+from pipeline.reporters import readability_html
 from pipeline.reporters.json import findings_document
 from pipeline.reporters.readability_json import json_pieces, render_json
 from pipeline.stages.readability import run_readability
@@ -168,3 +170,46 @@ def test_the_json_cannot_be_written_the_error_is_the_parents(
     # This process's share of the documents was written (the child's third, p2, went
     # with its JSON).
     assert (reports / "readability" / "p1.html").is_file()
+
+
+def _with_terms(row: PageReadability) -> PageReadability:
+    """``row`` with two plain-language notices whose other uses are in its catalog and
+    in another file (a term's lines alone, then locations in full)."""
+    po = f"locales/{row.lang.code}/LC_MESSAGES/messages.po"
+    terms = tuple(Finding(
+        "plain-language", "notice", "a plainer word", Location(po, 40 + n), None,
+        (Location(row.page, 3),), frozen_details(word="x", plainer="y", also=also,
+                                                 also_lines=(5,) * len(also)))
+        for n, also in enumerate([(f"{po}:50", f"{po}:52"), (f"{po}:61", "other.po:7")]))
+    return replace(row, findings=row.findings + terms)
+
+
+def test_a_documents_moved_locations_are_patched_to_the_text_rendered(
+        make_root: MakeRoot) -> None:
+    """``page_document`` writes a page's movable locations as the map says, exactly as
+    the renderer writes them; ``patched_document`` moves them again in those bytes, to
+    the text ``page_document`` makes of the new map, twice over (line numbers whose
+    digits grow and shrink)."""
+    config = load_config(make_root("build-site"))
+    result = run_readability(config)
+    for page, rows in readability_html.by_page(result.pages):
+        rows = [_with_terms(row) if row.lang.code != "en" else row for row in rows]
+        places = {loc for row in rows for loc in catalog_locations(row)}
+        assert any(loc.path == "other.po" for loc in places)
+        plain = readability_html.render_page_html(page, rows).encode("utf-8")
+        made = readability_html.page_document(page, rows, {})
+        assert made is not None and made[0] == plain
+        data, slots = made
+        for shift in (9_995, -9_990, 3):
+            moved = {loc: Location(loc.path, loc.line + shift + n)
+                     for n, loc in enumerate(sorted(places))}
+            expected = readability_html.page_document(page, rows, moved)
+            assert expected is not None
+            assert expected[0] == readability_html.render_page_html(
+                page, rows, lambda loc, alone, moved=moved: str(
+                    moved.get(loc, loc).line) if alone else str(moved.get(loc, loc))
+            ).encode("utf-8")
+            patched = readability_html.patched_document(data, slots, moved)
+            assert patched == expected
+            data, slots = patched
+        assert readability_html.patched_document(data[:-200], slots, {}) is None

@@ -88,6 +88,9 @@ class BuildCache:
     page_parser = _Field[str]("state", str)  # pages.PARSER of ``pages``
     readability = _PerPage("readability")  # slug → PageReadability tuple, as scored
     readability_shown = _Field[dict[str, bytes]]("state", dict)  # slug → build._shown()
+    # slug → (sha256 of its readability document, where its movable locations are in
+    # it: readability_html.page_document's slots), for the documents that have them
+    readability_documents = _PerPage("documents")
     # Workspace.parsed_pages(): each page's Page by its path and text digest, without
     # its tokens; the next build's workspace starts from them.
     pages = _PerPage("pages")

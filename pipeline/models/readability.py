@@ -12,7 +12,7 @@ the reporters format it and the build cache keeps it between builds.
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -209,11 +209,27 @@ def also_used(finding: Finding) -> list[Location]:
             (where.rpartition(":") for where in finding.details.get("also", ()))]
 
 
-def lines_text(first: Location, others: Sequence[Location]) -> str:
+def catalog_locations(page: PageReadability) -> list[Location]:
+    """Every location of ``page``'s results that an edit elsewhere in the catalog can
+    move (``stages.readability.relocate``), in one fixed order: its hardest sentences'
+    catalog lines, then each finding's location and its term's other uses. The same
+    page's results before and after ``relocate`` list them in the same places."""
+    out = [s.po for s in page.hardest if s.po is not None]
+    for f in page.findings:
+        if f.location is not None:
+            out.append(f.location)
+        out += also_used(f)
+    return out
+
+
+def lines_text(first: Location, others: Sequence[Location],
+               where: Callable[[Location, bool], str] | None = None) -> str:
     """``line 20`` / ``lines 20, 22 and 26`` of ``first``'s file, or the locations in
-    full when some are in another file."""
+    full when some are in another file. ``where(location, line alone)`` writes one
+    (by default ``str`` of its line or of it)."""
     same = all(o.path == first.path for o in others)
-    names = [str(o.line) if same else str(o) for o in others]
+    names = [(str(o.line) if same else str(o)) if where is None else where(o, same)
+             for o in others]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     if not same:
         return listed

@@ -12,7 +12,7 @@ its file (the build re-checks only changed documents for accessibility).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape
 
 from pipeline.models import Finding, Location
@@ -168,7 +168,16 @@ def _overview(result: ReadabilityResult,
     return out
 
 
-def render_page_html(page: str, rows: list[PageReadability]) -> str:
+# How a document writes a location that an edit elsewhere in the catalog moves
+# (``catalog_locations``): (location, its line alone) → text, before escaping.
+Where = Callable[[Location, bool], str]
+
+
+def _where(location: Location, line_alone: bool) -> str:
+    return str(location.line) if line_alone else str(location)
+
+
+def render_page_html(page: str, rows: list[PageReadability], where: Where = _where) -> str:
     """One page's detail document (``rows``: that page in each language, config order)."""
     slug = rows[0].slug
     return _document(f"Readability: {slug}", [
@@ -176,8 +185,67 @@ def render_page_html(page: str, rows: list[PageReadability]) -> str:
         "readability report and how to read it</a></p>",
         f"<h1>Readability: <code>{escape(slug)}</code></h1>",
         *_page_table(rows),
-        *_page_section(page, rows),
+        *_page_section(page, rows, where),
     ])
+
+
+# A place in a page's document where a movable location is written: its first and
+# last byte (end excluded), the location as in the results it was rendered from, and
+# whether its line alone is written.
+Slot = tuple[int, int, Location, bool]
+_MARK = "\x00"  # around a slot's number in the text rendered: never in a page's text
+
+
+def page_document(page: str, rows: list[PageReadability],
+                  moved: Mapping[Location, Location]) -> tuple[bytes, tuple[Slot, ...]] | None:
+    """``render_page_html`` of ``rows`` with each movable location written as ``moved``
+    has it (else as it is), encoded, and where each is written (``patched_document``
+    moves them later without rendering again); None when a text of the page holds the
+    mark the slots are found by (a NUL character, which neither the page parser nor
+    the catalog reader lets through)."""
+    places: list[tuple[Location, bool]] = []
+
+    def mark(location: Location, line_alone: bool) -> str:
+        places.append((location, line_alone))
+        return f"{_MARK}{len(places) - 1}{_MARK}"
+
+    pieces = render_page_html(page, rows, mark).split(_MARK)
+    if len(pieces) != 2 * len(places) + 1 or any(
+            pieces[n] != str(n // 2) for n in range(1, len(pieces), 2)):
+        return None
+    out: list[bytes] = []
+    slots: list[Slot] = []
+    size = 0
+    for n, (location, line_alone) in enumerate(places):
+        out.append(pieces[2 * n].encode("utf-8"))
+        size += len(out[-1])
+        out.append(escape(_where(moved.get(location, location), line_alone)).encode("utf-8"))
+        slots.append((size, size + len(out[-1]), location, line_alone))
+        size += len(out[-1])
+    out.append(pieces[-1].encode("utf-8"))
+    return b"".join(out), tuple(slots)
+
+
+def patched_document(old: bytes, slots: Sequence[Slot], moved: Mapping[Location, Location]
+                     ) -> tuple[bytes, tuple[Slot, ...]] | None:
+    """A document ``page_document`` made (``old``, its ``slots``), each of its movable
+    locations written as ``moved`` has it now: what ``page_document`` makes of the same
+    results (None when the slots do not fit the document)."""
+    out: list[bytes] = []
+    new: list[Slot] = []
+    position = size = 0
+    for start, end, location, line_alone in slots:
+        if not position <= start <= end <= len(old):
+            return None
+        out.append(old[position:start])
+        size += start - position
+        out.append(escape(_where(moved.get(location, location), line_alone)).encode("utf-8"))
+        new.append((size, size + len(out[-1]), location, line_alone))
+        size += len(out[-1])
+        position = end
+    out.append(old[position:])
+    return b"".join(out), tuple(new)
+
 
 
 def by_page(rows: Iterable[PageReadability]) -> list[tuple[str, list[PageReadability]]]:
@@ -345,7 +413,8 @@ def _page_id(page: str) -> str:
     return "page-" + "".join(c if c.isalnum() else "-" for c in page).strip("-")
 
 
-def _page_section(page: str, rows: list[PageReadability]) -> list[str]:
+def _page_section(page: str, rows: list[PageReadability], where: Where = _where
+                  ) -> list[str]:
     pid = _page_id(page)
     title = next((r.title for r in rows if r.lang.code == rows[0].lang.code), page)
     out = [
@@ -354,7 +423,7 @@ def _page_section(page: str, rows: list[PageReadability]) -> list[str]:
         *_chart(pid, rows),
     ]
     for row in rows:
-        out += _language_section(pid, row)
+        out += _language_section(pid, row, where)
     out.append("</section>")
     return out
 
@@ -431,7 +500,7 @@ def _chart(pid: str, rows: list[PageReadability]) -> list[str]:
     return out
 
 
-def _language_section(pid: str, row: PageReadability) -> list[str]:
+def _language_section(pid: str, row: PageReadability, where: Where = _where) -> list[str]:
     lid = f"{pid}-{row.lang.code}"
     primary = row.primary
     headline = (f"{row.target.formula.name} {_num(primary.value)}, target {row.target.text}"
@@ -464,12 +533,12 @@ def _language_section(pid: str, row: PageReadability) -> list[str]:
         out.append(f'<p class="note">{escape(note)}</p>')
     if row.hardest:
         out += [f"<h4>Hardest sentences in {escape(row.lang.english_name)}</h4>", "<ol>"]
-        out += [_paragraph_item(group, unit) for group in _by_paragraph(row.hardest)]
+        out += [_paragraph_item(group, unit, where) for group in _by_paragraph(row.hardest)]
         out.append("</ol>")
     advice = [f for f in row.findings if f.code not in ("over-target",)]
     if advice:
         out += [f"<h4>Advice for {escape(row.lang.english_name)}</h4>", "<ul>"]
-        out += [_advice_item(group, row.lang) for group in _by_sentence(advice)]
+        out += [_advice_item(group, row.lang, where) for group in _by_sentence(advice)]
         out.append("</ul>")
     return out
 
@@ -483,7 +552,7 @@ def _by_paragraph(hardest: Iterable[SentenceScore]) -> list[list[SentenceScore]]
     return list(out.values())
 
 
-def _paragraph_item(sentences: list[SentenceScore], unit: str) -> str:
+def _paragraph_item(sentences: list[SentenceScore], unit: str, where: Where = _where) -> str:
     """One paragraph with its hardest sentences highlighted, then their counts."""
     first = sentences[0]
     in_order = sorted(sentences, key=lambda s: s.start)
@@ -493,9 +562,9 @@ def _paragraph_item(sentences: list[SentenceScore], unit: str) -> str:
         parts += [escape(first.block[position:s.start]), f"<mark>{escape(s.text)}</mark>"]
         position = s.start + len(s.text)
     parts.append(escape(first.block[position:]))
-    where = f"Page <code>{escape(str(first.source))}</code>"
+    place = f"Page <code>{escape(str(first.source))}</code>"
     if first.po is not None:
-        where += f", catalog <code>{escape(str(first.po))}</code>"
+        place += f", catalog <code>{escape(where(first.po, False))}</code>"
 
     def counts(s: SentenceScore) -> str:
         return f"{s.counts.words} {unit}" + (
@@ -507,7 +576,7 @@ def _paragraph_item(sentences: list[SentenceScore], unit: str) -> str:
         facts = (f"{len(in_order)} sentences highlighted, in reading order: "
                  + "; ".join(counts(s) for s in in_order))
     return (f"<li><blockquote {_lang_attrs(first.lang)}><p>{''.join(parts)}</p></blockquote>"
-            f"<p>{facts}. {where}.</p></li>")
+            f"<p>{facts}. {place}.</p></li>")
 
 
 # Advice about a sentence quotes it; these codes' notices on one sentence share an item.
@@ -541,15 +610,15 @@ def _sentence(text: str) -> str:
     return escape(text[:1].upper() + text[1:] + _stop(text))
 
 
-def _advice_item(findings: list[Finding], lang: Lang) -> str:
+def _advice_item(findings: list[Finding], lang: Lang, where: Where = _where) -> str:
     """One item of advice, in whole sentences; quoted text is marked with its language
     (WCAG 3.1.2)."""
     f = findings[0]
-    where = f"<code>{escape(str(f.location))}</code>" if f.location else ""
+    place = f"<code>{escape(where(f.location, False))}</code>" if f.location else ""
     if f.related:
-        where += " (source " + ", ".join(f"<code>{escape(str(r))}</code>"
+        place += " (source " + ", ".join(f"<code>{escape(str(r))}</code>"
                                         for r in f.related) + ")"
-    where += ": " if where else ""
+    place += ": " if place else ""
 
     def quoted(text: str) -> str:
         return f"<q {_lang_attrs(lang)}>{escape(text)}</q>"
@@ -564,13 +633,13 @@ def _advice_item(findings: list[Finding], lang: Lang) -> str:
         also = also_used(f)
         text = (f"{quoted(str(details['word']))}: a plainer word is "
                 f"{quoted(str(details['plainer']))}"
-                + (f"; also on {escape(lines_text(f.location, also))}"
+                + (f"; also on {escape(lines_text(f.location, also, where))}"
                    if also and f.location else "")
                 + ". Use it, or explain the word where it first appears.")
     else:
         text = (escape(f.message) + _stop(f.message)
                 + (" " + _sentence(f.hint) if f.hint else ""))
-    return f"<li>{where}{text}</li>"
+    return f"<li>{place}{text}</li>"
 
 
 def _sentence_advice(f: Finding, quoted: Callable[[str], str]) -> str:
