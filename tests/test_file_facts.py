@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
@@ -70,14 +71,19 @@ def test_a_file_changed_just_now_is_not_trusted_later(tmp_path: Path) -> None:
 
 def test_facts_of_files_gone_are_dropped(tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file removed, and a folder removed with its files (looked up once): their facts
+    go, those of the files still there stay."""
     monkeypatch.setattr(digests, "RACY_NS", 0)
-    for name in ("a", "b"):
+    (tmp_path / "old").mkdir()
+    names = ("a", "b", "old/c", "old/d")
+    for name in names:
         (tmp_path / name).write_text(name)
     facts = FileFacts(tmp_path / "facts.json")
-    for name in ("a", "b"):
+    for name in names:
         facts.get(tmp_path / name, "sha256", sha256_hex)
     facts.save()
     (tmp_path / "b").unlink()
+    shutil.rmtree(tmp_path / "old")
     FileFacts(tmp_path / "facts.json").save()
     assert [k.split("\0")[1] for k in FileFacts(tmp_path / "facts.json")._facts] == [
         str(tmp_path / "a")]

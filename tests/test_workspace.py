@@ -27,6 +27,7 @@ from pipeline.po.blocks import BlockIndex
 from pipeline.po.model import Catalog
 from pipeline.stages import update
 from pipeline.stages.render import render_site
+from pipeline.text import pages as pages_module
 from pipeline.text.markup import prepare_body
 from pipeline.text.messages import Messages
 from pipeline.text.pages import Page, inline_message, load_pages, markdown, parse_page
@@ -89,6 +90,10 @@ def test_a_build_parses_each_page_catalog_and_message_once(
 
     links: list[int] = []
     assets: list[int] = []
+    listed: list[int] = []
+    real_listing = pages_module._page_files
+    monkeypatch.setattr(pages_module, "_page_files", lambda *args: listed.append(1) or
+                        real_listing(*args))
     real_links, real_assets = workspace.site_links, workspace.page_assets
     monkeypatch.setattr(workspace, "site_links", lambda *args: links.append(1) or real_links(
         *args))
@@ -136,6 +141,7 @@ def test_a_build_parses_each_page_catalog_and_message_once(
     # The site's links and the files beside the pages: worked out once, for the
     # fingerprints, the check and the renderer.
     assert (len(links), len(assets)) == (1, 1)
+    assert len(listed) == 1  # the pages folder: listed once, by extract
 
     # The next build starts from the parsed pages and catalogs the build cache kept:
     # none is parsed.

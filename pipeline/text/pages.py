@@ -611,12 +611,32 @@ PARSER = (f"pipeline {__version__} "
 
 def load_pages(pages_dir: Path, root: Path, ws: Workspace) -> tuple[Page, ...]:
     """All pages under ``pages_dir``, sorted by path; duplicate slugs are an error.
-    Each file is read every time, and parsed only if ``ws`` has not parsed its text yet."""
+    Each file is read every time (unless ``ws`` knows its stat), and parsed only if
+    ``ws`` has not parsed its text yet; the folder is listed once per ``ws`` (until it
+    lets go of its pages): a build's stages see the pages its extract saw."""
+    files = ws.page_files(pages_dir, root)
+    if files is None:
+        files = ws.remember_page_files(pages_dir, root, _page_files(pages_dir, root))
+    pages: list[Page] = []
+    slugs: dict[str, str] = {}
+    for file, rel in files:
+        page = ws.page_file(file, rel)
+        if page.slug in slugs:
+            raise PipelineError(
+                f"duplicate slug {page.slug!r}, also used by {slugs[page.slug]}",
+                Location(rel, 1), "give each page its own slug",
+            )
+        slugs[page.slug] = rel
+        pages.append(page)
+    return tuple(pages)
+
+
+def _page_files(pages_dir: Path, root: Path) -> list[tuple[Path, str]]:
+    """Each page file under ``pages_dir``, sorted, with its path as shown."""
     if not pages_dir.is_dir():
         raise PipelineError("pages directory not found", Location(_rel(pages_dir, root)),
                             "set 'pages' in [tool.pipeline] or create the directory")
-    pages: list[Page] = []
-    slugs: dict[str, str] = {}
+    files: list[tuple[Path, str]] = []
     # rglob does not enter linked folders: below the resolved folder, only a linked
     # file needs resolving (a resolve per page was most of this loop).
     real_root = root.resolve()
@@ -634,15 +654,8 @@ def load_pages(pages_dir: Path, root: Path, ws: Workspace) -> tuple[Page, ...]:
                 "inside the content root")
         rel = _rel(file, root) if linked or real_dir is None \
             else f"{real_dir}/{file.relative_to(pages_dir).as_posix()}".removeprefix("./")
-        page = ws.page_file(file, rel)
-        if page.slug in slugs:
-            raise PipelineError(
-                f"duplicate slug {page.slug!r}, also used by {slugs[page.slug]}",
-                Location(rel, 1), "give each page its own slug",
-            )
-        slugs[page.slug] = rel
-        pages.append(page)
-    return tuple(pages)
+        files.append((file, rel))
+    return files
 
 
 def _rel(path: Path, root: Path) -> str:
