@@ -190,7 +190,8 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
                              tree_digest(config.templates_dir)]
     # Where a link leads depends on which sections the breadcrumbs name (which pages
     # are published where is the render stage's business: it re-renders those).
-    base_parts += sorted((ws or Workspace()).site_links(config, pages).sections)
+    known_texts = ws or Workspace()
+    base_parts += sorted(known_texts.site_links(config, pages).sections)
     for code, tr in translations.items():
         for entry in shared:
             own = tr.entry(entry.msgid, entry.msgctxt)
@@ -209,7 +210,9 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
     out: dict[str, str] = {}
     for page in pages:
         keys = messages[page.slug]
-        parts = [base, framed(file_digest(config.root / page.path))]
+        read = known_texts.text_digest(page)
+        parts = [base, framed(read.hex() if read is not None
+                              else file_digest(config.root / page.path))]
         for code, tr in translations.items():
             known = shown[code]
             for key in keys:

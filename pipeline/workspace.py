@@ -81,6 +81,7 @@ class Workspace:
                  page_stats: PageStats | None = None) -> None:
         self._pages: dict[PageKey, Page] = dict(pages or {})
         self._page_stats: PageStats = dict(page_stats or {})
+        self._texts: dict[str, tuple[Page, bytes]] = {}  # path → last page, text digest
         # display path → the file's digest, its parse and (when update knows them) the
         # digests of its blocks, header first: a block's text is all of its entry but its
         # line, so the check's memo can go by them instead of hashing every entry again.
@@ -105,7 +106,14 @@ class Workspace:
         page = self._pages.get(key)
         if page is None:
             page = self._pages[key] = parse_page(text, path)
+        self._texts[path] = (page, key[1])
         return page, key[1]
+
+    def text_digest(self, page: Page) -> bytes | None:
+        """The digest of the text ``page`` was parsed from, when it is the last page
+        handed out for its path (the build's fingerprints need not read the file again)."""
+        known = self._texts.get(page.path)
+        return known[1] if known is not None and known[0] is page else None
 
     def page_file(self, file: Path, path: str) -> Page:
         """The ``Page`` of the page file ``file`` (``path`` as shown), read only if its
@@ -120,6 +128,7 @@ class Workspace:
             except OSError:  # gone meanwhile: the read below says so
                 same = False
             if same and page is not None:
+                self._texts[path] = (page, known[1])
                 return page
         data, info = read_bytes_stat(file, path)
         page, text_digest = self._page(decode_utf8(data, path), path)
@@ -164,6 +173,7 @@ class Workspace:
         parsed again if anyone asks."""
         self._pages = {}
         self._page_stats = {}
+        self._texts = {}
         self._links = self._assets = self._page_files = None
 
     def site_links(self, config: Config, pages: Sequence[Page]) -> SiteLinks:

@@ -487,3 +487,21 @@ def test_translations_keep_their_answers_within_a_bound(
         for msgid, ctx in keys * 3:
             assert translations.resolve(msgid, ctx) == fresh._resolve(msgid, ctx)
         assert len(translations._resolved) <= 3
+
+
+def test_a_pages_text_digest_is_known_for_the_last_page_of_its_file(tmp_path: Path) -> None:
+    """What the fingerprints read instead of the page file: the digest of the text the
+    page handed out last for that file was parsed from; none for an earlier page."""
+    file = tmp_path / "visit.md"
+    file.write_text("---\ntitle: Visit\nslug: visit\n---\n\n# Visit\n\nCome in.\n",
+                    encoding="utf-8")
+    ws = workspace.Workspace()
+    first = ws.page_file(file, "source/pages/visit.md")
+    assert ws.text_digest(first) == hashlib.sha256(file.read_bytes()).digest()
+    file.write_text("---\ntitle: Visit\nslug: visit\n---\n\n# Visit\n\nCome in, please.\n",
+                    encoding="utf-8")
+    second = ws.page_file(file, "source/pages/visit.md")
+    assert ws.text_digest(second) == hashlib.sha256(file.read_bytes()).digest()
+    assert ws.text_digest(first) is None
+    ws.release_pages()
+    assert ws.text_digest(second) is None
