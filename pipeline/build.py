@@ -428,15 +428,13 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                           fork=aside_now)
     ahead: Pending[Staged | None] | None = None
     ahead_folder = config.output_dir / f".site-ahead.tmp-{os.getpid()}"
-    check_reports: Pending[str] | None = None
     try:
         # The catalogs part, done with, is pickled now, while less is held; after the
         # fork, which it would otherwise delay by 0.2 s of an edit's build at 1,000 pages.
         save_parts(config.output_dir, cache, "catalogs")
         release_free_memory()  # the catalogs' old texts and merges
-        qa, check_reports, issues, rendered = _check_and_render(
-            config, cache, ws, slugs, changed, same_pages, listings, prefix, log,
-            reports_aside=aside_now and same_pages)
+        qa, qa_report, issues, rendered = _check_and_render(
+            config, cache, ws, slugs, changed, same_pages, listings, prefix, log)
         # output/build is final: a child stages it for publish while readability and the
         # a11y stage go on (copying or linking thousands of files took 0.4-1.5 s of a
         # 1,000-page build at its very end, alone on one CPU). A fresh interpreter at the
@@ -451,16 +449,13 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         cache.page_stats = ws.page_stats(extracted.pages)
         save_parts(config.output_dir, cache, "pages")
         cache.drop("pages")
-    except BaseException as error:
+    except BaseException:
         aside.stop()
-        _settle(check_reports, error)
         _drop_staged(ahead, ahead_folder)
         raise
     try:
         readability = _adopt_readability(cache, ws, aside.result(), log)
         del aside
-        qa_report = check_reports.result()  # written meanwhile, by a child after an edit
-        check_reports = None
         # No later stage reads a page. Nor, unless the a11y stage traces a finding to one, a
         # language's catalog (parsed again then): the catalogs part is on disk since update
         # (save_parts).
@@ -521,24 +516,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         facts.save()
         save_cache(config.output_dir, cache)
         return result
-    except BaseException as error:
-        _settle(check_reports, error)
-        raise
     finally:
         _drop_staged(ahead, ahead_folder)
-
-
-def _settle(pending: Pending[Any] | None, error: BaseException) -> None:
-    """A child's writes (the check's reports) when a later stage failed: waited for (or
-    done here), so that the reports are this build's, as when written in turn; stopped
-    when the build was interrupted."""
-    if pending is None:
-        return
-    if isinstance(error, Exception):
-        with contextlib.suppress(Exception):  # the first error is the one reported
-            pending.result()
-    else:
-        pending.stop()
 
 
 def _drop_staged(ahead: Pending[Staged | None] | None, folder: Path) -> None:
@@ -552,13 +531,10 @@ def _drop_staged(ahead: Pending[Staged | None] | None, folder: Path) -> None:
 
 def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                       changed: list[str], same_pages: bool,
-                      listings: dict[tuple[str, str], str], prefix: str, log: Log, *,
-                      reports_aside: bool = False
-                      ) -> tuple[CheckResult, Pending[str], list[tuple[Finding, bool]],
-                                 RenderResult]:
+                      listings: dict[tuple[str, str], str], prefix: str, log: Log
+                      ) -> tuple[CheckResult, str, list[tuple[Finding, bool]], RenderResult]:
     """The check (its memo, qa.json and codequality.json), then the pages whose
-    fingerprint moved rendered: the check's errors, its report's path (once written:
-    with ``reports_aside``, by a child while the pages render), the issues
+    fingerprint moved rendered: the check's errors, its report's path, the issues
     codequality.json shows and the render's result."""
     memo_before = dict(cache.qa)
     qa = run_checks(config, memo=cache.qa, ws=ws)  # unchanged entries: reused from the last
@@ -567,55 +543,38 @@ def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, slugs: l
         cache.touch("qa")
     save_parts(config.output_dir, cache, "qa")
     cache.drop("qa")  # on disk, and read by no later stage
+    qa_report = config.rel(write_qa_report(config, qa))
     # QA and a11y findings with whether each blocks publication; written now with QA's
     # alone, so a later stage that fails leaves no earlier build's issues in the file.
     issues = [(f, config.gate.qa and f.severity == "error")
               for f in qa.findings if f.severity != "notice"]
-    write = partial(_write_check_reports, config, qa, issues, prefix)
-    # After an edit, by a child while the pages render (0.15-0.25 s at 1,000 pages, on
-    # the CPU readability leaves idle after most edits); the build takes the path once
-    # readability is done. Else here and now: a big site's findings, which the child's
-    # fallback would hold, then go before the render.
-    reports: Pending[str] = meanwhile(write) if reports_aside else Pending(
-        partial(str, write()), None)
-    try:
-        # Past the reports, the gates read the errors and a rewrite of codequality.json
-        # (with a11y's issues) what it shows of a finding: not the catalog texts and the
-        # details of 58,000 warnings at 5,000 pages, which would sit under every later stage.
-        issues = [(_as_shown(f), blocks) for f, blocks in issues]
-        qa = replace(qa, findings=tuple(f for f in qa.findings if f.severity == "error"))
-        log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
-
-        log("render", f"rendering {len(changed)} of {len(slugs)} page(s) in "
-                      f"{len(config.all_languages)} languages")
-        # Every page's completeness at the last build: the unchanged ones are not measured
-        # again, and a page whose link target changed languages is rendered again.
-        known = {s: cache.completeness[s] for s in slugs
-                 if s in cache.completeness} if same_pages else None
-        indexes = dict(cache.language_indexes)
-        rendered = render_site(config, None if not same_pages else changed, known=known,
-                               ws=ws, listings=listings, indexes=indexes)
-        cache.language_indexes = indexes
-        ws.release_tokens()  # only rendering reads the pages' tokens
-        release_free_memory()  # the site's HTML, freed: room for readability's results
-        for item in rendered.pages:
-            if not item.published:
-                log("render", f"{item.tag}/{item.slug}.html "
-                              f"{'withdrawn' if item.withdrawn else 'left out'}: "
-                              f"{_shares(config, item)}")
-    except BaseException as error:
-        _settle(reports, error)
-        raise
-
-    return qa, reports, issues, rendered
-
-
-def _write_check_reports(config: Config, qa: CheckResult,
-                         issues: Sequence[tuple[Finding, bool]], prefix: str) -> str:
-    """qa.json and codequality.json (``_check_and_render``); qa.json's path as shown."""
-    path = config.rel(write_qa_report(config, qa))
     _write_code_quality(config, issues, prefix)
-    return path
+    # Past the reports, the gates read the errors and a rewrite of codequality.json
+    # (with a11y's issues) what it shows of a finding: not the catalog texts and the
+    # details of 58,000 warnings at 5,000 pages, which would sit under every later stage.
+    issues = [(_as_shown(f), blocks) for f, blocks in issues]
+    qa = replace(qa, findings=tuple(f for f in qa.findings if f.severity == "error"))
+    log("check", f"{qa.errors} error(s), {qa.warnings} warning(s)")
+
+    log("render", f"rendering {len(changed)} of {len(slugs)} page(s) in "
+                  f"{len(config.all_languages)} languages")
+    # Every page's completeness at the last build: the unchanged ones are not measured
+    # again, and a page whose link target changed languages is rendered again.
+    known = {s: cache.completeness[s] for s in slugs
+             if s in cache.completeness} if same_pages else None
+    indexes = dict(cache.language_indexes)
+    rendered = render_site(config, None if not same_pages else changed, known=known, ws=ws,
+                           listings=listings, indexes=indexes)
+    cache.language_indexes = indexes
+    ws.release_tokens()  # only rendering reads the pages' tokens
+    release_free_memory()  # the site's HTML, freed: room for readability's results
+    for item in rendered.pages:
+        if not item.published:
+            log("render", f"{item.tag}/{item.slug}.html "
+                          f"{'withdrawn' if item.withdrawn else 'left out'}: "
+                          f"{_shares(config, item)}")
+
+    return qa, qa_report, issues, rendered
 
 
 def _advice_inputs(config: Config) -> str:
