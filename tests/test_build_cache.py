@@ -19,7 +19,7 @@ from pipeline import build as build_module
 from pipeline import workspace as workspace_module
 from pipeline.build import build, page_fingerprints
 from pipeline.config import load_config
-from pipeline.errors import Stopped
+from pipeline.errors import PipelineError, Stopped
 from pipeline.infra.cache import (
     MANIFEST,
     PARTS,
@@ -30,6 +30,7 @@ from pipeline.infra.cache import (
     save_parts,
 )
 from pipeline.infra.fsutil import content_digest
+from pipeline.models import Location
 from pipeline.reporters import readability_html
 from pipeline.stages import update as update_module
 from pipeline.stages.extract import extract
@@ -623,3 +624,31 @@ def test_a_first_build_writes_the_dictionary_aside_and_stopped_leaves_no_child(
     monkeypatch.undo()
     build(load_config(root), defer_a11y=True)
     assert "\nidea 1 AY0 D IY1 AH0\n" in dictionary.read_text(encoding="utf-8")
+
+
+def test_a_stage_failing_after_the_check_leaves_this_builds_check_reports(
+        make_root: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's reports are written before the render: when a later stage fails,
+    qa.json and codequality.json are this build's, the very bytes a build that does not
+    fail writes."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    po = root / "locales/es/LC_MESSAGES/messages.po"
+    po.write_text(po.read_text().replace('msgstr "Las gotas para los ojos pueden ayudar."',
+                                         'msgstr "Las gotas <b>pueden</b> ayudar."'))
+    reports = root / "output" / "reports"
+    before = (reports / "qa.json").read_bytes()
+
+    def failing(*args: Any) -> Any:
+        raise PipelineError("made to fail here", Location("somewhere"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(build_module, "_adopt_readability", failing)
+        with pytest.raises(PipelineError, match="made to fail"):
+            build(load_config(root), defer_a11y=True)
+    failed = {name: (reports / name).read_bytes() for name in ("qa.json", "codequality.json")}
+    assert failed["qa.json"] != before and b"html-added" in failed["qa.json"]
+    assert b"html-added" in failed["codequality.json"]
+    build(load_config(root), defer_a11y=True)
+    assert {name: (reports / name).read_bytes() for name in failed} == failed
