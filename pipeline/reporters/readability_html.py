@@ -209,20 +209,20 @@ def page_document(page: str, rows: list[PageReadability],
         places.append((location, line_alone))
         return f"{_MARK}{len(places) - 1}{_MARK}"
 
-    pieces = render_page_html(page, rows, mark).split(_MARK)
+    pieces = render_page_html(page, rows, mark).encode("utf-8").split(_MARK.encode())
     if len(pieces) != 2 * len(places) + 1 or any(
-            pieces[n] != str(n // 2) for n in range(1, len(pieces), 2)):
+            pieces[n] != b"%d" % (n // 2) for n in range(1, len(pieces), 2)):
         return None
     out: list[bytes] = []
     slots: list[Slot] = []
     size = 0
     for n, (location, line_alone) in enumerate(places):
-        out.append(pieces[2 * n].encode("utf-8"))
+        out.append(pieces[2 * n])
         size += len(out[-1])
         out.append(escape(_where(moved.get(location, location), line_alone)).encode("utf-8"))
         slots.append((size, size + len(out[-1]), location, line_alone))
         size += len(out[-1])
-    out.append(pieces[-1].encode("utf-8"))
+    out.append(pieces[-1])
     return b"".join(out), tuple(slots)
 
 
