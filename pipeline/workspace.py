@@ -60,7 +60,8 @@ class Workspace:
       catalog update made, so a translator's save during the build cannot put an
       unchecked translation on a page (that save is the next build's input, as update
       finds it changed). Reading and hashing them again took 0.07-0.09 s of an edit's
-      build at 1,000 pages.
+      build at 1,000 pages. With each parse, its active entries by key
+      (``entries_by_key``), for every ``Translations`` of it.
     - **The site's links** (``site_links``, with the files beside the pages): worked out
       once for the pages the stages load (the same ``Page`` objects), not by the
       fingerprints, the check and the renderer each (0.045 s each at 1,000 pages, and
@@ -89,7 +90,8 @@ class Workspace:
         self._snapshot: set[str] = set()  # catalogs remembered: not read again (above)
         self._by_key: dict[str, tuple[Catalog, dict[EntryKey, Entry]]] = {}  # entries_by_key
         self._fuzzy: tuple[tuple[str, ...], CandidateIndex] | None = None
-        # (config, pages, what they are known by: their ids, held so that none is reused)
+        # site_links: (config, the pages they were worked out for, held and compared by
+        # identity, the links)
         self._links: tuple[Config, tuple[Page, ...], SiteLinks] | None = None
         self._page_files: tuple[Path, Path, list[tuple[Path, str]]] | None = None
         self._assets: tuple[Config, list[tuple[str, Path]]] | None = None
