@@ -213,3 +213,13 @@ def test_a_documents_moved_locations_are_patched_to_the_text_rendered(
             assert patched == expected
             data, slots = patched
         assert readability_html.patched_document(data[:-200], slots, {}) is None
+
+
+def test_a_document_whose_text_holds_the_mark_is_not_noted(make_root: MakeRoot) -> None:
+    """A text holding a NUL character (the mark the slots are found by) makes
+    ``page_document`` decline, and the build renders that document as usual."""
+    config = load_config(make_root("build-site"))
+    page, rows = readability_html.by_page(run_readability(config).pages)[0]
+    odd = [replace(row, title=row.title + "\x00") for row in rows]
+    assert readability_html.page_document(page, odd, {}) is None
+    assert "\x00" in readability_html.render_page_html(page, odd)

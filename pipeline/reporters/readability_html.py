@@ -193,7 +193,7 @@ def render_page_html(page: str, rows: list[PageReadability], where: Where = _whe
 # last byte (end excluded), the location as in the results it was rendered from, and
 # whether its line alone is written.
 Slot = tuple[int, int, Location, bool]
-_MARK = "\x00"  # around a slot's number in the text rendered: never in a page's text
+_MARK = "\x00"  # around a slot's number in the text rendered
 
 
 def page_document(page: str, rows: list[PageReadability],
@@ -201,8 +201,8 @@ def page_document(page: str, rows: list[PageReadability],
     """``render_page_html`` of ``rows`` with each movable location written as ``moved``
     has it (else as it is), encoded, and where each is written (``patched_document``
     moves them later without rendering again); None when a text of the page holds the
-    mark the slots are found by (a NUL character, which neither the page parser nor
-    the catalog reader lets through)."""
+    mark the slots are found by (a NUL character, which markdown-it turns into U+FFFD:
+    a translation could still hold one), and the caller renders it as usual."""
     places: list[tuple[Location, bool]] = []
 
     def mark(location: Location, line_alone: bool) -> str:
@@ -245,7 +245,6 @@ def patched_document(old: bytes, slots: Sequence[Slot], moved: Mapping[Location,
         position = end
     out.append(old[position:])
     return b"".join(out), tuple(new)
-
 
 
 def by_page(rows: Iterable[PageReadability]) -> list[tuple[str, list[PageReadability]]]:
