@@ -501,3 +501,25 @@ def test_extract_reuses_the_blocks_of_the_template_it_wrote(
     # A template update read that extract did not just write: not known to be its layout.
     update_catalogs(config, remember=True, memo=memo, template_laid_out=b"other")
     assert memo.template.writer == ""
+
+
+class Text(str):
+    """A str of its own type, which marshal refuses."""
+
+
+def test_a_memo_marshal_cannot_write_is_pickled_as_it_is(make_root: MakeRoot,
+                                                         tmp_path: Path) -> None:
+    """The build cache writes the memo's plain values with marshal; a value of a type
+    marshal refuses (a str subclass, say) has the memo pickled as it is, read back the
+    same."""
+    incremental, full = twin(make_root, tmp_path)
+    memo = UpdateMemo()
+    update_both(incremental, full, memo)
+    catalog = memo.catalogs["es"].catalog
+    first = next(e for e in catalog.entries if e.msgstr)
+    odd = replace(first, msgstr=Text(first.msgstr))
+    memo.catalogs["es"] = replace(memo.catalogs["es"], catalog=replace(
+        catalog, entries=tuple(odd if e is first else e for e in catalog.entries)))
+    data = dumps(memo)
+    assert b"_memo_from" in data
+    assert pickle.loads(data) == memo

@@ -154,9 +154,12 @@ class UpdateMemo:
         # Plain values only, written by marshal: half pickle's time for them (the memo's
         # save and load 0.30 -> 0.27 s at 1,000 pages). The cache is read by the same
         # version of this code only (its manifest says which).
-        return (_unmarshalled_memo, (marshal.dumps((
-            self.revision, template.digest, _packed(template.catalog, (), {}),
-            _index(template.blocks), catalogs, template.writer)),))
+        values = (self.revision, template.digest, _packed(template.catalog, (), {}),
+                  _index(template.blocks), catalogs, template.writer)
+        try:
+            return (_unmarshalled_memo, (marshal.dumps(values),))
+        except ValueError:  # a value of a type marshal does not write: pickled as it is
+            return (_memo_from, (values,))
 
 
 Packed = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]  # (header fields, entries)
@@ -213,7 +216,12 @@ def _index(blocks: BlockIndex | None) -> tuple[tuple[bytes, ...], tuple[int, ...
 
 def _unmarshalled_memo(data: bytes) -> UpdateMemo:
     """``UpdateMemo.__reduce__``'s value read back."""
-    revision, digest, template, blocks, catalogs, writer = marshal.loads(data)
+    return _memo_from(marshal.loads(data))
+
+
+def _memo_from(values: tuple[Any, ...]) -> UpdateMemo:
+    """The memo ``UpdateMemo.__reduce__``'s plain values describe."""
+    revision, digest, template, blocks, catalogs, writer = values
     pot = _unpacked(template, ())
     return UpdateMemo(
         TemplateMemo(digest, pot, blocks and BlockIndex(*blocks), writer),
