@@ -41,6 +41,7 @@ from pipeline.text.measure.formulas import scores
 from pipeline.text.measure.scripts import arabic_word, chinese_units, common_chinese_characters
 from pipeline.text.measure.sentences import measure_sentence, split_sentences, total
 from pipeline.text.measure.syllables import (
+    cmudict_file,
     ensure_cmudict,
     french_syllables,
     spanish_syllables,
@@ -359,6 +360,25 @@ def test_the_dictionary_just_written_reads_as_the_file(tmp_path: Path) -> None:
         assert written["idea"] == "AY0 D IY1 AH0"
     finally:
         syllables_module._cmudict.cache_clear()
+
+
+def test_the_dictionary_is_read_through_its_copy_only_while_the_copy_is_its(
+        tmp_path: Path) -> None:
+    """A later build reads the dictionary's marshal copy instead of parsing its text:
+    the same pronunciations; a copy left from another version of the file is not
+    read (the file's size and time are in it)."""
+    file = cmudict_file(tmp_path)
+    ensure_cmudict(tmp_path)
+    syllables_module._cmudict_written.pop(file, None)
+    parsed = syllables_module._read_pronunciations(file)
+    copy = file.with_name(file.name + ".first.marshal")
+    assert parsed is not None and copy.is_file()
+    assert syllables_module._read_pronunciations(file) == parsed
+    file.write_text(file.read_text(encoding="utf-8").replace(
+        "\nidea 1 AY0 D IY1 AH0\n", "\nidea 1 AY1 D IY0 AH0 AH0\n"), encoding="utf-8")
+    again = syllables_module._read_pronunciations(file)
+    assert again is not None and again["idea"] == "AY1 D IY0 AH0 AH0"
+    assert syllables_module._read_pronunciations(file) == again  # its new copy
 
 
 def test_reports_are_deterministic_and_not_rewritten(make_root: MakeRoot) -> None:

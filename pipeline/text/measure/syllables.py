@@ -10,6 +10,8 @@ languages count vowel groups; Arabic follows OSMAN's rules (``scripts``).
 
 from __future__ import annotations
 
+import contextlib
+import marshal
 import os
 import re
 import sys
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import pyphen
 
-from pipeline.infra.fsutil import write_text_atomic
+from pipeline.infra.fsutil import write_bytes_atomic, write_text_atomic
 from pipeline.text.measure.scripts import arabic_word
 from pipeline.text.measure.words import HYPHENS, language_of
 
@@ -103,16 +105,36 @@ def _cmudict() -> Mapping[str, str]:
     if written is not None and "" not in written:  # a blank line reads differently
         return written
     if _cmudict_files:
-        text = _cmudict_files[-1].read_text(encoding="utf-8")
-        # Printable ASCII and line feeds only: lines split as NLTK's reader splits them.
-        if re.search(r"[^\x20-\x7e\n]", text) is None:
-            first: dict[str, str] = {}
-            for line in text.split("\n"):
-                parts = line.split(None, 2)  # word, number, phones
-                if parts:
-                    first.setdefault(parts[0].lower(), parts[2] if len(parts) > 2 else "")
-            return first
+        read = _read_pronunciations(_cmudict_files[-1])
+        if read is not None:
+            return read
     return _first_pronunciations(_package_pronunciations())
+
+
+def _read_pronunciations(file: Path) -> dict[str, str] | None:
+    """What NLTK's reader gives of ``file`` (each word's first pronunciation), None when
+    it is not plain ASCII lines. Kept beside it by marshal, with the file's size and
+    modification time: parsing its 135,000 lines took 0.11 s of every build that
+    scores English, marshal's copy 0.04 s."""
+    copy = file.with_name(file.name + ".first.marshal")
+    info = file.stat()
+    stamp = (info.st_size, info.st_mtime_ns)
+    with contextlib.suppress(Exception):  # no copy, or not this file's: parsed again
+        kept, first = marshal.loads(copy.read_bytes())
+        if tuple(kept) == stamp and isinstance(first, dict):
+            return first
+    text = file.read_text(encoding="utf-8")
+    # Printable ASCII and line feeds only: lines split as NLTK's reader splits them.
+    if re.search(r"[^\x20-\x7e\n]", text) is not None:
+        return None
+    first = {}
+    for line in text.split("\n"):
+        parts = line.split(None, 2)  # word, number, phones
+        if parts:
+            first.setdefault(parts[0].lower(), parts[2] if len(parts) > 2 else "")
+    with contextlib.suppress(Exception):  # a cache of a cache: the next build parses
+        write_bytes_atomic(copy, marshal.dumps((stamp, first)), str(copy))
+    return first
 
 
 def _first_pronunciations(entries: dict[str, list[str]]) -> dict[str, str]:
