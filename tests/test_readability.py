@@ -690,6 +690,7 @@ def test_a_terms_other_catalog_lines_follow_the_catalog(make_root: MakeRoot) -> 
     assert (term.location, term.related) == (Location(ES_PO, 36), (Location(PAGE, 10),))
     assert term.details["also"] == (f"{ES_PO}:41",)
     assert term.message.endswith("; also on line 41")
+    assert relocate(es, PoLocator(config, Workspace())) is es  # nothing moved: no copy
     po.write_text("# moved\n# down\n" + po.read_text(encoding="utf-8"), encoding="utf-8")
     (moved,) = [f for f in relocate(es, PoLocator(config, Workspace())).findings
                 if f.code == "plain-language"]

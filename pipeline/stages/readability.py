@@ -17,6 +17,7 @@ but left out of that language's formulas — English text never feeds the Spanis
 
 from __future__ import annotations
 
+import operator
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -70,23 +71,36 @@ def relocate(page: PageReadability, entries: PoLocator) -> PageReadability:
     def moved(po: Location, source: Location) -> Location:
         return entries.locate(page.lang, source) or po
 
-    hardest = tuple(replace(s, po=moved(s.po, s.source)) if s.po is not None else s
-                    for s in page.hardest)
+    # What did not move is kept as it is (no copy): after an edit, the results of the
+    # pages above it, and of every page after an edit that moves no line.
+    def sentence(s: SentenceScore) -> SentenceScore:
+        if s.po is None:
+            return s
+        po = moved(s.po, s.source)
+        return s if po == s.po else replace(s, po=po)
+
     def relocated(f: Finding) -> Finding:
         if f.location is None or not f.location.line or len(f.related) != 1:
             return f
         location = moved(f.location, f.related[0])
         if not f.details.get("also"):
-            return f.moved_to(location)
+            return f if location == f.location else f.moved_to(location)
         # A term's other uses: their entries moved too.
+        before = also_used(f)
         also = [entries.locate(page.lang, Location(page.page, line)) or where
-                for where, line in zip(also_used(f), f.details["also_lines"], strict=True)]
+                for where, line in zip(before, f.details["also_lines"], strict=True)]
+        if location == f.location and also == before:
+            return f
         return replace(
             f, location=location,
             message=_plain_message(f.details["word"], f.details["plainer"], location, also),
             details=frozen_details(**{**f.details, "also": tuple(map(str, also))}))
 
-    findings = tuple(relocated(f) for f in page.findings)
+    hardest = tuple(map(sentence, page.hardest))
+    findings = tuple(map(relocated, page.findings))
+    if all(map(operator.is_, hardest, page.hardest)) and all(
+            map(operator.is_, findings, page.findings)):
+        return page
     return replace(page, hardest=hardest, findings=findings)
 
 
