@@ -190,8 +190,8 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
                              tree_digest(config.templates_dir)]
     # Where a link leads depends on which sections the breadcrumbs name (which pages
     # are published where is the render stage's business: it re-renders those).
-    known_texts = ws or Workspace()
-    base_parts += sorted(known_texts.site_links(config, pages).sections)
+    space = ws or Workspace()
+    base_parts += sorted(space.site_links(config, pages).sections)
     for code, tr in translations.items():
         for entry in shared:
             own = tr.entry(entry.msgid, entry.msgctxt)
@@ -210,7 +210,7 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
     out: dict[str, str] = {}
     for page in pages:
         keys = messages[page.slug]
-        read = known_texts.text_digest(page)
+        read = space.text_digest(page)
         parts = [base, framed(read.hex() if read is not None
                               else file_digest(config.root / page.path))]
         for code, tr in translations.items():
