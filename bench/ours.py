@@ -332,7 +332,10 @@ def main() -> None:
         pstats.Stats(sys.argv[4]).sort_stats("cumulative").print_stats(40)
     else:
         result = child(stage, root)
-    print(json.dumps(result))
+    print(json.dumps(result), flush=True)
+    # Ended as the ``pipeline`` command ends (``pipeline.cli.run``): no teardown.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, Protocol, TypeVar
 
 import click
 from rich.console import Console
@@ -693,3 +693,15 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
     return 0
+
+
+def run() -> NoReturn:
+    """The ``pipeline`` command and ``python -m pipeline``: ``main``, its output flushed,
+    then the process ends at once. The interpreter's teardown would free a build's
+    objects one by one (0.14 s of an edit's 2.8 s at 1,000 pages) and runs no handler
+    of ours: every child is stopped and every temp removed before ``main`` returns."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone: nothing to write to
+            stream.flush()
+    os._exit(code)

@@ -59,6 +59,30 @@ def test_python_dash_m_and_the_console_script(tmp_path: Path) -> None:
         assert f"  {command}" in helped.stdout
 
 
+def test_the_command_ends_with_its_status_and_all_its_output(tmp_path: Path) -> None:
+    # ``run`` ends the process without the interpreter's teardown: what ``main`` printed
+    # (more than a pipe holds) must still all arrive, and its status be the process's.
+    script = tmp_path / "big.py"
+    script.write_text(
+        "import sys\n"
+        "import pipeline.cli as cli\n"
+        "def main():\n"
+        "    print('x' * 1_000_000)\n"
+        "    sys.stderr.write('pipeline: done')\n"
+        "    return 3\n"
+        "cli.main = main\n"
+        "cli.run()\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=REPO, timeout=300)
+    assert done.returncode == 3
+    assert done.stdout == "x" * 1_000_000 + "\n"
+    assert done.stderr == "pipeline: done"
+    usage = subprocess.run([sys.executable, "-m", "pipeline", "no-such-command"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert usage.returncode == 2
+    assert usage.stderr.startswith("pipeline: No such command")
+
+
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     result = run_in(tmp_path, "no-such-command")
     assert result.returncode == 2
