@@ -55,12 +55,14 @@ from pipeline.infra.fsutil import (
 from pipeline.infra.lock import root_lock
 from pipeline.infra.memory import release_free_memory
 from pipeline.infra.workload import (
+    Handover,
     Later,
     Pending,
     cpus,
     fewer_collections,
     map_split,
     meanwhile,
+    meanwhile_then,
     paused_gc,
 )
 from pipeline.models import Finding, Location, frozen_details
@@ -341,7 +343,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     dictionary = meanwhile(partial(ensure_dictionary, config),
                            fork=not dictionary_written(config))
     # Readability's child when started before the fingerprints, and what it waits for.
-    early: Pending[_Aside] | None = None
+    early: Handover[_Aside, _Saved] | None = None
     to_score: Later[tuple[list[str], bool]] | None = None
     try:
         log("extract", "extracting pages and templates")
@@ -385,8 +387,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         if cpus() >= 2 and hasattr(os, "fork") and cache.fingerprints \
                 and cache.readability_key == inputs:
             to_score = Later()
-            early = meanwhile(partial(_readability_aside, config, cache, ws, slugs, inputs,
-                                      to_score, None, True))
+            early = meanwhile_then(partial(_readability_aside, config, cache, ws, slugs,
+                                           inputs, to_score, None, True))
             to_score.forked()
         # Not kept: the renderer and readability make their own (a big site's are tens of MB).
         listings: dict[tuple[str, str], str] = {}
@@ -423,9 +425,9 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         if early is not None and to_score is not None:  # too many pages to score beside
             early.stop()                                # the check and the render
             to_score.close()
-        aside = meanwhile(partial(_readability_aside, config, cache, ws, slugs, inputs,
-                                  lambda: (rescore, same_pages), None if aside_now else log),
-                          fork=aside_now)
+        aside = meanwhile_then(partial(_readability_aside, config, cache, ws, slugs, inputs,
+                                       lambda: (rescore, same_pages),
+                                       None if aside_now else log), fork=aside_now)
     ahead: Pending[Staged | None] | None = None
     ahead_folder = config.output_dir / f".site-ahead.tmp-{os.getpid()}"
     try:
@@ -455,7 +457,6 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         raise
     try:
         readability = _adopt_readability(cache, ws, aside.result(), log)
-        del aside
         # No later stage reads a page. Nor, unless the a11y stage traces a finding to one, a
         # language's catalog (parsed again then): the catalogs part is on disk since update
         # (save_parts).
@@ -514,9 +515,11 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         elif verdict == "blocked":
             log("publish", "blocked; the published site is unchanged")
         facts.save()
+        _adopt_saved(cache, aside.rest())  # the child's rest, done meanwhile
         save_cache(config.output_dir, cache)
         return result
     finally:
+        aside.stop()  # if the rest was not taken: a later stage failed
         _drop_staged(ahead, ahead_folder)
 
 
@@ -587,28 +590,40 @@ def _advice_inputs(config: Config) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Aside:
-    """What ``_readability`` run by a child leaves that this process needs: its result,
-    the cache's values it set and the files of the parts it saved, its log."""
+    """What ``_readability`` run by a child hands over that this process needs: its
+    result, the cache's values it set, its log."""
 
     result: ReadabilityResult
     key: str
     shown: dict[str, bytes]
+    logged: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    """The files of the cache parts ``_readability``'s rest saved."""
+
     files: list[str]
     documents: list[str]  # the files of the documents' part
-    logged: tuple[tuple[str, str], ...]
 
 
 def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                        inputs: str, plan: Callable[[], tuple[list[str], bool]],
-                       log: Log | None, early: bool = False) -> _Aside:
+                       log: Log | None, early: bool = False
+                       ) -> tuple[_Aside, Callable[[], _Saved]]:
     """``_readability``, in a child (``log`` None: its messages are kept for the
-    parent to log when it takes the result) or here."""
+    parent to log when it takes the result) or here; for ``meanwhile_then``. A child
+    writes ``readability.json`` and the cache's parts after handing the result over."""
     logged: list[tuple[str, str]] = []
-    result = _readability(config, cache, ws, slugs, inputs, plan,
-                          log or (lambda stage, message: logged.append((stage, message))),
-                          early=early)
-    return _Aside(result, cache.readability_key, cache.readability_shown,
-                  cache.files("readability"), cache.files("documents"), tuple(logged))
+    result, rest = _readability(config, cache, ws, slugs, inputs, plan,
+                                log or (lambda stage, message: logged.append((stage, message))),
+                                early=early, json_later=log is None)
+
+    def saved() -> _Saved:
+        rest()
+        return _Saved(cache.files("readability"), cache.files("documents"))
+
+    return _Aside(result, cache.readability_key, cache.readability_shown, tuple(logged)), saved
 
 
 def _adopt_readability(cache: BuildCache, ws: Workspace, aside: _Aside, log: Log
@@ -619,19 +634,27 @@ def _adopt_readability(cache: BuildCache, ws: Workspace, aside: _Aside, log: Log
     # What a child set; when this process ran it, the very values it set already.
     cache.readability_key = aside.key
     cache.readability_shown = aside.shown
-    cache.adopt("readability", aside.files)
-    cache.adopt("documents", aside.documents)
     ws.release_messages()  # as _readability did in the child
     return aside.result
 
 
+def _adopt_saved(cache: BuildCache, saved: _Saved) -> None:
+    """The parts ``_readability``'s rest saved, named in the manifest as this build's."""
+    cache.adopt("readability", saved.files)
+    cache.adopt("documents", saved.documents)
+
+
 def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                  inputs: str, plan: Callable[[], tuple[list[str], bool]], log: Log, *,
-                 early: bool = False) -> ReadabilityResult:
+                 early: bool = False, json_later: bool = False
+                 ) -> tuple[ReadabilityResult, Callable[[], None]]:
     """Score the pages ``plan`` gives (with whether the site has the same pages as
-    the last build), reuse the cache's results for the rest, write the reports and the
-    cache's part (keyed by the advice's ``inputs``); returns the results without what
-    only the reports show. ``early``: started before ``plan`` can answer (it waits for
+    the last build), reuse the cache's results for the rest, write the reports; returns
+    the results without what only the reports show, and the rest of the work: the
+    cache's parts saved (keyed by the advice's ``inputs``) and, ``json_later``,
+    ``readability.json`` written (the a11y stage reads neither; a child hands its result
+    over first: the JSON took 0.3 s of its 1 s after an edit, the parent waiting for
+    it at the render's end). ``early``: started before ``plan`` can answer (it waits for
     it), so every page's results are moved to today's catalog lines first."""
     loaded = load_part(config.output_dir, cache, "readability")
     load_part(config.output_dir, cache, "documents")  # none read: every document rendered
@@ -683,7 +706,7 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     with paused_gc():
         write_readability_reports(config, readability,
                                   fresh=set(rescore) | moved if same_pages else None,
-                                  documents=documents)
+                                  documents=documents, json=not json_later)
     cache.readability_documents = documents.records(slugs)
     # As scored, not as relocated (relocate works from the source lines): an unchanged
     # page keeps the very object read, and the cache file holding it is not rewritten.
@@ -691,15 +714,22 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     cache.readability = {s: by_slug.get(s, ()) if s in rescored
                          else cache.readability.get(s, ()) for s in slugs}
     cache.readability_shown = shown
-    # Written now and let go: the results with their sentences and advice (150 MB at
-    # 5,000 pages) would sit under the a11y stage, publish and the cache's save. The
-    # gates and the summary read a page's scores, target and verdict only.
-    save_parts(config.output_dir, cache, "readability", "documents")
-    cache.drop("readability")
-    cache.drop("documents")
+
+    def rest() -> None:
+        # Written and let go (here, at once: ``meanwhile_then``): the results with their
+        # sentences and advice (150 MB at 5,000 pages) would sit under the a11y stage,
+        # publish and the cache's save. The gates and the summary read a page's scores,
+        # target and verdict only.
+        if json_later:
+            with paused_gc():
+                write_readability_json(config, readability)
+        save_parts(config.output_dir, cache, "readability", "documents")
+        cache.drop("readability")
+        cache.drop("documents")
+
     return replace(readability, pages=tuple(replace(
         p, title="", counts=_NO_COUNTS, hardest=(), findings=(), notes=())
-        for p in readability.pages))
+        for p in readability.pages)), rest
 
 
 # --- the accessibility check -----------------------------------------------------------
@@ -1034,23 +1064,23 @@ SPLIT_REPORT_ROWS = 1_000
 
 def write_readability_reports(config: Config, result: ReadabilityResult,
                               fresh: Collection[str] | None = None,
-                              documents: _Documents | None = None) -> tuple[Path, Path]:
-    """Write ``output/reports/readability.json``, the ``.html`` index, its parts (a big
-    site's summary) and one ``readability/<slug>.html`` per page; delete the documents of
-    pages no longer in ``result``. Unchanged files are not rewritten; with ``fresh``, only
-    those slugs' documents are rendered again (another page's document is as it was: its
-    scores did not change). ``documents``: the build's, which makes each page's document
-    (and learns what it made). Returns the JSON report's and the HTML index's paths."""
+                              documents: _Documents | None = None, *, json: bool = True
+                              ) -> tuple[Path, Path]:
+    """Write ``output/reports/readability.json`` (unless not ``json``: see
+    ``write_readability_json``), the ``.html`` index, its parts (a big site's summary)
+    and one ``readability/<slug>.html`` per page; delete the documents of pages no longer
+    in ``result``. Unchanged files are not rewritten; with ``fresh``, only those slugs'
+    documents are rendered again (another page's document is as it was: its scores did
+    not change). ``documents``: the build's, which makes each page's document (and
+    learns what it made). Returns the JSON report's and the HTML index's paths."""
     reports = config.output_dir / "reports"
     json_path = reports / READABILITY_JSON
     index = reports / readability_html.INDEX
     folder = reports / readability_html.DETAILS
 
     def write(part: int) -> tuple[set[Path], dict[str, _Record | None]]:
-        if part == 1:
-            # Streamed: on a big site the text is tens of megabytes.
-            with atomic_text_stream(json_path, config.rel(json_path)) as stream:
-                stream.writelines(json_pieces(result))
+        if part == 1 and json:
+            write_readability_json(config, result)
         return _write_readability_html(config, result, fresh, index, folder, part,
                                        documents or _Documents({}, {}, set()))
 
@@ -1070,6 +1100,15 @@ def write_readability_reports(config: Config, result: ReadabilityResult,
             if not stale.name.startswith("."):  # a concurrent write's temp file
                 stale.unlink(missing_ok=True)
     return json_path, index
+
+
+def write_readability_json(config: Config, result: ReadabilityResult) -> Path:
+    """Write ``output/reports/readability.json``, streamed: on a big site the text is
+    tens of megabytes."""
+    json_path = config.output_dir / "reports" / READABILITY_JSON
+    with atomic_text_stream(json_path, config.rel(json_path)) as stream:
+        stream.writelines(json_pieces(result))
+    return json_path
 
 
 def _write_readability_html(config: Config, result: ReadabilityResult,

@@ -298,6 +298,76 @@ def test_a_child_started_now_takes_a_value_sent_later(tmp_path: Path) -> None:
     assert gc.get_freeze_count() == 0
 
 
+def test_meanwhile_then_hands_the_value_over_before_the_rest(tmp_path: Path) -> None:
+    """``meanwhile_then``: the child's value is taken while the child still does the
+    rest (here the rest waits for a file this process makes only once it has the
+    value); the rest's value comes once the child is done. Without fork, both run at
+    ``result``."""
+    go = tmp_path / "go"
+
+    def first(name: str) -> tuple[tuple[int, str], Callable[[], str]]:
+        def rest() -> str:
+            started = time.monotonic()
+            while not go.exists() and time.monotonic() - started < 20:
+                time.sleep(0.01)
+            (tmp_path / name).write_text("rest")
+            return f"{name} rested in {os.getpid()}"
+        return (os.getpid(), name), rest
+
+    handed = workload.meanwhile_then(partial(first, "a"))
+    pid, value = handed.result()
+    assert pid != PARENT and value == "a" and not (tmp_path / "a").exists()
+    go.write_text("")  # the child, still running, finishes the rest now
+    assert handed.rest() == f"a rested in {pid}" and (tmp_path / "a").exists()
+
+    here = workload.meanwhile_then(partial(first, "b"), fork=False)
+    assert not (tmp_path / "b").exists()
+    assert here.result() == (PARENT, "b") and (tmp_path / "b").exists()
+    assert here.rest() == f"b rested in {PARENT}"
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert gc.get_freeze_count() == 0
+
+
+def test_meanwhile_then_a_child_that_fails_costs_only_time(tmp_path: Path) -> None:
+    """A child killed before it hands the value over: the work, rest included, runs here
+    at ``result``. Killed after: the value taken stands, and the whole work runs here
+    again at ``rest`` (its files made by this process). ``stop`` leaves no child."""
+    runs: list[str] = []  # this process's runs of ``first``
+
+    def first(die_in: str) -> tuple[int, Callable[[], tuple[int, str]]]:
+        if os.getpid() == PARENT:
+            runs.append(die_in)
+        elif die_in == "first":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        def rest() -> tuple[int, str]:
+            if os.getpid() != PARENT and die_in == "rest":
+                os.kill(os.getpid(), signal.SIGKILL)
+            (tmp_path / f"{die_in}-{os.getpid()}").write_text("made")
+            return os.getpid(), die_in
+        return os.getpid(), rest
+
+    early = workload.meanwhile_then(partial(first, "first"))
+    assert early.result() == PARENT and runs == ["first"]
+    assert (tmp_path / f"first-{PARENT}").exists()
+    assert early.rest() == (PARENT, "first") and runs == ["first"]
+
+    late = workload.meanwhile_then(partial(first, "rest"))
+    assert late.result() != PARENT and runs == ["first"]  # the child's value
+    assert late.rest() == (PARENT, "rest") and runs == ["first", "rest"]
+    assert (tmp_path / f"rest-{PARENT}").exists()
+
+    stopped = workload.meanwhile_then(lambda: (1, partial(time.sleep, 30)))
+    assert stopped.result() == 1
+    started = time.monotonic()
+    stopped.stop()
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert gc.get_freeze_count() == 0
+
+
 def test_meanwhile_fresh_runs_in_a_new_interpreter(tmp_path: Path) -> None:
     """``fresh``: a new interpreter, not a fork (it has not imported what this one has),
     whose side effects and value come back; a failure there costs only time."""

@@ -244,6 +244,62 @@ def meanwhile(function: Callable[[], R], *, fork: bool = True,
     return Pending(function, _start(lambda: (function(),)))
 
 
+class Handover(Generic[R, T]):
+    """``first()``, which returns a value and the rest of its work, started in a forked
+    child (``meanwhile_then``) while this process goes on: ``result`` is the value as
+    soon as the child has it (the child then does the rest), ``rest`` the rest's value
+    once the child is done. Run here (no child, or the child failed before handing the
+    value over), the rest is done at once, in ``result``: nothing it holds waits. A child
+    that fails after handing over has the whole work done here again, at ``rest``: the
+    value and the error are always those of a run here."""
+
+    def __init__(self, first: Callable[[], tuple[R, Callable[[], T]]], child: _Child | None):
+        self._first = first
+        self._child = child
+        self._rest: tuple[T] | None = None
+
+    def result(self) -> R:
+        child = self._child
+        if child is not None:
+            sent = child.take()
+            if type(sent) is tuple and len(sent) == 1:
+                value: R = sent[0]
+                return value
+            self._child = None
+            child.result()  # gone before handing over: waited for, its work done here
+        value, rest = self._first()
+        self._rest = (rest(),)
+        return value
+
+    def rest(self) -> T:
+        child, self._child = self._child, None
+        if child is not None:
+            done = child.result()
+            if type(done) is tuple and len(done) == 1:
+                last: T = done[0]
+                return last
+            return self._first()[1]()
+        if self._rest is None:
+            raise RuntimeError("Handover.rest before result")
+        return self._rest[0]
+
+    def stop(self) -> None:
+        """End the child, if any (this process failed meanwhile)."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.stop()
+
+
+def meanwhile_then(first: Callable[[], tuple[R, Callable[[], T]]], *, fork: bool = True
+                   ) -> Handover[R, T]:
+    """``meanwhile`` for work whose value this process needs before all of it is done:
+    ``first()`` returns that value and a function doing the rest (files the value does
+    not depend on). See ``Handover``."""
+    if not fork or cpus() < 2 or not hasattr(os, "fork"):
+        return Handover(first, None)
+    return Handover(first, _start(first, handover=True))
+
+
 class Later(Generic[T]):
     """A value a child forked now (``meanwhile``) needs only later, once this process has
     made it: the child starts on what it can do without it, then calls this, which
@@ -357,18 +413,26 @@ class _Child:
     def __init__(self, pid: int, fd: int):
         self.pid = pid
         self.fd = fd
+        # Unpickled as it arrives: the bytes are never all held at once (the catalogs of
+        # a 5,000-page site are 150 MB of them). One reader for every value sent: it may
+        # have read ahead into the next.
+        self._stream = os.fdopen(fd, "rb", buffering=1 << 20, closefd=False)
+
+    def take(self) -> Any:
+        """The next value the child sends, as soon as it is sent (the child goes on), or
+        None when it failed before sending it."""
+        try:
+            return pickle.load(self._stream)
+        except Exception:  # a truncated or broken value, or none: the child failed
+            return None
 
     def result(self) -> Any:
-        """The child's value, or None when it failed."""
+        """The child's (last) value, once it ended, or None when it failed."""
         value: Any = None
         try:
-            # Unpickled as it arrives: the bytes are never all held at once (the catalogs
-            # of a 5,000-page site are 150 MB of them).
-            with os.fdopen(self.fd, "rb", buffering=1 << 20, closefd=False) as stream:
-                value = pickle.load(stream)
-        except Exception:  # a truncated or broken result: do the work here instead
-            value = None
+            value = self.take()
         finally:
+            self._stream.close()
             os.close(self.fd)
             _, status = os.waitpid(self.pid, 0)
             gc.unfreeze()
@@ -377,13 +441,14 @@ class _Child:
         return value
 
     def stop(self) -> None:
+        self._stream.close()
         os.close(self.fd)
         os.kill(self.pid, signal.SIGKILL)  # not yet waited for: it exists, if only as a zombie
         os.waitpid(self.pid, 0)
         gc.unfreeze()
 
 
-def _start(work: Callable[[], Any]) -> _Child:
+def _start(work: Callable[[], Any], *, handover: bool = False) -> _Child:
     # Killed with this process, even by SIGKILL: nothing left running that holds its
     # files (the root's lock).
     die_with_me = die_with_parent(signal.SIGKILL)
@@ -404,6 +469,11 @@ def _start(work: Callable[[], Any]) -> _Child:
         # Pickled into the pipe as it goes (a failure half-way leaves a broken stream,
         # which the parent refuses): the bytes are never all held at once either.
         with os.fdopen(write, "wb", buffering=1 << 20) as stream:
+            if handover:  # (value, rest): the value sent at once, then the rest done
+                value, rest = result
+                dump((value,), stream)
+                stream.flush()
+                result = (rest(),)
             dump(result, stream)
         status = 0
     finally:
