@@ -480,6 +480,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
             if found:  # else the report holds these very issues already
                 issues += found
                 _write_code_quality(config, issues, prefix)
+        # readability.json and the cache's parts, written by the child meanwhile (during
+        # pa11y's run, in a real build): a report that cannot be written stops the build
+        # before it publishes, as when the readability stage wrote it itself.
+        _adopt_saved(cache, aside.rest())
         # Nor the template: what is left of the build (gates, publish, the cache) reads
         # results only (the cache's catalogs part was let go before the a11y stage).
         ws.release_catalogs()
@@ -515,7 +519,6 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         elif verdict == "blocked":
             log("publish", "blocked; the published site is unchanged")
         facts.save()
-        _adopt_saved(cache, aside.rest())  # the child's rest, done meanwhile
         save_cache(config.output_dir, cache)
         return result
     finally:

@@ -213,6 +213,36 @@ def test_a_readability_document_is_rendered_again_only_when_its_lines_moved(
     assert reports(root) == reports(cold)
 
 
+def test_readability_json_that_cannot_be_written_stops_the_build_before_it_publishes(
+        make_root: object) -> None:
+    """An edit's readability child hands its result over, then writes readability.json
+    and the cache's parts while the a11y stage runs. A report it cannot write (a folder
+    in its place) fails the build before publishing, with the path to fix; the cache's
+    manifest stays the last build's, and no child is left. Once the path is free, the
+    next build writes the report."""
+    root = make_root("build-site")  # type: ignore[operator]
+    assert run_cli(root, "build").returncode == 0
+    site = os.readlink(root / "output" / "site")
+    manifest = cache_dir(root / "output") / MANIFEST
+    before = manifest.read_bytes()
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.", "Eye drops may help."))
+    report = root / "output" / "reports" / "readability.json"
+    report.unlink()
+    report.mkdir()
+    failed = run_cli(root, "build")
+    assert failed.returncode == 1
+    assert "output/reports/readability.json: cannot write file" in failed.stderr
+    assert os.readlink(root / "output" / "site") == site
+    assert manifest.read_bytes() == before
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    report.rmdir()
+    assert run_cli(root, "build").returncode == 0
+    assert "Eye drops may help." in report.read_text(encoding="utf-8")
+    assert os.readlink(root / "output" / "site") != site
+
+
 def test_extract_and_update_on_their_own_start_from_the_builds_cache(
         make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The editors' week, ``pipeline extract && pipeline update`` then a build: neither

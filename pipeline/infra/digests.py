@@ -122,7 +122,8 @@ def facts_file(output_dir: Path) -> Path:
 def tree_files(tree: Path) -> list[tuple[str, str, os.stat_result]]:
     """Every file under ``tree`` (symbolic links to files too, not into folders, as
     ``Path.rglob``): (relative path, path, stat), in the order of sorted Paths; one
-    ``scandir`` per folder (rglob builds objects nobody needs)."""
+    ``scandir`` per folder (rglob builds objects nobody needs). A file renamed away
+    or removed while the walk goes on is left out."""
     out: list[tuple[str, str, os.stat_result]] = []
 
     def walk(folder: str, prefix: str) -> None:
@@ -131,7 +132,11 @@ def tree_files(tree: Path) -> list[tuple[str, str, os.stat_result]]:
                 if entry.is_dir(follow_symlinks=False):
                     walk(entry.path, f"{prefix}{entry.name}/")
                 elif entry.is_file():
-                    out.append((f"{prefix}{entry.name}", entry.path, entry.stat()))
+                    try:
+                        info = entry.stat()
+                    except FileNotFoundError:  # renamed away meanwhile (a temp file)
+                        continue
+                    out.append((f"{prefix}{entry.name}", entry.path, info))
 
     if tree.is_dir():
         walk(str(tree), "")
