@@ -388,7 +388,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                 and cache.readability_key == inputs:
             to_score = Later()
             early = meanwhile_then(partial(_readability_aside, config, cache, ws, slugs,
-                                           inputs, to_score, None, True))
+                                           inputs, to_score, None, True, True))
             to_score.forked()
         # Not kept: the renderer and readability make their own (a big site's are tens of MB).
         listings: dict[tuple[str, str], str] = {}
@@ -427,13 +427,17 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
             to_score.close()
         aside = meanwhile_then(partial(_readability_aside, config, cache, ws, slugs, inputs,
                                        lambda: (rescore, same_pages),
-                                       None if aside_now else log), fork=aside_now)
+                                       None if aside_now else log, catalogs=aside_now),
+                               fork=aside_now)
     ahead: Pending[Staged | None] | None = None
     ahead_folder = config.output_dir / f".site-ahead.tmp-{os.getpid()}"
     try:
-        # The catalogs part, done with, is pickled now, while less is held; after the
-        # fork, which it would otherwise delay by 0.2 s of an edit's build at 1,000 pages.
-        save_parts(config.output_dir, cache, "catalogs")
+        # The catalogs part, done with, is pickled now, while less is held (after the
+        # fork, which it would otherwise delay by 0.2 s of an edit's build at 1,000
+        # pages); by readability's child when there is one, once it has handed its result
+        # over (0.2-0.3 s of an edit's check stage, during pa11y's run instead).
+        if not aside_now:
+            save_parts(config.output_dir, cache, "catalogs")
         release_free_memory()  # the catalogs' old texts and merges
         qa, qa_report, issues, rendered = _check_and_render(
             config, cache, ws, slugs, changed, same_pages, listings, prefix, log)
@@ -463,7 +467,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         ws.release_pages()
         del extracted
         ws.release_catalogs(keep=(config.rel(config.pot_path),))  # the a11y stage reads it
-        cache.drop("catalogs")
+        if not aside_now:  # else the child saves it: let go when its files are adopted
+            cache.drop("catalogs")
         release_free_memory()  # the reports' text, the scoring's measures, the messages
 
         a11y: A11yResult | None = None
@@ -608,15 +613,18 @@ class _Saved:
 
     files: list[str]
     documents: list[str]  # the files of the documents' part
+    catalogs: list[str] | None  # the catalogs part's, when the rest saved it
 
 
 def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                        inputs: str, plan: Callable[[], tuple[list[str], bool]],
-                       log: Log | None, early: bool = False
+                       log: Log | None, early: bool = False, catalogs: bool = False
                        ) -> tuple[_Aside, Callable[[], _Saved]]:
     """``_readability``, in a child (``log`` None: its messages are kept for the
     parent to log when it takes the result) or here; for ``meanwhile_then``. A child
-    writes ``readability.json`` and the cache's parts after handing the result over."""
+    writes ``readability.json`` and the cache's parts after handing the result over,
+    and with ``catalogs``, the catalogs part too (update's, as it was when the child
+    was forked: nothing changes it after update)."""
     logged: list[tuple[str, str]] = []
     result, rest = _readability(config, cache, ws, slugs, inputs, plan,
                                 log or (lambda stage, message: logged.append((stage, message))),
@@ -624,7 +632,10 @@ def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: 
 
     def saved() -> _Saved:
         rest()
-        return _Saved(cache.files("readability"), cache.files("documents"))
+        if catalogs:
+            save_parts(config.output_dir, cache, "catalogs")
+        return _Saved(cache.files("readability"), cache.files("documents"),
+                      cache.files("catalogs") if catalogs else None)
 
     return _Aside(result, cache.readability_key, cache.readability_shown, tuple(logged)), saved
 
@@ -645,6 +656,8 @@ def _adopt_saved(cache: BuildCache, saved: _Saved) -> None:
     """The parts ``_readability``'s rest saved, named in the manifest as this build's."""
     cache.adopt("readability", saved.files)
     cache.adopt("documents", saved.documents)
+    if saved.catalogs is not None:
+        cache.adopt("catalogs", saved.catalogs)
 
 
 def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],

@@ -164,7 +164,7 @@ def test_a_build_stopped_after_update_leaves_the_last_manifest(make_root: object
     assert manifest.read_bytes() == before
     named = {n for names in json.loads(before)["parts"].values() for n in names}
     on_disk = {p.name for p in cache_dir(root / "output").glob("*.pickle")}
-    assert named < on_disk  # the new catalogs part, written early, named by no manifest
+    assert named < on_disk  # the new QA part, written early, named by no manifest
     style.write_bytes(kept)
     assert_builds_like_a_cold_build(root, tmp_path)
 
