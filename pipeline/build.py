@@ -388,7 +388,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                 and cache.readability_key == inputs:
             to_score = Later()
             early = meanwhile_then(partial(_readability_aside, config, cache, ws, slugs,
-                                           inputs, to_score, None, True, True))
+                                           inputs, to_score, None, early=True, catalogs=True))
             to_score.forked()
         # Not kept: the renderer and readability make their own (a big site's are tens of MB).
         listings: dict[tuple[str, str], str] = {}
@@ -463,7 +463,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         readability = _adopt_readability(cache, ws, aside.result(), log)
         # No later stage reads a page. Nor, unless the a11y stage traces a finding to one, a
         # language's catalog (parsed again then): the catalogs part is on disk since update
-        # (save_parts).
+        # (save_parts), or readability's child writes it (let go once adopted, below).
         ws.release_pages()
         del extracted
         ws.release_catalogs(keep=(config.rel(config.pot_path),))  # the a11y stage reads it
@@ -490,7 +490,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         # before it publishes, as when the readability stage wrote it itself.
         _adopt_saved(cache, aside.rest())
         # Nor the template: what is left of the build (gates, publish, the cache) reads
-        # results only (the cache's catalogs part was let go before the a11y stage).
+        # results only (the cache's catalogs part is let go by now).
         ws.release_catalogs()
         release_free_memory()
         gates = _gates(config, qa, a11y, rendered, readability, {"qa": (qa_report,)})
