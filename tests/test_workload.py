@@ -33,6 +33,13 @@ PARENT = os.getpid()
 MakeRoot = Callable[[str], Path]
 
 
+def assert_no_child_left() -> None:
+    """No child of this process exists, not even a zombie, and nothing is left frozen."""
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert gc.get_freeze_count() == 0
+
+
 def finding(n: int) -> Finding:
     return Finding("code", "warning", f"message {n}", Location("a.po", n), "hint",
                    (Location("p.md", n),), frozen_details(n=n, words=["a", n], nested={"k": n}))
@@ -239,9 +246,7 @@ def test_meanwhile_runs_in_a_child_and_its_value_comes_back(tmp_path: Path) -> N
     later = workload.meanwhile(made("b"), fork=False)
     assert not (tmp_path / "b").exists()
     assert later.result() == (PARENT, "b")
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
-    assert gc.get_freeze_count() == 0
+    assert_no_child_left()
 
 
 def test_meanwhile_stopped_leaves_no_child() -> None:
@@ -250,9 +255,7 @@ def test_meanwhile_stopped_leaves_no_child() -> None:
     started = time.monotonic()
     pending.stop()
     assert time.monotonic() - started < 5
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
-    assert gc.get_freeze_count() == 0
+    assert_no_child_left()
 
 
 def test_a_child_started_now_takes_a_value_sent_later(tmp_path: Path) -> None:
@@ -293,9 +296,7 @@ def test_a_child_started_now_takes_a_value_sent_later(tmp_path: Path) -> None:
         never()  # here, nothing was sent: no value to make up
     never.close()
     pending.stop()
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
-    assert gc.get_freeze_count() == 0
+    assert_no_child_left()
 
 
 def test_meanwhile_then_hands_the_value_over_before_the_rest(tmp_path: Path) -> None:
@@ -324,9 +325,7 @@ def test_meanwhile_then_hands_the_value_over_before_the_rest(tmp_path: Path) -> 
     assert not (tmp_path / "b").exists()
     assert here.result() == (PARENT, "b") and (tmp_path / "b").exists()
     assert here.rest() == f"b rested in {PARENT}"
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
-    assert gc.get_freeze_count() == 0
+    assert_no_child_left()
 
 
 def test_meanwhile_then_a_child_that_fails_costs_only_time(tmp_path: Path) -> None:
@@ -363,9 +362,7 @@ def test_meanwhile_then_a_child_that_fails_costs_only_time(tmp_path: Path) -> No
     started = time.monotonic()
     stopped.stop()
     assert time.monotonic() - started < 5
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
-    assert gc.get_freeze_count() == 0
+    assert_no_child_left()
 
 
 def test_meanwhile_fresh_runs_in_a_new_interpreter(tmp_path: Path) -> None:

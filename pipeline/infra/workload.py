@@ -203,6 +203,12 @@ def map_split(function: Callable[[T], R], items: Sequence[T], *, split: bool) ->
     return [results[i] for i in range(len(items))]
 
 
+def _sent(value: Any) -> tuple[Any] | None:
+    """A child's value as it sends it, in a 1-tuple (a value of None is not a failure);
+    None when the child failed."""
+    return value if type(value) is tuple and len(value) == 1 else None
+
+
 class Pending(Generic[R]):
     """``function()``, started in a forked child (``meanwhile``) while this process goes
     on. ``result`` is its value; when the child failed in any way, or there was none,
@@ -214,12 +220,9 @@ class Pending(Generic[R]):
 
     def result(self) -> R:
         child, self._child = self._child, None
-        if child is not None:
-            done = child.result()
-            # Wrapped in a tuple by ``meanwhile``: a value of None is not a failure.
-            if type(done) is tuple and len(done) == 1:
-                value: R = done[0]
-                return value
+        if child is not None and (done := _sent(child.result())) is not None:
+            value: R = done[0]
+            return value
         return self._function()
 
     def stop(self) -> None:
@@ -261,8 +264,7 @@ class Handover(Generic[R, T]):
     def result(self) -> R:
         child = self._child
         if child is not None:
-            sent = child.take()
-            if type(sent) is tuple and len(sent) == 1:
+            if (sent := _sent(child.take())) is not None:
                 value: R = sent[0]
                 return value
             self._child = None
@@ -274,8 +276,7 @@ class Handover(Generic[R, T]):
     def rest(self) -> T:
         child, self._child = self._child, None
         if child is not None:
-            done = child.result()
-            if type(done) is tuple and len(done) == 1:
+            if (done := _sent(child.result())) is not None:
                 last: T = done[0]
                 return last
             return self._first()[1]()
