@@ -589,6 +589,12 @@ def measure(args: argparse.Namespace, pages: int,
         "incremental": {"skipped": "--quick"} if args.quick
         else time_incremental(rendered, args.cap * 2, log=log, real_a11y=not args.no_a11y),
     }
+    incremental = a11y["incremental"]
+    if incremental.get("a11y") == "pa11y" and incremental.get("rechecked_pages"):
+        incremental["alone"] = bare = a11y_bench.alone(
+            rendered, incremental["rechecked_pages"], args.cap * 2, work / "a11y-alone")
+        log(f"  pa11y-ci alone on the same {bare['documents']} documents: "
+            f"{bare.get('seconds', bare.get('failed'))}")
 
     load_end = os.getloadavg()
     result: dict[str, Any] = {

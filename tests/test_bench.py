@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from conftest import REPO, msgfmt_check, require_tool, run_cli
+from conftest import REPO, ROOTS, msgfmt_check, require_tool, run_cli
 
+from bench import a11y as a11y_bench
 from bench.corpus import is_translated, pseudo_translate
 from bench.ours import StageRuns
 from bench.peers import Expected, Mdpo, check_outputs, run_peer
@@ -405,6 +407,34 @@ def test_one_cpu_lines_say_what_two_cpus_could_do_at_best() -> None:
     skipped = one_cpu_record(StageRuns("end to end, one CPU", missing="--quick"), e2e)
     assert one_cpu_line(skipped) == "cold build on one CPU: not run (--quick)"
     assert "speedup" not in skipped
+
+
+def test_the_incremental_build_is_also_counted_against_pa11y_ci_alone(tmp_path: Path) -> None:
+    """Work the build does beside its own pa11y run would hide in pa11y's time: the
+    record counts the build against pa11y-ci alone on the very documents too (the a11y
+    report as the build checked it: the pending one it leaves in the cache)."""
+    root = tmp_path / "root"
+    shutil.copytree(ROOTS / "build-site", root)
+    assert run_cli(root, "build").returncode == 0
+    documents = ["output/build/en/dry-eye.html", "output/reports/a11y.html"]
+    alone = a11y_bench.alone(root, documents, 300, tmp_path / "work")
+    assert alone["documents"] == alone["checked"] == 2 and alone["seconds"] > 0, alone
+    config = json.loads((tmp_path / "work" / "pa11y-ci.json").read_text(encoding="utf-8"))
+    urls = [u if isinstance(u, str) else u["url"] for u in config["urls"]]
+    assert urls[0].endswith("/build/en/dry-eye.html")
+    assert urls[1].endswith("/.cache/a11y/pending/a11y.html")
+    incremental = {"a11y": "pa11y", "seconds": 12.5, "a11y_seconds": 9.5,
+                   "without_a11y_seconds": 3.0, "edited": "p.md:3", "rechecked": 2,
+                   "rechecked_pages": documents, "alone": {**alone, "seconds": 10.0},
+                   "run": {"load_1min": 1.0, "peak_rss_mb": 200.0}}
+    text = a11y_bench.summary({"sample": {"skipped": "--no-a11y"}, "incremental": incremental})
+    assert "pa11y-ci alone on those 2 documents: 10.0 s" in text
+    assert "the build's time outside that: 2.50 s" in text
+    [_, target] = a11y_bench.target_lines({"incremental": incremental},
+                                          {"a11y_overhead": 0.1, "incremental_seconds": 1},
+                                          lambda ok: "MISSED")
+    assert target.endswith("3.00 s (2.50 s against pa11y-ci alone on the same documents) "
+                           "→ MISSED")
 
 
 def test_a_forked_commands_memory_is_counted_whole() -> None:
