@@ -243,6 +243,30 @@ def test_readability_json_that_cannot_be_written_stops_the_build_before_it_publi
     assert os.readlink(root / "output" / "site") != site
 
 
+def test_an_edits_a11y_stage_traces_with_the_builds_catalogs_not_parsing_them_again(
+        make_root: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an edit, pa11y checks the edited page in every language, and the a11y
+    stage's tracer reads each language's catalog: the very parse the build rendered
+    from, held by the workspace, not the file parsed again beside pa11y (where it took
+    CPU from Chromium)."""
+    root = make_root("build-site")  # type: ignore[operator]
+    assert run_cli(root, "build").returncode == 0
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.", "Eye drops may help."))
+    parsed: list[str] = []
+    real = workspace_module.parse_po_bytes
+
+    def counting(data: bytes, display: str) -> Any:
+        parsed.append(display)
+        return real(data, display)
+
+    monkeypatch.setattr(workspace_module, "parse_po_bytes", counting)
+    result = build(load_config(root))
+    assert result.verdict == "published"
+    assert any(p.startswith("output/build/es/") for p in result.a11y_checked)
+    assert [p for p in parsed if p.endswith(".po")] == []
+
+
 def test_extract_and_update_on_their_own_start_from_the_builds_cache(
         make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The editors' week, ``pipeline extract && pipeline update`` then a build: neither
