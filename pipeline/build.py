@@ -388,7 +388,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                 and cache.readability_key == inputs:
             to_score = Later()
             early = meanwhile_then(partial(_readability_aside, config, cache, ws, slugs,
-                                           inputs, to_score, None, early=True, catalogs=True))
+                                           inputs, to_score, None, early=True))
             to_score.forked()
         # Not kept: the renderer and readability make their own (a big site's are tens of MB).
         listings: dict[tuple[str, str], str] = {}
@@ -427,8 +427,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
             to_score.close()
         aside = meanwhile_then(partial(_readability_aside, config, cache, ws, slugs, inputs,
                                        lambda: (rescore, same_pages),
-                                       None if aside_now else log, catalogs=aside_now),
-                               fork=aside_now)
+                                       None if aside_now else log), fork=aside_now)
     ahead: Pending[Staged | None] | None = None
     ahead_folder = config.output_dir / f".site-ahead.tmp-{os.getpid()}"
     try:
@@ -623,24 +622,25 @@ class _Saved:
 
 def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                        inputs: str, plan: Callable[[], tuple[list[str], bool]],
-                       log: Log | None, early: bool = False, catalogs: bool = False
+                       log: Log | None, early: bool = False
                        ) -> tuple[_Aside, Callable[[], _Saved]]:
     """``_readability``, in a child (``log`` None: its messages are kept for the
     parent to log when it takes the result) or here; for ``meanwhile_then``. A child
     writes ``readability.json`` and the cache's parts after handing the result over,
-    and with ``catalogs``, the catalogs part too (update's, as it was when the child
-    was forked: nothing changes it after update)."""
+    update's catalogs part too (as it was when the child was forked: nothing changes it
+    after update; the build saves it itself when it starts no child)."""
     logged: list[tuple[str, str]] = []
+    child = log is None
     result, rest = _readability(config, cache, ws, slugs, inputs, plan,
                                 log or (lambda stage, message: logged.append((stage, message))),
-                                early=early, json_later=log is None)
+                                early=early, json_later=child)
 
     def saved() -> _Saved:
         rest()
-        if catalogs:
+        if child:
             save_parts(config.output_dir, cache, "catalogs")
         return _Saved(cache.files("readability"), cache.files("documents"),
-                      cache.files("catalogs") if catalogs else None)
+                      cache.files("catalogs") if child else None)
 
     return _Aside(result, cache.readability_key, cache.readability_shown, tuple(logged)), saved
 
