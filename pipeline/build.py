@@ -36,12 +36,14 @@ from pipeline.errors import PipelineError, Stopped
 from pipeline.infra.cache import (
     PARTS,
     BuildCache,
+    Saving,
     digest,
     file_digest,
     framed,
     load_cache,
     load_part,
     save_cache,
+    save_meanwhile,
     save_parts,
     tree_digest,
 )
@@ -345,6 +347,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # Readability's child when started before the fingerprints, and what it waits for.
     early: Handover[_Aside, _Saved] | None = None
     to_score: Later[tuple[list[str], bool]] | None = None
+    # Cache parts the build is done with, written by children meanwhile (save_meanwhile):
+    # pickling them took a few tenths of a second each of the stretches where a cold
+    # build ran on one CPU. Taken before the gates, as readability's.
+    saving: list[Saving] = []
     try:
         log("extract", "extracting pages and templates")
         # The template as the last build's extract wrote it, in this code's layout.
@@ -390,6 +396,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
             early = meanwhile_then(partial(_readability_aside, config, cache, ws, slugs,
                                            inputs, to_score, None, early=True))
             to_score.forked()
+        else:  # update's catalogs part, written while the fingerprints are made
+            saving.append(save_meanwhile(config.output_dir, cache, "catalogs"))
         # Not kept: the renderer and readability make their own (a big site's are tens of MB).
         listings: dict[tuple[str, str], str] = {}
         fingerprints = page_fingerprints(config, extracted.pages, extracted.catalog, {
@@ -404,6 +412,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
             early.stop()
         if to_score is not None:
             to_score.close()
+        _stop_saving(saving)
         raise
     dictionary.result()
     # Readability reads nothing the check and the renderer make. An edit's share (a
@@ -425,21 +434,16 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         if early is not None and to_score is not None:  # too many pages to score beside
             early.stop()                                # the check and the render
             to_score.close()
+            saving.append(save_meanwhile(config.output_dir, cache, "catalogs"))
         aside = meanwhile_then(partial(_readability_aside, config, cache, ws, slugs, inputs,
                                        lambda: (rescore, same_pages),
-                                       None if aside_now else log), fork=aside_now)
+                                       None if aside_now else log), fork=aside_now, apart=True)
     ahead: Pending[Staged | None] | None = None
     ahead_folder = config.output_dir / f".site-ahead.tmp-{os.getpid()}"
     try:
-        # The catalogs part, done with, is pickled now, while less is held (after the
-        # fork, which it would otherwise delay by 0.2 s of an edit's build at 1,000
-        # pages); by readability's child when there is one, once it has handed its result
-        # over (0.2-0.3 s of an edit's check stage, during pa11y's run instead).
-        if not aside_now:
-            save_parts(config.output_dir, cache, "catalogs")
         release_free_memory()  # the catalogs' old texts and merges
         qa, qa_report, issues, rendered = _check_and_render(
-            config, cache, ws, slugs, changed, same_pages, listings, prefix, log)
+            config, cache, ws, slugs, changed, same_pages, listings, prefix, log, saving)
         # output/build is final: a child stages it for publish while readability and the
         # a11y stage go on (copying or linking thousands of files took 0.4-1.5 s of a
         # 1,000-page build at its very end, alone on one CPU). A fresh interpreter at the
@@ -452,10 +456,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         # that scores still works (it ends about a second after the render).
         cache.pages = ws.parsed_pages(extracted.pages)
         cache.page_stats = ws.page_stats(extracted.pages)
-        save_parts(config.output_dir, cache, "pages")
-        cache.drop("pages")
+        saving.append(save_meanwhile(config.output_dir, cache, "pages"))
     except BaseException:
         aside.stop()
+        _stop_saving(saving)
         _drop_staged(ahead, ahead_folder)
         raise
     try:
@@ -472,7 +476,6 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         del extracted
         if not aside_now:
             ws.release_catalogs(keep=(config.rel(config.pot_path),))  # the a11y stage reads it
-            cache.drop("catalogs")
         release_free_memory()  # the reports' text, the scoring's measures, the messages
 
         a11y: A11yResult | None = None
@@ -493,6 +496,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         # pa11y's run, in a real build): a report that cannot be written stops the build
         # before it publishes, as when the readability stage wrote it itself.
         _adopt_saved(cache, aside.rest())
+        for part in saving:
+            part.adopt()
         # Nor the template: what is left of the build (gates, publish, the cache) reads
         # results only (the cache's catalogs part is let go by now).
         ws.release_catalogs()
@@ -532,7 +537,14 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         return result
     finally:
         aside.stop()  # if the rest was not taken: a later stage failed
+        _stop_saving(saving)
         _drop_staged(ahead, ahead_folder)
+
+
+def _stop_saving(saving: list[Saving]) -> None:
+    """The cache parts still being written, their children ended (the build failed)."""
+    for part in saving:
+        part.stop()
 
 
 def _drop_staged(ahead: Pending[Staged | None] | None, folder: Path) -> None:
@@ -546,18 +558,19 @@ def _drop_staged(ahead: Pending[Staged | None] | None, folder: Path) -> None:
 
 def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                       changed: list[str], same_pages: bool,
-                      listings: dict[tuple[str, str], str], prefix: str, log: Log
+                      listings: dict[tuple[str, str], str], prefix: str, log: Log,
+                      saving: list[Saving]
                       ) -> tuple[CheckResult, str, list[tuple[Finding, bool]], RenderResult]:
     """The check (its memo, qa.json and codequality.json), then the pages whose
     fingerprint moved rendered: the check's errors, its report's path, the issues
-    codequality.json shows and the render's result."""
+    codequality.json shows and the render's result. The memo's part is written by a
+    child (``saving``)."""
     memo_before = dict(cache.qa)
     qa = run_checks(config, memo=cache.qa, ws=ws)  # unchanged entries: reused from the last
     ws.messages.release_facts()  # 46 MB of a 5,000-page site's msgids, read by no later stage
     if cache.qa != memo_before:
         cache.touch("qa")
-    save_parts(config.output_dir, cache, "qa")
-    cache.drop("qa")  # on disk, and read by no later stage
+    saving.append(save_meanwhile(config.output_dir, cache, "qa"))  # read by no later stage
     qa_report = config.rel(write_qa_report(config, qa))
     # QA and a11y findings with whether each blocks publication; written now with QA's
     # alone, so a later stage that fails leaves no earlier build's issues in the file.
@@ -625,22 +638,22 @@ def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: 
                        log: Log | None, early: bool = False
                        ) -> tuple[_Aside, Callable[[], _Saved]]:
     """``_readability``, in a child (``log`` None: its messages are kept for the
-    parent to log when it takes the result) or here; for ``meanwhile_then``. A child
-    writes ``readability.json`` and the cache's parts after handing the result over,
-    update's catalogs part too (as it was when the child was forked: nothing changes it
-    after update; the build saves it itself when it starts no child)."""
+    parent to log when it takes the result) or here; for ``meanwhile_then``, whose rest
+    writes ``readability.json`` and the cache's parts after the result is handed over.
+    Started ``early`` (right after update), the rest saves update's catalogs part too,
+    as it was then (nothing changes it after update; without such a start the build has
+    it saved by a child of its own, ``save_meanwhile``)."""
     logged: list[tuple[str, str]] = []
-    child = log is None
     result, rest = _readability(config, cache, ws, slugs, inputs, plan,
                                 log or (lambda stage, message: logged.append((stage, message))),
-                                early=early, json_later=child)
+                                early=early)
 
     def saved() -> _Saved:
         rest()
-        if child:
+        if early:
             save_parts(config.output_dir, cache, "catalogs")
         return _Saved(cache.files("readability"), cache.files("documents"),
-                      cache.files("catalogs") if child else None)
+                      cache.files("catalogs") if early else None)
 
     return _Aside(result, cache.readability_key, cache.readability_shown, tuple(logged)), saved
 
@@ -667,16 +680,16 @@ def _adopt_saved(cache: BuildCache, saved: _Saved) -> None:
 
 def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                  inputs: str, plan: Callable[[], tuple[list[str], bool]], log: Log, *,
-                 early: bool = False, json_later: bool = False
-                 ) -> tuple[ReadabilityResult, Callable[[], None]]:
+                 early: bool = False) -> tuple[ReadabilityResult, Callable[[], None]]:
     """Score the pages ``plan`` gives (with whether the site has the same pages as
     the last build), reuse the cache's results for the rest, write the reports; returns
-    the results without what only the reports show, and the rest of the work: the
-    cache's parts saved (keyed by the advice's ``inputs``) and, ``json_later``,
-    ``readability.json`` written (the a11y stage reads neither; a child hands its result
-    over first: the JSON took 0.3 s of its 1 s after an edit, the parent waiting for
-    it at the render's end). ``early``: started before ``plan`` can answer (it waits for
-    it), so every page's results are moved to today's catalog lines first."""
+    the results without what only the reports show, and the rest of the work:
+    ``readability.json`` written and the cache's parts saved (keyed by the advice's
+    ``inputs``), which the a11y stage reads neither of: done by a child while the build
+    goes on (the JSON took 0.3 s of a child's 1 s after an edit, the parent waiting for
+    it at the render's end; the parts 0.3 s of a cold build's last one-CPU stretch).
+    ``early``: started before ``plan`` can answer (it waits for it), so every page's
+    results are moved to today's catalog lines first."""
     loaded = load_part(config.output_dir, cache, "readability")
     load_part(config.output_dir, cache, "documents")  # none read: every document rendered
     entries = PoLocator(config, ws) if early else None
@@ -727,7 +740,7 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     with paused_gc():
         write_readability_reports(config, readability,
                                   fresh=set(rescore) | moved if same_pages else None,
-                                  documents=documents, json=not json_later)
+                                  documents=documents, json=False)
     cache.readability_documents = documents.records(slugs)
     # As scored, not as relocated (relocate works from the source lines): an unchanged
     # page keeps the very object read, and the cache file holding it is not rewritten.
@@ -737,13 +750,13 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     cache.readability_shown = shown
 
     def rest() -> None:
-        # Written and let go (here, at once: ``meanwhile_then``): the results with their
-        # sentences and advice (150 MB at 5,000 pages) would sit under the a11y stage,
-        # publish and the cache's save. The gates and the summary read a page's scores,
-        # target and verdict only.
-        if json_later:
-            with paused_gc():
-                write_readability_json(config, readability)
+        # Written and let go by a child (``meanwhile_then``): the results with their
+        # sentences and advice (150 MB at 5,000 pages) are not held past it here, but
+        # where this process must keep them to redo the rest if the child fails (a
+        # cold build's, until the gates). The gates and the summary read a page's
+        # scores, target and verdict only.
+        with paused_gc():
+            write_readability_json(config, readability)
         save_parts(config.output_dir, cache, "readability", "documents")
         cache.drop("readability")
         cache.drop("documents")

@@ -20,6 +20,7 @@ from pipeline import workspace as workspace_module
 from pipeline.build import build, page_fingerprints
 from pipeline.config import load_config
 from pipeline.errors import PipelineError, Stopped
+from pipeline.infra import cache as cache_module
 from pipeline.infra.cache import (
     MANIFEST,
     PARTS,
@@ -27,6 +28,7 @@ from pipeline.infra.cache import (
     cache_dir,
     load_cache,
     save_cache,
+    save_meanwhile,
     save_parts,
 )
 from pipeline.infra.fsutil import content_digest
@@ -469,6 +471,51 @@ def test_a_per_page_part_written_early_and_let_go_stays_in_the_cache(tmp_path: P
     assert {p.name for p in cache_dir(tmp_path).glob("*.pickle")} == {
         n for names in json.loads((cache_dir(tmp_path) / MANIFEST).read_text())[
             "parts"].values() for n in names}
+
+
+def test_a_part_written_by_a_child_meanwhile(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """``save_meanwhile``: the part is let go here at once and written by a forked child;
+    ``adopt`` names its files. A child that dies leaves the part out of the manifest
+    (the next build finds it empty, never stale); a file it could not write is the
+    build's error, raised at ``adopt``."""
+    parent = os.getpid()
+    filled(tmp_path)
+    cache = load_cache(tmp_path)
+    cache.qa = {"es": {b"k": (4, ())}}
+    saving = save_meanwhile(tmp_path, cache, "qa")
+    with pytest.raises(RuntimeError, match="'qa' part was not loaded"):
+        _ = cache.qa
+    saving.adopt()
+    save_cache(tmp_path, cache)
+    assert load_cache(tmp_path).qa == {"es": {b"k": (4, ())}}
+
+    def dies(*args: object) -> None:
+        assert os.getpid() != parent  # written by the child
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    cache = load_cache(tmp_path)
+    cache.qa = {"fr": {b"k": (5, ())}}
+    monkeypatch.setattr(cache_module, "save_parts", dies)
+    save_meanwhile(tmp_path, cache, "qa").adopt()
+    save_cache(tmp_path, cache)
+    again = load_cache(tmp_path)
+    assert again.qa == {} and again.fingerprints == {"a": "1", "b": "2"}
+    assert not any(p.name.startswith("qa-") for p in cache_dir(tmp_path).iterdir())
+
+    def cannot(*args: object) -> None:
+        raise PipelineError("cannot write the build cache: No space left on device",
+                            Location(str(cache_dir(tmp_path))), "check the disk space")
+
+    cache = load_cache(tmp_path)
+    cache.qa = {"fr": {b"k": (6, ())}}
+    monkeypatch.setattr(cache_module, "save_parts", cannot)
+    saving = save_meanwhile(tmp_path, cache, "qa")
+    with pytest.raises(PipelineError, match="No space left on device") as raised:
+        saving.adopt()
+    assert raised.value.location == Location(str(cache_dir(tmp_path)))
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
 
 
 def test_an_edit_rescored_and_a_translation_fixed_give_a_cold_builds_reports(

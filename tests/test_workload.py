@@ -365,6 +365,42 @@ def test_meanwhile_then_a_child_that_fails_costs_only_time(tmp_path: Path) -> No
     assert_no_child_left()
 
 
+def test_meanwhile_then_apart_does_the_rest_in_a_child_of_its_own(tmp_path: Path) -> None:
+    """Run here with ``apart``: the value is made here, the rest by a child forked then,
+    while this process goes on (the rest waits for a file made only after ``result``).
+    A child that dies there costs only time: the rest runs here, at ``rest``."""
+    go = tmp_path / "go"
+
+    def first(name: str) -> tuple[int, Callable[[], int]]:
+        def rest() -> int:
+            if name == "dies" and os.getpid() != PARENT:
+                os.kill(os.getpid(), signal.SIGKILL)
+            started = time.monotonic()
+            while not go.exists() and time.monotonic() - started < 20:
+                time.sleep(0.01)
+            (tmp_path / name).write_text(str(os.getpid()))
+            return os.getpid()
+        return os.getpid(), rest
+
+    apart = workload.meanwhile_then(partial(first, "a"), fork=False, apart=True)
+    assert apart.result() == PARENT and not (tmp_path / "a").exists()
+    go.write_text("")
+    child = apart.rest()
+    assert child != PARENT and (tmp_path / "a").read_text() == str(child)
+
+    dies = workload.meanwhile_then(partial(first, "dies"), fork=False, apart=True)
+    assert dies.result() == PARENT
+    assert dies.rest() == PARENT and (tmp_path / "dies").read_text() == str(PARENT)
+
+    go.unlink()
+    stopped = workload.meanwhile_then(partial(first, "stopped"), fork=False, apart=True)
+    assert stopped.result() == PARENT
+    started = time.monotonic()
+    stopped.stop()
+    assert time.monotonic() - started < 5 and not (tmp_path / "stopped").exists()
+    assert_no_child_left()
+
+
 def test_meanwhile_fresh_runs_in_a_new_interpreter(tmp_path: Path) -> None:
     """``fresh``: a new interpreter, not a fork (it has not imported what this one has),
     whose side effects and value come back; a failure there costs only time."""

@@ -225,6 +225,17 @@ class Pending(Generic[R]):
             return value
         return self._function()
 
+    @property
+    def forked(self) -> bool:
+        """Whether a child runs ``function`` (else it runs here, at ``result``)."""
+        return self._child is not None
+
+    def sent(self) -> tuple[R] | None:
+        """The child's value in a 1-tuple, once it ended; None when it failed, and then
+        nothing runs here: for work on values this process let go once it forked."""
+        child, self._child = self._child, None
+        return None if child is None else _sent(child.result())
+
     def stop(self) -> None:
         """End the child, if any, without its value (this process failed meanwhile)."""
         child, self._child = self._child, None
@@ -252,14 +263,19 @@ class Handover(Generic[R, T]):
     child (``meanwhile_then``) while this process goes on: ``result`` is the value as
     soon as the child has it (the child then does the rest), ``rest`` the rest's value
     once the child is done. Run here (no child, or the child failed before handing the
-    value over), the rest is done at once, in ``result``: nothing it holds waits. A child
-    that fails after handing over has the whole work done here again, at ``rest``: the
-    value and the error are always those of a run here."""
+    value over), the rest is done at once, in ``result`` (nothing it holds waits), or
+    with ``apart`` by a child forked then, while this process goes on (its failure costs
+    only time: the rest is then done here, at ``rest``). A child that fails after
+    handing over has the whole work done here again, at ``rest``: the value and the
+    error are always those of a run here."""
 
-    def __init__(self, first: Callable[[], tuple[R, Callable[[], T]]], child: _Child | None):
+    def __init__(self, first: Callable[[], tuple[R, Callable[[], T]]], child: _Child | None,
+                 apart: bool = False):
         self._first = first
         self._child = child
         self._rest: tuple[T] | None = None
+        self._apart = apart
+        self._resting: Pending[T] | None = None  # the rest, run apart
 
     def result(self) -> R:
         child = self._child
@@ -270,7 +286,10 @@ class Handover(Generic[R, T]):
             self._child = None
             child.result()  # gone before handing over: waited for, its work done here
         value, rest = self._first()
-        self._rest = (rest(),)
+        if self._apart:
+            self._resting = meanwhile(rest)
+        else:
+            self._rest = (rest(),)
         return value
 
     def rest(self) -> T:
@@ -280,6 +299,9 @@ class Handover(Generic[R, T]):
                 last: T = done[0]
                 return last
             return self._first()[1]()
+        resting, self._resting = self._resting, None
+        if resting is not None:
+            self._rest = (resting.result(),)
         if self._rest is None:
             raise RuntimeError("Handover.rest before result")
         return self._rest[0]
@@ -289,16 +311,20 @@ class Handover(Generic[R, T]):
         child, self._child = self._child, None
         if child is not None:
             child.stop()
+        resting, self._resting = self._resting, None
+        if resting is not None:
+            resting.stop()
 
 
-def meanwhile_then(first: Callable[[], tuple[R, Callable[[], T]]], *, fork: bool = True
-                   ) -> Handover[R, T]:
+def meanwhile_then(first: Callable[[], tuple[R, Callable[[], T]]], *, fork: bool = True,
+                   apart: bool = False) -> Handover[R, T]:
     """``meanwhile`` for work whose value this process needs before all of it is done:
     ``first()`` returns that value and a function doing the rest (files the value does
-    not depend on). See ``Handover``."""
+    not depend on). Without ``fork``, both run here; ``apart``: the rest, in a child
+    forked once the value is made. See ``Handover``."""
     if not fork or cpus() < 2 or not hasattr(os, "fork"):
-        return Handover(first, None)
-    return Handover(first, _start(first, handover=True))
+        return Handover(first, None, apart)
+    return Handover(first, _start(first, handover=True), apart)
 
 
 class Later(Generic[T]):
