@@ -116,7 +116,14 @@ from pipeline.stages.readability import (
     run_readability,
 )
 from pipeline.stages.render import RenderResult, render_site
-from pipeline.stages.update import UpdateMemo, update_catalogs
+from pipeline.stages.update import (
+    AHEAD_BYTES,
+    UpdateMemo,
+    ahead_file,
+    read_ahead,
+    target_languages,
+    update_catalogs,
+)
 from pipeline.text.glossary import GLOSSARY_FILE
 from pipeline.text.langs import Lang
 from pipeline.text.pages import PARSER, Page
@@ -344,6 +351,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     # first build only), is written by a child meanwhile: extract runs on one CPU.
     dictionary = meanwhile(partial(ensure_dictionary, config),
                            fork=not dictionary_written(config))
+    # So are the catalogs, in a build with no memo of them (the first): read and parsed.
+    catalogs_ahead = _catalogs_ahead(config, cache)
     # Readability's child when started before the fingerprints, and what it waits for.
     early: Handover[_Aside, _Saved] | None = None
     to_score: Later[tuple[list[str], bool]] | None = None
@@ -367,7 +376,9 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         # The memo's template and catalogs, still as on disk, go to the workspace unparsed.
         updates = update_catalogs(config, trivial_source_fixes=trivial, remember=True,
                                   memo=cache.catalogs, pages=extracted.pages, ws=ws,
-                                  template_laid_out=extracted.digest)
+                                  template_laid_out=extracted.digest, ahead=None if (
+                                      catalogs_ahead is None) else _ahead_files(config))
+        _drop_ahead(config, catalogs_ahead)
         if cache.catalogs.revision != revision:
             cache.touch("catalogs")
         saved = [ChangedMeanwhile(u.path, "updating") for u in updates if u.changed_meanwhile]
@@ -408,6 +419,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         rescore = changed if cache.readability_key == inputs else slugs
     except BaseException:
         dictionary.stop()
+        _drop_ahead(config, catalogs_ahead)
         if early is not None:
             early.stop()
         if to_score is not None:
@@ -545,6 +557,39 @@ def _stop_saving(saving: list[Saving]) -> None:
     """The cache parts still being written, their children ended (the build failed)."""
     for part in saving:
         part.stop()
+
+
+def _catalogs_ahead(config: Config, cache: BuildCache) -> Pending[None] | None:
+    """``read_ahead`` in a child, when update has no memo of a language's catalog and
+    the catalogs are big enough for a merge split over two processes; update takes what
+    it has written by then (``_ahead_files``), never waits for it."""
+    memo = cache.catalogs
+    langs = target_languages(config, None)
+    if memo is not None and all(lang.code in memo.catalogs for lang in langs):
+        return None
+    files = [config.po_path(lang) for lang in langs]
+    if sum(f.stat().st_size for f in files if f.is_file()) < AHEAD_BYTES:
+        return None
+    config.output_dir.mkdir(parents=True, exist_ok=True)
+    # At the lowest priority: extract, on the first CPU, is not slowed (by 0.15-0.2 s
+    # at normal priority, with the dictionary's child on the second).
+    pending = meanwhile(partial(read_ahead, config, config.output_dir, os.getpid()), idle=True)
+    return pending if pending.forked else None
+
+
+def _ahead_files(config: Config) -> dict[str, Path]:
+    return {lang.code: ahead_file(config.output_dir, lang.code, os.getpid())
+            for lang in target_languages(config, None)}
+
+
+def _drop_ahead(config: Config, pending: Pending[None] | None) -> None:
+    """``_catalogs_ahead``'s child ended, if it was not yet, and its files removed."""
+    if pending is not None:
+        pending.stop()
+        for lang in target_languages(config, None):
+            for whole in (True, False):
+                with contextlib.suppress(OSError):
+                    ahead_file(config.output_dir, lang.code, os.getpid(), whole=whole).unlink()
 
 
 def _drop_staged(ahead: Pending[Staged | None] | None, folder: Path) -> None:

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -516,6 +517,43 @@ def test_a_part_written_by_a_child_meanwhile(tmp_path: Path,
     assert raised.value.location == Location(str(cache_dir(tmp_path)))
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_first_build_has_its_catalogs_read_ahead(
+        make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build with no memo of its catalogs (big enough) has a child read and parse them
+    while extract runs: this process parses none of them, and the catalogs and reports
+    are those of a build that reads them itself; no temp file and no child are left."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    alone = tmp_path / "alone"
+    shutil.copytree(root, alone, symlinks=True)
+    parsed: list[str] = []
+    real = update_module.read_blocks
+    monkeypatch.setattr(update_module, "read_blocks", lambda texts, display, earlier: (
+        parsed.append(display), real(texts, display, earlier))[1])
+    monkeypatch.setattr(build_module, "AHEAD_BYTES", 0)
+    real_files = build_module._ahead_files
+
+    def written(config: Any) -> dict[str, Path]:  # update waits for none in a real build
+        files = real_files(config)
+        started = time.monotonic()
+        while not all(f.is_file() for f in files.values()) and time.monotonic() - started < 20:
+            time.sleep(0.01)
+        return files
+
+    monkeypatch.setattr(build_module, "_ahead_files", written)
+    build(load_config(root), defer_a11y=True)
+    assert parsed == []
+    assert not [p.name for p in (root / "output").iterdir() if p.name.startswith(".catalog")]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    monkeypatch.setattr(build_module, "AHEAD_BYTES", 1 << 40)
+    build(load_config(alone), defer_a11y=True)
+    assert parsed  # read by update itself
+    assert reports(root) == reports(alone)
+    assert {p.relative_to(root): p.read_bytes() for p in (root / "locales").rglob("*.po")} == {
+        p.relative_to(alone): p.read_bytes() for p in (alone / "locales").rglob("*.po")}
 
 
 def test_an_edit_rescored_and_a_translation_fixed_give_a_cold_builds_reports(

@@ -36,7 +36,7 @@ from pipeline.po.reader import parse_po_bytes
 from pipeline.po.writer import format_po, write_po
 from pipeline.stages import update as update_module
 from pipeline.stages.extract import extract
-from pipeline.stages.update import UpdateMemo, update_catalogs
+from pipeline.stages.update import UpdateMemo, ahead_file, read_ahead, update_catalogs
 
 MakeRoot = Callable[[str], Path]
 
@@ -203,6 +203,52 @@ def test_a_translators_save_in_between_is_merged_in_full(
     assert results[0] == results[1]
     assert_same(incremental, full, memo)
     card = next(e for e in memo.catalogs["es"].catalog.entries if e.msgid == "Your health card")
+    assert card.msgstr == "Tarjeta sanitaria"
+
+
+def test_catalogs_read_ahead_merge_as_the_files_read_then(
+        make_root: MakeRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``read_ahead`` (a cold build's child, while extract runs): a first merge taking
+    its files writes the bytes and remembers the parses of one that reads the catalogs
+    itself; a catalog saved after it was read ahead is read again (the translator's save
+    kept), and one not read yet by then is read by the merge."""
+    ahead, full = twin(make_root, tmp_path)
+    folder = tmp_path / "ahead"
+    folder.mkdir()
+    read_ahead(load_config(ahead), folder, 123)
+    files = {lang: ahead_file(folder, lang, 123) for lang in LANGS}
+    assert all(file.is_file() for file in files.values())
+    assert not list(folder.glob("*.part*"))
+    files["ar"].unlink()  # not written yet when the merge took its languages
+
+    def save(root: Path) -> None:  # Poedit's save after the child read the file
+        path = po_path(root, "es")
+        catalog = parse_po_bytes(path.read_bytes(), "es")
+        entries = tuple(replace(e, msgstr="Tarjeta sanitaria", flags=())
+                        if e.msgid == "Your health card" else e for e in catalog.entries)
+        path.write_text(format_po(replace(catalog, entries=entries)), encoding="utf-8")
+        change_source(root)
+
+    both((ahead, full), save)
+    memos = []
+    results = []
+    read = []  # the catalogs each merge parsed itself
+    real = update_module.read_blocks
+    monkeypatch.setattr(update_module, "read_blocks", lambda texts, display, earlier: (
+        read.append(display), real(texts, display, earlier))[1])
+    for root, taken in ((ahead, files), (full, None)):
+        config = load_config(root)
+        extract(config)
+        memos.append(UpdateMemo())
+        results.append(update_catalogs(config, remember=True, memo=memos[-1], ahead=taken))
+    assert sorted(read) == sorted([*(f"locales/{lang}/LC_MESSAGES/messages.po"
+                                     for lang in ("es", "ar")),
+                                   *(f"locales/{lang}/LC_MESSAGES/messages.po" for lang in LANGS)])
+    assert results[0] == results[1]
+    assert_same(ahead, full, memos[0])
+    assert memos[0].catalogs == memos[1].catalogs
+    card = next(e for e in memos[0].catalogs["es"].catalog.entries
+                if e.msgid == "Your health card")
     assert card.msgstr == "Tarjeta sanitaria"
 
 

@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
@@ -244,18 +245,28 @@ class Pending(Generic[R]):
 
 
 def meanwhile(function: Callable[[], R], *, fork: bool = True,
-              fresh: bool = False) -> Pending[R]:
+              fresh: bool = False, idle: bool = False) -> Pending[R]:
     """``function()`` in a forked child (with ``fork``, fork and a second CPU; else
     nothing runs until ``result``). Its side effects (files written) are the child's: the
     caller must not need them before ``result``, and must ``stop`` it when it fails.
     ``fresh``: in a new interpreter rather than a fork, at the lowest CPU priority,
     ``function`` (a module's function, or a ``partial`` of one) and its value pickled
-    across: it shares none of this process's memory (see the module's docstring)."""
+    across: it shares none of this process's memory (see the module's docstring).
+    ``idle``: a fork at the lowest CPU priority, for work that may use only what the
+    build leaves idle."""
     if not fork or cpus() < 2 or not hasattr(os, "fork"):
         return Pending(function, None)
     if fresh:
         return Pending(function, _Fresh.start(function))
-    return Pending(function, _start(lambda: (function(),)))
+    return Pending(function, _start(partial(_sent_from, function, idle)))
+
+
+def _sent_from(function: Callable[[], R], idle: bool) -> tuple[R]:
+    """``function()``'s value as a ``meanwhile`` child sends it; ``idle``: run at the
+    lowest CPU priority."""
+    if idle:
+        os.nice(19)
+    return (function(),)
 
 
 class Handover(Generic[R, T]):
