@@ -478,8 +478,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         readability = _adopt_readability(cache, ws, aside.result(), log)
         # No later stage reads a page. Nor, but for the a11y stage tracing findings to
         # their entries, a language's catalog: without readability's child they are let go
-        # (the catalogs part is on disk since update), and the tracer parses those it
-        # needs. With the child, the cache holds update's catalogs until the child has
+        # (the catalogs part was let go once its own child was forked), and the tracer
+        # parses those it needs. With the child, the cache holds update's catalogs until it has
         # saved them (below), the very parses the workspace holds: kept there, the tracer
         # takes them, instead of parsing each checked language's file again beside pa11y
         # (0.35 s of CPU a catalog at 1,000 pages, taken from Chromium on two cores), and

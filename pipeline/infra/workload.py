@@ -298,9 +298,11 @@ class Handover(Generic[R, T]):
             child.result()  # gone before handing over: waited for, its work done here
         value, rest = self._first()
         if self._apart:
-            self._resting = meanwhile(rest)
-        else:
-            self._rest = (rest(),)
+            resting = meanwhile(rest)
+            if resting.forked:  # else (one CPU) done now, as without ``apart``
+                self._resting = resting
+                return value
+        self._rest = (rest(),)
         return value
 
     def rest(self) -> T:
