@@ -334,11 +334,14 @@ def build(config: Config, *, force: bool = False, publish_site: bool = True,
 def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
            notes: list[str], trivial: bool, prefix: str, defer_a11y: bool) -> BuildResult:
 
-    # A deferred build leaves the accessibility results to the shards: not read here.
-    # The readability results are read by whichever process scores (load_part).
+    # The readability results are read by whichever process scores (load_part); the QA
+    # memo and the accessibility results by the stage that reads them (a deferred build
+    # leaves the latter to the shards), so not before readability's child is forked: it
+    # maps every page this process holds then, and its RSS counts them (after an edit at
+    # 5,000 pages the QA memo was 127 MB of that child's 1,147).
     cache = BuildCache() if force else load_cache(
-        config.output_dir, [part for part in PARTS if part not in ("readability", "documents")
-                            and (part != "a11y" or not defer_a11y)])
+        config.output_dir, [part for part in PARTS
+                            if part not in ("readability", "documents", "qa", "a11y")])
     # What the stages share in memory (pipeline.workspace): the pages parsed by the
     # last build (their text unchanged) are not parsed again.
     ws = _kept_workspace(cache)
@@ -453,6 +456,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
     ahead: Pending[Staged | None] | None = None
     ahead_folder = config.output_dir / f".site-ahead.tmp-{os.getpid()}"
     try:
+        load_part(config.output_dir, cache, "qa")
         release_free_memory()  # the catalogs' old texts and merges
         qa, qa_report, issues, rendered = _check_and_render(
             config, cache, ws, slugs, changed, same_pages, listings, prefix, log, saving)
@@ -794,14 +798,16 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
                          else cache.readability.get(s, ()) for s in slugs}
     cache.readability_shown = shown
 
+    # The results with their sentences and advice (150 MB at 5,000 pages): let go as
+    # soon as the JSON holds them, before the rest pickles the cache's parts (and, in an
+    # edit's child, the catalogs part). Held past ``_readability`` only where this
+    # process must keep them to redo the rest if its child fails (a cold build's, until
+    # the gates). The gates and the summary read a page's scores, target and verdict.
+    held = [readability]
+
     def rest() -> None:
-        # Written and let go by a child (``meanwhile_then``): the results with their
-        # sentences and advice (150 MB at 5,000 pages) are not held past it here, but
-        # where this process must keep them to redo the rest if the child fails (a
-        # cold build's, until the gates). The gates and the summary read a page's
-        # scores, target and verdict only.
         with paused_gc():
-            write_readability_json(config, readability)
+            write_readability_json(config, held.pop())
         save_parts(config.output_dir, cache, "readability", "documents")
         cache.drop("readability")
         cache.drop("documents")
@@ -886,6 +892,7 @@ def write_a11y_failure(config: Config, error: PipelineError) -> None:
 def _accessibility(config: Config, cache: BuildCache, ws: Workspace, facts: FileFacts
                    ) -> tuple[A11yResult, tuple[str, ...], int]:
     """pa11y on pages whose HTML changed; earlier results for the rest."""
+    load_part(config.output_dir, cache, "a11y")
     reports = config.output_dir / "reports"
     # Walked once for both (5,000 files at 1,000 pages).
     built = tree_files(config.output_dir / "build")
