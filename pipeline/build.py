@@ -51,6 +51,7 @@ from pipeline.infra.digests import FileFacts, facts_file, sha256_hex, tree_files
 from pipeline.infra.fsutil import (
     ChangedMeanwhile,
     atomic_text_stream,
+    remove_stale_temps,
     write_files_atomic,
     write_text_atomic,
 )
@@ -575,6 +576,8 @@ def _catalogs_ahead(config: Config, cache: BuildCache) -> Pending[None] | None:
     if sum(f.stat().st_size for f in files if f.is_file()) < AHEAD_BYTES:
         return None
     config.output_dir.mkdir(parents=True, exist_ok=True)
+    # Those of a build killed meanwhile (no write of the build sweeps output/ itself).
+    remove_stale_temps(ahead_file(config.output_dir, "", os.getpid()))
     # At the lowest priority: extract, on the first CPU, is not slowed (by 0.15-0.2 s
     # at normal priority, with the dictionary's child on the second).
     pending = meanwhile(partial(read_ahead, config, config.output_dir, os.getpid()), idle=True)

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -523,7 +524,8 @@ def test_a_first_build_has_its_catalogs_read_ahead(
         make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A build with no memo of its catalogs (big enough) has a child read and parse them
     while extract runs: this process parses none of them, and the catalogs and reports
-    are those of a build that reads them itself; no temp file and no child are left."""
+    are those of a build that reads them itself; no temp file and no child are left,
+    not even one a build killed meanwhile left."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     root = make_root("build-site")  # type: ignore[operator]
     alone = tmp_path / "alone"
@@ -543,8 +545,14 @@ def test_a_first_build_has_its_catalogs_read_ahead(
         return files
 
     monkeypatch.setattr(build_module, "_ahead_files", written)
+    gone = subprocess.Popen(["true"])  # its pid: no process's once it is waited for
+    gone.wait()
+    stale = root / "output" / f".catalog-es.pickle.tmp-{gone.pid}"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"left by a build killed during extract")
     build(load_config(root), defer_a11y=True)
     assert parsed == []
+    assert not stale.exists()
     assert not [p.name for p in (root / "output").iterdir() if p.name.startswith(".catalog")]
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
