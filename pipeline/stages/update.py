@@ -302,7 +302,7 @@ class ReadAhead:
 def read_ahead(config: Config, folder: Path, pid: int) -> None:
     """Each language's catalog read and parsed as a merge with no memo would, each
     pickled into a temp file of ``folder`` (``ahead_file``: named as ``pid``'s, which
-    removes them; a later write there sweeps them if it was killed first), in the order
+    removes them; the next build's read-ahead sweeps those of one killed first), in the order
     the merge takes the languages: for ``update_catalogs``' ``ahead``. A cold build has
     a child do this while extract runs on one CPU (parsing four 12,000-entry catalogs
     took 1.1 s of a 1,000-page build's update, 0.05 s each to unpickle); files, not a
