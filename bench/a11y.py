@@ -227,12 +227,11 @@ def summary(a11y: dict[str, Any]) -> str:
             f"on {incremental['rechecked']} page(s): "
             f"{', '.join(incremental['rechecked_pages'])}")
         bare = incremental.get("alone", {})
-        if "seconds" in bare:
+        if (outside := _outside_alone(incremental)) is not None:
             lines.append(
                 f"pa11y-ci alone on those {bare['documents']} documents: "
                 f"{bare['seconds']:.1f} s (load {bare['run']['load_1min']:.1f}); the "
-                f"build's time outside that: "
-                f"{incremental['seconds'] - bare['seconds']:.2f} s (work the build does "
+                f"build's time outside that: {outside:.2f} s (work the build does "
                 f"beside its own pa11y run is counted here, not hidden in pa11y's time)")
         elif "failed" in bare:
             lines.append(f"pa11y-ci alone on those documents: failed ({bare['failed']})")
@@ -249,15 +248,22 @@ def summary(a11y: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _outside_alone(incremental: dict[str, Any]) -> float | None:
+    """The incremental build's time outside pa11y-ci alone on its documents, if both
+    were measured."""
+    bare = incremental.get("alone", {}).get("seconds")
+    return None if bare is None or "seconds" not in incremental else (
+        incremental["seconds"] - bare)
+
+
 def target_lines(a11y: dict[str, Any], targets: dict[str, float],
                  verdict: Callable[[bool | None], str]) -> list[str]:
     overhead = a11y.get("sample", {}).get("overhead")
     incremental = a11y.get("incremental", {})
     seconds = incremental.get("without_a11y_seconds")
-    bare = incremental.get("alone", {}).get("seconds")
-    against = ("" if seconds is None or bare is None else
-               f" ({incremental['seconds'] - bare:.2f} s against pa11y-ci alone on the "
-               f"same documents)")
+    outside = _outside_alone(incremental)
+    against = ("" if seconds is None or outside is None else
+               f" ({outside:.2f} s against pa11y-ci alone on the same documents)")
     return [
         f"target a11y wrapper overhead ≤ {targets['a11y_overhead']:.0%}: "
         f"{'—' if overhead is None else f'{overhead:+.1%}'} → "
