@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import floor
-from bench.proc import Run, run_timed
+from bench.proc import Run, run_timed, set_aside
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -206,9 +206,9 @@ class StageRuns:
 
 
 def fresh_root(source: Path, target: Path) -> Path:
-    """A copy of a corpus content root with no output, so the next run is a cold one."""
-    if target.exists():
-        shutil.rmtree(target)
+    """A copy of a corpus content root with no output, so the next run is a cold one (an
+    earlier one set aside, not removed: ``bench.proc.set_aside``)."""
+    set_aside(target)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("output"))
     return target
 
@@ -235,7 +235,7 @@ def time_stages(corpus_root: Path, work: Path, reps: int, cap: float,
     """Each rep: a fresh copy of ``corpus_root``, then every stage in build order."""
     results = {name: StageRuns(name) for name in STAGE_NAMES}
     if keep_updated is not None and keep_updated.exists():
-        shutil.rmtree(keep_updated)  # never compare against an earlier run's catalogs
+        set_aside(keep_updated)  # never compare against an earlier run's catalogs
     for name in STAGE_NAMES:
         if not stage_available(name):
             results[name].missing = "not yet built"
@@ -284,7 +284,7 @@ def time_one_cpu(corpus_root: Path, work: Path, cap: float,
     result = StageRuns("end to end, one CPU")
     root = fresh_root(corpus_root, work / "ours-one-cpu")
     _cold_run(result, ONE_CPU, root, cap, log, "end to end on one CPU")
-    shutil.rmtree(root, ignore_errors=True)
+    set_aside(root)
     return result
 
 
@@ -387,7 +387,7 @@ def time_incremental(root: Path, cap: float, log: Callable[[str], None] = print,
     # What the contract made this edit change, and the least time writing it takes.
     work = root.parent / "floor-work"
     out["floor"] = floor.measure(root, floor.changed(before, floor.snapshot(root)), work, cap)
-    shutil.rmtree(work, ignore_errors=True)
+    set_aside(work)
     if "seconds" in out["floor"]:
         log(f"  its floor: {out['floor']['files']} files, {out['floor']['megabytes']} MB "
             f"changed; import, write and link alone {out['floor']['seconds']:.2f} s")

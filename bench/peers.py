@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.corpus import LANGUAGES, is_translated, pseudo_translate
-from bench.proc import Run, run_sequence
+from bench.proc import Run, run_sequence, set_aside
 
 TOOLS = Path(__file__).resolve().parent / "tools"  # the peers' venvs, kept between runs
 TT_REQUIREMENT = "translate-toolkit[markdown,levenshtein]==3.20.4"
@@ -189,8 +189,7 @@ def pseudo_translate_po(source: Path, target: Path, lang: str, seed: int) -> Non
 
 
 def _reset(path: Path) -> None:
-    if path.exists():
-        shutil.rmtree(path)
+    set_aside(path)  # as our roots are: removed at the bench's end
 
 
 def _copy_tree(source: Path, target: Path) -> None:

@@ -42,7 +42,7 @@ from bench.ours import (
     time_stages,
 )
 from bench.peers import PEERS, Msgmerge, PeerResult, run_peer
-from bench.proc import Run
+from bench.proc import Run, remove_set_aside, set_aside
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -332,13 +332,16 @@ def main(argv: list[str] | None = None) -> int:
             return curve(args, work)
         return single(args, args.sizes[0], work)
     finally:
-        if not args.keep:
+        if args.keep:
+            remove_set_aside(work)
+        else:
             clean_work(work, existed)
 
 
 def clean_work(work: Path, existed: set[Path] | None) -> None:
     """The run's work folder goes (a 5,000-page run leaves gigabytes); the default one
     whole, another only the entries this run created."""
+    remove_set_aside(work)
     if existed is None or work == (BENCH / "work").resolve():
         shutil.rmtree(work, ignore_errors=True)
     else:
@@ -388,7 +391,7 @@ def curve(args: argparse.Namespace, work: Path) -> int:
         reports.append(report)
         log("\n" + report["text"] + "\n")
         if not args.keep:
-            shutil.rmtree(size_work, ignore_errors=True)  # 5,000 pages leave gigabytes
+            set_aside(size_work)  # removed at the end: 5,000 pages leave gigabytes
     load_end = os.getloadavg()
     rows = [curve_row(r) for r in records]
     growth = curve_growth(rows)

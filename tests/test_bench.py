@@ -16,10 +16,10 @@ from conftest import REPO, ROOTS, msgfmt_check, require_tool, run_cli
 
 from bench import a11y as a11y_bench
 from bench.corpus import is_translated, pseudo_translate
-from bench.ours import StageRuns
+from bench.ours import StageRuns, fresh_root
 from bench.peers import Expected, Mdpo, check_outputs, run_peer
 from bench.plot import curve_svg
-from bench.proc import Run, run_timed
+from bench.proc import Run, remove_set_aside, run_timed
 from bench.run import (
     curve_growth,
     one_cpu_line,
@@ -157,6 +157,25 @@ def pages_and_outputs(tmp_path: Path, texts: dict[str, str]) -> tuple[Path, Path
         (src / name).write_text(text, encoding="utf-8")
         (out / name).write_text(text.upper(), encoding="utf-8")
     return src, out
+
+
+def test_a_tree_done_with_is_set_aside_until_the_bench_ends(tmp_path: Path) -> None:
+    # Removing it just before a cold run would charge the next run for the removal
+    # (bench.proc: ext4 with no journal skips recently freed inodes one by one).
+    source, work = tmp_path / "source", tmp_path / "work"
+    (source / "pages").mkdir(parents=True)
+    (source / "pages" / "a.md").write_text("# A\n", encoding="utf-8")
+    (source / "output").mkdir()
+    root = fresh_root(source, work / "ours")
+    (root / "built.txt").write_text("1\n", encoding="utf-8")
+    inode = (root / "built.txt").stat().st_ino
+    fresh_root(source, work / "ours")
+    assert sorted(p.name for p in (work / "ours").iterdir()) == ["pages"]
+    aside = [p for p in work.iterdir() if p.name != "ours"]
+    assert len(aside) == 1 and aside[0].name.startswith(".ours.set-aside-")
+    assert (aside[0] / "built.txt").stat().st_ino == inode  # renamed, nothing freed yet
+    remove_set_aside(work)
+    assert sorted(p.name for p in work.iterdir()) == ["ours"]
 
 
 def test_output_check_accepts_one_sane_file_per_page(tmp_path: Path) -> None:
