@@ -65,6 +65,9 @@ class Run:
 # build does not follow the removal of a whole site; a bench's cleanup is not the
 # measured run's work. Peers get the same treatment.
 SET_ASIDE = ".set-aside-"
+# What a record says of it (its settings, its report's end-to-end line).
+CLEANUP = ("each run on a fresh copy; the copies runs are done with are set aside and "
+           "removed when the bench ends, none just before a timed run")
 _set_aside_counter = itertools.count()
 
 

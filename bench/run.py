@@ -42,7 +42,7 @@ from bench.ours import (
     time_stages,
 )
 from bench.peers import PEERS, Msgmerge, PeerResult, run_peer
-from bench.proc import Run, remove_set_aside, set_aside
+from bench.proc import CLEANUP, Run, remove_set_aside, set_aside
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -407,7 +407,8 @@ def curve(args: argparse.Namespace, work: Path) -> int:
         "commit": commit(),
         "settings": {"pages": list(args.sizes), "seed": args.seed, "reps": args.reps,
                      "cap_seconds": args.cap, "quick": args.quick, "peers": not args.no_peers,
-                     "a11y": not args.no_a11y, "drift": not args.no_drift},
+                     "a11y": not args.no_a11y, "drift": not args.no_drift,
+                     "cleanup": CLEANUP},
         "curve": rows,
         "growth": growth,
         "sizes": records,
@@ -611,7 +612,7 @@ def measure(args: argparse.Namespace, pages: int,
         "commit": commit(),
         "settings": {"pages": pages, "seed": args.seed, "reps": args.reps,
                      "cap_seconds": args.cap, "quick": args.quick,
-                     "a11y_pages": args.a11y_pages},
+                     "a11y_pages": args.a11y_pages, "cleanup": CLEANUP},
         "corpus": {"pages": info.pages, "languages": ["en", *info.languages],
                    "blocks": info.blocks, "messages": messages,
                    "paragraphs": info.paragraphs, "changed_paragraphs": len(info.changes),
@@ -724,7 +725,8 @@ def render_report(result: dict[str, Any], stages: dict[str, StageRuns], e2e: Sta
     markdown = "\n\n".join([
         f"Measured {result['date']}: {head}.",
         md_table(stage_header, srows),
-        f"End to end: {result['end_to_end']['how']}. {one_line[0].upper() + one_line[1:]}.",
+        f"End to end: {result['end_to_end']['how']}. {one_line[0].upper() + one_line[1:]}. "
+        f"{CLEANUP[0].upper() + CLEANUP[1:]}.",
         md_table(peer_header, prows),
         f"Peers: 1 run each, capped at {args.cap:.0f} s; (x) is the peer's time ÷ ours.\n\n"
         + "\n".join(f"- {p.label}: {p.how}" for p in peers),

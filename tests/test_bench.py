@@ -382,6 +382,9 @@ def test_curve_run_records_every_size_and_removes_its_work(tmp_path: Path) -> No
         assert one["speedup"] == pytest.approx(
             one["median_seconds"] / size["end_to_end"]["median_seconds"], abs=0.01)
     assert "Cold build on one CPU (the build's work, no split): " in markdown
+    # Each record says no timed run followed a removal of the bench's making.
+    assert all("set aside" in size["settings"]["cleanup"] for size in curve["sizes"])
+    assert "set aside and removed when the bench ends" in markdown
 
 
 def test_the_one_cpu_build_sees_one_cpu_and_publishes(tmp_path: Path) -> None:
