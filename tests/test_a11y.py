@@ -36,9 +36,18 @@ from pipeline.stages.a11y import run_a11y
 from pipeline.stages.a11y import runner as a11y_runner
 from pipeline.stages.a11y.baseline import apply_baseline, load_baseline
 from pipeline.stages.a11y.runner import default_concurrency, pa11y_config
-from pipeline.text.htmltree import find_in_templates, pa11y_selector, parse_html, select_one, trace
+from pipeline.text import htmltree
+from pipeline.text.htmltree import (
+    Element,
+    find_in_templates,
+    pa11y_selector,
+    parse_html,
+    select_one,
+    trace,
+)
 
 PA11Y_CI = REPO / "node_modules" / ".bin" / "pa11y-ci"
+GOLDEN = Path(__file__).parent / "golden"
 CHROMIUM = Path("/usr/bin/chromium")
 MakeRoot = Callable[[str], Path]
 AR_PO = "locales/ar/LC_MESSAGES/messages.po"
@@ -598,6 +607,40 @@ def test_selectors_resolve_like_the_browser() -> None:
     assert select_one(tree, "html > body > main > p:nth-child(3)") is None
     where = trace(img, "out.html")
     assert (where.po, where.source, where.kind) == (Location("p.po", 9), None, "catalog")
+
+
+def _walked(tree: Element, selector: str) -> list[Element]:
+    """What select_all found by trying every element (its code until the index)."""
+    found: list[Element] = []
+    for single in htmltree._split_list(selector):
+        parts = [(c, htmltree._parse_compound(t)) for c, t in htmltree._split_selector(single)]
+        found += [e for e in tree.iter()
+                  if e not in found and htmltree._matches(e, parts, len(parts) - 1)]
+    order = list(tree.iter())
+    return sorted(found, key=order.index)
+
+
+def test_selectors_find_what_trying_every_element_finds() -> None:
+    pages = sorted((GOLDEN / "render-mini").rglob("*.html"))
+    assert pages
+    for page in pages:
+        tree = parse_html(page.read_text(encoding="utf-8"))
+        every = list(tree.iter())
+        # pa11y names each element by a chain of children, from <html> or an id.
+        for element in every:
+            assert htmltree.select_all(tree, pa11y_selector(element)) == [element], page
+        for selector in ("p", "li a", "ul > li + li", "li ~ li", "main p, footer p, p", "*",
+                         "li:nth-child(odd) > a", ":root", "a[href]", "body > *", "#main > *",
+                         "html > body > * > *", "div > div", "nav li:last-child"):
+            assert htmltree.select_all(tree, selector) == _walked(tree, selector), selector
+    tree = parse_html("<html><body><main><p>a</p><div><p>b</p></div></main></body></html>")
+    main = htmltree.select_one(tree, "main")
+    assert main is not None
+    # Below an element, a selector still reads the whole document's ancestors.
+    assert [p.text() for p in htmltree.select_all(main, "html > body > main > p")] == ["a"]
+    assert [p.text() for p in htmltree.select_all(main, "body p")] == ["a", "b"]
+    with pytest.raises(htmltree.SelectorError):  # whether or not an element gets that far
+        htmltree.select_all(tree, "section:hover")
 
 
 def test_template_elements_trace_to_the_one_template_line() -> None:

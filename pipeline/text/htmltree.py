@@ -53,6 +53,9 @@ class Element:
     line: int
     parent: Element | None = None
     children: list[Element | str] = field(default_factory=list)
+    # Its subtree indexed for selectors (``_indexed``), made at the first selection:
+    # a parsed tree is not changed afterwards.
+    index: _Index | None = field(default=None, repr=False)
 
     @property
     def elements(self) -> list[Element]:
@@ -66,9 +69,13 @@ class Element:
 
     def iter(self) -> Iterator[Element]:
         """This element and every element below it, in document order."""
-        yield self
-        for child in self.elements:
-            yield from child.iter()
+        # A stack, not nested generators: each element was passed up through one
+        # generator per ancestor.
+        stack: list[Element] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(c for c in reversed(node.children) if isinstance(c, Element))
 
     def text(self) -> str:
         return "".join(c if isinstance(c, str) else c.text() for c in self.children)
@@ -277,11 +284,22 @@ def _parse_compound(raw: str) -> _Compound:
             match = re.compile(r":{1,2}([A-Za-z-]+)(?:\(([^)]*)\))?").match(raw, i)
             if not match:
                 raise SelectorError(f"cannot read pseudo-class in {raw!r}")
-            pseudos.append((match.group(1).lower(), (match.group(2) or "").strip()))
+            name, argument = match.group(1).lower(), (match.group(2) or "").strip()
+            # Refused here, whichever elements the selector meets (an element that never
+            # reached the check made the same selector fail or not).
+            if name not in PSEUDOS:
+                raise SelectorError(f"unsupported pseudo-class :{name}")
+            if name.startswith("nth-"):
+                _nth(argument, 1)
+            pseudos.append((name, argument))
             i = match.end()
         else:
             raise SelectorError(f"cannot read {raw!r}")
     return _Compound(tag, tuple(ids), tuple(classes), tuple(attrs), tuple(pseudos), raw)
+
+
+PSEUDOS = frozenset({"nth-child", "nth-last-child", "nth-of-type", "first-child", "last-child",
+                     "only-child", "first-of-type", "last-of-type", "root"})
 
 
 def _nth(expression: str, position: int) -> bool:
@@ -384,15 +402,82 @@ def _matches(element: Element, parts: Sequence[tuple[str, _Compound]], index: in
     return any(_matches(s, parts, index - 1) for s in before)  # "~"
 
 
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """An element's subtree for selectors: every element in document order, its place
+    there, and the elements by id and by tag (each list in document order)."""
+
+    order: list[Element]
+    rank: dict[int, int]  # id(element) → its place in ``order``
+    by_id: dict[str, list[Element]]
+    by_tag: dict[str, list[Element]]
+
+
+def _indexed(root: Element) -> _Index:
+    if root.index is None:
+        order = list(root.iter())
+        by_id: dict[str, list[Element]] = {}
+        by_tag: dict[str, list[Element]] = {}
+        for element in order:
+            by_tag.setdefault(element.tag, []).append(element)
+            ident = element.attrs.get("id")
+            if ident is not None:
+                by_id.setdefault(ident, []).append(element)
+        root.index = _Index(order, {id(e): n for n, e in enumerate(order)}, by_id, by_tag)
+    return root.index
+
+
+def _candidates(index: _Index, compound: _Compound) -> list[Element]:
+    """The elements that may match ``compound``: those of its id, else of its tag."""
+    if compound.ids:
+        return index.by_id.get(compound.ids[0], [])
+    if compound.tag is not None:
+        return index.by_tag.get(compound.tag, [])
+    return index.order
+
+
+def _matching_children(parent: Element, compound: _Compound) -> list[Element]:
+    kids = parent.elements
+    if len(compound.pseudos) == 1 and compound.pseudos[0][0] == "nth-child" \
+            and compound.pseudos[0][1].isdigit():
+        # pa11y's ``p:nth-child(3)``: the one child it can be.
+        n = int(compound.pseudos[0][1])
+        kids = kids[n - 1: n] if n >= 1 else []
+    return [k for k in kids if _compound_matches(k, compound)]
+
+
+def _select(root: Element, parts: Sequence[tuple[str, _Compound]]) -> list[Element]:
+    """The elements of ``root``'s subtree that ``parts`` (one selector) matches."""
+    index = _indexed(root)
+    if root.parent is None and all(c == ">" for c, _ in parts[1:]):
+        # A chain of children, as pa11y writes every selector: followed down from the
+        # elements the first step matches (by id or tag), not tried at every element.
+        current = [e for e in _candidates(index, parts[0][1])
+                   if _compound_matches(e, parts[0][1])]
+        for _, compound in parts[1:]:
+            current = [k for e in current for k in _matching_children(e, compound)]
+        if len(current) > 1:  # a step may match an element inside another
+            current.sort(key=lambda e: index.rank[id(e)])
+        return current
+    last = len(parts) - 1
+    return [e for e in _candidates(index, parts[last][1]) if _matches(e, parts, last)]
+
+
 def select_all(root: Element, selector: str) -> list[Element]:
     """Every element matching ``selector`` (a selector list is allowed), in document order."""
     found: list[Element] = []
-    for single in _split_list(selector):
+    seen: set[int] = set()
+    singles = _split_list(selector)
+    for single in singles:
         parts = [(c, _parse_compound(t)) for c, t in _split_selector(single)]
-        last = len(parts) - 1
-        found.extend(e for e in root.iter() if e not in found and _matches(e, parts, last))
-    order = {id(e): n for n, e in enumerate(root.iter())}
-    return sorted(found, key=lambda e: order[id(e)])
+        for element in _select(root, parts):
+            if id(element) not in seen:
+                seen.add(id(element))
+                found.append(element)
+    if len(singles) > 1:
+        rank = _indexed(root).rank
+        found.sort(key=lambda e: rank[id(e)])
+    return found
 
 
 def _split_list(selector: str) -> list[str]:
@@ -428,7 +513,7 @@ def select_one(root: Element, selector: str) -> Element | None:
     if found or not selector.startswith("#"):
         return found[0] if found else None
     first, _, rest = selector.partition(" > ")
-    anchor = next((e for e in root.iter() if e.attrs.get("id") == first[1:]), None)
+    anchor = next(iter(_indexed(root).by_id.get(first[1:], ())), None)
     if anchor is None or not rest:
         return anchor
     node: Element | None = anchor
