@@ -223,6 +223,7 @@ def summary(a11y: dict[str, Any]) -> str:
             f"{incremental['seconds']:.1f} s (load {incremental['run']['load_1min']:.1f}), "
             f"peak RSS {incremental['run']['peak_rss_mb']:.0f} MB (all processes: "
             f"{incremental['run'].get('tree_pss_mb', 0):.0f} MB PSS), "
+            f"{incremental.get('verdict', 'verdict unknown')}, "
             f"of which pa11y {incremental['a11y_seconds']:.1f} s "
             f"on {incremental['rechecked']} page(s): "
             f"{', '.join(incremental['rechecked_pages'])}")

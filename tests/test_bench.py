@@ -28,6 +28,7 @@ from bench.run import (
     peer_cell,
     target_lines,
 )
+from pipeline.config import load_config
 
 LANGUAGES = ("es", "fr", "ar", "zh_Hans")
 # The catalogs' header dates follow SOURCE_DATE_EPOCH; without it two generations a
@@ -79,6 +80,10 @@ def test_generated_root_passes_extract_and_msgfmt(tmp_path: Path) -> None:
         translated = int(stats.split()[0])
         untranslated = int(stats.split(",")[1].split()[0]) if "," in stats else 0
         assert 0.8 < translated / (translated + untranslated) < 0.97, stats
+    # Its images are not shipped: pa11y reports them, and an edit's timed build still
+    # publishes (the publish step is part of what it times).
+    config = load_config(base)
+    assert not config.gate.a11y and not config.gate.qa
 
 
 def test_changed_root_differs_by_the_listed_paragraphs(tmp_path: Path) -> None:
@@ -448,8 +453,9 @@ def test_the_incremental_build_is_also_counted_against_pa11y_ci_alone(tmp_path: 
     incremental = {"a11y": "pa11y", "seconds": 12.5, "a11y_seconds": 9.5,
                    "without_a11y_seconds": 3.0, "edited": "p.md:3", "rechecked": 2,
                    "rechecked_pages": documents, "alone": {**alone, "seconds": 10.0},
-                   "run": {"load_1min": 1.0, "peak_rss_mb": 200.0}}
+                   "run": {"load_1min": 1.0, "peak_rss_mb": 200.0}, "verdict": "published"}
     text = a11y_bench.summary({"sample": {"skipped": "--no-a11y"}, "incremental": incremental})
+    assert "MB PSS), published, of which pa11y 9.5 s on 2 page(s)" in text
     assert "pa11y-ci alone on those 2 documents: 10.0 s" in text
     assert "the build's time outside that: 2.50 s" in text
     [_, target] = a11y_bench.target_lines({"incremental": incremental},
