@@ -219,6 +219,11 @@ def test_catalogs_read_ahead_merge_as_the_files_read_then(
     files = {lang: ahead_file(folder, lang, 123) for lang in LANGS}
     assert all(file.is_file() for file in files.values())
     assert not list(folder.glob("*.part*"))
+    # Only the languages the merge has no memo of (a language added to a built site).
+    some = tmp_path / "some"
+    some.mkdir()
+    read_ahead(load_config(ahead), some, 123, frozenset({"ar"}))
+    assert [p.name for p in some.iterdir()] == [ahead_file(some, "ar", 123).name]
     files["ar"].unlink()  # not written yet when the merge took its languages
 
     def save(root: Path) -> None:  # Poedit's save after the child read the file

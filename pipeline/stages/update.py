@@ -15,7 +15,7 @@ from __future__ import annotations
 import marshal
 import os
 import pickle
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -299,8 +299,10 @@ class ReadAhead:
     read: tuple[Catalog, BlockIndex] | None  # read_blocks, without an earlier merge's
 
 
-def read_ahead(config: Config, folder: Path, pid: int) -> None:
-    """Each language's catalog read and parsed as a merge with no memo would, each
+def read_ahead(config: Config, folder: Path, pid: int,
+               codes: Collection[str] | None = None) -> None:
+    """Each language's catalog (of ``codes``, the languages the merge has no memo of;
+    None: all) read and parsed as a merge with no memo would, each
     pickled into a temp file of ``folder`` (``ahead_file``: named as ``pid``'s, which
     removes them; the next build's read-ahead sweeps those of one killed first), in the order
     the merge takes the languages: for ``update_catalogs``' ``ahead``. A cold build has
@@ -310,8 +312,8 @@ def read_ahead(config: Config, folder: Path, pid: int) -> None:
     is whole (renamed into place), and parses itself one that is not there yet."""
     for lang in target_languages(config, None):
         path = config.po_path(lang)
-        if not path.is_file():
-            continue
+        if (codes is not None and lang.code not in codes) or not path.is_file():
+            continue  # a catalog the merge has a memo of is never taken ahead
         display = config.rel(path)
         data, stamp = read_bytes_stamped(path, display)
         texts = file_blocks(data, display)
