@@ -340,11 +340,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def clean_work(work: Path, existed: set[Path] | None) -> None:
     """The run's work folder goes (a 5,000-page run leaves gigabytes); the default one
-    whole, another only the entries this run created."""
-    remove_set_aside(work)
+    whole, another only the entries this run created (and the trees set aside inside
+    the entries it found)."""
     if existed is None or work == (BENCH / "work").resolve():
         shutil.rmtree(work, ignore_errors=True)
     else:
+        remove_set_aside(work)
         for entry in set(work.iterdir()) - existed:
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
