@@ -449,7 +449,7 @@ def readability(state: State, langs: tuple[str, ...], slugs: tuple[str, ...], as
               help="WCAG level to check (default: [tool.pipeline.a11y] standard).")
 @click.option("--concurrency", type=click.IntRange(1, 16),
               help="Pages checked at once (default: [tool.pipeline.a11y] concurrency, "
-              "else one per CPU, at most 8).")
+              "else four per CPU, at most 8).")
 @click.option("--shard", "shard_arg", metavar="I/N",
               help="Check shard I of N of a deferred build (pipeline build --defer-a11y) "
               "and write output/reports/a11y-shard-I-of-N.json for 'pipeline gate'.")

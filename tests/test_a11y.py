@@ -708,8 +708,8 @@ def test_a_broken_pot_still_fails_the_run(make_root: MakeRoot) -> None:
     report_says_failed(root)
 
 
-def test_concurrency_defaults_to_one_page_per_cpu() -> None:
-    assert default_concurrency() == max(1, min(len(os.sched_getaffinity(0)), 8))
+def test_concurrency_defaults_to_four_pages_per_cpu() -> None:
+    assert default_concurrency() == max(1, min(4 * len(os.sched_getaffinity(0)), 8))
     assert load_config(ROOTS / "render-mini").a11y.concurrency is None
 
 
