@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import generate
+from bench.proc import remove_set_aside, set_aside
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -55,8 +56,7 @@ def pipeline(root: Path, *args: str) -> tuple[float, str, int]:
 
 def deliver(root: Path, dest: Path) -> Path:
     """A CI job's copy: the sources and output/build + output/reports, no cache."""
-    if dest.exists():
-        shutil.rmtree(dest)
+    set_aside(dest)
     shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".cache", "site", "site-*",
                                                               ".lock"))
     return dest
@@ -249,8 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.run import machine, pipeline_version
 
     work = args.work
-    if work.exists():
-        shutil.rmtree(work)
+    set_aside(work)  # an earlier run's trees: removed at the end, not before timed runs
     work.mkdir(parents=True)
     print(f"corpus: {args.split_pages} pages for the split", flush=True)
     generate(work / "big", args.split_pages)
@@ -315,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(result)
     stem.with_suffix(".md").write_text(text)
     print(text)
+    remove_set_aside(work.parent)
     return 0
 
 
