@@ -158,6 +158,7 @@ def test_run_fails_the_gate_and_names_both_runners(site: Run) -> None:
     assert data["runners"] == ["axe", "htmlcs", "langcheck"]
     assert data["pa11y_ci_version"] == "4.1.1"
     assert data["standard"] == "WCAG2AA"
+    assert data["concurrency"] == 2  # the root's a11y.concurrency, not the default
     assert data["baseline"] == "a11y-baseline.toml"
     # one result per page and language: every fixture page, the specimen, this report
     pages = sorted(p.relative_to(site.root).as_posix()
