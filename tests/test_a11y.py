@@ -714,6 +714,34 @@ def test_concurrency_defaults_to_four_pages_per_cpu() -> None:
     assert load_config(ROOTS / "render-mini").a11y.concurrency is None
 
 
+def test_axe_rules_are_asked_of_node_once_per_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    require_a11y_tools()
+    rules = a11y_runner.axe_rules
+    rules.cache_clear()
+    asked = rules(PA11Y_CI)  # no folder to keep it in: node is asked every time
+    assert asked[1]["axe"] != "unknown" and asked[0]["image-alt"] == ("1.1.1",)
+    kept = tmp_path / a11y_runner.AXE_RULES_FILE
+    assert rules(PA11Y_CI, tmp_path) == asked
+    key = json.loads(kept.read_text(encoding="utf-8"))["key"]
+    try:
+        # The same packages installed: the kept answer, node not even looked for.
+        rules.cache_clear()
+        monkeypatch.setattr(a11y_runner.shutil, "which", lambda name: None)
+        assert rules(PA11Y_CI, tmp_path) == asked
+        # Kept for other packages (an npm install since): node is asked again.
+        rules.cache_clear()
+        kept.write_text(kept.read_text(encoding="utf-8").replace(key, "0" * 64),
+                        encoding="utf-8")
+        with pytest.raises(PipelineError, match="node is not installed"):
+            rules(PA11Y_CI, tmp_path)
+    finally:
+        monkeypatch.undo()
+        rules.cache_clear()
+    assert rules(PA11Y_CI, tmp_path) == asked
+    assert json.loads(kept.read_text(encoding="utf-8"))["key"] == key
+
+
 def test_generated_config_follows_the_recipe() -> None:
     config = pa11y_config(["http://127.0.0.1:1/a.html"], standard="WCAG2AAA",
                           chromium="/usr/bin/chromium", timeout_s=30, concurrency=3)

@@ -181,7 +181,7 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
                                        servers[item.folder], urls[item.page], templates,
                                        locate.get(item.page))
 
-    rules, versions = axe_rules(pa11y_ci)
+    rules, versions = axe_rules(pa11y_ci, cache)
     pa11y_findings: list[Finding] = []
     for item in targets:
         issues = [read_issue(raw_issue, rules) for raw_issue in raw[item.page]]

@@ -11,6 +11,7 @@ checks its report URL by URL. Anything that keeps a page from being checked rais
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -26,6 +27,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError, Stopped
+from pipeline.infra.fsutil import write_text_atomic
 from pipeline.infra.procs import die_with_parent, stop_marked
 from pipeline.infra.server import StaticServer
 from pipeline.infra.workload import cpus
@@ -119,8 +121,56 @@ console.log(JSON.stringify({axe: axe.version, htmlcs, rules}));
 
 
 @lru_cache(maxsize=4)
-def axe_rules(pa11y_ci: Path) -> tuple[Mapping[str, tuple[str, ...]], Mapping[str, str]]:
-    """(axe rule id → WCAG success criteria, runner versions), asked of the installed axe."""
+def axe_rules(pa11y_ci: Path, cache: Path | None = None
+              ) -> tuple[Mapping[str, tuple[str, ...]], Mapping[str, str]]:
+    """(axe rule id → WCAG success criteria, runner versions), asked of the installed axe;
+    with ``cache`` (a folder), kept there for the installed packages as npm recorded them
+    (node_modules/.package-lock.json): asking node took 0.08-0.17 s of every run, after
+    pa11y-ci's. No such record (a global pa11y-ci): node is asked every time."""
+    key = _packages_key(pa11y_ci)
+    kept = None if cache is None or key is None else cache / AXE_RULES_FILE
+    if kept is not None:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
+            data = json.loads(kept.read_text(encoding="utf-8"))
+            if data["key"] == key:
+                return _rules_of(data)
+    data = _ask_axe(pa11y_ci)
+    if kept is not None:
+        with contextlib.suppress(OSError, PipelineError):  # unwritable: only slower
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(kept, json.dumps({**data, "key": key}, sort_keys=True) + "\n",
+                              str(kept))
+    return _rules_of(data)
+
+
+AXE_RULES_FILE = "axe-rules.json"
+
+
+def _packages_key(pa11y_ci: Path) -> str | None:
+    """A digest of what npm installed beside pa11y-ci (and of the question asked), or None
+    when npm kept no record of it."""
+    lock = pa11y_ci.resolve().parent.parent.parent / ".package-lock.json"
+    try:
+        installed = lock.read_bytes()
+    except OSError:
+        return None
+    digest = hashlib.sha256(installed)
+    digest.update(str(pa11y_ci.resolve()).encode())
+    digest.update(_RULES_JS.encode())
+    return digest.hexdigest()
+
+
+def _rules_of(data: Mapping[str, Any]
+              ) -> tuple[Mapping[str, tuple[str, ...]], Mapping[str, str]]:
+    rules: dict[str, tuple[str, ...]] = {}
+    for rule, tags in data["rules"].items():
+        criteria = [".".join(m.groups()) for t in tags if (m := _AXE_TAG.match(t))]
+        rules[rule] = tuple(criteria) or AXE_EXTRA_CRITERIA.get(rule, ())
+    return rules, {"axe": str(data["axe"]), "htmlcs": str(data["htmlcs"])}
+
+
+def _ask_axe(pa11y_ci: Path) -> dict[str, Any]:
+    """What ``_RULES_JS`` prints: axe's version, htmlcs's and every rule's tags."""
     node = shutil.which("node")
     if node is None:
         raise PipelineError("node is not installed; pa11y-ci cannot run",
@@ -136,11 +186,7 @@ def axe_rules(pa11y_ci: Path) -> tuple[Mapping[str, tuple[str, ...]], Mapping[st
     if done.returncode != 0:
         raise PipelineError(f"cannot read axe-core's rules: {done.stderr.strip()[-300:]}",
                             hint="reinstall with 'make install'")
-    rules: dict[str, tuple[str, ...]] = {}
-    for rule, tags in data["rules"].items():
-        criteria = [".".join(m.groups()) for t in tags if (m := _AXE_TAG.match(t))]
-        rules[rule] = tuple(criteria) or AXE_EXTRA_CRITERIA.get(rule, ())
-    return rules, {"axe": str(data["axe"]), "htmlcs": str(data["htmlcs"])}
+    return {"axe": data["axe"], "htmlcs": data["htmlcs"], "rules": data["rules"]}
 
 
 # A page keeps Chromium waiting far more than working: pa11y waits for the page's network
