@@ -98,8 +98,13 @@ def find_chromium(config: Config) -> tuple[str, str]:
     raise AssertionError("unreachable")
 
 
+def package_dir(bin_path: Path) -> Path:
+    """The npm package a ``node_modules/.bin`` entry (or its target) belongs to."""
+    return bin_path.resolve().parent.parent
+
+
 def package_version(bin_path: Path) -> str:
-    package = bin_path.resolve().parent.parent / "package.json"
+    package = package_dir(bin_path) / "package.json"
     with contextlib.suppress(OSError, ValueError):
         return str(json.loads(package.read_text(encoding="utf-8"))["version"])
     return "unknown"
@@ -149,13 +154,13 @@ AXE_RULES_FILE = "axe-rules.json"
 def _packages_key(pa11y_ci: Path) -> str | None:
     """A digest of what npm installed beside pa11y-ci (and of the question asked), or None
     when npm kept no record of it."""
-    lock = pa11y_ci.resolve().parent.parent.parent / ".package-lock.json"
+    package = package_dir(pa11y_ci)
     try:
-        installed = lock.read_bytes()
+        installed = (package.parent / ".package-lock.json").read_bytes()
     except OSError:
         return None
     digest = hashlib.sha256(installed)
-    digest.update(str(pa11y_ci.resolve()).encode())
+    digest.update(str(package).encode())
     digest.update(_RULES_JS.encode())
     return digest.hexdigest()
 
@@ -175,9 +180,9 @@ def _ask_axe(pa11y_ci: Path) -> dict[str, Any]:
     if node is None:
         raise PipelineError("node is not installed; pa11y-ci cannot run",
                             hint="install Node.js 20 (make install does)")
-    package_dir = pa11y_ci.resolve().parent.parent
     try:
-        done = subprocess.run([node, "-e", _RULES_JS, str(package_dir)], capture_output=True,
+        done = subprocess.run([node, "-e", _RULES_JS, str(package_dir(pa11y_ci))],
+                              capture_output=True,
                               text=True, timeout=60, stdin=subprocess.DEVNULL)
         data = json.loads(done.stdout)
     except (subprocess.TimeoutExpired, ValueError) as exc:
