@@ -626,12 +626,14 @@ def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, slugs: l
     if cache.qa != memo_before:
         cache.touch("qa")
     saving.append(save_meanwhile(config.output_dir, cache, "qa"))  # read by no later stage
-    qa_report = config.rel(write_qa_report(config, qa))
+    qa_report = config.rel(config.output_dir / "reports" / QA_JSON)
     # QA and a11y findings with whether each blocks publication; written now with QA's
     # alone, so a later stage that fails leaves no earlier build's issues in the file.
     issues = [(f, config.gate.qa and f.severity == "error")
               for f in qa.findings if f.severity != "notice"]
-    _write_code_quality(config, issues, prefix)
+    # Both reports (13 MB at 1,000 pages) written by a child while this process renders
+    # (an edit's build waited 0.2-0.3 s for them); written whether or not the render fails.
+    reports = meanwhile(partial(_write_check_reports, config, qa, issues, prefix))
     # Past the reports, the gates read the errors and a rewrite of codequality.json
     # (with a11y's issues) what it shows of a finding: not the catalog texts and the
     # details of 58,000 warnings at 5,000 pages, which would sit under every later stage.
@@ -646,8 +648,11 @@ def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, slugs: l
     known = {s: cache.completeness[s] for s in slugs
              if s in cache.completeness} if same_pages else None
     indexes = dict(cache.language_indexes)
-    rendered = render_site(config, None if not same_pages else changed, known=known, ws=ws,
-                           listings=listings, indexes=indexes)
+    try:
+        rendered = render_site(config, None if not same_pages else changed, known=known,
+                               ws=ws, listings=listings, indexes=indexes)
+    finally:
+        reports.result()
     cache.language_indexes = indexes
     ws.release_tokens()  # only rendering reads the pages' tokens
     release_free_memory()  # the site's HTML, freed: room for readability's results
@@ -1138,6 +1143,13 @@ def _readability_text(scores: Sequence[PageReadability]) -> str:
     if len(values) == 1:
         return f"{label} {mean:.1f}{suffix}"
     return f"{label} mean {mean:.1f} over {len(values)} pages{suffix}"
+
+
+def _write_check_reports(config: Config, qa: CheckResult,
+                         issues: Sequence[tuple[Finding, bool]], prefix: str) -> None:
+    """qa.json and codequality.json (QA's issues alone)."""
+    write_qa_report(config, qa)
+    _write_code_quality(config, issues, prefix)
 
 
 def write_qa_report(config: Config, result: CheckResult) -> Path:

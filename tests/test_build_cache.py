@@ -773,11 +773,12 @@ def test_a_first_build_writes_the_dictionary_aside_and_stopped_leaves_no_child(
     assert "\nidea 1 AY0 D IY1 AH0\n" in dictionary.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("failing_stage", ["render_site", "_adopt_readability"])
 def test_a_stage_failing_after_the_check_leaves_this_builds_check_reports(
-        make_root: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The check's reports are written before the render: when a later stage fails,
-    qa.json and codequality.json are this build's, the very bytes a build that does not
-    fail writes."""
+        make_root: object, monkeypatch: pytest.MonkeyPatch, failing_stage: str) -> None:
+    """The check's reports are written while the render runs (by a child): when the
+    render or a later stage fails, qa.json and codequality.json are this build's, the
+    very bytes a build that does not fail writes."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     root = make_root("build-site")  # type: ignore[operator]
     build(load_config(root), defer_a11y=True)
@@ -787,11 +788,11 @@ def test_a_stage_failing_after_the_check_leaves_this_builds_check_reports(
     reports = root / "output" / "reports"
     before = (reports / "qa.json").read_bytes()
 
-    def failing(*args: Any) -> Any:
+    def failing(*args: Any, **kwargs: Any) -> Any:
         raise PipelineError("made to fail here", Location("somewhere"))
 
     with monkeypatch.context() as patched:
-        patched.setattr(build_module, "_adopt_readability", failing)
+        patched.setattr(build_module, failing_stage, failing)
         with pytest.raises(PipelineError, match="made to fail"):
             build(load_config(root), defer_a11y=True)
     failed = {name: (reports / name).read_bytes() for name in ("qa.json", "codequality.json")}
