@@ -19,7 +19,7 @@ from conftest import ROOTS, copy_shipped, invoke_cli, run_cli, run_cli_process
 
 from pipeline import build as build_module
 from pipeline import workspace as workspace_module
-from pipeline.build import build, page_fingerprints
+from pipeline.build import build, extract_step, page_fingerprints, update_step
 from pipeline.config import load_config
 from pipeline.errors import PipelineError, Stopped
 from pipeline.infra import cache as cache_module
@@ -336,7 +336,8 @@ def _fingerprints(root: Path) -> dict[str, str]:
     ws = Workspace()
     extracted = extract(config, ws=ws)
     return page_fingerprints(config, extracted.pages, extracted.catalog, {
-        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages}, ws=ws)
+        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages},
+        ws=ws).pages
 
 
 def test_fingerprints_move_with_the_translations_of_each_pages_messages(tmp_path: Path
@@ -358,6 +359,63 @@ def test_fingerprints_move_with_the_translations_of_each_pages_messages(tmp_path
     po.write_text(po.read_text().replace('msgstr "Sequedad ocular"', 'msgstr "Ojo seco"')
                   .replace('msgstr "Portada"', 'msgstr "Inicio"'))
     assert _fingerprints(root) == before
+
+
+def _fresh_fingerprints(root: Path) -> Any:
+    config = load_config(root)
+    ws = Workspace()
+    extracted = extract(config, ws=ws)
+    return page_fingerprints(config, extracted.pages, extracted.catalog, {
+        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages},
+        ws=ws)
+
+
+def test_the_fingerprints_a_build_keeps_are_the_ones_made_afresh(
+        make_root: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build resolves again only the messages of pages whose text or messages changed
+    since the last build's fingerprints read them: after an English edit, a translator's
+    save, a fuzzy flag, or 'pipeline extract' and 'pipeline update' run on their own in
+    between, the fingerprints and listings it keeps are those a fresh run makes."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    resolved: list[str] = []
+    real = build_module._resolved_part
+
+    def counting(code: str, tr: Any, msgid: str, ctx: str | None) -> bytes:
+        resolved.append(msgid)
+        return real(code, tr, msgid, ctx)
+
+    monkeypatch.setattr(build_module, "_resolved_part", counting)
+    po = root / "locales/es/LC_MESSAGES/messages.po"
+    page = root / PAGE
+
+    def rebuilt(path: Path, old: str, new: str, *, commands: bool = False) -> int:
+        """``old`` replaced by ``new`` in ``path``, built: the messages resolved."""
+        assert old in path.read_text(encoding="utf-8")
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        if commands:  # as an editor does before a build
+            extract_step(load_config(root))
+            update_step(load_config(root))
+        resolved.clear()
+        build(load_config(root), defer_a11y=True)
+        count = len(resolved)
+        kept = load_cache(root / "output")
+        fresh = _fresh_fingerprints(root)
+        assert kept.fingerprints == fresh.pages and kept.listings == fresh.listings
+        return count
+
+    _fresh_fingerprints(root)
+    full = len(resolved)  # every page's every message in every language
+    assert 0 < rebuilt(page, "Eye drops can help.", "Eye drops may help.") < full
+    assert 0 < rebuilt(po, 'msgstr "Ojo seco"', 'msgstr "Sequedad ocular"') < full
+    assert 0 < rebuilt(po, 'msgid "Dry Eye"\nmsgstr "Sequedad ocular"',
+                       '#, fuzzy\nmsgid "Dry Eye"\nmsgstr "Sequedad ocular"') < full
+    # 'pipeline update' on its own rewrote the memo of the catalogs the fingerprints read:
+    # the build cannot tell what moved since, and reads every page again.
+    assert rebuilt(page, "Eye drops may help.", "Eye drops can help.", commands=True) == full
+    assert rebuilt(po, 'msgstr "Inicio"', 'msgstr "Portada"') == full  # on every page
+    assert rebuilt(page, "Eye drops can help.", "Eye drops can help.") == 0  # only saved
 
 
 def edited_and_built(root: Path, tmp_path: Path, rendered: list[str], path: str, old: str,

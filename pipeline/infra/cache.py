@@ -84,6 +84,13 @@ class BuildCache:
     changed in place (not assigned) needs ``touch`` to be written."""
 
     fingerprints = _Field[dict[str, str]]("state", dict)  # slug → page fingerprint
+    # What those were made from (build.Fingerprints): (slug, language code) → listing
+    # hash; the hash of what every page depends on; slug → the page text's digest; and
+    # language code → the digest of the catalog file read (update's memo of it)
+    listings = _Field[dict[tuple[str, str], str]]("state", dict)
+    fingerprint_base = _Field[str]("state", str)
+    fingerprint_texts = _Field[dict[str, str]]("state", dict)
+    fingerprint_catalogs = _Field[dict[str, bytes]]("state", dict)
     readability_key = _Field[str]("state", str)  # the glossary and word list of the advice
     completeness = _Field[dict[str, Any]]("state", dict)  # slug → {lang: Completeness}
     page_parser = _Field[str]("state", str)  # pages.PARSER of ``pages``
