@@ -19,7 +19,13 @@ from conftest import ROOTS, copy_shipped, invoke_cli, run_cli, run_cli_process
 
 from pipeline import build as build_module
 from pipeline import workspace as workspace_module
-from pipeline.build import build, extract_step, page_fingerprints, update_step
+from pipeline.build import (
+    Fingerprints,
+    build,
+    extract_step,
+    page_fingerprints,
+    update_step,
+)
 from pipeline.config import load_config
 from pipeline.errors import PipelineError, Stopped
 from pipeline.infra import cache as cache_module
@@ -331,13 +337,18 @@ def reports(root: Path) -> dict[str, str]:
             if p.is_file() and p.name not in ("build.json", "a11y-plan.json")}
 
 
-def _fingerprints(root: Path) -> dict[str, str]:
+def _fresh_fingerprints(root: Path) -> Fingerprints:
+    """The pages' fingerprints and listings as a run with no earlier build makes them."""
     config = load_config(root)
     ws = Workspace()
     extracted = extract(config, ws=ws)
     return page_fingerprints(config, extracted.pages, extracted.catalog, {
         lang.code: Translations.load(config, lang, ws) for lang in config.all_languages},
-        ws=ws).pages
+        ws=ws)
+
+
+def _fingerprints(root: Path) -> dict[str, str]:
+    return _fresh_fingerprints(root).pages
 
 
 def test_fingerprints_move_with_the_translations_of_each_pages_messages(tmp_path: Path
@@ -359,15 +370,6 @@ def test_fingerprints_move_with_the_translations_of_each_pages_messages(tmp_path
     po.write_text(po.read_text().replace('msgstr "Sequedad ocular"', 'msgstr "Ojo seco"')
                   .replace('msgstr "Portada"', 'msgstr "Inicio"'))
     assert _fingerprints(root) == before
-
-
-def _fresh_fingerprints(root: Path) -> Any:
-    config = load_config(root)
-    ws = Workspace()
-    extracted = extract(config, ws=ws)
-    return page_fingerprints(config, extracted.pages, extracted.catalog, {
-        lang.code: Translations.load(config, lang, ws) for lang in config.all_languages},
-        ws=ws)
 
 
 def test_the_fingerprints_a_build_keeps_are_the_ones_made_afresh(
