@@ -196,7 +196,7 @@ class Fingerprints:
     # (slug, language code) → hash of what that language's index shows of the page
     listings: dict[tuple[str, str], str]
     base: str  # the hash of what every page depends on (settings, templates, shared texts)
-    texts: dict[str, str]  # slug → the digest of the page text the hash read
+    texts: dict[str, str]  # slug → the page's path and the digest of its text, as read
 
 
 def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
@@ -240,9 +240,10 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
         keys = messages[page.slug]
         read = space.text_digest(page)
         text = read.hex() if read is not None else file_digest(config.root / page.path)
+        read_as = f"{page.path}\x00{text}"  # the listing's facts name the page's path
         if read is not None:
-            out.texts[page.slug] = text
-        if reusable and _kept(page.slug, text, keys, translations, last, changed):
+            out.texts[page.slug] = read_as
+        if reusable and _kept(page.slug, read_as, keys, translations, last, changed):
             assert last is not None
             out.pages[page.slug] = last.pages[page.slug]
             out.listings.update(((page.slug, code), last.listings[(page.slug, code)])
@@ -273,13 +274,13 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
     return out
 
 
-def _kept(slug: str, text: str, keys: Iterable[tuple[str, str | None]],
+def _kept(slug: str, read_as: str, keys: Iterable[tuple[str, str | None]],
           translations: Mapping[str, Translations], last: Fingerprints | None,
           changed: Collection[tuple[str | None, str]] | None) -> bool:
-    """Whether the page's hashes in ``last`` stand (``page_fingerprints``): its text
-    read then as now (only a text read through the workspace counts), none of its
-    messages changed, and every hash there."""
-    if last is None or changed is None or last.texts.get(slug) != text \
+    """Whether the page's hashes in ``last`` stand (``page_fingerprints``): its path
+    and text read then as now (only a text read through the workspace counts), none of
+    its messages changed, and every hash there."""
+    if last is None or changed is None or last.texts.get(slug) != read_as \
             or slug not in last.pages:
         return False
     if any((ctx, msgid) in changed for msgid, ctx in keys):

@@ -85,7 +85,7 @@ class BuildCache:
 
     fingerprints = _Field[dict[str, str]]("state", dict)  # slug → page fingerprint
     # What those were made from (build.Fingerprints): (slug, language code) → listing
-    # hash; the hash of what every page depends on; slug → the page text's digest; and
+    # hash; the hash of what every page depends on; slug → its path and text digest; and
     # language code → the digest of the catalog file read (update's memo of it)
     listings = _Field[dict[tuple[str, str], str]]("state", dict)
     fingerprint_base = _Field[str]("state", str)
