@@ -449,9 +449,6 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         _drop_ahead(config, catalogs_ahead)
         if cache.catalogs.revision != revision:
             cache.touch("catalogs")
-        # Each catalog's file and parse as update left them (the part is let go below).
-        merged = {code: (memo.digest, memo.catalog)
-                  for code, memo in cache.catalogs.catalogs.items()}
         saved = [ChangedMeanwhile(u.path, "updating") for u in updates if u.changed_meanwhile]
         for error in saved[:-1]:  # the last one stops the build, with the hint they share
             log("update", f"{error.location}: {error.message}")
@@ -489,10 +486,10 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                               cache.fingerprint_texts),
             changed=changed_entries(translations, ws, blocks_read))
         del blocks_read
-        # The catalog files the fingerprints read (update's parse of them).
-        read_now = {code: file for code, (file, parsed) in merged.items()
-                    if code in translations and parsed is translations[code].catalog}
-        del translations, merged
+        # The catalog files the fingerprints read (as update's memo names them).
+        read_now = {code: file for code, tr in translations.items() if tr.catalog is not None
+                    and (file := ws.catalog_digest(tr.catalog)) is not None}
+        del translations
         fingerprints, listings = printed.pages, printed.listings
         same_pages = set(cache.fingerprints) == set(fingerprints)
         changed = [s for s in slugs if cache.fingerprints.get(s) != fingerprints[s]]

@@ -249,6 +249,12 @@ class Workspace:
             known = self._by_key[catalog.path] = (catalog, {e.key: e for e in catalog.active})
         return known[1]
 
+    def catalog_digest(self, catalog: Catalog) -> bytes | None:
+        """``content_digest`` of the bytes ``catalog`` was parsed from, when it is the
+        parse known here for its file; else None."""
+        known = self._catalogs.get(catalog.path)
+        return known[0] if known is not None and known[1] is catalog else None
+
     def block_digests(self, catalog: Catalog) -> Sequence[bytes] | None:
         """The digests of ``catalog``'s blocks in its file, header first, when update
         remembered them with this very parse; else None."""
