@@ -226,7 +226,9 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
                                     own.fuzzy) if own else None))
     base_digest = digest(*base_parts)
     base = framed(base_digest)
-    reusable = (last is not None and changed is not None and last.base == base_digest)
+    # The last build's hashes, with what changed since, when they were made on this base.
+    since = (last, changed) if last is not None and changed is not None \
+        and last.base == base_digest else None
     # ``digest(base, page's file, one part per language and message)``, a part of a
     # message of several pages resolved and encoded once per language (front matter,
     # repeated blocks: a thousand pages made 140,000 ``resolve`` calls); only those
@@ -243,10 +245,9 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
         read_as = f"{page.path}\x00{text}"  # the listing's facts name the page's path
         if read is not None:
             out.texts[page.slug] = read_as
-        if reusable and _kept(page.slug, read_as, keys, translations, last, changed):
-            assert last is not None
-            out.pages[page.slug] = last.pages[page.slug]
-            out.listings.update(((page.slug, code), last.listings[(page.slug, code)])
+        if since is not None and _kept(page.slug, read_as, keys, translations, *since):
+            out.pages[page.slug] = since[0].pages[page.slug]
+            out.listings.update(((page.slug, code), since[0].listings[(page.slug, code)])
                                 for code in translations)
             continue
         parts = [base, framed(text)]
@@ -275,13 +276,12 @@ def page_fingerprints(config: Config, pages: Sequence[Page], pot: Catalog,
 
 
 def _kept(slug: str, read_as: str, keys: Iterable[tuple[str, str | None]],
-          translations: Mapping[str, Translations], last: Fingerprints | None,
-          changed: Collection[tuple[str | None, str]] | None) -> bool:
+          translations: Mapping[str, Translations], last: Fingerprints,
+          changed: Collection[tuple[str | None, str]]) -> bool:
     """Whether the page's hashes in ``last`` stand (``page_fingerprints``): its path
     and text read then as now (only a text read through the workspace counts), none of
     its messages changed, and every hash there."""
-    if last is None or changed is None or last.texts.get(slug) != read_as \
-            or slug not in last.pages:
+    if last.texts.get(slug) != read_as or slug not in last.pages:
         return False
     if any((ctx, msgid) in changed for msgid, ctx in keys):
         return False
