@@ -553,7 +553,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         _drop_staged(ahead, ahead_folder)
         raise
     try:
-        readability = _adopt_readability(cache, ws, aside.result(), log)
+        readability = _adopt_readability(cache, ws, facts, aside.result(), log)
         # No later stage reads a page. Nor, but for the a11y stage tracing findings to
         # their entries, a language's catalog: without readability's child they are let go
         # (the catalogs part was let go once its own child was forked), and the tracer
@@ -585,7 +585,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         # readability.json and the cache's parts, written by the child meanwhile (during
         # pa11y's run, in a real build): a report that cannot be written stops the build
         # before it publishes, as when the readability stage wrote it itself.
-        _adopt_saved(cache, aside.rest())
+        _adopt_saved(cache, facts, aside.rest())
         for part in saving:
             part.adopt()
         # Nor the template: what is left of the build (gates, publish, the cache) reads
@@ -759,6 +759,7 @@ class _Aside:
     key: str
     shown: dict[str, bytes]
     logged: tuple[tuple[str, str], ...]
+    written: _Written  # the report documents it wrote
 
 
 @dataclass(frozen=True, slots=True)
@@ -768,6 +769,7 @@ class _Saved:
     files: list[str]
     documents: list[str]  # the files of the documents' part
     catalogs: list[str] | None  # the catalogs part's, when the rest saved it
+    written: _Written  # the readability documents the rest wrote
 
 
 def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
@@ -781,25 +783,28 @@ def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: 
     as it was then (nothing changes it after update; without such a start the build has
     it saved by a child of its own, ``save_meanwhile``)."""
     logged: list[tuple[str, str]] = []
-    result, rest = _readability(config, cache, ws, slugs, inputs, plan,
-                                log or (lambda stage, message: logged.append((stage, message))),
-                                early=early)
+    result, written, rest = _readability(
+        config, cache, ws, slugs, inputs, plan,
+        log or (lambda stage, message: logged.append((stage, message))), early=early)
 
     def saved() -> _Saved:
-        rest()
+        written = rest()
         if early:
             save_parts(config.output_dir, cache, "catalogs")
         return _Saved(cache.files("readability"), cache.files("documents"),
-                      cache.files("catalogs") if early else None)
+                      cache.files("catalogs") if early else None, written)
 
-    return _Aside(result, cache.readability_key, cache.readability_shown, tuple(logged)), saved
+    return _Aside(result, cache.readability_key, cache.readability_shown, tuple(logged),
+                  written), saved
 
 
-def _adopt_readability(cache: BuildCache, ws: Workspace, aside: _Aside, log: Log
-                       ) -> ReadabilityResult:
-    """The result of ``_readability_aside``, its cache values made this process's."""
+def _adopt_readability(cache: BuildCache, ws: Workspace, facts: FileFacts, aside: _Aside,
+                       log: Log) -> ReadabilityResult:
+    """The result of ``_readability_aside``, its cache values made this process's, and
+    the digests of the documents it wrote, known as of their bytes."""
     for stage, message in aside.logged:
         log(stage, message)
+    _know(facts, aside.written)
     # What a child set; when this process ran it, the very values it set already.
     cache.readability_key = aside.key
     cache.readability_shown = aside.shown
@@ -807,24 +812,34 @@ def _adopt_readability(cache: BuildCache, ws: Workspace, aside: _Aside, log: Log
     return aside.result
 
 
-def _adopt_saved(cache: BuildCache, saved: _Saved) -> None:
-    """The parts ``_readability``'s rest saved, named in the manifest as this build's."""
+def _adopt_saved(cache: BuildCache, facts: FileFacts, saved: _Saved) -> None:
+    """The parts ``_readability``'s rest saved, named in the manifest as this build's,
+    and the digests of the documents it wrote, known as of their bytes."""
     cache.adopt("readability", saved.files)
     cache.adopt("documents", saved.documents)
     if saved.catalogs is not None:
         cache.adopt("catalogs", saved.catalogs)
+    _know(facts, saved.written)
+
+
+def _know(facts: FileFacts, written: _Written) -> None:
+    for path, report_digest, info in written:
+        facts.record(path, REPORT_FACT, report_digest, info, trusted=True)
 
 
 def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                  inputs: str, plan: Callable[[], tuple[list[str], bool]], log: Log, *,
-                 early: bool = False) -> tuple[ReadabilityResult, Callable[[], None]]:
+                 early: bool = False
+                 ) -> tuple[ReadabilityResult, _Written, Callable[[], _Written]]:
     """Score the pages ``plan`` gives (with whether the site has the same pages as
     the last build), reuse the cache's results for the rest, write the reports; returns
-    the results without what only the reports show, and the rest of the work:
-    ``readability.json`` written and the cache's parts saved (keyed by the advice's
-    ``inputs``), which the a11y stage reads neither of: done by a child while the build
+    the results without what only the reports show, the documents written (``_Batch``),
+    and the rest of the work: the documents whose catalog lines alone moved
+    (``_Documents``), ``readability.json`` and the cache's parts (keyed by the advice's
+    ``inputs``), which the a11y stage needs none of: done by a child while the build
     goes on (the JSON took 0.3 s of a child's 1 s after an edit, the parent waiting for
-    it at the render's end; the parts 0.3 s of a cold build's last one-CPU stretch).
+    it at the render's end; the parts 0.3 s of a cold build's last one-CPU stretch);
+    it returns the documents it wrote.
     ``early``: started before ``plan`` can answer (it waits for it), so every page's
     results are moved to today's catalog lines first."""
     loaded = load_part(config.output_dir, cache, "readability")
@@ -873,7 +888,9 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     readability = ReadabilityResult(config.all_languages, config.source_language, tuple(scored))
     # A document whose page kept its fingerprint kept its scores: not rendered again;
     # one whose catalog lines only moved is the last one with its lines moved.
-    documents = _Documents(cache.readability_documents, cache.readability, set(rescore))
+    # Documents whose catalog lines alone moved are written by the rest (below).
+    documents = _Documents(cache.readability_documents, cache.readability, set(rescore),
+                           defer=DEFERRED_BYTES)
     with paused_gc():
         write_readability_reports(config, readability,
                                   fresh=set(rescore) | moved if same_pages else None,
@@ -893,16 +910,18 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     # the gates). The gates and the summary read a page's scores, target and verdict.
     held = [readability]
 
-    def rest() -> None:
+    def rest() -> _Written:
+        written = documents.write_deferred()  # first: the cache's part names them as written
         with paused_gc():
             write_readability_json(config, held.pop())
         save_parts(config.output_dir, cache, "readability", "documents")
         cache.drop("readability")
         cache.drop("documents")
+        return written
 
     return replace(readability, pages=tuple(replace(
         p, title="", counts=_NO_COUNTS, hardest=(), findings=(), notes=())
-        for p in readability.pages)), rest
+        for p in readability.pages)), documents.written, rest
 
 
 # --- the accessibility check -----------------------------------------------------------
@@ -1042,7 +1061,7 @@ def a11y_documents(config: Config, facts: FileFacts | None = None,
     known = facts or FileFacts(facts_file(config.output_dir))
     current: dict[str, str] = {}
     for kind, folder, digest_of in (("sha256", "build", sha256_hex),
-                                    ("a11y-report", "reports", _report_digest)):
+                                    (REPORT_FACT, "reports", _report_digest)):
         prefix = config.rel(config.output_dir / folder) + "/"
         # The readability report is a folder of documents too.
         for rel, path, info in (built if folder == "build" and built is not None
@@ -1082,6 +1101,7 @@ def cached_a11y(config: Config, cache: BuildCache, pages: Sequence[str],
 
 
 _PO_LINE = re.compile(rb"(\.po):[0-9]+")
+REPORT_FACT = "a11y-report"  # the kind of FileFacts a report's _report_digest is kept as
 
 
 def _report_digest(data: bytes) -> str:
@@ -1089,7 +1109,11 @@ def _report_digest(data: bytes) -> str:
     line numbers masked. A catalog edit moves the lines of every entry below it, which
     changes the text of many pages' readability documents but nothing pa11y checks;
     without the mask, one edited paragraph would send hundreds of reports to pa11y."""
-    return hashlib.sha256(_PO_LINE.sub(rb"\1:N", data)).hexdigest()
+    return hashlib.sha256(_masked(data)).hexdigest()
+
+
+def _masked(data: bytes) -> bytes:
+    return _PO_LINE.sub(rb"\1:N", data)
 
 
 def _without_tag(rel: str, tags: set[str]) -> str:
@@ -1241,6 +1265,10 @@ def write_qa_report(config: Config, result: CheckResult) -> Path:
 READABILITY_JSON = "readability.json"
 # From this many page-language rows on, a child writes readability.json meanwhile.
 SPLIT_REPORT_ROWS = 1_000
+# How many bytes of documents whose catalog lines alone moved the build may hold to
+# write after readability's result is handed over: at 1,000 pages, the 20 MB of the
+# two thirds of them one process writes; past that, a bigger site writes them at once.
+DEFERRED_BYTES = 32 << 20
 
 
 def write_readability_reports(config: Config, result: ReadabilityResult,
@@ -1259,7 +1287,7 @@ def write_readability_reports(config: Config, result: ReadabilityResult,
     index = reports / readability_html.INDEX
     folder = reports / readability_html.DETAILS
 
-    def write(part: int) -> tuple[set[Path], dict[str, _Record | None]]:
+    def write(part: int) -> tuple[set[Path], dict[str, _Record | None], _Written]:
         if part == 1 and json:
             write_readability_json(config, result)
         return _write_readability_html(config, result, fresh, index, folder, part,
@@ -1271,11 +1299,12 @@ def write_readability_reports(config: Config, result: ReadabilityResult,
     # Not when few documents are rendered again: the fork would cost more.
     rows = len(result.pages) if fresh is None else len(fresh) * len(result.languages)
     written: set[Path] = set()
-    for paths, made in map_split(write, (0, 1),
-                                 split=min(rows, len(result.pages)) >= SPLIT_REPORT_ROWS):
+    for paths, made, facts in map_split(
+            write, (0, 1), split=min(rows, len(result.pages)) >= SPLIT_REPORT_ROWS):
         written |= paths
         if documents is not None:
             documents.made.update(made)
+            documents.written += facts
     if folder.is_dir():
         for stale in sorted(set(folder.glob("*.html")) - written):
             if not stale.name.startswith("."):  # a concurrent write's temp file
@@ -1295,11 +1324,13 @@ def write_readability_json(config: Config, result: ReadabilityResult) -> Path:
 def _write_readability_html(config: Config, result: ReadabilityResult,
                             fresh: Collection[str] | None, index: Path, folder: Path,
                             part: int, documents: _Documents
-                            ) -> tuple[set[Path], dict[str, _Record | None]]:
+                            ) -> tuple[set[Path], dict[str, _Record | None], _Written]:
     """Part ``part`` of the readability report's HTML documents
     (``write_readability_reports``): 0, the index, its parts and two pages' documents
-    in three; 1, the third page's. The paths of the documents it should hold, and
-    what ``documents`` made of each page whose document it wrote."""
+    in three; 1, the third page's. The paths of the documents it should hold, what
+    ``documents`` made of each page whose document it wrote (or, part 0, left to
+    ``documents.write_deferred``: part 1 may run in a child of its own), and the
+    documents it wrote."""
     shown = config.rel(folder) + "/"
     # Written some megabytes at a time, with one flush to disk each: an edit that moves
     # catalog lines changes a thousand documents (one fsync each took 1 to 2 s).
@@ -1321,15 +1352,19 @@ def _write_readability_html(config: Config, result: ReadabilityResult,
         name = readability_html.detail_name(rows[0].slug)
         path = folder / name
         if fresh is None or rows[0].slug in fresh or not path.is_file():
-            data, made[rows[0].slug] = documents(page, rows, path)
-            batch.add(path, data, shown + name)
+            data, made[rows[0].slug], held = documents(
+                page, rows, path, hold_as=shown + name if part == 0 else None)
+            if not held:
+                batch.add(path, data, shown + name)
         written.add(path)
     batch.flush()
-    return written, made
+    return written, made, batch.written
 
 
 # A readability document as written: its sha256 and readability_html.page_document's slots.
 _Record = tuple[bytes, tuple[readability_html.Slot, ...]]
+# Documents written: each one's path, _report_digest and stat (a FileFacts fact).
+_Written = list[tuple[str, str, os.stat_result]]
 
 
 class _Documents:
@@ -1339,24 +1374,34 @@ class _Documents:
     still the one last written (its sha256), that document with those locations moved
     (``patched_document``). An edit that adds a line to a catalog entry moves every
     entry below it: a thousand documents at 1,000 pages were rendered again each time
-    (0.5 s of the readability child, which the build then waited for)."""
+    (0.5 s of the readability child, which the build then waited for).
+
+    A document whose only change is where its catalog locations are (the file as it
+    is and as it will be are the same to pa11y: ``_report_digest``) may be held, up to
+    ``defer`` bytes in all, for ``write_deferred`` to write later: in the build, after
+    readability's child has handed its result over (creating and renaming a thousand
+    files took 0.5-0.7 s, which the build waited for)."""
 
     def __init__(self, before: Mapping[str, _Record], scored: Mapping[str, Any],
-                 rescored: Collection[str]) -> None:
+                 rescored: Collection[str], *, defer: int = 0) -> None:
         self.before = before  # each page's record from the build that wrote its document
         self.scored = scored  # each page's results as scored (the cache's)
         self.rescored = rescored
         self.made: dict[str, _Record | None] = {}  # what this build wrote (None: no slots)
+        self.written: _Written = []  # the documents written, all but those held
+        self._room = defer
+        self._held: list[tuple[Path, bytes, str]] = []  # documents not written yet
 
-    def __call__(self, page: str, rows: list[PageReadability], path: Path
-                 ) -> tuple[bytes, _Record | None]:
+    def __call__(self, page: str, rows: list[PageReadability], path: Path,
+                 hold_as: str | None = None) -> tuple[bytes, _Record | None, bool]:
         """The document of ``page`` (``rows``: its results as shown, at today's lines),
-        and its record."""
+        its record, and whether it is held for ``write_deferred`` (only with
+        ``hold_as``, the path to show for it)."""
         slug = rows[0].slug
         scored = rows if slug in self.rescored else _in_order(self.scored.get(slug, ()), rows)
         moved = None if scored is None else _moved_locations(scored, rows)
         if scored is None or moved is None:  # not told apart: rendered as shown
-            return readability_html.render_page_html(page, rows).encode("utf-8"), None
+            return readability_html.render_page_html(page, rows).encode("utf-8"), None, False
         record = self.before.get(slug)
         if record is not None and slug not in self.rescored:
             try:
@@ -1366,11 +1411,30 @@ class _Documents:
             patched = (readability_html.patched_document(old, record[1], moved)
                        if hashlib.sha256(old).digest() == record[0] else None)
             if patched is not None:
-                return patched[0], (hashlib.sha256(patched[0]).digest(), patched[1])
+                return (patched[0], (hashlib.sha256(patched[0]).digest(), patched[1]),
+                        hold_as is not None and self._hold(path, old, patched[0], hold_as))
         made = readability_html.page_document(page, scored, moved)
         if made is None:
-            return readability_html.render_page_html(page, rows).encode("utf-8"), None
-        return made[0], (hashlib.sha256(made[0]).digest(), made[1])
+            return readability_html.render_page_html(page, rows).encode("utf-8"), None, False
+        return made[0], (hashlib.sha256(made[0]).digest(), made[1]), False
+
+    def _hold(self, path: Path, old: bytes, new: bytes, display: str) -> bool:
+        """Keep ``new`` for ``write_deferred`` if there is room and ``old`` (the file's
+        bytes) differs from it in catalog line numbers alone; whether it is kept."""
+        if len(new) > self._room or _masked(new) != _masked(old):
+            return False
+        self._room -= len(new)
+        self._held.append((path, new, display))
+        return True
+
+    def write_deferred(self) -> _Written:
+        """Write the documents ``_hold`` kept; returns them (as ``_Batch.written``)."""
+        batch = _Batch()
+        for path, data, display in self._held:
+            batch.add(path, data, display)
+        batch.flush()
+        self._held = []
+        return batch.written
 
     def records(self, slugs: Iterable[str]) -> dict[str, _Record]:
         """Each page's record: of the document written now, else of the one kept."""
@@ -1412,13 +1476,17 @@ def _moved_locations(scored: Sequence[PageReadability], shown: Sequence[PageRead
 
 
 class _Batch:
-    """Files written ``write_files_atomic`` at a time, about ``LIMIT`` bytes each time."""
+    """Report documents written ``write_files_atomic`` at a time, about ``LIMIT`` bytes
+    each time; ``written`` lists each one's path, ``_report_digest`` and stat, which the
+    a11y stage would otherwise read the file again for (a file written less than a
+    clock tick ago is read again by ``FileFacts``: here, the bytes are known)."""
 
     LIMIT = 8 << 20
 
     def __init__(self) -> None:
         self.files: list[tuple[Path, bytes, str]] = []
         self.size = 0
+        self.written: _Written = []
 
     def add(self, path: Path, data: bytes, display: str) -> None:
         self.files.append((path, data, display))
@@ -1429,6 +1497,8 @@ class _Batch:
     def flush(self) -> None:
         if self.files:
             write_files_atomic(self.files)
+            self.written += [(str(path), _report_digest(data), os.stat(path))
+                             for path, data, _ in self.files]
         self.files, self.size = [], 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import signal
@@ -20,6 +21,7 @@ from conftest import ROOTS, copy_shipped, invoke_cli, run_cli, run_cli_process
 from pipeline import build as build_module
 from pipeline import workspace as workspace_module
 from pipeline.build import (
+    REPORT_FACT,
     Fingerprints,
     build,
     extract_step,
@@ -39,6 +41,7 @@ from pipeline.infra.cache import (
     save_meanwhile,
     save_parts,
 )
+from pipeline.infra.digests import FileFacts, facts_file, stat_key
 from pipeline.infra.fsutil import content_digest
 from pipeline.models import Location
 from pipeline.reporters import readability_html
@@ -216,6 +219,61 @@ def test_a_readability_document_is_rendered_again_only_when_its_lines_moved(
     log.write_text("")
     build(load_config(root), defer_a11y=True)
     assert rendered() == []
+    cold = tmp_path / "cold"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output", "locales"))
+    shutil.copytree(ROOTS / "build-site" / "locales", cold / "locales")
+    build(load_config(cold), defer_a11y=True)
+    assert reports(root) == reports(cold)
+
+
+def test_an_edit_writes_documents_whose_lines_alone_moved_after_the_handover(
+        make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A readability document whose catalog lines alone moved is the same to pa11y
+    before and after: readability's child hands its result over first and writes it
+    with the rest. The build knows the a11y digest of every report document it wrote
+    from the bytes it wrote (a file younger than a clock tick would be read again), so
+    no stage reads one again to hash it; and the reports are a cold build's."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    log = tmp_path / "held.txt"  # noted in a file: the rest runs in a child
+    log.write_text("")
+    real_deferred = build_module._Documents.write_deferred
+
+    def deferred(self: Any) -> Any:
+        with log.open("a") as out:
+            out.writelines(f"{Path(path).name}\n" for path, _, _ in self._held)
+        return real_deferred(self)
+
+    monkeypatch.setattr(build_module._Documents, "write_deferred", deferred)
+    hashed: list[str] = []
+    real_get = FileFacts.get
+
+    def get(self: FileFacts, path: Any, kind: str, compute: Any, info: Any = None) -> Any:
+        def reading(data: bytes) -> Any:
+            hashed.append("read")
+            return compute(data)
+
+        if kind != REPORT_FACT:  # a deferred check's plan also sizes each document
+            return real_get(self, path, kind, compute, info)
+        hashed.append(str(path))
+        return real_get(self, path, kind, reading, info)
+
+    monkeypatch.setattr(FileFacts, "get", get)
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.",
+                                             "Eye drops can help you a lot."))
+    build(load_config(root), defer_a11y=True)
+    assert log.read_text().split() == ["eyelid-twitch.html"]
+    # Every document's fact: the file as it is, the digest of its bytes; none read.
+    facts = pickle.loads(facts_file(root / "output").read_bytes())
+    documents = sorted((root / "output" / "reports").rglob("*.html"))
+    assert documents
+    for path in documents:
+        fact = facts[f"{REPORT_FACT}\0{path}"]
+        assert tuple(fact[:4]) == stat_key(path.stat())
+        assert fact[4] == build_module._report_digest(path.read_bytes())
+    assert "read" not in hashed and len(hashed) >= len(documents)
     cold = tmp_path / "cold"
     shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output", "locales"))
     shutil.copytree(ROOTS / "build-site" / "locales", cold / "locales")
