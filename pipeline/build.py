@@ -890,7 +890,7 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     # one whose catalog lines only moved is the last one with its lines moved.
     # Documents whose catalog lines alone moved are written by the rest (below).
     documents = _Documents(cache.readability_documents, cache.readability, set(rescore),
-                           defer=DEFERRED_BYTES)
+                           defer=True)
     with paused_gc():
         write_readability_reports(config, readability,
                                   fresh=set(rescore) | moved if same_pages else None,
@@ -911,7 +911,8 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     held = [readability]
 
     def rest() -> _Written:
-        written = documents.write_deferred()  # first: the cache's part names them as written
+        # First: the cache's part names them as written.
+        written = documents.write_deferred(config, held[0])
         with paused_gc():
             write_readability_json(config, held.pop())
         save_parts(config.output_dir, cache, "readability", "documents")
@@ -1265,10 +1266,6 @@ def write_qa_report(config: Config, result: CheckResult) -> Path:
 READABILITY_JSON = "readability.json"
 # From this many page-language rows on, a child writes readability.json meanwhile.
 SPLIT_REPORT_ROWS = 1_000
-# How many bytes of documents whose catalog lines alone moved the build may hold to
-# write after readability's result is handed over: at 1,000 pages, the 20 MB of the
-# two thirds of them one process writes; past that, a bigger site writes them at once.
-DEFERRED_BYTES = 32 << 20
 
 
 def write_readability_reports(config: Config, result: ReadabilityResult,
@@ -1352,9 +1349,8 @@ def _write_readability_html(config: Config, result: ReadabilityResult,
         name = readability_html.detail_name(rows[0].slug)
         path = folder / name
         if fresh is None or rows[0].slug in fresh or not path.is_file():
-            data, made[rows[0].slug], held = documents(
-                page, rows, path, hold_as=shown + name if part == 0 else None)
-            if not held:
+            data, made[rows[0].slug], later = documents(page, rows, path, part == 0)
+            if not later:
                 batch.add(path, data, shown + name)
         written.add(path)
     batch.flush()
@@ -1376,27 +1372,29 @@ class _Documents:
     entry below it: a thousand documents at 1,000 pages were rendered again each time
     (0.5 s of the readability child, which the build then waited for).
 
-    A document whose only change is where its catalog locations are (the file as it
-    is and as it will be are the same to pa11y: ``_report_digest``) may be held, up to
-    ``defer`` bytes in all, for ``write_deferred`` to write later: in the build, after
+    With ``defer``, a document whose only change is where its catalog locations are
+    (the file as it is and as it will be are the same to pa11y: ``_report_digest``) is
+    left for ``write_deferred`` to make again and write later: in the build, after
     readability's child has handed its result over (creating and renaming a thousand
-    files took 0.5-0.7 s, which the build waited for)."""
+    files took 0.5-0.7 s, which the build waited for). Made again, not held: at 5,000
+    pages, holding 32 MB of them took that child, the build's largest process, over
+    1 GB."""
 
     def __init__(self, before: Mapping[str, _Record], scored: Mapping[str, Any],
-                 rescored: Collection[str], *, defer: int = 0) -> None:
+                 rescored: Collection[str], *, defer: bool = False) -> None:
         self.before = before  # each page's record from the build that wrote its document
         self.scored = scored  # each page's results as scored (the cache's)
         self.rescored = rescored
+        self.defer = defer
         self.made: dict[str, _Record | None] = {}  # what this build wrote (None: no slots)
-        self.written: _Written = []  # the documents written, all but those held
-        self._room = defer
-        self._held: list[tuple[Path, bytes, str]] = []  # documents not written yet
+        self.written: _Written = []  # the documents written, all but the deferred
+        self.deferred: set[str] = set()  # the pages whose document is not written yet
 
     def __call__(self, page: str, rows: list[PageReadability], path: Path,
-                 hold_as: str | None = None) -> tuple[bytes, _Record | None, bool]:
+                 defer: bool = False) -> tuple[bytes, _Record | None, bool]:
         """The document of ``page`` (``rows``: its results as shown, at today's lines),
-        its record, and whether it is held for ``write_deferred`` (only with
-        ``hold_as``, the path to show for it)."""
+        its record, and whether it is left for ``write_deferred`` (only if ``defer``:
+        ``write_deferred`` is then called in this process)."""
         slug = rows[0].slug
         scored = rows if slug in self.rescored else _in_order(self.scored.get(slug, ()), rows)
         moved = None if scored is None else _moved_locations(scored, rows)
@@ -1411,29 +1409,32 @@ class _Documents:
             patched = (readability_html.patched_document(old, record[1], moved)
                        if hashlib.sha256(old).digest() == record[0] else None)
             if patched is not None:
-                return (patched[0], (hashlib.sha256(patched[0]).digest(), patched[1]),
-                        hold_as is not None and self._hold(path, old, patched[0], hold_as))
+                later = (defer and self.defer and slug not in self.deferred
+                         and _masked(patched[0]) == _masked(old))
+                if later:
+                    self.deferred.add(slug)
+                return patched[0], (hashlib.sha256(patched[0]).digest(), patched[1]), later
         made = readability_html.page_document(page, scored, moved)
         if made is None:
             return readability_html.render_page_html(page, rows).encode("utf-8"), None, False
         return made[0], (hashlib.sha256(made[0]).digest(), made[1]), False
 
-    def _hold(self, path: Path, old: bytes, new: bytes, display: str) -> bool:
-        """Keep ``new`` for ``write_deferred`` if there is room and ``old`` (the file's
-        bytes) differs from it in catalog line numbers alone; whether it is kept."""
-        if len(new) > self._room or _masked(new) != _masked(old):
-            return False
-        self._room -= len(new)
-        self._held.append((path, new, display))
-        return True
-
-    def write_deferred(self) -> _Written:
-        """Write the documents ``_hold`` kept; returns them (as ``_Batch.written``)."""
+    def write_deferred(self, config: Config, result: ReadabilityResult) -> _Written:
+        """Write the documents left for later (``result``: as given to
+        ``write_readability_reports``); returns them (as ``_Batch.written``)."""
+        folder = config.output_dir / "reports" / readability_html.DETAILS
+        shown = config.rel(folder) + "/"
         batch = _Batch()
-        for path, data, display in self._held:
-            batch.add(path, data, display)
+        for page, rows in readability_html.by_page(result.pages):
+            if rows[0].slug in self.deferred:
+                name = readability_html.detail_name(rows[0].slug)
+                # The same bytes as then: the file and its record are as they were.
+                batch.add(folder / name, self(page, rows, folder / name)[0], shown + name)
         batch.flush()
-        self._held = []
+        # Let go: the last build's records (tens of MB at 5,000 pages) are read by
+        # nothing else, and what is left of the rest (the JSON, the cache's parts) is
+        # where readability's child peaks.
+        self.before, self.scored, self.made, self.deferred = {}, {}, {}, set()
         return batch.written
 
     def records(self, slugs: Iterable[str]) -> dict[str, _Record]:
