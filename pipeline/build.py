@@ -912,7 +912,12 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
 
     def rest() -> _Written:
         # First: the cache's part names them as written.
-        written = documents.write_deferred(config, held[0])
+        written, made = documents.write_deferred(config, held[0])
+        for slug, record in made.items():
+            if record is None:
+                cache.readability_documents.pop(slug, None)
+            else:
+                cache.readability_documents[slug] = record
         with paused_gc():
             write_readability_json(config, held.pop())
         save_parts(config.output_dir, cache, "readability", "documents")
@@ -1110,11 +1115,7 @@ def _report_digest(data: bytes) -> str:
     line numbers masked. A catalog edit moves the lines of every entry below it, which
     changes the text of many pages' readability documents but nothing pa11y checks;
     without the mask, one edited paragraph would send hundreds of reports to pa11y."""
-    return hashlib.sha256(_masked(data)).hexdigest()
-
-
-def _masked(data: bytes) -> bytes:
-    return _PO_LINE.sub(rb"\1:N", data)
+    return hashlib.sha256(_PO_LINE.sub(rb"\1:N", data)).hexdigest()
 
 
 def _without_tag(rel: str, tags: set[str]) -> str:
@@ -1284,7 +1285,7 @@ def write_readability_reports(config: Config, result: ReadabilityResult,
     index = reports / readability_html.INDEX
     folder = reports / readability_html.DETAILS
 
-    def write(part: int) -> tuple[set[Path], dict[str, _Record | None], _Written]:
+    def write(part: int) -> tuple[set[Path], dict[str, _Record | None], _Written, list[str]]:
         if part == 1 and json:
             write_readability_json(config, result)
         return _write_readability_html(config, result, fresh, index, folder, part,
@@ -1296,12 +1297,13 @@ def write_readability_reports(config: Config, result: ReadabilityResult,
     # Not when few documents are rendered again: the fork would cost more.
     rows = len(result.pages) if fresh is None else len(fresh) * len(result.languages)
     written: set[Path] = set()
-    for paths, made, facts in map_split(
+    for paths, made, facts, later in map_split(
             write, (0, 1), split=min(rows, len(result.pages)) >= SPLIT_REPORT_ROWS):
         written |= paths
         if documents is not None:
             documents.made.update(made)
             documents.written += facts
+            documents.deferred.update(later)
     if folder.is_dir():
         for stale in sorted(set(folder.glob("*.html")) - written):
             if not stale.name.startswith("."):  # a concurrent write's temp file
@@ -1321,19 +1323,19 @@ def write_readability_json(config: Config, result: ReadabilityResult) -> Path:
 def _write_readability_html(config: Config, result: ReadabilityResult,
                             fresh: Collection[str] | None, index: Path, folder: Path,
                             part: int, documents: _Documents
-                            ) -> tuple[set[Path], dict[str, _Record | None], _Written]:
+                            ) -> tuple[set[Path], dict[str, _Record | None], _Written, list[str]]:
     """Part ``part`` of the readability report's HTML documents
     (``write_readability_reports``): 0, the index, its parts and two pages' documents
     in three; 1, the third page's. The paths of the documents it should hold, what
-    ``documents`` made of each page whose document it wrote (or, part 0, left to
-    ``documents.write_deferred``: part 1 may run in a child of its own), and the
-    documents it wrote."""
+    ``documents`` made of each page whose document it wrote, the documents it wrote,
+    and the pages whose document it left for ``documents.write_deferred``."""
     shown = config.rel(folder) + "/"
     # Written some megabytes at a time, with one flush to disk each: an edit that moves
     # catalog lines changes a thousand documents (one fsync each took 1 to 2 s).
     batch = _Batch()
     written: set[Path] = set()
     made: dict[str, _Record | None] = {}
+    deferred: list[str] = []
     if part == 0:
         batch.add(index, readability_html.render_html(result).encode("utf-8"),
                   config.rel(index))
@@ -1349,12 +1351,14 @@ def _write_readability_html(config: Config, result: ReadabilityResult,
         name = readability_html.detail_name(rows[0].slug)
         path = folder / name
         if fresh is None or rows[0].slug in fresh or not path.is_file():
-            data, made[rows[0].slug], later = documents(page, rows, path, part == 0)
-            if not later:
+            data, made[rows[0].slug], later = documents(page, rows, path)
+            if later:  # its record is the rest's to make
+                deferred.append(rows[0].slug)
+            else:
                 batch.add(path, data, shown + name)
         written.add(path)
     batch.flush()
-    return written, made, batch.written
+    return written, made, batch.written, deferred
 
 
 # A readability document as written: its sha256 and readability_html.page_document's slots.
@@ -1373,12 +1377,12 @@ class _Documents:
     (0.5 s of the readability child, which the build then waited for).
 
     With ``defer``, a document whose only change is where its catalog locations are
-    (the file as it is and as it will be are the same to pa11y: ``_report_digest``) is
-    left for ``write_deferred`` to make again and write later: in the build, after
-    readability's child has handed its result over (creating and renaming a thousand
-    files took 0.5-0.7 s, which the build waited for). Made again, not held: at 5,000
-    pages, holding 32 MB of them took that child, the build's largest process, over
-    1 GB."""
+    (``_lines_alone``: the file as it is and as it will be are the same to pa11y,
+    ``_report_digest``) is left for ``write_deferred`` to patch and write later: in the
+    build, after readability's child has handed its result over (patching a thousand
+    documents took 0.3 s, creating and renaming their files 0.5-0.7 s, which the build
+    waited for). Patched then, not held: at 5,000 pages, holding 32 MB of them took
+    that child, the build's largest process, over 1 GB."""
 
     def __init__(self, before: Mapping[str, _Record], scored: Mapping[str, Any],
                  rescored: Collection[str], *, defer: bool = False) -> None:
@@ -1390,11 +1394,11 @@ class _Documents:
         self.written: _Written = []  # the documents written, all but the deferred
         self.deferred: set[str] = set()  # the pages whose document is not written yet
 
-    def __call__(self, page: str, rows: list[PageReadability], path: Path,
-                 defer: bool = False) -> tuple[bytes, _Record | None, bool]:
+    def __call__(self, page: str, rows: list[PageReadability], path: Path
+                 ) -> tuple[bytes, _Record | None, bool]:
         """The document of ``page`` (``rows``: its results as shown, at today's lines),
-        its record, and whether it is left for ``write_deferred`` (only if ``defer``:
-        ``write_deferred`` is then called in this process)."""
+        its record, and whether it is to be left for ``write_deferred`` (no bytes nor
+        record then: the caller adds it to ``deferred``)."""
         slug = rows[0].slug
         scored = rows if slug in self.rescored else _in_order(self.scored.get(slug, ()), rows)
         moved = None if scored is None else _moved_locations(scored, rows)
@@ -1406,36 +1410,40 @@ class _Documents:
                 old = path.read_bytes()
             except OSError:
                 old = b""
-            patched = (readability_html.patched_document(old, record[1], moved)
-                       if hashlib.sha256(old).digest() == record[0] else None)
+            if hashlib.sha256(old).digest() != record[0]:
+                patched = None
+            elif self.defer and slug not in self.deferred and _lines_alone(record[1], moved):
+                return b"", None, True
+            else:
+                patched = readability_html.patched_document(old, record[1], moved)
             if patched is not None:
-                later = (defer and self.defer and slug not in self.deferred
-                         and _masked(patched[0]) == _masked(old))
-                if later:
-                    self.deferred.add(slug)
-                return patched[0], (hashlib.sha256(patched[0]).digest(), patched[1]), later
+                return patched[0], (hashlib.sha256(patched[0]).digest(), patched[1]), False
         made = readability_html.page_document(page, scored, moved)
         if made is None:
             return readability_html.render_page_html(page, rows).encode("utf-8"), None, False
         return made[0], (hashlib.sha256(made[0]).digest(), made[1]), False
 
-    def write_deferred(self, config: Config, result: ReadabilityResult) -> _Written:
+    def write_deferred(self, config: Config, result: ReadabilityResult
+                       ) -> tuple[_Written, dict[str, _Record | None]]:
         """Write the documents left for later (``result``: as given to
-        ``write_readability_reports``); returns them (as ``_Batch.written``)."""
+        ``write_readability_reports``); returns them (as ``_Batch.written``) and each
+        one's record (None: none to keep)."""
         folder = config.output_dir / "reports" / readability_html.DETAILS
         shown = config.rel(folder) + "/"
         batch = _Batch()
+        made: dict[str, _Record | None] = {}
         for page, rows in readability_html.by_page(result.pages):
             if rows[0].slug in self.deferred:
                 name = readability_html.detail_name(rows[0].slug)
-                # The same bytes as then: the file and its record are as they were.
-                batch.add(folder / name, self(page, rows, folder / name)[0], shown + name)
+                # Patched, unless the file changed since (then rendered).
+                data, made[rows[0].slug], _ = self(page, rows, folder / name)
+                batch.add(folder / name, data, shown + name)
         batch.flush()
         # Let go: the last build's records (tens of MB at 5,000 pages) are read by
         # nothing else, and what is left of the rest (the JSON, the cache's parts) is
         # where readability's child peaks.
         self.before, self.scored, self.made, self.deferred = {}, {}, {}, set()
-        return batch.written
+        return batch.written, made
 
     def records(self, slugs: Iterable[str]) -> dict[str, _Record]:
         """Each page's record: of the document written now, else of the one kept."""
@@ -1445,6 +1453,21 @@ class _Documents:
             if record is not None:
                 out[slug] = record
         return out
+
+
+def _lines_alone(slots: Sequence[readability_html.Slot], moved: Mapping[Location, Location]
+                 ) -> bool:
+    """Whether writing ``moved`` into a document's ``slots`` changes nothing but
+    catalog line numbers that ``_report_digest`` masks: each location that moves stays
+    in its ``.po`` file and is written whole (``path.po:LINE``, not a bare line number
+    as in "lines 12 and 14"), so the document before and after masks to the same bytes."""
+    for _, _, location, line_alone in slots:
+        there = moved.get(location, location)
+        if there != location and (line_alone or there.path != location.path
+                                  or not location.path.endswith(".po")
+                                  or not location.line or not there.line):
+            return False
+    return True
 
 
 def _in_order(scored: Sequence[PageReadability], rows: Sequence[PageReadability]

@@ -223,3 +223,37 @@ def test_a_document_whose_text_holds_the_mark_is_not_noted(make_root: MakeRoot) 
     odd = [replace(row, title=row.title + "\x00") for row in rows]
     assert readability_html.page_document(page, odd, {}) is None
     assert "\x00" in readability_html.render_page_html(page, odd)
+
+
+PO = "locales/es/LC_MESSAGES/messages.po"
+
+
+@pytest.mark.parametrize(("moves", "alone"), [
+    ({Location(PO, 12): Location(PO, 1500)}, True),  # a whole catalog location: masked
+    ({Location(PO, 30): Location(PO, 31)}, False),  # a bare line ("lines 30 and 34")
+    ({Location("source/pages/a.md", 7): Location("source/pages/a.md", 8)}, False),
+    ({Location(PO, 12): Location("locales/fr/LC_MESSAGES/messages.po", 12)}, False),
+    ({Location(PO, 12): Location(PO, 0)}, False),  # no line: the text loses ":12"
+    ({}, True),
+])
+def test_a_document_left_for_later_is_the_same_to_pa11y_before_and_after(
+        moves: dict[Location, Location], alone: bool) -> None:
+    """``build._lines_alone`` says a document's locations move in the catalog lines
+    ``_report_digest`` masks only: the a11y stage lists the file as it still is while
+    readability's child writes the new one after its handover, so the rule must hold
+    exactly when the two are the same to pa11y."""
+    places = [(Location(PO, 12), False), (Location(PO, 30), True), (Location(PO, 34), True),
+              (Location("source/pages/a.md", 7), False)]
+    texts = [b'<li><code>', b'</code>: also on lines ', b' and ', b'.</li><p>Page <code>',
+             b'</code></p>']
+    old, slots = b"", []
+    for text, (location, line_alone) in zip(texts, places, strict=False):
+        old += text
+        written = (str(location.line) if line_alone else str(location)).encode()
+        slots.append((len(old), len(old) + len(written), location, line_alone))
+        old += written
+    old += texts[-1]
+    patched = readability_html.patched_document(old, slots, moves)
+    assert patched is not None
+    assert build._lines_alone(slots, moves) is alone
+    assert (build._report_digest(patched[0]) == build._report_digest(old)) is alone
