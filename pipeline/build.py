@@ -703,7 +703,7 @@ def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, slugs: l
     if cache.qa != memo_before:
         cache.touch("qa")
     saving.append(save_meanwhile(config.output_dir, cache, "qa"))  # read by no later stage
-    qa_report = config.rel(config.output_dir / "reports" / QA_JSON)
+    qa_report = config.rel(qa_report_path(config))
     # QA and a11y findings with whether each blocks publication; written now with QA's
     # alone, so a later stage that fails leaves no earlier build's issues in the file.
     issues = [(f, config.gate.qa and f.severity == "error")
@@ -1255,9 +1255,13 @@ def _write_check_reports(config: Config, qa: CheckResult,
     _write_code_quality(config, issues, prefix)
 
 
+def qa_report_path(config: Config) -> Path:
+    return config.output_dir / "reports" / QA_JSON
+
+
 def write_qa_report(config: Config, result: CheckResult) -> Path:
     """``output/reports/qa.json``; unchanged bytes are not rewritten."""
-    path = config.output_dir / "reports" / QA_JSON
+    path = qa_report_path(config)
     with atomic_text_stream(path, config.rel(path)) as stream:  # as codequality.json
         stream.writelines(iter_dumps(findings_document("qa", result.findings,
                                                        result.summary(), streamed=True)))
@@ -1412,7 +1416,7 @@ class _Documents:
                 old = b""
             if hashlib.sha256(old).digest() != record[0]:
                 patched = None
-            elif self.defer and slug not in self.deferred and _lines_alone(record[1], moved):
+            elif self.defer and _lines_alone(record[1], moved):
                 return b"", None, True
             else:
                 patched = readability_html.patched_document(old, record[1], moved)
@@ -1432,6 +1436,7 @@ class _Documents:
         shown = config.rel(folder) + "/"
         batch = _Batch()
         made: dict[str, _Record | None] = {}
+        self.defer = False  # each is patched (or rendered) now
         for page, rows in readability_html.by_page(result.pages):
             if rows[0].slug in self.deferred:
                 name = readability_html.detail_name(rows[0].slug)
@@ -1831,8 +1836,8 @@ def _gate(config: Config, sources: Sequence[Path], *, publish_site: bool, log: _
     write_a11y_reports(config, a11y, merged.checked)
     log("gate", f"{merged.shards} shard(s): pa11y ran on {len(merged.ran)} page(s); "
                 f"{len(a11y.gating)} blocking finding(s)")
-    qa_path = config.output_dir / "reports" / QA_JSON
-    qa = [finding_from_json(f) for f in _read_json(config, qa_path).get("findings", [])]
+    qa = [finding_from_json(f) for f in
+          _read_json(config, qa_report_path(config)).get("findings", [])]
     issues = [(f, config.gate.qa and f.severity == "error") for f in qa
               if f.severity != "notice"]
     issues += [(f, config.gate.a11y and a11y_gates(f, a11y.warnings_gate))
@@ -1861,8 +1866,7 @@ def _finish_deferred(config: Config, deferred: Any, ran: Sequence[str],
     gates = [a11y_gate]
     for item in deferred["gates"]:
         findings = qa_errors if item["name"] == "qa" else ()
-        reports = (config.rel(config.output_dir / "reports" / QA_JSON),) \
-            if item["name"] == "qa" else ()
+        reports = (config.rel(qa_report_path(config)),) if item["name"] == "qa" else ()
         gates.append(Gate(item["name"], item["enabled"], item["passed"], item["detail"],
                           findings, reports))
     rows = []
