@@ -113,6 +113,7 @@ from pipeline.stages.readability import SPLIT_PAGES as READABILITY_SPLIT_PAGES
 from pipeline.stages.readability import (
     dictionary_written,
     ensure_dictionary,
+    moves_within,
     relocate,
     run_readability,
 )
@@ -473,7 +474,8 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
                 and cache.readability_key == inputs:
             to_score = Later()
             early = meanwhile_then(partial(_readability_aside, config, cache, ws, slugs,
-                                           inputs, to_score, None, early=True))
+                                           inputs, to_score, None, early=True,
+                                           facts=facts))
             to_score.forked()
         else:  # update's catalogs part, written while the fingerprints are made
             saving.append(save_meanwhile(config.output_dir, cache, "catalogs"))
@@ -757,24 +759,25 @@ class _Aside:
 
     result: ReadabilityResult
     key: str
-    shown: dict[str, bytes]
     logged: tuple[tuple[str, str], ...]
     written: _Written  # the report documents it wrote
 
 
 @dataclass(frozen=True, slots=True)
 class _Saved:
-    """The files of the cache parts ``_readability``'s rest saved."""
+    """The files of the cache parts ``_readability``'s rest saved, and the cache's
+    value it set last."""
 
     files: list[str]
     documents: list[str]  # the files of the documents' part
     catalogs: list[str] | None  # the catalogs part's, when the rest saved it
     written: _Written  # the readability documents the rest wrote
+    shown: dict[str, bytes]  # cache.readability_shown (the rest sets pages relocated late)
 
 
 def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                        inputs: str, plan: Callable[[], tuple[list[str], bool]],
-                       log: Log | None, early: bool = False
+                       log: Log | None, early: bool = False, facts: FileFacts | None = None
                        ) -> tuple[_Aside, Callable[[], _Saved]]:
     """``_readability``, in a child (``log`` None: its messages are kept for the
     parent to log when it takes the result) or here; for ``meanwhile_then``, whose rest
@@ -785,17 +788,18 @@ def _readability_aside(config: Config, cache: BuildCache, ws: Workspace, slugs: 
     logged: list[tuple[str, str]] = []
     result, written, rest = _readability(
         config, cache, ws, slugs, inputs, plan,
-        log or (lambda stage, message: logged.append((stage, message))), early=early)
+        log or (lambda stage, message: logged.append((stage, message))), early=early,
+        facts=facts)
 
     def saved() -> _Saved:
         written = rest()
         if early:
             save_parts(config.output_dir, cache, "catalogs")
         return _Saved(cache.files("readability"), cache.files("documents"),
-                      cache.files("catalogs") if early else None, written)
+                      cache.files("catalogs") if early else None, written,
+                      cache.readability_shown)
 
-    return _Aside(result, cache.readability_key, cache.readability_shown, tuple(logged),
-                  written), saved
+    return _Aside(result, cache.readability_key, tuple(logged), written), saved
 
 
 def _adopt_readability(cache: BuildCache, ws: Workspace, facts: FileFacts, aside: _Aside,
@@ -807,7 +811,6 @@ def _adopt_readability(cache: BuildCache, ws: Workspace, facts: FileFacts, aside
     _know(facts, aside.written)
     # What a child set; when this process ran it, the very values it set already.
     cache.readability_key = aside.key
-    cache.readability_shown = aside.shown
     ws.release_messages()  # as _readability did in the child
     return aside.result
 
@@ -819,6 +822,7 @@ def _adopt_saved(cache: BuildCache, facts: FileFacts, saved: _Saved) -> None:
     cache.adopt("documents", saved.documents)
     if saved.catalogs is not None:
         cache.adopt("catalogs", saved.catalogs)
+    cache.readability_shown = saved.shown
     _know(facts, saved.written)
 
 
@@ -829,7 +833,7 @@ def _know(facts: FileFacts, written: _Written) -> None:
 
 def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                  inputs: str, plan: Callable[[], tuple[list[str], bool]], log: Log, *,
-                 early: bool = False
+                 early: bool = False, facts: FileFacts | None = None
                  ) -> tuple[ReadabilityResult, _Written, Callable[[], _Written]]:
     """Score the pages ``plan`` gives (with whether the site has the same pages as
     the last build), reuse the cache's results for the rest, write the reports; returns
@@ -840,19 +844,28 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     goes on (the JSON took 0.3 s of a child's 1 s after an edit, the parent waiting for
     it at the render's end; the parts 0.3 s of a cold build's last one-CPU stretch);
     it returns the documents it wrote.
-    ``early``: started before ``plan`` can answer (it waits for it), so every page's
-    results are moved to today's catalog lines first."""
+    ``early``: started before ``plan`` can answer (it waits for it). The pages whose
+    document a move of their catalog lines can only change where pa11y does not look
+    (``_late_pages``, by ``facts``: the build's) are moved to today's lines by the rest;
+    every other page's results first."""
     loaded = load_part(config.output_dir, cache, "readability")
     load_part(config.output_dir, cache, "documents")  # none read: every document rendered
     entries = PoLocator(config, ws) if early else None
+    # Moving every page's results took 0.2-0.35 s after an edit at 1,000 pages, which
+    # the build waited for at the render's end: the rest does it for these.
+    late = _late_pages(config, cache, slugs, facts) if (
+        entries is not None and loaded and facts is not None) else set()
     relocated: dict[str, tuple[PageReadability, ...]] = {}
     if entries is not None and loaded:
         with paused_gc():  # a hundred thousand new objects, no cycles
             relocated = {slug: tuple(relocate(p, entries) for p in cache.readability.get(
-                slug, ())) for slug in slugs}
+                slug, ())) for slug in slugs if slug not in late}
     rescore, same_pages = plan()
     if not loaded:
         rescore = slugs  # the last results cannot be read: every page is scored again
+    if not same_pages:  # every document is written now, at today's lines
+        late = set()
+    late.difference_update(rescore)
     cache.readability_key = inputs
     log("readability", f"scoring {len(rescore)} page(s)")
     fresh = run_readability(config, slugs=rescore, ws=ws) if rescore else None
@@ -867,15 +880,21 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     moved: set[str] = set()
     shown_before = cache.readability_shown
     shown: dict[str, bytes] = {}
+
+    def reuse(slug: str) -> None:
+        before = cache.readability.get(slug, ())
+        by_slug[slug] = relocated[slug] if slug in relocated else tuple(
+            relocate(p, entries) for p in before)
+        shown[slug] = _shown(by_slug[slug])
+        if shown[slug] != shown_before.get(slug):
+            moved.add(slug)
+
     with paused_gc():  # a hundred thousand new objects, no cycles
         for slug in slugs:
-            if slug not in rescore:
-                before = cache.readability.get(slug, ())
-                by_slug[slug] = relocated[slug] if slug in relocated else tuple(
-                    relocate(p, entries) for p in before)
-                shown[slug] = _shown(by_slug[slug])
-                if shown[slug] != shown_before.get(slug):
-                    moved.add(slug)
+            if slug in late:  # as scored: the index and its parts show no catalog line
+                by_slug[slug] = cache.readability.get(slug, ())
+            elif slug not in rescore:
+                reuse(slug)
     if fresh is not None:
         grouped: dict[str, list[PageReadability]] = {slug: [] for slug in rescore}
         for scored_page in fresh.pages:
@@ -883,9 +902,13 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
         by_slug.update((slug, tuple(grouped[slug])) for slug in rescore)
         shown.update((slug, _shown(by_slug[slug])) for slug in rescore)
     order = {lang.code: i for i, lang in enumerate(config.all_languages)}
-    scored = sorted((p for s in slugs for p in by_slug.get(s, ())),
-                    key=lambda p: (p.page, order.get(p.lang.code, 99)))
-    readability = ReadabilityResult(config.all_languages, config.source_language, tuple(scored))
+
+    def result() -> ReadabilityResult:
+        scored = sorted((p for s in slugs for p in by_slug.get(s, ())),
+                        key=lambda p: (p.page, order.get(p.lang.code, 99)))
+        return ReadabilityResult(config.all_languages, config.source_language, tuple(scored))
+
+    readability = result()
     # A document whose page kept its fingerprint kept its scores: not rendered again;
     # one whose catalog lines only moved is the last one with its lines moved.
     # Documents whose catalog lines alone moved are written by the rest (below).
@@ -911,6 +934,13 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     held = [readability]
 
     def rest() -> _Written:
+        if late:  # moved now; a document that moved is patched below with the others
+            with paused_gc():
+                for slug in slugs:
+                    if slug in late:
+                        reuse(slug)
+            documents.deferred |= moved & late
+            held[0] = result()
         # First: the cache's part names them as written.
         written, made = documents.write_deferred(config, held[0])
         for slug, record in made.items():
@@ -928,6 +958,31 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     return replace(readability, pages=tuple(replace(
         p, title="", counts=_NO_COUNTS, hardest=(), findings=(), notes=())
         for p in readability.pages)), documents.written, rest
+
+
+def _late_pages(config: Config, cache: BuildCache, slugs: Sequence[str], facts: FileFacts
+                ) -> set[str]:
+    """The pages whose results can be moved to today's catalog lines after the a11y
+    stage has listed their document: whatever moves, the document changes only where
+    ``_report_digest`` masks (``_lines_alone``). Each has a document the last build
+    wrote and the file is still that one (``facts``), none of its locations is written as
+    a bare line number, and ``relocate`` can move its results only within their
+    language's catalog as configured today (``moves_within``)."""
+    folder = config.output_dir / "reports" / readability_html.DETAILS
+    catalogs = {lang.code: config.rel(config.po_path(lang)) for lang in config.languages}
+    paths = set(catalogs.values())
+    out: set[str] = set()
+    for slug in slugs:
+        record = cache.readability_documents.get(slug)
+        if record is None or any(line_alone and location.path in paths
+                                 for _, _, location, line_alone in record[1]):
+            continue
+        if not all(moves_within(page, catalogs[page.lang.code])
+                   for page in cache.readability.get(slug, ()) if page.lang.code in catalogs):
+            continue
+        if facts.unchanged(folder / readability_html.detail_name(slug), REPORT_FACT):
+            out.add(slug)
+    return out
 
 
 # --- the accessibility check -----------------------------------------------------------

@@ -281,6 +281,29 @@ def test_an_edit_writes_documents_whose_lines_alone_moved_after_the_handover(
     assert reports(root) == reports(cold)
 
 
+def test_a_page_is_moved_to_todays_lines_late_only_if_its_document_is_as_written(
+        make_root: object) -> None:
+    """After an edit, readability's child moves a page's results to today's catalog
+    lines after handing over only when the a11y stage's listing of its document cannot
+    go stale: the file is still the one the last build wrote (by its stat), and no
+    catalog location in it is written as a bare line number."""
+    root = make_root("build-site")  # type: ignore[operator]
+    build(load_config(root), defer_a11y=True)
+    config = load_config(root)
+    cache = load_cache(root / "output", ["readability", "documents"])
+    slugs = sorted(cache.readability)
+    facts = FileFacts(facts_file(root / "output"))
+    assert build_module._late_pages(config, cache, slugs, facts) == set(slugs)
+    folder = root / "output" / "reports" / readability_html.DETAILS
+    changed = folder / readability_html.detail_name(slugs[0])
+    changed.write_bytes(changed.read_bytes())  # the same bytes, written again by hand
+    assert build_module._late_pages(config, cache, slugs, facts) == set(slugs[1:])
+    digest, slots = cache.readability_documents[slugs[1]]
+    catalog = config.rel(config.po_path(config.languages[0]))
+    cache.readability_documents[slugs[1]] = (digest, (*slots, (0, 1, Location(catalog, 7), True)))
+    assert build_module._late_pages(config, cache, slugs, facts) == set(slugs[2:])
+
+
 def test_readability_json_that_cannot_be_written_stops_the_build_before_it_publishes(
         make_root: object) -> None:
     """An edit's readability child hands its result over, then writes readability.json

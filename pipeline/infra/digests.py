@@ -65,6 +65,15 @@ class FileFacts:
         self.record(path, kind, value, info)
         return value
 
+    def unchanged(self, path: str | Path, kind: str) -> bool:
+        """Whether ``path`` is still the file its ``kind`` fact was recorded of (by its
+        stat; nothing read, nothing recorded)."""
+        known = self._facts.get(f"{kind}\0{path}")
+        try:
+            return known is not None and tuple(known[:4]) == stat_key(os.stat(path))
+        except OSError:
+            return False
+
     def record(self, path: str | Path, kind: str, value: str | int, info: os.stat_result,
                *, trusted: bool = False) -> None:
         """Remember ``value`` for ``path`` as ``info`` describes it (unless the file changed

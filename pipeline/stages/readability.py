@@ -104,6 +104,22 @@ def relocate(page: PageReadability, entries: PoLocator) -> PageReadability:
     return replace(page, hardest=hardest, findings=findings)
 
 
+def moves_within(page: PageReadability, catalog: str) -> bool:
+    """Whether ``relocate`` can move ``page``'s results only from one line of
+    ``catalog`` (the path shown) to another: each location it may move (by its rule
+    above) is a line of that file already, as is each of a term's other uses."""
+    if any(s.po is not None and (s.po.path != catalog or not s.po.line)
+           for s in page.hardest):
+        return False
+    for f in page.findings:
+        if f.location is None or not f.location.line or len(f.related) != 1:
+            continue  # left as it is
+        if any(where.path != catalog or not where.line
+               for where in (f.location, *also_used(f))):
+            return False
+    return True
+
+
 def run_readability(config: Config, languages: Sequence[Lang] | None = None,
                     slugs: Sequence[str] | None = None, *,
                     targets: Mapping[str, float] | None = None,
