@@ -111,6 +111,7 @@ from pipeline.stages.publish import (
 )
 from pipeline.stages.readability import SPLIT_PAGES as READABILITY_SPLIT_PAGES
 from pipeline.stages.readability import (
+    anchored,
     dictionary_written,
     ensure_dictionary,
     moves_within,
@@ -898,7 +899,7 @@ def _readability(config: Config, cache: BuildCache, ws: Workspace, slugs: list[s
     if fresh is not None:
         grouped: dict[str, list[PageReadability]] = {slug: [] for slug in rescore}
         for scored_page in fresh.pages:
-            grouped.setdefault(scored_page.slug, []).append(scored_page)
+            grouped.setdefault(scored_page.slug, []).append(anchored(scored_page, entries))
         by_slug.update((slug, tuple(grouped[slug])) for slug in rescore)
         shown.update((slug, _shown(by_slug[slug])) for slug in rescore)
     order = {lang.code: i for i, lang in enumerate(config.all_languages)}

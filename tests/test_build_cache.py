@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import polib
 import pytest
 from conftest import ROOTS, copy_shipped, invoke_cli, run_cli, run_cli_process
 
@@ -302,6 +303,53 @@ def test_a_page_is_moved_to_todays_lines_late_only_if_its_document_is_as_written
     catalog = config.rel(config.po_path(config.languages[0]))
     cache.readability_documents[slugs[1]] = (digest, (*slots, (0, 1, Location(catalog, 7), True)))
     assert build_module._late_pages(config, cache, slugs, facts) == set(slugs[2:])
+
+
+def test_an_edit_moves_a_table_cells_sentence_to_its_own_entry(
+        make_root: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table row's line holds a message per cell. A sentence of its second cell,
+    among the page's hardest, names that cell's catalog entry; after an edit above it
+    moves the catalog's lines, it still does (it named the row's first cell's), as in a
+    build from scratch."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_root("build-site")  # type: ignore[operator]
+    page = root / "source" / "pages" / "eyelid-twitch.md"
+    long_cell = ("Doctors sometimes recommend botulinum toxin injections administered "
+                 "periodically by specialists")
+    page.write_text(page.read_text() + f"\n| Treatment | Effect |\n|---|---|\n"
+                    f"| Injections | {long_cell} |\n")
+    build(load_config(root), defer_a11y=True)
+    catalog = root / "locales" / "es" / "LC_MESSAGES" / "messages.po"
+    po = polib.pofile(str(catalog))
+    for msgid, msgstr in (("Injections", "Inyecciones"), (long_cell, (
+            "Los especialistas recomiendan a veces inyecciones de toxina botulínica "
+            "administradas periódicamente por profesionales especializados"))):
+        entry = po.find(msgid)
+        assert entry is not None
+        entry.msgstr = msgstr
+    po.save()
+    build(load_config(root), defer_a11y=True)
+    document = (root / "output" / "reports" / readability_html.DETAILS /
+                readability_html.detail_name("eyelid-twitch"))
+    cell_line = _msgid_line(catalog, long_cell)
+    assert f"messages.po:{cell_line}<" in document.read_text()
+    dry = root / PAGE  # above it in the catalog: an entry that gains a line
+    dry.write_text(dry.read_text().replace(
+        "Eye drops can help.", "Eye drops can help. " + "Ask your care team. " * 6))
+    build(load_config(root), defer_a11y=True)
+    moved_line = _msgid_line(catalog, long_cell)
+    assert moved_line != cell_line
+    assert f"messages.po:{moved_line}<" in document.read_text()
+    cold = tmp_path / "cold"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output"))
+    build(load_config(cold), defer_a11y=True)
+    assert reports(root) == reports(cold)
+
+
+def _msgid_line(catalog: Path, msgid: str) -> int:
+    """The line of a wrapped msgid's keyword (the line a location names)."""
+    lines = catalog.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines) if line.startswith(f'"{msgid[:20]}'))
 
 
 def test_readability_json_that_cannot_be_written_stops_the_build_before_it_publishes(

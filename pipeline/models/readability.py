@@ -157,6 +157,10 @@ class PageReadability:
     hardest: tuple[SentenceScore, ...]
     findings: tuple[Finding, ...]
     notes: tuple[str, ...] = ()
+    # The message of each catalog location that its page line would not find again (a
+    # table row's line holds a message per cell): stages.readability.anchored. Kept in
+    # the build's cache, never shown.
+    anchors: tuple[tuple[Location, tuple[str | None, str]], ...] = ()
 
     @property
     def primary(self) -> Score | None:

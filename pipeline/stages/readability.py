@@ -67,9 +67,12 @@ def relocate(page: PageReadability, entries: PoLocator) -> PageReadability:
     catalog lines: an edit elsewhere in the catalog moves its entries."""
     if page.lang.code == entries.config.source_language.code:
         return page
+    anchors = dict(page.anchors)
 
     def moved(po: Location, source: Location) -> Location:
-        return entries.locate(page.lang, source) or po
+        key = anchors.get(po)
+        return (entries.where(page.lang, key) if key is not None
+                else entries.locate(page.lang, source)) or po
 
     # What did not move is kept as it is (no copy): after an edit, the results of the
     # pages above it, and of every page after an edit that moves no line.
@@ -87,7 +90,7 @@ def relocate(page: PageReadability, entries: PoLocator) -> PageReadability:
             return f if location == f.location else f.moved_to(location)
         # A term's other uses: their entries moved too.
         before = also_used(f)
-        also = [entries.locate(page.lang, Location(page.page, line)) or where
+        also = [moved(where, Location(page.page, line))
                 for where, line in zip(before, f.details["also_lines"], strict=True)]
         if location == f.location and also == before:
             return f
@@ -102,6 +105,31 @@ def relocate(page: PageReadability, entries: PoLocator) -> PageReadability:
             map(operator.is_, findings, page.findings)):
         return page
     return replace(page, hardest=hardest, findings=findings)
+
+
+def anchored(page: PageReadability, entries: PoLocator) -> PageReadability:
+    """``page`` as just scored, with the message of each catalog location that
+    ``relocate`` would not find again by its page line (``PageReadability.anchors``):
+    a line holding several messages, a table row's, leads to its first one. Without
+    them an edit moved a cell's sentence to the entry of the row's first cell."""
+    if page.lang.code == entries.config.source_language.code:
+        return page
+    places: list[tuple[Location, Location]] = [(s.po, s.source) for s in page.hardest
+                                               if s.po is not None]
+    for f in page.findings:
+        if f.location is not None and f.location.line and len(f.related) == 1:
+            places.append((f.location, f.related[0]))
+            if f.details.get("also"):
+                places += [(where, Location(page.page, line)) for where, line in zip(
+                    also_used(f), f.details["also_lines"], strict=True)]
+    anchors: dict[Location, tuple[str | None, str]] = {}
+    for po, source in places:
+        if source in entries.shared and po not in anchors \
+                and entries.locate(page.lang, source) != po:
+            key = entries.message_at(page.lang, po)
+            if key is not None:
+                anchors[po] = key
+    return replace(page, anchors=tuple(anchors.items())) if anchors else page
 
 
 def moves_within(page: PageReadability, catalog: str) -> bool:

@@ -197,12 +197,15 @@ class PoLocator:
         self.config = config
         self.ws = ws
         self._by_source: dict[Location, tuple[str | None, str]] = {}
+        self.shared: set[Location] = set()  # source lines of more than one message
         if config.pot_path.is_file():
             pot = ws.read_po(config.pot_path, config.rel(config.pot_path))
             for entry in pot.active:
                 for location in entry.locations:
-                    self._by_source.setdefault(location, entry.key)
+                    if self._by_source.setdefault(location, entry.key) != entry.key:
+                        self.shared.add(location)
         self._catalogs: dict[str, tuple[dict[tuple[str | None, str], int], str]] = {}
+        self._by_line: dict[str, dict[int, tuple[str | None, str]]] = {}
 
     def message(self, source: Location) -> tuple[str | None, str] | None:
         """(msgctxt, msgid) extracted from that source line, if any."""
@@ -214,9 +217,23 @@ class PoLocator:
         key = self._by_source.get(source)
         if key is None:
             return None
+        return self.where(lang, key)
+
+    def where(self, lang: Lang, key: tuple[str | None, str]) -> Location | None:
+        """Today's line of the message ``key`` in the language's catalog."""
         lines, display = self.load(lang)
         line = lines.get(key)
         return Location(display, line) if line else None
+
+    def message_at(self, lang: Lang, where: Location) -> tuple[str | None, str] | None:
+        """(msgctxt, msgid) of the entry at ``where``, a line of the language's catalog."""
+        lines, display = self.load(lang)
+        if where.path != display:
+            return None
+        by_line = self._by_line.get(lang.code)
+        if by_line is None:
+            by_line = self._by_line[lang.code] = {line: key for key, line in lines.items()}
+        return by_line.get(where.line)
 
     def load(self, lang: Lang) -> tuple[dict[tuple[str | None, str], int], str]:
         """The language's catalog, parsed once: message → line, and the path shown."""
