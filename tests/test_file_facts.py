@@ -136,3 +136,19 @@ def test_what_another_process_learned_is_kept(tmp_path: Path,
     assert again.get(first, "sha256", compute) == sha256_hex(b"one")
     assert again.get(second, "sha256", compute) == sha256_hex(b"two")
     assert compute.reads == []
+
+
+def test_unchanged_says_whether_the_file_is_still_the_one_recorded(tmp_path: Path) -> None:
+    """By its stat alone, nothing read: a file written since, with no fact of that
+    kind, or gone, is not the one recorded."""
+    path = tmp_path / "a.html"
+    path.write_text("one")
+    facts = FileFacts(tmp_path / "facts.json")
+    assert not facts.unchanged(path, "kind")
+    facts.record(path, "kind", "value", path.stat(), trusted=True)
+    assert facts.unchanged(path, "kind")
+    assert not facts.unchanged(path, "other kind")
+    path.write_text("one, edited")
+    assert not facts.unchanged(path, "kind")
+    path.unlink()
+    assert not facts.unchanged(path, "kind")
