@@ -107,6 +107,19 @@ def relocate(page: PageReadability, entries: PoLocator) -> PageReadability:
     return replace(page, hardest=hardest, findings=findings)
 
 
+def _movable(page: PageReadability) -> list[tuple[Location, Location]]:
+    """Each catalog location ``relocate`` may move, by its rule above, with the page
+    line it is found again by."""
+    places = [(s.po, s.source) for s in page.hardest if s.po is not None]
+    for f in page.findings:
+        if f.location is not None and f.location.line and len(f.related) == 1:
+            places.append((f.location, f.related[0]))
+            if f.details.get("also"):
+                places += [(where, Location(page.page, line)) for where, line in zip(
+                    also_used(f), f.details["also_lines"], strict=True)]
+    return places
+
+
 def anchored(page: PageReadability, entries: PoLocator) -> PageReadability:
     """``page`` as just scored, with the message of each catalog location that
     ``relocate`` would not find again by its page line (``PageReadability.anchors``):
@@ -114,16 +127,8 @@ def anchored(page: PageReadability, entries: PoLocator) -> PageReadability:
     them an edit moved a cell's sentence to the entry of the row's first cell."""
     if page.lang.code == entries.config.source_language.code:
         return page
-    places: list[tuple[Location, Location]] = [(s.po, s.source) for s in page.hardest
-                                               if s.po is not None]
-    for f in page.findings:
-        if f.location is not None and f.location.line and len(f.related) == 1:
-            places.append((f.location, f.related[0]))
-            if f.details.get("also"):
-                places += [(where, Location(page.page, line)) for where, line in zip(
-                    also_used(f), f.details["also_lines"], strict=True)]
     anchors: dict[Location, tuple[str | None, str]] = {}
-    for po, source in places:
+    for po, source in _movable(page):
         if source in entries.shared and po not in anchors \
                 and entries.locate(page.lang, source) != po:
             key = entries.message_at(page.lang, po)
@@ -134,18 +139,9 @@ def anchored(page: PageReadability, entries: PoLocator) -> PageReadability:
 
 def moves_within(page: PageReadability, catalog: str) -> bool:
     """Whether ``relocate`` can move ``page``'s results only from one line of
-    ``catalog`` (the path shown) to another: each location it may move (by its rule
-    above) is a line of that file already, as is each of a term's other uses."""
-    if any(s.po is not None and (s.po.path != catalog or not s.po.line)
-           for s in page.hardest):
-        return False
-    for f in page.findings:
-        if f.location is None or not f.location.line or len(f.related) != 1:
-            continue  # left as it is
-        if any(where.path != catalog or not where.line
-               for where in (f.location, *also_used(f))):
-            return False
-    return True
+    ``catalog`` (the path shown) to another: each location it may move is a line of
+    that file already."""
+    return all(po.path == catalog and po.line for po, _ in _movable(page))
 
 
 def run_readability(config: Config, languages: Sequence[Lang] | None = None,
