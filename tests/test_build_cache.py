@@ -220,10 +220,7 @@ def test_a_readability_document_is_rendered_again_only_when_its_lines_moved(
     log.write_text("")
     build(load_config(root), defer_a11y=True)
     assert rendered() == []
-    cold = tmp_path / "cold"
-    shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output", "locales"))
-    shutil.copytree(ROOTS / "build-site" / "locales", cold / "locales")
-    build(load_config(cold), defer_a11y=True)
+    cold = built_from_scratch(root, tmp_path, ROOTS / "build-site" / "locales")
     assert reports(root) == reports(cold)
 
 
@@ -275,10 +272,7 @@ def test_an_edit_writes_documents_whose_lines_alone_moved_after_the_handover(
         assert tuple(fact[:4]) == stat_key(path.stat())
         assert fact[4] == build_module._report_digest(path.read_bytes())
     assert "read" not in hashed and len(hashed) >= len(documents)
-    cold = tmp_path / "cold"
-    shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output", "locales"))
-    shutil.copytree(ROOTS / "build-site" / "locales", cold / "locales")
-    build(load_config(cold), defer_a11y=True)
+    cold = built_from_scratch(root, tmp_path, ROOTS / "build-site" / "locales")
     assert reports(root) == reports(cold)
 
 
@@ -340,10 +334,7 @@ def test_an_edit_moves_a_table_cells_sentence_to_its_own_entry(
     moved_line = _msgid_line(catalog, long_cell)
     assert moved_line != cell_line
     assert f"messages.po:{moved_line}<" in document.read_text()
-    cold = tmp_path / "cold"
-    shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output"))
-    build(load_config(cold), defer_a11y=True)
-    assert reports(root) == reports(cold)
+    assert reports(root) == reports(built_from_scratch(root, tmp_path))
 
 
 def _msgid_line(catalog: Path, msgid: str) -> int:
@@ -460,6 +451,18 @@ def test_extract_and_update_on_their_own_start_from_the_builds_cache(
     assert formatted == []
 
 
+def built_from_scratch(root: Path, tmp_path: Path, locales: Path | None = None) -> Path:
+    """A copy of ``root`` without its output (with the catalogs of ``locales`` instead
+    of its own, if given), built with no earlier build: what an edit's build must equal."""
+    cold = tmp_path / f"cold-{len(list(tmp_path.iterdir()))}"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns(
+        "output", *(("locales",) if locales is not None else ())))
+    if locales is not None:
+        shutil.copytree(locales, cold / "locales")
+    build(load_config(cold), defer_a11y=True)
+    return cold
+
+
 def reports(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted((root / "output" / "reports").rglob("*"))
@@ -559,10 +562,7 @@ def edited_and_built(root: Path, tmp_path: Path, rendered: list[str], path: str,
     rendered.clear()
     build(load_config(root), defer_a11y=True)
     again = sorted(rendered)
-    cold = tmp_path / f"cold-{len(list(tmp_path.iterdir()))}"
-    shutil.copytree(root, cold, ignore=shutil.ignore_patterns("output"))
-    build(load_config(cold), defer_a11y=True)
-    assert tree(root) == tree(cold)
+    assert tree(root) == tree(built_from_scratch(root, tmp_path))
     return again
 
 
