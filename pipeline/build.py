@@ -1189,19 +1189,25 @@ def _relocator(config: Config, ws: Workspace) -> Callable[[Finding], Finding]:
     """Point a (possibly cached) finding at today's line of its catalog entry.
 
     A page's HTML does not change when a translator's edit elsewhere moves catalog
-    lines, so a reused finding's ``.po`` line is looked up again from its source line.
+    lines, so a reused finding's ``.po`` line is looked up again by the entry it names.
     """
     entries = PoLocator(config, ws)
     by_tag = {lang.tag: lang for lang in config.languages}
 
     def relocate(finding: Finding) -> Finding:
-        lang = by_tag.get(str(finding.details.get("language", "")))
-        if lang is None or finding.details.get("traced") != "catalog":
+        details = finding.details
+        lang = by_tag.get(str(details.get("language", "")))
+        if lang is None or details.get("traced") != "catalog":
             return finding
-        source = next((r for r in finding.related
-                       if r.path.startswith(config.pages + "/") or r.path == config.file
-                       or r.path.startswith(config.templates + "/")), None)
-        where = entries.locate(lang, source) if source else None
+        # By the entry the finding was traced to: its source line alone names the first
+        # of a table row's messages. Findings cached before they named it go by the line.
+        where = entries.where(lang, (details.get("msgctxt"), details["msgid"])) \
+            if "msgid" in details else None
+        if where is None:
+            source = next((r for r in finding.related
+                           if r.path.startswith(config.pages + "/") or r.path == config.file
+                           or r.path.startswith(config.templates + "/")), None)
+            where = entries.locate(lang, source) if source else None
         return finding.moved_to(where) if where else finding
 
     return relocate

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOTS, copy_shipped
 
+from pipeline.build import _relocator
 from pipeline.config import load_config
 from pipeline.models import Finding, Location
 from pipeline.po.reader import read_po
@@ -27,6 +28,7 @@ from pipeline.workspace import Workspace
 SITE = ROOTS / "a11y-site"
 AR_PO = "locales/ar/LC_MESSAGES/messages.po"
 ZH_PO = "locales/zh_Hans/LC_MESSAGES/messages.po"
+HOURS = "8\u201317"  # a table cell of render-mini, "8-17" with an en dash
 
 
 def check(rel: str, root: Path = SITE) -> list[Finding]:
@@ -42,7 +44,7 @@ def check(rel: str, root: Path = SITE) -> list[Finding]:
         config = load_config(root)
         lang = next((lg for lg in config.languages if lg.tag == folder), None)
         if lang is not None:
-            locate = functools.partial(PoLocator(config, Workspace()).locate, lang)
+            locate = functools.partial(PoLocator(config, Workspace()).entry, lang)
     return check_page(parse_html(path.read_text(encoding="utf-8")),
                       f"output/build/{rel}", expected_lang=folder, templates=templates,
                       locate=locate)
@@ -219,3 +221,41 @@ def test_english_forced_into_the_arabic_catalog_is_reported_at_its_entry(
     findings = check("ar/hemifacial-spasm.html", root)
     assert summary(findings) == [("language-mismatch", f"{AR_PO}:{line}")]
     assert Location("source/pages/hemifacial-spasm.md", 24) in findings[0].related
+
+
+def _force(root: Path, rel: str, msgid: str, msgstr: str) -> int:
+    """Give ``msgid`` the translation ``msgstr`` in ``rel``; the line of its msgid."""
+    po_path = root / rel
+    catalog = read_po(po_path, rel)
+    write_po(replace(catalog, entries=tuple(
+        replace(e, msgstr=msgstr) if e.msgid == msgid else e for e in catalog.entries)),
+        po_path, rel)
+    return next(n for n, text in enumerate(po_path.read_text(encoding="utf-8").splitlines(), 1)
+                if text == f'msgid "{msgid}"')
+
+
+def test_a_table_cells_finding_names_that_cells_entry_and_keeps_it_when_lines_move(
+        tmp_path: Path) -> None:
+    """A table row's page line holds a message per cell, and the line alone leads to
+    the first one. A finding in the second cell names the second cell's entry, from
+    the cell's text; once lines above it move, a cached finding is moved to that
+    entry's new line, not to the row's first entry."""
+    root = tmp_path / "site"
+    shutil.copytree(ROOTS / "render-mini", root)
+    po = "locales/ar/LC_MESSAGES/messages.po"
+    monday = _force(root, po, "Monday", "الاثنين")
+    hours = _force(root, po, HOURS, "open from eight to five")
+    assert hours > monday
+    render_site(load_config(root))
+    (finding,) = [f for f in check("ar/first-visit.html", root)
+                  if f.code == "language-mismatch"]
+    assert str(finding.location) == f"{po}:{hours}"
+    assert Location("source/pages/first-visit.md", 30) in finding.related
+    assert finding.details["msgid"] == HOURS and "msgctxt" not in finding.details
+    # An entry's comment above moves every line below it by one.
+    day = '#: source/pages/first-visit.md:28\nmsgid "Day"'
+    text = (root / po).read_text(encoding="utf-8")
+    assert day in text
+    (root / po).write_text(text.replace(day, "# a translator's note\n" + day), encoding="utf-8")
+    moved = _relocator(load_config(root), Workspace())(finding)
+    assert str(moved.location) == f"{po}:{hours + 1}"

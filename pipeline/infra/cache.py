@@ -35,8 +35,9 @@ from pipeline.infra.fsutil import TMP_MARK, write_text_atomic
 from pipeline.infra.workload import Pending, Writable, dump, meanwhile, paused_gc
 from pipeline.models import Location
 
-CACHE_FORMAT = 10  # 7: in parts, with a manifest; 8: the template memo says whose layout;
-# 9: a catalog memo keeps its blocks' digests; 10: readability results keep anchors
+CACHE_FORMAT = 11  # 7: in parts, with a manifest; 8: the template memo says whose layout;
+# 9: a catalog memo keeps its blocks' digests; 10: readability results keep anchors;
+# 11: a11y findings traced to a catalog name their entry (details msgid, msgctxt)
 MANIFEST = "manifest.json"
 SHARDS = 16  # files of a per-page part: an edit rewrites the one its page falls in
 

@@ -565,6 +565,16 @@ class Trace:
     po: Location | None  # data-po: the catalog entry, for translated text
     template: Location | None  # found by matching the element in the templates
     element: Location  # the element in the rendered page
+    entry: tuple[str | None, str] | None = None  # (msgctxt, msgid) of the ``po`` entry
+
+    @property
+    def entry_details(self) -> dict[str, str]:
+        """The entry as a finding's details name it (``msgid``, and ``msgctxt`` if any):
+        what finds it again once edits elsewhere in the catalog have moved its line."""
+        if self.entry is None:
+            return {}
+        msgctxt, msgid = self.entry
+        return {"msgid": msgid} if msgctxt is None else {"msgctxt": msgctxt, "msgid": msgid}
 
     @property
     def kind(self) -> str:
@@ -586,32 +596,37 @@ class Trace:
         return tuple(o for o in others if o is not None and o != self.location)
 
 
-Locate = Callable[[Location], Location | None]
+# (a source line, the text of the element that carries it) → the catalog entry shown
+# there: its line and (msgctxt, msgid)
+Locate = Callable[[Location, str], tuple[Location, tuple[str | None, str]] | None]
 
 
 def trace(element: Element, page: str, templates: Mapping[str, str] | None = None,
           locate: Locate | None = None) -> Trace:
     """Follow ``element`` to the nearest ancestor-or-self carrying data-src / data-po.
 
-    Rendered pages carry only ``data-src``; ``locate`` maps that source line to the
-    catalog entry of the page's language today (``translations.PoLocator``).
+    Rendered pages carry only ``data-src``; ``locate`` maps that source line, and the
+    text of the element carrying it (a table row's line holds a message per cell), to
+    the catalog entry of the page's language today (``translations.PoLocator``).
 
     ``templates`` maps a template path (relative to the content root) to its text;
     an element with no data attribute is looked up there (see ``find_in_templates``).
     """
-    source = po = None
+    source = po = entry = None
     for node in element.ancestors():
         if "data-src" in node.attrs or "data-po" in node.attrs:
             source = parse_location(node.attrs.get("data-src", ""))
             po = parse_location(node.attrs.get("data-po", ""))
             if po is None and source is not None and locate is not None:
-                po = locate(source)
+                found = locate(source, node.text())
+                if found is not None:
+                    po, entry = found
             if source or po:
                 break
     template = None
     if source is None and po is None and templates:
         template = find_in_templates(element, templates)
-    return Trace(source, po, template, Location(page, element.line))
+    return Trace(source, po, template, Location(page, element.line), entry)
 
 
 def _opening_tag_pattern(element: Element) -> re.Pattern[str]:

@@ -8,7 +8,7 @@ agree on what is translated, what falls back to the source and where each string
 from __future__ import annotations
 
 import gettext
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -197,15 +197,22 @@ class PoLocator:
         self.config = config
         self.ws = ws
         self._by_source: dict[Location, tuple[str | None, str]] = {}
-        self.shared: set[Location] = set()  # source lines of more than one message
+        # Source lines of more than one message (a table row's: a message per cell),
+        # and those messages in order: the line alone names only the first.
+        self._sharing: dict[Location, list[tuple[str | None, str]]] = {}
         if config.pot_path.is_file():
             pot = ws.read_po(config.pot_path, config.rel(config.pot_path))
             for entry in pot.active:
                 for location in entry.locations:
-                    if self._by_source.setdefault(location, entry.key) != entry.key:
-                        self.shared.add(location)
+                    first = self._by_source.setdefault(location, entry.key)
+                    if first != entry.key:
+                        keys = self._sharing.setdefault(location, [first])
+                        if entry.key not in keys:
+                            keys.append(entry.key)
+        self.shared: Set[Location] = self._sharing.keys()
         self._catalogs: dict[str, tuple[dict[tuple[str | None, str], int], str]] = {}
         self._by_line: dict[str, dict[int, tuple[str | None, str]]] = {}
+        self._shown: dict[str, dict[tuple[str | None, str], str]] = {}
 
     def message(self, source: Location) -> tuple[str | None, str] | None:
         """(msgctxt, msgid) extracted from that source line, if any."""
@@ -218,6 +225,35 @@ class PoLocator:
         if key is None:
             return None
         return self.where(lang, key)
+
+    def entry(self, lang: Lang, source: Location, text: str
+              ) -> tuple[Location, tuple[str | None, str]] | None:
+        """Today's line and (msgctxt, msgid) of the entry behind an element of ``lang``'s
+        page: one from ``source`` whose text it shows (``text``, the element's), on a
+        line of several messages; else the line's only (or first) message."""
+        if lang.code == self.config.source_language.code:
+            return None
+        key = self._by_source.get(source)
+        if key is None:
+            return None
+        if source in self._sharing:
+            key = self._shown_in(lang, self._sharing[source], text) or key
+        where = self.where(lang, key)
+        return (where, key) if where else None
+
+    def _shown_in(self, lang: Lang, keys: list[tuple[str | None, str]], text: str
+                  ) -> tuple[str | None, str] | None:
+        """The message of ``keys`` whose translation (or, shown instead of it, its
+        source text) reads as ``text``, white space aside."""
+        self.load(lang)
+        shown = self._shown.get(lang.code, {})
+        plain = self.ws.messages.plain
+        wanted = "".join(text.split())
+        for key in keys:
+            for candidate in (shown.get(key), key[1]):
+                if candidate and "".join(plain(candidate).split()) == wanted:
+                    return key
+        return None
 
     def where(self, lang: Lang, key: tuple[str | None, str]) -> Location | None:
         """Today's line of the message ``key`` in the language's catalog."""
@@ -247,4 +283,8 @@ class PoLocator:
             known = self._catalogs[lang.code] = (
                 {e.key: e.line for e in catalog.active} if catalog else {},
                 self.config.rel(self.config.po_path(lang)))
+            if self._sharing and catalog:  # what a shared line's elements may show
+                keys = {key for keys in self._sharing.values() for key in keys}
+                self._shown[lang.code] = {e.key: e.msgstr for e in catalog.active
+                                          if e.key in keys and e.msgstr}
         return known

@@ -114,8 +114,9 @@ def issue_finding(group: Sequence[Issue], target: Target, url: str, language: st
         where = trace(element, target.page, templates if target.folder == "build" else None,
                       locate)
         location, related, kind = where.location, where.related, where.kind
+        entry = where.entry_details
     else:
-        location, related, kind = Location(target.page), (), "page"
+        location, related, kind, entry = Location(target.page), (), "page", {}
     criteria = sorted({c for i in group for c in i.criteria},
                       key=lambda c: tuple(int(x) for x in c.split(".")))
     help_url = next((i.help_url for i in group if i.help_url), "")
@@ -146,6 +147,7 @@ def issue_finding(group: Sequence[Issue], target: Target, url: str, language: st
             traced=kind,
             needs_review=first.needs_review,
             help_url=help_url,
+            **entry,
         ),
     )
 
@@ -185,7 +187,8 @@ def resource_findings(target: Target, url: str, language: str, tree: Element | N
                                    selector=_selector(element),
                                    context=element_context(element) if element else "",
                                    standard="", wcag=(), traced=where.kind if where else "page",
-                                   needs_review=False, help_url=""),
+                                   needs_review=False, help_url="",
+                                   **(where.entry_details if where else {})),
         ))
     return found
 
@@ -229,8 +232,9 @@ class Tracer:
             self._locator = PoLocator(self.config, self.ws)
         return self._locator
 
-    def locate(self, lang: Lang, source: Location) -> Location | None:
-        return self.locator.locate(lang, source)
+    def locate(self, lang: Lang, source: Location, text: str
+               ) -> tuple[Location, tuple[str | None, str]] | None:
+        return self.locator.entry(lang, source, text)
 
     def start(self, tags: set[str]) -> None:
         langs = [lang for lang in self.config.languages if lang.tag in tags]

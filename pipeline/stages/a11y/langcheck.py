@@ -240,6 +240,7 @@ class _Checker:
                 selector=pa11y_selector(element),
                 context=element_context(element),
                 traced=where.kind,
+                **where.entry_details,
                 **extra,
             ),
         ))
