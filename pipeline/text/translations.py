@@ -219,24 +219,21 @@ class PoLocator:
         return self._by_source.get(source)
 
     def locate(self, lang: Lang, source: Location) -> Location | None:
-        if lang.code == self.config.source_language.code:
-            return None
-        key = self._by_source.get(source)
-        if key is None:
-            return None
-        return self.where(lang, key)
+        """Today's line of the (first) message extracted from ``source``."""
+        found = self.entry(lang, source)
+        return found[0] if found else None
 
-    def entry(self, lang: Lang, source: Location, text: str
+    def entry(self, lang: Lang, source: Location, text: str | None = None
               ) -> tuple[Location, tuple[str | None, str]] | None:
         """Today's line and (msgctxt, msgid) of the entry behind an element of ``lang``'s
-        page: one from ``source`` whose text it shows (``text``, the element's), on a
-        line of several messages; else the line's only (or first) message."""
+        page: on a line of several messages, the one whose text the element shows
+        (``text``); else the line's only (or first) message."""
         if lang.code == self.config.source_language.code:
             return None
         key = self._by_source.get(source)
         if key is None:
             return None
-        if source in self._sharing:
+        if text is not None and source in self._sharing:
             key = self._shown_in(lang, self._sharing[source], text) or key
         where = self.where(lang, key)
         return (where, key) if where else None
