@@ -60,6 +60,17 @@ def fragment(body: str, lang: str = "en", direction: str = "ltr") -> list[Findin
     return check_page(parse_html(page), "page.html")
 
 
+def _force(root: Path, rel: str, msgid: str, msgstr: str) -> int:
+    """Give ``msgid`` the translation ``msgstr`` in ``rel``; the line of its msgid."""
+    po_path = root / rel
+    catalog = read_po(po_path, rel)
+    write_po(replace(catalog, entries=tuple(
+        replace(e, msgstr=msgstr) if e.msgid == msgid else e for e in catalog.entries)),
+        po_path, rel)
+    return next(n for n, text in enumerate(po_path.read_text(encoding="utf-8").splitlines(), 1)
+                if text == f'msgid "{msgid}"')
+
+
 # --- the fixture pages -----------------------------------------------------------------
 
 def test_english_sentence_in_arabic_output_names_the_po_entry() -> None:
@@ -209,29 +220,12 @@ def test_english_forced_into_the_arabic_catalog_is_reported_at_its_entry(
         shipped: Path, tmp_path: Path) -> None:
     root = tmp_path / "site"
     shutil.copytree(shipped, root, ignore=shutil.ignore_patterns("output"))
-    po_path = root / AR_PO
-    catalog = read_po(po_path, AR_PO)
     msgid = "Is there any treatment?"
-    entries = tuple(replace(e, msgstr=msgid) if e.msgid == msgid else e
-                    for e in catalog.entries)
-    write_po(replace(catalog, entries=entries), po_path, AR_PO)
-    line = next(n for n, text in enumerate(po_path.read_text(encoding="utf-8").splitlines(), 1)
-                if text == f'msgid "{msgid}"')
+    line = _force(root, AR_PO, msgid, msgid)
     render_site(load_config(root))
     findings = check("ar/hemifacial-spasm.html", root)
     assert summary(findings) == [("language-mismatch", f"{AR_PO}:{line}")]
     assert Location("source/pages/hemifacial-spasm.md", 24) in findings[0].related
-
-
-def _force(root: Path, rel: str, msgid: str, msgstr: str) -> int:
-    """Give ``msgid`` the translation ``msgstr`` in ``rel``; the line of its msgid."""
-    po_path = root / rel
-    catalog = read_po(po_path, rel)
-    write_po(replace(catalog, entries=tuple(
-        replace(e, msgstr=msgstr) if e.msgid == msgid else e for e in catalog.entries)),
-        po_path, rel)
-    return next(n for n, text in enumerate(po_path.read_text(encoding="utf-8").splitlines(), 1)
-                if text == f'msgid "{msgid}"')
 
 
 def test_a_table_cells_finding_names_that_cells_entry_and_keeps_it_when_lines_move(
@@ -242,7 +236,7 @@ def test_a_table_cells_finding_names_that_cells_entry_and_keeps_it_when_lines_mo
     entry's new line, not to the row's first entry."""
     root = tmp_path / "site"
     shutil.copytree(ROOTS / "render-mini", root)
-    po = "locales/ar/LC_MESSAGES/messages.po"
+    po = AR_PO
     monday = _force(root, po, "Monday", "الاثنين")
     hours = _force(root, po, HOURS, "open from eight to five")
     assert hours > monday
