@@ -214,10 +214,6 @@ class PoLocator:
         self._by_line: dict[str, dict[int, tuple[str | None, str]]] = {}
         self._shown: dict[str, dict[tuple[str | None, str], str]] = {}
 
-    def message(self, source: Location) -> tuple[str | None, str] | None:
-        """(msgctxt, msgid) extracted from that source line, if any."""
-        return self._by_source.get(source)
-
     def locate(self, lang: Lang, source: Location) -> Location | None:
         """Today's line of the (first) message extracted from ``source``."""
         found = self.entry(lang, source)
