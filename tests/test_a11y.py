@@ -86,6 +86,9 @@ def require_a11y_tools() -> None:
                     "(apt-get install chromium; PUPPETEER_SKIP_DOWNLOAD=1 npm ci)")
 
 
+LONG_MSGID = "Contact us today for an appointment to address your concerns. " * 3
+
+
 def specimen() -> A11yResult:
     """A result with one finding of every kind the HTML report can show."""
     def finding(code: str, severity: Any, **details: Any) -> Finding:
@@ -101,7 +104,8 @@ def specimen() -> A11yResult:
         finding("color-contrast", "error", accepted={"entry": "a11y-baseline.toml:2",
                                                       "reason": "why", "expires": "2999-12-31"}),
         finding("heading-order", "warning", runners=("axe", "htmlcs")),
-        finding("language-mismatch", "error", runners=("langcheck",), wcag=()),
+        finding("language-mismatch", "error", runners=("langcheck",), wcag=(),
+                msgid=LONG_MSGID, msgctxt="footer"),
         finding("baseline-unused", "notice", runners=("baseline",)),
     )
     review = (finding("color-contrast", "error", needs_review=True),)
@@ -147,6 +151,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Run:
     except (OSError, ValueError):
         pytest.fail(f"no a11y.json:\n{done.stdout}\n{done.stderr}")
     return Run(root, done.returncode, done.stdout, done.stderr, data, seconds)
+
+
+def test_html_report_names_a_catalog_findings_entry_by_its_source_text() -> None:
+    """A translator finds an entry in Poedit or Weblate by its text, not by a line
+    that moves with every edit above it: the report shows the start of it."""
+    text = render_report(specimen())
+    entry = text.split("<dt>Catalog entry</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    shown = entry.removeprefix('<q dir="auto">').split("</q>", 1)[0]
+    assert LONG_MSGID.startswith(shown.removesuffix(" …"))  # whole words, then " …"
+    assert shown.endswith(" …") and len(shown) <= 100 < len(LONG_MSGID)
+    assert '(context <bdi><code dir="ltr">footer</code></bdi>)' in entry
+    assert text.count("<dt>Catalog entry</dt>") == 1  # only findings that name one
 
 
 # --- the full run ------------------------------------------------------------------------

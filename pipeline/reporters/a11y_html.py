@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from pipeline.errors import PipelineError
 from pipeline.models import Finding
@@ -24,6 +26,7 @@ from pipeline.models.a11y import A11yResult, gates
 from pipeline.reporters.htmldoc import report_document
 
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+ENTRY_SHOWN = 100  # characters of a catalog entry's source text shown: enough to search
 
 STYLE = """
 :root { color: #1b1b1b; background: #fff; font-family: system-ui, sans-serif;
@@ -171,6 +174,8 @@ def _finding_item(finding: Finding, gating: bool) -> str:
     if finding.location:
         parts.append(f"<dt>Fix in</dt><dd>{_code(finding.location)} "
                      f"({_esc(details.get('traced', ''))})</dd>")
+    if details.get("msgid"):
+        parts.append("<dt>Catalog entry</dt><dd>" + _entry(details) + "</dd>")
     if finding.related:
         parts.append("<dt>Also</dt><dd>" + ", ".join(_code(r) for r in finding.related)
                      + "</dd>")
@@ -191,6 +196,15 @@ def _finding_item(finding: Finding, gating: bool) -> str:
                      f"{_esc(accepted['expires'])}: {_esc(accepted['reason'])}</dd>")
     parts += ["</dl>", "</li>"]
     return "\n".join(parts)
+
+
+def _entry(details: Mapping[str, Any]) -> str:
+    """The entry a catalog finding names, as a translator finds it in Poedit or
+    Weblate: by its source text (the line moves with every edit above it)."""
+    shown = textwrap.shorten(str(details["msgid"]), ENTRY_SHOWN, placeholder=" …")
+    context = details.get("msgctxt")
+    return f'<q dir="auto">{_esc(shown)}</q>' + (
+        f" (context {_code(context)})" if context else "")
 
 
 def render_failure(error: PipelineError, pages: Sequence[str] = ()) -> str:
