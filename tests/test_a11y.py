@@ -17,7 +17,7 @@ import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +163,12 @@ def test_html_report_names_a_catalog_findings_entry_by_its_source_text() -> None
     assert shown.endswith(" …") and len(shown) <= 100 < len(LONG_MSGID)
     assert '(context <bdi><code dir="ltr">footer</code></bdi>)' in entry
     assert text.count("<dt>Catalog entry</dt>") == 1  # only findings that name one
+    # A text with no word boundary early enough (Chinese, a URL) is cut by characters.
+    result = specimen()
+    chinese = replace(result.findings[3], details=frozen_details(
+        **{**result.findings[3].details, "msgid": "面肌痉挛" * 40}))
+    text = render_report(replace(result, findings=(chinese,)))
+    assert f'<q dir="auto">{"面肌痉挛" * 24}面肌痉…</q>' in text
 
 
 # --- the full run ------------------------------------------------------------------------

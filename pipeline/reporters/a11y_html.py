@@ -201,7 +201,10 @@ def _finding_item(finding: Finding, gating: bool) -> str:
 def _entry(details: Mapping[str, Any]) -> str:
     """The entry a catalog finding names, as a translator finds it in Poedit or
     Weblate: by its source text (the line moves with every edit above it)."""
-    shown = textwrap.shorten(str(details["msgid"]), ENTRY_SHOWN, placeholder=" …")
+    text = " ".join(str(details["msgid"]).split())
+    shown = textwrap.shorten(text, ENTRY_SHOWN, placeholder=" …")
+    if shown == "…":  # no word boundary early enough (a URL, a source text in Chinese)
+        shown = text[:ENTRY_SHOWN - 1] + "…"
     context = details.get("msgctxt")
     return f'<q dir="auto">{_esc(shown)}</q>' + (
         f" (context {_code(context)})" if context else "")
