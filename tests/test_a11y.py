@@ -542,6 +542,27 @@ def test_shipped_site_passes_with_both_runners(tmp_path: Path) -> None:
     assert generated["defaults"]["runners"] == ["axe", "htmlcs"]
 
 
+def test_a_translated_pages_missing_image_is_fixed_where_the_source_names_it(
+        make_root: MakeRoot) -> None:
+    """Every language's page shows the source's image URLs: a missing file is traced
+    to the source line, not to the catalog entry of the image's alt text, which a
+    translator cannot mend it in."""
+    require_a11y_tools()
+    root = make_root("render-mini")
+    source = root / "source/pages/first-visit.md"
+    line = source.read_text(encoding="utf-8").splitlines().index(
+        "![Map of the clinic entrance](images/entrance-map.png)") + 1
+    assert not (root / "source/pages/images/entrance-map.png").exists()
+    run_cli(root, "render", check=True)
+    done = run_cli(root, "a11y", "ar/first-visit.html")
+    assert done.returncode == 1, done.stderr
+    data = json.loads((root / "output/reports/a11y.json").read_text(encoding="utf-8"))
+    (missing,) = [f for f in data["findings"] if f["code"] == "resource-not-found"]
+    assert missing["location"] == f"source/pages/first-visit.md:{line}"
+    assert missing["details"]["traced"] == "source" and "msgid" not in missing["details"]
+    assert "/ar/images/entrance-map.png" in missing["message"]
+
+
 def test_template_defects_fail_with_page_language_selector_and_line(
         make_root: MakeRoot) -> None:
     """An image without alt in a template and a low-contrast colour in the stylesheet."""

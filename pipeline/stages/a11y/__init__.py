@@ -178,8 +178,7 @@ def _run(config: Config, pages: Sequence[str] | None, standard: str, concurrency
         for item in targets:
             extra += resource_findings(item, public_url(config, item),
                                        languages[item.page], trees.get(item.page),
-                                       servers[item.folder], urls[item.page], templates,
-                                       locate.get(item.page))
+                                       servers[item.folder], urls[item.page], templates)
 
     rules, versions = axe_rules(pa11y_ci, cache)
     pa11y_findings: list[Finding] = []

@@ -154,9 +154,12 @@ def issue_finding(group: Sequence[Issue], target: Target, url: str, language: st
 
 def resource_findings(target: Target, url: str, language: str, tree: Element | None,
                       served: StaticServer, page_url: str,
-                      templates: Mapping[str, str], locate: Locate | None = None
-                      ) -> list[Finding]:
-    """A stylesheet, image or script the page asked for and the server could not give."""
+                      templates: Mapping[str, str]) -> list[Finding]:
+    """A stylesheet, image or script the page asked for and the server could not give.
+
+    Traced to the source line or the template, never to a catalog entry: a page shows
+    the source's URLs in every language (``text.markup.translated_children``), so a
+    translated image's missing file is fixed where the source names it."""
     found: list[Finding] = []
     for entry in served.log:
         if entry.status == 200 or entry.referer != page_url or entry.path == "/favicon.ico":
@@ -171,7 +174,7 @@ def resource_findings(target: Target, url: str, language: str, tree: Element | N
                             entry.path):
                     element = node
                     break
-        where = trace(element, target.page, templates, locate) if element is not None else None
+        where = trace(element, target.page, templates) if element is not None else None
         found.append(Finding(
             code="resource-not-found",
             severity="error",
@@ -187,8 +190,7 @@ def resource_findings(target: Target, url: str, language: str, tree: Element | N
                                    selector=_selector(element),
                                    context=element_context(element) if element else "",
                                    standard="", wcag=(), traced=where.kind if where else "page",
-                                   needs_review=False, help_url="",
-                                   **(where.entry_details if where else {})),
+                                   needs_review=False, help_url=""),
         ))
     return found
 
