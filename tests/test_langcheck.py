@@ -161,6 +161,16 @@ def test_arabic_with_a_latin_phrase_fails(text: str) -> None:
     assert [f.code for f in fragment(f"<p>{text}</p>", "ar", "rtl")] == ["language-mismatch"]
 
 
+def test_a_phrase_runs_to_the_end_of_the_text_and_keeps_its_combining_accents() -> None:
+    # Decomposed accents (e + U+0301) belong to their word; the last word, with no
+    # space or stop after it, still ends the phrase the message quotes.
+    text = "يرجى العلم أن this cafe\u0301 page was not translated"
+    [finding] = fragment(f"<p>{text}</p>", "ar", "rtl")
+    assert '"this cafe\u0301 page was not translated"' in finding.message
+    [chinese] = fragment("<p>Read this first 你好世界</p>")
+    assert chinese.message.endswith('"你好世界"')
+
+
 def test_greek_letter_in_english_is_not_a_language() -> None:
     assert fragment("<p>Take the β-blocker with 5 μg of vitamin B12.</p>") == []
 
