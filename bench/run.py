@@ -295,6 +295,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cap", type=float, default=300.0, help="seconds per peer step")
     parser.add_argument("--a11y-pages", type=int, default=None,
                         help="pages in the a11y sample, x 5 languages (default 10, 5 quick)")
+    parser.add_argument("--a11y-rounds", type=int, default=None,
+                        help="rounds of the a11y sample, ours and bare pa11y-ci in turn "
+                        f"(ABBA; default {a11y_bench.ROUNDS}, 1 quick)")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-a11y", action="store_true")
     parser.add_argument("--no-one-cpu", action="store_true",
@@ -318,6 +321,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--drift-only takes one page count")
     args.reps = args.reps or (1 if args.quick else 3)
     args.a11y_pages = args.a11y_pages or (5 if args.quick else 10)
+    args.a11y_rounds = args.a11y_rounds or (1 if args.quick else a11y_bench.ROUNDS)
     return args
 
 
@@ -596,7 +600,7 @@ def measure(args: argparse.Namespace, pages: int,
                      if (r / "output" / "build").is_dir()), work / "ours-e2e")
     a11y: dict[str, Any] = {
         "sample": {"skipped": "--no-a11y"} if args.no_a11y else a11y_bench.run(
-            rendered, work, args.a11y_pages, args.cap * 2, log=log),
+            rendered, work, args.a11y_pages, args.cap * 2, log=log, rounds=args.a11y_rounds),
         "incremental": {"skipped": "--quick"} if args.quick
         else time_incremental(rendered, args.cap * 2, log=log, real_a11y=not args.no_a11y),
     }
@@ -619,7 +623,8 @@ def measure(args: argparse.Namespace, pages: int,
         "commit": commit(),
         "settings": {"pages": pages, "seed": args.seed, "reps": args.reps,
                      "cap_seconds": args.cap, "quick": args.quick,
-                     "a11y_pages": args.a11y_pages, "cleanup": CLEANUP},
+                     "a11y_pages": args.a11y_pages, "a11y_rounds": args.a11y_rounds,
+                     "cleanup": CLEANUP},
         "corpus": {"pages": info.pages, "languages": ["en", *info.languages],
                    "blocks": info.blocks, "messages": messages,
                    "paragraphs": info.paragraphs, "changed_paragraphs": len(info.changes),

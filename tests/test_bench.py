@@ -465,6 +465,29 @@ def test_the_incremental_build_is_also_counted_against_pa11y_ci_alone(tmp_path: 
                            "→ MISSED")
 
 
+def test_the_a11y_sample_runs_ours_and_bare_pa11y_ci_in_turn(tmp_path: Path) -> None:
+    """One run each side, ours always first, could not resolve a 10 % target: the sample
+    runs in rounds, ours then bare, then bare then ours, and the overhead is that of the
+    sums, each round's reading shown beside it."""
+    root = tmp_path / "root"
+    shutil.copytree(ROOTS / "build-site", root)
+    assert run_cli(root, "build").returncode == 0
+    logs: list[str] = []
+    sample = a11y_bench.sample(root, tmp_path / "work", 1, 300, logs.append, rounds=2)
+    assert [line.split(":")[0].strip() for line in logs] == [
+        "a11y ours", "a11y bare pa11y-ci", "a11y bare pa11y-ci", "a11y ours"]
+    assert sample["pages"] == sample["languages"] >= 2 and sample["rounds"] == 2, sample
+    assert len(sample["ours"]) == len(sample["bare"]) == 2
+    assert all(r["checked"] == sample["pages"] for r in sample["bare"])
+    ours = sum(r["seconds"] for r in sample["ours"])
+    bare = sum(r["seconds"] for r in sample["bare"])
+    assert sample["overhead"] == round(ours / bare - 1, 3)
+    assert len(sample["overheads"]) == 2
+    text = a11y_bench.summary({"sample": sample, "incremental": {"skipped": "test"}})
+    assert "2 round(s), ours and bare pa11y-ci in turn (ABBA)" in text
+    assert f"wrapper overhead {sample['overhead']:+.1%} (round by round: " in text
+
+
 def test_a_forked_commands_memory_is_counted_whole() -> None:
     """``%M`` is the largest process's; ``tree_pss_mb`` adds up the tree: parent and child
     each holding 80 MB of their own show as about 80 and 160."""
