@@ -99,8 +99,9 @@ def _build(config: Any, real_a11y: bool) -> dict[str, Any]:
 
     # The build calls the stage through its own name for it.
     spent = {"seconds": 0.0}
+    # By attribute name: the build imports the stage's function without re-exporting it.
     if real_a11y:
-        real = pipeline.build.run_a11y
+        real = getattr(pipeline.build, "run_a11y")  # noqa: B009
 
         def timed(config: Any, pages: Any = None, **options: Any) -> Any:
             start = time.perf_counter()
@@ -109,9 +110,9 @@ def _build(config: Any, real_a11y: bool) -> dict[str, Any]:
             finally:
                 spent["seconds"] += time.perf_counter() - start
 
-        pipeline.build.run_a11y = timed
+        setattr(pipeline.build, "run_a11y", timed)  # noqa: B010
     else:
-        pipeline.build.run_a11y = stand_in_run_a11y
+        setattr(pipeline.build, "run_a11y", stand_in_run_a11y)  # noqa: B010
     result = build(config)
     # Lists only when short (the incremental build): the line must stay readable.
     return {"verdict": result.verdict, "rendered": len(result.rendered),

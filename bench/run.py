@@ -765,7 +765,7 @@ def target_lines(stages: dict[str, StageRuns], e2e: StageRuns,
     lines = [
         f"target full non-a11y build ≤ {TARGETS['build_seconds']:.0f} s: {seconds(build)} → "
         f"{verdict(None if build is None else build <= TARGETS['build_seconds'])}"
-        + ("" if bound is None else f" (on one CPU {seconds(one_cpu['median_seconds'])}: "
+        + ("" if bound is None else f" (on one CPU {seconds((one_cpu or {})['median_seconds'])}: "
            f"two CPUs at best {seconds(bound)})"),
         f"target peak RSS ≤ {TARGETS['peak_rss_mb']:.0f} MB: "
         f"{'—' if peak is None else f'{peak:.0f} MB'}{together} → "

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from bench.corpus import generate
 from bench.proc import remove_set_aside, set_aside
@@ -37,7 +37,15 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 SPLITS = (2, 8, 32, 64)
 RUNNERS = (1, 2, 8, 32, 64)
-ASSUMPTIONS = {
+class Assumptions(TypedDict):
+    job_start_s: tuple[float, float]
+    install_s: dict[str, float]
+    transfer_mb_s: float
+    chromium_start_s: float
+    imbalance: float
+
+
+ASSUMPTIONS: Assumptions = {
     "job_start_s": (30.0, 60.0),  # a runner picked up, the container started, checked out
     "install_s": {"build": 15.0, "a11y": 40.0, "gate": 15.0},  # make install: apt+npm 40 s
     "transfer_mb_s": 25.0,  # artifact download or upload, uncompressed size
