@@ -433,11 +433,11 @@ def _words(text: str) -> list[_Word]:
     return words
 
 
-def _scripts(text: str) -> set[str | None]:
-    """The script families of the text's letters (None for a text with other characters):
-    most texts hold none that a check looks for, and their few distinct characters are
-    asked about faster than every character in turn."""
-    return {_char_kind(ch)[2] for ch in set(text)}
+def _scripts(text: str) -> set[str]:
+    """The script families of the text's letters ("" for a letter without one, as
+    ``_words`` names it): most texts hold none that a check looks for, and their few
+    distinct characters are asked about faster than every character in turn."""
+    return {kind[2] or "" for ch in set(text) if (kind := _char_kind(ch))[0]}
 
 
 def _foreign_run(text: str, allowed: frozenset[str]) -> str:
@@ -446,7 +446,7 @@ def _foreign_run(text: str, allowed: frozenset[str]) -> str:
     A phrase starts at a word of ``FOREIGN_RUN_LETTERS``+ letters and runs on over the
     following words of the same script.
     """
-    if _scripts(text) - allowed <= {"LATIN", None}:
+    if _scripts(text) - allowed <= {"LATIN"}:
         return ""
     words = _words(text)
     for n, word in enumerate(words):
