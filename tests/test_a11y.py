@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -45,6 +46,7 @@ from pipeline.text.htmltree import (
     select_one,
     trace,
 )
+from pipeline.text.translations import PoLocator
 
 PA11Y_CI = REPO / "node_modules" / ".bin" / "pa11y-ci"
 GOLDEN = Path(__file__).parent / "golden"
@@ -717,7 +719,7 @@ def test_catalogs_are_parsed_while_pa11y_ci_runs(make_root: MakeRoot,
     root = make_root("render-mini")
     run_cli(root, "render", check=True)
     events: list[str] = []
-    real_popen = a11y_runner.subprocess.Popen
+    real_popen = subprocess.Popen
 
     def popen(args: Any, *more: Any, **options: Any) -> Any:
         process = real_popen(args, *more, **options)
@@ -725,12 +727,12 @@ def test_catalogs_are_parsed_while_pa11y_ci_runs(make_root: MakeRoot,
             events.append("pa11y-ci started")
         return process
 
-    class Locator(a11y_findings.PoLocator):
+    class Locator(PoLocator):
         def __init__(self, config: Any, ws: Any):
             events.append("POT parsed")
             super().__init__(config, ws)
 
-    monkeypatch.setattr(a11y_runner.subprocess, "Popen", popen)
+    monkeypatch.setattr(subprocess, "Popen", popen)  # the very module the runner uses
     monkeypatch.setattr(a11y_findings, "PoLocator", Locator)
     config = load_config(root)
     result = run_a11y(config, ["en/first-visit.html", "ar/first-visit.html"])
@@ -770,7 +772,7 @@ def test_axe_rules_are_asked_of_node_once_per_install(
     try:
         # The same packages installed: the kept answer, node not even looked for.
         rules.cache_clear()
-        monkeypatch.setattr(a11y_runner.shutil, "which", lambda name: None)
+        monkeypatch.setattr(shutil, "which", lambda name: None)  # the runner's too
         assert rules(PA11Y_CI, tmp_path) == asked
         # Kept for other packages (an npm install since): node is asked again.
         rules.cache_clear()

@@ -44,13 +44,18 @@ from pipeline.infra.cache import (
 )
 from pipeline.infra.digests import FileFacts, facts_file, stat_key
 from pipeline.infra.fsutil import content_digest
+from pipeline.infra.workload import Later
 from pipeline.models import Location
+from pipeline.po.blocks import read_blocks
+from pipeline.po.reader import parse_po_bytes
+from pipeline.po.writer import entry_text
 from pipeline.reporters import readability_html
 from pipeline.stages import update as update_module
 from pipeline.stages.extract import extract
 from pipeline.stages.render import SiteRenderer
 from pipeline.stages.update import update_catalogs
 from pipeline.text.measure.syllables import cmudict_file
+from pipeline.text.pages import parse_page
 from pipeline.text.translations import Translations
 from pipeline.workspace import Workspace
 
@@ -384,7 +389,7 @@ def test_an_edits_a11y_stage_traces_with_the_builds_catalogs_not_parsing_them_ag
     page = root / PAGE
     page.write_text(page.read_text().replace("Eye drops can help.", "Eye drops may help."))
     parsed: list[str] = []
-    real = workspace_module.parse_po_bytes
+    real = parse_po_bytes  # what the workspace calls
 
     def counting(data: bytes, display: str) -> Any:
         parsed.append(display)
@@ -412,9 +417,9 @@ def test_extract_and_update_on_their_own_start_from_the_builds_cache(
         page.write_text(page.read_text().replace("Eye drops can help.",
                                                  "Eye drops can help you a lot."))
     parsed: list[str] = []
-    real_parse = workspace_module.parse_page
+    real_parse = parse_page  # what the workspace calls
     formatted: list[str] = []
-    real_text = update_module.entry_text
+    real_text = entry_text  # what update calls
 
     def parsing(text: str, path: str) -> Any:
         parsed.append(path)
@@ -720,9 +725,11 @@ def test_a_first_build_has_its_catalogs_read_ahead(
     alone = tmp_path / "alone"
     shutil.copytree(root, alone, symlinks=True)
     parsed: list[str] = []
-    real = update_module.read_blocks
-    monkeypatch.setattr(update_module, "read_blocks", lambda texts, display, earlier: (
-        parsed.append(display), real(texts, display, earlier))[1])
+    def reading(texts: Any, display: str, earlier: Any) -> Any:
+        parsed.append(display)
+        return read_blocks(texts, display, earlier)
+
+    monkeypatch.setattr(update_module, "read_blocks", reading)
     monkeypatch.setattr(build_module, "AHEAD_BYTES", 0)
     real_files = build_module._ahead_files
 
@@ -851,9 +858,7 @@ def noting_sends(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     (``workload.Later.send``), after "started" for each child started to wait for it,
     in a list that fills as it builds."""
     sent: list[object] = []
-    real = build_module.Later
-
-    class Noting(real):  # type: ignore[misc, valid-type]
+    class Noting(Later[Any]):
         def __init__(self) -> None:
             sent.append("started")
             super().__init__()

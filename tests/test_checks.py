@@ -56,6 +56,12 @@ def found_codes(findings: Any) -> dict[tuple[str, int], set[str]]:
     return out
 
 
+def _spanish_lines(findings: Any) -> list[int]:
+    """The catalog lines of the Spanish catalog's findings, in order."""
+    return [f.location.line for f in findings
+            if f.location is not None and "/es/" in f.location.path]
+
+
 @pytest.fixture(scope="module")
 def findings_result() -> Any:
     return run_checks(load_config(FINDINGS))
@@ -498,9 +504,8 @@ def test_remembered_findings_follow_their_entry_and_nothing_else(
     again = run_checks(config, memo=memo)
     assert len(calls) == 1  # only the commented entry was checked again
     assert again == run_checks(config)  # without the memo
-    moved = [f for f in again.findings if f.location and "/es/" in f.location.path]
-    assert moved and {f.location.line for f in moved} != {
-        f.location.line for f in first.findings if f.location and "/es/" in f.location.path}
+    moved = _spanish_lines(again.findings)
+    assert moved and set(moved) != set(_spanish_lines(first.findings))
     # The memo keeps what it read for a moved entry (nothing made again to pickle)...
     before = dict(memo["es"])
     po.write_text(head + sep[:-1] + "# reviewed by Ana\n# and Luis\n#" + rest,
@@ -513,8 +518,7 @@ def test_remembered_findings_follow_their_entry_and_nothing_else(
     # ...and findings moved from there are those of a run without the memo: two lines
     # below where they were first found, one below the last run's.
     assert once_more == run_checks(config)
-    assert [f.location.line for f in once_more.findings if f.location
-            and "/es/" in f.location.path and f.location.line > moved[0].location.line
+    assert [line for line in _spanish_lines(once_more.findings) if line > moved[0]
             ] and once_more != again
 
 

@@ -271,7 +271,12 @@ def test_a_settled_file_is_known_by_its_stat_and_any_write_since_shows(
     _, stamp = read_bytes_stamped(path, "messages.po")
     hashed: list[int] = []
     real = fsutil.content_digest
-    monkeypatch.setattr(fsutil, "content_digest", lambda data: hashed.append(1) or real(data))
+
+    def hashing(data: bytes) -> bytes:
+        hashed.append(1)
+        return real(data)
+
+    monkeypatch.setattr(fsutil, "content_digest", hashing)
     assert write_bytes_atomic(path, b"two\n", "messages.po", expect=stamp)
     assert path.read_bytes() == b"two\n" and not hashed
 

@@ -315,7 +315,7 @@ def test_a_saved_parse_is_reused_only_for_the_same_text(
     saved = pickle.loads(pickle.dumps(ws.parsed_pages(first)))  # through the build cache
     assert len(saved) == len(first) > 1
     parsed: list[str] = []
-    real = workspace.parse_page
+    real = parse_page  # what the workspace calls
 
     def counting(text: str, path: str) -> Page:
         parsed.append(path)

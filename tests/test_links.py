@@ -244,7 +244,7 @@ def test_an_unchanged_page_follows_its_link_target_out_of_a_language(mini: Path)
     config = load_config(mini)
     first = render_site(config)
     assert ("opening-hours", "ar") in {(p.slug, p.tag) for p in first.published()}
-    known = {}
+    known: dict[str, dict[str, Completeness]] = {}
     for item in first.pages:
         known.setdefault(item.slug, {})[item.lang] = Completeness(
             item.translated, item.outdated, item.fallback, item.total)

@@ -89,6 +89,7 @@ def pofilter(config: Config) -> dict[Where, dict[str, str]]:
 def ours(config: Config) -> dict[Where, set[str]]:
     found: dict[Where, set[str]] = defaultdict(set)
     for f in run_checks(config).findings:
+        assert f.location is not None, f  # every check names where to fix it
         found[(f.location.path, f.location.line)].add(f.code)
     return found
 

@@ -444,9 +444,12 @@ def a11y_results(draw: st.DrawFn) -> A11yResult:
                        draw(XML_TEXT), Location(draw(PAGES), draw(st.integers(1, 9))),
                        draw(st.none() | XML_TEXT), details=details)
 
-    results = tuple(PageResult(draw(PAGES), "u", draw(st.sampled_from(["es", "ar", "", "x\"&"])),
-                               *draw(st.tuples(*[st.integers(0, 3)] * 4)), draw(st.booleans()))
-                    for _ in range(draw(st.integers(0, 5))))
+    def result() -> PageResult:
+        errors, warnings, notices, accepted = draw(st.tuples(*[st.integers(0, 3)] * 4))
+        return PageResult(draw(PAGES), "u", draw(st.sampled_from(["es", "ar", "", "x\"&"])),
+                          errors, warnings, notices, accepted, draw(st.booleans()))
+
+    results = tuple(result() for _ in range(draw(st.integers(0, 5))))
     findings = tuple(finding() for _ in range(draw(st.integers(0, 6))))
     review = tuple(replace(finding(), details={**finding().details, "needs_review": True})
                    for _ in range(draw(st.integers(0, 2))))

@@ -205,10 +205,13 @@ def test_a_documents_moved_locations_are_patched_to_the_text_rendered(
                      for n, loc in enumerate(sorted(places))}
             expected = readability_html.page_document(page, rows, moved)
             assert expected is not None
+            def where(loc: Location, alone: bool,
+                      moved: dict[Location, Location] = moved) -> str:
+                now = moved.get(loc, loc)
+                return str(now.line) if alone else str(now)
+
             assert expected[0] == readability_html.render_page_html(
-                page, rows, lambda loc, alone, moved=moved: str(
-                    moved.get(loc, loc).line) if alone else str(moved.get(loc, loc))
-            ).encode("utf-8")
+                page, rows, where).encode("utf-8")
             patched = readability_html.patched_document(data, slots, moved)
             assert patched == expected
             data, slots = patched

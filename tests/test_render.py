@@ -434,9 +434,9 @@ def test_hreflang_sets_are_complete_and_reciprocal(mini: Path) -> None:
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9",
           "x": "http://www.w3.org/1999/xhtml"}
     locs = {}
-    for url in sitemap.findall("s:url", ns):
-        loc = url.findtext("s:loc", namespaces=ns)
-        locs[loc] = {a.get("hreflang"): a.get("href") for a in url.findall("x:link", ns)}
+    for entry in sitemap.findall("s:url", ns):
+        loc = entry.findtext("s:loc", namespaces=ns)
+        locs[loc] = {a.get("hreflang"): a.get("href") for a in entry.findall("x:link", ns)}
     for item in result.pages:
         url = f"{base}{item.tag}/{item.slug}.html"
         assert (url in locs) == item.published
@@ -589,13 +589,13 @@ def test_templates_are_compiled_once_for_every_language(
     def counted(env: jinja2.Environment, source: str, name: str | None = None,
                 *args: object, **kwargs: object) -> object:
         compiled.append(name)
-        return compile_(env, source, name, *args, **kwargs)  # type: ignore[arg-type]
+        return compile_(env, source, name, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(jinja2.Environment, "compile", counted)
     config, result = render(mini)
     assert len(config.all_languages) == 2 and result.pages
     assert "page.html" in compiled and "base.html" in compiled
-    assert sorted(compiled) == sorted(set(compiled))  # the second language's are reused
+    assert len(compiled) == len(set(compiled))  # the second language's are reused
 
 
 # --- errors and the command line ---------------------------------------------------

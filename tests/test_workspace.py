@@ -10,7 +10,7 @@ import shutil
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from conftest import ROOTS
@@ -23,17 +23,22 @@ import pipeline.build
 from pipeline import workspace
 from pipeline.build import build
 from pipeline.config import load_config
-from pipeline.po.blocks import BlockIndex
+from pipeline.infra.fsutil import read_bytes_stat
+from pipeline.po.blocks import BlockIndex, read_blocks, read_blockwise
 from pipeline.po.model import Catalog
+from pipeline.po.reader import parse_po_bytes
 from pipeline.stages import update
 from pipeline.stages.render import render_site
 from pipeline.text import pages as pages_module
+from pipeline.text.links import page_assets, site_links
 from pipeline.text.markup import prepare_body
 from pipeline.text.messages import Messages
 from pipeline.text.pages import Page, inline_message, load_pages, markdown, parse_page
 from pipeline.text.translations import Translations
 
 MakeRoot = Callable[[str], Path]
+
+T = TypeVar("T")
 
 
 def _digest(data: str | bytes) -> str:
@@ -49,7 +54,7 @@ def test_a_build_parses_each_page_catalog_and_message_once(
     catalogs: Counter[tuple[str, str]] = Counter()
     bodies: Counter[str] = Counter()
     inline: Counter[tuple[bool, str]] = Counter()
-    real_page, real_po = workspace.parse_page, workspace.parse_po_bytes
+    real_page, real_po = parse_page, parse_po_bytes  # what the workspace calls
     real_parse, real_inline = MarkdownIt.parse, MarkdownIt.parseInline
 
     def parse_page_counted(text: str, path: str) -> Page:
@@ -60,7 +65,7 @@ def test_a_build_parses_each_page_catalog_and_message_once(
         catalogs[(display, _digest(data))] += 1
         return real_po(data, display)
 
-    real_blockwise = update.read_blockwise
+    real_blockwise = read_blockwise  # what update calls
 
     def blockwise_counted(data: bytes, display: str,
                           before: tuple[Catalog, BlockIndex] | None
@@ -70,7 +75,7 @@ def test_a_build_parses_each_page_catalog_and_message_once(
             catalogs[(display, _digest(data))] += 1
         return read
 
-    real_blocks = update.read_blocks
+    real_blocks = read_blocks
 
     def blocks_counted(blocks: list[str], display: str,
                        before: tuple[Catalog, BlockIndex] | None
@@ -91,14 +96,9 @@ def test_a_build_parses_each_page_catalog_and_message_once(
     links: list[int] = []
     assets: list[int] = []
     listed: list[int] = []
-    real_listing = pages_module._page_files
-    monkeypatch.setattr(pages_module, "_page_files", lambda *args: listed.append(1) or
-                        real_listing(*args))
-    real_links, real_assets = workspace.site_links, workspace.page_assets
-    monkeypatch.setattr(workspace, "site_links", lambda *args: links.append(1) or real_links(
-        *args))
-    monkeypatch.setattr(workspace, "page_assets", lambda *args: assets.append(1) or
-                        real_assets(*args))
+    monkeypatch.setattr(pages_module, "_page_files", _noting(listed, pages_module._page_files))
+    monkeypatch.setattr(workspace, "site_links", _noting(links, site_links))
+    monkeypatch.setattr(workspace, "page_assets", _noting(assets, page_assets))
     monkeypatch.setattr(workspace, "parse_page", parse_page_counted)
     monkeypatch.setattr(workspace, "parse_po_bytes", parse_po_counted)
     monkeypatch.setattr(update, "parse_po_bytes", parse_po_counted)  # what it replaces
@@ -171,7 +171,8 @@ def test_the_page_keeps_its_tokens_and_an_index_from_block_to_token() -> None:
     alt, title = (i for i, b in enumerate(page.blocks) if b.kind.startswith("image-"))
     assert page.block_tokens[alt] == page.block_tokens[title]
     (bare, line), = page.bare_runs
-    assert tokens[bare].children and tokens[bare].children[0].type == "image"
+    children = tokens[bare].children
+    assert children and children[0].type == "image"
     assert line == page.body_line + 6
 
 
@@ -371,10 +372,18 @@ def test_plain_texts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(messages._plains) == 3
 
 
+def _noting(calls: list[int], real: Callable[..., T]) -> Callable[..., T]:
+    """``real``, noting each call in ``calls``."""
+    def noted(*args: Any) -> T:
+        calls.append(1)
+        return real(*args)
+    return noted
+
+
 def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The page files read from here on (``Workspace.page_file``'s reads)."""
     read: list[str] = []
-    real = workspace.read_bytes_stat
+    real = read_bytes_stat  # what the workspace calls
 
     def counting(file: Path, display: str) -> tuple[bytes, Any]:
         read.append(display)
