@@ -1,4 +1,4 @@
-"""pipeline.infra.workload: a second process for half of the languages, the GC paused.
+"""pipeline.infra.workload: a second process sharing the items, the GC paused.
 
 ``map_split`` must give exactly what a loop in one process gives: the same results in the
 same order, and the same error when an item fails, whichever process computed it. The
@@ -52,6 +52,32 @@ def test_results_in_order_and_equal_to_one_process() -> None:
     assert split[1].details["nested"] == {"k": 1}
     with pytest.raises(TypeError):  # still read-only after the trip through the pipe
         split[1].details["n"] = 2  # type: ignore[index]
+
+
+def test_a_dear_item_does_not_hold_up_the_rest(tmp_path: Path) -> None:
+    """Each process takes the next item not yet taken: while one works on a dear item,
+    the other takes every item after it (with every other item each, the process with
+    the dear item would still have half of the rest to do after it)."""
+    def pid_of(n: int) -> int:
+        if n == 0:  # dear: done once every other item is
+            deadline = time.monotonic() + 60
+            while len(list(tmp_path.iterdir())) < 39 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        else:
+            (tmp_path / str(n)).touch()
+        return os.getpid()
+
+    pids = workload.map_split(pid_of, list(range(40)), split=True)
+    assert len(set(pids)) == 2
+    assert pids[0] not in pids[1:]
+    assert_no_child_left()
+
+
+def test_more_items_than_the_pipe_holds_tickets() -> None:
+    """A ticket stands for a run of items when there are more items than tickets."""
+    items = list(range(100_000))
+    assert workload.map_split(abs, [-n for n in items], split=True) == items
+    assert_no_child_left()
 
 
 def test_a_child_that_fails_costs_only_time() -> None:

@@ -3,9 +3,11 @@ and the cyclic garbage collector paused while a stage builds its results.
 
 ``run_checks`` and ``run_readability`` spend their time in pure Python, one language
 after another, and the languages do not depend on each other: with a second core, a
-forked child takes part of the languages while this process does the rest. The child
-inherits everything already loaded (config, pages, catalogs, caches), so nothing is
-sent to it; its results come back pickled through a pipe.
+forked child and this process each take the next language (or page) not yet taken,
+until none is left, so both end together. The child inherits everything already loaded
+(config, pages, catalogs, caches), so nothing is sent to it; its results come back
+pickled through a pipe. (Every other item each left one process up to 0.6 s behind the
+other at the end of each split stage of a 1,000-page cold build.)
 
 A child that fails in any way (an exception, a signal, unpicklable results) costs only
 time: this process then does the child's share itself, so a result and an error are
@@ -28,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import copyreg
 import dataclasses
+import fcntl
 import gc
 import io
 import os
@@ -180,15 +183,21 @@ def dumps(value: Any) -> bytes:
 
 def map_split(function: Callable[[T], R], items: Sequence[T], *, split: bool) -> list[R]:
     """``[function(item) for item in items]``, the same results and the same error; with
-    ``split`` (and fork and a second CPU), a forked child computes every other item,
-    starting with the second."""
+    ``split`` (and fork and a second CPU), this process and a forked child each take the
+    next item not yet taken until none is left (``_Tickets``), so both end together
+    whatever the items cost. Items early in ``items`` are taken first: put the dearest
+    first when their costs differ much."""
     if not split or len(items) < 2 or cpus() < 2 or not hasattr(os, "fork"):
         return [function(item) for item in items]
-    theirs = list(range(1, len(items), 2))
-    child = _start(lambda: [function(items[i]) for i in theirs])
+    tickets = _Tickets(len(items))
+    try:
+        child = _start(lambda: [(i, function(items[i])) for i in tickets.taken()])
+    except BaseException:
+        tickets.close()
+        raise
     results: dict[int, R] = {}
     try:
-        for i in range(0, len(items), 2):
+        for i in tickets.taken():
             results[i] = function(items[i])
     except Exception:
         # An earlier item of the child's may fail too: the error is the first in order.
@@ -197,11 +206,52 @@ def map_split(function: Callable[[T], R], items: Sequence[T], *, split: bool) ->
     except BaseException:
         child.stop()
         raise
+    finally:
+        tickets.close()
     done = child.result()
-    if done is None or len(done) != len(theirs):
-        done = [function(items[i]) for i in theirs]
-    results.update(zip(theirs, done, strict=True))
+    if isinstance(done, list):
+        results.update((i, value) for i, value in done if i not in results)
+    # A child that failed took its items from the queue: they are done here.
+    results.update((i, function(items[i])) for i in range(len(items)) if i not in results)
     return [results[i] for i in range(len(items))]
+
+
+class _Tickets:
+    """The indices ``0 … count-1``, taken in order by whichever process asks next (the
+    parent, or a child forked after this was made): each is taken exactly once.
+
+    A pipe filled before the fork, its writing end closed: a read of one ticket's four
+    bytes is atomic, and the end of the pipe is the end of the work. With more items
+    than the pipe holds tickets, a ticket stands for a run of consecutive indices."""
+
+    SIZE = 4
+
+    def __init__(self, count: int):
+        self.count = count
+        self._read, write = os.pipe()
+        try:
+            capacity = fcntl.fcntl(write, fcntl.F_GETPIPE_SZ) if hasattr(
+                fcntl, "F_GETPIPE_SZ") else 4096
+            self.run = -(-count // max(1, capacity // self.SIZE))  # ceiling
+            tickets = -(-count // self.run)
+            data = memoryview(b"".join(k.to_bytes(self.SIZE, "little") for k in range(tickets)))
+            while data:  # fits: the pipe is empty and holds ``capacity`` bytes
+                data = data[os.write(write, data):]
+        except BaseException:
+            os.close(self._read)
+            raise
+        finally:
+            os.close(write)
+
+    def taken(self) -> Iterator[int]:
+        """The indices this process takes, one by one, until none is left."""
+        while len(ticket := os.read(self._read, self.SIZE)) == self.SIZE:
+            first = int.from_bytes(ticket, "little") * self.run
+            yield from range(first, min(first + self.run, self.count))
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._read)
 
 
 def _sent(value: Any) -> tuple[Any] | None:
