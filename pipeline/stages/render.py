@@ -1003,21 +1003,40 @@ def _render_site(config: Config, slugs: Sequence[str] | None, langs: Sequence[La
 
     languages = [lg for lg in config.all_languages
                  if any(lg in plan.published[p.slug] for p in pages)]
-    for lang in languages:
-        if lang.code in wanted_langs:
-            listed = [p for p in pages if lang in plan.published[p.slug]]
-            emit(build / lang.tag / "index.html",
-                 _language_index(renderer, lang, listed, languages, build / lang.tag
-                                 / "index.html", listings, indexes))
     sections = _section_languages(links, renderer.available, everywhere)
+    # The languages' indexes (the dearest, first), then the section pages: their bytes
+    # made by both processes when the pages were (0.45 s of a 1,000-page cold build
+    # that left the second CPU idle), emitted here in this order.
+    listing_pages: list[tuple[Lang, Section | None, Sequence[Lang]]] = [
+        (lang, None, languages) for lang in languages if lang.code in wanted_langs]
+    listing_pages += [(lang, section, shown) for section, shown in sections
+                      for lang in shown if lang.code in wanted_langs]
+
+    def listing_page(unit: tuple[Lang, Section | None, Sequence[Lang]]
+                     ) -> tuple[bytes, tuple[str, tuple[str, str] | None]]:
+        """The page's bytes, and its record in ``indexes`` (made by whichever process)."""
+        lang, section, shown = unit
+        if section is None:
+            listed = [p for p in pages if lang in plan.published[p.slug]]
+            path, name = build / lang.tag / "index.html", lang.code
+            data = _language_index(renderer, lang, listed, shown, path, listings, indexes)
+        else:
+            path, name = build / lang.tag / section.file, f"{lang.code}/{section.file}"
+            data = _section_page(renderer, section, lang, shown, path, listings, indexes)
+        return data, (name, None if indexes is None else indexes.get(name))
+
     made: set[str] = set()
-    for section, shown in sections:
-        for lang in shown:
-            if lang.code in wanted_langs:
-                made.add(f"{lang.code}/{section.file}")
-                emit(build / lang.tag / section.file, _section_page(
-                    renderer, section, lang, shown, build / lang.tag / section.file,
-                    listings, indexes))
+    with paused_gc():
+        listing_data = map_split(listing_page, listing_pages, split=split)
+    for (lang, section, _), (data, (name, record)) in zip(listing_pages, listing_data,
+                                                         strict=True):
+        if indexes is not None and record is not None:
+            indexes[name] = record
+        if section is None:
+            emit(build / lang.tag / "index.html", data)
+        else:
+            made.add(name)
+            emit(build / lang.tag / section.file, data)
     if indexes is not None:  # a section page no longer made: its record goes too
         for name in [n for n in indexes if "/" in n and n not in made
                      and n.split("/", 1)[0] in wanted_langs]:
