@@ -185,6 +185,12 @@ class StageRuns:
         return statistics.median(ok) if ok and not self.missing else None
 
     @property
+    def cpu_median(self) -> float | None:
+        """The median of the runs' CPU time (``Run.cpu_seconds``), all processes."""
+        ok = [r.cpu_seconds for r in self.runs if r.ok and r.cpu_seconds]
+        return statistics.median(ok) if ok and not self.missing else None
+
+    @property
     def peak_rss_mb(self) -> float | None:
         ok = [r.peak_rss_mb for r in self.runs if r.ok]
         return max(ok) if ok else None
@@ -200,6 +206,7 @@ class StageRuns:
             "runs": [r.to_dict() for r in self.runs],
             "in_process_seconds": [round(s, 3) for s in self.inner],
             "median_seconds": None if self.median is None else round(self.median, 3),
+            "median_cpu_seconds": None if self.cpu_median is None else round(self.cpu_median, 2),
             "peak_rss_mb": None if self.peak_rss_mb is None else round(self.peak_rss_mb, 1),
             "tree_pss_mb": None if self.tree_pss_mb is None else round(self.tree_pss_mb, 1),
             **({"missing": self.missing} if self.missing else {}),

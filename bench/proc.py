@@ -39,6 +39,10 @@ class Run:
     output: str = ""  # the tail of stdout + stderr, for failures and for what a child printed
     load: float = 0.0  # 1-minute load average when it started
     tree_pss_mb: float = 0.0  # the process tree's summed PSS at its sampled peak; 0: unknown
+    # User + system CPU of the process and of every process it, or they, waited for
+    # (its forks, the interpreters and programs it started): on two CPUs against one,
+    # what splitting the work costs in work.
+    cpu_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -48,6 +52,7 @@ class Run:
         return {"seconds": round(self.seconds, 3), "peak_rss_mb": round(self.peak_rss_mb, 1),
                 "returncode": self.returncode, "capped": self.capped,
                 "load_1min": round(self.load, 2), "tree_pss_mb": round(self.tree_pss_mb, 1),
+                "cpu_seconds": round(self.cpu_seconds, 2),
                 **({"output": self.output[-2000:]} if not self.ok else {})}
 
 
@@ -187,23 +192,25 @@ def run_timed(command: Sequence[str], *, cwd: Path | None = None, cap: float = 3
         output=text,
         load=load,
         tree_pss_mb=tree_mb,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
     )
 
 
 def run_sequence(commands: Sequence[Sequence[str]], *, cwd: Path | None = None,
                  cap: float = 300.0, env: Mapping[str, str] | None = None) -> Run:
     """Several commands as one step: times summed, the largest RSS, the cap shared."""
-    total = 0.0
+    total = cpu = 0.0
     peak = tree = 0.0
     outputs: list[str] = []
     load = os.getloadavg()[0]
     for command in commands:
         run = run_timed(command, cwd=cwd, cap=max(cap - total, 0.1), env=env)
         total += run.seconds
+        cpu += run.cpu_seconds
         peak = max(peak, run.peak_rss_mb)
         tree = max(tree, run.tree_pss_mb)
         outputs.append(run.output)
         if not run.ok:
             return Run(total, peak, run.returncode, run.capped, "\n".join(outputs), load,
-                       tree)
-    return Run(total, peak, 0, False, "\n".join(outputs), load, tree)
+                       tree, cpu)
+    return Run(total, peak, 0, False, "\n".join(outputs), load, tree, cpu)

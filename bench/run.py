@@ -652,6 +652,8 @@ def one_cpu_record(one: StageRuns, e2e: StageRuns) -> dict[str, Any]:
     if one.median is not None and e2e.median is not None:
         record["speedup"] = round(one.median / e2e.median, 2)
         record["two_cpu_bound_seconds"] = round(one.median / 2, 2)
+    if one.cpu_median is not None and e2e.cpu_median is not None:
+        record["end_to_end_cpu_seconds"] = round(e2e.cpu_median, 2)
     return record
 
 
@@ -661,10 +663,15 @@ def one_cpu_line(record: dict[str, Any]) -> str:
         return f"cold build on one CPU: not run ({record['missing']})"
     if "speedup" not in record:
         return f"cold build on one CPU: {seconds(record.get('median_seconds'))}"
+    cpu = ""
+    if record.get("median_cpu_seconds") and record.get("end_to_end_cpu_seconds"):
+        cpu = (f"; CPU time {record['median_cpu_seconds']:.1f} s on one CPU, "
+               f"{record['end_to_end_cpu_seconds']:.1f} s on all (what the split costs "
+               f"in work)")
     return (f"cold build on one CPU (the build's work, no split): "
             f"{seconds(record['median_seconds'])}; end to end on all CPUs is x"
             f"{record['speedup']:.2f} faster; two CPUs could at best halve it, "
-            f"{seconds(record['two_cpu_bound_seconds'])}")
+            f"{seconds(record['two_cpu_bound_seconds'])}{cpu}")
 
 
 def write_results(args: argparse.Namespace, stem: str, result: dict[str, Any],

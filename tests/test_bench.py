@@ -436,6 +436,17 @@ def test_one_cpu_lines_say_what_two_cpus_could_do_at_best() -> None:
     assert "speedup" not in skipped
 
 
+def test_the_one_cpu_line_sets_the_cpu_time_of_both_side_by_side() -> None:
+    one = StageRuns("end to end, one CPU", runs=[Run(20.0, 300.0, 0, cpu_seconds=19.5)])
+    e2e = StageRuns("end to end", runs=[Run(12.0, 290.0, 0, cpu_seconds=24.0),
+                                        Run(13.0, 280.0, 0, cpu_seconds=26.0),
+                                        Run(14.0, 285.0, 0, cpu_seconds=25.0)])
+    record = one_cpu_record(one, e2e)
+    assert record["median_cpu_seconds"] == 19.5 and record["end_to_end_cpu_seconds"] == 25.0
+    assert one_cpu_line(record).endswith(
+        "10.0 s; CPU time 19.5 s on one CPU, 25.0 s on all (what the split costs in work)")
+
+
 def test_the_incremental_build_is_also_counted_against_pa11y_ci_alone(tmp_path: Path) -> None:
     """Work the build does beside its own pa11y run would hide in pa11y's time: the
     record counts the build against pa11y-ci alone on the very documents too (the a11y
@@ -502,3 +513,20 @@ def test_a_forked_commands_memory_is_counted_whole() -> None:
     assert run.ok, run.output
     assert 80 < run.peak_rss_mb < 130, run
     assert run.tree_pss_mb > 150 and run.tree_pss_mb > 1.4 * run.peak_rss_mb, run
+
+
+def test_a_commands_cpu_time_counts_its_children() -> None:
+    """``cpu_seconds`` is the whole tree's: a fork that spins for 0.6 s of CPU while its
+    parent sleeps counts."""
+    code = ("import os, time\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    end = time.process_time() + 0.6\n"
+            "    while time.process_time() < end:\n"
+            "        pass\n"
+            "    os._exit(0)\n"
+            "os.waitpid(pid, 0)\n")
+    run = run_timed([sys.executable, "-c", code], cap=60)
+    assert run.ok, run.output
+    assert run.cpu_seconds >= 0.6, run
+    assert run.to_dict()["cpu_seconds"] == round(run.cpu_seconds, 2)
