@@ -56,7 +56,7 @@ from pipeline.text.translations import PoLocator, Resolved, Translations
 from pipeline.workspace import Workspace
 
 CHARS_PER_WORD_ZH = 1.6  # long-sentence limit for Chinese: words limit times this, in characters
-# From this many pages times languages on, a second process scores half of the languages.
+# From this many pages times languages on, a second process shares the scoring (map_split).
 SPLIT_PAGES = 1_000
 SCORED_KINDS = ("heading", "paragraph", "list-item", "table-header", "table-cell", "quote")
 
@@ -179,7 +179,7 @@ def run_readability(config: Config, languages: Sequence[Lang] | None = None,
             return [_score_page(config, page, lang, translations, target, checker,
                                 fail_over_target, blocks, ws.messages) for page in pages[share]]
 
-        # Languages are independent: with a second CPU, a child scores half of them.
+        # Languages are independent: with a second CPU, a child shares them.
         # An odd language out is split by pages between the two: with five languages,
         # three against two left one process 1.1 s of CPU behind the other at 1,000 pages.
         split = len(pages) * len(langs) >= SPLIT_PAGES

@@ -69,7 +69,7 @@ from pipeline.text.links import dead_links
 from pipeline.text.pages import load_pages
 from pipeline.workspace import Workspace
 
-# From this many catalog entries on, a second process checks half of the languages.
+# From this many catalog entries on, a second process shares the languages (map_split).
 SPLIT_ENTRIES = 10_000
 
 
@@ -276,7 +276,7 @@ def run_checks(config: Config, languages: Sequence[Lang] | None = None, *,
                                  include_fuzzy=include_fuzzy,
                                  memo=None if memo is None else memo.get(job[0].code), ws=ws)
 
-        # Languages are independent: with a second CPU, a child checks half of them. Not
+        # Languages are independent: with a second CPU, a child shares them. Not
         # when every language has a memo (a build after an edit): looking the unchanged
         # entries up takes less than sending the child's findings and memo back.
         entries = sum(len(catalog.entries) for _, catalog in catalogs)
