@@ -499,11 +499,13 @@ def test_the_a11y_sample_runs_ours_and_bare_pa11y_ci_in_turn(tmp_path: Path) -> 
     assert f"wrapper overhead {sample['overhead']:+.1%} (round by round: " in text
 
 
-def test_a_forked_commands_memory_is_counted_whole() -> None:
-    """``%M`` is the largest process's; ``tree_pss_mb`` adds up the tree: parent and child
-    each holding 80 MB of their own show as about 80 and 160."""
+def _forked(child: str) -> Run:
+    """``run_timed`` on a Python process that forks a child running ``child`` (lines
+    of code), holds 80 MB and sleeps 2 s meanwhile, then waits for the child."""
     code = ("import os, time\n"
             "pid = os.fork()\n"
+            "if pid == 0:\n"
+            + "".join(f"    {line}\n" for line in child.splitlines()) +
             "held = b'x' * (80 << 20)\n"
             "time.sleep(2)\n"
             "if pid == 0:\n"
@@ -511,6 +513,13 @@ def test_a_forked_commands_memory_is_counted_whole() -> None:
             "os.waitpid(pid, 0)\n")
     run = run_timed([sys.executable, "-c", code], cap=60)
     assert run.ok, run.output
+    return run
+
+
+def test_a_forked_commands_memory_is_counted_whole() -> None:
+    """``%M`` is the largest process's; ``tree_pss_mb`` adds up the tree: parent and child
+    each holding 80 MB of their own show as about 80 and 160."""
+    run = _forked("pass")
     assert 80 < run.peak_rss_mb < 130, run
     assert run.tree_pss_mb > 150 and run.tree_pss_mb > 1.4 * run.peak_rss_mb, run
 
@@ -518,15 +527,8 @@ def test_a_forked_commands_memory_is_counted_whole() -> None:
 def test_a_commands_cpu_time_counts_its_children() -> None:
     """``cpu_seconds`` is the whole tree's: a fork that spins for 0.6 s of CPU while its
     parent sleeps counts."""
-    code = ("import os, time\n"
-            "pid = os.fork()\n"
-            "if pid == 0:\n"
-            "    end = time.process_time() + 0.6\n"
-            "    while time.process_time() < end:\n"
-            "        pass\n"
-            "    os._exit(0)\n"
-            "os.waitpid(pid, 0)\n")
-    run = run_timed([sys.executable, "-c", code], cap=60)
-    assert run.ok, run.output
+    run = _forked("end = time.process_time() + 0.6\n"
+                  "while time.process_time() < end:\n"
+                  "    pass")
     assert run.cpu_seconds >= 0.6, run
     assert run.to_dict()["cpu_seconds"] == round(run.cpu_seconds, 2)
