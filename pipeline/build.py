@@ -1399,9 +1399,9 @@ def _write_readability_html(config: Config, result: ReadabilityResult,
                             ) -> tuple[set[Path], dict[str, _Record | None], _Written, list[str]]:
     """Part ``part`` of the readability report's HTML documents
     (``write_readability_reports``): 0, the index, its parts and every other page's
-    document, from the first; 1, the others. The paths of the documents it should hold, what
-    ``documents`` made of each page whose document it wrote, the documents it wrote,
-    and the pages whose document it left for ``documents.write_deferred``."""
+    document, from the first; 1, the others. The paths of the documents it should
+    hold, what ``documents`` made of each page whose document it wrote, the documents
+    it wrote, and the pages whose document it left for ``documents.write_deferred``."""
     shown = config.rel(folder) + "/"
     # Written some megabytes at a time, with one flush to disk each: an edit that moves
     # catalog lines changes a thousand documents (one fsync each took 1 to 2 s).
