@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.proc import Run, run_timed
+from bench.proc import Run, last_json, run_timed
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN_ENV = "BENCH_PA11Y_RUN"
@@ -189,8 +189,7 @@ def _ours(root: Path, pages_file: Path, chosen: list[str], concurrency: int, cap
     ours = run_timed([sys.executable, "-m", "bench.a11y", str(root), str(pages_file),
                       str(concurrency)], cwd=REPO, cap=cap)
     log(f"  a11y ours: {len(chosen)} pages, {ours.seconds:.1f} s, exit {ours.returncode}")
-    inner = next((json.loads(line) for line in reversed(ours.output.strip().splitlines())
-                  if line.startswith("{")), None)
+    inner = last_json(ours.output)
     if inner is None or ours.returncode != 0:
         tail = ours.output.strip().splitlines()[-1:] or [""]
         return "capped" if ours.capped else tail[0][:300]

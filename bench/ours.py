@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import floor
-from bench.proc import Run, run_timed, set_aside
+from bench.proc import Run, last_json, run_timed, set_aside
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -229,12 +229,7 @@ def run_child(stage: str, root: Path, cap: float) -> tuple[Run, float | None]:
 def run_child_report(stage: str, root: Path, cap: float) -> tuple[Run, dict[str, Any] | None]:
     """The child's run and the JSON line it printed (None if it failed)."""
     run = run_timed([sys.executable, "-m", "bench.ours", stage, str(root)], cwd=REPO, cap=cap)
-    if run.ok:
-        for line in reversed(run.output.strip().splitlines()):
-            if line.startswith("{"):
-                report: dict[str, Any] = json.loads(line)
-                return run, report
-    return run, None
+    return run, last_json(run.output) if run.ok else None
 
 
 def time_stages(corpus_root: Path, work: Path, reps: int, cap: float,

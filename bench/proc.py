@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import shutil
 import signal
@@ -26,6 +27,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +196,16 @@ def run_timed(command: Sequence[str], *, cwd: Path | None = None, cap: float = 3
         tree_pss_mb=tree_mb,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
     )
+
+
+def last_json(output: str) -> dict[str, Any] | None:
+    """The last line of a child's output that is a JSON object (what the bench's own
+    children print last), or None."""
+    for line in reversed(output.strip().splitlines()):
+        if line.startswith("{"):
+            value: dict[str, Any] = json.loads(line)
+            return value
+    return None
 
 
 def run_sequence(commands: Sequence[Sequence[str]], *, cwd: Path | None = None,

@@ -768,11 +768,12 @@ def target_lines(stages: dict[str, StageRuns], e2e: StageRuns,
     trees = [s.tree_pss_mb for s in (*stages.values(), e2e) if s.tree_pss_mb]
     together = (f" (the largest process; all of a build's processes together: "
                 f"{max(trees):.0f} MB PSS)" if trees else "")
-    bound = (one_cpu or {}).get("two_cpu_bound_seconds")
+    one = one_cpu or {}
+    bound = one.get("two_cpu_bound_seconds")
     lines = [
         f"target full non-a11y build ≤ {TARGETS['build_seconds']:.0f} s: {seconds(build)} → "
         f"{verdict(None if build is None else build <= TARGETS['build_seconds'])}"
-        + ("" if bound is None else f" (on one CPU {seconds((one_cpu or {})['median_seconds'])}: "
+        + ("" if bound is None else f" (on one CPU {seconds(one['median_seconds'])}: "
            f"two CPUs at best {seconds(bound)})"),
         f"target peak RSS ≤ {TARGETS['peak_rss_mb']:.0f} MB: "
         f"{'—' if peak is None else f'{peak:.0f} MB'}{together} → "

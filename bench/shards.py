@@ -37,6 +37,8 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 SPLITS = (2, 8, 32, 64)
 RUNNERS = (1, 2, 8, 32, 64)
+
+
 class Assumptions(TypedDict):
     job_start_s: tuple[float, float]
     install_s: dict[str, float]
