@@ -983,22 +983,29 @@ def _render_site(config: Config, slugs: Sequence[str] | None, langs: Sequence[La
             written.append(files[-1])
         return new
 
+    # Each language's folder, and how it is shown: a page's path is made only when the
+    # page is asked for (5,000 paths made and shown took 0.06 s of an edit's build).
+    folders = {lang.code: (build / lang.tag, paths.folder(build / lang.tag))
+               for lang in config.all_languages}
     for page in pages:
         shown = plan.published[page.slug]
+        name = f"{page.slug}.html"
         for lang in config.all_languages:
-            path = build / lang.tag / f"{page.slug}.html"
-            display = paths.written(path)
+            folder, folder_shown = folders[lang.code]
+            display = name if folder_shown == "." else posixpath.join(folder_shown, name)
             is_published = any(lg.code == lang.code for lg in shown)
             withdrawn = withdraws(config, lang, plan.status[(page.slug, lang.code)])
-            asked = page.slug in wanted_slugs and lang.code in wanted_langs
             rendered = new = False
-            if asked and is_published:
-                rendered, new = True, emit(path, html.pop((page.slug, lang.code)), display)
-            elif asked and withdrawn:  # its URL never turns into a 404
-                rendered, new = True, emit(path, renderer.withdrawn(page, lang), display)
-            elif asked and path.exists():
-                path.unlink()
-                removed.append(rel(path))
+            if page.slug in wanted_slugs and lang.code in wanted_langs:  # asked for
+                path = folder / name
+                if is_published:
+                    rendered, new = True, emit(path, html.pop((page.slug, lang.code)),
+                                               display)
+                elif withdrawn:  # its URL never turns into a 404
+                    rendered, new = True, emit(path, renderer.withdrawn(page, lang), display)
+                elif path.exists():
+                    path.unlink()
+                    removed.append(rel(path))
             rows.append((page, lang, display, is_published, withdrawn, rendered, new))
 
     languages = [lg for lg in config.all_languages
@@ -1181,10 +1188,15 @@ class _Paths:
         """``rel`` of a file the renderer writes: a link there is replaced by the file
         written, so the path shown is never the link's target (and is not looked up:
         5,000 ``lstat`` calls a build at 1,000 pages)."""
-        folder = self._folders.get(path.parent)
-        if folder is None:
-            folder = self._folders[path.parent] = self.config.rel(path.parent)
+        folder = self.folder(path.parent)
         return path.name if folder == "." else posixpath.join(folder, path.name)
+
+    def folder(self, folder: Path) -> str:
+        """``config.rel(folder)``, resolved once."""
+        shown = self._folders.get(folder)
+        if shown is None:
+            shown = self._folders[folder] = self.config.rel(folder)
+        return shown
 
 
 __all__ = ["PageResult", "RenderResult", "SiteRenderer", "page_assets", "publishes",

@@ -210,12 +210,15 @@ def check_catalog(config: Config, lang: Lang, catalog: Catalog, *,
             found = tuple(check_entry(entry, ctx))
             now[key] = (entry.line, found)
         else:
-            found = _at_line(seen[1], ctx.path, seen[0], entry.line)
+            # Most entries have no findings: nothing to move (a call each, 50,000 of
+            # them in an edit's check at 1,000 pages).
+            found = seen[1] and _at_line(seen[1], ctx.path, seen[0], entry.line)
             # Remembered as first found, not as moved: an edit that moves every entry
             # below it leaves the memo's values the objects it read (none made again,
             # for the memo or its pickling) and the next build moves them from there.
             now[key] = seen
-        findings += [f for f in found if f.code not in skip]
+        if found:
+            findings += [f for f in found if f.code not in skip]
     summary = LanguageSummary(
         lang.code, catalog.path, checked,
         errors=sum(1 for f in findings if f.severity == "error"),
