@@ -378,6 +378,32 @@ def test_readability_json_that_cannot_be_written_stops_the_build_before_it_publi
     assert os.readlink(root / "output" / "site") != site
 
 
+def test_an_a11y_report_that_cannot_be_written_stops_the_build_before_it_publishes(
+        make_root: object) -> None:
+    """The a11y stage's JUnit and HTML reports are written by a child while the build
+    adopts readability's results and judges the gates. One it cannot write (a folder in
+    its place) fails the build before publishing, with the path to fix, and no child is
+    left. Once the path is free, the next build writes it."""
+    root = make_root("build-site")  # type: ignore[operator]
+    assert run_cli(root, "build").returncode == 0
+    site = os.readlink(root / "output" / "site")
+    page = root / PAGE
+    page.write_text(page.read_text().replace("Eye drops can help.", "Eye drops may help."))
+    junit = root / "output" / "reports" / "a11y.junit.xml"
+    junit.unlink()
+    junit.mkdir()
+    failed = run_cli(root, "build")
+    assert failed.returncode == 1
+    assert "output/reports/a11y.junit.xml: cannot write file" in failed.stderr
+    assert os.readlink(root / "output" / "site") == site
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    junit.rmdir()
+    assert run_cli(root, "build").returncode == 0
+    assert "<testsuites" in junit.read_text(encoding="utf-8")
+    assert os.readlink(root / "output" / "site") != site
+
+
 def test_an_edits_a11y_stage_traces_with_the_builds_catalogs_not_parsing_them_again(
         make_root: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """After an edit, pa11y checks the edited page in every language, and the a11y
