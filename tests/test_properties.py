@@ -359,6 +359,27 @@ def test_report_json_is_the_standard_librarys_byte_for_byte(value: object) -> No
     assert dumps(value) == _standard(value)
 
 
+MANIFEST_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    # What orjson refuses: integers over 64 bits, lone surrogates (an undecodable name).
+    | st.integers(min_value=2**64, max_value=2**70)
+    | st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(value=st.dictionaries(st.text(max_size=8), MANIFEST_VALUES, max_size=5))
+def test_the_manifest_is_the_standard_librarys_text_byte_for_byte(
+        value: dict[str, object]) -> None:
+    """What a manifest holds (no float): orjson's text is the standard library's."""
+    from pipeline.stages.publish import _manifest_text
+
+    expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    assert _manifest_text(value) == expected
+
+
 def test_report_json_writes_nan_and_infinities_as_null() -> None:
     from pipeline.reporters.json import dumps
 
