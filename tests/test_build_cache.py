@@ -348,13 +348,20 @@ def _msgid_line(catalog: Path, msgid: str) -> int:
     return next(i for i, line in enumerate(lines) if line.startswith(f'"{msgid[:20]}'))
 
 
-def test_readability_json_that_cannot_be_written_stops_the_build_before_it_publishes(
-        make_root: object) -> None:
-    """An edit's readability child hands its result over, then writes readability.json
-    and the cache's parts while the a11y stage runs. A report it cannot write (a folder
-    in its place) fails the build before publishing, with the path to fix; the cache's
-    manifest stays the last build's, and no child is left. Once the path is free, the
-    next build writes the report."""
+@pytest.mark.parametrize(("report", "written"), [
+    # By an edit's readability child, after it handed its result over, while the a11y
+    # stage runs (with the cache's parts).
+    ("readability.json", "Eye drops may help."),
+    # By a child of the build's, while it adopts readability's results and judges the
+    # gates (with a11y.html).
+    ("a11y.junit.xml", "<testsuites"),
+])
+def test_a_report_a_child_cannot_write_stops_the_build_before_it_publishes(
+        make_root: object, report: str, written: str) -> None:
+    """A report a child of the build writes meanwhile and cannot write (a folder in its
+    place) fails the build before publishing, with the path to fix; the cache's manifest
+    stays the last build's, and no child is left. Once the path is free, the next build
+    writes the report."""
     root = make_root("build-site")  # type: ignore[operator]
     assert run_cli(root, "build").returncode == 0
     site = os.readlink(root / "output" / "site")
@@ -362,45 +369,19 @@ def test_readability_json_that_cannot_be_written_stops_the_build_before_it_publi
     before = manifest.read_bytes()
     page = root / PAGE
     page.write_text(page.read_text().replace("Eye drops can help.", "Eye drops may help."))
-    report = root / "output" / "reports" / "readability.json"
-    report.unlink()
-    report.mkdir()
+    path = root / "output" / "reports" / report
+    path.unlink()
+    path.mkdir()
     failed = run_cli(root, "build")
     assert failed.returncode == 1
-    assert "output/reports/readability.json: cannot write file" in failed.stderr
+    assert f"output/reports/{report}: cannot write file" in failed.stderr
     assert os.readlink(root / "output" / "site") == site
     assert manifest.read_bytes() == before
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
-    report.rmdir()
+    path.rmdir()
     assert run_cli(root, "build").returncode == 0
-    assert "Eye drops may help." in report.read_text(encoding="utf-8")
-    assert os.readlink(root / "output" / "site") != site
-
-
-def test_an_a11y_report_that_cannot_be_written_stops_the_build_before_it_publishes(
-        make_root: object) -> None:
-    """The a11y stage's JUnit and HTML reports are written by a child while the build
-    adopts readability's results and judges the gates. One it cannot write (a folder in
-    its place) fails the build before publishing, with the path to fix, and no child is
-    left. Once the path is free, the next build writes it."""
-    root = make_root("build-site")  # type: ignore[operator]
-    assert run_cli(root, "build").returncode == 0
-    site = os.readlink(root / "output" / "site")
-    page = root / PAGE
-    page.write_text(page.read_text().replace("Eye drops can help.", "Eye drops may help."))
-    junit = root / "output" / "reports" / "a11y.junit.xml"
-    junit.unlink()
-    junit.mkdir()
-    failed = run_cli(root, "build")
-    assert failed.returncode == 1
-    assert "output/reports/a11y.junit.xml: cannot write file" in failed.stderr
-    assert os.readlink(root / "output" / "site") == site
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
-    junit.rmdir()
-    assert run_cli(root, "build").returncode == 0
-    assert "<testsuites" in junit.read_text(encoding="utf-8")
+    assert written in path.read_text(encoding="utf-8")
     assert os.readlink(root / "output" / "site") != site
 
 
