@@ -427,6 +427,25 @@ def test_meanwhile_then_apart_does_the_rest_in_a_child_of_its_own(tmp_path: Path
     assert_no_child_left()
 
 
+def test_meanwhile_then_idle_rest_does_the_rest_at_the_lowest_priority() -> None:
+    """``idle_rest``: the value is made at this process's priority, the rest at the
+    lowest, by the child that made the value or by one forked apart; run here, the rest
+    leaves this process's priority as it was."""
+    def first() -> tuple[int, Callable[[], int]]:
+        return os.nice(0), partial(os.nice, 0)
+
+    ours = os.nice(0)
+    handed = workload.meanwhile_then(first, idle_rest=True)
+    assert handed.result() == ours and handed.rest() == 19
+    apart = workload.meanwhile_then(first, fork=False, apart=True, idle_rest=True)
+    assert apart.result() == ours and apart.rest() == 19
+    plain = workload.meanwhile_then(first)
+    assert plain.result() == ours and plain.rest() == ours
+    here = workload.meanwhile_then(first, fork=False, idle_rest=True)
+    assert here.result() == ours and here.rest() == ours and os.nice(0) == ours
+    assert_no_child_left()
+
+
 def test_meanwhile_fresh_runs_in_a_new_interpreter(tmp_path: Path) -> None:
     """``fresh``: a new interpreter, not a fork (it has not imported what this one has),
     whose side effects and value come back; a failure there costs only time."""

@@ -328,14 +328,16 @@ class Handover(Generic[R, T]):
     with ``apart`` by a child forked then, while this process goes on (its failure costs
     only time: the rest is then done here, at ``rest``). A child that fails after
     handing over has the whole work done here again, at ``rest``: the value and the
-    error are always those of a run here."""
+    error are always those of a run here. ``idle_rest``: a child does the rest at the
+    lowest CPU priority (this process never changes its own)."""
 
     def __init__(self, first: Callable[[], tuple[R, Callable[[], T]]], child: _Child | None,
-                 apart: bool = False):
+                 apart: bool = False, idle_rest: bool = False):
         self._first = first
         self._child = child
         self._rest: tuple[T] | None = None
         self._apart = apart
+        self._idle_rest = idle_rest
         self._resting: Pending[T] | None = None  # the rest, run apart
 
     def result(self) -> R:
@@ -348,7 +350,7 @@ class Handover(Generic[R, T]):
             child.result()  # gone before handing over: waited for, its work done here
         value, rest = self._first()
         if self._apart:
-            resting = meanwhile(rest)
+            resting = meanwhile(rest, idle=self._idle_rest)
             if resting.forked:  # else (one CPU) done now, as without ``apart``
                 self._resting = resting
                 return value
@@ -380,14 +382,17 @@ class Handover(Generic[R, T]):
 
 
 def meanwhile_then(first: Callable[[], tuple[R, Callable[[], T]]], *, fork: bool = True,
-                   apart: bool = False) -> Handover[R, T]:
+                   apart: bool = False, idle_rest: bool = False) -> Handover[R, T]:
     """``meanwhile`` for work whose value this process needs before all of it is done:
     ``first()`` returns that value and a function doing the rest (files the value does
     not depend on). Without ``fork``, both run here; ``apart``: the rest, in a child
-    forked once the value is made. See ``Handover``."""
+    forked once the value is made. ``idle_rest``: a child does the rest at the lowest
+    CPU priority, for a rest nothing waits for while other work runs. See
+    ``Handover``."""
     if not fork or cpus() < 2 or not hasattr(os, "fork"):
-        return Handover(first, None, apart)
-    return Handover(first, _start(first, handover=True), apart)
+        return Handover(first, None, apart, idle_rest)
+    return Handover(first, _start(first, handover=True, idle_rest=idle_rest), apart,
+                    idle_rest)
 
 
 class Later(Generic[T]):
@@ -538,7 +543,8 @@ class _Child:
         gc.unfreeze()
 
 
-def _start(work: Callable[[], Any], *, handover: bool = False) -> _Child:
+def _start(work: Callable[[], Any], *, handover: bool = False,
+           idle_rest: bool = False) -> _Child:
     # Killed with this process, even by SIGKILL: nothing left running that holds its
     # files (the root's lock).
     die_with_me = die_with_parent(signal.SIGKILL)
@@ -563,6 +569,8 @@ def _start(work: Callable[[], Any], *, handover: bool = False) -> _Child:
                 value, rest = result
                 dump((value,), stream)
                 stream.flush()
+                if idle_rest:
+                    os.nice(19)
                 result = (rest(),)
             dump(result, stream)
         status = 0
