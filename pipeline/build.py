@@ -477,11 +477,11 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
             # Its rest (update's catalogs part, the documents whose catalog lines alone
             # moved, readability.json, its cache parts: 2 s of CPU after an edit that
             # moves catalog lines, 0.9 s after one that does not) is read by nothing
-            # before the a11y stage ends:
-            # at the lowest priority, it leaves the CPUs to this process and to
-            # Chromium first. Real edits at 1,000 pages in interleaved pairs: outside
-            # pa11y 3.23 -> 3.05 s and 3.13 -> 3.03 s (means of 14 and of 8); the whole
-            # build moved -0.21 s and +0.12 s, within the noise of pa11y's own time.
+            # before the a11y stage ends: at the lowest priority, it leaves the CPUs to
+            # this process and to Chromium first. Real edits at 1,000 pages in
+            # interleaved pairs: outside pa11y 3.23 -> 3.05 s and 3.13 -> 3.03 s (means
+            # of 14 and of 8); the whole build moved -0.21 s and +0.12 s, within the
+            # noise of pa11y's own time.
             early = meanwhile_then(partial(_readability_aside, config, cache, ws, slugs,
                                            inputs, to_score, None, early=True,
                                            facts=facts), idle_rest=True)
