@@ -1051,11 +1051,17 @@ def a11y_report_paths(config: Config) -> dict[str, Path]:
 
 
 def write_a11y_reports(config: Config, result: A11yResult,
-                       checked: Mapping[str, str] | None = None, *, views: bool = True) -> None:
-    """a11y.json, a11y.junit.xml and a11y.html; a build's (``checked``: page → sha256 of
-    what was checked) adds ``checked_sha256``, by which publish proves that every
-    published page was checked in its current form. ``views``: False leaves the
-    JUnit and HTML reports to ``write_a11y_views``."""
+                       checked: Mapping[str, str] | None = None) -> None:
+    """a11y.json (``write_a11y_json``), a11y.junit.xml and a11y.html."""
+    write_a11y_json(config, result, checked)
+    write_a11y_views(config, result)
+
+
+def write_a11y_json(config: Config, result: A11yResult,
+                    checked: Mapping[str, str] | None = None) -> None:
+    """a11y.json; a build's (``checked``: page → sha256 of what was checked) adds
+    ``checked_sha256``, by which publish proves that every published page was checked
+    in its current form."""
     paths = a11y_report_paths(config)
     document = a11y_document(result, streamed=True)
     if checked is not None:
@@ -1065,8 +1071,6 @@ def write_a11y_reports(config: Config, result: A11yResult,
                                       if p.startswith(build)}
     with atomic_text_stream(paths["a11y.json"], config.rel(paths["a11y.json"])) as stream:
         stream.writelines(iter_dumps(document))  # never whole as text
-    if views:
-        write_a11y_views(config, result)
 
 
 def write_a11y_views(config: Config, result: A11yResult) -> None:
@@ -1114,7 +1118,7 @@ def _accessibility(config: Config, cache: BuildCache, ws: Workspace, facts: File
             if p in current or p == f"{config.rel(reports)}/a11y.html"]
     merged = cached_a11y(config, cache, live, ws)
     # The JUnit and HTML reports are the build's to write (_a11y_views): by a child.
-    write_a11y_reports(config, merged, {p: cache.a11y_pages[p][0] for p in live}, views=False)
+    write_a11y_json(config, merged, {p: cache.a11y_pages[p][0] for p in live})
     release_free_memory()  # the reports' text: room for publish and the cache
     # What pa11y ran on includes the a11y report itself, checked within the run: counted
     # like every other document, so the summary, a11y.json and a11y.html agree.
