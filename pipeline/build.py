@@ -47,7 +47,7 @@ from pipeline.infra.cache import (
     save_parts,
     tree_digest,
 )
-from pipeline.infra.digests import FileFacts, facts_file, sha256_hex, tree_files
+from pipeline.infra.digests import SHA256, FileFacts, facts_file, sha256_hex, tree_files
 from pipeline.infra.fsutil import (
     ChangedMeanwhile,
     atomic_text_stream,
@@ -545,7 +545,7 @@ def _build(config: Config, *, force: bool, publish_site: bool, log: _StageClock,
         load_part(config.output_dir, cache, "qa")
         release_free_memory()  # the catalogs' old texts and merges
         qa, qa_report, issues, rendered = _check_and_render(
-            config, cache, ws, slugs, changed, same_pages, listings, prefix, log, saving)
+            config, cache, ws, slugs, changed, same_pages, listings, prefix, log, saving, facts)
         # output/build is final: a child stages it for publish while readability and the
         # a11y stage go on (copying or linking thousands of files took 0.4-1.5 s of a
         # 1,000-page build at its very end, alone on one CPU). A fresh interpreter at the
@@ -713,12 +713,12 @@ def _drop_staged(ahead: Pending[Staged | None] | None, folder: Path) -> None:
 def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, slugs: list[str],
                       changed: list[str], same_pages: bool,
                       listings: dict[tuple[str, str], str], prefix: str, log: Log,
-                      saving: list[Saving]
+                      saving: list[Saving], facts: FileFacts
                       ) -> tuple[CheckResult, str, list[tuple[Finding, bool]], RenderResult]:
     """The check (its memo, qa.json and codequality.json), then the pages whose
-    fingerprint moved rendered: the check's errors, its report's path, the issues
-    codequality.json shows and the render's result. The memo's part is written by a
-    child (``saving``)."""
+    fingerprint moved rendered (their digests known to ``facts``): the check's errors,
+    its report's path, the issues codequality.json shows and the render's result. The
+    memo's part is written by a child (``saving``)."""
     memo_before = dict(cache.qa)
     qa = run_checks(config, memo=cache.qa, ws=ws)  # unchanged entries: reused from the last
     ws.messages.release_facts()  # 46 MB of a 5,000-page site's msgids, read by no later stage
@@ -749,7 +749,7 @@ def _check_and_render(config: Config, cache: BuildCache, ws: Workspace, slugs: l
     indexes = dict(cache.language_indexes)
     try:
         rendered = render_site(config, None if not same_pages else changed, known=known,
-                               ws=ws, listings=listings, indexes=indexes)
+                               ws=ws, listings=listings, indexes=indexes, facts=facts)
     finally:
         reports.result()
     cache.language_indexes = indexes
@@ -1160,7 +1160,7 @@ def a11y_documents(config: Config, facts: FileFacts | None = None,
     ``tree_files`` of output/build, if at hand."""
     known = facts or FileFacts(facts_file(config.output_dir))
     current: dict[str, str] = {}
-    for kind, folder, digest_of in (("sha256", "build", sha256_hex),
+    for kind, folder, digest_of in ((SHA256, "build", sha256_hex),
                                     (REPORT_FACT, "reports", _report_digest)):
         prefix = config.rel(config.output_dir / folder) + "/"
         # The readability report is a folder of documents too.
@@ -1686,7 +1686,7 @@ def plan_checks(config: Config, facts: FileFacts | None = None) -> Plan:
     for page in a11y_documents(config, known):
         path = config.root / page
         info = path.stat()
-        files.setdefault(page, known.get(path, "sha256", sha256_hex, info))  # a report
+        files.setdefault(page, known.get(path, SHA256, sha256_hex, info))  # a report
         documents.append((page, info.st_size, known.get(path, "a11y-ms", estimated_ms, info)))
     # Written by the merge: its size is not known yet; it lists findings, not pages.
     documents.append((report_page(config), 0, estimated_ms(b"")))

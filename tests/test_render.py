@@ -22,6 +22,7 @@ from conftest import REPO, copy_shipped, require_tool, run_cli
 
 from pipeline.config import Config, load_config
 from pipeline.errors import PipelineError
+from pipeline.infra.digests import SHA256, FileFacts, facts_file, sha256_hex, tree_files
 from pipeline.models import Location
 from pipeline.po.reader import read_po
 from pipeline.po.writer import write_po
@@ -784,6 +785,29 @@ def test_files_beside_the_pages_are_copied_into_every_language(make_root: MakeRo
         assert (root / "output/build" / tag / "images/dot.png").read_bytes() == png
         assert not (root / "output/build" / tag / ".notes.txt").exists()
     assert f"output/build/{sorted(tags)[0]}/images/dot.png" in result.files
+
+
+def test_the_digest_of_every_file_written_is_known_without_reading_it_again(
+        make_root: MakeRoot) -> None:
+    root = make_root("render-mini")
+    config = load_config(root)
+    facts = FileFacts(facts_file(config.output_dir))
+    result = render_site(config, facts=facts)
+    build = config.output_dir / "build"
+    assert result.written and len(result.written) == len(result.files)
+
+    def unread(data: bytes) -> str:
+        raise AssertionError("read again")
+
+    for rel, path, info in tree_files(build):
+        assert facts.get(path, SHA256, unread, info) == sha256_hex(Path(path).read_bytes()), rel
+    # A second render writes nothing new: what it knows stays true of the files.
+    page = next(p for p in result.pages if p.published)
+    (build / page.tag / f"{page.slug}.html").write_text("changed by hand")
+    again = render_site(config, facts=facts)
+    assert again.written == (f"output/build/{page.tag}/{page.slug}.html",)
+    for rel, path, info in tree_files(build):
+        assert facts.get(path, SHA256, unread, info) == sha256_hex(Path(path).read_bytes()), rel
 
 
 def test_a_file_named_like_a_rendered_page_is_refused(make_root: MakeRoot) -> None:

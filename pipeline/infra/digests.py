@@ -34,6 +34,9 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+SHA256 = "sha256"  # the kind of fact a file's ``sha256_hex`` is kept as
+
+
 class FileFacts:
     """Facts kept in ``store`` (a JSON file) between runs; ``save`` writes them back."""
 
@@ -153,4 +156,4 @@ def tree_files(tree: Path) -> list[tuple[str, str, os.stat_result]]:
     return out
 
 
-__all__ = ["RACY_NS", "FileFacts", "facts_file", "sha256_hex", "stat_key", "tree_files"]
+__all__ = ["RACY_NS", "SHA256", "FileFacts", "facts_file", "sha256_hex", "stat_key", "tree_files"]

@@ -280,6 +280,7 @@ class Staged:
     path: Path
     temp: Path | None
     display: str
+    digest: str = ""  # sha256 of the bytes written, for a ``Staging(digests=True)``
 
     @property
     def changed(self) -> bool:
@@ -309,9 +310,11 @@ class Staging:
     file's) and keeps its place in the order.
     """
 
-    def __init__(self, root: Path | None = None, *, swept: set[Path] | None = None):
+    def __init__(self, root: Path | None = None, *, swept: set[Path] | None = None,
+                 digests: bool = False):
         self.root = root
         self.pid = os.getpid()
+        self.digests = digests
         self._files: dict[Path, Staged] = {}
         # Folders swept by this staging, not once per process: a process that renders
         # twice (tests do) must still sweep what a run killed in between left.
@@ -344,7 +347,8 @@ class Staging:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise _write_error(exc, display) from exc
-        return Staged(path, tmp, display)
+        return Staged(path, tmp, display,
+                      hashlib.sha256(data).hexdigest() if self.digests else "")
 
     def add(self, staged: Staged) -> bool:
         """Stage what ``write`` wrote; whether the file changes."""
@@ -355,15 +359,16 @@ class Staging:
         """``write`` and ``add``: whether the file changes."""
         return self.add(self.write(path, data, display))
 
-    def commit(self) -> None:
-        """Make every temp durable, then rename each over its file, in stage order."""
+    def commit(self) -> list[Staged]:
+        """Make every temp durable, then rename each over its file, in stage order; the
+        files renamed (their ``digest`` the sha256 of their bytes, with ``digests``)."""
         pending = [s for s in self._files.values() if s.temp is not None]
         self._files = {}
         renamed = 0
         display = ""
         try:
             if not pending:
-                return
+                return pending
             if sys.platform.startswith("linux"):
                 os.sync()
             else:
@@ -382,6 +387,7 @@ class Staging:
                 with contextlib.suppress(OSError):
                     (staged.temp or staged.path).unlink()
             raise _write_error(exc, display) from exc
+        return pending
 
     def abort(self) -> None:
         """Remove every temp staged, and under ``root`` any a forked child left."""

@@ -27,7 +27,7 @@ import orjson
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.infra.digests import FileFacts, facts_file, sha256_hex, tree_files
+from pipeline.infra.digests import SHA256, FileFacts, facts_file, sha256_hex, tree_files
 from pipeline.infra.faults import fault_point
 from pipeline.infra.fsutil import write_text_atomic
 from pipeline.models import Location
@@ -76,7 +76,7 @@ def hash_tree(tree: Path, facts: FileFacts | None = None) -> dict[str, tuple[str
             with open(path, "rb") as handle:
                 out[rel] = (sha256_hex(handle.read()), info.st_size)
         else:
-            out[rel] = (facts.get(path, "sha256", sha256_hex, info), info.st_size)
+            out[rel] = (facts.get(path, SHA256, sha256_hex, info), info.st_size)
     return out
 
 
@@ -188,7 +188,7 @@ def _stage(build: Path, staging: Path, hashes: dict[str, tuple[str, int]],
         if live is not None and live_files.get(rel) == sha:
             old = join(live, rel)
             with contextlib.suppress(OSError):
-                if facts.get(old, "sha256", sha256_hex) == sha:
+                if facts.get(old, SHA256, sha256_hex) == sha:
                     os.link(old, path)
                     continue
         with open(join(build, rel), "rb") as handle:
@@ -207,7 +207,7 @@ def _remember(facts: FileFacts, target: Path, hashes: dict[str, tuple[str, int]]
     for rel, (sha, _) in hashes.items():
         path = join(target, rel)
         with contextlib.suppress(OSError):  # gone already: nothing to remember
-            facts.record(path, "sha256", sha, os.stat(path), trusted=True)
+            facts.record(path, SHA256, sha, os.stat(path), trusted=True)
 
 
 @dataclass(frozen=True, slots=True)
