@@ -25,6 +25,7 @@ in each language one of its pages is published in, listing what is in it there.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import posixpath
@@ -1087,8 +1088,9 @@ def _render_site(config: Config, slugs: Sequence[str] | None, langs: Sequence[La
 
     for staged in staging.commit():
         if facts is not None:
-            facts.record(staged.path, SHA256, staged.digest, os.stat(staged.path),
-                         trusted=True)
+            with contextlib.suppress(OSError):  # gone already: nothing to know of it
+                facts.record(staged.path, SHA256, staged.digest, os.stat(staged.path),
+                             trusted=True)
     results = []
     for page, lang, file, is_published, withdrawn, rendered, new in rows:
         status = plan.status[(page.slug, lang.code)]
