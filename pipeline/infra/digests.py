@@ -13,14 +13,13 @@ a fact about a file changed less than ``RACY`` ago is not kept ("racy git").
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from pipeline.infra.fsutil import RACY_NS, settled, write_bytes_atomic
+from pipeline.infra.fsutil import RACY_NS, settled, sha256_hex, write_bytes_atomic
 
 V = TypeVar("V", str, int)
 Key = tuple[int, int, int, int]
@@ -28,10 +27,6 @@ Key = tuple[int, int, int, int]
 
 def stat_key(info: os.stat_result) -> Key:
     return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 SHA256 = "sha256"  # the kind of fact a file's ``sha256_hex`` is kept as

@@ -67,6 +67,12 @@ def content_digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
+def sha256_hex(data: bytes) -> str:
+    """``content_digest`` as hex: what the file facts, the manifest and a11y.json name
+    a file's bytes by."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def is_still(path: Path, stamp: FileStamp) -> bool:
     """Whether ``path`` is still the file ``stamp`` was taken of (or still absent).
 
@@ -347,8 +353,7 @@ class Staging:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise _write_error(exc, display) from exc
-        return Staged(path, tmp, display,
-                      hashlib.sha256(data).hexdigest() if self.digests else "")
+        return Staged(path, tmp, display, sha256_hex(data) if self.digests else "")
 
     def add(self, staged: Staged) -> bool:
         """Stage what ``write`` wrote; whether the file changes."""
